@@ -1,0 +1,96 @@
+# microcert: `make run` starts the whole system locally, `make test` tests it.
+# Everything runs on 127.0.0.1 without Docker or an AWS account; see README.md.
+
+SHELL := /bin/bash
+GO ?= go
+BIN := $(CURDIR)/bin
+
+# Pinned tools, installed into the git-ignored bin/ on first use.
+VERSITYGW_VERSION := v1.8.0
+RIE_VERSION := v0.0.0-20261030222936-bef5c4ba774d
+VERSITYGW := $(BIN)/versitygw
+RIE := $(BIN)/aws-lambda-rie
+TOOLS := $(VERSITYGW) $(RIE)
+
+# The Lambda build: the provided.al2023 runtime runs a static `bootstrap`.
+LAMBDA_FLAGS := CGO_ENABLED=0
+LAMBDA_BUILD := build -tags lambda.norpc -trimpath -ldflags='-s -w'
+# sam build sets ARTIFACTS_DIR; deploys are arm64 (Globals.Architectures).
+define lambda_arm64
+	GOOS=linux GOARCH=arm64 $(LAMBDA_FLAGS) $(GO) $(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap $(1)
+endef
+
+FUNCTIONS := ApiFunction:api DocCheckFunction:doccheck ReminderFunction:reminder ExpiryFunction:expiry
+
+# Tests start real child processes (versitygw, aws-lambda-rie): give them time,
+# and run packages two at a time on a 2-core machine.
+TEST_TIMEOUT ?= 12m
+TEST_FLAGS ?= -p 2
+
+ROLE ?= applicant
+# USER is also the login name in the environment: only a USER= on the command
+# line names the token's subject.
+ifeq ($(origin USER),command line)
+TOKEN_USER := $(USER)
+else
+TOKEN_USER := user-1
+endif
+FN ?= ApiFunction
+EVENT ?= events/api-health.json
+FUZZTIME ?= 30s
+
+.PHONY: run test build tools token invoke bench fuzz lint clean
+
+run: tools ## start the whole stack on 127.0.0.1:3000 (Ctrl-C stops it)
+	$(GO) run ./infra/local run
+
+test: tools ## go vet + every test (the e2e tests start the local stack)
+	$(GO) vet ./...
+	$(GO) test $(TEST_FLAGS) -timeout $(TEST_TIMEOUT) ./...
+
+tools: $(TOOLS)
+
+$(VERSITYGW):
+	GOBIN=$(BIN) $(GO) install github.com/versity/versitygw/cmd/versitygw@$(VERSITYGW_VERSION)
+
+$(RIE):
+	GOBIN=$(BIN) $(GO) install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$(RIE_VERSION)
+
+build: ## arm64 bootstraps for deploy into build/<LogicalId>/, host-arch ones into bin/lambda/
+	@set -e; for pair in $(FUNCTIONS); do id=$${pair%%:*}; dir=$${pair##*:}; \
+	  $(MAKE) --no-print-directory build-$$id ARTIFACTS_DIR=$(CURDIR)/build/$$id; \
+	  $(LAMBDA_FLAGS) $(GO) $(LAMBDA_BUILD) -o $(BIN)/lambda/$$id/bootstrap ./functions/$$dir; \
+	done
+
+# sam build (BuildMethod: makefile) calls build-<LogicalId> with ARTIFACTS_DIR.
+build-ApiFunction:
+	$(call lambda_arm64,./functions/api)
+
+build-DocCheckFunction:
+	$(call lambda_arm64,./functions/doccheck)
+
+build-ReminderFunction:
+	$(call lambda_arm64,./functions/reminder)
+
+build-ExpiryFunction:
+	$(call lambda_arm64,./functions/expiry)
+
+token: ## print a bearer token of the local issuer: make token ROLE=reviewer USER=u-1
+	@$(GO) run ./infra/local token -role $(ROLE) -user $(TOKEN_USER)
+
+invoke: tools ## run one function once: make invoke FN=ReminderFunction EVENT=events/schedule-reminder.json
+	@$(GO) run ./infra/local invoke -fn $(FN) -event $(EVENT)
+
+bench: ## benchmarks (none of the infra yet)
+	$(GO) test -run='^$$' -bench=. ./...
+
+fuzz: ## fuzz the S3 event normalizer for FUZZTIME
+	$(GO) test -run='^$$' -fuzz=FuzzNormalize -fuzztime=$(FUZZTIME) ./infra/localstack/s3hook
+
+lint: ## gofmt must list nothing; go vet
+	@out=$$(gofmt -l $$(git ls-files -co --exclude-standard '*.go')); \
+	  if [ -n "$$out" ]; then echo "gofmt -l:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+clean: ## remove build output and local state (.local/); keeps the pinned tools
+	rm -rf build .aws-sam .local $(BIN)/lambda

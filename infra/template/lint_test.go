@@ -1,0 +1,201 @@
+package template
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+// functionCalls lists the AWS actions each function's code calls. Keep it
+// honest: when a function starts (or stops) calling an action, change this list
+// and the function's policy in template.yaml together; the lint fails when the
+// two differ. Destinations' sqs:SendMessage is added by SAM, not listed here.
+var functionCalls = map[string][]string{
+	"ApiFunction": {
+		"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
+		"dynamodb:Query", "dynamodb:BatchGetItem", "dynamodb:TransactWriteItems",
+		"s3:PutObject", // presigned POST upload
+		"s3:GetObject", // presigned GET download
+		"ssm:GetParameters",
+	},
+	"DocCheckFunction": {
+		"s3:GetObject", "s3:GetObjectTagging", "s3:PutObjectTagging",
+		"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query",
+		"dynamodb:TransactWriteItems",
+	},
+	"ReminderFunction": {
+		"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query",
+		"dynamodb:TransactWriteItems",
+	},
+	"ExpiryFunction": {
+		"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query",
+		"dynamodb:TransactWriteItems",
+		"s3:PutObjectTagging", // marks released documents retention=expire
+	},
+}
+
+const repoRoot = "../.."
+
+func lintOptions() LintOptions {
+	return LintOptions{RepoRoot: repoRoot, Calls: functionCalls, UploadPrefix: "uploads/"}
+}
+
+func TestLintTemplate(t *testing.T) {
+	tpl, err := LoadRepo(repoRoot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range Lint(tpl, lintOptions()) {
+		t.Error(e)
+	}
+	for id := range functionCalls {
+		if _, ok := tpl.Function(id); !ok {
+			t.Errorf("functionCalls names %s, which the template lacks", id)
+		}
+	}
+	for _, f := range tpl.Functions {
+		if _, ok := functionCalls[f.LogicalID]; !ok {
+			t.Errorf("%s: add the actions it calls to functionCalls", f.LogicalID)
+		}
+	}
+}
+
+// TestLintCatches breaks the real template in the ways the lint exists for and
+// checks that each break is reported.
+func TestLintCatches(t *testing.T) {
+	base, err := readRepoTemplate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		replace [2]string // old, new in template.yaml
+		want    string
+	}{
+		{
+			name:    "circular bucket reference in a policy",
+			replace: [2]string{"Resource: !Sub arn:${AWS::Partition}:s3:::microcert-documents-${AWS::AccountId}-${Env}/uploads/*\n            - Sid: Table", "Resource: !Sub ${DocumentsBucket.Arn}/uploads/*\n            - Sid: Table"},
+			want:    "circular dependency",
+		},
+		{
+			name:    "circular bucket reference in Globals",
+			replace: [2]string{"BUCKET_NAME: !Sub microcert-documents-${AWS::AccountId}-${Env}", "BUCKET_NAME: !Ref DocumentsBucket"},
+			want:    "Globals.Function refers to bucket DocumentsBucket",
+		},
+		{
+			name:    "wildcard action",
+			replace: [2]string{"Action: ssm:GetParameters", "Action: ssm:*"},
+			want:    `wildcard action "ssm:*"`,
+		},
+		{
+			name:    "action the code does not call",
+			replace: [2]string{"                - dynamodb:BatchGetItem\n", "                - dynamodb:BatchGetItem\n                - dynamodb:Scan\n"},
+			want:    "grants dynamodb:Scan, which the code does not call",
+		},
+		{
+			name:    "missing action",
+			replace: [2]string{"              Action: s3:PutObjectTagging\n", "              Action: s3:GetObject\n"},
+			want:    "ExpiryFunction: calls s3:PutObjectTagging but no policy grants it",
+		},
+		{
+			name:    "policy template",
+			replace: [2]string{"      Policies:\n        - Version: \"2012-10-17\"\n          Statement:\n            - Sid: Table\n              Effect: Allow\n              Action:\n                - dynamodb:GetItem\n                - dynamodb:PutItem\n                - dynamodb:UpdateItem\n                - dynamodb:DeleteItem", "      Policies:\n        - DynamoDBCrudPolicy: { TableName: !Ref Table }\n        - Version: \"2012-10-17\"\n          Statement:\n            - Sid: Table\n              Effect: Allow\n              Action:\n                - dynamodb:GetItem\n                - dynamodb:PutItem\n                - dynamodb:UpdateItem\n                - dynamodb:DeleteItem"},
+			want:    "is not an inline statement list",
+		},
+		{
+			name:    "route without authorizer",
+			replace: [2]string{"Path: /v1/review/queue }", "Path: /v1/review/queue, Auth: { Authorizer: NONE } }"},
+			want:    "GET /v1/review/queue has no authorizer",
+		},
+		{
+			name:    "callback behind the authorizer",
+			replace: [2]string{"Path: /v1/callbacks/face, Auth: { Authorizer: NONE } }", "Path: /v1/callbacks/face }"},
+			want:    "POST /v1/callbacks/face must be open",
+		},
+		{
+			name:    "sandbox route",
+			replace: [2]string{"Path: /v1/health, Auth: { Authorizer: NONE } }", "Path: /_sandbox/face, Auth: { Authorizer: NONE } }"},
+			want:    "provider sandbox",
+		},
+		{
+			name:    "filter prefix off the key scheme",
+			replace: [2]string{"Value: uploads/", "Value: upload/"},
+			want:    `prefix "upload/" does not match`,
+		},
+		{
+			name:    "unbounded retries",
+			replace: [2]string{"        MaximumRetryAttempts: 2\n", ""},
+			want:    "must bound retries",
+		},
+		{
+			name:    "no makefile build",
+			replace: [2]string{"      BuildMethod: makefile\n      Folder: functions/expiry", "      BuildMethod: go1.x\n      Folder: functions/expiry"},
+			want:    `ExpiryFunction: Metadata.BuildMethod = "go1.x"`,
+		},
+		{
+			name:    "function without code",
+			replace: [2]string{"Folder: functions/expiry", "Folder: functions/nowhere"},
+			want:    "functions/nowhere/main.go is missing",
+		},
+		{
+			name:    "x86 globals",
+			replace: [2]string{"Architectures: [arm64]", "Architectures: [x86_64]"},
+			want:    "Architectures",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if !strings.Contains(base, tt.replace[0]) {
+				t.Fatalf("template.yaml no longer contains %q: update the test", tt.replace[0])
+			}
+			tpl, err := Parse([]byte(strings.Replace(base, tt.replace[0], tt.replace[1], 1)), LocalDefaults())
+			if err != nil {
+				t.Fatal(err)
+			}
+			errs := Lint(tpl, lintOptions())
+			for _, e := range errs {
+				if strings.Contains(e.Error(), tt.want) {
+					return
+				}
+			}
+			t.Errorf("lint did not report %q; it said %v", tt.want, errs)
+		})
+	}
+}
+
+func TestMakeTarget(t *testing.T) {
+	recipe, ok := makeTarget(repoRoot, "build-ApiFunction")
+	if !ok || !strings.Contains(recipe, "./functions/api") {
+		t.Fatalf("build-ApiFunction recipe = %q, %v", recipe, ok)
+	}
+	if _, ok := makeTarget(repoRoot, "build-NoSuchFunction"); ok {
+		t.Fatal("found a target that does not exist")
+	}
+}
+
+func TestRefersTo(t *testing.T) {
+	tests := []struct {
+		json string
+		want bool
+	}{
+		{`{"Ref":"B"}`, true},
+		{`{"Ref":"BB"}`, false},
+		{`{"Fn::GetAtt":["B","Arn"]}`, true},
+		{`{"Fn::GetAtt":"B.Arn"}`, true},
+		{`{"Fn::Sub":"${B.Arn}/*"}`, true},
+		{`{"Fn::Sub":"${B}"}`, true},
+		{`{"Fn::Sub":"${Bucket}"}`, false},
+		{`{"Fn::Sub":["${X}",{"X":{"Ref":"B"}}]}`, true},
+		{`{"a":[{"b":{"Ref":"B"}}]}`, true},
+		{`{"Fn::Sub":"microcert-documents-${AWS::AccountId}"}`, false},
+	}
+	for _, tt := range tests {
+		var v any
+		if err := json.Unmarshal([]byte(tt.json), &v); err != nil {
+			t.Fatal(err)
+		}
+		if got := refersTo(v, "B"); got != tt.want {
+			t.Errorf("refersTo(%s, B) = %v, want %v", tt.json, got, tt.want)
+		}
+	}
+}

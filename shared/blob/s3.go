@@ -1,0 +1,114 @@
+// Package blob is the S3 adapter: presigned uploads and downloads for the
+// API, streaming reads and result tags for the document check.
+package blob
+
+import (
+	"context"
+	"errors"
+	"io"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
+
+	"microcert/shared/certsvc"
+	"microcert/shared/domain"
+	"microcert/shared/uploadcheck"
+)
+
+// S3 talks to one bucket.
+type S3 struct {
+	client  *s3.Client
+	presign *s3.PresignClient
+	bucket  string
+}
+
+var (
+	_ certsvc.Blob        = (*S3)(nil)
+	_ uploadcheck.Objects = (*S3)(nil)
+)
+
+// New wraps client for bucket. Presigned URLs use the client's endpoint.
+func New(client *s3.Client, bucket string) *S3 {
+	return &S3{client: client, presign: s3.NewPresignClient(client), bucket: bucket}
+}
+
+// PresignUpload returns a POST policy pinned to the key, the content type
+// and a content-length-range of 1..maxBytes: S3 itself refuses anything else.
+func (b *S3) PresignUpload(ctx context.Context, key, contentType string, maxBytes int64, ttl time.Duration) (certsvc.PresignedPost, error) {
+	out, err := b.presign.PresignPostObject(ctx, &s3.PutObjectInput{Bucket: aws.String(b.bucket), Key: aws.String(key)},
+		func(o *s3.PresignPostOptions) {
+			o.Expires = ttl
+			o.Conditions = []any{
+				[]any{"content-length-range", 1, maxBytes},
+				map[string]string{"Content-Type": contentType},
+			}
+		})
+	if err != nil {
+		return certsvc.PresignedPost{}, domain.Wrap(domain.KindUnavailable, "unavailable", err)
+	}
+	fields := make(map[string]string, len(out.Values)+1)
+	for k, v := range out.Values {
+		fields[k] = v
+	}
+	fields["Content-Type"] = contentType
+	return certsvc.PresignedPost{URL: out.URL, Fields: fields, ExpiresAt: time.Now().Add(ttl).UTC()}, nil
+}
+
+// PresignDownload returns a short-lived GET URL.
+func (b *S3) PresignDownload(ctx context.Context, key string, ttl time.Duration) (string, error) {
+	out, err := b.presign.PresignGetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(b.bucket), Key: aws.String(key)},
+		s3.WithPresignExpires(ttl))
+	if err != nil {
+		return "", domain.Wrap(domain.KindUnavailable, "unavailable", err)
+	}
+	return out.URL, nil
+}
+
+// Head reads an object's metadata without its body.
+func (b *S3) Head(ctx context.Context, key string) (uploadcheck.ObjectInfo, error) {
+	out, err := b.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(b.bucket), Key: aws.String(key)})
+	if err != nil {
+		return uploadcheck.ObjectInfo{}, mapErr(err)
+	}
+	return uploadcheck.ObjectInfo{Size: aws.ToInt64(out.ContentLength), ContentType: aws.ToString(out.ContentType),
+		VersionID: aws.ToString(out.VersionId)}, nil
+}
+
+// Open streams an object's body; the caller closes it.
+func (b *S3) Open(ctx context.Context, key string) (io.ReadCloser, error) {
+	out, err := b.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(b.bucket), Key: aws.String(key)})
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	return out.Body, nil
+}
+
+// Tag replaces the object's tags.
+func (b *S3) Tag(ctx context.Context, key string, tags map[string]string) error {
+	var ts []types.Tag
+	for k, v := range tags {
+		ts = append(ts, types.Tag{Key: aws.String(k), Value: aws.String(v)})
+	}
+	_, err := b.client.PutObjectTagging(ctx, &s3.PutObjectTaggingInput{Bucket: aws.String(b.bucket), Key: aws.String(key),
+		Tagging: &types.Tagging{TagSet: ts}})
+	return mapErr(err)
+}
+
+func mapErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	var nsk *types.NoSuchKey
+	var nf *types.NotFound
+	var api smithy.APIError
+	switch {
+	case errors.As(err, &nsk), errors.As(err, &nf):
+		return uploadcheck.ErrObjectGone
+	case errors.As(err, &api) && (api.ErrorCode() == "NoSuchKey" || api.ErrorCode() == "NotFound"):
+		return uploadcheck.ErrObjectGone
+	}
+	return domain.Wrap(domain.KindUnavailable, "unavailable", err)
+}

@@ -1,0 +1,164 @@
+package certsvc
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"math/big"
+	"strconv"
+	"strings"
+
+	"microcert/shared/domain"
+)
+
+// BankInput names the corporate account for the micro-deposit.
+type BankInput struct {
+	BankName      string
+	AccountName   string
+	AccountNumber string
+}
+
+// randomFen draws the deposit amount uniformly from 1..99 fen.
+func randomFen() (int64, error) {
+	n, err := rand.Int(rand.Reader, big.NewInt(99))
+	if err != nil {
+		return 0, err
+	}
+	return n.Int64() + 1, nil
+}
+
+// depositMAC binds the amount to the case under a secret key: with only 99
+// possible amounts a plain hash could be reversed by trying them all.
+func (s *Service) depositMAC(caseID string, fen int64) []byte {
+	m := hmac.New(sha256.New, []byte(s.secrets.DepositHMACKey))
+	m.Write([]byte(caseID))
+	m.Write([]byte{0})
+	m.Write([]byte(strconv.FormatInt(fen, 10)))
+	return m.Sum(nil)
+}
+
+// StartDeposit sends the micro-deposit: the amount goes only to the payout
+// outbox (what the bank must pay); the case keeps its keyed MAC.
+func (s *Service) StartDeposit(ctx context.Context, by domain.Actor, caseID string, in BankInput) (*domain.Deposit, error) {
+	acct := strings.ReplaceAll(strings.TrimSpace(in.AccountNumber), " ", "")
+	var fields []domain.FieldError
+	fields = append(fields, textField("bankName", in.BankName, 1, 100)...)
+	fields = append(fields, textField("accountName", in.AccountName, 1, 100)...)
+	if len(acct) < 8 || len(acct) > 30 || strings.Trim(acct, "0123456789") != "" {
+		fields = append(fields, domain.FieldError{Field: "accountNumber", Code: "invalid_account_number",
+			Message: domain.Text{Zh: "对公账号应为 8-30 位数字。", En: "accountNumber must be 8-30 digits."}})
+	}
+	if err := fieldsError(fields); err != nil {
+		return nil, err
+	}
+	b, e, err := s.ownedBundle(ctx, by, caseID)
+	if err != nil {
+		return nil, err
+	}
+	c := b.Case
+	if err := editable(c); err != nil {
+		return nil, err
+	}
+	if !requiresItem(e, c, "bank_verification") {
+		return nil, domain.E(domain.KindConflict, "verification_not_required",
+			"本案件不需要对公账户验证。", "This case does not need the corporate-account verification.")
+	}
+	now := s.clock.Now()
+	if d := c.Deposit; d != nil {
+		switch {
+		case d.Status == domain.DepositVerified:
+			return nil, domain.E(domain.KindConflict, "already_verified", "对公账户已验证。", "The account is already verified.")
+		case d.Status == domain.DepositLocked:
+			return nil, errDepositLocked
+		case d.Status == domain.DepositPending && now.Before(d.Deadline):
+			// A new deposit while one is open would hand out free guesses.
+			return nil, domain.E(domain.KindConflict, "verification_pending",
+				"打款验证进行中，请查看对公账户到账金额后确认。", "A micro-deposit is already on its way; confirm the amount you received.").
+				With("deadline", d.Deadline).With("attemptsLeft", d.AttemptsLeft)
+		}
+	}
+	fen, err := s.randFen()
+	if err != nil {
+		return nil, domain.Wrap(domain.KindInternal, "random", err)
+	}
+	d := &domain.Deposit{
+		Status:       domain.DepositPending,
+		AmountMAC:    hex.EncodeToString(s.depositMAC(c.ID, fen)),
+		BankName:     strings.TrimSpace(in.BankName),
+		AccountName:  strings.TrimSpace(in.AccountName),
+		AccountLast4: acct[len(acct)-4:],
+		Deadline:     now.Add(s.rules.DepositTTL),
+		AttemptsLeft: s.rules.DepositAttempts,
+		CreatedAt:    now,
+	}
+	next := *c
+	next.Deposit = d
+	next.Version = c.Version + 1
+	next.UpdatedAt = now
+	ch := &domain.Change{
+		Cases:   []domain.CaseWrite{{Case: &next, ExpectVersion: c.Version}},
+		Payouts: []domain.Payout{{CaseID: c.ID, AmountFen: fen, AccountLast4: d.AccountLast4, At: now}},
+	}
+	if err := s.store.Commit(ctx, ch); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+var errDepositLocked = domain.E(domain.KindConflict, "verification_locked",
+	"输入错误次数过多，打款验证已锁定。", "Too many wrong amounts; the micro-deposit verification is locked.")
+
+// ConfirmDeposit checks the amount the applicant read on the statement.
+// Every wrong guess is recorded under optimistic locking, so parallel
+// guesses cannot share one attempt.
+func (s *Service) ConfirmDeposit(ctx context.Context, by domain.Actor, caseID string, amountFen int64) (*domain.Deposit, error) {
+	if amountFen < s.rules.DepositMinFen || amountFen > s.rules.DepositMaxFen {
+		return nil, invalidField("amountFen", "invalid_amount", "金额应为 1 到 99 分之间的整数。", "amountFen must be an integer from 1 to 99.")
+	}
+	b, _, err := s.ownedBundle(ctx, by, caseID)
+	if err != nil {
+		return nil, err
+	}
+	c := b.Case
+	d := c.Deposit
+	now := s.clock.Now()
+	switch {
+	case d == nil:
+		return nil, domain.E(domain.KindConflict, "verification_not_started", "尚未发起打款验证。", "No micro-deposit was sent yet.")
+	case d.Status == domain.DepositVerified:
+		return d, nil
+	case d.Status == domain.DepositLocked:
+		return nil, errDepositLocked
+	case d.Status == domain.DepositExpired || now.After(d.Deadline):
+		return nil, domain.E(domain.KindConflict, "verification_expired", "打款验证已过期，请重新发起。", "The micro-deposit expired; start a new one.")
+	}
+	want, _ := hex.DecodeString(d.AmountMAC)
+	ok := hmac.Equal(want, s.depositMAC(c.ID, amountFen))
+	nd := *d
+	if ok {
+		nd.Status = domain.DepositVerified
+		nd.VerifiedAt = &now
+	} else {
+		nd.AttemptsLeft--
+		if nd.AttemptsLeft <= 0 {
+			nd.AttemptsLeft = 0
+			nd.Status = domain.DepositLocked
+		}
+	}
+	next := *c
+	next.Deposit = &nd
+	next.Version = c.Version + 1
+	next.UpdatedAt = now
+	if err := s.store.Commit(ctx, &domain.Change{Cases: []domain.CaseWrite{{Case: &next, ExpectVersion: c.Version}}}); err != nil {
+		return nil, err
+	}
+	if ok {
+		return &nd, nil
+	}
+	if nd.Status == domain.DepositLocked {
+		return nil, errDepositLocked.With("attemptsLeft", 0)
+	}
+	return nil, domain.E(domain.KindInvalid, "wrong_amount", "金额不正确。", "The amount is not correct.").With("attemptsLeft", nd.AttemptsLeft)
+}

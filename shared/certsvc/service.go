@@ -1,0 +1,91 @@
+// Package certsvc holds the use cases of microcert: what happens when an
+// applicant opens a case, a provider calls back, a reviewer decides. It
+// applies the domain's rules and writes through a Store, one atomic Change per
+// use case. It knows nothing of HTTP or AWS.
+package certsvc
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"microcert/shared/clock"
+	"microcert/shared/domain"
+)
+
+// Store is what the use cases need from persistence.
+type Store interface {
+	GetEnterprise(ctx context.Context, id string) (*domain.Enterprise, []domain.Certification, error)
+	GetCase(ctx context.Context, id string) (*domain.Case, error)
+	GetCaseBundle(ctx context.Context, id string) (*domain.CaseBundle, error)
+	FindDocument(ctx context.Context, docID string) (*domain.Document, error)
+	ListCases(ctx context.Context, enterpriseID string, p domain.Page) ([]domain.Case, string, error)
+	ListNotifications(ctx context.Context, enterpriseID string, p domain.Page) ([]domain.Notification, string, error)
+	ListQueue(ctx context.Context, p domain.Page) ([]domain.Case, string, error)
+	ResolveRef(ctx context.Context, kind domain.RefKind, id string) (string, error)
+	Commit(ctx context.Context, ch *domain.Change) error
+}
+
+// Blob is what the use cases need from object storage.
+type Blob interface {
+	// PresignUpload returns a presigned POST pinned to key, content type
+	// and a content-length-range of 1..maxBytes.
+	PresignUpload(ctx context.Context, key, contentType string, maxBytes int64, ttl time.Duration) (PresignedPost, error)
+	// PresignDownload returns a short-lived GET URL for key.
+	PresignDownload(ctx context.Context, key string, ttl time.Duration) (string, error)
+}
+
+// PresignedPost is what an app needs to upload a file straight to S3.
+type PresignedPost struct {
+	URL       string
+	Fields    map[string]string
+	ExpiresAt time.Time
+}
+
+// Secrets are the keys the use cases need.
+type Secrets struct {
+	FaceWebhook            string
+	FaceWebhookPrevious    string
+	PaymentWebhook         string
+	PaymentWebhookPrevious string
+	DepositHMACKey         string
+}
+
+// Service runs the use cases.
+type Service struct {
+	store   Store
+	blob    Blob
+	clock   clock.Clock
+	rules   domain.Rules
+	secrets Secrets
+	log     *slog.Logger
+	// randFen draws the micro-deposit amount; crypto/rand in production.
+	randFen func() (int64, error)
+}
+
+// Config wires a Service.
+type Config struct {
+	Store   Store
+	Blob    Blob
+	Clock   clock.Clock
+	Rules   domain.Rules
+	Secrets Secrets
+	Log     *slog.Logger
+}
+
+// New builds a Service.
+func New(c Config) *Service {
+	if c.Clock == nil {
+		c.Clock = clock.System{}
+	}
+	if c.Log == nil {
+		c.Log = slog.Default()
+	}
+	return &Service{store: c.Store, blob: c.Blob, clock: c.Clock, rules: c.Rules, secrets: c.Secrets, log: c.Log, randFen: randomFen}
+}
+
+// Rules returns the rules in force (for views that show limits).
+func (s *Service) Rules() domain.Rules { return s.rules }
+
+// Now is the service's clock reading.
+func (s *Service) Now() time.Time { return s.clock.Now() }

@@ -1,0 +1,115 @@
+package domain
+
+import "time"
+
+// PendingWorkAt is the earliest time something about the case goes stale
+// and a job must look at it, or nil when nothing is pending. Stores keep it
+// in a sparse due-time index (set while pending, removed when nil):
+//   - a pending micro-deposit's deadline;
+//   - a pending face or QR session's expiry;
+//   - the expiry of the reviewer's claim while in_review;
+//   - reviewDueAt while submitted or in_review and not yet SLABreached.
+//
+// The retention of closed cases' documents is separate (RetentionEndsAt).
+func (c *Case) PendingWorkAt() *time.Time {
+	var best *time.Time
+	consider := func(t time.Time) {
+		if !t.IsZero() && (best == nil || t.Before(*best)) {
+			t := t
+			best = &t
+		}
+	}
+	if c.Deposit != nil && c.Deposit.Status == DepositPending {
+		consider(c.Deposit.Deadline)
+	}
+	for _, v := range []*Verification{c.Face, c.QR} {
+		if v != nil && v.Status == VerificationPending {
+			consider(v.ExpiresAt)
+		}
+	}
+	if c.Status == CaseInReview && c.Claim != nil {
+		consider(c.Claim.ExpiresAt)
+	}
+	if (c.Status == CaseSubmitted || c.Status == CaseInReview) && c.ReviewDueAt != nil && !c.SLABreached {
+		consider(*c.ReviewDueAt)
+	}
+	return best
+}
+
+// Submit moves a draft or changes_requested case to submitted under r:
+// SubmittedAt = at, ReviewDueAt = the end of the r.ReviewSLAWorkingDays-th
+// working day after at's Beijing day, SLABreached cleared, and a claim left
+// from a previous round dropped. A resubmission restarts the SLA. It does
+// not check requirements (the caller answers 409 requirements_unmet from
+// ComputeRequirements first). On error c is unchanged.
+func (c *Case) Submit(by Actor, at time.Time, r Rules) (HistoryEntry, error) {
+	if c.Status != CaseDraft && c.Status != CaseChangesRequested {
+		return HistoryEntry{}, ErrInvalidTransition(string(c.Status), string(CaseSubmitted))
+	}
+	due, err := ReviewDueAtWith(at, r)
+	if err != nil {
+		return HistoryEntry{}, err
+	}
+	h, err := c.TransitionWith(r, CaseSubmitted, by, at, nil, "")
+	if err != nil {
+		return HistoryEntry{}, err
+	}
+	sub := at
+	c.SubmittedAt, c.ReviewDueAt = &sub, &due
+	c.SLABreached = false
+	c.Claim = nil
+	return h, nil
+}
+
+// Withdraw moves the case to withdrawn and sets RefundDue when the fee was
+// paid and no reviewer has worked on the case: a draft, or a submitted case
+// that was never claimed (no Claim recorded, no decision, never sent back).
+// Use cases releasing an expired claim should therefore keep c.Claim as the
+// record that a reviewer held the case.
+func (c *Case) Withdraw(by Actor, at time.Time, note string) (HistoryEntry, error) {
+	untouched := c.Status == CaseDraft ||
+		(c.Status == CaseSubmitted && c.Claim == nil && c.LastDecision == nil && c.ChangeRequests == 0)
+	h, err := c.Transition(CaseWithdrawn, by, at, nil, note)
+	if err != nil {
+		return HistoryEntry{}, err
+	}
+	c.RefundDue = untouched && c.Payment != nil && c.Payment.Status == PaymentPaid && c.Payment.PaidFen > 0
+	return h, nil
+}
+
+// RetentionEndsAt is when the documents of a withdrawn or rejected case
+// may be deleted (r.RetentionDays after the case closed, UpdatedAt), or nil
+// for any other state: approved cases keep their documents as the
+// certification's record.
+func (c *Case) RetentionEndsAt(r Rules) *time.Time {
+	if c.Status != CaseWithdrawn && c.Status != CaseRejected {
+		return nil
+	}
+	t := c.UpdatedAt.AddDate(0, 0, r.RetentionDays)
+	return &t
+}
+
+// ClaimActive reports whether a reviewer's claim holds the case at now.
+func (c *Case) ClaimActive(now time.Time) bool {
+	return c.Status == CaseInReview && c.Claim != nil && now.Before(c.Claim.ExpiresAt)
+}
+
+// verification returns the case's session of the given kind. Face holds
+// the face session; QR the QR one (a QR session stored in Face is also
+// found).
+func (c *Case) verification(kind VerificationKind) *Verification {
+	switch kind {
+	case VerifyFace:
+		if c.Face != nil && (c.Face.Kind == VerifyFace || c.Face.Kind == "") {
+			return c.Face
+		}
+	case VerifyQR:
+		if c.QR != nil {
+			return c.QR
+		}
+		if c.Face != nil && c.Face.Kind == VerifyQR {
+			return c.Face
+		}
+	}
+	return nil
+}

@@ -1,0 +1,184 @@
+package domain
+
+import (
+	"fmt"
+	"sort"
+	"time"
+)
+
+// Rules is THE table of microcert's business numbers. Every default of
+// domain.md lives here and nowhere else; configuration may override some
+// fields of a copy (DefaultRules.Clone()) and pass it to the functions that
+// take a Rules. Functions whose signature has no Rules use DefaultRules; each
+// has a ...With sibling taking one.
+type Rules struct {
+	// Currency of every amount.
+	Currency string
+	// FeeFen is the list price of a case per kind, in fen. A kind missing
+	// from the map is free.
+	FeeFen map[CaseKind]int64
+	// Subsidies are regional programs keyed by administrative region code
+	// (a 6-digit GB/T 2260 code; see FeeFor for how district codes match).
+	Subsidies map[string]SubsidyProgram
+
+	// Micro-deposit: the amount range, the time to confirm it and the
+	// number of entries before the challenge locks.
+	DepositMinFen   int64
+	DepositMaxFen   int64
+	DepositTTL      time.Duration
+	DepositAttempts int
+
+	// VerificationSessionTTL is how long a face or QR session stays open.
+	VerificationSessionTTL time.Duration
+
+	// ReviewSLAWorkingDays: reviewDueAt is the end of this many working days
+	// after the submission day.
+	ReviewSLAWorkingDays int
+	// ClaimTTL is how long a reviewer's claim holds a case.
+	ClaimTTL time.Duration
+	// MaxChangeRequests: how many times a case may be sent back for more
+	// material; after that a reviewer can only approve or reject.
+	MaxChangeRequests int
+
+	// LapseAfterDays: an overdue certification lapses when more than this
+	// many days have passed since its expiry.
+	LapseAfterDays int
+	// ReminderDays are the expiry-reminder milestones, in days before
+	// expiry.
+	ReminderDays []int
+	// AnnualReviewOpensMonths: the annual review may be opened this many
+	// months before expiry.
+	AnnualReviewOpensMonths int
+
+	// RetentionDays: documents of withdrawn or rejected cases are kept this
+	// many days after the case closed (PIPL: no longer than needed).
+	RetentionDays int
+	// ExplanationMaxChars is the longest appeal explanation, in characters
+	// (runes, not bytes).
+	ExplanationMaxChars int
+
+	// UncertifiedExternalContacts is the external-contact cap of an
+	// enterprise without certification (certified: unlimited).
+	UncertifiedExternalContacts int
+}
+
+// SubsidyProgram is a regional program that pays part of the fee.
+type SubsidyProgram struct {
+	Code       string // stable program code, shown as Fee.Program
+	RegionCode string // the region it is keyed by
+	Percent    int64  // share of the list price covered, 0..100
+	Name       Text
+}
+
+// DefaultRules holds the defaults of domain.md and api.md. Treat it as
+// read-only: override fields on DefaultRules.Clone().
+var DefaultRules = Rules{
+	Currency: "CNY",
+	FeeFen: map[CaseKind]int64{
+		KindInitial:       30000,
+		KindAnnualReview:  30000,
+		KindReinstatement: 30000,
+		KindAppeal:        0,
+	},
+	Subsidies: map[string]SubsidyProgram{
+		"440300": {
+			Code:       "shenzhen_sme_digital",
+			RegionCode: "440300",
+			Percent:    50,
+			Name:       Text{Zh: "深圳市中小企业数字化转型专项", En: "Shenzhen SME digital-transformation program"},
+		},
+	},
+	DepositMinFen:               1,
+	DepositMaxFen:               99,
+	DepositTTL:                  72 * time.Hour,
+	DepositAttempts:             3,
+	VerificationSessionTTL:      15 * time.Minute,
+	ReviewSLAWorkingDays:        5,
+	ClaimTTL:                    2 * time.Hour,
+	MaxChangeRequests:           3,
+	LapseAfterDays:              30,
+	ReminderDays:                []int{60, 30, 7, 1},
+	AnnualReviewOpensMonths:     3,
+	RetentionDays:               30,
+	ExplanationMaxChars:         2000,
+	UncertifiedExternalContacts: 20000,
+}
+
+// Clone returns a deep copy, so that overriding a map entry or the reminder
+// list of the copy leaves r (typically DefaultRules) untouched.
+func (r Rules) Clone() Rules {
+	c := r
+	if r.FeeFen != nil {
+		c.FeeFen = make(map[CaseKind]int64, len(r.FeeFen))
+		for k, v := range r.FeeFen {
+			c.FeeFen[k] = v
+		}
+	}
+	if r.Subsidies != nil {
+		c.Subsidies = make(map[string]SubsidyProgram, len(r.Subsidies))
+		for k, v := range r.Subsidies {
+			c.Subsidies[k] = v
+		}
+	}
+	if r.ReminderDays != nil {
+		c.ReminderDays = append([]int(nil), r.ReminderDays...)
+	}
+	return c
+}
+
+// Validate reports a configuration mistake in r (for startup checks).
+func (r Rules) Validate() error {
+	bad := func(format string, a ...any) error {
+		return Wrap(KindInternal, "invalid_rules", fmt.Errorf(format, a...))
+	}
+	switch {
+	case r.Currency == "":
+		return bad("currency is empty")
+	case r.DepositMinFen < 1 || r.DepositMaxFen < r.DepositMinFen || r.DepositMaxFen > 99:
+		return bad("deposit range %d..%d fen is not within 1..99", r.DepositMinFen, r.DepositMaxFen)
+	case r.DepositTTL <= 0 || r.VerificationSessionTTL <= 0 || r.ClaimTTL <= 0:
+		return bad("deposit, session and claim TTLs must be positive")
+	case r.DepositAttempts < 1:
+		return bad("deposit attempts %d < 1", r.DepositAttempts)
+	case r.ReviewSLAWorkingDays < 1:
+		return bad("review SLA %d working days < 1", r.ReviewSLAWorkingDays)
+	case r.MaxChangeRequests < 0 || r.LapseAfterDays < 0 || r.RetentionDays < 0:
+		return bad("negative change-request limit, lapse or retention")
+	case r.AnnualReviewOpensMonths < 1 || r.AnnualReviewOpensMonths > 11:
+		return bad("annual review window %d months not within 1..11", r.AnnualReviewOpensMonths)
+	case r.ExplanationMaxChars < 1:
+		return bad("explanation limit %d < 1", r.ExplanationMaxChars)
+	case r.UncertifiedExternalContacts < 1:
+		return bad("uncertified external-contact cap %d < 1", r.UncertifiedExternalContacts)
+	}
+	for k, v := range r.FeeFen {
+		if v < 0 {
+			return bad("negative fee %d for %s", v, k)
+		}
+	}
+	for code, p := range r.Subsidies {
+		if p.Percent < 0 || p.Percent > 100 || p.Code == "" {
+			return bad("subsidy program for region %s: code %q, percent %d", code, p.Code, p.Percent)
+		}
+	}
+	for _, d := range r.ReminderDays {
+		if d < 1 {
+			return bad("reminder milestone %d < 1", d)
+		}
+	}
+	return nil
+}
+
+// reminderDays returns the milestones most distant first, without
+// duplicates.
+func (r Rules) reminderDays() []int {
+	ds := append([]int(nil), r.ReminderDays...)
+	sort.Sort(sort.Reverse(sort.IntSlice(ds)))
+	out := ds[:0]
+	for i, d := range ds {
+		if i == 0 || d != ds[i-1] {
+			out = append(out, d)
+		}
+	}
+	return out
+}

@@ -1,0 +1,437 @@
+package httpapi
+
+import (
+	"context"
+	"strconv"
+
+	"microcert/shared/certsvc"
+	"microcert/shared/domain"
+	"microcert/shared/webhook"
+)
+
+// Request bodies. Pointer fields tell "missing" from "zero"; unknown fields
+// are refused by DecodeJSON, so clients cannot set status, version, owner
+// or keys by adding them to a body (mass assignment).
+
+type legalRepBody struct {
+	Name     *string `json:"name"`
+	IDNumber *string `json:"idNumber"`
+	Phone    *string `json:"phone"`
+}
+
+type createEnterpriseBody struct {
+	Name                *string       `json:"name"`
+	USCC                *string       `json:"uscc"`
+	LegalRep            *legalRepBody `json:"legalRep"`
+	RegisteredAddress   *string       `json:"registeredAddress"`
+	OperatingAddress    *string       `json:"operatingAddress"`
+	RegionCode          *string       `json:"regionCode"`
+	HasCorporateAccount *bool         `json:"hasCorporateAccount"`
+}
+
+type patchEnterpriseBody struct {
+	Name                *string       `json:"name"`
+	LegalRep            *legalRepBody `json:"legalRep"`
+	RegisteredAddress   *string       `json:"registeredAddress"`
+	OperatingAddress    *string       `json:"operatingAddress"`
+	RegionCode          *string       `json:"regionCode"`
+	HasCorporateAccount *bool         `json:"hasCorporateAccount"`
+	Version             *int          `json:"version"`
+}
+
+type openCaseBody struct {
+	EnterpriseID *string           `json:"enterpriseId"`
+	Kind         *string           `json:"kind"`
+	Types        []domain.CertType `json:"types"`
+	ViaAgent     *bool             `json:"viaAgent"`
+}
+
+type uploadBody struct {
+	DocType       *string `json:"docType"`
+	ContentType   *string `json:"contentType"`
+	ContentLength *int64  `json:"contentLength"`
+}
+
+type explanationBody struct {
+	Text *string `json:"text"`
+}
+
+type bankBody struct {
+	BankName      *string `json:"bankName"`
+	AccountName   *string `json:"accountName"`
+	AccountNumber *string `json:"accountNumber"`
+}
+
+type confirmBody struct {
+	AmountFen *int64 `json:"amountFen"`
+}
+
+type faceCallbackBody struct {
+	SessionID                *string  `json:"sessionId"`
+	Result                   *string  `json:"result"`
+	PhoneMatchesRegistration *bool    `json:"phoneMatchesRegistration"`
+	LivenessScore            *float64 `json:"livenessScore"`
+}
+
+type paymentCallbackBody struct {
+	OrderID *string `json:"orderId"`
+	Status  *string `json:"status"`
+	PaidFen *int64  `json:"paidFen"`
+}
+
+// required lists the missing fields among name/present pairs.
+func required(pairs ...any) error {
+	var fields []domain.FieldError
+	for i := 0; i+1 < len(pairs); i += 2 {
+		name := pairs[i].(string)
+		if pairs[i+1].(bool) {
+			continue
+		}
+		fields = append(fields, domain.FieldError{Field: name, Code: "required",
+			Message: domain.Text{Zh: "缺少字段 " + name + "。", En: "Missing field " + name + "."}})
+	}
+	if len(fields) == 0 {
+		return nil
+	}
+	e := invalidFields(fields...)
+	e.Code = "missing_field"
+	return e
+}
+
+func str(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+func (a *API) health(ctx context.Context, r *request) (*reply, error) {
+	return ok(map[string]string{"status": "ok"})
+}
+
+func (a *API) createEnterprise(ctx context.Context, r *request) (*reply, error) {
+	var b createEnterpriseBody
+	if err := DecodeJSON(r.body, &b); err != nil {
+		return nil, err
+	}
+	if err := required("name", b.Name != nil, "uscc", b.USCC != nil, "legalRep", b.LegalRep != nil,
+		"registeredAddress", b.RegisteredAddress != nil, "operatingAddress", b.OperatingAddress != nil,
+		"regionCode", b.RegionCode != nil, "hasCorporateAccount", b.HasCorporateAccount != nil); err != nil {
+		return nil, err
+	}
+	if err := required("legalRep.name", b.LegalRep.Name != nil, "legalRep.idNumber", b.LegalRep.IDNumber != nil,
+		"legalRep.phone", b.LegalRep.Phone != nil); err != nil {
+		return nil, err
+	}
+	e, err := a.svc.CreateEnterprise(ctx, r.actor, certsvc.EnterpriseInput{
+		Name: *b.Name, USCC: *b.USCC,
+		LegalRep:          domain.LegalRep{Name: *b.LegalRep.Name, IDNumber: *b.LegalRep.IDNumber, Phone: *b.LegalRep.Phone},
+		RegisteredAddress: *b.RegisteredAddress, OperatingAddress: *b.OperatingAddress, RegionCode: *b.RegionCode,
+		HasCorporateAccount: *b.HasCorporateAccount,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return created(enterpriseView(&certsvc.EnterpriseView{Enterprise: e}, a.clock.Now()))
+}
+
+func (a *API) getEnterprise(ctx context.Context, r *request) (*reply, error) {
+	v, err := a.svc.GetEnterprise(ctx, r.actor, r.params["enterpriseId"])
+	if err != nil {
+		return nil, err
+	}
+	return ok(enterpriseView(v, a.clock.Now()))
+}
+
+func (a *API) patchEnterprise(ctx context.Context, r *request) (*reply, error) {
+	var b patchEnterpriseBody
+	if err := DecodeJSON(r.body, &b); err != nil {
+		return nil, err
+	}
+	if err := required("version", b.Version != nil); err != nil {
+		return nil, err
+	}
+	p := certsvc.EnterprisePatch{Name: b.Name, RegisteredAddress: b.RegisteredAddress, OperatingAddress: b.OperatingAddress,
+		RegionCode: b.RegionCode, HasCorporateAccount: b.HasCorporateAccount, Version: *b.Version}
+	if b.LegalRep != nil {
+		p.LegalRepName, p.LegalRepIDNumber, p.LegalRepPhone = b.LegalRep.Name, b.LegalRep.IDNumber, b.LegalRep.Phone
+	}
+	v, err := a.svc.PatchEnterprise(ctx, r.actor, r.params["enterpriseId"], p)
+	if err != nil {
+		return nil, err
+	}
+	return ok(enterpriseView(v, a.clock.Now()))
+}
+
+// pageOf reads ?limit= (1-100, default 20) and ?cursor=.
+func pageOf(r *request) (domain.Page, error) {
+	p := domain.Page{Limit: 20, Cursor: r.query["cursor"]}
+	if v, present := r.query["limit"]; present {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 100 {
+			return p, invalidFields(domain.FieldError{Field: "limit", Code: "invalid_limit",
+				Message: domain.Text{Zh: "limit 应为 1 到 100 之间的整数。", En: "limit must be an integer from 1 to 100."}})
+		}
+		p.Limit = n
+	}
+	if len(p.Cursor) > 1024 {
+		return p, domain.E(domain.KindInvalid, "invalid_cursor", "分页游标无效。", "The cursor is invalid.")
+	}
+	return p, nil
+}
+
+func (a *API) listCases(ctx context.Context, r *request) (*reply, error) {
+	p, err := pageOf(r)
+	if err != nil {
+		return nil, err
+	}
+	cases, next, err := a.svc.ListCases(ctx, r.actor, r.params["enterpriseId"], p)
+	if err != nil {
+		return nil, err
+	}
+	now := a.clock.Now()
+	items := make([]caseJSON, 0, len(cases))
+	for i := range cases {
+		items = append(items, caseSummary(&cases[i], now))
+	}
+	return ok(newPage(items, next))
+}
+
+func (a *API) listNotifications(ctx context.Context, r *request) (*reply, error) {
+	p, err := pageOf(r)
+	if err != nil {
+		return nil, err
+	}
+	notes, next, err := a.svc.ListNotifications(ctx, r.actor, r.params["enterpriseId"], p)
+	if err != nil {
+		return nil, err
+	}
+	items := make([]notificationJSON, 0, len(notes))
+	for i := range notes {
+		items = append(items, notificationView(&notes[i], r.lang))
+	}
+	return ok(newPage(items, next))
+}
+
+func (a *API) openCase(ctx context.Context, r *request) (*reply, error) {
+	var b openCaseBody
+	if err := DecodeJSON(r.body, &b); err != nil {
+		return nil, err
+	}
+	if err := required("enterpriseId", b.EnterpriseID != nil, "kind", b.Kind != nil, "types", b.Types != nil); err != nil {
+		return nil, err
+	}
+	viaAgent := b.ViaAgent != nil && *b.ViaAgent
+	v, err := a.svc.OpenCase(ctx, r.actor, certsvc.CaseInput{EnterpriseID: *b.EnterpriseID, Kind: domain.CaseKind(*b.Kind),
+		Types: b.Types, ViaAgent: viaAgent})
+	if err != nil {
+		return nil, err
+	}
+	return created(caseView(v, r.lang, r.actor.CanReview(), a.clock.Now()))
+}
+
+func (a *API) getCase(ctx context.Context, r *request) (*reply, error) {
+	v, err := a.svc.GetCase(ctx, r.actor, r.params["caseId"])
+	if err != nil {
+		return nil, err
+	}
+	return ok(caseView(v, r.lang, r.actor.CanReview(), a.clock.Now()))
+}
+
+type uploadJSON struct {
+	DocumentID string            `json:"documentId"`
+	Key        string            `json:"key"`
+	URL        string            `json:"url"`
+	Fields     map[string]string `json:"fields"`
+	ExpiresAt  string            `json:"expiresAt"`
+	MaxBytes   int64             `json:"maxBytes"`
+	Document   documentJSON      `json:"document"`
+}
+
+func (a *API) requestUpload(ctx context.Context, r *request) (*reply, error) {
+	var b uploadBody
+	if err := DecodeJSON(r.body, &b); err != nil {
+		return nil, err
+	}
+	if err := required("docType", b.DocType != nil, "contentType", b.ContentType != nil, "contentLength", b.ContentLength != nil); err != nil {
+		return nil, err
+	}
+	u, err := a.svc.RequestUpload(ctx, r.actor, r.params["caseId"], certsvc.UploadInput{
+		DocType: domain.DocType(*b.DocType), ContentType: *b.ContentType, ContentLength: *b.ContentLength})
+	if err != nil {
+		return nil, err
+	}
+	return created(uploadJSON{DocumentID: u.Document.ID, Key: u.Document.Key(), URL: u.Post.URL, Fields: u.Post.Fields,
+		ExpiresAt: u.Post.ExpiresAt.UTC().Format(rfc3339), MaxBytes: u.MaxBytes,
+		Document: documentView(u.Document, r.lang, false)})
+}
+
+const rfc3339 = "2006-01-02T15:04:05Z07:00"
+
+func (a *API) listDocuments(ctx context.Context, r *request) (*reply, error) {
+	docs, err := a.svc.ListDocuments(ctx, r.actor, r.params["caseId"])
+	if err != nil {
+		return nil, err
+	}
+	items := make([]documentJSON, 0, len(docs))
+	for i := range docs {
+		items = append(items, documentView(&docs[i], r.lang, r.actor.CanReview()))
+	}
+	return ok(newPage(items, ""))
+}
+
+func (a *API) startFace(ctx context.Context, r *request) (*reply, error) {
+	return a.startVerification(ctx, r, domain.VerifyFace)
+}
+
+func (a *API) startQR(ctx context.Context, r *request) (*reply, error) {
+	return a.startVerification(ctx, r, domain.VerifyQR)
+}
+
+func (a *API) startVerification(ctx context.Context, r *request, kind domain.VerificationKind) (*reply, error) {
+	if len(r.body) > 0 {
+		var empty struct{}
+		if err := DecodeJSON(r.body, &empty); err != nil {
+			return nil, err
+		}
+	}
+	v, err := a.svc.StartVerification(ctx, r.actor, r.params["caseId"], kind)
+	if err != nil {
+		return nil, err
+	}
+	return created(verificationView(v))
+}
+
+func (a *API) setExplanation(ctx context.Context, r *request) (*reply, error) {
+	var b explanationBody
+	if err := DecodeJSON(r.body, &b); err != nil {
+		return nil, err
+	}
+	if err := required("text", b.Text != nil); err != nil {
+		return nil, err
+	}
+	v, err := a.svc.SetExplanation(ctx, r.actor, r.params["caseId"], *b.Text)
+	if err != nil {
+		return nil, err
+	}
+	return ok(caseView(v, r.lang, false, a.clock.Now()))
+}
+
+func (a *API) startDeposit(ctx context.Context, r *request) (*reply, error) {
+	var b bankBody
+	if err := DecodeJSON(r.body, &b); err != nil {
+		return nil, err
+	}
+	if err := required("bankName", b.BankName != nil, "accountName", b.AccountName != nil, "accountNumber", b.AccountNumber != nil); err != nil {
+		return nil, err
+	}
+	d, err := a.svc.StartDeposit(ctx, r.actor, r.params["caseId"], certsvc.BankInput{BankName: *b.BankName,
+		AccountName: *b.AccountName, AccountNumber: *b.AccountNumber})
+	if err != nil {
+		return nil, err
+	}
+	return created(bankView(d))
+}
+
+func (a *API) confirmDeposit(ctx context.Context, r *request) (*reply, error) {
+	var b confirmBody
+	if err := DecodeJSON(r.body, &b); err != nil {
+		return nil, err
+	}
+	if err := required("amountFen", b.AmountFen != nil); err != nil {
+		return nil, err
+	}
+	d, err := a.svc.ConfirmDeposit(ctx, r.actor, r.params["caseId"], *b.AmountFen)
+	if err != nil {
+		return nil, err
+	}
+	return ok(bankView(d))
+}
+
+func (a *API) createPayment(ctx context.Context, r *request) (*reply, error) {
+	if len(r.body) > 0 {
+		var empty struct{}
+		if err := DecodeJSON(r.body, &empty); err != nil {
+			return nil, err
+		}
+	}
+	p, fee, err := a.svc.CreatePayment(ctx, r.actor, r.params["caseId"])
+	if err != nil {
+		return nil, err
+	}
+	return created(paymentView(p, *fee))
+}
+
+func (a *API) submit(ctx context.Context, r *request) (*reply, error) {
+	v, err := a.svc.Submit(ctx, r.actor, r.params["caseId"])
+	if err != nil {
+		return nil, err
+	}
+	return ok(caseView(v, r.lang, false, a.clock.Now()))
+}
+
+func (a *API) withdraw(ctx context.Context, r *request) (*reply, error) {
+	v, err := a.svc.Withdraw(ctx, r.actor, r.params["caseId"])
+	if err != nil {
+		return nil, err
+	}
+	return ok(caseView(v, r.lang, false, a.clock.Now()))
+}
+
+type downloadJSON struct {
+	URL       string       `json:"url"`
+	ExpiresAt string       `json:"expiresAt"`
+	Document  documentJSON `json:"document"`
+}
+
+func (a *API) download(ctx context.Context, r *request) (*reply, error) {
+	d, err := a.svc.DownloadDocument(ctx, r.actor, r.params["documentId"])
+	if err != nil {
+		return nil, err
+	}
+	return ok(downloadJSON{URL: d.URL, ExpiresAt: d.ExpiresAt.UTC().Format(rfc3339), Document: documentView(d.Document, r.lang, r.actor.CanReview())})
+}
+
+func (a *API) faceCallback(ctx context.Context, r *request) (*reply, error) {
+	if err := a.svc.VerifyFaceCallback(r.headers[lowerSig], r.body); err != nil {
+		return nil, err
+	}
+	var b faceCallbackBody
+	if err := DecodeJSON(r.body, &b); err != nil {
+		return nil, err
+	}
+	if err := required("sessionId", b.SessionID != nil, "result", b.Result != nil,
+		"phoneMatchesRegistration", b.PhoneMatchesRegistration != nil); err != nil {
+		return nil, err
+	}
+	score := 0.0
+	if b.LivenessScore != nil {
+		score = *b.LivenessScore
+	}
+	v, err := a.svc.RecordFaceResult(ctx, certsvc.FaceResult{SessionID: *b.SessionID, Result: *b.Result,
+		PhoneMatchesRegistration: *b.PhoneMatchesRegistration, LivenessScore: score})
+	if err != nil {
+		return nil, err
+	}
+	return ok(map[string]string{"sessionId": v.SessionID, "status": string(v.Status)})
+}
+
+var lowerSig = lower(webhook.Header)
+
+func (a *API) paymentCallback(ctx context.Context, r *request) (*reply, error) {
+	if err := a.svc.VerifyPaymentCallback(r.headers[lowerSig], r.body); err != nil {
+		return nil, err
+	}
+	var b paymentCallbackBody
+	if err := DecodeJSON(r.body, &b); err != nil {
+		return nil, err
+	}
+	if err := required("orderId", b.OrderID != nil, "status", b.Status != nil, "paidFen", b.PaidFen != nil); err != nil {
+		return nil, err
+	}
+	p, err := a.svc.RecordPayment(ctx, certsvc.PaymentResult{OrderID: *b.OrderID, Status: *b.Status, PaidFen: *b.PaidFen})
+	if err != nil {
+		return nil, err
+	}
+	return ok(map[string]string{"orderId": p.OrderID, "status": string(p.Status)})
+}

@@ -1,0 +1,165 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"microcert/shared/domain"
+)
+
+// CertificationDueAt tells when the next scheduled transition of a
+// certification falls due (the expiry job reads DueIndex, duepk CERT, for
+// certifications due by now); nil when none is pending, which takes the
+// certification out of DueIndex. The default: an active certification
+// becomes overdue at ExpiresAt; an overdue one lapses LapseAfterDays after
+// ExpiresAt; other states have no scheduled transition. Replace it (at
+// init, before any use) when the domain's rule changes.
+var CertificationDueAt = func(c *domain.Certification) *time.Time {
+	var t time.Time
+	switch c.Status {
+	case domain.CertActive:
+		t = c.ExpiresAt
+	case domain.CertOverdue:
+		t = c.ExpiresAt.AddDate(0, 0, domain.DefaultRules.LapseAfterDays)
+	default:
+		return nil
+	}
+	return &t
+}
+
+// certificationItem: pk ENT#<entId>, sk B#CERT#<type>; on DueIndex (CERT,
+// <due>#<entId>#<type>) while a transition is pending and on RemindIndex
+// (REMIND, <remindAt>#<entId>#<type>) while a reminder is pending.
+type certificationItem struct {
+	PK            string     `dynamodbav:"pk"`
+	SK            string     `dynamodbav:"sk"`
+	DuePK         string     `dynamodbav:"duepk,omitempty"`
+	DueSK         string     `dynamodbav:"duesk,omitempty"`
+	RPK           string     `dynamodbav:"rpk,omitempty"`
+	RSK           string     `dynamodbav:"rsk,omitempty"`
+	Entity        string     `dynamodbav:"entity"`
+	EnterpriseID  string     `dynamodbav:"enterpriseId"`
+	Type          string     `dynamodbav:"type"`
+	Status        string     `dynamodbav:"status"`
+	IssuedAt      time.Time  `dynamodbav:"issuedAt"`
+	ExpiresAt     time.Time  `dynamodbav:"expiresAt"`
+	CaseID        string     `dynamodbav:"caseId"`
+	Version       int        `dynamodbav:"version"`
+	Cycle         int        `dynamodbav:"cycle"`
+	RevokedReason string     `dynamodbav:"revokedReason"`
+	Severity      string     `dynamodbav:"severity"`
+	UpdatedAt     time.Time  `dynamodbav:"updatedAt"`
+	RemindAt      *time.Time `dynamodbav:"remindAt,omitempty"`
+}
+
+func toCertificationItem(c *domain.Certification) certificationItem {
+	it := certificationItem{
+		PK:            entPK(c.EnterpriseID),
+		SK:            certSK(c.Type),
+		Entity:        "certification",
+		EnterpriseID:  c.EnterpriseID,
+		Type:          string(c.Type),
+		Status:        string(c.Status),
+		IssuedAt:      c.IssuedAt.UTC(),
+		ExpiresAt:     c.ExpiresAt.UTC(),
+		CaseID:        c.CaseID,
+		Version:       c.Version,
+		Cycle:         c.Cycle,
+		RevokedReason: c.RevokedReason,
+		Severity:      c.Severity,
+		UpdatedAt:     c.UpdatedAt.UTC(),
+		RemindAt:      utcp(c.RemindAt),
+	}
+	if due := CertificationDueAt(c); due != nil {
+		it.DuePK, it.DueSK = dueCertPK, dueSK(*due, c.EnterpriseID, string(c.Type))
+	}
+	if c.RemindAt != nil {
+		it.RPK, it.RSK = remindPK, dueSK(*c.RemindAt, c.EnterpriseID, string(c.Type))
+	}
+	return it
+}
+
+func (it certificationItem) domain() *domain.Certification {
+	return &domain.Certification{
+		EnterpriseID:  it.EnterpriseID,
+		Type:          domain.CertType(it.Type),
+		Status:        domain.CertStatus(it.Status),
+		IssuedAt:      it.IssuedAt,
+		ExpiresAt:     it.ExpiresAt,
+		CaseID:        it.CaseID,
+		Version:       it.Version,
+		Cycle:         it.Cycle,
+		RevokedReason: it.RevokedReason,
+		Severity:      it.Severity,
+		UpdatedAt:     it.UpdatedAt,
+		RemindAt:      it.RemindAt,
+	}
+}
+
+func fromCertificationItem(av map[string]types.AttributeValue) (*domain.Certification, error) {
+	var it certificationItem
+	if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+		return nil, internal("decode certification: %w", err)
+	}
+	return it.domain(), nil
+}
+
+func (s *Store) certificationOps(w domain.CertificationWrite) ([]op, error) {
+	c := w.Certification
+	if c == nil || c.EnterpriseID == "" || c.Type == "" {
+		return nil, internal("certification write without enterprise or type")
+	}
+	it := toCertificationItem(c)
+	av, err := marshalItem(it)
+	if err != nil {
+		return nil, err
+	}
+	var o op
+	if w.Create {
+		o, err = s.putNew(av, domain.ErrVersionConflict)
+	} else {
+		o, err = s.versionedUpdate(it, av, c.Version, w.ExpectVersion, nil, nil)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return []op{o}, nil
+}
+
+// DueCertifications lists certifications whose scheduled transition is due
+// at or before before, earliest first (DueIndex, duepk CERT).
+func (s *Store) DueCertifications(ctx context.Context, before time.Time, p domain.Page) ([]domain.Certification, string, error) {
+	return s.certsByTime(ctx, indexDue, attrDuePK, attrDueSK, dueCertPK, before, p)
+}
+
+// RemindersDue lists certifications whose next renewal reminder is due at or
+// before before, earliest first (RemindIndex, rpk REMIND).
+func (s *Store) RemindersDue(ctx context.Context, before time.Time, p domain.Page) ([]domain.Certification, string, error) {
+	return s.certsByTime(ctx, indexRemind, attrRPK, attrRSK, remindPK, before, p)
+}
+
+func (s *Store) certsByTime(ctx context.Context, index, hashAttr, rangeAttr, hash string, before time.Time, p domain.Page) ([]domain.Certification, string, error) {
+	spec := cursorSpec{index: index, hashAttr: hashAttr, hashValue: hash, rangeAttr: rangeAttr,
+		prefixes: map[string]string{attrPK: prefixEnt, attrSK: skCertPrefix}}
+	kc := expression.Key(hashAttr).Equal(expression.Value(hash)).
+		And(expression.Key(rangeAttr).LessThanEqual(expression.Value(ts(before) + "#" + hi)))
+	items, next, err := s.queryPage(ctx, &dynamodb.QueryInput{IndexName: aws.String(index)}, kc, spec, p)
+	if err != nil {
+		return nil, "", err
+	}
+	out := make([]domain.Certification, 0, len(items))
+	for _, av := range items {
+		c, err := fromCertificationItem(av)
+		if err != nil {
+			return nil, "", err
+		}
+		out = append(out, *c)
+	}
+	return out, next, nil
+}

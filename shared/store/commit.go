@@ -1,0 +1,265 @@
+package store
+
+import (
+	"context"
+	"errors"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"microcert/shared/domain"
+	"microcert/shared/idem"
+)
+
+// maxTransactItems is DynamoDB's limit of TransactWriteItems.
+const maxTransactItems = 100
+
+// op is one write of a Change, with the error its failed condition means.
+type op struct {
+	item types.TransactWriteItem
+	// onFail is returned when the write's condition fails.
+	onFail error
+	// versioned: the write is guarded by a version (or sequencer) that a
+	// concurrent transaction may be changing, so a TransactionConflict on
+	// it means "someone else won the race" (version_conflict) rather than
+	// "retry later".
+	versioned bool
+}
+
+// putNew puts av only if no item has its key.
+func (s *Store) putNew(av map[string]types.AttributeValue, onFail error) (op, error) {
+	expr, err := expression.NewBuilder().WithCondition(expression.AttributeNotExists(expression.Name(attrPK))).Build()
+	if err != nil {
+		return op{}, internal("build put condition: %w", err)
+	}
+	return op{item: types.TransactWriteItem{Put: &types.Put{
+		TableName:                 aws.String(s.table),
+		Item:                      av,
+		ConditionExpression:       expr.Condition(),
+		ExpressionAttributeNames:  expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
+	}}, onFail: onFail, versioned: onFail == domain.ErrVersionConflict}, nil
+}
+
+// updateOp updates the item with key under cond.
+func (s *Store) updateOp(key map[string]types.AttributeValue, ub expression.UpdateBuilder, cond expression.ConditionBuilder, onFail error, versioned bool) (op, error) {
+	expr, err := expression.NewBuilder().WithUpdate(ub).WithCondition(cond).Build()
+	if err != nil {
+		return op{}, internal("build update: %w", err)
+	}
+	return op{item: types.TransactWriteItem{Update: &types.Update{
+		TableName:                 aws.String(s.table),
+		Key:                       key,
+		UpdateExpression:          expr.Update(),
+		ConditionExpression:       expr.Condition(),
+		ExpressionAttributeNames:  expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
+	}}, onFail: onFail, versioned: versioned}, nil
+}
+
+// versionedUpdate replaces the stored attributes of a versioned entity
+// (item struct v, marshalled as av) if its stored version is expect. The
+// entity already carries the new version, which must be expect+1.
+func (s *Store) versionedUpdate(v any, av map[string]types.AttributeValue, version, expect int, skip, keep []string) (op, error) {
+	if version != expect+1 {
+		return op{}, internal("%T: version %d is not the expected version %d + 1", v, version, expect)
+	}
+	key := map[string]types.AttributeValue{attrPK: av[attrPK], attrSK: av[attrSK]}
+	cond := expression.Name("version").Equal(expression.Value(expect))
+	return s.updateOp(key, replaceUpdate(v, av, skip, keep), cond, domain.ErrVersionConflict, true)
+}
+
+// markOp flips the request's idempotency reservation to applied, on
+// condition that we still hold it in progress: a side effect is committed at
+// most once per idempotency key.
+func (s *Store) markOp(m idem.Mark) (op, error) {
+	ub := expression.Set(expression.Name("state"), expression.Value(idem.StateApplied))
+	cond := expression.Name("token").Equal(expression.Value(m.Token)).
+		And(expression.Name("state").Equal(expression.Value(idem.StateInProgress)))
+	return s.updateOp(itemKey(idemPK(m.Key), skIdem), ub, cond, ErrRequestAlreadyApplied, false)
+}
+
+// Commit writes the whole Change atomically with one TransactWriteItems (at
+// most 100 writes; a larger Change is an internal error). Creates require
+// that the item does not exist, updates that the stored version is the
+// expected one; history, notifications, audits, payouts, refs and reminder
+// marks are puts that must not overwrite anything.
+//
+// If ctx carries an idempotency mark (idem.MarkFrom), the transaction also
+// flips that reservation from in_progress to applied, on condition that the
+// mark's token still holds it: a request's side effect commits at most once.
+// A Change of a single write and no mark uses PutItem/UpdateItem instead.
+//
+// A failed condition is a KindConflict error: request_already_applied (the
+// mark), enterprise_exists (the USCC), version_conflict (versions; also a
+// create whose item exists, or a document update whose stored check result
+// changed), duplicate (append-only records, reminder marks, check results
+// already recorded or older than the stored one).
+func (s *Store) Commit(ctx context.Context, ch *domain.Change) error {
+	if ch == nil || ch.Empty() {
+		return nil
+	}
+	var ops []op
+	mark, marked := idem.MarkFrom(ctx)
+	if marked {
+		// First, so that when several conditions fail (DynamoDB reports
+		// them all, minidyn only the first) "already applied" wins.
+		o, err := s.markOp(mark)
+		if err != nil {
+			return err
+		}
+		ops = append(ops, o)
+	}
+	more, err := s.changeOps(ch)
+	if err != nil {
+		return err
+	}
+	ops = append(ops, more...)
+	if len(ops) > maxTransactItems {
+		return internal("change of %d writes exceeds the %d of one transaction", len(ops), maxTransactItems)
+	}
+	if len(ops) == 1 {
+		return s.single(ctx, ops[0])
+	}
+	items := make([]types.TransactWriteItem, len(ops))
+	for i, o := range ops {
+		items[i] = o.item
+	}
+	// The SDK fills ClientRequestToken once per call and reuses it on
+	// retries, so a retried transaction that already succeeded succeeds
+	// again instead of failing its own conditions.
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	return cancelled(err, ops)
+}
+
+// changeOps turns a Change into writes, in a fixed order.
+func (s *Store) changeOps(ch *domain.Change) ([]op, error) {
+	var ops []op
+	add := func(o []op, err error) error {
+		if err != nil {
+			return err
+		}
+		ops = append(ops, o...)
+		return nil
+	}
+	for _, w := range ch.Enterprises {
+		if err := add(s.enterpriseOps(w)); err != nil {
+			return nil, err
+		}
+	}
+	for _, w := range ch.Cases {
+		if err := add(s.caseOps(w)); err != nil {
+			return nil, err
+		}
+	}
+	for _, w := range ch.Certifications {
+		if err := add(s.certificationOps(w)); err != nil {
+			return nil, err
+		}
+	}
+	for _, w := range ch.Documents {
+		if err := add(s.documentOps(w)); err != nil {
+			return nil, err
+		}
+	}
+	for _, h := range ch.History {
+		if err := add(s.historyOps(h)); err != nil {
+			return nil, err
+		}
+	}
+	for _, n := range ch.Notifications {
+		if err := add(s.notificationOps(n)); err != nil {
+			return nil, err
+		}
+	}
+	for _, a := range ch.Audits {
+		if err := add(s.auditOps(a)); err != nil {
+			return nil, err
+		}
+	}
+	for _, r := range ch.Refs {
+		if err := add(s.refOps(r)); err != nil {
+			return nil, err
+		}
+	}
+	for _, p := range ch.Payouts {
+		if err := add(s.payoutOps(p)); err != nil {
+			return nil, err
+		}
+	}
+	for _, m := range ch.ReminderMarks {
+		if err := add(s.markRecordOps(m)); err != nil {
+			return nil, err
+		}
+	}
+	return ops, nil
+}
+
+// single runs one write without a transaction.
+func (s *Store) single(ctx context.Context, o op) error {
+	var err error
+	switch it := o.item; {
+	case it.Put != nil:
+		_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
+			TableName:                 it.Put.TableName,
+			Item:                      it.Put.Item,
+			ConditionExpression:       it.Put.ConditionExpression,
+			ExpressionAttributeNames:  it.Put.ExpressionAttributeNames,
+			ExpressionAttributeValues: it.Put.ExpressionAttributeValues,
+		})
+	case it.Update != nil:
+		_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+			TableName:                 it.Update.TableName,
+			Key:                       it.Update.Key,
+			UpdateExpression:          it.Update.UpdateExpression,
+			ConditionExpression:       it.Update.ConditionExpression,
+			ExpressionAttributeNames:  it.Update.ExpressionAttributeNames,
+			ExpressionAttributeValues: it.Update.ExpressionAttributeValues,
+		})
+	default:
+		return internal("unsupported single write")
+	}
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return o.onFail
+	}
+	return mapErr(err)
+}
+
+// cancelled maps a TransactWriteItems error: the first write whose condition
+// failed decides the conflict; a transaction conflict on a versioned write
+// is a version conflict (a concurrent writer won), elsewhere it is
+// "unavailable" (retry); throttling is unavailable.
+func cancelled(err error, ops []op) error {
+	if err == nil {
+		return nil
+	}
+	var tce *types.TransactionCanceledException
+	if !errors.As(err, &tce) {
+		return mapErr(err)
+	}
+	reasons := tce.CancellationReasons
+	for i, r := range reasons {
+		if aws.ToString(r.Code) == "ConditionalCheckFailed" && i < len(ops) {
+			return ops[i].onFail
+		}
+	}
+	retry := false
+	for i, r := range reasons {
+		switch aws.ToString(r.Code) {
+		case "TransactionConflict":
+			if i < len(ops) && ops[i].versioned {
+				return domain.ErrVersionConflict
+			}
+			retry = true
+		case "ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded":
+			retry = true
+		}
+	}
+	if retry {
+		return domain.Wrap(domain.KindUnavailable, "unavailable", err)
+	}
+	return domain.Wrap(domain.KindInternal, "internal", err)
+}

@@ -1,0 +1,213 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"microcert/shared/domain"
+)
+
+// documentItem: pk CASE#<caseId>, sk D#<docId>; GSI1 DOC#<docId>, DOC
+// (download by id); HashIndex SHA#<hex>, <entId>#<docId> once the content
+// hash is known (reuse across enterprises); ttl once the document is marked
+// for deletion. seq is the S3 sequencer of the stored check result.
+type documentItem struct {
+	PK             string             `dynamodbav:"pk"`
+	SK             string             `dynamodbav:"sk"`
+	GSI1PK         string             `dynamodbav:"gsi1pk"`
+	GSI1SK         string             `dynamodbav:"gsi1sk"`
+	HPK            string             `dynamodbav:"hpk,omitempty"`
+	HSK            string             `dynamodbav:"hsk,omitempty"`
+	TTL            int64              `dynamodbav:"ttl,omitempty"`
+	Entity         string             `dynamodbav:"entity"`
+	ID             string             `dynamodbav:"id"`
+	CaseID         string             `dynamodbav:"caseId"`
+	EnterpriseID   string             `dynamodbav:"enterpriseId"`
+	DocType        string             `dynamodbav:"docType"`
+	ContentType    string             `dynamodbav:"contentType"`
+	ContentLength  int64              `dynamodbav:"contentLength"`
+	Status         string             `dynamodbav:"status"`
+	Findings       []findingItem      `dynamodbav:"findings,omitempty"`
+	Metrics        map[string]float64 `dynamodbav:"metrics,omitempty"`
+	SHA256         string             `dynamodbav:"sha256,omitempty"`
+	ReusedByOthers bool               `dynamodbav:"reusedByOthers"`
+	Seq            string             `dynamodbav:"seq,omitempty"`
+	VersionID      string             `dynamodbav:"versionId,omitempty"`
+	CreatedAt      time.Time          `dynamodbav:"createdAt"`
+	CheckedAt      *time.Time         `dynamodbav:"checkedAt,omitempty"`
+	Superseded     bool               `dynamodbav:"superseded"`
+}
+
+// checkResultAttrs are the attributes a check-result write sets (or removes
+// when empty); the rest of the document is the API's and stays untouched.
+var checkResultAttrs = []string{"status", "findings", "metrics", "sha256", attrHPK, attrHSK,
+	"reusedByOthers", "seq", "versionId", "checkedAt", "contentLength"}
+
+func toDocumentItem(d *domain.Document, expireAt *time.Time) documentItem {
+	it := documentItem{
+		PK:             casePK(d.CaseID),
+		SK:             docSK(d.ID),
+		GSI1PK:         docGSI1PK(d.ID),
+		GSI1SK:         gsi1skDoc,
+		Entity:         "document",
+		ID:             d.ID,
+		CaseID:         d.CaseID,
+		EnterpriseID:   d.EnterpriseID,
+		DocType:        string(d.DocType),
+		ContentType:    d.ContentType,
+		ContentLength:  d.ContentLength,
+		Status:         string(d.Status),
+		Findings:       toFindings(d.Findings),
+		Metrics:        d.Metrics,
+		SHA256:         d.SHA256,
+		ReusedByOthers: d.ReusedByOthers,
+		Seq:            d.Sequencer,
+		VersionID:      d.VersionID,
+		CreatedAt:      d.CreatedAt.UTC(),
+		CheckedAt:      utcp(d.CheckedAt),
+		Superseded:     d.Superseded,
+	}
+	if d.SHA256 != "" {
+		it.HPK, it.HSK = hashPK(d.SHA256), keyJoin(d.EnterpriseID, d.ID)
+	}
+	if expireAt != nil {
+		it.TTL = epoch(*expireAt)
+	}
+	return it
+}
+
+func (it documentItem) domain() *domain.Document {
+	return &domain.Document{
+		ID:             it.ID,
+		CaseID:         it.CaseID,
+		EnterpriseID:   it.EnterpriseID,
+		DocType:        domain.DocType(it.DocType),
+		ContentType:    it.ContentType,
+		ContentLength:  it.ContentLength,
+		Status:         domain.DocStatus(it.Status),
+		Findings:       fromFindings(it.Findings),
+		Metrics:        it.Metrics,
+		SHA256:         it.SHA256,
+		ReusedByOthers: it.ReusedByOthers,
+		Sequencer:      it.Seq,
+		VersionID:      it.VersionID,
+		CreatedAt:      it.CreatedAt,
+		CheckedAt:      it.CheckedAt,
+		Superseded:     it.Superseded,
+	}
+}
+
+func fromDocumentItem(av map[string]types.AttributeValue) (*domain.Document, error) {
+	var it documentItem
+	if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+		return nil, internal("decode document: %w", err)
+	}
+	return it.domain(), nil
+}
+
+// documentOps: a create puts the document; a check-result write sets the
+// result attributes only if no result of the same or a later S3 event is
+// stored (seq absent or seq < the new sequencer, else duplicate); any other
+// update replaces the document's attributes only if its stored check result
+// is still the one read (seq unchanged, else version_conflict), so it can
+// never overwrite a result written meanwhile. ttl is set when ExpireAt is
+// given and never removed.
+func (s *Store) documentOps(w domain.DocumentWrite) ([]op, error) {
+	d := w.Document
+	if d == nil || d.ID == "" || d.CaseID == "" {
+		return nil, internal("document write without id or case")
+	}
+	it := toDocumentItem(d, w.ExpireAt)
+	av, err := marshalItem(it)
+	if err != nil {
+		return nil, err
+	}
+	key := itemKey(it.PK, it.SK)
+	exists := expression.AttributeExists(expression.Name(attrPK))
+	var o op
+	switch {
+	case w.Create:
+		o, err = s.putNew(av, domain.ErrVersionConflict)
+	case w.CheckResult:
+		if d.Sequencer == "" {
+			return nil, internal("check result of document without a sequencer")
+		}
+		var ub expression.UpdateBuilder
+		for _, n := range checkResultAttrs {
+			if v, ok := av[n]; ok {
+				ub = ub.Set(expression.Name(n), expression.Value(v))
+			} else {
+				ub = ub.Remove(expression.Name(n))
+			}
+		}
+		if v, ok := av[attrTTL]; ok {
+			ub = ub.Set(expression.Name(attrTTL), expression.Value(v))
+		}
+		newer := expression.AttributeNotExists(expression.Name("seq")).
+			Or(expression.Name("seq").LessThan(expression.Value(d.Sequencer)))
+		o, err = s.updateOp(key, ub, exists.And(newer), ErrDuplicate, false)
+	default:
+		same := expression.AttributeNotExists(expression.Name("seq"))
+		if d.Sequencer != "" {
+			same = expression.Name("seq").Equal(expression.Value(d.Sequencer))
+		}
+		o, err = s.updateOp(key, replaceUpdate(it, av, nil, []string{attrTTL}), exists.And(same), domain.ErrVersionConflict, true)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return []op{o}, nil
+}
+
+// GetDocument reads one document of a case (strongly consistent GetItem).
+func (s *Store) GetDocument(ctx context.Context, caseID, docID string) (*domain.Document, error) {
+	av, err := s.getItem(ctx, casePK(caseID), docSK(docID))
+	if err != nil {
+		return nil, err
+	}
+	return fromDocumentItem(av)
+}
+
+// FindDocument finds a document by its id alone (GSI1 DOC#<docId>; eventually
+// consistent, like every index read).
+func (s *Store) FindDocument(ctx context.Context, docID string) (*domain.Document, error) {
+	kc := expression.Key(attrGSI1PK).Equal(expression.Value(docGSI1PK(docID))).
+		And(expression.Key(attrGSI1SK).Equal(expression.Value(gsi1skDoc)))
+	in := &dynamodb.QueryInput{IndexName: aws.String(indexGSI1), Limit: aws.Int32(1)}
+	if err := s.prepare(in, kc); err != nil {
+		return nil, err
+	}
+	out, err := s.db.Query(ctx, in)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	if len(out.Items) == 0 {
+		return nil, domain.ErrNotFound
+	}
+	return fromDocumentItem(out.Items[0])
+}
+
+// FindDocumentsByHash lists every document whose content has this SHA-256
+// (hex), across enterprises (HashIndex SHA#<hex>).
+func (s *Store) FindDocumentsByHash(ctx context.Context, sha256 string) ([]domain.Document, error) {
+	kc := expression.Key(attrHPK).Equal(expression.Value(hashPK(sha256)))
+	items, err := s.queryAll(ctx, &dynamodb.QueryInput{IndexName: aws.String(indexHash)}, kc)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]domain.Document, 0, len(items))
+	for _, av := range items {
+		d, err := fromDocumentItem(av)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *d)
+	}
+	return out, nil
+}

@@ -1,0 +1,210 @@
+package store
+
+import (
+	"context"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"microcert/shared/domain"
+)
+
+// enterpriseItem is the profile: pk ENT#<id>, sk A#PROFILE, listed by owner
+// on GSI1 (OWNER#<ownerId>, <createdAt>#<id>).
+type enterpriseItem struct {
+	PK                  string       `dynamodbav:"pk"`
+	SK                  string       `dynamodbav:"sk"`
+	GSI1PK              string       `dynamodbav:"gsi1pk"`
+	GSI1SK              string       `dynamodbav:"gsi1sk"`
+	Entity              string       `dynamodbav:"entity"`
+	ID                  string       `dynamodbav:"id"`
+	Name                string       `dynamodbav:"name"`
+	USCC                string       `dynamodbav:"uscc"`
+	LegalRep            legalRepItem `dynamodbav:"legalRep"`
+	RegisteredAddress   string       `dynamodbav:"registeredAddress"`
+	OperatingAddress    string       `dynamodbav:"operatingAddress"`
+	RegionCode          string       `dynamodbav:"regionCode"`
+	HasCorporateAccount bool         `dynamodbav:"hasCorporateAccount"`
+	OwnerID             string       `dynamodbav:"ownerId"`
+	Version             int          `dynamodbav:"version"`
+	CreatedAt           time.Time    `dynamodbav:"createdAt"`
+	UpdatedAt           time.Time    `dynamodbav:"updatedAt"`
+}
+
+// usccItem claims a USCC for one enterprise: pk USCC#<uscc>, sk USCC. It is
+// written with the profile, under attribute_not_exists, in one transaction.
+type usccItem struct {
+	PK           string    `dynamodbav:"pk"`
+	SK           string    `dynamodbav:"sk"`
+	Entity       string    `dynamodbav:"entity"`
+	USCC         string    `dynamodbav:"uscc"`
+	EnterpriseID string    `dynamodbav:"enterpriseId"`
+	CreatedAt    time.Time `dynamodbav:"createdAt"`
+}
+
+func profileKey(id string) map[string]types.AttributeValue {
+	return itemKey(entPK(id), skProfile)
+}
+
+// itemKey is the primary key of an item.
+func itemKey(pk, sk string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{
+		attrPK: &types.AttributeValueMemberS{Value: pk},
+		attrSK: &types.AttributeValueMemberS{Value: sk},
+	}
+}
+
+func toEnterpriseItem(e *domain.Enterprise) enterpriseItem {
+	return enterpriseItem{
+		PK:                  entPK(e.ID),
+		SK:                  skProfile,
+		GSI1PK:              ownerPK(e.OwnerID),
+		GSI1SK:              createdSK(e.CreatedAt, e.ID),
+		Entity:              "enterprise",
+		ID:                  e.ID,
+		Name:                e.Name,
+		USCC:                e.USCC,
+		LegalRep:            legalRepItem{Name: e.LegalRep.Name, IDNumber: e.LegalRep.IDNumber, Phone: e.LegalRep.Phone},
+		RegisteredAddress:   e.RegisteredAddress,
+		OperatingAddress:    e.OperatingAddress,
+		RegionCode:          e.RegionCode,
+		HasCorporateAccount: e.HasCorporateAccount,
+		OwnerID:             e.OwnerID,
+		Version:             e.Version,
+		CreatedAt:           e.CreatedAt.UTC(),
+		UpdatedAt:           e.UpdatedAt.UTC(),
+	}
+}
+
+func (it enterpriseItem) domain() *domain.Enterprise {
+	return &domain.Enterprise{
+		ID:                  it.ID,
+		Name:                it.Name,
+		USCC:                it.USCC,
+		LegalRep:            domain.LegalRep{Name: it.LegalRep.Name, IDNumber: it.LegalRep.IDNumber, Phone: it.LegalRep.Phone},
+		RegisteredAddress:   it.RegisteredAddress,
+		OperatingAddress:    it.OperatingAddress,
+		RegionCode:          it.RegionCode,
+		HasCorporateAccount: it.HasCorporateAccount,
+		OwnerID:             it.OwnerID,
+		Version:             it.Version,
+		CreatedAt:           it.CreatedAt,
+		UpdatedAt:           it.UpdatedAt,
+	}
+}
+
+func fromEnterpriseItem(av map[string]types.AttributeValue) (*domain.Enterprise, error) {
+	var it enterpriseItem
+	if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+		return nil, internal("decode enterprise: %w", err)
+	}
+	return it.domain(), nil
+}
+
+// enterpriseOps are the writes of one EnterpriseWrite: a create puts the
+// profile and claims the USCC; an update replaces the profile's attributes
+// (never the USCC, which does not change) under its version.
+func (s *Store) enterpriseOps(w domain.EnterpriseWrite) ([]op, error) {
+	e := w.Enterprise
+	if e == nil || e.ID == "" || e.USCC == "" || e.OwnerID == "" {
+		return nil, internal("enterprise write without id, uscc or owner")
+	}
+	it := toEnterpriseItem(e)
+	av, err := marshalItem(it)
+	if err != nil {
+		return nil, err
+	}
+	if w.Create {
+		claim, err := marshalItem(usccItem{PK: usccPK(e.USCC), SK: skUSCC, Entity: "uscc", USCC: e.USCC,
+			EnterpriseID: e.ID, CreatedAt: e.CreatedAt.UTC()})
+		if err != nil {
+			return nil, err
+		}
+		p1, err := s.putNew(av, domain.ErrVersionConflict)
+		if err != nil {
+			return nil, err
+		}
+		p2, err := s.putNew(claim, ErrEnterpriseExists)
+		if err != nil {
+			return nil, err
+		}
+		return []op{p1, p2}, nil
+	}
+	o, err := s.versionedUpdate(it, av, e.Version, w.ExpectVersion, []string{"uscc"}, nil)
+	if err != nil {
+		return nil, err
+	}
+	return []op{o}, nil
+}
+
+// GetEnterprise reads the profile and the certifications of an enterprise
+// with one strongly consistent Query (pk ENT#<id>, sk between A# and B#~).
+func (s *Store) GetEnterprise(ctx context.Context, id string) (*domain.Enterprise, []domain.Certification, error) {
+	kc := expression.Key(attrPK).Equal(expression.Value(entPK(id))).
+		And(expression.Key(attrSK).Between(expression.Value("A#"), expression.Value("B#"+hi)))
+	items, err := s.queryAll(ctx, &dynamodb.QueryInput{ConsistentRead: aws.Bool(true)}, kc)
+	if err != nil {
+		return nil, nil, err
+	}
+	var (
+		ent   *domain.Enterprise
+		certs []domain.Certification
+	)
+	for _, av := range items {
+		sk := stringAttr(av, attrSK)
+		switch {
+		case sk == skProfile:
+			if ent, err = fromEnterpriseItem(av); err != nil {
+				return nil, nil, err
+			}
+		case strings.HasPrefix(sk, skCertPrefix):
+			c, err := fromCertificationItem(av)
+			if err != nil {
+				return nil, nil, err
+			}
+			certs = append(certs, *c)
+		}
+	}
+	if ent == nil {
+		return nil, nil, domain.ErrNotFound
+	}
+	sort.SliceStable(certs, func(i, j int) bool { return certRank(certs[i].Type) < certRank(certs[j].Type) })
+	return ent, certs, nil
+}
+
+// certRank orders certifications as domain.CertTypes does.
+func certRank(t domain.CertType) int {
+	for i, x := range domain.CertTypes {
+		if x == t {
+			return i
+		}
+	}
+	return len(domain.CertTypes)
+}
+
+// ListEnterprises lists the profiles an owner created, oldest first (GSI1,
+// OWNER#<ownerId>).
+func (s *Store) ListEnterprises(ctx context.Context, ownerID string, p domain.Page) ([]domain.Enterprise, string, error) {
+	spec := cursorSpec{index: indexGSI1, hashAttr: attrGSI1PK, hashValue: ownerPK(ownerID), rangeAttr: attrGSI1SK,
+		prefixes: map[string]string{attrPK: prefixEnt, attrSK: skProfile}}
+	kc := expression.Key(attrGSI1PK).Equal(expression.Value(ownerPK(ownerID)))
+	items, next, err := s.queryPage(ctx, &dynamodb.QueryInput{IndexName: aws.String(indexGSI1)}, kc, spec, p)
+	if err != nil {
+		return nil, "", err
+	}
+	out := make([]domain.Enterprise, 0, len(items))
+	for _, av := range items {
+		e, err := fromEnterpriseItem(av)
+		if err != nil {
+			return nil, "", err
+		}
+		out = append(out, *e)
+	}
+	return out, next, nil
+}

@@ -1,0 +1,174 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"microcert/shared/domain"
+	"microcert/shared/idem"
+)
+
+// idemItem is an idempotency reservation: pk IDEM#<key>, sk IDEM, ttl at
+// ExpiresAt. Times are fixed-width UTC strings so conditions can compare them.
+type idemItem struct {
+	PK          string            `dynamodbav:"pk"`
+	SK          string            `dynamodbav:"sk"`
+	TTL         int64             `dynamodbav:"ttl"`
+	Entity      string            `dynamodbav:"entity"`
+	Key         string            `dynamodbav:"key"`
+	Fingerprint string            `dynamodbav:"fingerprint"`
+	State       string            `dynamodbav:"state"`
+	Token       string            `dynamodbav:"token"`
+	LeaseUntil  string            `dynamodbav:"leaseUntil"`
+	ExpiresAt   string            `dynamodbav:"expiresAt"`
+	Status      int               `dynamodbav:"status,omitempty"`
+	Headers     map[string]string `dynamodbav:"headers,omitempty"`
+	Body        string            `dynamodbav:"body,omitempty"`
+}
+
+func (it idemItem) record() (*idem.Record, error) {
+	lease, err := time.Parse(sortTime, it.LeaseUntil)
+	if err != nil {
+		return nil, internal("idempotency lease %q: %w", it.LeaseUntil, err)
+	}
+	exp, err := time.Parse(sortTime, it.ExpiresAt)
+	if err != nil {
+		return nil, internal("idempotency expiry %q: %w", it.ExpiresAt, err)
+	}
+	return &idem.Record{Key: it.Key, Fingerprint: it.Fingerprint, State: it.State, Token: it.Token,
+		LeaseUntil: lease, ExpiresAt: exp, Status: it.Status, Headers: it.Headers, Body: it.Body}, nil
+}
+
+func decodeIdem(av map[string]types.AttributeValue) (*idem.Record, error) {
+	var it idemItem
+	if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+		return nil, internal("decode idempotency record: %w", err)
+	}
+	return it.record()
+}
+
+// ReserveIdempotency tries to reserve rec.Key for the attempt rec.Token, in
+// state in_progress with rec's Fingerprint, LeaseUntil and ExpiresAt (rec.State
+// is ignored). It succeeds, returning (nil, nil), when no live reservation
+// exists (absent, or its ExpiresAt has passed but TTL has not deleted it
+// yet), or when the existing one is in_progress, its LeaseUntil is before
+// now and its fingerprint is rec's (the attempt holding it is presumed dead:
+// this one takes it over, with the new token, lease and expiry).
+//
+// Otherwise nothing is written and it returns the existing record with a nil
+// error, for the caller to decide: done -> replay (same fingerprint) or 422
+// (another); in_progress or applied -> 409 request_in_progress (or 422 for
+// another fingerprint).
+func (s *Store) ReserveIdempotency(ctx context.Context, rec idem.Record, now time.Time) (*idem.Record, error) {
+	if rec.Key == "" || rec.Token == "" {
+		return nil, internal("idempotency reservation without key or token")
+	}
+	nowS := expression.Value(ts(now))
+	ub := expression.Set(expression.Name("entity"), expression.Value("idempotency")).
+		Set(expression.Name("key"), expression.Value(rec.Key)).
+		Set(expression.Name("fingerprint"), expression.Value(rec.Fingerprint)).
+		Set(expression.Name("state"), expression.Value(idem.StateInProgress)).
+		Set(expression.Name("token"), expression.Value(rec.Token)).
+		Set(expression.Name("leaseUntil"), expression.Value(ts(rec.LeaseUntil))).
+		Set(expression.Name("expiresAt"), expression.Value(ts(rec.ExpiresAt))).
+		Set(expression.Name(attrTTL), expression.Value(epoch(rec.ExpiresAt))).
+		Remove(expression.Name("status")).
+		Remove(expression.Name("headers")).
+		Remove(expression.Name("body"))
+	cond := expression.Or(
+		expression.AttributeNotExists(expression.Name(attrPK)),
+		expression.Name("expiresAt").LessThan(nowS),
+		expression.And(
+			expression.Name("state").Equal(expression.Value(idem.StateInProgress)),
+			expression.Name("leaseUntil").LessThan(nowS),
+			expression.Name("fingerprint").Equal(expression.Value(rec.Fingerprint)),
+		),
+	)
+	expr, err := expression.NewBuilder().WithUpdate(ub).WithCondition(cond).Build()
+	if err != nil {
+		return nil, internal("build reservation: %w", err)
+	}
+	for attempt := 0; attempt < 3; attempt++ {
+		_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+			TableName:                           aws.String(s.table),
+			Key:                                 itemKey(idemPK(rec.Key), skIdem),
+			UpdateExpression:                    expr.Update(),
+			ConditionExpression:                 expr.Condition(),
+			ExpressionAttributeNames:            expr.Names(),
+			ExpressionAttributeValues:           expr.Values(),
+			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+		})
+		var ccf *types.ConditionalCheckFailedException
+		if !errors.As(err, &ccf) {
+			return nil, mapErr(err) // nil: reserved
+		}
+		if len(ccf.Item) > 0 {
+			return decodeIdem(ccf.Item)
+		}
+		// No old image (a stand-in that does not return one): read it.
+		av, err := s.getItem(ctx, idemPK(rec.Key), skIdem)
+		if err == nil {
+			return decodeIdem(av)
+		}
+		if !errors.Is(err, domain.ErrNotFound) {
+			return nil, err
+		}
+		// Deleted in between (released): try again.
+	}
+	return nil, domain.Wrap(domain.KindUnavailable, "unavailable", errors.New("store: idempotency reservation keeps changing"))
+}
+
+// CompleteIdempotency stores the response of the request holding key with
+// token and marks the reservation done (replayable), from in_progress (no
+// side effect) or applied. ErrReservationLost if token no longer holds it.
+func (s *Store) CompleteIdempotency(ctx context.Context, key, token string, status int, headers map[string]string, body string) error {
+	ub := expression.Set(expression.Name("state"), expression.Value(idem.StateDone)).
+		Set(expression.Name("status"), expression.Value(status)).
+		Set(expression.Name("body"), expression.Value(body))
+	if len(headers) > 0 {
+		ub = ub.Set(expression.Name("headers"), expression.Value(headers))
+	} else {
+		ub = ub.Remove(expression.Name("headers"))
+	}
+	cond := expression.Name("token").Equal(expression.Value(token)).And(expression.Or(
+		expression.Name("state").Equal(expression.Value(idem.StateInProgress)),
+		expression.Name("state").Equal(expression.Value(idem.StateApplied)),
+	))
+	o, err := s.updateOp(itemKey(idemPK(key), skIdem), ub, cond, ErrReservationLost, false)
+	if err != nil {
+		return err
+	}
+	return s.single(ctx, o)
+}
+
+// ReleaseIdempotency deletes the in_progress reservation of key that token
+// holds, so that the client may retry at once (the request failed before any
+// side effect). ErrReservationLost if token no longer holds it in progress
+// (taken over, applied or gone): nothing is deleted then.
+func (s *Store) ReleaseIdempotency(ctx context.Context, key, token string) error {
+	cond := expression.Name("token").Equal(expression.Value(token)).
+		And(expression.Name("state").Equal(expression.Value(idem.StateInProgress)))
+	expr, err := expression.NewBuilder().WithCondition(cond).Build()
+	if err != nil {
+		return internal("build release: %w", err)
+	}
+	_, err = s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+		TableName:                 aws.String(s.table),
+		Key:                       itemKey(idemPK(key), skIdem),
+		ConditionExpression:       expr.Condition(),
+		ExpressionAttributeNames:  expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return ErrReservationLost
+	}
+	return mapErr(err)
+}

@@ -1,0 +1,329 @@
+package store
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"microcert/shared/domain"
+)
+
+// Append-only records: written once with attribute_not_exists(pk) (a
+// second write of the same key is ErrDuplicate), never updated.
+
+// markRetention is how long a reminder mark is kept (TTL): longer than a
+// certification cycle, so a mark is never forgotten while it matters.
+const markRetention = 2 * 365 * 24 * time.Hour
+
+// refGrace is how long a ref outlives its ExpiresAt before TTL deletes it.
+const refGrace = 24 * time.Hour
+
+// historyItem: pk CASE#<caseId> (case history) or ENT#<entId>
+// (certification history), sk H#<at>#<id>.
+type historyItem struct {
+	PK           string    `dynamodbav:"pk"`
+	SK           string    `dynamodbav:"sk"`
+	Entity       string    `dynamodbav:"entity"`
+	ID           string    `dynamodbav:"id"`
+	At           time.Time `dynamodbav:"at"`
+	ActorID      string    `dynamodbav:"actorId"`
+	Role         string    `dynamodbav:"role"`
+	Subject      string    `dynamodbav:"subject"`
+	From         string    `dynamodbav:"from"`
+	To           string    `dynamodbav:"to"`
+	Reasons      []string  `dynamodbav:"reasons,omitempty"`
+	Note         string    `dynamodbav:"note"`
+	CaseID       string    `dynamodbav:"caseId,omitempty"`
+	EnterpriseID string    `dynamodbav:"enterpriseId,omitempty"`
+}
+
+func toHistoryItem(h domain.HistoryRecord) (historyItem, error) {
+	e := h.Entry
+	var pk string
+	switch {
+	case h.CaseID != "" && (h.EnterpriseID == "" || !strings.HasPrefix(e.Subject, "certification")):
+		pk = casePK(h.CaseID)
+	case h.EnterpriseID != "":
+		pk = entPK(h.EnterpriseID)
+	default:
+		return historyItem{}, internal("history record without case or enterprise")
+	}
+	if e.ID == "" {
+		return historyItem{}, internal("history entry without id")
+	}
+	return historyItem{PK: pk, SK: histSK(e.At, e.ID), Entity: "history", ID: e.ID, At: e.At.UTC(),
+		ActorID: e.ActorID, Role: string(e.Role), Subject: e.Subject, From: e.From, To: e.To,
+		Reasons: e.Reasons, Note: e.Note, CaseID: h.CaseID, EnterpriseID: h.EnterpriseID}, nil
+}
+
+func (it historyItem) domain() domain.HistoryEntry {
+	return domain.HistoryEntry{ID: it.ID, At: it.At, ActorID: it.ActorID, Role: domain.Role(it.Role),
+		Subject: it.Subject, From: it.From, To: it.To, Reasons: it.Reasons, Note: it.Note}
+}
+
+// notificationItem: pk ENT#<entId>, sk N#<at>#<id>.
+type notificationItem struct {
+	PK           string    `dynamodbav:"pk"`
+	SK           string    `dynamodbav:"sk"`
+	Entity       string    `dynamodbav:"entity"`
+	ID           string    `dynamodbav:"id"`
+	EnterpriseID string    `dynamodbav:"enterpriseId"`
+	Kind         string    `dynamodbav:"kind"`
+	CaseID       string    `dynamodbav:"caseId"`
+	Title        textItem  `dynamodbav:"title"`
+	Body         textItem  `dynamodbav:"body"`
+	CreatedAt    time.Time `dynamodbav:"createdAt"`
+}
+
+func toNotificationItem(n domain.Notification) notificationItem {
+	return notificationItem{PK: entPK(n.EnterpriseID), SK: noteSK(n.CreatedAt, n.ID), Entity: "notification",
+		ID: n.ID, EnterpriseID: n.EnterpriseID, Kind: n.Kind, CaseID: n.CaseID, Title: toText(n.Title),
+		Body: toText(n.Body), CreatedAt: n.CreatedAt.UTC()}
+}
+
+func (it notificationItem) domain() domain.Notification {
+	return domain.Notification{ID: it.ID, EnterpriseID: it.EnterpriseID, Kind: it.Kind, CaseID: it.CaseID,
+		Title: it.Title.domain(), Body: it.Body.domain(), CreatedAt: it.CreatedAt}
+}
+
+// auditItem: pk CASE#<caseId>, sk U#<at>#<id>.
+type auditItem struct {
+	PK         string    `dynamodbav:"pk"`
+	SK         string    `dynamodbav:"sk"`
+	Entity     string    `dynamodbav:"entity"`
+	ID         string    `dynamodbav:"id"`
+	At         time.Time `dynamodbav:"at"`
+	ActorID    string    `dynamodbav:"actorId"`
+	Role       string    `dynamodbav:"role"`
+	Action     string    `dynamodbav:"action"`
+	DocumentID string    `dynamodbav:"documentId"`
+	CaseID     string    `dynamodbav:"caseId"`
+}
+
+func toAuditItem(a domain.AuditEntry) auditItem {
+	return auditItem{PK: casePK(a.CaseID), SK: auditSK(a.At, a.ID), Entity: "audit", ID: a.ID, At: a.At.UTC(),
+		ActorID: a.ActorID, Role: string(a.Role), Action: a.Action, DocumentID: a.DocumentID, CaseID: a.CaseID}
+}
+
+func (it auditItem) domain() domain.AuditEntry {
+	return domain.AuditEntry{ID: it.ID, At: it.At, ActorID: it.ActorID, Role: domain.Role(it.Role),
+		Action: it.Action, DocumentID: it.DocumentID, CaseID: it.CaseID}
+}
+
+// payoutItem is the bank outbox: pk CASE#<caseId>, sk P#<at>. The only item
+// holding a micro-deposit amount in the clear (what the bank must pay).
+type payoutItem struct {
+	PK           string    `dynamodbav:"pk"`
+	SK           string    `dynamodbav:"sk"`
+	Entity       string    `dynamodbav:"entity"`
+	CaseID       string    `dynamodbav:"caseId"`
+	AmountFen    int64     `dynamodbav:"amountFen"`
+	AccountLast4 string    `dynamodbav:"accountLast4"`
+	At           time.Time `dynamodbav:"at"`
+}
+
+func toPayoutItem(p domain.Payout) payoutItem {
+	return payoutItem{PK: casePK(p.CaseID), SK: payoutSK(p.At), Entity: "payout", CaseID: p.CaseID,
+		AmountFen: p.AmountFen, AccountLast4: p.AccountLast4, At: p.At.UTC()}
+}
+
+func (it payoutItem) domain() domain.Payout {
+	return domain.Payout{CaseID: it.CaseID, AmountFen: it.AmountFen, AccountLast4: it.AccountLast4, At: it.At}
+}
+
+// reminderMarkItem: pk ENT#<entId>, sk R#<type>#<cycle>#<milestone>; kept
+// about two years (ttl).
+type reminderMarkItem struct {
+	PK           string    `dynamodbav:"pk"`
+	SK           string    `dynamodbav:"sk"`
+	TTL          int64     `dynamodbav:"ttl"`
+	Entity       string    `dynamodbav:"entity"`
+	EnterpriseID string    `dynamodbav:"enterpriseId"`
+	Type         string    `dynamodbav:"type"`
+	Cycle        int       `dynamodbav:"cycle"`
+	Milestone    int       `dynamodbav:"milestone"`
+	At           time.Time `dynamodbav:"at"`
+}
+
+func toReminderMarkItem(m domain.ReminderMark) reminderMarkItem {
+	return reminderMarkItem{PK: entPK(m.EnterpriseID), SK: markSK(m.Type, m.Cycle, m.Milestone),
+		TTL: epoch(m.At.Add(markRetention)), Entity: "reminder_mark", EnterpriseID: m.EnterpriseID,
+		Type: string(m.Type), Cycle: m.Cycle, Milestone: m.Milestone, At: m.At.UTC()}
+}
+
+// refItem: pk REF#<kind>#<id>, sk REF; ttl a day after ExpiresAt.
+type refItem struct {
+	PK        string    `dynamodbav:"pk"`
+	SK        string    `dynamodbav:"sk"`
+	TTL       int64     `dynamodbav:"ttl"`
+	Entity    string    `dynamodbav:"entity"`
+	Kind      string    `dynamodbav:"kind"`
+	ID        string    `dynamodbav:"id"`
+	CaseID    string    `dynamodbav:"caseId"`
+	ExpiresAt time.Time `dynamodbav:"expiresAt"`
+}
+
+func toRefItem(r domain.Ref) refItem {
+	return refItem{PK: refPK(r.Kind, r.ID), SK: skRef, TTL: epoch(r.ExpiresAt.Add(refGrace)), Entity: "ref",
+		Kind: string(r.Kind), ID: r.ID, CaseID: r.CaseID, ExpiresAt: r.ExpiresAt.UTC()}
+}
+
+// appendOp puts an append-only record.
+func (s *Store) appendOp(v any) ([]op, error) {
+	av, err := marshalItem(v)
+	if err != nil {
+		return nil, err
+	}
+	o, err := s.putNew(av, ErrDuplicate)
+	if err != nil {
+		return nil, err
+	}
+	return []op{o}, nil
+}
+
+func (s *Store) historyOps(h domain.HistoryRecord) ([]op, error) {
+	it, err := toHistoryItem(h)
+	if err != nil {
+		return nil, err
+	}
+	return s.appendOp(it)
+}
+
+func (s *Store) notificationOps(n domain.Notification) ([]op, error) {
+	if n.ID == "" || n.EnterpriseID == "" {
+		return nil, internal("notification without id or enterprise")
+	}
+	return s.appendOp(toNotificationItem(n))
+}
+
+func (s *Store) auditOps(a domain.AuditEntry) ([]op, error) {
+	if a.ID == "" || a.CaseID == "" {
+		return nil, internal("audit entry without id or case")
+	}
+	return s.appendOp(toAuditItem(a))
+}
+
+func (s *Store) payoutOps(p domain.Payout) ([]op, error) {
+	if p.CaseID == "" {
+		return nil, internal("payout without case")
+	}
+	return s.appendOp(toPayoutItem(p))
+}
+
+func (s *Store) markRecordOps(m domain.ReminderMark) ([]op, error) {
+	if m.EnterpriseID == "" || m.Type == "" {
+		return nil, internal("reminder mark without enterprise or type")
+	}
+	return s.appendOp(toReminderMarkItem(m))
+}
+
+func (s *Store) refOps(r domain.Ref) ([]op, error) {
+	if r.Kind == "" || r.ID == "" || r.CaseID == "" {
+		return nil, internal("ref without kind, id or case")
+	}
+	return s.appendOp(toRefItem(r))
+}
+
+// ListNotifications lists an enterprise's notifications, newest first
+// (pk ENT#<entId>, sk begins with N#, backwards).
+func (s *Store) ListNotifications(ctx context.Context, enterpriseID string, p domain.Page) ([]domain.Notification, string, error) {
+	spec := cursorSpec{hashAttr: attrPK, hashValue: entPK(enterpriseID), rangeAttr: attrSK,
+		prefixes: map[string]string{attrSK: skNotePrefix}}
+	kc := expression.Key(attrPK).Equal(expression.Value(entPK(enterpriseID))).
+		And(expression.Key(attrSK).BeginsWith(skNotePrefix))
+	items, next, err := s.queryPage(ctx, &dynamodb.QueryInput{ScanIndexForward: aws.Bool(false)}, kc, spec, p)
+	if err != nil {
+		return nil, "", err
+	}
+	out := make([]domain.Notification, 0, len(items))
+	for _, av := range items {
+		var it notificationItem
+		if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+			return nil, "", internal("decode notification: %w", err)
+		}
+		out = append(out, it.domain())
+	}
+	return out, next, nil
+}
+
+// ListAudit lists the audit entries (downloads) of a case, oldest first
+// (pk CASE#<caseId>, sk begins with U#).
+func (s *Store) ListAudit(ctx context.Context, caseID string) ([]domain.AuditEntry, error) {
+	items, err := s.partitionPrefix(ctx, casePK(caseID), skAuditPrefix)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]domain.AuditEntry, 0, len(items))
+	for _, av := range items {
+		var it auditItem
+		if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+			return nil, internal("decode audit: %w", err)
+		}
+		out = append(out, it.domain())
+	}
+	return out, nil
+}
+
+// Payouts lists the micro-deposit payout instructions of a case, oldest
+// first (pk CASE#<caseId>, sk begins with P#).
+func (s *Store) Payouts(ctx context.Context, caseID string) ([]domain.Payout, error) {
+	items, err := s.partitionPrefix(ctx, casePK(caseID), skPayoutPrefix)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]domain.Payout, 0, len(items))
+	for _, av := range items {
+		var it payoutItem
+		if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+			return nil, internal("decode payout: %w", err)
+		}
+		out = append(out, it.domain())
+	}
+	return out, nil
+}
+
+func (s *Store) partitionPrefix(ctx context.Context, pk, prefix string) ([]map[string]types.AttributeValue, error) {
+	kc := expression.Key(attrPK).Equal(expression.Value(pk)).And(expression.Key(attrSK).BeginsWith(prefix))
+	return s.queryAll(ctx, &dynamodb.QueryInput{ConsistentRead: aws.Bool(true)}, kc)
+}
+
+// ResolveRef returns the case a provider-facing id (session, order) belongs
+// to (strongly consistent GetItem). A ref whose TTL has passed is not found
+// even if DynamoDB has not deleted it yet.
+func (s *Store) ResolveRef(ctx context.Context, kind domain.RefKind, id string) (string, error) {
+	av, err := s.getItem(ctx, refPK(kind, id), skRef)
+	if err != nil {
+		return "", err
+	}
+	var it refItem
+	if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+		return "", internal("decode ref: %w", err)
+	}
+	if it.TTL > 0 && s.clock.Now().Unix() > it.TTL {
+		return "", domain.ErrNotFound
+	}
+	return it.CaseID, nil
+}
+
+// OrderPayable returns what the fee order orderID asks to be paid, in fen
+// (for the local provider sandbox): the order's ref leads to its case.
+func (s *Store) OrderPayable(ctx context.Context, orderID string) (int64, error) {
+	caseID, err := s.ResolveRef(ctx, domain.RefOrder, orderID)
+	if err != nil {
+		return 0, err
+	}
+	c, err := s.GetCase(ctx, caseID)
+	if err != nil {
+		return 0, err
+	}
+	if c.Payment == nil || c.Payment.OrderID != orderID {
+		return 0, domain.ErrNotFound
+	}
+	return c.Payment.AmountFen, nil
+}

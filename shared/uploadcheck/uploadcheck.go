@@ -1,0 +1,281 @@
+// Package uploadcheck is the document-check use case: for each S3 upload
+// event it finds the document, checks the object (shared/doccheck), flags
+// content reused by another enterprise, records exactly one result per
+// object version, tags the object, and bumps the case so apps see the new
+// requirements on their next read.
+//
+// Events arrive at least once, possibly concurrently and out of order. The
+// S3 sequencer orders events of one key: a result is only stored when its
+// sequencer is greater than the stored one (a conditional write), so
+// duplicates and stale events change nothing.
+package uploadcheck
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"microcert/shared/clock"
+	"microcert/shared/doccheck"
+	"microcert/shared/domain"
+	"microcert/shared/logging"
+)
+
+// Store is what the check needs from persistence.
+type Store interface {
+	GetDocument(ctx context.Context, caseID, docID string) (*domain.Document, error)
+	GetCase(ctx context.Context, id string) (*domain.Case, error)
+	FindDocumentsByHash(ctx context.Context, sha256 string) ([]domain.Document, error)
+	Commit(ctx context.Context, ch *domain.Change) error
+}
+
+// Objects is what the check needs from object storage.
+type Objects interface {
+	Head(ctx context.Context, key string) (ObjectInfo, error)
+	Open(ctx context.Context, key string) (io.ReadCloser, error)
+	Tag(ctx context.Context, key string, tags map[string]string) error
+}
+
+// ObjectInfo is an object's metadata.
+type ObjectInfo struct {
+	Size        int64
+	ContentType string
+	VersionID   string
+}
+
+// ErrObjectGone is what Objects returns for a deleted object.
+var ErrObjectGone = domain.E(domain.KindNotFound, "object_gone", "文件已不存在。", "The file no longer exists.")
+
+// Outcome of one record, for logs and tests.
+type Outcome string
+
+const (
+	Checked   Outcome = "checked"
+	Duplicate Outcome = "duplicate" // same or older sequencer: nothing changed
+	Ignored   Outcome = "ignored"   // not ours, unknown document, closed case
+	Missing   Outcome = "missing"   // deleted before the check ran: recorded
+)
+
+// Checker handles S3 events.
+type Checker struct {
+	store   Store
+	objects Objects
+	clock   clock.Clock
+	log     *slog.Logger
+}
+
+// New builds a Checker.
+func New(store Store, objects Objects, clk clock.Clock, log *slog.Logger) *Checker {
+	if clk == nil {
+		clk = clock.System{}
+	}
+	return &Checker{store: store, objects: objects, clock: clk, log: log}
+}
+
+// Handle processes an S3 event. It returns an error only when a record
+// failed for a reason worth retrying (throttling, timeouts): Lambda's async
+// retries then run it again, which the sequencer makes safe.
+func (c *Checker) Handle(ctx context.Context, ev events.S3Event) error {
+	var retry error
+	base := logging.ForInvocation(ctx, c.log)
+	for _, rec := range ev.Records {
+		out, err := c.record(ctx, rec)
+		log := base.With("key", rec.S3.Object.Key, "sequencer", rec.S3.Object.Sequencer, "outcome", string(out))
+		if err != nil {
+			log.Warn("document check failed", "kind", domain.KindOf(err).String(), "err", err)
+			retry = err
+			continue
+		}
+		log.Info("document check")
+	}
+	return retry
+}
+
+// Process is Handle for one record, returning its outcome (tests).
+func (c *Checker) Process(ctx context.Context, rec events.S3EventRecord) (Outcome, error) {
+	return c.record(ctx, rec)
+}
+
+func (c *Checker) record(ctx context.Context, rec events.S3EventRecord) (Outcome, error) {
+	if !strings.HasPrefix(rec.EventName, "ObjectCreated:") {
+		return Ignored, nil
+	}
+	key, err := url.QueryUnescape(rec.S3.Object.Key)
+	if err != nil {
+		return Ignored, nil
+	}
+	caseID, docID, ok := ParseKey(key)
+	if !ok {
+		return Ignored, nil
+	}
+	seq := NormalizeSequencer(rec.S3.Object.Sequencer)
+	if seq == "" {
+		return Ignored, nil
+	}
+	doc, err := c.store.GetDocument(ctx, caseID, docID)
+	if domain.IsKind(err, domain.KindNotFound) {
+		// An object nobody asked to upload: leave it alone, no retry storm.
+		return Ignored, nil
+	}
+	if err != nil {
+		return "", err
+	}
+	if doc.Sequencer != "" && doc.Sequencer >= seq {
+		return Duplicate, nil
+	}
+	cs, err := c.store.GetCase(ctx, caseID)
+	if err != nil {
+		if domain.IsKind(err, domain.KindNotFound) {
+			return Ignored, nil
+		}
+		return "", err
+	}
+	if cs.Status == domain.CaseWithdrawn || cs.Status == domain.CaseRejected {
+		return Ignored, nil
+	}
+	res, outcome, err := c.check(ctx, key, doc)
+	if err != nil {
+		return "", err
+	}
+	if outcome == Checked && res.SHA256 != "" {
+		if reused, err := c.reusedElsewhere(ctx, res.SHA256, doc.EnterpriseID); err != nil {
+			return "", err
+		} else if reused {
+			doc.ReusedByOthers = true
+		}
+	}
+	now := c.clock.Now()
+	doc.Status = domain.DocFailed
+	if res.Passed {
+		doc.Status = domain.DocPassed
+	}
+	doc.Findings, doc.Metrics, doc.SHA256, doc.Sequencer, doc.CheckedAt = res.Findings, res.Metrics, res.SHA256, seq, &now
+	if outcome == Checked {
+		// Tag first: it is idempotent, and the conditional write below
+		// decides whether this result is the one that counts.
+		if err := c.objects.Tag(ctx, key, map[string]string{"check": string(doc.Status)}); err != nil && !errors.Is(err, ErrObjectGone) {
+			return "", err
+		}
+	}
+	if err := c.commit(ctx, doc, caseID); err != nil {
+		if domain.CodeOf(err) == "duplicate" {
+			return Duplicate, nil
+		}
+		return "", err
+	}
+	return outcome, nil
+}
+
+// check heads and streams the object through the checks.
+func (c *Checker) check(ctx context.Context, key string, doc *domain.Document) (doccheck.Result, Outcome, error) {
+	in := doccheck.Input{DocType: doc.DocType, DeclaredContentType: doc.ContentType}
+	info, err := c.objects.Head(ctx, key)
+	if errors.Is(err, ErrObjectGone) {
+		return goneResult(), Missing, nil
+	}
+	if err != nil {
+		return doccheck.Result{}, "", err
+	}
+	in.Size = info.Size
+	if res, ok := doccheck.CheckSize(in); !ok {
+		return res, Checked, nil // over the limit: never read the body
+	}
+	body, err := c.objects.Open(ctx, key)
+	if errors.Is(err, ErrObjectGone) {
+		return goneResult(), Missing, nil
+	}
+	if err != nil {
+		return doccheck.Result{}, "", err
+	}
+	defer body.Close()
+	res, err := doccheck.Check(in, body)
+	if err != nil {
+		return doccheck.Result{}, "", domain.Wrap(domain.KindUnavailable, "read_failed", err)
+	}
+	return res, Checked, nil
+}
+
+func goneResult() doccheck.Result {
+	return doccheck.Result{Findings: []domain.Finding{{Code: "object_missing", Message: domain.Text{
+		Zh: "文件在检查前已被删除，请重新上传。", En: "The file was deleted before it could be checked; upload it again."}}},
+		Metrics: map[string]float64{}}
+}
+
+// reusedElsewhere reports whether another enterprise uploaded the same
+// content (HashIndex query, never a Scan).
+func (c *Checker) reusedElsewhere(ctx context.Context, sha, enterpriseID string) (bool, error) {
+	docs, err := c.store.FindDocumentsByHash(ctx, sha)
+	if err != nil {
+		return false, err
+	}
+	for _, d := range docs {
+		if d.EnterpriseID != enterpriseID {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// commit writes the result and bumps the case in one transaction. A
+// concurrent edit of the case (version conflict) is retried with a fresh
+// read; a duplicate result is final.
+func (c *Checker) commit(ctx context.Context, doc *domain.Document, caseID string) error {
+	var err error
+	for attempt := 0; attempt < 5; attempt++ {
+		var cs *domain.Case
+		if cs, err = c.store.GetCase(ctx, caseID); err != nil {
+			return err
+		}
+		next := *cs
+		next.Version = cs.Version + 1
+		next.UpdatedAt = c.clock.Now()
+		err = c.store.Commit(ctx, &domain.Change{
+			Documents: []domain.DocumentWrite{{Document: doc, CheckResult: true}},
+			Cases:     []domain.CaseWrite{{Case: &next, ExpectVersion: cs.Version}},
+		})
+		if domain.CodeOf(err) != domain.ErrVersionConflict.Code {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(time.Duration(20*(attempt+1)) * time.Millisecond):
+		}
+	}
+	return err
+}
+
+// ParseKey splits uploads/{caseId}/{documentId}.
+func ParseKey(key string) (caseID, docID string, ok bool) {
+	rest, found := strings.CutPrefix(key, domain.UploadPrefix)
+	if !found {
+		return "", "", false
+	}
+	caseID, docID, found = strings.Cut(rest, "/")
+	if !found || !domain.ValidID(caseID) || !domain.ValidID(docID) {
+		return "", "", false
+	}
+	return caseID, docID, true
+}
+
+// sequencerWidth fits any sequencer S3 has produced (AWS's are 16-18 hex
+// digits) with room to spare.
+const sequencerWidth = 32
+
+// NormalizeSequencer turns an S3 sequencer into fixed-width upper-case hex,
+// so that AWS's ordering rule (left-pad the shorter with zeros, then compare
+// as strings) becomes a plain string comparison, also inside a DynamoDB
+// condition. Anything that is not hex, or too long, gives "".
+func NormalizeSequencer(s string) string {
+	s = strings.ToUpper(strings.TrimSpace(s))
+	if s == "" || len(s) > sequencerWidth || strings.Trim(s, "0123456789ABCDEF") != "" {
+		return ""
+	}
+	return strings.Repeat("0", sequencerWidth-len(s)) + s
+}
