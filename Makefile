@@ -39,10 +39,16 @@ FN ?= ApiFunction
 EVENT ?= events/api-health.json
 FUZZTIME ?= 30s
 
-.PHONY: run test build tools token invoke bench fuzz lint clean
+# The local stack's command (infra/local); rebuilt on every use (incremental).
+LOCAL := $(BIN)/local
 
-run: tools ## start the whole stack on 127.0.0.1:3000 (Ctrl-C stops it)
-	$(GO) run ./infra/local run
+.PHONY: run test build tools token invoke bench fuzz lint clean $(LOCAL)
+
+run: tools $(LOCAL) ## start the whole stack on 127.0.0.1:3000 (Ctrl-C stops it)
+	$(LOCAL) run
+
+$(LOCAL):
+	@$(GO) build -o $@ ./infra/local
 
 test: tools ## go vet + every test (the e2e tests start the local stack)
 	$(GO) vet ./...
@@ -75,11 +81,11 @@ build-ReminderFunction:
 build-ExpiryFunction:
 	$(call lambda_arm64,./functions/expiry)
 
-token: ## print a bearer token of the local issuer: make token ROLE=reviewer USER=u-1
-	@$(GO) run ./infra/local token -role $(ROLE) -user $(TOKEN_USER)
+token: $(LOCAL) ## print a bearer token of the local issuer: make token ROLE=reviewer USER=u-1
+	@$(LOCAL) token -role $(ROLE) -user $(TOKEN_USER)
 
-invoke: tools ## run one function once: make invoke FN=ReminderFunction EVENT=events/schedule-reminder.json
-	@$(GO) run ./infra/local invoke -fn $(FN) -event $(EVENT)
+invoke: tools $(LOCAL) ## run one function once: make invoke FN=ReminderFunction EVENT=events/schedule-reminder.json
+	@$(LOCAL) invoke -fn $(FN) -event $(EVENT)
 
 bench: ## benchmarks (none of the infra yet)
 	$(GO) test -run='^$$' -bench=. ./...
@@ -93,4 +99,4 @@ lint: ## gofmt must list nothing; go vet
 	$(GO) vet ./...
 
 clean: ## remove build output and local state (.local/); keeps the pinned tools
-	rm -rf build .aws-sam .local $(BIN)/lambda
+	rm -rf build .aws-sam .local $(BIN)/lambda $(BIN)/lambda-test $(LOCAL)

@@ -1,20 +1,37 @@
-// Command expiry is a placeholder Lambda that logs the event it receives; the
-// real handler replaces it.
+// Command expiry is ExpiryFunction: the daily expiry and lapse of
+// certifications and the timeouts of cases (shared/jobs.Expiry), run by an
+// EventBridge schedule whose event time is the run's "now".
 package main
 
 import (
 	"context"
-	"encoding/json"
-	"log/slog"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+
+	"microcert/shared/clock"
+	"microcert/shared/config"
+	"microcert/shared/jobs"
+	"microcert/shared/logging"
+	"microcert/shared/store"
 )
 
 func main() {
-	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
-	lambda.Start(func(ctx context.Context, ev json.RawMessage) (map[string]string, error) {
-		log.Info("event", "function", "expiry", "event", ev)
-		return map[string]string{"status": "ok"}, nil
-	})
+	ctx := context.Background()
+	log := logging.New("expiry")
+	cfg, err := config.Load(ctx, false)
+	if err != nil {
+		log.Error("configuration", "err", err)
+		os.Exit(1)
+	}
+	rules, err := cfg.Rules()
+	if err != nil {
+		log.Error("rules", "err", err)
+		os.Exit(1)
+	}
+	st := store.New(cfg.DynamoDB(), cfg.TableName).WithRules(rules)
+	job := jobs.NewExpiry(jobs.Config{Store: st, Rules: rules, Log: log})
+	h := &jobs.Handler{Job: job, Clock: clock.System{}, Log: log, Metrics: os.Stdout, Function: lambdacontext.FunctionName}
+	lambda.Start(h.Handle)
 }

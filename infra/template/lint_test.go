@@ -2,6 +2,8 @@ package template
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -196,6 +198,29 @@ func TestRefersTo(t *testing.T) {
 		}
 		if got := refersTo(v, "B"); got != tt.want {
 			t.Errorf("refersTo(%s, B) = %v, want %v", tt.json, got, tt.want)
+		}
+	}
+}
+
+// TestSamconfig: dev and prod deploy with their own Env (resource names).
+func TestSamconfig(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(repoRoot, "samconfig.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(b)
+	for _, env := range []string{"dev", "prod"} {
+		i := strings.Index(s, "["+env+".deploy.parameters]")
+		if i < 0 {
+			t.Errorf("samconfig.toml has no %s environment", env)
+			continue
+		}
+		section, _, _ := strings.Cut(s[i+1:], "\n[")
+		if !strings.Contains(section, `"Env=`+env) {
+			t.Errorf("%s does not deploy with Env=%s", env, env)
+		}
+		if !strings.Contains(s, "["+env+".build.parameters]") {
+			t.Errorf("%s has no build parameters", env)
 		}
 	}
 }

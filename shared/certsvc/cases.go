@@ -151,7 +151,7 @@ func editable(c *domain.Case) error {
 		return nil
 	}
 	return domain.E(domain.KindConflict, "case_not_editable",
-		"案件已提交或已结束，不能再修改。", "The case is submitted or closed and can no longer be changed.").With("status", string(c.Status))
+		"案件已提交或已结束，不能再修改。", "The case is submitted or closed and can no longer be changed.").With("caseStatus", string(c.Status))
 }
 
 // Submit sends the case to review once nothing is due.

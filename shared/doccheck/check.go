@@ -87,18 +87,24 @@ func CheckSize(in Input) (res Result, ok bool) {
 const readBufSize = 32 * kib
 
 // Check reads r once, to its end, hashing everything with SHA-256, and checks
-// the content against the limits of in.DocType. Memory stays bounded: only
-// an image's decoded pixels grow with the file, and those are capped by
-// Spec.MaxPixels before decoding.
+// the content against the limits of in.DocType. It reads at most MaxBytes+1
+// bytes. Memory stays bounded: buffers are fixed, media data and stream
+// data are streamed through, PDF inflation is capped by MaxInflatedBytes, and
+// the one unavoidable cost, an image's decoded pixels, is capped from the
+// header by MaxPixels and MaxDecodeBytes before decoding starts.
 //
 // The error is non-nil only when r itself fails (the caller should retry);
 // everything wrong with the content is a finding in the result.
 func Check(in Input, r io.Reader) (Result, error) {
-	spec := SpecFor(in.DocType)
+	return check(in, SpecFor(in.DocType), r)
+}
+
+// check is Check with the limits given, so fuzzing can use small ones.
+func check(in Input, spec Spec, r io.Reader) (Result, error) {
 	res := Result{Metrics: map[string]float64{}}
 	if !spec.Known() {
 		// Still read and hash: the caller may want the digest regardless.
-		spec.MaxBytes = videoMaxBytes
+		spec.MaxBytes = SpecFor(domain.DocOfficeVideo).MaxBytes
 		res.add(findUnknownDocType(in.DocType))
 	}
 	src := newSource(r, spec.MaxBytes)
@@ -122,15 +128,19 @@ func Check(in Input, r io.Reader) (Result, error) {
 	if src.err != nil {
 		return Result{}, src.err
 	}
-	res.Metrics["bytes"] = float64(src.n)
-	switch {
-	case src.n > spec.MaxBytes:
-		// The parsers saw a cut-off file; their findings would only confuse.
-		res.Findings = []domain.Finding{findTooLarge(spec.MaxBytes)}
-		res.Metrics["bytes"] = float64(spec.MaxBytes + 1)
-	default:
+	if src.n > spec.MaxBytes {
+		// The parsers saw a cut-off file: what they found would only
+		// confuse. Only the size matters now.
+		res.Findings = res.Findings[:0]
+		if !spec.Known() {
+			res.add(findUnknownDocType(in.DocType))
+		}
+		res.add(findTooLarge(spec.MaxBytes))
+		res.Metrics = map[string]float64{}
+	} else {
 		res.SHA256 = hex.EncodeToString(src.h.Sum(nil))
 	}
+	res.Metrics["bytes"] = float64(src.n)
 	res.finish()
 	return res, nil
 }

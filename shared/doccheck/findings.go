@@ -2,6 +2,7 @@ package doccheck
 
 import (
 	"fmt"
+	"strings"
 
 	"microcert/shared/domain"
 )
@@ -81,10 +82,10 @@ func findImageTooSmall(w, h, min int) domain.Finding {
 		fmt.Sprintf("The image resolution is too low (%dx%d); the shorter side needs at least %d pixels. Use a scanner, or photograph the original closer up in good light.", w, h, min))
 }
 
-func findImageTooLarge(w, h int, max int64) domain.Finding {
+func findImageTooLarge(w, h int, maxPixels int64) domain.Finding {
 	return finding(CodeImageTooLarge,
-		fmt.Sprintf("图片像素过多（%d×%d），上限为 %d 万像素，请降低分辨率后重新上传。", w, h, max/10_000),
-		fmt.Sprintf("The image has too many pixels (%dx%d); the limit is %.0f megapixels. Lower the resolution and re-upload.", w, h, float64(max)/1e6))
+		fmt.Sprintf("图片尺寸过大（%d×%d），无法检查，请降低分辨率（不超过 %d 万像素）后重新上传。", w, h, maxPixels/10_000),
+		fmt.Sprintf("The image is too large to check (%dx%d); lower the resolution (to at most %.0f megapixels) and re-upload.", w, h, float64(maxPixels)/1e6))
 }
 
 func findBlurry() domain.Finding {
@@ -113,8 +114,8 @@ func findPDFEncrypted() domain.Finding {
 
 func findPDFActive(names []string) domain.Finding {
 	return finding(CodePDFActive,
-		fmt.Sprintf("PDF 含有脚本、自动操作或嵌入文件（%s），请使用“打印为 PDF”或扫描仪重新生成后上传。", joinNames(names)),
-		fmt.Sprintf("The PDF contains scripts, automatic actions or embedded files (%s); recreate it with \"Print to PDF\" or a scanner and re-upload.", joinNames(names)))
+		fmt.Sprintf("PDF 含有脚本、自动操作或嵌入文件（%s），请使用“打印为 PDF”或扫描仪重新生成后上传。", strings.Join(names, " ")),
+		fmt.Sprintf("The PDF contains scripts, automatic actions or embedded files (%s); recreate it with \"Print to PDF\" or a scanner and re-upload.", strings.Join(names, " ")))
 }
 
 func findPDFTooManyPages(pages, max int) domain.Finding {
@@ -161,25 +162,11 @@ func typeName(ct string) string {
 }
 
 func typeList(cts []string) string {
-	s := ""
+	names := make([]string, len(cts))
 	for i, ct := range cts {
-		if i > 0 {
-			s += ", "
-		}
-		s += typeName(ct)
+		names[i] = typeName(ct)
 	}
-	return s
-}
-
-func joinNames(names []string) string {
-	s := ""
-	for i, n := range names {
-		if i > 0 {
-			s += " "
-		}
-		s += n
-	}
-	return s
+	return strings.Join(names, ", ")
 }
 
 func humanBytes(n int64) string {

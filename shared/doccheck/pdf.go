@@ -167,8 +167,9 @@ type pdfLexer struct {
 	int1, int2    int64 // the last two integers, int2 the latest
 	nInts         int   // length of the current run of integers
 
-	name [maxPDFName + 1]byte
-	tok  [maxPDFTok]byte
+	name  [maxPDFName + 1]byte
+	tok   [maxPDFTok]byte
+	watch headerWatch
 }
 
 func newPDFLexer(br *bufio.Reader, sc *pdfScan) *pdfLexer {
@@ -199,7 +200,7 @@ func (lx *pdfLexer) run() error {
 			if p, _ := lx.br.Peek(1); len(p) == 1 && p[0] == '<' {
 				lx.br.Discard(1)
 			} else {
-				lx.skipUntil('>')
+				lx.skipHexString()
 			}
 			lx.other()
 		case '[':
@@ -227,19 +228,32 @@ func (lx *pdfLexer) other() {
 	lx.nInts = 0
 }
 
+// Literal strings and comments are text, but a viewer that follows an xref
+// offset into one would read an object there; an unbalanced "(" could hide
+// the rest of the file. So, as in stream data, an object header ("12 0 obj")
+// inside them ends them, and lexing resumes in that object.
+
 func (lx *pdfLexer) skipComment() {
+	lx.watch.reset()
 	for {
 		c, err := lx.br.ReadByte()
-		if err != nil || c == '\n' || c == '\r' {
+		if err != nil || c == '\n' || c == '\r' || lx.sawHeader(c) {
 			return
 		}
 	}
 }
 
-func (lx *pdfLexer) skipUntil(end byte) {
+// skipHexString skips a hex string. Only hex digits and white space belong
+// in one; anything else ends it and is lexed as syntax, so an unterminated
+// "<" cannot hide what follows.
+func (lx *pdfLexer) skipHexString() {
 	for {
 		c, err := lx.br.ReadByte()
-		if err != nil || c == end {
+		if err != nil || c == '>' {
+			return
+		}
+		if !isHex(c) && !isPDFWhite(c) {
+			lx.br.UnreadByte()
 			return
 		}
 	}
@@ -248,10 +262,11 @@ func (lx *pdfLexer) skipUntil(end byte) {
 // skipString skips a literal string: balanced parentheses, backslash
 // escapes. Names inside strings are text, not names.
 func (lx *pdfLexer) skipString() {
+	lx.watch.reset()
 	depth := 1
 	for {
 		c, err := lx.br.ReadByte()
-		if err != nil {
+		if err != nil || lx.sawHeader(c) {
 			return
 		}
 		switch c {
@@ -267,6 +282,49 @@ func (lx *pdfLexer) skipString() {
 			}
 		}
 	}
+}
+
+// sawHeader feeds one skipped byte to the watch and reports whether it
+// completed an object header; if so the lexer is put inside that object.
+func (lx *pdfLexer) sawHeader(c byte) bool {
+	num, ok := lx.watch.push(c)
+	if ok {
+		lx.other()
+		lx.obj = pdfObj{num: num}
+	}
+	return ok
+}
+
+// headerWatch remembers the last bytes skipped as text, to spot "num gen
+// obj" in them.
+type headerWatch struct {
+	buf [48]byte
+	n   int
+}
+
+func (w *headerWatch) reset() { w.n = 0 }
+
+func (w *headerWatch) push(c byte) (int64, bool) {
+	if w.n == len(w.buf) {
+		copy(w.buf[:], w.buf[len(w.buf)/2:])
+		w.n = len(w.buf) / 2
+	}
+	w.buf[w.n] = c
+	w.n++
+	b := w.buf[:w.n]
+	if c != 'j' || !bytes.HasSuffix(b, kwObj) {
+		return 0, false
+	}
+	start, ok := objHeaderStart(b, len(b)-3, ' ')
+	if !ok {
+		return 0, false
+	}
+	end := start
+	for end < len(b) && isDigit(b[end]) {
+		end++
+	}
+	num, _ := parsePDFInt(b[start:end])
+	return num, true
 }
 
 // readName reads a name after its '/', decoding #xx escapes as a viewer
@@ -374,10 +432,13 @@ func (lx *pdfLexer) readRegular(c byte) {
 }
 
 func (lx *pdfLexer) onInt(v int64) {
-	switch lx.key {
-	case keyN:
+	switch {
+	case lx.key == keyFilter || lx.inFilterArray:
+		// A filter given by reference: we cannot tell what it is.
+		lx.obj.otherFilter = true
+	case lx.key == keyN:
 		lx.obj.n, lx.obj.hasN = v, true
-	case keyFirst:
+	case lx.key == keyFirst:
 		lx.obj.first, lx.obj.hasFirst = v, true
 	}
 	lx.key = keyNone
@@ -502,9 +563,9 @@ func (ix *objStmIndex) objAt(pos int64) (int64, bool) {
 // purpose. Stopping at the first "endstream" errs on the safe side: data
 // that merely contains the keyword gets lexed as PDF syntax.
 //
-// It also stops at an "obj" keyword, because an xref entry may point into the
-// middle of a stream's data and a viewer would then read an object there
-// that we would otherwise have skipped as data.
+// It also stops at an object header ("12 0 obj"), because an xref entry may
+// point into the middle of a stream's data and a viewer would then read an
+// object there that we would otherwise have skipped as data.
 type streamBody struct {
 	br   *bufio.Reader
 	last byte // last byte handed out, to see whether "obj" starts a token
@@ -512,8 +573,9 @@ type streamBody struct {
 }
 
 // streamHold is how many bytes are held back at the end of the buffer so
-// that a keyword straddling it is seen whole on the next read.
-const streamHold = 16
+// that a keyword, or an object header, straddling it is seen whole on the
+// next read.
+const streamHold = 64
 
 var (
 	kwEndstream = []byte("endstream")
@@ -533,6 +595,15 @@ func (s *streamBody) Read(p []byte) (int, error) {
 		limit = end
 	case !atEnd:
 		limit -= streamHold
+		// Never split a run of digits and white space: an object header
+		// must be seen whole in one buffer.
+		keep := limit
+		for limit > 0 && (isPDFWhite(buf[limit-1]) || isDigit(buf[limit-1])) {
+			limit--
+		}
+		if limit == 0 { // a buffer of nothing else: no header to protect
+			limit = keep
+		}
 	}
 	n := copy(p, buf[:limit])
 	s.br.Discard(n)
@@ -561,43 +632,38 @@ func (s *streamBody) findEnd(buf []byte, atEnd bool) int {
 			return end
 		}
 		i += off
-		before := s.last
-		if i > 0 {
-			before = buf[i-1]
+		if i+3 >= len(buf) && !atEnd {
+			return end // cannot see what follows "obj": decided on the next read
 		}
-		after := byte(' ')
-		if i+3 < len(buf) {
-			after = buf[i+3]
-		} else if !atEnd {
-			return end // undecided; held back for the next read
-		}
-		if (isPDFWhite(before) || isPDFDelim(before)) && (isPDFWhite(after) || isPDFDelim(after)) {
-			// Back up over "num gen " so the lexer sees the object header.
-			return backOverObjHeader(buf, i)
+		if i+3 >= len(buf) || isPDFWhite(buf[i+3]) || isPDFDelim(buf[i+3]) {
+			if start, ok := objHeaderStart(buf, i, s.last); ok {
+				return start
+			}
 		}
 		off = i + 3
 	}
 }
 
-// backOverObjHeader returns where "num gen obj" starts, given the position of
-// "obj" (only as far back as buf reaches).
-func backOverObjHeader(buf []byte, i int) int {
+// objHeaderStart reports whether the "obj" at buf[i] ends an object header
+// "num gen obj", and where that header starts. Read never splits a header
+// between buffers, so all of it is in buf; last is the byte before buf.
+func objHeaderStart(buf []byte, i int, last byte) (int, bool) {
 	j := i
-	for range 2 {
+	for _, part := range []func(byte) bool{isPDFWhite, isDigit, isPDFWhite, isDigit} {
 		k := j
-		for k > 0 && isPDFWhite(buf[k-1]) {
+		for k > 0 && part(buf[k-1]) {
 			k--
 		}
-		d := k
-		for d > 0 && buf[d-1] >= '0' && buf[d-1] <= '9' {
-			d--
+		if k == j {
+			return 0, false
 		}
-		if d == k {
-			return i
-		}
-		j = d
+		j = k
 	}
-	return j
+	before := last
+	if j > 0 {
+		before = buf[j-1]
+	}
+	return j, isPDFWhite(before) || isPDFDelim(before)
 }
 
 // tailKeeper passes reads through and keeps the last pdfTailLen bytes.
@@ -649,6 +715,8 @@ func isPDFDelim(c byte) bool {
 	}
 	return false
 }
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
 func isHex(c byte) bool {
 	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')

@@ -35,6 +35,12 @@ type Spec struct {
 	// MaxPixels caps width*height. Checked from the header before decoding,
 	// because decoding allocates about 1.5-8 bytes per pixel.
 	MaxPixels int64
+	// MaxDecodeBytes caps the memory a decode may take, estimated from the
+	// header: pixels times bytes per pixel, which a progressive JPEG
+	// multiplies by five (the decoder keeps every DCT coefficient) and a
+	// 16-bit PNG by two. It keeps a 10 KB hostile file from costing a Lambda
+	// 600 MB; size the function's memory above it.
+	MaxDecodeBytes int64
 	// MinClarity is the least variance of the Laplacian of the downscaled grey
 	// image (see clarity.go); lower means blurry.
 	MinClarity float64
@@ -55,61 +61,39 @@ func (s Spec) Known() bool { return s.DocType != "" }
 // Allows reports whether the real content type ct is accepted.
 func (s Spec) Allows(ct string) bool { return slices.Contains(s.ContentTypes, ct) }
 
-// Defaults shared by the rows of the table below.
-const (
-	docMaxBytes         = 10 * mib
-	videoMaxBytes       = 100 * mib
-	maxPixels           = 40_000_000
-	pdfMaxPages         = 20
-	pdfMaxInflatedBytes = 32 * mib
-)
-
-var (
-	documentTypes = []string{TypeJPEG, TypePNG, TypePDF}
-	videoTypes    = []string{TypeMP4, TypeQuickTime}
-)
-
 // specs is THE rules table: every limit of the document check lives here.
 //
 // Clarity thresholds were set on synthetic scans (doccheckfixtures): a sharp
 // text-like page scores in the thousands, the same page after a 9-px box
-// blur scores well under 100. ID photos are small cards with less fine text
-// than a license, so they get a slightly lower bar.
+// blur about 50. ID cards carry larger print than a license and are
+// photographed smaller, so they get a lower bar on both size and clarity.
 var specs = map[domain.DocType]Spec{
-	domain.DocBusinessLicense: {
-		ContentTypes: documentTypes, MaxBytes: docMaxBytes,
-		MinShortSide: 800, MaxPixels: maxPixels, MinClarity: 100,
-		MaxPages: pdfMaxPages, MaxInflatedBytes: pdfMaxInflatedBytes,
-	},
-	domain.DocLegalRepIDFront: {
-		ContentTypes: documentTypes, MaxBytes: docMaxBytes,
-		MinShortSide: 600, MaxPixels: maxPixels, MinClarity: 80,
-		MaxPages: pdfMaxPages, MaxInflatedBytes: pdfMaxInflatedBytes,
-	},
-	domain.DocLegalRepIDBack: {
-		ContentTypes: documentTypes, MaxBytes: docMaxBytes,
-		MinShortSide: 600, MaxPixels: maxPixels, MinClarity: 80,
-		MaxPages: pdfMaxPages, MaxInflatedBytes: pdfMaxInflatedBytes,
-	},
-	domain.DocAuthorizationLetter: {
-		ContentTypes: documentTypes, MaxBytes: docMaxBytes,
-		MinShortSide: 800, MaxPixels: maxPixels, MinClarity: 100,
-		MaxPages: pdfMaxPages, MaxInflatedBytes: pdfMaxInflatedBytes,
-	},
-	domain.DocBankAccountProof: {
-		ContentTypes: documentTypes, MaxBytes: docMaxBytes,
-		MinShortSide: 600, MaxPixels: maxPixels, MinClarity: 100,
-		MaxPages: pdfMaxPages, MaxInflatedBytes: pdfMaxInflatedBytes,
-	},
-	domain.DocRectificationProof: {
-		ContentTypes: documentTypes, MaxBytes: docMaxBytes,
-		MinShortSide: 600, MaxPixels: maxPixels, MinClarity: 100,
-		MaxPages: pdfMaxPages, MaxInflatedBytes: pdfMaxInflatedBytes,
-	},
+	domain.DocBusinessLicense:     document(800, 100),
+	domain.DocLegalRepIDFront:     document(600, 80),
+	domain.DocLegalRepIDBack:      document(600, 80),
+	domain.DocAuthorizationLetter: document(800, 100),
+	domain.DocBankAccountProof:    document(600, 100),
+	domain.DocRectificationProof:  document(600, 100),
 	domain.DocOfficeVideo: {
-		ContentTypes: videoTypes, MaxBytes: videoMaxBytes,
+		ContentTypes:    []string{TypeMP4, TypeQuickTime},
+		MaxBytes:        100 * mib,
 		MinVideoSeconds: 10,
 	},
+}
+
+// document is a row for a paper document, uploaded as a photo, scan or PDF.
+// Only the minimum short side and clarity vary between documents.
+func document(minShortSide int, minClarity float64) Spec {
+	return Spec{
+		ContentTypes:     []string{TypeJPEG, TypePNG, TypePDF},
+		MaxBytes:         10 * mib,
+		MinShortSide:     minShortSide,
+		MaxPixels:        40_000_000,
+		MaxDecodeBytes:   256 * mib,
+		MinClarity:       minClarity,
+		MaxPages:         20,
+		MaxInflatedBytes: 32 * mib,
+	}
 }
 
 // SpecFor returns the limits of document type t, or the zero Spec (Known

@@ -201,7 +201,7 @@ func convertChineseNumerals(rs []rune) []rune {
 			if tens+1 < len(run) {
 				v += chineseDigit(run[tens+1])
 			}
-			out = append(out, []rune(itoa(v))...)
+			out = append(out, []rune(smallNumber(v))...)
 		default:
 			out = append(out, run...)
 		}
@@ -210,7 +210,7 @@ func convertChineseNumerals(rs []rune) []rune {
 	return out
 }
 
-func itoa(v int) string {
+func smallNumber(v int) string {
 	if v < 10 {
 		return string(rune('0' + v))
 	}

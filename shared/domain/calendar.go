@@ -45,7 +45,7 @@ type calendarData struct {
 	first, last time.Time    // covered civil dates (UTC midnight), inclusive
 }
 
-var calendar = sync.OnceValue(func() calendarData {
+var holidayCalendar = sync.OnceValue(func() calendarData {
 	cd := calendarData{adjusted: map[int]bool{}}
 	firstYear, lastYear := 0, 0
 	// The library's data starts in 2001; probe a generous range and keep
@@ -85,7 +85,7 @@ var calendar = sync.OnceValue(func() calendarData {
 // CalendarRange reports the first and last Beijing calendar days the
 // working-day calendar covers (as midnight Beijing time).
 func CalendarRange() (first, last time.Time) {
-	cd := calendar()
+	cd := holidayCalendar()
 	return civilStart(cd.first), civilStart(cd.last)
 }
 
@@ -130,7 +130,7 @@ func civilStart(d time.Time) time.Time {
 
 // IsWorkingDay reports whether t's Beijing calendar day is a working day.
 func IsWorkingDay(t time.Time) (bool, error) {
-	return calendar().isWorkingDay(beijingDate(t))
+	return holidayCalendar().isWorkingDay(beijingDate(t))
 }
 
 // AddWorkingDays returns the start (00:00 Beijing, in the Beijing zone) of
@@ -139,7 +139,7 @@ func IsWorkingDay(t time.Time) (bool, error) {
 // start of from's day; a negative n counts backwards (the n-th working day
 // before it). Days outside the calendar's data give calendar_out_of_range.
 func AddWorkingDays(from time.Time, n int) (time.Time, error) {
-	cd := calendar()
+	cd := holidayCalendar()
 	d := beijingDate(from)
 	if _, err := cd.isWorkingDay(d); err != nil {
 		return time.Time{}, err
@@ -166,7 +166,7 @@ func AddWorkingDays(from time.Time, n int) (time.Time, error) {
 // minus the working days in [b's day, a's day). So
 // WorkingDaysBetween(a, AddWorkingDays(a, n)) == n for every n.
 func WorkingDaysBetween(a, b time.Time) (int, error) {
-	cd := calendar()
+	cd := holidayCalendar()
 	da, db := beijingDate(a), beijingDate(b)
 	for _, d := range []time.Time{da, db} {
 		if _, err := cd.isWorkingDay(d); err != nil {

@@ -7,8 +7,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// bj is a Beijing wall-clock time.
-func bj(y int, m time.Month, d, hh, mm, ss int) time.Time {
+// bjTime is a Beijing wall-clock time.
+func bjTime(y int, m time.Month, d, hh, mm, ss int) time.Time {
 	return time.Date(y, m, d, hh, mm, ss, 0, Beijing())
 }
 
@@ -26,18 +26,18 @@ func TestIsWorkingDay(t *testing.T) {
 		day  time.Time
 		want bool
 	}{
-		{"ordinary Monday", bj(2026, 3, 2, 9, 0, 0), true},
-		{"ordinary Saturday", bj(2026, 3, 7, 9, 0, 0), false},
-		{"ordinary Sunday", bj(2026, 3, 8, 9, 0, 0), false},
-		{"National Day", bj(2026, 10, 1, 9, 0, 0), false},
-		{"National Day week Wednesday", bj(2026, 10, 7, 9, 0, 0), false},
-		{"Mid-Autumn Friday 2026", bj(2026, 9, 25, 9, 0, 0), false},
-		{"adjusted working Sunday before National Day 2026", bj(2026, 9, 20, 9, 0, 0), true},
-		{"adjusted working Saturday after National Day 2026", bj(2026, 10, 10, 9, 0, 0), true},
-		{"adjusted working Saturday after Spring Festival 2026", bj(2026, 2, 28, 9, 0, 0), true},
-		{"adjusted working Sunday after New Year 2026", bj(2026, 1, 4, 9, 0, 0), true},
-		{"Spring Festival eve 2027", bj(2027, 2, 5, 9, 0, 0), false},
-		{"adjusted working Sunday of Spring Festival 2027", bj(2027, 2, 14, 9, 0, 0), true},
+		{"ordinary Monday", bjTime(2026, 3, 2, 9, 0, 0), true},
+		{"ordinary Saturday", bjTime(2026, 3, 7, 9, 0, 0), false},
+		{"ordinary Sunday", bjTime(2026, 3, 8, 9, 0, 0), false},
+		{"National Day", bjTime(2026, 10, 1, 9, 0, 0), false},
+		{"National Day week Wednesday", bjTime(2026, 10, 7, 9, 0, 0), false},
+		{"Mid-Autumn Friday 2026", bjTime(2026, 9, 25, 9, 0, 0), false},
+		{"adjusted working Sunday before National Day 2026", bjTime(2026, 9, 20, 9, 0, 0), true},
+		{"adjusted working Saturday after National Day 2026", bjTime(2026, 10, 10, 9, 0, 0), true},
+		{"adjusted working Saturday after Spring Festival 2026", bjTime(2026, 2, 28, 9, 0, 0), true},
+		{"adjusted working Sunday after New Year 2026", bjTime(2026, 1, 4, 9, 0, 0), true},
+		{"Spring Festival eve 2027", bjTime(2027, 2, 5, 9, 0, 0), false},
+		{"adjusted working Sunday of Spring Festival 2027", bjTime(2027, 2, 14, 9, 0, 0), true},
 		{"late UTC evening is the next Beijing day", time.Date(2026, 9, 30, 16, 0, 0, 0, time.UTC), false},
 	}
 	for _, tt := range tests {
@@ -60,25 +60,25 @@ func TestReviewDueAt(t *testing.T) {
 		want      string // RFC 3339 in Beijing time
 		wantCode  string
 	}{
-		{"before National Day and Mid-Autumn 2026", bj(2026, 9, 24, 10, 0, 0), "2026-10-09T23:59:59+08:00", ""},
-		{"late evening of the submission day", bj(2026, 9, 24, 23, 59, 0), "2026-10-09T23:59:59+08:00", ""},
+		{"before National Day and Mid-Autumn 2026", bjTime(2026, 9, 24, 10, 0, 0), "2026-10-09T23:59:59+08:00", ""},
+		{"late evening of the submission day", bjTime(2026, 9, 24, 23, 59, 0), "2026-10-09T23:59:59+08:00", ""},
 		{"UTC date is the day before the Beijing date", time.Date(2026, 9, 23, 17, 0, 0, 0, time.UTC), "2026-10-09T23:59:59+08:00", ""},
 		{"UTC evening before, Beijing 9-23", time.Date(2026, 9, 23, 15, 0, 0, 0, time.UTC), "2026-10-08T23:59:59+08:00", ""},
-		{"on a holiday", bj(2026, 10, 3, 12, 0, 0), "2026-10-13T23:59:59+08:00", ""},
-		{"adjusted working Saturday counts", bj(2026, 10, 8, 9, 0, 0), "2026-10-14T23:59:59+08:00", ""},
-		{"ordinary Saturday", bj(2026, 3, 7, 9, 0, 0), "2026-03-13T23:59:59+08:00", ""},
-		{"ordinary Monday", bj(2026, 3, 2, 9, 0, 0), "2026-03-09T23:59:59+08:00", ""},
-		{"New Year 2026 and its working Sunday", bj(2025, 12, 31, 9, 0, 0), "2026-01-08T23:59:59+08:00", ""},
-		{"Spring Festival 2027", bj(2027, 2, 3, 9, 0, 0), "2027-02-17T23:59:59+08:00", ""},
-		{"last due day inside the data", bj(2027, 12, 24, 9, 0, 0), "2027-12-31T23:59:59+08:00", ""},
-		{"beyond the holiday data", bj(2027, 12, 27, 9, 0, 0), "", "calendar_out_of_range"},
-		{"far beyond", bj(2031, 1, 1, 9, 0, 0), "", "calendar_out_of_range"},
-		{"before the data", bj(2001, 6, 1, 9, 0, 0), "", "calendar_out_of_range"},
+		{"on a holiday", bjTime(2026, 10, 3, 12, 0, 0), "2026-10-13T23:59:59+08:00", ""},
+		{"adjusted working Saturday counts", bjTime(2026, 10, 8, 9, 0, 0), "2026-10-14T23:59:59+08:00", ""},
+		{"ordinary Saturday", bjTime(2026, 3, 7, 9, 0, 0), "2026-03-13T23:59:59+08:00", ""},
+		{"ordinary Monday", bjTime(2026, 3, 2, 9, 0, 0), "2026-03-09T23:59:59+08:00", ""},
+		{"New Year 2026 and its working Sunday", bjTime(2025, 12, 31, 9, 0, 0), "2026-01-08T23:59:59+08:00", ""},
+		{"Spring Festival 2027", bjTime(2027, 2, 3, 9, 0, 0), "2027-02-17T23:59:59+08:00", ""},
+		{"last due day inside the data", bjTime(2027, 12, 24, 9, 0, 0), "2027-12-31T23:59:59+08:00", ""},
+		{"beyond the holiday data", bjTime(2027, 12, 27, 9, 0, 0), "", "calendar_out_of_range"},
+		{"far beyond", bjTime(2031, 1, 1, 9, 0, 0), "", "calendar_out_of_range"},
+		{"before the data", bjTime(2001, 6, 1, 9, 0, 0), "", "calendar_out_of_range"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := ReviewDueAt(tt.submitted)
-			if diff := cmp.Diff(tt.wantCode, errCode(err)); diff != "" {
+			if diff := cmp.Diff(tt.wantCode, codeOfErr(err)); diff != "" {
 				t.Fatalf("error code (-want +got):\n%s (%v)", diff, err)
 			}
 			if err != nil {
@@ -100,7 +100,7 @@ func TestReviewDueAt(t *testing.T) {
 func TestReviewDueAtWithRules(t *testing.T) {
 	r := DefaultRules.Clone()
 	r.ReviewSLAWorkingDays = 3
-	got, err := ReviewDueAtWith(bj(2026, 9, 24, 10, 0, 0), r)
+	got, err := ReviewDueAtWith(bjTime(2026, 9, 24, 10, 0, 0), r)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,12 +116,12 @@ func TestAddWorkingDays(t *testing.T) {
 		n    int
 		want string
 	}{
-		{"zero is the start of the same day", bj(2026, 10, 3, 15, 4, 5), 0, "2026-10-03T00:00:00+08:00"},
-		{"one from Friday is Monday", bj(2026, 3, 6, 9, 0, 0), 1, "2026-03-09T00:00:00+08:00"},
-		{"one from Friday 9-18 is the adjusted Sunday", bj(2026, 9, 18, 9, 0, 0), 1, "2026-09-20T00:00:00+08:00"},
-		{"minus one from Monday is Friday", bj(2026, 3, 9, 9, 0, 0), -1, "2026-03-06T00:00:00+08:00"},
-		{"minus one from 10-8 skips the holidays", bj(2026, 10, 8, 9, 0, 0), -1, "2026-09-30T00:00:00+08:00"},
-		{"twenty across the 2026 National Day", bj(2026, 9, 24, 9, 0, 0), 20, "2026-10-29T00:00:00+08:00"},
+		{"zero is the start of the same day", bjTime(2026, 10, 3, 15, 4, 5), 0, "2026-10-03T00:00:00+08:00"},
+		{"one from Friday is Monday", bjTime(2026, 3, 6, 9, 0, 0), 1, "2026-03-09T00:00:00+08:00"},
+		{"one from Friday 9-18 is the adjusted Sunday", bjTime(2026, 9, 18, 9, 0, 0), 1, "2026-09-20T00:00:00+08:00"},
+		{"minus one from Monday is Friday", bjTime(2026, 3, 9, 9, 0, 0), -1, "2026-03-06T00:00:00+08:00"},
+		{"minus one from 10-8 skips the holidays", bjTime(2026, 10, 8, 9, 0, 0), -1, "2026-09-30T00:00:00+08:00"},
+		{"twenty across the 2026 National Day", bjTime(2026, 9, 24, 9, 0, 0), 20, "2026-10-29T00:00:00+08:00"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -137,7 +137,7 @@ func TestAddWorkingDays(t *testing.T) {
 }
 
 func TestWorkingDaysBetweenInvertsAddWorkingDays(t *testing.T) {
-	start := bj(2025, 12, 20, 12, 0, 0)
+	start := bjTime(2025, 12, 20, 12, 0, 0)
 	for d := 0; d < 420; d += 3 {
 		from := start.AddDate(0, 0, d)
 		for n := -12; n <= 12; n++ {
@@ -163,12 +163,12 @@ func TestWorkingDaysBetween(t *testing.T) {
 		want     int
 		wantCode string
 	}{
-		{"same day", bj(2026, 3, 2, 1, 0, 0), bj(2026, 3, 2, 23, 0, 0), 0, ""},
-		{"week", bj(2026, 3, 2, 9, 0, 0), bj(2026, 3, 9, 9, 0, 0), 5, ""},
-		{"week backwards", bj(2026, 3, 9, 9, 0, 0), bj(2026, 3, 2, 9, 0, 0), -5, ""},
-		{"over National Day", bj(2026, 9, 30, 9, 0, 0), bj(2026, 10, 8, 9, 0, 0), 1, ""},
-		{"whole 2026", bj(2025, 12, 31, 9, 0, 0), bj(2026, 12, 31, 9, 0, 0), 0, "want-count"},
-		{"out of range", bj(2027, 12, 1, 9, 0, 0), bj(2028, 1, 5, 9, 0, 0), 0, "calendar_out_of_range"},
+		{"same day", bjTime(2026, 3, 2, 1, 0, 0), bjTime(2026, 3, 2, 23, 0, 0), 0, ""},
+		{"week", bjTime(2026, 3, 2, 9, 0, 0), bjTime(2026, 3, 9, 9, 0, 0), 5, ""},
+		{"week backwards", bjTime(2026, 3, 9, 9, 0, 0), bjTime(2026, 3, 2, 9, 0, 0), -5, ""},
+		{"over National Day", bjTime(2026, 9, 30, 9, 0, 0), bjTime(2026, 10, 8, 9, 0, 0), 1, ""},
+		{"whole 2026", bjTime(2025, 12, 31, 9, 0, 0), bjTime(2026, 12, 31, 9, 0, 0), 0, "want-count"},
+		{"out of range", bjTime(2027, 12, 1, 9, 0, 0), bjTime(2028, 1, 5, 9, 0, 0), 0, "calendar_out_of_range"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -183,7 +183,7 @@ func TestWorkingDaysBetween(t *testing.T) {
 				}
 				return
 			}
-			if diff := cmp.Diff(tt.wantCode, errCode(err)); diff != "" {
+			if diff := cmp.Diff(tt.wantCode, codeOfErr(err)); diff != "" {
 				t.Fatalf("code (-want +got):\n%s", diff)
 			}
 			if got != tt.want {
@@ -205,26 +205,26 @@ func TestSLAState(t *testing.T) {
 		now  time.Time
 		want result
 	}{
-		{"days before", bj(2026, 9, 28, 9, 0, 0), result{SLAOnTime, 0, ""}},
-		{"the evening before (UTC already the due date)", bj(2026, 10, 8, 23, 0, 0), result{SLAOnTime, 0, ""}},
-		{"morning of the due day", bj(2026, 10, 9, 0, 0, 0), result{SLADueToday, 0, ""}},
+		{"days before", bjTime(2026, 9, 28, 9, 0, 0), result{SLAOnTime, 0, ""}},
+		{"the evening before (UTC already the due date)", bjTime(2026, 10, 8, 23, 0, 0), result{SLAOnTime, 0, ""}},
+		{"morning of the due day", bjTime(2026, 10, 9, 0, 0, 0), result{SLADueToday, 0, ""}},
 		{"at the due instant", due, result{SLADueToday, 0, ""}},
 		{"one second late, adjusted working Saturday", due.Add(time.Second), result{SLAOverdue, 1, ""}},
-		{"Sunday", bj(2026, 10, 11, 12, 0, 0), result{SLAOverdue, 1, ""}},
-		{"Monday", bj(2026, 10, 12, 12, 0, 0), result{SLAOverdue, 2, ""}},
-		{"overdue beyond the data", bj(2028, 1, 3, 12, 0, 0), result{SLAOverdue, 0, "calendar_out_of_range"}},
+		{"Sunday", bjTime(2026, 10, 11, 12, 0, 0), result{SLAOverdue, 1, ""}},
+		{"Monday", bjTime(2026, 10, 12, 12, 0, 0), result{SLAOverdue, 2, ""}},
+		{"overdue beyond the data", bjTime(2028, 1, 3, 12, 0, 0), result{SLAOverdue, 0, "calendar_out_of_range"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s, n, err := SLAState(due, tt.now)
-			if diff := cmp.Diff(tt.want, result{s, n, errCode(err)}); diff != "" {
+			if diff := cmp.Diff(tt.want, result{s, n, codeOfErr(err)}); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
 			}
 		})
 	}
 	t.Run("due not at the end of a day", func(t *testing.T) {
-		d := bj(2026, 10, 9, 15, 0, 0)
-		s, _, _ := SLAState(d, bj(2026, 10, 9, 16, 0, 0))
+		d := bjTime(2026, 10, 9, 15, 0, 0)
+		s, _, _ := SLAState(d, bjTime(2026, 10, 9, 16, 0, 0))
 		if s != SLAOverdue {
 			t.Errorf("state = %s, want overdue", s)
 		}
@@ -237,7 +237,7 @@ func TestEndOfBeijingDay(t *testing.T) {
 		in   time.Time
 		want time.Time
 	}{
-		{"morning", bj(2026, 11, 26, 9, 0, 0), time.Date(2026, 11, 26, 15, 59, 59, 0, time.UTC)},
+		{"morning", bjTime(2026, 11, 26, 9, 0, 0), time.Date(2026, 11, 26, 15, 59, 59, 0, time.UTC)},
 		{"UTC afternoon is the next Beijing day", time.Date(2026, 11, 26, 16, 30, 0, 0, time.UTC), time.Date(2026, 11, 27, 15, 59, 59, 0, time.UTC)},
 		{"already the end", time.Date(2026, 11, 26, 15, 59, 59, 0, time.UTC), time.Date(2026, 11, 26, 15, 59, 59, 0, time.UTC)},
 	}
@@ -256,12 +256,12 @@ func TestExpiryAfterOneYear(t *testing.T) {
 		from time.Time
 		want string
 	}{
-		{"api.md example", bj(2026, 11, 26, 10, 0, 0), "2027-11-26T23:59:59+08:00"},
+		{"api.md example", bjTime(2026, 11, 26, 10, 0, 0), "2027-11-26T23:59:59+08:00"},
 		{"approved late in the UTC day", time.Date(2026, 11, 26, 17, 0, 0, 0, time.UTC), "2027-11-27T23:59:59+08:00"},
-		{"29 February becomes 28 February", bj(2028, 2, 29, 10, 0, 0), "2029-02-28T23:59:59+08:00"},
-		{"28 February into a leap year", bj(2027, 2, 28, 10, 0, 0), "2028-02-28T23:59:59+08:00"},
-		{"1 March", bj(2027, 3, 1, 10, 0, 0), "2028-03-01T23:59:59+08:00"},
-		{"31 December", bj(2026, 12, 31, 23, 0, 0), "2027-12-31T23:59:59+08:00"},
+		{"29 February becomes 28 February", bjTime(2028, 2, 29, 10, 0, 0), "2029-02-28T23:59:59+08:00"},
+		{"28 February into a leap year", bjTime(2027, 2, 28, 10, 0, 0), "2028-02-28T23:59:59+08:00"},
+		{"1 March", bjTime(2027, 3, 1, 10, 0, 0), "2028-03-01T23:59:59+08:00"},
+		{"31 December", bjTime(2026, 12, 31, 23, 0, 0), "2027-12-31T23:59:59+08:00"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -4,12 +4,12 @@ import "time"
 
 // Capability values (domain.md, "Capabilities by state").
 const (
-	PaymentsNone      = "none"
-	PaymentsNative    = "native"
-	DataToolsBasic    = "basic"
-	DataToolsAdvanced = "advanced"
-	SearchExposureLow = "low"
-	SearchBadgeFirst  = "badge_first"
+	PaymentsNone             = "none"
+	PaymentsNative           = "native"
+	DataToolsBasic           = "basic"
+	DataToolsAdvanced        = "advanced"
+	SearchExposureLow        = "low"
+	SearchExposureBadgeFirst = "badge_first"
 )
 
 // Capabilities are what one certification type unlocks for an enterprise
@@ -56,17 +56,17 @@ var certifiedCapabilities = map[CertType]capabilitySet{
 		unlimitedContacts: true,
 		payments:          PaymentsNone,
 		dataTools:         DataToolsBasic,
-		searchExposure:    SearchBadgeFirst,
+		searchExposure:    SearchExposureBadgeFirst,
 	},
 	CertOfficialAccount: {
 		payments:       PaymentsNative,
 		dataTools:      DataToolsBasic,
-		searchExposure: SearchBadgeFirst,
+		searchExposure: SearchExposureBadgeFirst,
 	},
 	CertMiniProgram: {
 		payments:         PaymentsNative,
 		dataTools:        DataToolsAdvanced,
-		searchExposure:   SearchBadgeFirst,
+		searchExposure:   SearchExposureBadgeFirst,
 		brandMiniProgram: true,
 	},
 }

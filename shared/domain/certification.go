@@ -65,10 +65,10 @@ var approvalFrom = map[CaseKind][]CertStatus{
 
 // CertCanTransition reports whether the lifecycle has the move from -> to.
 func CertCanTransition(from, to CertStatus) bool {
-	return containsStatus(certTransitions[from], to)
+	return containsCertStatus(certTransitions[from], to)
 }
 
-func containsStatus(list []CertStatus, s CertStatus) bool {
+func containsCertStatus(list []CertStatus, s CertStatus) bool {
 	for _, x := range list {
 		if x == s {
 			return true
@@ -210,7 +210,7 @@ func ApproveCertification(existing *Certification, ent string, t CertType, kind 
 		cur = *existing
 		from, eff = existing.Status, existing.EffectiveStatus(now, r)
 	}
-	if !containsStatus(approvalFrom[kind], eff) {
+	if !containsCertStatus(approvalFrom[kind], eff) {
 		return Certification{}, HistoryEntry{}, ErrInvalidTransition(string(eff), string(CertActive)).With("kind", string(kind))
 	}
 	next := cur
@@ -351,7 +351,7 @@ func CanOpenCase(kind CaseKind, types []CertType, certs []Certification, now tim
 	seen := map[CertType]bool{}
 	for _, t := range types {
 		if !t.Valid() || seen[t] {
-			return E(KindInvalid, "invalid_types", "认证类型无效或重复。", "Unknown or repeated certification type.").With("type", string(t))
+			return E(KindInvalid, "invalid_types", "认证类型无效或重复。", "Unknown or repeated certification type.").With("certType", string(t))
 		}
 		seen[t] = true
 	}
@@ -401,7 +401,7 @@ func CanOpenCase(kind CaseKind, types []CertType, certs []Certification, now tim
 			}
 		}
 		if err != nil {
-			return err.With("type", string(t))
+			return err.With("certType", string(t))
 		}
 	}
 	return nil

@@ -117,7 +117,7 @@ func ValidateIDNumber(s string, now time.Time) error {
 	if (s[17] < '0' || s[17] > '9') && s[17] != 'X' {
 		return idError("最后一位应为数字或X。", "the last character must be a digit or X.")
 	}
-	y, m, d := atoi(s[6:10]), atoi(s[10:12]), atoi(s[12:14])
+	y, m, d := parseDigits(s[6:10]), parseDigits(s[10:12]), parseDigits(s[12:14])
 	birth := time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC)
 	if y < 1900 || m < 1 || m > 12 || d < 1 || birth.Day() != d || birth.Month() != time.Month(m) {
 		return idError("出生日期无效。", "the birth date is not a valid date.")
@@ -143,8 +143,8 @@ func idError(zh, en string) *Error {
 	return E(KindInvalid, "invalid_id_number", "身份证号码无效："+zh, "Invalid resident ID number: "+en)
 }
 
-// atoi parses a short all-digit string (already checked).
-func atoi(s string) int {
+// parseDigits parses a short all-digit string (already checked).
+func parseDigits(s string) int {
 	n := 0
 	for i := 0; i < len(s); i++ {
 		n = n*10 + int(s[i]-'0')

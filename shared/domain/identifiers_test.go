@@ -8,10 +8,10 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-var testNow = time.Date(2026, 9, 24, 10, 0, 0, 0, time.UTC)
+var idTestNow = time.Date(2026, 9, 24, 10, 0, 0, 0, time.UTC)
 
-// errCode is the code of err as the API would show it, "" for nil.
-func errCode(err error) string {
+// codeOfErr is the code of err as the API would show it, "" for nil.
+func codeOfErr(err error) string {
 	if err == nil {
 		return ""
 	}
@@ -56,7 +56,7 @@ func TestValidateUSCC(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			err := ValidateUSCC(tt.in)
-			if diff := cmp.Diff(tt.want, errCode(err)); diff != "" {
+			if diff := cmp.Diff(tt.want, codeOfErr(err)); diff != "" {
 				t.Errorf("ValidateUSCC(%q) code (-want +got):\n%s", tt.in, diff)
 			}
 			if err != nil {
@@ -98,36 +98,36 @@ func TestValidateIDNumber(t *testing.T) {
 		now  time.Time
 		want string
 	}{
-		{"example of GB 11643 with X", "11010519491231002X", testNow, ""},
-		{"lower-case x", "11010519491231002x", testNow, ""},
-		{"blanks", " 110105 19491231 002X ", testNow, ""},
-		{"wrong check character", "110105194912310021", testNow, "invalid_id_number"},
-		{"X where a digit is due", "11010519491231001X", testNow, "invalid_id_number"},
-		{"standard example born 1880 (checksum ok) is before 1900", "440524188001010014", testNow, "invalid_id_number"},
-		{"born 1900-01-01", withIDCheck("11010119000101001"), testNow, ""},
-		{"born 1899-12-31", withIDCheck("11010118991231001"), testNow, "invalid_id_number"},
-		{"29 Feb in a leap year", withIDCheck("11010120000229001"), testNow, ""},
-		{"29 Feb in a common year", withIDCheck("11010119990229001"), testNow, "invalid_id_number"},
-		{"1900 was not a leap year", withIDCheck("11010119000229001"), testNow, "invalid_id_number"},
-		{"month 13", withIDCheck("11010119901301001"), testNow, "invalid_id_number"},
-		{"month 00", withIDCheck("11010119900001001"), testNow, "invalid_id_number"},
-		{"day 00", withIDCheck("11010119900100001"), testNow, "invalid_id_number"},
-		{"31 April", withIDCheck("11010119900431001"), testNow, "invalid_id_number"},
-		{"born today (Beijing)", withIDCheck("11010120260924001"), testNow, ""},
-		{"born tomorrow", withIDCheck("11010120260925001"), testNow, "invalid_id_number"},
+		{"example of GB 11643 with X", "11010519491231002X", idTestNow, ""},
+		{"lower-case x", "11010519491231002x", idTestNow, ""},
+		{"blanks", " 110105 19491231 002X ", idTestNow, ""},
+		{"wrong check character", "110105194912310021", idTestNow, "invalid_id_number"},
+		{"X where a digit is due", "11010519491231001X", idTestNow, "invalid_id_number"},
+		{"standard example born 1880 (checksum ok) is before 1900", "440524188001010014", idTestNow, "invalid_id_number"},
+		{"born 1900-01-01", withIDCheck("11010119000101001"), idTestNow, ""},
+		{"born 1899-12-31", withIDCheck("11010118991231001"), idTestNow, "invalid_id_number"},
+		{"29 Feb in a leap year", withIDCheck("11010120000229001"), idTestNow, ""},
+		{"29 Feb in a common year", withIDCheck("11010119990229001"), idTestNow, "invalid_id_number"},
+		{"1900 was not a leap year", withIDCheck("11010119000229001"), idTestNow, "invalid_id_number"},
+		{"month 13", withIDCheck("11010119901301001"), idTestNow, "invalid_id_number"},
+		{"month 00", withIDCheck("11010119900001001"), idTestNow, "invalid_id_number"},
+		{"day 00", withIDCheck("11010119900100001"), idTestNow, "invalid_id_number"},
+		{"31 April", withIDCheck("11010119900431001"), idTestNow, "invalid_id_number"},
+		{"born today (Beijing)", withIDCheck("11010120260924001"), idTestNow, ""},
+		{"born tomorrow", withIDCheck("11010120260925001"), idTestNow, "invalid_id_number"},
 		{"born 'tomorrow' in UTC but today in Beijing", withIDCheck("11010120260925001"),
 			time.Date(2026, 9, 24, 17, 0, 0, 0, time.UTC), ""},
-		{"17 digits", "11010519491231002", testNow, "invalid_id_number"},
-		{"15-digit first-generation number", "110105491231002", testNow, "invalid_id_number"},
-		{"letter inside", "1101051949123100AX", testNow, "invalid_id_number"},
-		{"empty", "", testNow, "invalid_id_number"},
-		{"sample 0", SampleIDNumber(0), testNow, ""},
-		{"sample max", SampleIDNumber(18261999), testNow, ""},
+		{"17 digits", "11010519491231002", idTestNow, "invalid_id_number"},
+		{"15-digit first-generation number", "110105491231002", idTestNow, "invalid_id_number"},
+		{"letter inside", "1101051949123100AX", idTestNow, "invalid_id_number"},
+		{"empty", "", idTestNow, "invalid_id_number"},
+		{"sample 0", SampleIDNumber(0), idTestNow, ""},
+		{"sample max", SampleIDNumber(18261999), idTestNow, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			err := ValidateIDNumber(tt.in, tt.now)
-			if diff := cmp.Diff(tt.want, errCode(err)); diff != "" {
+			if diff := cmp.Diff(tt.want, codeOfErr(err)); diff != "" {
 				t.Errorf("ValidateIDNumber(%q) code (-want +got):\n%s", tt.in, diff)
 			}
 			if err != nil && KindOf(err) != KindInvalid {
@@ -166,7 +166,7 @@ func TestPhone(t *testing.T) {
 			if diff := cmp.Diff(tt.normal, NormalizePhone(tt.in)); diff != "" {
 				t.Errorf("NormalizePhone (-want +got):\n%s", diff)
 			}
-			if diff := cmp.Diff(tt.wantError, errCode(ValidatePhone(tt.in))); diff != "" {
+			if diff := cmp.Diff(tt.wantError, codeOfErr(ValidatePhone(tt.in))); diff != "" {
 				t.Errorf("ValidatePhone code (-want +got):\n%s", diff)
 			}
 		})
@@ -208,7 +208,7 @@ func TestSamples(t *testing.T) {
 		if err := ValidateUSCC(u); err != nil {
 			t.Fatalf("SampleUSCC(%d) = %q: %v", seed, u, err)
 		}
-		if err := ValidateIDNumber(id, testNow); err != nil {
+		if err := ValidateIDNumber(id, idTestNow); err != nil {
 			t.Fatalf("SampleIDNumber(%d) = %q: %v", seed, id, err)
 		}
 		if prev, dup := usccs[u]; dup {
@@ -223,7 +223,7 @@ func TestSamples(t *testing.T) {
 		if err := ValidateUSCC(SampleUSCC(seed)); err != nil {
 			t.Errorf("SampleUSCC(%d): %v", seed, err)
 		}
-		if err := ValidateIDNumber(SampleIDNumber(seed), testNow); err != nil {
+		if err := ValidateIDNumber(SampleIDNumber(seed), idTestNow); err != nil {
 			t.Errorf("SampleIDNumber(%d): %v", seed, err)
 		}
 	}
@@ -344,8 +344,8 @@ func refIDValid(s string, now time.Time) bool {
 	if err != nil || birth.Year() < 1900 {
 		return false
 	}
-	bj := now.In(time.FixedZone("UTC+8", 8*3600))
-	today := time.Date(bj.Year(), bj.Month(), bj.Day(), 0, 0, 0, 0, time.UTC)
+	bjTime := now.In(time.FixedZone("UTC+8", 8*3600))
+	today := time.Date(bjTime.Year(), bjTime.Month(), bjTime.Day(), 0, 0, 0, 0, time.UTC)
 	if birth.After(today) {
 		return false
 	}
@@ -374,11 +374,11 @@ func FuzzValidateIDNumber(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		err := ValidateIDNumber(s, testNow)
+		err := ValidateIDNumber(s, idTestNow)
 		if err != nil && (CodeOf(err) != "invalid_id_number" || KindOf(err) != KindInvalid) {
 			t.Fatalf("ValidateIDNumber(%q) = %v, want invalid_id_number", s, err)
 		}
-		if got, want := err == nil, refIDValid(s, testNow); got != want {
+		if got, want := err == nil, refIDValid(s, idTestNow); got != want {
 			t.Fatalf("ValidateIDNumber(%q) valid = %v, reference says %v", s, got, want)
 		}
 		_ = MaskIDNumber(s)

@@ -65,7 +65,7 @@ type requirementRow struct {
 
 var (
 	materialKinds = []CaseKind{KindInitial, KindAnnualReview, KindReinstatement}
-	allKinds      = []CaseKind{KindInitial, KindAnnualReview, KindReinstatement, KindAppeal}
+	reqAllKinds   = []CaseKind{KindInitial, KindAnnualReview, KindReinstatement, KindAppeal}
 	accountTypes  = []CertType{CertOfficialAccount, CertMiniProgram} // types that need a corporate account
 )
 
@@ -87,7 +87,7 @@ var requirementTable = []requirementRow{
 	{string(DocOfficeVideo), materialKinds, accountTypes, condNoCorporateAccount},
 	{string(DocRectificationProof), []CaseKind{KindAppeal}, CertTypes, condAlways},
 	{ReqExplanation, []CaseKind{KindAppeal}, CertTypes, condAlways},
-	{ReqPayment, allKinds, CertTypes, condPayable},
+	{ReqPayment, reqAllKinds, CertTypes, condPayable},
 }
 
 // RequiredItems lists the requirement codes a case needs, in display order,
@@ -181,6 +181,11 @@ func ComputeRequirements(e *Enterprise, c *Case, docs []Document, now time.Time,
 		req.Errors = append(req.Errors, RequirementError{Requirement: item, Code: code, Message: msg})
 	}
 
+	if !c.Kind.Valid() || len(c.Types) == 0 || !allValidTypes(c.Types) {
+		// Cases are checked when opened (CanOpenCase); never let a broken
+		// one look complete.
+		fail("case", "invalid_case", Text{Zh: "申请类型或认证类型无效。", En: "The case has an unknown kind or certification type."})
+	}
 	latest := latestDocs(c.ID, docs)
 	for _, item := range RequiredItems(c, ent.HasCorporateAccount, fee.PayableFen) {
 		switch item {
@@ -281,6 +286,15 @@ func latestDocs(caseID string, docs []Document) map[DocType]Document {
 		out[d.DocType] = d
 	}
 	return out
+}
+
+func allValidTypes(ts []CertType) bool {
+	for _, t := range ts {
+		if !t.Valid() {
+			return false
+		}
+	}
+	return true
 }
 
 func appendOnce(list []string, s string) []string {

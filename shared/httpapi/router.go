@@ -131,6 +131,12 @@ func (a *API) table() []route {
 		{"POST", "/v1/cases/{caseId}/submit", anyUser, a.submit},
 		{"POST", "/v1/cases/{caseId}/withdraw", anyUser, a.withdraw},
 		{"GET", "/v1/documents/{documentId}/download", anyUser, a.download},
+		{"POST", "/v1/enterprises/{enterpriseId}/certifications/{type}/cancel", anyUser, a.cancelCertification},
+
+		{"GET", "/v1/review/queue", reviewers, a.reviewQueue},
+		{"POST", "/v1/cases/{caseId}/claim", reviewers, a.claim},
+		{"POST", "/v1/cases/{caseId}/decision", reviewers, a.decide},
+		{"POST", "/v1/enterprises/{enterpriseId}/certifications/{type}/revoke", adminsOnly, a.revokeCertification},
 	}
 }
 

@@ -64,7 +64,7 @@ func enterpriseView(v *certsvc.EnterpriseView, now time.Time) enterpriseJSON {
 	for i := range v.Certifications {
 		c := &v.Certifications[i]
 		held[c.Type] = c
-		out.Certifications = append(out.Certifications, certView(c))
+		out.Certifications = append(out.Certifications, certView(c, now))
 	}
 	for _, t := range domain.CertTypes {
 		out.Capabilities[t] = domain.CapabilitiesFor(held[t], now)
@@ -72,8 +72,11 @@ func enterpriseView(v *certsvc.EnterpriseView, now time.Time) enterpriseJSON {
 	return out
 }
 
-func certView(c *domain.Certification) certificationJSON {
-	out := certificationJSON{Type: string(c.Type), Status: string(c.Status), IssuedAt: c.IssuedAt, ExpiresAt: c.ExpiresAt,
+// certView shows the status in force at now: a certification past its
+// expiry is overdue even before the daily job has recorded it, so the status
+// and the capabilities shown never disagree.
+func certView(c *domain.Certification, now time.Time) certificationJSON {
+	out := certificationJSON{Type: string(c.Type), Status: string(c.EffectiveStatus(now, domain.DefaultRules)), IssuedAt: c.IssuedAt, ExpiresAt: c.ExpiresAt,
 		CaseID: c.CaseID, Version: c.Version, Reason: c.RevokedReason, Severity: c.Severity}
 	if !c.UpdatedAt.IsZero() {
 		u := c.UpdatedAt
@@ -167,7 +170,7 @@ func bankView(d *domain.Deposit) *bankJSON {
 		return nil
 	}
 	return &bankJSON{Status: string(d.Status), BankName: d.BankName, AccountName: d.AccountName,
-		Account: domain.MaskAccount(d.AccountLast4), Deadline: d.Deadline, AttemptsLeft: d.AttemptsLeft, VerifiedAt: d.VerifiedAt}
+		Account: "**** " + d.AccountLast4, Deadline: d.Deadline, AttemptsLeft: d.AttemptsLeft, VerifiedAt: d.VerifiedAt}
 }
 
 type paymentJSON struct {

@@ -13,40 +13,6 @@ import (
 	"microcert/shared/domain"
 )
 
-// CaseDueAt tells when a case next needs the expiry job (DueIndex, duepk
-// CASE); nil takes the case out of DueIndex. The default is pendingWorkAt.
-// Replace it (at init, before any use) when the domain's rule changes.
-var CaseDueAt = pendingWorkAt
-
-// pendingWorkAt is the earliest of: the deadline of a pending micro-deposit,
-// the expiry of a pending face or QR session, the expiry of a reviewer's
-// claim, and reviewDueAt while the case is submitted or in review and its SLA
-// breach is not recorded yet. nil when nothing is pending.
-func pendingWorkAt(c *domain.Case) *time.Time {
-	var min *time.Time
-	consider := func(t time.Time) {
-		if min == nil || t.Before(*min) {
-			t := t
-			min = &t
-		}
-	}
-	if c.Deposit != nil && c.Deposit.Status == domain.DepositPending {
-		consider(c.Deposit.Deadline)
-	}
-	for _, v := range []*domain.Verification{c.Face, c.QR} {
-		if v != nil && v.Status == domain.VerificationPending {
-			consider(v.ExpiresAt)
-		}
-	}
-	if c.Claim != nil {
-		consider(c.Claim.ExpiresAt)
-	}
-	if inQueue(c) && !c.SLABreached {
-		consider(*c.ReviewDueAt)
-	}
-	return min
-}
-
 // inQueue reports whether the case belongs on the reviewers' queue.
 func inQueue(c *domain.Case) bool {
 	return (c.Status == domain.CaseSubmitted || c.Status == domain.CaseInReview) && c.ReviewDueAt != nil
@@ -54,7 +20,9 @@ func inQueue(c *domain.Case) bool {
 
 // caseItem: pk CASE#<id>, sk A#CASE; GSI1 ENTCASES#<entId>, <createdAt>#<id>
 // (the enterprise's cases); QueueIndex QUEUE, <reviewDueAt>#<id> while
-// submitted or in review; DueIndex CASE, <due>#<id> while work is pending.
+// submitted or in review; DueIndex CASE, <due>#<id> while the domain says
+// work is pending (Case.PendingWorkAt: deposit deadline, session expiry,
+// claim expiry, review SLA).
 type caseItem struct {
 	PK             string            `dynamodbav:"pk"`
 	SK             string            `dynamodbav:"sk"`
@@ -132,7 +100,7 @@ func toCaseItem(c *domain.Case) caseItem {
 	if inQueue(c) {
 		it.QPK, it.QSK = queuePK, keyJoin(ts(*c.ReviewDueAt), c.ID)
 	}
-	if due := CaseDueAt(c); due != nil {
+	if due := c.PendingWorkAt(); due != nil {
 		it.DuePK, it.DueSK = dueCasePK, dueSK(*due, c.ID)
 	}
 	return it
@@ -196,7 +164,7 @@ func (s *Store) caseOps(w domain.CaseWrite) ([]op, error) {
 	if w.Create {
 		o, err = s.putNew(av, domain.ErrVersionConflict)
 	} else {
-		o, err = s.versionedUpdate(it, av, c.Version, w.ExpectVersion, nil, nil)
+		o, err = s.versionedPut("case", av, c.Version, w.ExpectVersion)
 	}
 	if err != nil {
 		return nil, err

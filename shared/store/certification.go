@@ -13,29 +13,11 @@ import (
 	"microcert/shared/domain"
 )
 
-// CertificationDueAt tells when the next scheduled transition of a
-// certification falls due (the expiry job reads DueIndex, duepk CERT, for
-// certifications due by now); nil when none is pending, which takes the
-// certification out of DueIndex. The default: an active certification
-// becomes overdue at ExpiresAt; an overdue one lapses LapseAfterDays after
-// ExpiresAt; other states have no scheduled transition. Replace it (at
-// init, before any use) when the domain's rule changes.
-var CertificationDueAt = func(c *domain.Certification) *time.Time {
-	var t time.Time
-	switch c.Status {
-	case domain.CertActive:
-		t = c.ExpiresAt
-	case domain.CertOverdue:
-		t = c.ExpiresAt.AddDate(0, 0, domain.DefaultRules.LapseAfterDays)
-	default:
-		return nil
-	}
-	return &t
-}
-
 // certificationItem: pk ENT#<entId>, sk B#CERT#<type>; on DueIndex (CERT,
-// <due>#<entId>#<type>) while a transition is pending and on RemindIndex
-// (REMIND, <remindAt>#<entId>#<type>) while a reminder is pending.
+// <due>#<entId>#<type>) while the domain schedules a transition
+// (Certification.NextTransitionAt: expiry while active, lapse while overdue)
+// and on RemindIndex (REMIND, <remindAt>#<entId>#<type>) while RemindAt is
+// set.
 type certificationItem struct {
 	PK            string     `dynamodbav:"pk"`
 	SK            string     `dynamodbav:"sk"`
@@ -58,7 +40,7 @@ type certificationItem struct {
 	RemindAt      *time.Time `dynamodbav:"remindAt,omitempty"`
 }
 
-func toCertificationItem(c *domain.Certification) certificationItem {
+func toCertificationItem(c *domain.Certification, r domain.Rules) certificationItem {
 	it := certificationItem{
 		PK:            entPK(c.EnterpriseID),
 		SK:            certSK(c.Type),
@@ -76,7 +58,7 @@ func toCertificationItem(c *domain.Certification) certificationItem {
 		UpdatedAt:     c.UpdatedAt.UTC(),
 		RemindAt:      utcp(c.RemindAt),
 	}
-	if due := CertificationDueAt(c); due != nil {
+	if due := c.NextTransitionAt(r); due != nil {
 		it.DuePK, it.DueSK = dueCertPK, dueSK(*due, c.EnterpriseID, string(c.Type))
 	}
 	if c.RemindAt != nil {
@@ -115,7 +97,7 @@ func (s *Store) certificationOps(w domain.CertificationWrite) ([]op, error) {
 	if c == nil || c.EnterpriseID == "" || c.Type == "" {
 		return nil, internal("certification write without enterprise or type")
 	}
-	it := toCertificationItem(c)
+	it := toCertificationItem(c, s.rules)
 	av, err := marshalItem(it)
 	if err != nil {
 		return nil, err
@@ -124,7 +106,7 @@ func (s *Store) certificationOps(w domain.CertificationWrite) ([]op, error) {
 	if w.Create {
 		o, err = s.putNew(av, domain.ErrVersionConflict)
 	} else {
-		o, err = s.versionedUpdate(it, av, c.Version, w.ExpectVersion, nil, nil)
+		o, err = s.versionedPut("certification", av, c.Version, w.ExpectVersion)
 	}
 	if err != nil {
 		return nil, err

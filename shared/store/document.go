@@ -44,10 +44,10 @@ type documentItem struct {
 	Superseded     bool               `dynamodbav:"superseded"`
 }
 
-// checkResultAttrs are the attributes a check-result write sets (or removes
-// when empty); the rest of the document is the API's and stays untouched.
-var checkResultAttrs = []string{"status", "findings", "metrics", "sha256", attrHPK, attrHSK,
-	"reusedByOthers", "seq", "versionId", "checkedAt", "contentLength"}
+// apiDocAttrs are the attributes an ordinary (API) document update sets;
+// the check result's attributes belong to the check function, the keys and
+// the creation facts never change.
+var apiDocAttrs = []string{"docType", "contentType", "superseded"}
 
 func toDocumentItem(d *domain.Document, expireAt *time.Time) documentItem {
 	it := documentItem{
@@ -111,13 +111,19 @@ func fromDocumentItem(av map[string]types.AttributeValue) (*domain.Document, err
 	return it.domain(), nil
 }
 
-// documentOps: a create puts the document; a check-result write sets the
-// result attributes only if no result of the same or a later S3 event is
-// stored (seq absent or seq < the new sequencer, else duplicate); any other
-// update replaces the document's attributes only if its stored check result
-// is still the one read (seq unchanged, else version_conflict), so it can
-// never overwrite a result written meanwhile. ttl is set when ExpireAt is
-// given and never removed.
+// documentOps writes one DocumentWrite:
+//   - a create puts the document if its key is free;
+//   - a check result replaces the whole item (so hpk/hsk and the result
+//     attributes are exactly the new result's) if no result of the same or
+//     a later S3 event is stored (seq absent or seq < the new sequencer) and
+//     the API did not change the document since the checker read it (same
+//     superseded flag, and no ttl unless the write sets one: a document of a
+//     closed case is not re-checked); else ErrDuplicate;
+//   - any other write updates only the API's attributes (docType,
+//     contentType, superseded) and ttl, so it can never undo a check result
+//     written meanwhile; ErrVersionConflict if the document does not exist.
+//
+// ttl is set when ExpireAt is given and kept otherwise (PIPL retention).
 func (s *Store) documentOps(w domain.DocumentWrite) ([]op, error) {
 	d := w.Document
 	if d == nil || d.ID == "" || d.CaseID == "" {
@@ -128,7 +134,6 @@ func (s *Store) documentOps(w domain.DocumentWrite) ([]op, error) {
 	if err != nil {
 		return nil, err
 	}
-	key := itemKey(it.PK, it.SK)
 	exists := expression.AttributeExists(expression.Name(attrPK))
 	var o op
 	switch {
@@ -138,26 +143,22 @@ func (s *Store) documentOps(w domain.DocumentWrite) ([]op, error) {
 		if d.Sequencer == "" {
 			return nil, internal("check result of document without a sequencer")
 		}
+		newer := expression.AttributeNotExists(expression.Name("seq")).
+			Or(expression.Name("seq").LessThan(expression.Value(d.Sequencer)))
+		cond := exists.And(newer, expression.Name("superseded").Equal(expression.Value(d.Superseded)))
+		if w.ExpireAt == nil {
+			cond = cond.And(expression.AttributeNotExists(expression.Name(attrTTL)))
+		}
+		o, err = s.putIf(av, cond, ErrDuplicate, false)
+	default:
 		var ub expression.UpdateBuilder
-		for _, n := range checkResultAttrs {
-			if v, ok := av[n]; ok {
-				ub = ub.Set(expression.Name(n), expression.Value(v))
-			} else {
-				ub = ub.Remove(expression.Name(n))
-			}
+		for _, n := range apiDocAttrs {
+			ub = ub.Set(expression.Name(n), expression.Value(av[n]))
 		}
 		if v, ok := av[attrTTL]; ok {
 			ub = ub.Set(expression.Name(attrTTL), expression.Value(v))
 		}
-		newer := expression.AttributeNotExists(expression.Name("seq")).
-			Or(expression.Name("seq").LessThan(expression.Value(d.Sequencer)))
-		o, err = s.updateOp(key, ub, exists.And(newer), ErrDuplicate, false)
-	default:
-		same := expression.AttributeNotExists(expression.Name("seq"))
-		if d.Sequencer != "" {
-			same = expression.Name("seq").Equal(expression.Value(d.Sequencer))
-		}
-		o, err = s.updateOp(key, replaceUpdate(it, av, nil, []string{attrTTL}), exists.And(same), domain.ErrVersionConflict, true)
+		o, err = s.updateOp(itemKey(it.PK, it.SK), ub, exists, domain.ErrVersionConflict, true)
 	}
 	if err != nil {
 		return nil, err

@@ -108,8 +108,7 @@ func fromEnterpriseItem(av map[string]types.AttributeValue) (*domain.Enterprise,
 }
 
 // enterpriseOps are the writes of one EnterpriseWrite: a create puts the
-// profile and claims the USCC; an update replaces the profile's attributes
-// (never the USCC, which does not change) under its version.
+// profile and claims the USCC; an update replaces the profile under its version.
 func (s *Store) enterpriseOps(w domain.EnterpriseWrite) ([]op, error) {
 	e := w.Enterprise
 	if e == nil || e.ID == "" || e.USCC == "" || e.OwnerID == "" {
@@ -136,7 +135,10 @@ func (s *Store) enterpriseOps(w domain.EnterpriseWrite) ([]op, error) {
 		}
 		return []op{p1, p2}, nil
 	}
-	o, err := s.versionedUpdate(it, av, e.Version, w.ExpectVersion, []string{"uscc"}, nil)
+	// The USCC never changes (its claim item stays as created): an update
+	// carrying another one fails like a stale version.
+	o, err := s.versionedPut("enterprise", av, e.Version, w.ExpectVersion,
+		expression.Name("uscc").Equal(expression.Value(e.USCC)))
 	if err != nil {
 		return nil, err
 	}

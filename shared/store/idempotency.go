@@ -70,18 +70,15 @@ func (s *Store) ReserveIdempotency(ctx context.Context, rec idem.Record, now tim
 	if rec.Key == "" || rec.Token == "" {
 		return nil, internal("idempotency reservation without key or token")
 	}
+	av, err := marshalItem(idemItem{
+		PK: idemPK(rec.Key), SK: skIdem, TTL: epoch(rec.ExpiresAt), Entity: "idempotency",
+		Key: rec.Key, Fingerprint: rec.Fingerprint, State: idem.StateInProgress, Token: rec.Token,
+		LeaseUntil: ts(rec.LeaseUntil), ExpiresAt: ts(rec.ExpiresAt),
+	})
+	if err != nil {
+		return nil, err
+	}
 	nowS := expression.Value(ts(now))
-	ub := expression.Set(expression.Name("entity"), expression.Value("idempotency")).
-		Set(expression.Name("key"), expression.Value(rec.Key)).
-		Set(expression.Name("fingerprint"), expression.Value(rec.Fingerprint)).
-		Set(expression.Name("state"), expression.Value(idem.StateInProgress)).
-		Set(expression.Name("token"), expression.Value(rec.Token)).
-		Set(expression.Name("leaseUntil"), expression.Value(ts(rec.LeaseUntil))).
-		Set(expression.Name("expiresAt"), expression.Value(ts(rec.ExpiresAt))).
-		Set(expression.Name(attrTTL), expression.Value(epoch(rec.ExpiresAt))).
-		Remove(expression.Name("status")).
-		Remove(expression.Name("headers")).
-		Remove(expression.Name("body"))
 	cond := expression.Or(
 		expression.AttributeNotExists(expression.Name(attrPK)),
 		expression.Name("expiresAt").LessThan(nowS),
@@ -91,15 +88,16 @@ func (s *Store) ReserveIdempotency(ctx context.Context, rec idem.Record, now tim
 			expression.Name("fingerprint").Equal(expression.Value(rec.Fingerprint)),
 		),
 	)
-	expr, err := expression.NewBuilder().WithUpdate(ub).WithCondition(cond).Build()
+	expr, err := expression.NewBuilder().WithCondition(cond).Build()
 	if err != nil {
 		return nil, internal("build reservation: %w", err)
 	}
 	for attempt := 0; attempt < 3; attempt++ {
-		_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		// A whole-item Put: a takeover or a reuse after expiry leaves
+		// nothing of the previous record behind.
+		_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
 			TableName:                           aws.String(s.table),
-			Key:                                 itemKey(idemPK(rec.Key), skIdem),
-			UpdateExpression:                    expr.Update(),
+			Item:                                av,
 			ConditionExpression:                 expr.Condition(),
 			ExpressionAttributeNames:            expr.Names(),
 			ExpressionAttributeValues:           expr.Values(),
@@ -113,9 +111,9 @@ func (s *Store) ReserveIdempotency(ctx context.Context, rec idem.Record, now tim
 			return decodeIdem(ccf.Item)
 		}
 		// No old image (a stand-in that does not return one): read it.
-		av, err := s.getItem(ctx, idemPK(rec.Key), skIdem)
+		old, err := s.getItem(ctx, idemPK(rec.Key), skIdem)
 		if err == nil {
-			return decodeIdem(av)
+			return decodeIdem(old)
 		}
 		if !errors.Is(err, domain.ErrNotFound) {
 			return nil, err
@@ -132,10 +130,8 @@ func (s *Store) CompleteIdempotency(ctx context.Context, key, token string, stat
 	ub := expression.Set(expression.Name("state"), expression.Value(idem.StateDone)).
 		Set(expression.Name("status"), expression.Value(status)).
 		Set(expression.Name("body"), expression.Value(body))
-	if len(headers) > 0 {
+	if len(headers) > 0 { // a reservation never has headers before
 		ub = ub.Set(expression.Name("headers"), expression.Value(headers))
-	} else {
-		ub = ub.Remove(expression.Name("headers"))
 	}
 	cond := expression.Name("token").Equal(expression.Value(token)).And(expression.Or(
 		expression.Name("state").Equal(expression.Value(idem.StateInProgress)),

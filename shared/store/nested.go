@@ -17,7 +17,7 @@ type textItem struct {
 	En string `dynamodbav:"en"`
 }
 
-func toText(t domain.Text) textItem   { return textItem{Zh: t.Zh, En: t.En} }
+func toText(t domain.Text) textItem    { return textItem{Zh: t.Zh, En: t.En} }
 func (t textItem) domain() domain.Text { return domain.Text{Zh: t.Zh, En: t.En} }
 
 // legalRepItem holds PIPL-sensitive data (ID number, phone): stored because

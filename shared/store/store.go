@@ -23,15 +23,26 @@ type Store struct {
 	db    *dynamodb.Client
 	table string
 	clock clock.Clock
+	rules domain.Rules
 }
 
-// New returns a Store over table.
+// New returns a Store over table, with domain.DefaultRules and the system
+// clock.
 func New(client *dynamodb.Client, table string) *Store {
-	return &Store{db: client, table: table, clock: clock.System{}}
+	return &Store{db: client, table: table, clock: clock.System{}, rules: domain.DefaultRules}
+}
+
+// WithRules makes the store schedule certifications on DueIndex with r
+// (Certification.NextTransitionAt: the lapse period); pass the rules the
+// service runs with. It returns s; call it before use.
+func (s *Store) WithRules(r domain.Rules) *Store {
+	s.rules = r
+	return s
 }
 
 // WithClock makes the store read time from c (used only to treat items whose
-// TTL has passed as gone: DynamoDB deletes them up to days late). It returns s.
+// TTL has passed as gone: DynamoDB deletes them up to days late). It returns
+// s; call it before use.
 func (s *Store) WithClock(c clock.Clock) *Store {
 	s.clock = c
 	return s

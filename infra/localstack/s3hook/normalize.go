@@ -93,12 +93,12 @@ const SequencerWidth = 18
 type raw struct {
 	Event   string `json:"Event"`
 	Records []struct {
-		EventVersion      string `json:"eventVersion"`
-		EventSource       string `json:"eventSource"`
-		AWSRegion         string `json:"awsRegion"`
-		EventTime         string `json:"eventTime"`
-		EventName         string `json:"eventName"`
-		UserIdentity      struct {
+		EventVersion string `json:"eventVersion"`
+		EventSource  string `json:"eventSource"`
+		AWSRegion    string `json:"awsRegion"`
+		EventTime    string `json:"eventTime"`
+		EventName    string `json:"eventName"`
+		UserIdentity struct {
 			PrincipalID string `json:"PrincipalId"`
 		} `json:"userIdentity"`
 		RequestParameters struct {

@@ -148,6 +148,21 @@ func Darken(img *image.RGBA, f float64) *image.RGBA {
 	return out
 }
 
+// WashOut returns a copy of img photographed into the light: every level v
+// becomes 200 + v*55/255, so the paper clips to white and the ink is a pale
+// grey.
+func WashOut(img *image.RGBA) *image.RGBA {
+	out := image.NewRGBA(img.Bounds())
+	for i, v := range img.Pix {
+		if i%4 == 3 {
+			out.Pix[i] = v
+			continue
+		}
+		out.Pix[i] = 200 + uint8(int(v)*55/255)
+	}
+	return out
+}
+
 // EncodeJPEG encodes img at the given quality (4:2:0 colour, as cameras do).
 func EncodeJPEG(img image.Image, quality int) []byte {
 	var b bytes.Buffer
@@ -178,6 +193,9 @@ var (
 	darkJPEG = sync.OnceValue(func() []byte {
 		return EncodeJPEG(Darken(ScanImage(ScanWidth, ScanHeight), 0.15), 90)
 	})
+	overexposedJPEG = sync.OnceValue(func() []byte {
+		return EncodeJPEG(WashOut(ScanImage(ScanWidth, ScanHeight)), 90)
+	})
 )
 
 // ClearJPEG is a sharp, well-exposed 1200x900 scan: it passes every image
@@ -192,6 +210,10 @@ func BlurredJPEG() []byte { return bytes.Clone(blurredJPEG()) }
 
 // DarkJPEG is the clear scan at 15% exposure: it fails as too dark.
 func DarkJPEG() []byte { return bytes.Clone(darkJPEG()) }
+
+// OverexposedJPEG is the clear scan washed out by light: it fails as
+// overexposed.
+func OverexposedJPEG() []byte { return bytes.Clone(overexposedJPEG()) }
 
 // TruncatedJPEG is the first half of ClearJPEG, as an interrupted upload
 // leaves it: it fails as unreadable.

@@ -1,0 +1,62 @@
+package coldstart
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func repoRoot(tb testing.TB) string {
+	tb.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "template.yaml")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			tb.Fatal("no template.yaml above the test's folder")
+		}
+		dir = parent
+	}
+}
+
+// BenchmarkColdStart runs every bootstrap and the hello baseline cold
+// (b.N alternating rounds) and reports the median init time of each as a
+// ratio to hello's. make bench-smoke runs it once so that the harness
+// cannot rot; make bench runs the full measurement through infra/bench/report.
+func BenchmarkColdStart(b *testing.B) {
+	root := repoRoot(b)
+	rie := filepath.Join(root, "bin", "aws-lambda-rie")
+	if _, err := os.Stat(rie); err != nil {
+		b.Skip("aws-lambda-rie is not installed (make tools)")
+	}
+	res, err := Run(context.Background(), Options{RepoRoot: root, RIE: rie, Rounds: b.N, InitTrace: -1, SkipArm64: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, f := range res.Functions {
+		if len(f.Errors) > 0 {
+			b.Errorf("%s: %v", f.Name, f.Errors)
+		}
+		if f.AWSConnections != 0 {
+			b.Errorf("%s: %d connections to AWS endpoints during init and a trivial invoke, want 0", f.Name, f.AWSConnections)
+		}
+		if f.Name != Hello {
+			b.ReportMetric(res.Ratio(f.Name), "x-hello-"+f.Name)
+		}
+	}
+	b.ReportMetric(res.Get(Hello).MedianInit(), "hello-init-ms")
+}
+
+func TestTrivialEventsParse(t *testing.T) {
+	for _, ev := range []string{`{}`} {
+		if ev == "" {
+			t.Fatal("empty")
+		}
+	}
+}

@@ -1,0 +1,226 @@
+package e2e
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"microcert/shared/webhook"
+)
+
+// TestBadInput sends each class of bad request through the local API and
+// checks the problem+json answer, and that nothing changed.
+func TestBadInput(t *testing.T) {
+	a := newApp(t, "applicant", "")
+	ent := a.createEnterprise(nil)
+	entID := ent["id"].(string)
+	cs := a.openCase(entID, "initial", "wecom")
+	caseID := cs["id"].(string)
+	version := cs["version"].(float64)
+
+	other := newApp(t, "applicant", "")
+	otherEnt := other.createEnterprise(nil)
+	otherCase := other.openCase(otherEnt["id"].(string), "initial", "wecom")
+
+	big := strings.Repeat("x", 70<<10)
+	tests := []struct {
+		name       string
+		method     string
+		path       string
+		body       any
+		headers    []string
+		wantStatus int
+		wantCode   string
+	}{
+		{"malformed JSON", "POST", "/v1/enterprises", `{"name": "x",`, nil, 400, "malformed_json"},
+		{"not an object", "POST", "/v1/enterprises", `[1,2]`, nil, 422, "invalid_type"},
+		{"unknown field", "POST", "/v1/cases", map[string]any{"enterpriseId": entID, "kind": "initial", "types": []string{"wecom"}, "status": "approved"}, nil, 422, "unknown_field"},
+		{"wrong type", "POST", "/v1/cases", map[string]any{"enterpriseId": entID, "kind": "initial", "types": "wecom"}, nil, 422, "validation_failed"},
+		{"missing field", "POST", "/v1/cases", map[string]any{"enterpriseId": entID}, nil, 422, "missing_field"},
+		{"body over 64 KB", "POST", "/v1/cases/" + caseID + "/explanation", `{"text":"` + big + `"}`, nil, 413, "body_too_large"},
+		{"not JSON", "POST", "/v1/cases/" + caseID + "/explanation", "text=hello", []string{"Content-Type", "application/x-www-form-urlencoded"}, 415, "unsupported_media_type"},
+		{"deep nesting", "POST", "/v1/cases", strings.Repeat(`{"a":`, 40) + "1" + strings.Repeat("}", 40), nil, 400, "json_too_deep"},
+		{"invalid USCC", "POST", "/v1/enterprises", enterpriseBody(func(m map[string]any) { m["uscc"] = "91440300MA5FXXXXX0" }), nil, 422, "invalid_uscc"},
+		{"invalid ID number", "POST", "/v1/enterprises", enterpriseBody(func(m map[string]any) {
+			m["legalRep"].(map[string]any)["idNumber"] = "110105194912310022"
+		}), nil, 422, "invalid_id_number"},
+		{"invalid phone", "POST", "/v1/enterprises", enterpriseBody(func(m map[string]any) {
+			m["legalRep"].(map[string]any)["phone"] = "12345"
+		}), nil, 422, "invalid_phone"},
+		{"amount with decimals", "POST", "/v1/cases/" + caseID + "/bank-verification/confirm", `{"amountFen": 0.37}`, nil, 422, "validation_failed"},
+		{"amount as string", "POST", "/v1/cases/" + caseID + "/bank-verification/confirm", `{"amountFen": "37"}`, nil, 422, "validation_failed"},
+		{"amount out of range", "POST", "/v1/cases/" + caseID + "/bank-verification/confirm", `{"amountFen": 100}`, nil, 422, "invalid_amount"},
+		{"malformed id", "GET", "/v1/cases/not-an-id", nil, nil, 404, "not_found"},
+		{"another tenant's case", "GET", "/v1/cases/" + otherCase["id"].(string), nil, nil, 404, "not_found"},
+		{"another tenant's enterprise", "GET", "/v1/enterprises/" + otherEnt["id"].(string), nil, nil, 404, "not_found"},
+		{"case for another tenant's enterprise", "POST", "/v1/cases", map[string]any{"enterpriseId": otherEnt["id"], "kind": "initial", "types": []string{"wecom"}}, nil, 404, "not_found"},
+		{"limit out of range", "GET", "/v1/enterprises/" + entID + "/cases?limit=100000", nil, nil, 422, "validation_failed"},
+		{"tampered cursor", "GET", "/v1/enterprises/" + entID + "/cases?cursor=AAAA", nil, nil, 422, "invalid_cursor"},
+		{"forged face callback", "POST", "/v1/callbacks/face", `{"sessionId":"x","result":"pass","phoneMatchesRegistration":true}`,
+			[]string{webhook.Header, webhook.Sign("not-the-secret", time.Now(), []byte(`{"sessionId":"x","result":"pass","phoneMatchesRegistration":true}`))}, 401, "invalid_signature"},
+		{"stale payment callback", "POST", "/v1/callbacks/payment", `{"orderId":"x","status":"paid","paidFen":1}`,
+			[]string{webhook.Header, webhook.Sign("local-payment-secret", time.Now().Add(-10*time.Minute), []byte(`{"orderId":"x","status":"paid","paidFen":1}`))}, 401, "signature_expired"},
+		{"unsigned callback", "POST", "/v1/callbacks/face", `{"sessionId":"x","result":"pass","phoneMatchesRegistration":true}`, nil, 401, "invalid_signature"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := a.do(tc.method, tc.path, tc.body, tc.headers...)
+			if r.Status != tc.wantStatus || r.code(t) != tc.wantCode {
+				t.Fatalf("got %d %s, want %d %s", r.Status, r.Body, tc.wantStatus, tc.wantCode)
+			}
+			if ct := r.Header.Get("Content-Type"); ct != "application/problem+json" {
+				t.Fatalf("content type %q", ct)
+			}
+		})
+	}
+	after := a.getCase(caseID)
+	if after["version"].(float64) != version || after["status"] != "draft" || after["explanation"] != nil {
+		t.Fatalf("case changed by bad requests: version %v -> %v", version, after["version"])
+	}
+	if r := other.getCase(otherCase["id"].(string)); r["version"].(float64) != otherCase["version"].(float64) {
+		t.Fatalf("other tenant's case changed")
+	}
+}
+
+// TestEnterpriseConflictsAndVersions covers one profile per USCC and
+// optimistic locking of profile edits.
+func TestEnterpriseConflictsAndVersions(t *testing.T) {
+	a := newApp(t, "applicant", "")
+	body := enterpriseBody(nil)
+	ent := a.must(201, "POST", "/v1/enterprises", body).obj(t)
+	if r := newApp(t, "applicant", "").do("POST", "/v1/enterprises", body); r.Status != 409 || r.code(t) != "enterprise_exists" {
+		t.Fatalf("duplicate USCC: %d %s", r.Status, r.Body)
+	}
+	id := ent["id"].(string)
+	p := a.must(200, "PATCH", "/v1/enterprises/"+id, map[string]any{"operatingAddress": "广东省深圳市福田区1号", "version": 1}).obj(t)
+	if p["version"].(float64) != 2 {
+		t.Fatalf("version after patch = %v", p["version"])
+	}
+	if r := a.do("PATCH", "/v1/enterprises/"+id, map[string]any{"operatingAddress": "x", "version": 1}); r.Status != 409 || r.code(t) != "version_conflict" {
+		t.Fatalf("stale patch: %d %s", r.Status, r.Body)
+	}
+	if r := a.do("PATCH", "/v1/enterprises/"+id, map[string]any{"uscc": "x", "version": 2}); r.Status != 422 {
+		t.Fatalf("USCC change: %d %s", r.Status, r.Body)
+	}
+	// The changed operating address no longer matches the license: the
+	// top rejection reason shows up before submission.
+	cs := a.openCase(id, "initial", "wecom")
+	errs := cs["requirements"].(map[string]any)["errors"].([]any)
+	found := false
+	for _, e := range errs {
+		if e.(map[string]any)["code"] == "address_mismatch" {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("address mismatch not surfaced: %v", errs)
+	}
+}
+
+// TestDepositGuessing: three wrong amounts lock the challenge; no response
+// reveals the amount; a fourth guess is refused even with the right amount.
+func TestDepositGuessing(t *testing.T) {
+	a := newApp(t, "applicant", "")
+	ent := a.createEnterprise(nil)
+	caseID := a.openCase(ent["id"].(string), "initial", "official_account")["id"].(string)
+	a.must(201, "POST", "/v1/cases/"+caseID+"/bank-verification",
+		map[string]any{"bankName": "招商银行", "accountName": "测试公司", "accountNumber": "6222020200112233"})
+	right := a.depositAmount(caseID)
+	wrong := right%99 + 1
+	for i, left := range []float64{2, 1} {
+		r := a.do("POST", "/v1/cases/"+caseID+"/bank-verification/confirm", map[string]any{"amountFen": wrong})
+		if r.Status != 422 || r.code(t) != "wrong_amount" || r.obj(t)["attemptsLeft"].(float64) != left {
+			t.Fatalf("guess %d: %d %s", i+1, r.Status, r.Body)
+		}
+		if strings.Contains(string(r.Body), fmt.Sprint(right)) && right > 9 {
+			t.Fatalf("response leaks the amount: %s", r.Body)
+		}
+	}
+	if r := a.do("POST", "/v1/cases/"+caseID+"/bank-verification/confirm", map[string]any{"amountFen": wrong}); r.Status != 409 || r.code(t) != "verification_locked" {
+		t.Fatalf("third wrong guess: %d %s", r.Status, r.Body)
+	}
+	if r := a.do("POST", "/v1/cases/"+caseID+"/bank-verification/confirm", map[string]any{"amountFen": right}); r.Status != 409 || r.code(t) != "verification_locked" {
+		t.Fatalf("fourth guess: %d %s", r.Status, r.Body)
+	}
+	// A new deposit while locked is refused too: no fresh guesses.
+	if r := a.do("POST", "/v1/cases/"+caseID+"/bank-verification",
+		map[string]any{"bankName": "招商银行", "accountName": "测试公司", "accountNumber": "6222020200112233"}); r.Status != 409 {
+		t.Fatalf("restart while locked: %d %s", r.Status, r.Body)
+	}
+}
+
+// TestCallbacks covers replayed callbacks and wrong amounts.
+func TestCallbacks(t *testing.T) {
+	a := newApp(t, "applicant", "")
+	ent := a.createEnterprise(nil)
+	caseID := a.openCase(ent["id"].(string), "initial", "wecom")["id"].(string)
+
+	s := a.must(201, "POST", "/v1/cases/"+caseID+"/face-verification", nil).obj(t)
+	body := []byte(fmt.Sprintf(`{"sessionId":%q,"result":"pass","phoneMatchesRegistration":false,"livenessScore":0.98}`, s["sessionId"]))
+	sig := webhook.Sign("local-face-secret", time.Now(), body)
+	a.must(200, "POST", "/v1/callbacks/face", body, webhook.Header, sig)
+	v1 := a.getCase(caseID)["version"]
+	// The same callback again (a provider retry or a replay): acknowledged,
+	// nothing changes.
+	a.must(200, "POST", "/v1/callbacks/face", body, webhook.Header, sig)
+	cs := a.getCase(caseID)
+	if cs["version"] != v1 {
+		t.Fatalf("replayed callback changed the case")
+	}
+	if st := cs["verifications"].(map[string]any)["face"].(map[string]any)["status"]; st != "failed" {
+		t.Fatalf("face with phone mismatch = %v", st)
+	}
+	found := false
+	for _, e := range cs["requirements"].(map[string]any)["errors"].([]any) {
+		if e.(map[string]any)["code"] == "legal_rep_outdated" {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("legal_rep_outdated not surfaced: %v", cs["requirements"])
+	}
+
+	order := a.must(201, "POST", "/v1/cases/"+caseID+"/payment", nil).obj(t)
+	pay := []byte(fmt.Sprintf(`{"orderId":%q,"status":"paid","paidFen":1}`, order["orderId"]))
+	r := a.do("POST", "/v1/callbacks/payment", pay, webhook.Header, webhook.Sign("local-payment-secret", time.Now(), pay))
+	if r.Status != 422 || r.code(t) != "amount_mismatch" {
+		t.Fatalf("wrong paid amount: %d %s", r.Status, r.Body)
+	}
+	if p := a.getCase(caseID)["payment"].(map[string]any); p["status"] != "pending" {
+		t.Fatalf("payment after wrong amount = %v", p)
+	}
+	// Asking for the order again returns the same open order.
+	again := a.must(201, "POST", "/v1/cases/"+caseID+"/payment", nil).obj(t)
+	if again["orderId"] != order["orderId"] {
+		t.Fatalf("second order %v, want the open one %v", again["orderId"], order["orderId"])
+	}
+}
+
+// TestIdempotencyKey replays, refuses reuse with another body, and never
+// applies a side effect twice.
+func TestIdempotencyKey(t *testing.T) {
+	a := newApp(t, "applicant", "")
+	ent := a.createEnterprise(nil)
+	body := map[string]any{"enterpriseId": ent["id"], "kind": "initial", "types": []string{"wecom"}}
+	first := a.must(201, "POST", "/v1/cases", body, "Idempotency-Key", "k-1")
+	again := a.must(201, "POST", "/v1/cases", body, "Idempotency-Key", "k-1")
+	if string(first.Body) != string(again.Body) || again.Header.Get("Idempotent-Replayed") != "true" {
+		t.Fatalf("replay differs:\n%s\n%s", first.Body, again.Body)
+	}
+	other := map[string]any{"enterpriseId": ent["id"], "kind": "initial", "types": []string{"mini_program"}}
+	if r := a.do("POST", "/v1/cases", other, "Idempotency-Key", "k-1"); r.Status != 422 || r.code(t) != "idempotency_key_reused" {
+		t.Fatalf("reuse with another body: %d %s", r.Status, r.Body)
+	}
+	var cases struct {
+		Items []any `json:"items"`
+	}
+	a.must(200, "GET", "/v1/enterprises/"+ent["id"].(string)+"/cases", nil).decode(t, &cases)
+	if len(cases.Items) != 1 {
+		t.Fatalf("%d cases after a replayed POST, want 1", len(cases.Items))
+	}
+	// Keys are scoped to the caller: another user's same key is independent.
+	b := newApp(t, "applicant", "")
+	ent2 := b.createEnterprise(nil)
+	b.must(201, "POST", "/v1/cases", map[string]any{"enterpriseId": ent2["id"], "kind": "initial", "types": []string{"wecom"}}, "Idempotency-Key", "k-1")
+}

@@ -1,0 +1,163 @@
+package domain
+
+import (
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func timePtr(t time.Time) *time.Time { return &t }
+
+func TestPendingWorkAt(t *testing.T) {
+	base := time.Date(2026, 9, 24, 2, 0, 0, 0, time.UTC)
+	h := func(n int) time.Time { return base.Add(time.Duration(n) * time.Hour) }
+	tests := []struct {
+		name string
+		c    Case
+		want *time.Time
+	}{
+		{"nothing pending", Case{Status: CaseDraft}, nil},
+		{"pending deposit", Case{Status: CaseDraft, Deposit: &Deposit{Status: DepositPending, Deadline: h(72)}}, timePtr(h(72))},
+		{"verified deposit is not pending", Case{Status: CaseDraft, Deposit: &Deposit{Status: DepositVerified, Deadline: h(72)}}, nil},
+		{"face session earlier than deposit", Case{Status: CaseDraft,
+			Deposit: &Deposit{Status: DepositPending, Deadline: h(72)},
+			Face:    &Verification{Kind: VerifyFace, Status: VerificationPending, ExpiresAt: h(1)}}, timePtr(h(1))},
+		{"QR session", Case{Status: CaseDraft, QR: &Verification{Kind: VerifyQR, Status: VerificationPending, ExpiresAt: h(2)}}, timePtr(h(2))},
+		{"finished session", Case{Status: CaseDraft, Face: &Verification{Status: VerificationPassed, ExpiresAt: h(2)}}, nil},
+		{"submitted: review due", Case{Status: CaseSubmitted, ReviewDueAt: timePtr(h(100))}, timePtr(h(100))},
+		{"submitted but SLA already breached", Case{Status: CaseSubmitted, ReviewDueAt: timePtr(h(100)), SLABreached: true}, nil},
+		{"in review: claim expiry first", Case{Status: CaseInReview, ReviewDueAt: timePtr(h(100)), Claim: &Claim{ExpiresAt: h(2)}}, timePtr(h(2))},
+		{"in review, breached: claim only", Case{Status: CaseInReview, ReviewDueAt: timePtr(h(100)), SLABreached: true, Claim: &Claim{ExpiresAt: h(2)}}, timePtr(h(2))},
+		{"approved: nothing", Case{Status: CaseApproved, ReviewDueAt: timePtr(h(100)), Claim: &Claim{ExpiresAt: h(2)}}, nil},
+		{"changes requested: old review due ignored", Case{Status: CaseChangesRequested, ReviewDueAt: timePtr(h(100))}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if diff := cmp.Diff(tt.want, tt.c.PendingWorkAt()); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestSubmit(t *testing.T) {
+	at := bjTime(2026, 9, 24, 10, 0, 0)
+	wantDue := time.Date(2026, 10, 9, 15, 59, 59, 0, time.UTC)
+	tests := []struct {
+		name     string
+		c        Case
+		at       time.Time
+		wantCode string
+	}{
+		{"draft", Case{Status: CaseDraft}, at, ""},
+		{"resubmission restarts the SLA", Case{Status: CaseChangesRequested, SLABreached: true, Claim: &Claim{ReviewerID: "r"}, ChangeRequests: 1}, at, ""},
+		{"in review is not a submission", Case{Status: CaseInReview}, at, "invalid_transition"},
+		{"approved", Case{Status: CaseApproved}, at, "invalid_transition"},
+		{"beyond the calendar", Case{Status: CaseDraft}, bjTime(2027, 12, 28, 9, 0, 0), "calendar_out_of_range"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := tt.c
+			before := tt.c
+			h, err := c.Submit(actApplicant, tt.at, DefaultRules)
+			if diff := cmp.Diff(tt.wantCode, codeOfErr(err)); diff != "" {
+				t.Fatalf("code (-want +got):\n%s", diff)
+			}
+			if err != nil {
+				if diff := cmp.Diff(before, c); diff != "" {
+					t.Errorf("case changed on error (-before +after):\n%s", diff)
+				}
+				return
+			}
+			if c.Status != CaseSubmitted || c.SubmittedAt == nil || !c.SubmittedAt.Equal(tt.at) ||
+				c.ReviewDueAt == nil || !c.ReviewDueAt.Equal(wantDue) || c.SLABreached || c.Claim != nil {
+				t.Errorf("after Submit: %+v", c)
+			}
+			if h.To != "submitted" || h.Role != RoleApplicant {
+				t.Errorf("history %+v", h)
+			}
+		})
+	}
+}
+
+func TestWithdraw(t *testing.T) {
+	at := time.Date(2026, 9, 24, 2, 0, 0, 0, time.UTC)
+	paid := &Payment{Status: PaymentPaid, PaidFen: 15000}
+	tests := []struct {
+		name       string
+		c          Case
+		wantCode   string
+		wantRefund bool
+	}{
+		{"paid draft", Case{Status: CaseDraft, Payment: paid}, "", true},
+		{"unpaid draft", Case{Status: CaseDraft}, "", false},
+		{"pending payment", Case{Status: CaseDraft, Payment: &Payment{Status: PaymentPending}}, "", false},
+		{"submitted, never claimed", Case{Status: CaseSubmitted, Payment: paid}, "", true},
+		{"submitted after a released claim", Case{Status: CaseSubmitted, Payment: paid, Claim: &Claim{ReviewerID: "r"}}, "", false},
+		{"in review", Case{Status: CaseInReview, Payment: paid, Claim: &Claim{ReviewerID: "r"}}, "", false},
+		{"after changes were requested", Case{Status: CaseChangesRequested, Payment: paid, ChangeRequests: 1}, "", false},
+		{"resubmitted after changes", Case{Status: CaseSubmitted, Payment: paid, ChangeRequests: 1}, "", false},
+		{"approved cannot be withdrawn", Case{Status: CaseApproved, Payment: paid}, "invalid_transition", false},
+		{"rejected cannot be withdrawn", Case{Status: CaseRejected, Payment: paid}, "invalid_transition", false},
+		{"withdrawn twice", Case{Status: CaseWithdrawn, Payment: paid}, "invalid_transition", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := tt.c
+			_, err := c.Withdraw(actApplicant, at, "")
+			if diff := cmp.Diff(tt.wantCode, codeOfErr(err)); diff != "" {
+				t.Fatalf("code (-want +got):\n%s", diff)
+			}
+			if c.RefundDue != tt.wantRefund {
+				t.Errorf("RefundDue = %v, want %v", c.RefundDue, tt.wantRefund)
+			}
+			if err == nil && c.Status != CaseWithdrawn {
+				t.Errorf("status = %s", c.Status)
+			}
+		})
+	}
+}
+
+func TestRetentionEndsAt(t *testing.T) {
+	closed := time.Date(2026, 9, 24, 2, 0, 0, 0, time.UTC)
+	tests := []struct {
+		status CaseStatus
+		want   *time.Time
+	}{
+		{CaseWithdrawn, timePtr(closed.AddDate(0, 0, 30))},
+		{CaseRejected, timePtr(closed.AddDate(0, 0, 30))},
+		{CaseApproved, nil},
+		{CaseDraft, nil},
+		{CaseInReview, nil},
+	}
+	for _, tt := range tests {
+		t.Run(string(tt.status), func(t *testing.T) {
+			c := Case{Status: tt.status, UpdatedAt: closed}
+			if diff := cmp.Diff(tt.want, c.RetentionEndsAt(DefaultRules)); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestClaimActive(t *testing.T) {
+	now := time.Date(2026, 9, 24, 2, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name string
+		c    Case
+		want bool
+	}{
+		{"held", Case{Status: CaseInReview, Claim: &Claim{ExpiresAt: now.Add(time.Minute)}}, true},
+		{"expired", Case{Status: CaseInReview, Claim: &Claim{ExpiresAt: now}}, false},
+		{"no claim", Case{Status: CaseInReview}, false},
+		{"not in review", Case{Status: CaseSubmitted, Claim: &Claim{ExpiresAt: now.Add(time.Hour)}}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.c.ClaimActive(now); got != tt.want {
+				t.Errorf("= %v, want %v", got, tt.want)
+			}
+		})
+	}
+}

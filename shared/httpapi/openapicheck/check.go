@@ -1,0 +1,244 @@
+// Package openapicheck holds the API's real responses to the contract:
+// tests call ValidateResponse with what a handler answered, and it fails the
+// test when the status is not declared for the route, the Content-Type is not
+// one the route declares for that status, or the body does not match the
+// schema of openapi.yaml (at the repository root).
+//
+// The document is loaded and validated once per test binary. Security
+// requirements are not checked (the JWT authorizer and the callback signature
+// are tested elsewhere); request bodies are not validated either, because the
+// tests deliberately send invalid requests.
+package openapicheck
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
+)
+
+// DocFile is the contract's file name at the repository root.
+const DocFile = "openapi.yaml"
+
+var (
+	loadOnce sync.Once
+	loaded   *state
+	loadErr  error
+)
+
+type state struct {
+	path   string
+	doc    *openapi3.T
+	router routers.Router
+}
+
+func load() (*state, error) {
+	loadOnce.Do(func() { loaded, loadErr = loadState() })
+	return loaded, loadErr
+}
+
+func loadState() (*state, error) {
+	root, err := repoRoot()
+	if err != nil {
+		return nil, err
+	}
+	path := filepath.Join(root, DocFile)
+	loader := openapi3.NewLoader()
+	loader.IsExternalRefsAllowed = false
+	doc, err := loader.LoadFromFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("openapicheck: load %s: %w", path, err)
+	}
+	if err := doc.Validate(loader.Context); err != nil {
+		return nil, fmt.Errorf("openapicheck: %s is not a valid OpenAPI document: %w", path, err)
+	}
+	// Route on a copy without servers, so that any scheme and host match
+	// (tests use httptest servers, the local stack or bare paths).
+	routed := *doc
+	routed.Servers = nil
+	router, err := gorillamux.NewRouter(&routed)
+	if err != nil {
+		return nil, fmt.Errorf("openapicheck: router for %s: %w", path, err)
+	}
+	return &state{path: path, doc: doc, router: router}, nil
+}
+
+// repoRoot walks up from the working directory to the folder holding go.mod.
+func repoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", fmt.Errorf("openapicheck: %w", err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("openapicheck: no go.mod above the working directory")
+		}
+		dir = parent
+	}
+}
+
+// Doc returns the loaded and validated document. It panics if openapi.yaml
+// cannot be loaded or is invalid (tests call it; TestDocument reports why).
+func Doc() *openapi3.T {
+	s, err := load()
+	if err != nil {
+		panic(err)
+	}
+	return s.doc
+}
+
+// Path is the absolute path of the document that was loaded.
+func Path() (string, error) {
+	s, err := load()
+	if err != nil {
+		return "", err
+	}
+	return s.path, nil
+}
+
+// maxShownBody bounds how much of a response body a failure message quotes.
+const maxShownBody = 2000
+
+// ValidateResponse fails t (t.Errorf) unless the response matches the
+// document: the route (method and path of url, which may be absolute or a
+// bare path with a query) must be an operation, status must be declared for
+// it, the response's Content-Type one declared for that status, the body
+// valid against its schema, and declared headers valid where present. A 404
+// for a path or method that is no route is accepted when its body is the
+// gateway's {"message":"Not Found"}.
+func ValidateResponse(t testing.TB, method, url string, reqHeaders http.Header, reqBody []byte, status int, respHeaders http.Header, respBody []byte) {
+	t.Helper()
+	s, err := load()
+	if err != nil {
+		t.Fatalf("%v", err)
+		return
+	}
+	where := fmt.Sprintf("%s %s -> %d", method, url, status)
+	req, err := http.NewRequest(method, url, bytes.NewReader(reqBody))
+	if err != nil {
+		t.Errorf("openapicheck: %s: bad request URL: %v", where, err)
+		return
+	}
+	if reqHeaders != nil {
+		req.Header = reqHeaders.Clone()
+	}
+	route, params, err := s.router.FindRoute(req)
+	if err != nil {
+		if status == http.StatusNotFound && isGatewayNotFound(respHeaders, respBody) {
+			return
+		}
+		t.Errorf("openapicheck: %s: no operation for %s %s in %s (%v); body: %s",
+			where, method, req.URL.Path, DocFile, err, shown(respBody))
+		return
+	}
+	opts := &openapi3filter.Options{
+		IncludeResponseStatus: true,
+		MultiError:            true,
+		AuthenticationFunc:    openapi3filter.NoopAuthenticationFunc,
+	}
+	in := &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: &openapi3filter.RequestValidationInput{
+			Request:    req,
+			PathParams: params,
+			Route:      route,
+			Options:    opts,
+		},
+		Status:  status,
+		Header:  respHeaders,
+		Options: opts,
+	}
+	if in.Header == nil {
+		in.Header = http.Header{}
+	}
+	in.SetBodyBytes(respBody)
+	if err := openapi3filter.ValidateResponse(context.Background(), in); err != nil {
+		op := route.Method + " " + route.Path
+		if route.Operation != nil && route.Operation.OperationID != "" {
+			op += " (" + route.Operation.OperationID + ")"
+		}
+		t.Errorf("openapicheck: %s: response does not match %s, operation %s, status %d:\n%s\nContent-Type: %q\nbody: %s",
+			where, DocFile, op, status, strings.Join(describe(err), "\n"), respHeaders.Get("Content-Type"), shown(respBody))
+	}
+}
+
+// isGatewayNotFound reports whether a response is the gateway's (or the
+// router's) answer for no route.
+func isGatewayNotFound(h http.Header, body []byte) bool {
+	ct := strings.TrimSpace(strings.SplitN(h.Get("Content-Type"), ";", 2)[0])
+	return ct == "application/json" && bytes.Equal(bytes.TrimSpace(body), []byte(`{"message":"Not Found"}`))
+}
+
+// describe flattens kin-openapi's errors into one line per problem, each
+// naming where in the body it is (a JSON pointer) and why.
+func describe(err error) []string {
+	var out []string
+	var walk func(prefix string, err error)
+	walk = func(prefix string, err error) {
+		switch e := err.(type) {
+		case nil:
+			return
+		case openapi3.MultiError:
+			for _, x := range e {
+				walk(prefix, x)
+			}
+		case *openapi3filter.ResponseError:
+			p := prefix + e.Reason
+			if e.Err == nil {
+				out = append(out, "  - "+p)
+				return
+			}
+			walk(p+": ", e.Err)
+		case *openapi3.SchemaError:
+			ptr := "/" + strings.Join(e.JSONPointer(), "/")
+			reason := e.Reason
+			if reason == "" {
+				reason = e.Error()
+			}
+			out = append(out, fmt.Sprintf("  - %sat %s: %s", prefix, ptr, reason))
+			if e.Origin != nil {
+				var se *openapi3.SchemaError
+				var me openapi3.MultiError
+				if errors.As(e.Origin, &me) || errors.As(e.Origin, &se) {
+					walk(prefix+"("+ptr+") ", e.Origin)
+				}
+			}
+		default:
+			var me openapi3.MultiError
+			if errors.As(err, &me) && len(me) > 0 {
+				walk(prefix, me)
+				return
+			}
+			out = append(out, "  - "+prefix+err.Error())
+		}
+	}
+	walk("", err)
+	if len(out) == 0 {
+		out = append(out, "  - "+err.Error())
+	}
+	return out
+}
+
+func shown(body []byte) string {
+	if len(body) == 0 {
+		return "(empty)"
+	}
+	if len(body) > maxShownBody {
+		return string(body[:maxShownBody]) + fmt.Sprintf("... (%d bytes)", len(body))
+	}
+	return string(body)
+}

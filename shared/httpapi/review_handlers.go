@@ -1,0 +1,127 @@
+package httpapi
+
+import (
+	"context"
+
+	"microcert/shared/certsvc"
+	"microcert/shared/domain"
+)
+
+// Handlers of the reviewers' and admins' routes and of the certification
+// endings (cancel, revoke). Roles are checked by the route table first and
+// again by the service.
+
+type decisionBody struct {
+	Decision *string  `json:"decision"`
+	Reasons  []string `json:"reasons"`
+	Note     *string  `json:"note"`
+	Version  *int     `json:"version"`
+}
+
+type cancelBody struct {
+	Reason *string `json:"reason"`
+}
+
+type revokeBody struct {
+	Reason   *string `json:"reason"`
+	Severity *string `json:"severity"`
+}
+
+// queueItemJSON is a case summary plus its SLA state (openapi QueueItem);
+// review.slaState and review.overdueWorkingDays carry the same state.
+type queueItemJSON struct {
+	caseJSON
+	SLAState string `json:"slaState"`
+}
+
+// reviewQueue: GET /v1/review/queue, earliest reviewDueAt first.
+func (a *API) reviewQueue(ctx context.Context, r *request) (*reply, error) {
+	p, err := pageOf(r)
+	if err != nil {
+		return nil, err
+	}
+	items, next, err := a.svc.ListQueue(ctx, r.actor, p)
+	if err != nil {
+		return nil, err
+	}
+	now := a.clock.Now()
+	out := make([]queueItemJSON, 0, len(items))
+	for i := range items {
+		c := caseSummary(&items[i].Case, now)
+		c.Review.SLAState, c.Review.OverdueDays = items[i].SLAState, items[i].OverdueWorkingDays
+		out = append(out, queueItemJSON{caseJSON: c, SLAState: items[i].SLAState})
+	}
+	return ok(newPage(out, next))
+}
+
+// claim: POST /v1/cases/{caseId}/claim. No body is read.
+func (a *API) claim(ctx context.Context, r *request) (*reply, error) {
+	v, err := a.svc.Claim(ctx, r.actor, r.params["caseId"])
+	if err != nil {
+		return nil, err
+	}
+	return ok(caseView(v, r.lang, true, a.clock.Now()))
+}
+
+// decide: POST /v1/cases/{caseId}/decision.
+func (a *API) decide(ctx context.Context, r *request) (*reply, error) {
+	var b decisionBody
+	if err := DecodeJSON(r.body, &b); err != nil {
+		return nil, err
+	}
+	if err := required("decision", b.Decision != nil, "version", b.Version != nil); err != nil {
+		return nil, err
+	}
+	res, err := a.svc.Decide(ctx, r.actor, r.params["caseId"], certsvc.DecisionInput{
+		Decision: domain.DecisionKind(*b.Decision), Reasons: b.Reasons, Note: str(b.Note), Version: *b.Version})
+	if err != nil {
+		return nil, err
+	}
+	return ok(caseView(res.View, r.lang, true, a.clock.Now()))
+}
+
+// cancelCertification: POST /v1/enterprises/{enterpriseId}/certifications/{type}/cancel
+// (the owner; body optional: {reason}).
+func (a *API) cancelCertification(ctx context.Context, r *request) (*reply, error) {
+	var b cancelBody
+	if len(r.body) > 0 {
+		if err := DecodeJSON(r.body, &b); err != nil {
+			return nil, err
+		}
+	}
+	t := domain.CertType(r.params["type"])
+	v, err := a.svc.Cancel(ctx, r.actor, r.params["enterpriseId"], certsvc.CancelInput{Type: t, Reason: str(b.Reason)})
+	if err != nil {
+		return nil, err
+	}
+	return a.certReply(v, t)
+}
+
+// revokeCertification: POST /v1/enterprises/{enterpriseId}/certifications/{type}/revoke
+// (admins: {reason, severity}).
+func (a *API) revokeCertification(ctx context.Context, r *request) (*reply, error) {
+	var b revokeBody
+	if err := DecodeJSON(r.body, &b); err != nil {
+		return nil, err
+	}
+	if err := required("reason", b.Reason != nil, "severity", b.Severity != nil); err != nil {
+		return nil, err
+	}
+	t := domain.CertType(r.params["type"])
+	v, err := a.svc.Revoke(ctx, r.actor, r.params["enterpriseId"], certsvc.RevokeInput{Type: t, Reason: *b.Reason, Severity: *b.Severity})
+	if err != nil {
+		return nil, err
+	}
+	return a.certReply(v, t)
+}
+
+// certReply answers with the certification of type t (openapi
+// Certification); the capabilities it now grants are in GET enterprise.
+func (a *API) certReply(v *certsvc.EnterpriseView, t domain.CertType) (*reply, error) {
+	for i := range v.Certifications {
+		if v.Certifications[i].Type == t {
+			return ok(certView(&v.Certifications[i], a.clock.Now()))
+		}
+	}
+	return nil, domain.ErrNotFound
+}

@@ -1,0 +1,176 @@
+package jobs
+
+import (
+	"context"
+	"sort"
+	"time"
+
+	"microcert/shared/domain"
+)
+
+// Expiry is the daily lifecycle and timeout job.
+//
+// Certifications due in DueIndex move with domain Advance: active past
+// ExpiresAt -> overdue (capabilities suspended), overdue more than
+// LapseAfterDays past the deadline -> lapsed (both at once after a long
+// outage), each with a history entry and a notification.
+//
+// Cases due in DueIndex get every timeout that has passed: a pending
+// micro-deposit past its deadline and pending face/QR sessions past their
+// expiry become expired; an in_review case whose claim expired goes back
+// to submitted (history entry; the claim stays recorded, see
+// Case.Withdraw); a submitted or in_review case past reviewDueAt is marked
+// SLABreached (history entry).
+//
+// Every write is conditional on the version read. A conflict means someone
+// else changed the record first: the item is skipped, and if it is still
+// due the index brings it back on the next run.
+type Expiry struct{ cfg Config }
+
+// NewExpiry returns the job.
+func NewExpiry(cfg Config) *Expiry { return &Expiry{cfg: cfg.withDefaults()} }
+
+// Name is the job's name in logs and metrics.
+func (j *Expiry) Name() string { return "expiry" }
+
+// Run processes every certification and case due at now, or as many as the
+// context's deadline allows.
+func (j *Expiry) Run(ctx context.Context, now time.Time) Summary {
+	return run(ctx, j.cfg, j.Name(), now,
+		func(t *tally) string {
+			return drain(ctx, j.cfg, t, now, j.cfg.Store.DueCertifications, certKey, func(ctx context.Context, c domain.Certification) []string {
+				return j.certification(ctx, now, c)
+			})
+		},
+		func(t *tally) string {
+			return drain(ctx, j.cfg, t, now, j.cfg.Store.DueCases, func(c domain.Case) string { return c.ID }, func(ctx context.Context, c domain.Case) []string {
+				return j.kase(ctx, now, c)
+			})
+		})
+}
+
+// certification advances one certification; it returns the outcomes.
+func (j *Expiry) certification(ctx context.Context, now time.Time, c domain.Certification) []string {
+	r := j.cfg.Rules
+	next := c
+	hs := next.Advance(now, r)
+	if len(hs) == 0 {
+		return []string{OutNotDue}
+	}
+	next.Version = c.Version + 1
+	// Not active any more: no reminders are pending (nil also takes it
+	// off RemindIndex).
+	next.RemindAt = next.NextReminderAt(now, r, nil)
+	ch := &domain.Change{
+		Certifications: []domain.CertificationWrite{{Certification: &next, ExpectVersion: c.Version}},
+		Notifications:  []domain.Notification{expiryNotification(&next, now, r)},
+	}
+	outcomes := make([]string, 0, len(hs))
+	for _, h := range inOrder(hs) {
+		ch.History = append(ch.History, domain.HistoryRecord{EnterpriseID: c.EnterpriseID, Entry: h})
+		outcomes = append(outcomes, h.To)
+	}
+	if err := j.cfg.Store.Commit(ctx, ch); err != nil {
+		if conflict(err) {
+			return []string{OutConflict}
+		}
+		j.cfg.Log.Error("certification transition", "enterprise", c.EnterpriseID, "type", c.Type, "err", err)
+		return []string{OutFailed}
+	}
+	return outcomes
+}
+
+// kase applies the timeouts of one case; it returns the outcomes.
+func (j *Expiry) kase(ctx context.Context, now time.Time, c domain.Case) []string {
+	r := j.cfg.Rules
+	next := c
+	var (
+		outcomes []string
+		history  []domain.HistoryEntry
+	)
+	if d := c.Deposit; d != nil && d.Status == domain.DepositPending && now.After(d.Deadline) {
+		cp := *d
+		cp.Status = domain.DepositExpired
+		next.Deposit = &cp
+		outcomes = append(outcomes, OutDepositExpired)
+	}
+	expire := func(v *domain.Verification) *domain.Verification {
+		if v == nil || v.Status != domain.VerificationPending || !now.After(v.ExpiresAt) {
+			return v
+		}
+		cp := *v
+		cp.Status = domain.VerificationExpired
+		outcomes = append(outcomes, OutSessionExpired)
+		return &cp
+	}
+	next.Face, next.QR = expire(c.Face), expire(c.QR)
+	if c.Status == domain.CaseInReview && c.Claim != nil && !c.ClaimActive(now) {
+		// The claim stays recorded: a reviewer held the case (no refund
+		// on withdrawal, see Case.Withdraw).
+		h, err := next.TransitionWith(r, domain.CaseSubmitted, domain.SystemActor, now, []string{"claim_expired"}, "")
+		if err != nil {
+			j.cfg.Log.Error("release claim", "case", c.ID, "err", err)
+			return []string{OutFailed}
+		}
+		history = append(history, h)
+		outcomes = append(outcomes, OutClaimReleased)
+	}
+	if (next.Status == domain.CaseSubmitted || next.Status == domain.CaseInReview) &&
+		c.ReviewDueAt != nil && !c.SLABreached && now.After(*c.ReviewDueAt) {
+		next.SLABreached = true
+		history = append(history, slaHistory(next.Status, now))
+		outcomes = append(outcomes, OutSLABreached)
+	}
+	if len(outcomes) == 0 {
+		return []string{OutNotDue}
+	}
+	next.Version = c.Version + 1
+	if !c.Status.Final() {
+		// A closed case keeps the time it closed: document retention
+		// counts from it (RetentionEndsAt).
+		next.UpdatedAt = now
+	}
+	ch := &domain.Change{Cases: []domain.CaseWrite{{Case: &next, ExpectVersion: c.Version}}}
+	for _, h := range inOrder(history) {
+		ch.History = append(ch.History, domain.HistoryRecord{CaseID: c.ID, Entry: h})
+	}
+	if err := j.cfg.Store.Commit(ctx, ch); err != nil {
+		if conflict(err) {
+			return []string{OutConflict}
+		}
+		j.cfg.Log.Error("case timeouts", "case", c.ID, "err", err)
+		return []string{OutFailed}
+	}
+	return outcomes
+}
+
+// inOrder makes entries written at the same instant sort in the order they
+// happened: history sorts by time, then id, and ids minted in the same
+// millisecond are ordered randomly, so the sorted ids are handed out in
+// sequence.
+func inOrder(hs []domain.HistoryEntry) []domain.HistoryEntry {
+	ids := make([]string, len(hs))
+	for i, h := range hs {
+		ids[i] = h.ID
+	}
+	sort.Strings(ids)
+	for i := range hs {
+		hs[i].ID = ids[i]
+	}
+	return hs
+}
+
+// slaHistory records that a case passed its review deadline (no state
+// change: the case stays where it is, flagged for the reviewers).
+func slaHistory(status domain.CaseStatus, now time.Time) domain.HistoryEntry {
+	return domain.HistoryEntry{
+		ID:      domain.NewIDAt(now),
+		At:      now,
+		ActorID: domain.SystemActor.UserID,
+		Role:    domain.SystemActor.MainRole(),
+		Subject: "case",
+		From:    string(status),
+		To:      string(status),
+		Reasons: []string{"review_sla_breached"},
+	}
+}

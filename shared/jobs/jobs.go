@@ -1,0 +1,314 @@
+// Package jobs holds microcert's two daily batch jobs:
+//
+//   - Reminders (ReminderFunction): renewal reminders before a
+//     certification's expiry, each milestone exactly once per cycle;
+//   - Expiry (ExpiryFunction): active -> overdue -> lapsed certifications,
+//     and the timeouts of cases (micro-deposits, face/QR sessions, review
+//     claims, the review SLA).
+//
+// Both read only the store's sparse due-time indexes (never a Scan), so a
+// run costs in proportion to the work that is due, not to the table. Every
+// write is conditional on the version read (and reminders on a mark keyed by
+// certification, cycle and milestone), so a run that is repeated, overlaps
+// another or is cut short by its deadline never does anything twice: the
+// next run (or Lambda's retry) finishes the rest.
+//
+// The jobs know nothing of Lambda: "now" is a parameter of Run and the
+// deadline comes from the context. handler.go adapts them to scheduled
+// events.
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"microcert/shared/clock"
+	"microcert/shared/domain"
+)
+
+// Store is what the jobs need from the table (implemented by *store.Store).
+type Store interface {
+	// RemindersDue lists certifications whose RemindAt is at or before
+	// before (sparse RemindIndex), earliest first.
+	RemindersDue(ctx context.Context, before time.Time, p domain.Page) ([]domain.Certification, string, error)
+	// DueCertifications lists certifications whose scheduled transition
+	// (expiry, lapse) is at or before before (sparse DueIndex).
+	DueCertifications(ctx context.Context, before time.Time, p domain.Page) ([]domain.Certification, string, error)
+	// DueCases lists cases whose pending work (PendingWorkAt) is at or
+	// before before (sparse DueIndex).
+	DueCases(ctx context.Context, before time.Time, p domain.Page) ([]domain.Case, string, error)
+	// GetCertification re-reads one certification (strongly consistent).
+	GetCertification(ctx context.Context, enterpriseID string, t domain.CertType) (*domain.Certification, error)
+	// Commit writes a Change atomically; failed conditions are
+	// KindConflict errors (version_conflict, duplicate).
+	Commit(ctx context.Context, ch *domain.Change) error
+}
+
+// Defaults of Config.
+const (
+	DefaultPageSize     = 100
+	DefaultWorkers      = 4
+	DefaultSafetyMargin = 15 * time.Second
+)
+
+// Config wires a job.
+type Config struct {
+	Store Store
+	Rules domain.Rules
+	Log   *slog.Logger
+	// PageSize is the number of index items read per Query.
+	PageSize int
+	// Workers is how many items are processed at once (each item is its
+	// own transaction; items of a page never touch the same record).
+	Workers int
+	// SafetyMargin: no new item is started once the context's deadline is
+	// closer than this (time for the items in flight and the summary).
+	SafetyMargin time.Duration
+	// Wall is the clock the deadline is compared with (the real clock in
+	// Lambda; tests move a fake one). It is not the job's "now".
+	Wall clock.Clock
+}
+
+func (c Config) withDefaults() Config {
+	if c.PageSize <= 0 {
+		c.PageSize = DefaultPageSize
+	}
+	if c.Workers <= 0 {
+		c.Workers = DefaultWorkers
+	}
+	if c.SafetyMargin <= 0 {
+		c.SafetyMargin = DefaultSafetyMargin
+	}
+	if c.Wall == nil {
+		c.Wall = clock.System{}
+	}
+	if c.Log == nil {
+		c.Log = slog.New(slog.DiscardHandler)
+	}
+	if c.Rules.ReminderDays == nil && c.Rules.Currency == "" {
+		c.Rules = domain.DefaultRules
+	}
+	return c
+}
+
+// Outcome names of the summary and the metrics. Every item read ends in
+// exactly one of them per kind of work.
+const (
+	// Reminders.
+	OutSent        = "sent"        // reminder written with its mark
+	OutDuplicate   = "duplicate"   // the milestone's mark existed: already sent
+	OutRescheduled = "rescheduled" // nothing to send (renewed, expired, ...): RemindAt recomputed
+	// Expiry of certifications (one item may count both).
+	OutOverdue = "overdue"
+	OutLapsed  = "lapsed"
+	// Case timeouts (one item may count several).
+	OutDepositExpired = "deposit_expired"
+	OutSessionExpired = "session_expired"
+	OutClaimReleased  = "claim_released"
+	OutSLABreached    = "sla_breached"
+	// Any job.
+	OutNotDue   = "not_due"  // read but nothing due at now (an index entry ahead of the rules)
+	OutConflict = "conflict" // someone else changed the record first: skipped, the index brings it back if still due
+	OutFailed   = "failed"   // an error; the item stays due for the next run
+)
+
+// Summary is the result of one run: what was read and what happened.
+type Summary struct {
+	Job string    `json:"job"`
+	Now time.Time `json:"now"`
+	// Read is the number of index items read (certifications and cases).
+	Read int `json:"read"`
+	// Counts holds the number of items per outcome.
+	Counts map[string]int `json:"counts"`
+	// Complete is false when the run stopped before the end of the due
+	// items (deadline, cancellation, a failing read).
+	Complete bool `json:"complete"`
+	// Stopped says why an incomplete run stopped.
+	Stopped  string        `json:"stopped,omitempty"`
+	Duration time.Duration `json:"durationNs"`
+}
+
+// Count is Counts[outcome] (0 when absent).
+func (s Summary) Count(outcome string) int { return s.Counts[outcome] }
+
+// Err is the error the Lambda handler returns for this summary: nil when
+// the run processed every due item, else an error so that Lambda retries
+// the invocation (the retry finishes the rest).
+func (s Summary) Err() error {
+	switch {
+	case !s.Complete:
+		return errors.New(s.Job + ": stopped before the end of the due items: " + s.Stopped)
+	case s.Counts[OutFailed] > 0:
+		return errors.New(s.Job + ": some items failed; they stay due for the next run")
+	}
+	return nil
+}
+
+// tally collects outcomes from concurrent workers.
+type tally struct {
+	mu     sync.Mutex
+	counts map[string]int
+	read   int
+}
+
+func (t *tally) add(outcomes ...string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.counts == nil {
+		t.counts = map[string]int{}
+	}
+	for _, o := range outcomes {
+		t.counts[o]++
+	}
+}
+
+func (t *tally) addRead(n int) {
+	t.mu.Lock()
+	t.read += n
+	t.mu.Unlock()
+}
+
+func (t *tally) snapshot() (map[string]int, int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := make(map[string]int, len(t.counts))
+	for k, v := range t.counts {
+		out[k] = v
+	}
+	return out, t.read
+}
+
+// stopReason reports why no new item may start ("" if it may): the
+// context is done, or its deadline is within the safety margin.
+func (c Config) stopReason(ctx context.Context) string {
+	if err := ctx.Err(); err != nil {
+		return err.Error()
+	}
+	if dl, ok := ctx.Deadline(); ok && dl.Sub(c.Wall.Now()) < c.SafetyMargin {
+		return "deadline near"
+	}
+	return ""
+}
+
+// maxQueryLimit is the largest page the store reads in one Query.
+const maxQueryLimit = 1000
+
+// stays reports whether an item may still be in the due range after do:
+// it failed, lost to another writer, or was not due after all.
+func stays(outcomes []string) bool {
+	for _, o := range outcomes {
+		if o == OutFailed || o == OutConflict || o == OutNotDue {
+			return true
+		}
+	}
+	return false
+}
+
+// drain reads the items list says are due at or before now and hands each
+// to do, c.Workers at a time. It returns "" when none is left, else why it
+// stopped.
+//
+// Processed items leave the due range (their due time is removed or moves
+// past now), so after a page the next Query starts again from the
+// beginning of the range rather than from the page's cursor: that is
+// correct whatever happened to the page's last item (the local stand-in
+// only resumes after a key that still exists), and it costs nothing more
+// when all goes well. Items that stay in the range (failures, conflicts)
+// are remembered and skipped; the page is widened by their number so they
+// never crowd out new work, and when a Query returns nothing new (e.g. the
+// index still shows items just written: GSIs are eventually consistent) the
+// run follows that Query's cursor past them. Failed items stay due for the
+// next run; one failing item does not stop the batch.
+func drain[T any](ctx context.Context, c Config, t *tally, now time.Time,
+	list func(context.Context, time.Time, domain.Page) ([]T, string, error),
+	key func(T) string, do func(context.Context, T) []string) string {
+	seen := map[string]bool{}
+	var (
+		mu     sync.Mutex
+		stuck  int
+		cursor string
+		wg     sync.WaitGroup
+	)
+	sem := make(chan struct{}, c.Workers)
+	defer wg.Wait()
+	for {
+		if why := c.stopReason(ctx); why != "" {
+			return why
+		}
+		mu.Lock()
+		limit := c.PageSize + stuck
+		mu.Unlock()
+		if limit > maxQueryLimit {
+			return fmt.Sprintf("%d items failed or conflicted in this run", stuck)
+		}
+		items, next, err := list(ctx, now, domain.Page{Limit: limit, Cursor: cursor})
+		if err != nil {
+			c.Log.Error("read due items", "err", err)
+			if why := c.stopReason(ctx); why != "" {
+				return why
+			}
+			return "read failed: " + domain.CodeOf(err)
+		}
+		t.addRead(len(items))
+		fresh := 0
+		for _, it := range items {
+			k := key(it)
+			if seen[k] {
+				continue
+			}
+			if why := c.stopReason(ctx); why != "" {
+				return why
+			}
+			seen[k] = true
+			fresh++
+			sem <- struct{}{}
+			wg.Add(1)
+			go func() {
+				defer func() { <-sem; wg.Done() }()
+				out := do(ctx, it)
+				t.add(out...)
+				if stays(out) {
+					mu.Lock()
+					stuck++
+					mu.Unlock()
+				}
+			}()
+		}
+		// The page's writes land before the range is read again.
+		wg.Wait()
+		switch {
+		case next == "":
+			return ""
+		case fresh == 0:
+			cursor = next
+		default:
+			cursor = ""
+		}
+	}
+}
+
+// run wraps the parts of a job into a Summary.
+func run(ctx context.Context, c Config, job string, now time.Time, parts ...func(*tally) string) Summary {
+	start := c.Wall.Now()
+	t := &tally{}
+	stopped := ""
+	for _, p := range parts {
+		if stopped = p(t); stopped != "" {
+			break
+		}
+	}
+	counts, read := t.snapshot()
+	return Summary{Job: job, Now: now, Read: read, Counts: counts, Complete: stopped == "",
+		Stopped: stopped, Duration: c.Wall.Now().Sub(start)}
+}
+
+// conflict reports whether err is a failed condition (someone else wrote
+// first), as opposed to a failure.
+func conflict(err error) bool {
+	var de *domain.Error
+	return errors.As(err, &de) && de.Kind == domain.KindConflict
+}
