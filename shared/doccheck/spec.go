@@ -36,10 +36,11 @@ type Spec struct {
 	// because decoding allocates about 1.5-8 bytes per pixel.
 	MaxPixels int64
 	// MaxDecodeBytes caps the memory a decode may take, estimated from the
-	// header: pixels times bytes per pixel, which a progressive JPEG
-	// multiplies by five (the decoder keeps every DCT coefficient) and a
-	// 16-bit PNG by two. It keeps a 10 KB hostile file from costing a Lambda
-	// 600 MB; size the function's memory above it.
+	// header: pixels times what the decoder allocates per pixel, 1 byte
+	// (grey) to 8 (16-bit RGBA PNG), plus 4 per sample for a progressive
+	// JPEG (the decoder keeps every DCT coefficient), doubled for an
+	// interlaced PNG. It keeps a 10 KB hostile file from costing a Lambda
+	// 600 MB; size the function's memory well above it.
 	MaxDecodeBytes int64
 	// MinClarity is the least variance of the Laplacian of the downscaled grey
 	// image (see clarity.go); lower means blurry.

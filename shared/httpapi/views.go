@@ -34,18 +34,18 @@ type certificationJSON struct {
 }
 
 type enterpriseJSON struct {
-	ID                  string                                `json:"id"`
-	Name                string                                `json:"name"`
-	USCC                string                                `json:"uscc"`
-	LegalRep            legalRepJSON                          `json:"legalRep"`
-	RegisteredAddress   string                                `json:"registeredAddress"`
-	OperatingAddress    string                                `json:"operatingAddress"`
-	RegionCode          string                                `json:"regionCode"`
-	HasCorporateAccount bool                                  `json:"hasCorporateAccount"`
-	Version             int                                   `json:"version"`
-	CreatedAt           time.Time                             `json:"createdAt"`
-	UpdatedAt           time.Time                             `json:"updatedAt"`
-	Certifications      []certificationJSON                   `json:"certifications"`
+	ID                  string                                  `json:"id"`
+	Name                string                                  `json:"name"`
+	USCC                string                                  `json:"uscc"`
+	LegalRep            legalRepJSON                            `json:"legalRep"`
+	RegisteredAddress   string                                  `json:"registeredAddress"`
+	OperatingAddress    string                                  `json:"operatingAddress"`
+	RegionCode          string                                  `json:"regionCode"`
+	HasCorporateAccount bool                                    `json:"hasCorporateAccount"`
+	Version             int                                     `json:"version"`
+	CreatedAt           time.Time                               `json:"createdAt"`
+	UpdatedAt           time.Time                               `json:"updatedAt"`
+	Certifications      []certificationJSON                     `json:"certifications"`
 	Capabilities        map[domain.CertType]domain.Capabilities `json:"capabilities"`
 }
 
@@ -228,28 +228,28 @@ type reviewJSON struct {
 }
 
 type caseJSON struct {
-	ID             string                        `json:"id"`
-	EnterpriseID   string                        `json:"enterpriseId"`
-	Kind           string                        `json:"kind"`
-	Types          []domain.CertType             `json:"types"`
-	ViaAgent       bool                          `json:"viaAgent"`
-	Status         string                        `json:"status"`
-	Version        int                           `json:"version"`
-	CreatedAt      time.Time                     `json:"createdAt"`
-	UpdatedAt      time.Time                     `json:"updatedAt"`
-	SubmittedAt    *time.Time                    `json:"submittedAt"`
-	ReviewDueAt    *time.Time                    `json:"reviewDueAt"`
-	Fee            feeJSON                       `json:"fee"`
-	Requirements   *requirementsJSON             `json:"requirements,omitempty"`
-	Documents      []documentJSON                `json:"documents,omitempty"`
-	Verifications  map[string]*verificationJSON  `json:"verifications"`
-	Bank           *bankJSON                     `json:"bankVerification"`
-	Payment        *paymentJSON                  `json:"payment"`
-	Explanation    string                        `json:"explanation,omitempty"`
-	Review         reviewJSON                    `json:"review"`
-	ChangeRequests int                           `json:"changeRequests"`
-	RefundDue      bool                          `json:"refundDue"`
-	History        []historyJSON                 `json:"history,omitempty"`
+	ID             string                       `json:"id"`
+	EnterpriseID   string                       `json:"enterpriseId"`
+	Kind           string                       `json:"kind"`
+	Types          []domain.CertType            `json:"types"`
+	ViaAgent       bool                         `json:"viaAgent"`
+	Status         string                       `json:"status"`
+	Version        int                          `json:"version"`
+	CreatedAt      time.Time                    `json:"createdAt"`
+	UpdatedAt      time.Time                    `json:"updatedAt"`
+	SubmittedAt    *time.Time                   `json:"submittedAt"`
+	ReviewDueAt    *time.Time                   `json:"reviewDueAt"`
+	Fee            feeJSON                      `json:"fee"`
+	Requirements   *requirementsJSON            `json:"requirements,omitempty"`
+	Documents      []documentJSON               `json:"documents,omitempty"`
+	Verifications  map[string]*verificationJSON `json:"verifications"`
+	Bank           *bankJSON                    `json:"bankVerification"`
+	Payment        *paymentJSON                 `json:"payment"`
+	Explanation    string                       `json:"explanation,omitempty"`
+	Review         reviewJSON                   `json:"review"`
+	ChangeRequests int                          `json:"changeRequests"`
+	RefundDue      bool                         `json:"refundDue"`
+	History        []historyJSON                `json:"history,omitempty"`
 }
 
 // caseSummary renders a case without its documents, requirements and

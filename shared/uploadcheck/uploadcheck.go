@@ -86,7 +86,8 @@ func (c *Checker) Handle(ctx context.Context, ev events.S3Event) error {
 	base := logging.ForInvocation(ctx, c.log)
 	for _, rec := range ev.Records {
 		out, err := c.record(ctx, rec)
-		log := base.With("key", rec.S3.Object.Key, "sequencer", rec.S3.Object.Sequencer, "outcome", string(out))
+		log := base.With("key", rec.S3.Object.Key, "sequencer", rec.S3.Object.Sequencer, "outcome", string(out.outcome),
+			"bodyRead", out.bodyRead, "status", string(out.status))
 		if err != nil {
 			log.Warn("document check failed", "kind", domain.KindOf(err).String(), "err", err)
 			retry = err
@@ -99,53 +100,66 @@ func (c *Checker) Handle(ctx context.Context, ev events.S3Event) error {
 
 // Process is Handle for one record, returning its outcome (tests).
 func (c *Checker) Process(ctx context.Context, rec events.S3EventRecord) (Outcome, error) {
-	return c.record(ctx, rec)
+	r, err := c.record(ctx, rec)
+	return r.outcome, err
 }
 
-func (c *Checker) record(ctx context.Context, rec events.S3EventRecord) (Outcome, error) {
+// result is what happened to one record, for the log line.
+type result struct {
+	outcome  Outcome
+	bodyRead bool // whether the object's content was read at all
+	status   domain.DocStatus
+}
+
+func (c *Checker) record(ctx context.Context, rec events.S3EventRecord) (result, error) {
+	r, read, status, err := c.process(ctx, rec)
+	return result{outcome: r, bodyRead: read, status: status}, err
+}
+
+func (c *Checker) process(ctx context.Context, rec events.S3EventRecord) (Outcome, bool, domain.DocStatus, error) {
 	if !strings.HasPrefix(rec.EventName, "ObjectCreated:") {
-		return Ignored, nil
+		return Ignored, false, "", nil
 	}
 	key, err := url.QueryUnescape(rec.S3.Object.Key)
 	if err != nil {
-		return Ignored, nil
+		return Ignored, false, "", nil
 	}
 	caseID, docID, ok := ParseKey(key)
 	if !ok {
-		return Ignored, nil
+		return Ignored, false, "", nil
 	}
 	seq := NormalizeSequencer(rec.S3.Object.Sequencer)
 	if seq == "" {
-		return Ignored, nil
+		return Ignored, false, "", nil
 	}
 	doc, err := c.store.GetDocument(ctx, caseID, docID)
 	if domain.IsKind(err, domain.KindNotFound) {
 		// An object nobody asked to upload: leave it alone, no retry storm.
-		return Ignored, nil
+		return Ignored, false, "", nil
 	}
 	if err != nil {
-		return "", err
+		return "", false, "", err
 	}
 	if doc.Sequencer != "" && doc.Sequencer >= seq {
-		return Duplicate, nil
+		return Duplicate, false, "", nil
 	}
 	cs, err := c.store.GetCase(ctx, caseID)
 	if err != nil {
 		if domain.IsKind(err, domain.KindNotFound) {
-			return Ignored, nil
+			return Ignored, false, "", nil
 		}
-		return "", err
+		return "", false, "", err
 	}
 	if cs.Status == domain.CaseWithdrawn || cs.Status == domain.CaseRejected {
-		return Ignored, nil
+		return Ignored, false, "", nil
 	}
-	res, outcome, err := c.check(ctx, key, doc)
+	res, outcome, read, err := c.check(ctx, key, doc)
 	if err != nil {
-		return "", err
+		return "", false, "", err
 	}
 	if outcome == Checked && res.SHA256 != "" {
 		if reused, err := c.reusedElsewhere(ctx, res.SHA256, doc.EnterpriseID); err != nil {
-			return "", err
+			return "", false, "", err
 		} else if reused {
 			doc.ReusedByOthers = true
 		}
@@ -160,45 +174,46 @@ func (c *Checker) record(ctx context.Context, rec events.S3EventRecord) (Outcome
 		// Tag first: it is idempotent, and the conditional write below
 		// decides whether this result is the one that counts.
 		if err := c.objects.Tag(ctx, key, map[string]string{"check": string(doc.Status)}); err != nil && !errors.Is(err, ErrObjectGone) {
-			return "", err
+			return "", false, "", err
 		}
 	}
 	if err := c.commit(ctx, doc, caseID); err != nil {
 		if domain.CodeOf(err) == "duplicate" {
-			return Duplicate, nil
+			return Duplicate, read, "", nil
 		}
-		return "", err
+		return "", false, "", err
 	}
-	return outcome, nil
+	return outcome, read, doc.Status, nil
 }
 
 // check heads and streams the object through the checks.
-func (c *Checker) check(ctx context.Context, key string, doc *domain.Document) (doccheck.Result, Outcome, error) {
+// It reports whether the body was read at all.
+func (c *Checker) check(ctx context.Context, key string, doc *domain.Document) (doccheck.Result, Outcome, bool, error) {
 	in := doccheck.Input{DocType: doc.DocType, DeclaredContentType: doc.ContentType}
 	info, err := c.objects.Head(ctx, key)
 	if errors.Is(err, ErrObjectGone) {
-		return goneResult(), Missing, nil
+		return goneResult(), Missing, false, nil
 	}
 	if err != nil {
-		return doccheck.Result{}, "", err
+		return doccheck.Result{}, "", false, err
 	}
 	in.Size = info.Size
 	if res, ok := doccheck.CheckSize(in); !ok {
-		return res, Checked, nil // over the limit: never read the body
+		return res, Checked, false, nil // over the limit: never read the body
 	}
 	body, err := c.objects.Open(ctx, key)
 	if errors.Is(err, ErrObjectGone) {
-		return goneResult(), Missing, nil
+		return goneResult(), Missing, false, nil
 	}
 	if err != nil {
-		return doccheck.Result{}, "", err
+		return doccheck.Result{}, "", false, err
 	}
 	defer body.Close()
 	res, err := doccheck.Check(in, body)
 	if err != nil {
-		return doccheck.Result{}, "", domain.Wrap(domain.KindUnavailable, "read_failed", err)
+		return doccheck.Result{}, "", true, domain.Wrap(domain.KindUnavailable, "read_failed", err)
 	}
-	return res, Checked, nil
+	return res, Checked, true, nil
 }
 
 func goneResult() doccheck.Result {
