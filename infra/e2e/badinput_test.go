@@ -224,3 +224,43 @@ func TestIdempotencyKey(t *testing.T) {
 	ent2 := b.createEnterprise(nil)
 	b.must(201, "POST", "/v1/cases", map[string]any{"enterpriseId": ent2["id"], "kind": "initial", "types": []string{"wecom"}}, "Idempotency-Key", "k-1")
 }
+
+// TestIdempotencyConcurrent: a mobile client retrying while its first
+// request still runs gets 409 request_in_progress or the replay, and the
+// side effect happens once.
+func TestIdempotencyConcurrent(t *testing.T) {
+	a := newApp(t, "applicant", "")
+	ent := a.createEnterprise(nil)
+	body := map[string]any{"enterpriseId": ent["id"], "kind": "initial", "types": []string{"wecom"}}
+	const n = 6
+	results := make(chan resp, n)
+	for i := 0; i < n; i++ {
+		go func() {
+			results <- a.do("POST", "/v1/cases", body, "Idempotency-Key", "burst-1")
+		}()
+	}
+	var created []string
+	for i := 0; i < n; i++ {
+		r := <-results
+		switch {
+		case r.Status == 201:
+			created = append(created, string(r.Body))
+		case r.Status == 409 && r.code(t) == "request_in_progress":
+		default:
+			t.Fatalf("unexpected answer %d %s", r.Status, r.Body)
+		}
+	}
+	if len(created) == 0 {
+		t.Fatal("no request succeeded")
+	}
+	for _, c := range created[1:] {
+		if c != created[0] {
+			t.Fatalf("replays differ:\n%s\n%s", created[0], c)
+		}
+	}
+	var cases struct{ Items []any }
+	a.must(200, "GET", "/v1/enterprises/"+ent["id"].(string)+"/cases", nil).decode(t, &cases)
+	if len(cases.Items) != 1 {
+		t.Fatalf("%d cases after a burst with one key, want 1", len(cases.Items))
+	}
+}

@@ -62,7 +62,9 @@ func (a *API) idempotent(ctx context.Context, log *slog.Logger, rt route, r *req
 			}
 			headers["Idempotent-Replayed"] = "true"
 			return events.APIGatewayV2HTTPResponse{StatusCode: existing.Status, Headers: headers, Body: existing.Body}
-		case existing.State == idem.StateApplied:
+		case existing.State == idem.StateApplied && now.After(existing.LeaseUntil):
+			// Applied, and its request never recorded a response (it
+			// crashed): never apply again; the resource shows the result.
 			return problemResponse(log, domain.E(domain.KindConflict, "request_already_applied",
 				"该请求已生效，请重新读取资源查看结果。", "This request was already applied; read the resource to see its result."), r.lang)
 		default:
