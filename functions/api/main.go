@@ -29,7 +29,7 @@ func main() {
 		log.Error("rules", "err", err)
 		os.Exit(1)
 	}
-	st := store.New(cfg.DynamoDB(), cfg.TableName)
+	st := store.New(cfg.DynamoDB(), cfg.TableName).WithRules(rules)
 	svc := certsvc.New(certsvc.Config{
 		Store: st,
 		Blob:  blob.New(cfg.S3(), cfg.BucketName),

@@ -83,6 +83,7 @@ func (s *Service) RequestUpload(ctx context.Context, by domain.Actor, caseID str
 		ID:            domain.NewID(),
 		CaseID:        c.ID,
 		EnterpriseID:  c.EnterpriseID,
+		OwnerID:       c.OwnerID,
 		DocType:       in.DocType,
 		ContentType:   ct,
 		ContentLength: in.ContentLength,
@@ -128,11 +129,7 @@ func (s *Service) DownloadDocument(ctx context.Context, by domain.Actor, docID s
 	if err != nil {
 		return nil, err
 	}
-	c, err := s.store.GetCase(ctx, d.CaseID)
-	if err != nil {
-		return nil, err
-	}
-	if c.OwnerID != by.UserID && !by.CanReview() {
+	if d.OwnerID != by.UserID && !by.CanReview() {
 		return nil, domain.ErrNotFound
 	}
 	now := s.clock.Now()

@@ -319,9 +319,12 @@ type Finding struct {
 // Document is one uploaded file of a case. Uploads go straight to S3 under
 // uploads/{caseId}/{documentId}; the check function fills in the result.
 type Document struct {
-	ID            string
-	CaseID        string
-	EnterpriseID  string
+	ID           string
+	CaseID       string
+	EnterpriseID string
+	// OwnerID is the case owner's, copied so that a download is
+	// authorized from the document alone.
+	OwnerID       string
 	DocType       DocType
 	ContentType   string
 	ContentLength int64
