@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"log/slog"
+	"sort"
 	"strings"
 	"time"
 
@@ -40,7 +41,7 @@ func (a *API) idempotent(ctx context.Context, log *slog.Logger, rt route, r *req
 	now := a.clock.Now()
 	rec := idem.Record{
 		Key:         hashHex(r.actor.UserID, rt.key(), clientKey),
-		Fingerprint: hashHex(rt.key(), r.params["caseId"], r.params["enterpriseId"], string(r.body)),
+		Fingerprint: hashHex(rt.key(), paramsKey(r.params), string(r.body)),
 		State:       idem.StateInProgress,
 		Token:       newToken(),
 		LeaseUntil:  now.Add(idempotencyLease),
@@ -48,6 +49,10 @@ func (a *API) idempotent(ctx context.Context, log *slog.Logger, rt route, r *req
 	}
 	existing, err := a.idem.ReserveIdempotency(ctx, rec, now)
 	if err != nil {
+		// The reservation may have been written although the call failed
+		// (its response lost): free it, best effort, so that the client's
+		// retry need not wait out the lease.
+		_ = a.idem.ReleaseIdempotency(ctx, rec.Key, rec.Token)
 		return problemResponse(log, err, r.lang)
 	}
 	if existing != nil {
@@ -74,16 +79,37 @@ func (a *API) idempotent(ctx context.Context, log *slog.Logger, rt route, r *req
 	}
 	resp := run(idem.WithMark(ctx, idem.Mark{Key: rec.Key, Token: rec.Token}))
 	if resp.StatusCode >= 500 {
-		// Nothing was applied (or the store refuses the release because it
-		// was): let the client retry with the same key.
-		if err := a.idem.ReleaseIdempotency(ctx, rec.Key, rec.Token); err == nil {
-			return resp
+		// A 5xx is never stored for replay: "retry later" replayed for 24 h
+		// would be a lie. Nothing was applied: release the key so the retry
+		// runs again. If the store refuses (the side effect was committed,
+		// its response lost) or cannot be reached, leave the reservation:
+		// applied answers the retry with request_already_applied, in
+		// progress is taken over once its lease ends.
+		if err := a.idem.ReleaseIdempotency(ctx, rec.Key, rec.Token); err != nil {
+			log.Warn("idempotency reservation kept after a failure", "kind", domain.KindOf(err).String(), "code", domain.CodeOf(err))
 		}
+		return resp
 	}
 	if err := a.idem.CompleteIdempotency(ctx, rec.Key, rec.Token, resp.StatusCode, resp.Headers, resp.Body); err != nil {
 		log.Warn("idempotency record not completed", "kind", domain.KindOf(err).String(), "err", err)
 	}
 	return resp
+}
+
+// paramsKey is the path parameters in a fixed order: the same key on
+// another object (another case, another certification type) is another
+// request.
+func paramsKey(params map[string]string) string {
+	keys := make([]string, 0, len(params))
+	for k := range params {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		b.WriteString(k + "=" + params[k] + "&")
+	}
+	return b.String()
 }
 
 func hashHex(parts ...string) string {
