@@ -87,14 +87,20 @@ token: $(LOCAL) ## print a bearer token of the local issuer: make token ROLE=rev
 invoke: tools $(LOCAL) ## run one function once: make invoke FN=ReminderFunction EVENT=events/schedule-reminder.json
 	@$(LOCAL) invoke -fn $(FN) -event $(EVENT)
 
-bench: ## benchmarks (none of the infra yet)
-	$(GO) test -run='^$$' -bench=. ./...
+bench: ## run every benchmark of issue 8 and regenerate BENCHMARKS.md (BENCH_ARGS=-h lists the knobs)
+	@$(MAKE) --no-print-directory tools
+	$(GO) run ./infra/bench/report $(BENCH_ARGS)
+
+.PHONY: bench-smoke
+bench-smoke: ## every benchmark once (-benchtime 1x), so that none can rot
+	@$(MAKE) --no-print-directory tools
+	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout $(TEST_TIMEOUT) ./shared/... ./infra/bench/...
 
 fuzz: ## fuzz the S3 event normalizer for FUZZTIME
 	$(GO) test -run='^$$' -fuzz=FuzzNormalize -fuzztime=$(FUZZTIME) ./infra/localstack/s3hook
 
 lint: ## gofmt must list nothing; go vet
-	@out=$$(gofmt -l $$(git ls-files -co --exclude-standard '*.go')); \
+	@out=$$(gofmt -l .); \
 	  if [ -n "$$out" ]; then echo "gofmt -l:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 

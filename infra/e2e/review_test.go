@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"sync"
@@ -8,6 +9,7 @@ import (
 	"time"
 
 	"microcert/shared/domain"
+	"microcert/shared/store"
 )
 
 // Review and the certification lifecycle, end to end through the local
@@ -16,9 +18,13 @@ import (
 // provider, the sandbox bank's micro-deposit, the sandbox payment), then
 // reviewers and admins work it over HTTP.
 //
-// Time-dependent paths that need a moved clock (claim expiry, the annual
-// review window, lapse and reinstatement) are covered at the service level
-// with a fake clock in shared/certsvc/review_test.go.
+// Paths that need time to pass (an expired claim, the annual-review window,
+// a lapsed certification) move the stored dates back through the store
+// against the stack's DynamoDB (seedStore), then run over HTTP like the
+// others; shared/certsvc/review_test.go covers them with a fake clock too.
+
+// seedStore is the store over the shared stack's table, for moving dates.
+func seedStore() *store.Store { return store.New(shared.DynamoDB(), shared.TableName()) }
 
 // satisfy fulfils every item of the case's currentlyDue the way the app
 // does, and returns the case view once nothing is due or pending.
@@ -614,5 +620,144 @@ func TestReviewCancel(t *testing.T) {
 	}
 	if notes := a.notifications(entID); len(notes) == 0 || notes[0]["kind"] != domain.NoticeCancelled {
 		t.Errorf("inbox after cancel = %v", notes)
+	}
+}
+
+// TestReviewExpiredClaimIsTakenOver: once a claim's time has passed another
+// reviewer takes the case at once, and the former holder cannot decide.
+func TestReviewExpiredClaimIsTakenOver(t *testing.T) {
+	a := newApp(t, "applicant", "")
+	revA := newApp(t, "reviewer", "")
+	revB := newApp(t, "reviewer", "")
+	_, caseID := a.submittedCase("wecom")
+	revA.claim(caseID)
+
+	// The claim ran out (moved back in the store, as two hours passing would).
+	db, ctx := seedStore(), context.Background()
+	c, err := db.GetCase(ctx, caseID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := *c
+	cl := *c.Claim
+	cl.ClaimedAt, cl.ExpiresAt = cl.ClaimedAt.Add(-3*time.Hour), time.Now().Add(-time.Minute)
+	next.Claim, next.Version = &cl, c.Version+1
+	if err := db.Commit(ctx, &domain.Change{Cases: []domain.CaseWrite{{Case: &next, ExpectVersion: c.Version}}}); err != nil {
+		t.Fatal(err)
+	}
+
+	if r := revA.do("POST", "/v1/cases/"+caseID+"/decision", decisionBody("approve", next.Version)); r.Status != 409 || r.code(t) != "claim_required" {
+		t.Fatalf("decision on an expired claim: %d %s", r.Status, r.Body)
+	}
+	v := revB.claim(caseID)
+	if r := revA.do("POST", "/v1/cases/"+caseID+"/decision", decisionBody("approve", v)); r.Status != 409 || r.code(t) != "case_claimed" {
+		t.Fatalf("former holder deciding: %d %s", r.Status, r.Body)
+	}
+	cs := revB.decide(caseID, "approve", v)
+	var takeover bool
+	for _, h := range cs["history"].([]any) {
+		m := h.(map[string]any)
+		if m["from"] == "in_review" && m["to"] == "in_review" && has(strs(m["reasons"]), "claim_expired") {
+			takeover = true
+		}
+	}
+	if !takeover {
+		t.Errorf("no takeover entry in %v", cs["history"])
+	}
+}
+
+// TestReviewAnnualReviewExtendsFromOldExpiry: the annual review opens 3
+// months before expiry and its approval extends the certification one year
+// from the old expiry, not from the approval.
+func TestReviewAnnualReviewExtendsFromOldExpiry(t *testing.T) {
+	a := newApp(t, "applicant", "")
+	rev := newApp(t, "reviewer", "")
+	entID, caseID := a.submittedCase("wecom")
+	rev.approve(caseID)
+	if r := a.do("POST", "/v1/cases", map[string]any{"enterpriseId": entID, "kind": "annual_review", "types": []string{"wecom"}}); r.Status != 409 || r.code(t) != "annual_review_not_open" {
+		t.Fatalf("annual review a year before expiry: %d %s", r.Status, r.Body)
+	}
+
+	// Eleven months on: the certification expires in 20 days.
+	db, ctx := seedStore(), context.Background()
+	cert, err := db.GetCertification(ctx, entID, domain.CertWeCom)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := *cert
+	next.ExpiresAt = domain.EndOfBeijingDay(time.Now().AddDate(0, 0, 20))
+	next.IssuedAt = next.ExpiresAt.AddDate(-1, 0, 0)
+	next.RemindAt = next.NextReminderAt(time.Now(), domain.DefaultRules, nil)
+	next.Version = cert.Version + 1
+	if err := db.Commit(ctx, &domain.Change{Certifications: []domain.CertificationWrite{{Certification: &next, ExpectVersion: cert.Version}}}); err != nil {
+		t.Fatal(err)
+	}
+
+	renewal := a.openCase(entID, "annual_review", "wecom")
+	renewalID := renewal["id"].(string)
+	if fee := renewal["fee"].(map[string]any); fee["amountFen"].(float64) != 30000 {
+		t.Fatalf("annual review fee = %v", fee)
+	}
+	if due := strs(renewal["requirements"].(map[string]any)["currentlyDue"]); !has(due, "business_license") || !has(due, "payment") {
+		t.Fatalf("annual review requirements = %v", due)
+	}
+	a.satisfy(renewalID)
+	a.submitCase(renewalID)
+	rev.approve(renewalID)
+
+	got := certOf(t, a.enterprise(entID), "wecom")
+	want := domain.ExpiryAfterOneYear(next.ExpiresAt)
+	if got["status"] != "active" || !parseTime(t, got["expiresAt"]).Equal(want) || got["caseId"] != renewalID {
+		t.Fatalf("after the annual review = %v, want active until %v (one year from the old expiry %v)", got, want, next.ExpiresAt)
+	}
+}
+
+// TestReviewReinstatementOfLapsed: more than 30 days past expiry the
+// certification has lapsed (no capabilities, cannot be cancelled); a
+// reinstatement case with the annual fee and full materials brings it back
+// for a year from the approval.
+func TestReviewReinstatementOfLapsed(t *testing.T) {
+	a := newApp(t, "applicant", "")
+	rev := newApp(t, "reviewer", "")
+	entID := a.createEnterprise(nil)["id"].(string)
+
+	// Certified two years ago, expired 40 days ago (seeded: the daily job
+	// has not even marked it overdue; the rules apply the lapse anyway).
+	expired := domain.EndOfBeijingDay(time.Now().AddDate(0, 0, -40))
+	issued := expired.AddDate(-1, 0, 0)
+	db := seedStore()
+	if err := db.Commit(context.Background(), &domain.Change{Certifications: []domain.CertificationWrite{{Create: true,
+		Certification: &domain.Certification{EnterpriseID: entID, Type: domain.CertMiniProgram, Status: domain.CertActive,
+			IssuedAt: issued, ExpiresAt: expired, CaseID: domain.NewIDAt(issued), Version: 1, Cycle: 1, UpdatedAt: issued}}}}); err != nil {
+		t.Fatal(err)
+	}
+	ent := a.enterprise(entID)
+	if caps := ent["capabilities"].(map[string]any)["mini_program"].(map[string]any); caps["certified"] != false || caps["suspended"] != false {
+		t.Fatalf("lapsed capabilities = %v", caps)
+	}
+	if r := a.do("POST", "/v1/enterprises/"+entID+"/certifications/mini_program/cancel", nil); r.Status != 409 {
+		t.Fatalf("cancelling a lapsed certification: %d %s", r.Status, r.Body)
+	}
+	if r := a.do("POST", "/v1/cases", map[string]any{"enterpriseId": entID, "kind": "annual_review", "types": []string{"mini_program"}}); r.Status != 409 || r.code(t) != "not_renewable" {
+		t.Fatalf("annual review of a lapsed certification: %d %s", r.Status, r.Body)
+	}
+
+	cs := a.openCase(entID, "reinstatement", "mini_program")
+	caseID := cs["id"].(string)
+	due := strs(cs["requirements"].(map[string]any)["currentlyDue"])
+	if cs["fee"].(map[string]any)["amountFen"].(float64) != 30000 || !has(due, "payment") || !has(due, "business_license") || !has(due, "face_verification") {
+		t.Fatalf("reinstatement: fee %v, due %v", cs["fee"], due)
+	}
+	a.satisfy(caseID)
+	a.submitCase(caseID)
+	decided := rev.approve(caseID)
+
+	got := certOf(t, a.enterprise(entID), "mini_program")
+	want := domain.ExpiryAfterOneYear(parseTime(t, decided["review"].(map[string]any)["decidedAt"]))
+	if got["status"] != "active" || !parseTime(t, got["expiresAt"]).Equal(want) {
+		t.Fatalf("reinstated = %v, want active until %v", got, want)
+	}
+	if caps := a.enterprise(entID)["capabilities"].(map[string]any)["mini_program"].(map[string]any); caps["certified"] != true || caps["dataTools"] != "advanced" {
+		t.Errorf("capabilities after reinstatement = %v", caps)
 	}
 }

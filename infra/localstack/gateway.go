@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -213,7 +214,7 @@ func buildEvent(r *http.Request, rt template.Route, rawPath string, params map[s
 		headers["host"] = r.Host
 	}
 	if r.ContentLength > 0 {
-		headers["content-length"] = itoa(int64(len(body)))
+		headers["content-length"] = strconv.Itoa(len(body))
 	}
 	var query map[string]string
 	if q := r.URL.Query(); len(q) > 0 {
@@ -363,9 +364,4 @@ func newRequestID() string {
 	_, _ = rand.Read(b[:])
 	h := hex.EncodeToString(b[:])
 	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
-}
-
-func itoa(n int64) string {
-	b, _ := json.Marshal(n)
-	return string(b)
 }

@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -61,21 +59,7 @@ func removeRunInfo(stateDir string) {
 // DynamoDB and S3; otherwise a stack is started on the state for the call
 // (schedules off) and stopped after it, which snapshots what the function changed.
 func RunOnce(ctx context.Context, o Options, logicalID string, event []byte) ([]byte, error) {
-	if o.RepoRoot == "" {
-		o.RepoRoot = "."
-	}
-	if o.StateDir == "" {
-		o.StateDir = filepath.Join(o.RepoRoot, ".local")
-	}
-	if o.BinDir == "" {
-		o.BinDir = filepath.Join(o.RepoRoot, "bin", "lambda")
-	}
-	if o.ToolsDir == "" {
-		o.ToolsDir = filepath.Join(o.RepoRoot, "bin")
-	}
-	if o.Logger == nil {
-		o.Logger = slog.New(slog.NewJSONHandler(io.Discard, nil))
-	}
+	o = o.withDefaults()
 	tpl, err := template.LoadRepo(o.RepoRoot)
 	if err != nil {
 		return nil, err

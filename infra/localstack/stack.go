@@ -71,29 +71,8 @@ type Options struct {
 	Logger *slog.Logger // the stack's own logs (default: discard)
 }
 
-// Stack is a running local system.
-type Stack struct {
-	opts     Options
-	tpl      *template.Template
-	logger   *slog.Logger
-	issuer   *LocalIssuer
-	db       *dynamo
-	objects  *objectStore
-	s3ev     *s3Events
-	fns      map[string]*function
-	fnLogs   map[string]*lineLog
-	apiSrv   *http.Server
-	apiURL   string
-	hookSrv  *http.Server
-	vgwLog   *lineLog
-	sched    *scheduler
-	closeMu  sync.Mutex
-	closed   bool
-	snapshot string
-}
-
-// Start brings the stack up and returns when every part is serving.
-func Start(ctx context.Context, o Options) (st *Stack, err error) {
+// withDefaults fills in the zero values.
+func (o Options) withDefaults() Options {
 	if o.RepoRoot == "" {
 		o.RepoRoot = "."
 	}
@@ -127,6 +106,33 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 	if o.SandboxData == nil {
 		o.SandboxData = DefaultSandboxData
 	}
+	return o
+}
+
+// Stack is a running local system.
+type Stack struct {
+	opts     Options
+	tpl      *template.Template
+	logger   *slog.Logger
+	issuer   *LocalIssuer
+	db       *dynamo
+	objects  *objectStore
+	s3ev     *s3Events
+	fns      map[string]*function
+	fnLogs   map[string]*lineLog
+	apiSrv   *http.Server
+	apiURL   string
+	hookSrv  *http.Server
+	vgwLog   *lineLog
+	sched    *scheduler
+	closeMu  sync.Mutex
+	closed   bool
+	snapshot string
+}
+
+// Start brings the stack up and returns when every part is serving.
+func Start(ctx context.Context, o Options) (st *Stack, err error) {
+	o = o.withDefaults()
 	for _, tool := range []string{"versitygw", "aws-lambda-rie"} {
 		if _, err := os.Stat(filepath.Join(o.ToolsDir, tool)); err != nil {
 			return nil, fmt.Errorf("%s is not installed in %s (run `make tools`): %w", tool, o.ToolsDir, err)

@@ -178,9 +178,7 @@ func Parse(data []byte, l Locals) (*Template, error) {
 	var work map[string]any
 	_ = json.Unmarshal(js, &work) // a deep copy to mutate
 
-	if err := applyGlobals(work); err != nil {
-		return nil, err
-	}
+	applyGlobals(work)
 	r, err := newResolver(work, l)
 	if err != nil {
 		return nil, err
@@ -208,7 +206,7 @@ func Parse(data []byte, l Locals) (*Template, error) {
 // applyGlobals merges Globals.Function into every AWS::Serverless::Function the
 // way SAM does: maps merge key by key (the function wins), lists are
 // concatenated (globals first), scalars of the function override.
-func applyGlobals(tree map[string]any) error {
+func applyGlobals(tree map[string]any) {
 	globals, _ := tree["Globals"].(map[string]any)
 	delete(tree, "Globals")
 	fnGlobals, _ := globals["Function"].(map[string]any)
@@ -223,9 +221,8 @@ func applyGlobals(tree map[string]any) error {
 			props = map[string]any{}
 			m["Properties"] = props
 		}
-		m["Properties"] = mergeGlobal(deepCopy(fnGlobals), props).(map[string]any)
+		m["Properties"] = mergeGlobal(deepCopy(fnGlobals), props)
 	}
-	return nil
 }
 
 func mergeGlobal(global, local any) any {

@@ -94,6 +94,9 @@ func Load(ctx context.Context, withSecrets bool) (Config, error) {
 		}
 		c.ReminderMilestone = ms
 	}
+	if err := checkFaults(); err != nil {
+		return Config{}, err
+	}
 	if withSecrets {
 		if c.Secrets, err = loadSecrets(ctx, awsCfg); err != nil {
 			return Config{}, err
@@ -155,9 +158,11 @@ func loadSecrets(ctx context.Context, awsCfg aws.Config) (Secrets, error) {
 }
 
 // DynamoDB builds the client once; endpoints come from AWS_ENDPOINT_URL_DYNAMODB
-// locally (the SDK reads it itself).
+// locally (the SDK reads it itself). Retries: retry.go; fault injection
+// (testing aid, off unless FAULT_RATE is set): faults.go.
 func (c Config) DynamoDB(optFns ...func(*dynamodb.Options)) *dynamodb.Client {
-	return dynamodb.NewFromConfig(c.AWS, optFns...)
+	fns := append(append([]func(*dynamodb.Options){dynamoDBRetries}, dynamoDBFaults()...), optFns...)
+	return dynamodb.NewFromConfig(c.AWS, fns...)
 }
 
 // S3 builds the S3 client; path-style addressing for the local stand-in.
@@ -168,6 +173,7 @@ func (c Config) S3(optFns ...func(*s3.Options)) *s3.Client {
 		// only compute them when an operation requires one.
 		o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
 		o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
-	}}, optFns...)
+	}}, s3Faults()...)
+	fns = append(fns, optFns...)
 	return s3.NewFromConfig(c.AWS, fns...)
 }

@@ -55,6 +55,9 @@ type Handler struct {
 
 // Handle is the Lambda handler.
 func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (Summary, error) {
+	if h.Log == nil {
+		h.Log = slog.New(slog.DiscardHandler)
+	}
 	now, err := h.now(raw)
 	if err != nil {
 		h.Log.Error("bad event", "err", err)

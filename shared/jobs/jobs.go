@@ -58,6 +58,8 @@ const (
 // Config wires a job.
 type Config struct {
 	Store Store
+	// Rules are the business numbers (milestones, lapse period); the zero
+	// value means domain.DefaultRules.
 	Rules domain.Rules
 	Log   *slog.Logger
 	// PageSize is the number of index items read per Query.
@@ -95,8 +97,9 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// Outcome names of the summary and the metrics. Every item read ends in
-// exactly one of them per kind of work.
+// Outcome names of the summary and the metrics. Each item processed adds
+// its outcomes: one for a reminder, one per transition or timeout applied
+// for the expiry job, or one of the last three.
 const (
 	// Reminders.
 	OutSent        = "sent"        // reminder written with its mark
@@ -120,7 +123,8 @@ const (
 type Summary struct {
 	Job string    `json:"job"`
 	Now time.Time `json:"now"`
-	// Read is the number of index items read (certifications and cases).
+	// Read is the number of index items read (certifications and cases;
+	// an item that failed or conflicted may be read again in the run).
 	Read int `json:"read"`
 	// Counts holds the number of items per outcome.
 	Counts map[string]int `json:"counts"`

@@ -21,10 +21,10 @@ type op struct {
 	item types.TransactWriteItem
 	// onFail is returned when the write's condition fails.
 	onFail error
-	// versioned: the write is guarded by a version (or sequencer) that a
-	// concurrent transaction may be changing, so a TransactionConflict on
-	// it means "someone else won the race" (version_conflict) rather than
-	// "retry later".
+	// versioned: the write is guarded by a version (or the item's
+	// existence) that a concurrent transaction may be changing, so a
+	// TransactionConflict on it means "someone else won the race"
+	// (version_conflict) rather than "retry later".
 	versioned bool
 }
 
@@ -88,9 +88,11 @@ func (s *Store) versionedPut(what string, av map[string]types.AttributeValue, ve
 
 // markOp flips the request's idempotency reservation to applied, on
 // condition that we still hold it in progress: a side effect is committed at
-// most once per idempotency key.
-func (s *Store) markOp(m idem.Mark) (op, error) {
-	ub := expression.Set(expression.Name("state"), expression.Value(idem.StateApplied))
+// most once per idempotency key. commitID names this Commit call (see
+// ambiguous.go).
+func (s *Store) markOp(m idem.Mark, commitID string) (op, error) {
+	ub := expression.Set(expression.Name("state"), expression.Value(idem.StateApplied)).
+		Set(expression.Name(attrAppliedBy), expression.Value(commitID))
 	cond := expression.Name("token").Equal(expression.Value(m.Token)).
 		And(expression.Name("state").Equal(expression.Value(idem.StateInProgress)))
 	return s.updateOp(itemKey(idemPK(m.Key), skIdem), ub, cond, ErrRequestAlreadyApplied, false)
@@ -118,10 +120,12 @@ func (s *Store) Commit(ctx context.Context, ch *domain.Change) error {
 	}
 	var ops []op
 	mark, marked := idem.MarkFrom(ctx)
+	var commitID string
 	if marked {
+		commitID = newCommitID()
 		// First, so that when several conditions fail (DynamoDB reports
 		// them all, minidyn only the first) "already applied" wins.
-		o, err := s.markOp(mark)
+		o, err := s.markOp(mark, commitID)
 		if err != nil {
 			return err
 		}
@@ -146,7 +150,11 @@ func (s *Store) Commit(ctx context.Context, ch *domain.Change) error {
 	// retries, so a retried transaction that already succeeded succeeds
 	// again instead of failing its own conditions.
 	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
-	return cancelled(err, ops)
+	err = cancelled(err, ops)
+	if marked {
+		err = s.settle(ctx, mark, commitID, err) // a lost response: see ambiguous.go
+	}
+	return err
 }
 
 // changeOps turns a Change into writes, in a fixed order.

@@ -108,12 +108,12 @@ func (s *Store) ReserveIdempotency(ctx context.Context, rec idem.Record, now tim
 			return nil, mapErr(err) // nil: reserved
 		}
 		if len(ccf.Item) > 0 {
-			return decodeIdem(ccf.Item)
+			return keepOwn(rec.Token)(decodeIdem(ccf.Item))
 		}
 		// No old image (a stand-in that does not return one): read it.
 		old, err := s.getItem(ctx, idemPK(rec.Key), skIdem)
 		if err == nil {
-			return decodeIdem(old)
+			return keepOwn(rec.Token)(decodeIdem(old))
 		}
 		if !errors.Is(err, domain.ErrNotFound) {
 			return nil, err

@@ -73,7 +73,8 @@ var (
 	// that list.
 	ErrInvalidCursor = &domain.Error{Kind: domain.KindInvalid, Code: "invalid_cursor",
 		Message: domain.Text{Zh: "分页游标无效。", En: "The cursor is not valid."},
-		Fields:  []domain.FieldError{{Field: "cursor", Code: "invalid_cursor"}}}
+		Fields: []domain.FieldError{{Field: "cursor", Code: "invalid_cursor",
+			Message: domain.Text{Zh: "请使用上一页返回的 nextCursor。", En: "Use the nextCursor of the previous page."}}}}
 )
 
 // internal wraps a bug or an unexpected failure.

@@ -67,7 +67,11 @@ type Options struct {
 	InitTrace int
 	// SkipArm64 skips the arm64 build (sizes stay 0).
 	SkipArm64 bool
-	Log       io.Writer // progress (default discard)
+	// Probes are extra bootstrap packages ("./infra/bench/probes/sdk")
+	// measured in the same rounds, with hello's environment; their results
+	// have Probe set and no budget.
+	Probes []string
+	Log    io.Writer // progress (default discard)
 }
 
 // Result is a whole measurement.
@@ -78,20 +82,21 @@ type Result struct {
 
 // Function is one bootstrap's figures.
 type Function struct {
-	Name       string // logical id, or Hello
-	Package    string // ./functions/api ...
-	Event      string // the trivial invoke's payload
-	InitMs     []float64
+	Name        string // logical id, or Hello
+	Package     string // ./functions/api ...
+	Probe       bool   // a dependency probe (Options.Probes)
+	Event       string // the trivial invoke's payload
+	InitMs      []float64
 	FirstRespMs []float64 // client: invoke sent -> answer, fresh emulator
-	HostBytes  int64
-	Arm64Bytes int64
+	HostBytes   int64
+	Arm64Bytes  int64
 	// AWSConnections counts connections to the AWS endpoints during all
 	// runs (must be 0: init does not call AWS, the trivial invoke neither).
 	AWSConnections int64
 	// InitTrace holds, per package, the median clock ms of its init.
-	InitTrace []PackageInit
+	InitTrace        []PackageInit
 	InitTraceTotalMs float64 // sum of the medians
-	Errors    []string
+	Errors           []string
 }
 
 // PackageInit is one line of GODEBUG=inittrace=1.
@@ -198,6 +203,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		fnDefs = append(fnDefs, f)
 		res.Functions = append(res.Functions, Function{Name: f.LogicalID, Package: "./" + f.Folder, Event: trivialEvent(f)})
 	}
+	for _, p := range o.Probes {
+		res.Functions = append(res.Functions, Function{Name: "probe " + filepath.Base(p), Package: p, Probe: true, Event: `{}`})
+	}
 	pkgs := make([]string, len(res.Functions))
 	for i, f := range res.Functions {
 		pkgs[i] = f.Package
@@ -230,7 +238,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		// The hello baseline gets the same environment as the API, so
 		// that the only difference is the code.
 		def := template.Function{LogicalID: f.Name, Handler: "bootstrap", Timeout: 10, MemorySize: 128}
-		if i > 0 {
+		if i > 0 && !f.Probe {
 			def = fnDefs[i-1]
 		} else if len(fnDefs) > 0 {
 			def.Env = fnDefs[0].Env
@@ -537,4 +545,82 @@ func minOf(xs []float64) float64 {
 		m = min(m, x)
 	}
 	return m
+}
+
+// SizeGroup is the code size of one module or package group.
+type SizeGroup struct {
+	Group string
+	Bytes int64
+}
+
+// sizeGroups are the prefixes code is grouped by; anything else is grouped
+// by its first path element (the standard library by package).
+var sizeGroups = []string{
+	"github.com/aws/aws-sdk-go-v2/service/ssm", "github.com/aws/aws-sdk-go-v2/service/dynamodb",
+	"github.com/aws/aws-sdk-go-v2/service/s3", "github.com/aws/aws-sdk-go-v2/service/sts",
+	"github.com/aws/aws-sdk-go-v2/service/ssooidc", "github.com/aws/aws-sdk-go-v2/service/sso",
+	"github.com/aws/aws-sdk-go-v2/service/signin", "github.com/aws/aws-sdk-go-v2/service/internal",
+	"github.com/aws/aws-sdk-go-v2/feature", "github.com/aws/aws-sdk-go-v2/config", "github.com/aws/aws-sdk-go-v2/credentials",
+	"github.com/aws/aws-sdk-go-v2", "github.com/aws/smithy-go", "github.com/aws/aws-lambda-go",
+	"microcert/shared/doccheck", "microcert", "golang.org/x", "github.com/6tail",
+	"crypto", "net", "image", "encoding", "runtime", "reflect", "internal", "vendor",
+}
+
+var symPkg = regexp.MustCompile(`^((?:[^/]*/)*[^.]*)`)
+
+// SizeProfile builds pkg for linux/arm64 without -s (symbols kept, DWARF
+// dropped) and sums the sizes of its text symbols by module, largest first.
+func SizeProfile(ctx context.Context, repoRoot, pkg string) ([]SizeGroup, error) {
+	dir, err := os.MkdirTemp("", "sizeprofile-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	bin := filepath.Join(dir, "bootstrap")
+	cmd := exec.CommandContext(ctx, "go", "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags=-w", "-o", bin, pkg)
+	cmd.Dir = repoRoot
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=arm64")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("go build: %w\n%s", err, out)
+	}
+	out, err := exec.CommandContext(ctx, "go", "tool", "nm", "-size", bin).Output()
+	if err != nil {
+		return nil, fmt.Errorf("go tool nm: %w", err)
+	}
+	sums := map[string]int64{}
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) < 4 || (f[2] != "T" && f[2] != "t") {
+			continue
+		}
+		size, err := strconv.ParseInt(f[1], 10, 64)
+		if err != nil {
+			continue
+		}
+		name := strings.Join(f[3:], " ")
+		name = strings.TrimLeft(strings.TrimPrefix(strings.TrimPrefix(name, "type:"), "go:"), "(*")
+		p := name
+		if m := symPkg.FindStringSubmatch(name); m != nil {
+			p = m[1]
+		}
+		g := ""
+		for _, pre := range sizeGroups {
+			if p == pre || strings.HasPrefix(p, pre+"/") {
+				g = pre
+				break
+			}
+		}
+		if g == "" {
+			g, _, _ = strings.Cut(p, "/")
+		}
+		sums[g] += size
+	}
+	var groups []SizeGroup
+	for g, n := range sums {
+		groups = append(groups, SizeGroup{g, n})
+	}
+	sort.Slice(groups, func(i, j int) bool { return groups[i].Bytes > groups[j].Bytes })
+	return groups, nil
 }

@@ -2,9 +2,12 @@ package coldstart
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"microcert/infra/template"
 )
 
 func repoRoot(tb testing.TB) string {
@@ -53,10 +56,29 @@ func BenchmarkColdStart(b *testing.B) {
 	b.ReportMetric(res.Get(Hello).MedianInit(), "hello-init-ms")
 }
 
-func TestTrivialEventsParse(t *testing.T) {
-	for _, ev := range []string{`{}`} {
-		if ev == "" {
-			t.Fatal("empty")
+// The trivial invokes are valid JSON events of the right kind.
+func TestTrivialEvents(t *testing.T) {
+	for _, f := range []template.Function{
+		{Routes: []template.Route{{Method: "GET", Path: "/v1/health"}}},
+		{S3Events: []template.S3Event{{Name: "Upload"}}},
+		{Schedules: []template.Schedule{{Name: "Daily"}}},
+		{},
+	} {
+		ev := trivialEvent(f)
+		if !json.Valid([]byte(ev)) {
+			t.Errorf("%+v: invalid JSON %s", f, ev)
 		}
+	}
+}
+
+func TestInitReportParse(t *testing.T) {
+	line := "26 Nov 2026 17:31:49,664 [INFO] (rapid) INIT REPORT(durationMs: 7.928000)"
+	m := initReport.FindStringSubmatch(line)
+	if m == nil || m[1] != "7.928000" {
+		t.Fatalf("INIT REPORT not parsed: %v", m)
+	}
+	m = initTrace.FindStringSubmatch("init microcert/shared/logging @1.2 ms, 0.031 ms clock, 12345 bytes, 67 allocs")
+	if m == nil || m[1] != "microcert/shared/logging" || m[2] != "0.031" || m[3] != "12345" || m[4] != "67" {
+		t.Fatalf("inittrace not parsed: %v", m)
 	}
 }

@@ -329,7 +329,7 @@ func (s *Stack) WaitS3(t testing.TB, logicalID, key string, timeout time.Duratio
 	return d, ev
 }
 
-// Invoke runs a function once and fails the test on any error.
+// MustInvoke runs a function once and fails the test on any error.
 func (s *Stack) MustInvoke(t testing.TB, logicalID string, event []byte) []byte {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)

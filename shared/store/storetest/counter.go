@@ -32,7 +32,8 @@ func (c *Counter) Option() func(*dynamodb.Options) {
 	}
 }
 
-// Wrap returns a copy of client that counts into c.
+// Wrap returns a copy of client that also counts into c (counters already
+// installed on client keep counting the copy's calls too).
 func (c *Counter) Wrap(client *dynamodb.Client) *dynamodb.Client {
 	return dynamodb.New(client.Options(), c.Option())
 }

@@ -1,0 +1,19 @@
+package store_test
+
+import (
+	"microcert/shared/certsvc"
+	"microcert/shared/httpapi"
+	"microcert/shared/jobs"
+	"microcert/shared/store"
+	"microcert/shared/uploadcheck"
+)
+
+// The store implements what each user package declares it needs. (Kept in
+// an external test package: certsvc's own tests import store, so a guard in
+// the store's code would be an import cycle.)
+var (
+	_ certsvc.Store            = (*store.Store)(nil)
+	_ jobs.Store               = (*store.Store)(nil)
+	_ uploadcheck.Store        = (*store.Store)(nil)
+	_ httpapi.IdempotencyStore = (*store.Store)(nil)
+)
