@@ -2,7 +2,6 @@ package certsvc
 
 import (
 	"context"
-	"time"
 
 	"microcert/shared/domain"
 )
@@ -218,20 +217,25 @@ func (s *Service) Withdraw(ctx context.Context, by domain.Actor, id string) (*Ca
 		Cases:   []domain.CaseWrite{{Case: &next, ExpectVersion: c.Version}},
 		History: []domain.HistoryRecord{{CaseID: c.ID, Entry: h}},
 	}
-	s.expireDocuments(ch, b.Documents, now)
+	s.expireDocuments(ch, &next, b.Documents)
 	if err := s.store.Commit(ctx, ch); err != nil {
 		return nil, err
 	}
 	return s.view(&next, e, b.Documents, append(b.History, h)), nil
 }
 
-// expireDocuments schedules the documents of a closed case for deletion
-// after the retention period (PIPL: identity documents are not kept longer
-// than needed). The expiry job tags the objects for the bucket's lifecycle.
-func (s *Service) expireDocuments(ch *domain.Change, docs []domain.Document, now time.Time) {
-	at := now.AddDate(0, 0, s.rules.RetentionDays)
+// expireDocuments schedules the documents of a case that just closed for
+// deletion after the retention period (PIPL: identity documents are kept no
+// longer than needed): the items get a TTL, and at the same time the expiry
+// job tags the objects for the bucket's lifecycle rule.
+func (s *Service) expireDocuments(ch *domain.Change, closed *domain.Case, docs []domain.Document) {
+	at := closed.RetentionEndsAt(s.rules)
+	if at == nil {
+		return
+	}
+	closed.DocumentsExpireAt = at
 	for i := range docs {
 		d := docs[i]
-		ch.Documents = append(ch.Documents, domain.DocumentWrite{Document: &d, ExpireAt: &at})
+		ch.Documents = append(ch.Documents, domain.DocumentWrite{Document: &d, ExpireAt: at})
 	}
 }

@@ -215,7 +215,7 @@ func (s *Service) Decide(ctx context.Context, by domain.Actor, caseID string, in
 			return nil, err
 		}
 	case domain.DecisionReject:
-		s.expireDocuments(ch, b.Documents, now)
+		s.expireDocuments(ch, &next, b.Documents)
 	}
 	title, body := domain.DecisionNotice(&next, decision, made, s.rules.MaxChangeRequests)
 	ch.Notifications = append(ch.Notifications, domain.Notification{ID: domain.NewIDAt(now), EnterpriseID: c.EnterpriseID,

@@ -8,9 +8,9 @@ import "time"
 //   - a pending micro-deposit's deadline;
 //   - a pending face or QR session's expiry;
 //   - the expiry of the reviewer's claim while in_review;
-//   - reviewDueAt while submitted or in_review and not yet SLABreached.
-//
-// The retention of closed cases' documents is separate (RetentionEndsAt).
+//   - reviewDueAt while submitted or in_review and not yet SLABreached;
+//   - DocumentsExpireAt of a closed case (set from RetentionEndsAt when it
+//     closed, cleared once the documents were handed to deletion).
 func (c *Case) PendingWorkAt() *time.Time {
 	var best *time.Time
 	consider := func(t time.Time) {
@@ -32,6 +32,9 @@ func (c *Case) PendingWorkAt() *time.Time {
 	}
 	if (c.Status == CaseSubmitted || c.Status == CaseInReview) && c.ReviewDueAt != nil && !c.SLABreached {
 		consider(*c.ReviewDueAt)
+	}
+	if c.DocumentsExpireAt != nil {
+		consider(*c.DocumentsExpireAt)
 	}
 	return best
 }

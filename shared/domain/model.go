@@ -289,6 +289,10 @@ type Case struct {
 	SLABreached    bool // set by the expiry job once past reviewDueAt
 	// RefundDue is set when a paid case is withdrawn before any claim.
 	RefundDue bool
+	// DocumentsExpireAt is when a withdrawn or rejected case's documents
+	// are handed to the bucket's deletion (retention, PIPL); nil for open
+	// cases and once done.
+	DocumentsExpireAt *time.Time
 }
 
 // HasType reports whether the case covers type t.

@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"context"
+	"errors"
 	"sort"
 	"time"
 
@@ -121,6 +122,14 @@ func (j *Expiry) kase(ctx context.Context, now time.Time, c domain.Case) []strin
 		history = append(history, slaHistory(next.Status, now))
 		outcomes = append(outcomes, OutSLABreached)
 	}
+	if at := c.DocumentsExpireAt; at != nil && !now.Before(*at) {
+		if err := j.expireDocuments(ctx, c.ID); err != nil {
+			j.cfg.Log.Error("document retention", "case", c.ID, "kind", domain.KindOf(err).String(), "err", err)
+			return []string{OutFailed}
+		}
+		next.DocumentsExpireAt = nil
+		outcomes = append(outcomes, OutDocsExpired)
+	}
 	if len(outcomes) == 0 {
 		return []string{OutNotDue}
 	}
@@ -142,6 +151,27 @@ func (j *Expiry) kase(ctx context.Context, now time.Time, c domain.Case) []strin
 		return []string{OutFailed}
 	}
 	return outcomes
+}
+
+// expireDocuments tags every object of a closed case retention=expire, so
+// the bucket's lifecycle rule deletes them (the items already carry a TTL
+// from when the case closed). Tagging is idempotent: a rerun after a crash
+// tags again and changes nothing; a file already gone is fine.
+func (j *Expiry) expireDocuments(ctx context.Context, caseID string) error {
+	if j.cfg.Objects == nil {
+		return domain.Wrap(domain.KindInternal, "no_objects", errors.New("expiry job has no object store"))
+	}
+	b, err := j.cfg.Store.GetCaseBundle(ctx, caseID)
+	if err != nil {
+		return err
+	}
+	for _, d := range b.Documents {
+		err := j.cfg.Objects.Tag(ctx, d.Key(), map[string]string{"check": string(d.Status), "retention": "expire"})
+		if err != nil && !domain.IsKind(err, domain.KindNotFound) {
+			return err
+		}
+	}
+	return nil
 }
 
 // inOrder makes entries written at the same instant sort in the order they

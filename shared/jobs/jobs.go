@@ -43,9 +43,17 @@ type Store interface {
 	DueCases(ctx context.Context, before time.Time, p domain.Page) ([]domain.Case, string, error)
 	// GetCertification re-reads one certification (strongly consistent).
 	GetCertification(ctx context.Context, enterpriseID string, t domain.CertType) (*domain.Certification, error)
+	// GetCaseBundle reads a case with its documents (one Query).
+	GetCaseBundle(ctx context.Context, id string) (*domain.CaseBundle, error)
 	// Commit writes a Change atomically; failed conditions are
 	// KindConflict errors (version_conflict, duplicate).
 	Commit(ctx context.Context, ch *domain.Change) error
+}
+
+// Objects tags stored documents (S3); the bucket's lifecycle rule deletes
+// objects tagged retention=expire.
+type Objects interface {
+	Tag(ctx context.Context, key string, tags map[string]string) error
 }
 
 // Defaults of Config.
@@ -58,6 +66,8 @@ const (
 // Config wires a job.
 type Config struct {
 	Store Store
+	// Objects is needed by the expiry job only (document retention).
+	Objects Objects
 	// Rules are the business numbers (milestones, lapse period); the zero
 	// value means domain.DefaultRules.
 	Rules domain.Rules
@@ -113,6 +123,7 @@ const (
 	OutSessionExpired = "session_expired"
 	OutClaimReleased  = "claim_released"
 	OutSLABreached    = "sla_breached"
+	OutDocsExpired    = "documents_expired" // a closed case's files handed to the bucket's deletion
 	// Any job.
 	OutNotDue   = "not_due"  // read but nothing due at now (an index entry ahead of the rules)
 	OutConflict = "conflict" // someone else changed the record first: skipped, the index brings it back if still due

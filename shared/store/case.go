@@ -56,6 +56,7 @@ type caseItem struct {
 	ChangeRequests int               `dynamodbav:"changeRequests"`
 	SLABreached    bool              `dynamodbav:"slaBreached"`
 	RefundDue      bool              `dynamodbav:"refundDue"`
+	DocsExpireAt   *time.Time        `dynamodbav:"documentsExpireAt,omitempty"`
 }
 
 func toCaseItem(c *domain.Case) caseItem {
@@ -96,6 +97,7 @@ func toCaseItem(c *domain.Case) caseItem {
 		ChangeRequests: c.ChangeRequests,
 		SLABreached:    c.SLABreached,
 		RefundDue:      c.RefundDue,
+		DocsExpireAt:   utcp(c.DocumentsExpireAt),
 	}
 	if inQueue(c) {
 		it.QPK, it.QSK = queuePK, keyJoin(ts(*c.ReviewDueAt), c.ID)
@@ -129,16 +131,17 @@ func (it caseItem) domain() *domain.Case {
 		ReviewDueAt:  it.ReviewDueAt,
 		Fee: domain.Fee{AmountFen: it.Fee.AmountFen, SubsidyFen: it.Fee.SubsidyFen, PayableFen: it.Fee.PayableFen,
 			Program: it.Fee.Program, Currency: it.Fee.Currency},
-		Payment:        it.Payment.domain(),
-		Face:           it.Face.domain(),
-		QR:             it.QR.domain(),
-		Deposit:        it.Deposit.domain(),
-		Explanation:    it.Explanation,
-		Claim:          it.Claim.domain(),
-		LastDecision:   it.LastDecision.domain(),
-		ChangeRequests: it.ChangeRequests,
-		SLABreached:    it.SLABreached,
-		RefundDue:      it.RefundDue,
+		Payment:           it.Payment.domain(),
+		Face:              it.Face.domain(),
+		QR:                it.QR.domain(),
+		Deposit:           it.Deposit.domain(),
+		Explanation:       it.Explanation,
+		Claim:             it.Claim.domain(),
+		LastDecision:      it.LastDecision.domain(),
+		ChangeRequests:    it.ChangeRequests,
+		SLABreached:       it.SLABreached,
+		DocumentsExpireAt: it.DocsExpireAt,
+		RefundDue:         it.RefundDue,
 	}
 }
 

@@ -1,0 +1,64 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"microcert/infra/localstack"
+)
+
+// TestRetentionOfClosedCases: the documents of a withdrawn case are kept
+// for the retention period, then the expiry job tags them for the bucket's
+// lifecycle rule (PIPL: identity documents are kept no longer than needed).
+func TestRetentionOfClosedCases(t *testing.T) {
+	a := newApp(t, "applicant", "")
+	_, caseID := newDraft(t, a, "wecom")
+	d := a.upload(caseID, "legal_rep_id_front", "image/jpeg", uniqueScan())
+	up := a.must(200, "POST", "/v1/cases/"+caseID+"/withdraw", nil).obj(t)
+	if up["status"] != "withdrawn" {
+		t.Fatalf("withdraw = %v", up["status"])
+	}
+	key := "uploads/" + caseID + "/" + d["id"].(string)
+	tags := func() map[string]string {
+		out, err := shared.S3().GetObjectTagging(context.Background(), &s3.GetObjectTaggingInput{
+			Bucket: aws.String(shared.BucketName()), Key: aws.String(key)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := map[string]string{}
+		for _, tg := range out.TagSet {
+			m[aws.ToString(tg.Key)] = aws.ToString(tg.Value)
+		}
+		return m
+	}
+	run := func(at time.Time) map[string]any {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		out, err := shared.Invoke(ctx, "ExpiryFunction", localstack.ScheduledEvent("ExpiryFunction", "Daily", at))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sum map[string]any
+		_ = json.Unmarshal(out, &sum)
+		return sum
+	}
+
+	run(time.Now().Add(29 * 24 * time.Hour))
+	if tags()["retention"] == "expire" {
+		t.Fatal("documents tagged before the retention period ended")
+	}
+	sum := run(time.Now().Add(31 * 24 * time.Hour))
+	if tags()["retention"] != "expire" || tags()["check"] != "passed" {
+		t.Fatalf("tags after retention: %v (run %v)", tags(), sum)
+	}
+	// Done once: the case left the due index.
+	again := run(time.Now().Add(32 * 24 * time.Hour))
+	if c, _ := again["counts"].(map[string]any); c != nil && c["documents_expired"] != nil {
+		t.Fatalf("retention applied twice: %v", again)
+	}
+}
