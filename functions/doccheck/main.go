@@ -4,7 +4,6 @@ package main
 
 import (
 	"context"
-	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
 
@@ -19,11 +18,7 @@ import (
 func main() {
 	ctx := context.Background()
 	log := logging.New("doccheck")
-	cfg, err := config.Load(ctx, false)
-	if err != nil {
-		log.Error("configuration", "err", err)
-		os.Exit(1)
-	}
-	checker := uploadcheck.New(store.New(cfg.DynamoDB(), cfg.TableName), blob.New(cfg.S3(), cfg.BucketName), clock.System{}, log)
+	cfg, rules := config.MustLoad(ctx, log, false)
+	checker := uploadcheck.New(store.New(cfg.DynamoDB(), cfg.TableName).WithRules(rules), blob.New(cfg.S3(), cfg.BucketName), clock.System{}, log)
 	lambda.Start(checker.Handle)
 }

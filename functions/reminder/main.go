@@ -20,16 +20,7 @@ import (
 func main() {
 	ctx := context.Background()
 	log := logging.New("reminder")
-	cfg, err := config.Load(ctx, false)
-	if err != nil {
-		log.Error("configuration", "err", err)
-		os.Exit(1)
-	}
-	rules, err := cfg.Rules()
-	if err != nil {
-		log.Error("rules", "err", err)
-		os.Exit(1)
-	}
+	cfg, rules := config.MustLoad(ctx, log, false)
 	st := store.New(cfg.DynamoDB(), cfg.TableName).WithRules(rules)
 	job := jobs.NewReminders(jobs.Config{Store: st, Rules: rules, Log: log})
 	h := &jobs.Handler{Job: job, Clock: clock.System{}, Log: log, Metrics: os.Stdout, Function: lambdacontext.FunctionName}

@@ -182,13 +182,10 @@ func (s *Service) Submit(ctx context.Context, by domain.Actor, id string) (*Case
 	if err != nil {
 		return nil, err
 	}
-	next.Version = c.Version + 1
-	next.UpdatedAt = now
 	ch := &domain.Change{
-		Cases:   []domain.CaseWrite{{Case: &next, ExpectVersion: c.Version}},
 		History: []domain.HistoryRecord{{CaseID: c.ID, Entry: h}},
 	}
-	if err := s.store.Commit(ctx, ch); err != nil {
+	if err := s.saveCase(ctx, c, &next, now, ch); err != nil {
 		return nil, err
 	}
 	return s.view(&next, e, b.Documents, append(b.History, h)), nil
@@ -211,14 +208,11 @@ func (s *Service) Withdraw(ctx context.Context, by domain.Actor, id string) (*Ca
 	if err != nil {
 		return nil, err
 	}
-	next.Version = c.Version + 1
-	next.UpdatedAt = now
 	ch := &domain.Change{
-		Cases:   []domain.CaseWrite{{Case: &next, ExpectVersion: c.Version}},
 		History: []domain.HistoryRecord{{CaseID: c.ID, Entry: h}},
 	}
 	s.expireDocuments(ch, &next, b.Documents)
-	if err := s.store.Commit(ctx, ch); err != nil {
+	if err := s.saveCase(ctx, c, &next, now, ch); err != nil {
 		return nil, err
 	}
 	return s.view(&next, e, b.Documents, append(b.History, h)), nil

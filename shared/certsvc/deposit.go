@@ -95,13 +95,10 @@ func (s *Service) StartDeposit(ctx context.Context, by domain.Actor, caseID stri
 	}
 	next := *c
 	next.Deposit = d
-	next.Version = c.Version + 1
-	next.UpdatedAt = now
 	ch := &domain.Change{
-		Cases:   []domain.CaseWrite{{Case: &next, ExpectVersion: c.Version}},
 		Payouts: []domain.Payout{{CaseID: c.ID, AmountFen: fen, AccountLast4: d.AccountLast4, At: now}},
 	}
-	if err := s.store.Commit(ctx, ch); err != nil {
+	if err := s.saveCase(ctx, c, &next, now, ch); err != nil {
 		return nil, err
 	}
 	return d, nil
@@ -149,9 +146,7 @@ func (s *Service) ConfirmDeposit(ctx context.Context, by domain.Actor, caseID st
 	}
 	next := *c
 	next.Deposit = &nd
-	next.Version = c.Version + 1
-	next.UpdatedAt = now
-	if err := s.store.Commit(ctx, &domain.Change{Cases: []domain.CaseWrite{{Case: &next, ExpectVersion: c.Version}}}); err != nil {
+	if err := s.saveCase(ctx, c, &next, now, nil); err != nil {
 		return nil, err
 	}
 	if ok {

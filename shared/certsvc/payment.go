@@ -33,14 +33,11 @@ func (s *Service) CreatePayment(ctx context.Context, by domain.Actor, caseID str
 	p := &domain.Payment{OrderID: domain.NewID(), Status: domain.PaymentPending, AmountFen: c.Fee.PayableFen, CreatedAt: now}
 	next := *c
 	next.Payment = p
-	next.Version = c.Version + 1
-	next.UpdatedAt = now
 	ch := &domain.Change{
-		Cases: []domain.CaseWrite{{Case: &next, ExpectVersion: c.Version}},
 		// Orders stay resolvable long after creation: payments settle late.
 		Refs: []domain.Ref{{Kind: domain.RefOrder, ID: p.OrderID, CaseID: c.ID, ExpiresAt: now.AddDate(1, 0, 0)}},
 	}
-	if err := s.store.Commit(ctx, ch); err != nil {
+	if err := s.saveCase(ctx, c, &next, now, ch); err != nil {
 		return nil, nil, err
 	}
 	return p, &c.Fee, nil
@@ -95,9 +92,7 @@ func (s *Service) RecordPayment(ctx context.Context, r PaymentResult) (*domain.P
 		}
 		next := *c
 		next.Payment = &p
-		next.Version = c.Version + 1
-		next.UpdatedAt = now
-		if err := s.store.Commit(ctx, &domain.Change{Cases: []domain.CaseWrite{{Case: &next, ExpectVersion: c.Version}}}); err != nil {
+		if err := s.saveCase(ctx, c, &next, now, nil); err != nil {
 			return nil, err
 		}
 		return &p, nil
@@ -121,9 +116,7 @@ func (s *Service) SetExplanation(ctx context.Context, by domain.Actor, caseID, t
 	now := s.clock.Now()
 	next := *c
 	next.Explanation = text
-	next.Version = c.Version + 1
-	next.UpdatedAt = now
-	if err := s.store.Commit(ctx, &domain.Change{Cases: []domain.CaseWrite{{Case: &next, ExpectVersion: c.Version}}}); err != nil {
+	if err := s.saveCase(ctx, c, &next, now, nil); err != nil {
 		return nil, err
 	}
 	return s.view(&next, e, b.Documents, b.History), nil

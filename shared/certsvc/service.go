@@ -89,3 +89,15 @@ func (s *Service) Rules() domain.Rules { return s.rules }
 
 // Now is the service's clock reading.
 func (s *Service) Now() time.Time { return s.clock.Now() }
+
+// saveCase commits next as the successor of prev, read at the version it
+// had (optimistic locking), together with the other writes of ch.
+func (s *Service) saveCase(ctx context.Context, prev, next *domain.Case, now time.Time, ch *domain.Change) error {
+	next.Version = prev.Version + 1
+	next.UpdatedAt = now
+	if ch == nil {
+		ch = &domain.Change{}
+	}
+	ch.Cases = append(ch.Cases, domain.CaseWrite{Case: next, ExpectVersion: prev.Version})
+	return s.store.Commit(ctx, ch)
+}

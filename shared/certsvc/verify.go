@@ -43,13 +43,10 @@ func (s *Service) StartVerification(ctx context.Context, by domain.Actor, caseID
 	} else {
 		next.Face = v
 	}
-	next.Version = c.Version + 1
-	next.UpdatedAt = now
 	ch := &domain.Change{
-		Cases: []domain.CaseWrite{{Case: &next, ExpectVersion: c.Version}},
-		Refs:  []domain.Ref{{Kind: domain.RefSession, ID: v.SessionID, CaseID: c.ID, ExpiresAt: v.ExpiresAt}},
+		Refs: []domain.Ref{{Kind: domain.RefSession, ID: v.SessionID, CaseID: c.ID, ExpiresAt: v.ExpiresAt}},
 	}
-	if err := s.store.Commit(ctx, ch); err != nil {
+	if err := s.saveCase(ctx, c, &next, now, ch); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -123,9 +120,7 @@ func (s *Service) RecordFaceResult(ctx context.Context, r FaceResult) (*domain.V
 		} else {
 			v.Status = domain.VerificationFailed
 		}
-		next.Version = c.Version + 1
-		next.UpdatedAt = now
-		if err := s.store.Commit(ctx, &domain.Change{Cases: []domain.CaseWrite{{Case: &next, ExpectVersion: c.Version}}}); err != nil {
+		if err := s.saveCase(ctx, c, &next, now, nil); err != nil {
 			return nil, err
 		}
 		return v, nil

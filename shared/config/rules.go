@@ -1,6 +1,12 @@
 package config
 
-import "microcert/shared/domain"
+import (
+	"context"
+	"log/slog"
+	"os"
+
+	"microcert/shared/domain"
+)
 
 // Rules returns the domain rules with this configuration's overrides.
 func (c Config) Rules() (domain.Rules, error) {
@@ -15,4 +21,21 @@ func (c Config) Rules() (domain.Rules, error) {
 		r.ReminderDays = c.ReminderMilestone
 	}
 	return r, r.Validate()
+}
+
+// MustLoad is what every function does at init: read the configuration and
+// the rules once, or log why not and exit (Lambda then reports an init
+// error instead of serving with a half-read configuration).
+func MustLoad(ctx context.Context, log *slog.Logger, withSecrets bool) (Config, domain.Rules) {
+	cfg, err := Load(ctx, withSecrets)
+	if err != nil {
+		log.Error("configuration", "err", err)
+		os.Exit(1)
+	}
+	rules, err := cfg.Rules()
+	if err != nil {
+		log.Error("rules", "err", err)
+		os.Exit(1)
+	}
+	return cfg, rules
 }
