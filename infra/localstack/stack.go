@@ -481,6 +481,12 @@ func (s *Stack) Logs(logicalID string) []string {
 	return out
 }
 
+// LogFile is the file holding every output line of a function (Logs keeps
+// only the most recent 10,000-20,000 lines in memory).
+func (s *Stack) LogFile(logicalID string) string {
+	return filepath.Join(s.opts.StateDir, "logs", logicalID+".log")
+}
+
 // ProcessGroups returns the process group of every child process (each
 // child leads its own group, which also holds what it starts).
 func (s *Stack) ProcessGroups() []int {
