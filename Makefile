@@ -38,6 +38,7 @@ endif
 FN ?= ApiFunction
 EVENT ?= events/api-health.json
 FUZZTIME ?= 30s
+FUZZ_SMOKE_TIME ?= 3000x
 
 # The local stack's command (infra/local); rebuilt on every use (incremental).
 LOCAL := $(BIN)/local
@@ -53,9 +54,10 @@ run: ## start the whole stack on 127.0.0.1:3000 (Ctrl-C stops it)
 $(LOCAL):
 	@$(LAMBDA_FLAGS) $(GO) build -trimpath -o $@ ./infra/local
 
-test: tools ## go vet + every test (the e2e tests start the local stack)
+test: tools ## go vet + every test (the e2e tests start the local stack) + a short fuzz of every parser
 	$(GO) vet ./...
 	$(GO) test $(TEST_FLAGS) -timeout $(TEST_TIMEOUT) ./...
+	@$(MAKE) --no-print-directory fuzz-smoke
 
 tools: $(TOOLS)
 
@@ -99,8 +101,24 @@ bench-smoke: ## every benchmark once (-benchtime 1x), so that none can rot
 	@$(MAKE) --no-print-directory tools
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout $(TEST_TIMEOUT) ./shared/... ./infra/bench/...
 
-fuzz: ## fuzz the S3 event normalizer for FUZZTIME
-	$(GO) test -run='^$$' -fuzz=FuzzNormalize -fuzztime=$(FUZZTIME) ./infra/localstack/s3hook
+# Every fuzz target of the parsers that take outside input: package:target.
+FUZZ_TARGETS := \
+	./shared/domain:FuzzValidateUSCC ./shared/domain:FuzzValidateIDNumber \
+	./shared/domain:FuzzAddressesMatch ./shared/domain:FuzzValidID \
+	./shared/httpapi:FuzzDecodeJSON ./infra/localstack/s3hook:FuzzNormalize \
+	./shared/doccheck:FuzzSniff ./shared/doccheck:FuzzCheckImage \
+	./shared/doccheck:FuzzCheckPDF ./shared/doccheck:FuzzCheckVideo \
+	./shared/store:FuzzCursorDecode ./shared/store:FuzzCompareSequencers
+
+fuzz: ## fuzz every parser of outside input for FUZZTIME each (default 30s)
+	@set -e; for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; fn=$${t##*:}; \
+	  echo "== $$fn ($$pkg) for $(FUZZTIME)"; \
+	  $(GO) test -run='^$$' -fuzz="^$$fn\$$" -fuzztime=$(FUZZTIME) -fuzzminimizetime=10x $$pkg; \
+	done
+
+.PHONY: fuzz-smoke
+fuzz-smoke: ## every fuzz target briefly (part of make test)
+	@$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZ_SMOKE_TIME)
 
 lint: ## gofmt must list nothing; go vet
 	@out=$$(gofmt -l .); \
