@@ -57,7 +57,7 @@ $(LOCAL):
 test: tools ## go vet + every test (the e2e tests start the local stack) + a short fuzz of every parser
 	$(GO) vet ./...
 	$(GO) test $(TEST_FLAGS) -timeout $(TEST_TIMEOUT) ./...
-	@$(MAKE) --no-print-directory fuzz-smoke
+	@$(MAKE) --no-print-directory fuzz-smoke bench-smoke
 
 tools: $(TOOLS)
 
@@ -97,9 +97,9 @@ bench: ## run every benchmark of issue 8 and regenerate BENCHMARKS.md (BENCH_ARG
 	$(GO) run ./infra/bench/report $(BENCH_ARGS)
 
 .PHONY: bench-smoke
-bench-smoke: ## every benchmark once (-benchtime 1x), so that none can rot
+bench-smoke: ## every benchmark once (-benchtime 1x, -short sizes), so that none can rot
 	@$(MAKE) --no-print-directory tools
-	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout $(TEST_TIMEOUT) ./shared/... ./infra/bench/...
+	$(GO) test -short -run '^$$' -bench . -benchtime 1x -timeout $(TEST_TIMEOUT) ./shared/... ./infra/bench/...
 
 # Every fuzz target of the parsers that take outside input: package:target.
 FUZZ_TARGETS := \

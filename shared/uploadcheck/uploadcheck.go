@@ -177,7 +177,7 @@ func (c *Checker) process(ctx context.Context, rec events.S3EventRecord) (Outcom
 			return "", false, "", err
 		}
 	}
-	if err := c.commit(ctx, doc, caseID); err != nil {
+	if err := c.commit(ctx, doc, cs); err != nil {
 		if domain.CodeOf(err) == "duplicate" {
 			return Duplicate, read, "", nil
 		}
@@ -237,15 +237,16 @@ func (c *Checker) reusedElsewhere(ctx context.Context, sha, enterpriseID string)
 	return false, nil
 }
 
-// commit writes the result and bumps the case in one transaction. A
-// concurrent edit of the case (version conflict) is retried with a fresh
-// read; a duplicate result is final.
-func (c *Checker) commit(ctx context.Context, doc *domain.Document, caseID string) error {
+// commit writes the result and bumps the case (as read before the check)
+// in one transaction. A concurrent edit of the case (version conflict) is
+// retried with a fresh read; a duplicate result is final.
+func (c *Checker) commit(ctx context.Context, doc *domain.Document, cs *domain.Case) error {
 	var err error
 	for attempt := 0; attempt < 5; attempt++ {
-		var cs *domain.Case
-		if cs, err = c.store.GetCase(ctx, caseID); err != nil {
-			return err
+		if attempt > 0 {
+			if cs, err = c.store.GetCase(ctx, cs.ID); err != nil {
+				return err
+			}
 		}
 		next := *cs
 		next.Version = cs.Version + 1
