@@ -171,9 +171,22 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if _, err := os.Stat(o.RIE); err != nil {
 		return nil, fmt.Errorf("aws-lambda-rie not found (run `make tools`): %w", err)
 	}
+	// The emulator runs in the binaries' folder: the paths must be absolute.
+	var err error
+	if o.RIE, err = filepath.Abs(o.RIE); err != nil {
+		return nil, err
+	}
+	if o.RepoRoot, err = filepath.Abs(o.RepoRoot); err != nil {
+		return nil, err
+	}
 	tpl, err := template.LoadRepo(o.RepoRoot)
 	if err != nil {
 		return nil, err
+	}
+	if o.WorkDir != "" {
+		if o.WorkDir, err = filepath.Abs(o.WorkDir); err != nil {
+			return nil, err
+		}
 	}
 	if o.WorkDir == "" {
 		dir, err := os.MkdirTemp("", "coldstart-")
