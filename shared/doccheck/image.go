@@ -9,6 +9,7 @@ import (
 	"image/jpeg"
 	"image/png"
 	"io"
+	"math"
 )
 
 // maxImageHeader caps how many bytes DecodeConfig may consume looking for
@@ -102,7 +103,7 @@ func (rc *recorder) Read(p []byte) (int, error) {
 }
 
 func round2(f float64) float64 {
-	return float64(int64(f*100+0.5)) / 100
+	return math.Round(f*100) / 100
 }
 
 // decodeBytes estimates what decoding will allocate, from the header alone

@@ -43,6 +43,12 @@ func checkVideo(res *Result, spec Spec, br *bufio.Reader) {
 		d = v.fragments
 	}
 	secs := float64(d) / float64(v.timescale)
+	if secs > maxVideoSeconds {
+		// No office tour lasts days: a header claiming so is corrupt or
+		// forged, and trusting it would pass any file as "long enough".
+		res.add(findUnreadable(res.RealType))
+		return
+	}
 	res.Metrics["durationSeconds"] = round2(secs)
 	if !v.hasVideo {
 		res.add(findVideoNoTrack())
@@ -51,6 +57,9 @@ func checkVideo(res *Result, spec Spec, br *bufio.Reader) {
 		res.add(findVideoTooShort(secs, spec.MinVideoSeconds))
 	}
 }
+
+// maxVideoSeconds bounds a believable duration (24 hours).
+const maxVideoSeconds = 24 * 60 * 60
 
 // walk reads the boxes in r, which holds limit bytes (limit < 0: up to EOF,
 // for the top level). parent is the type of the enclosing box ("" at the top).

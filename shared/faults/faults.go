@@ -24,6 +24,7 @@ package faults
 import (
 	"context"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"log/slog"
 	"math/rand/v2"
@@ -155,10 +156,11 @@ func New(cfg Config) (*Injector, error) {
 // Env names the variables FromEnv reads.
 const (
 	EnvRate  = "FAULT_RATE"  // 0..1; unset or empty: no injection
-	EnvSeed  = "FAULT_SEED"  // uint64; default 1
+	EnvSeed  = "FAULT_SEED"  // uint64; default 1; mixed with AWS_LAMBDA_FUNCTION_NAME
 	EnvKinds = "FAULT_KINDS" // comma list of throttle, 5xx, timeout; default all
 	EnvAfter = "FAULT_AFTER" // share of 5xx/timeouts after the call; default 0.5
 	EnvOps   = "FAULT_OPS"   // comma list of Operation or Service.Operation; default all
+	EnvLimit = "FAULT_LIMIT" // stop after this many faults per process; default no limit
 )
 
 // FromEnv builds an Injector from the FAULT_* variables read with getenv. It
@@ -179,9 +181,20 @@ func FromEnv(getenv func(string) string, log *slog.Logger) (*Injector, error) {
 			return nil, fmt.Errorf("%s %q: not an unsigned integer", EnvSeed, v)
 		}
 	}
+	if fn := getenv("AWS_LAMBDA_FUNCTION_NAME"); fn != "" {
+		// Each function draws its own sequence, still fixed by the seed.
+		h := fnv.New64a()
+		h.Write([]byte(fn))
+		cfg.Seed ^= h.Sum64()
+	}
 	if v := strings.TrimSpace(getenv(EnvAfter)); v != "" {
 		if cfg.After, err = strconv.ParseFloat(v, 64); err != nil || cfg.After < 0 {
 			return nil, fmt.Errorf("%s %q: not a share in [0, 1]", EnvAfter, v)
+		}
+	}
+	if v := strings.TrimSpace(getenv(EnvLimit)); v != "" {
+		if cfg.Limit, err = strconv.Atoi(v); err != nil || cfg.Limit < 0 {
+			return nil, fmt.Errorf("%s %q: not a count", EnvLimit, v)
 		}
 	}
 	for _, k := range splitList(getenv(EnvKinds)) {
@@ -336,8 +349,10 @@ func (i *Injector) handle(ctx context.Context, in middleware.DeserializeInput, n
 	var md middleware.Metadata
 	if f.When == After {
 		out, m, err := next.HandleDeserialize(ctx, in)
-		if err != nil {
-			return out, m, err // it failed by itself: nothing to fake
+		if err != nil || !succeeded(out.RawResponse) {
+			// It failed by itself (nothing was applied, or the service
+			// says what happened): nothing to fake.
+			return out, m, err
 		}
 		md = m
 		discard(out.RawResponse)
@@ -351,6 +366,12 @@ func (i *Injector) handle(ctx context.Context, in middleware.DeserializeInput, n
 	}
 	resp := errs(f.Kind, req, f.N)
 	return middleware.DeserializeOutput{RawResponse: &smithyhttp.Response{Response: resp}}, md, nil
+}
+
+// succeeded reports whether a raw response is a 2xx.
+func succeeded(raw any) bool {
+	r, ok := raw.(*smithyhttp.Response)
+	return ok && r != nil && r.Response != nil && r.StatusCode/100 == 2
 }
 
 // discard drains (a little) and closes a real response we replace.

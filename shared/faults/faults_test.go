@@ -113,9 +113,9 @@ func TestDynamoDBFaultsLookReal(t *testing.T) {
 	}
 }
 
-// TestAfterAppliesTheWrite: a fault after the call leaves the write done
+// TestFaultAfterAppliesTheWrite: a fault after the call leaves the write done
 // while the caller sees an error.
-func TestAfterAppliesTheWrite(t *testing.T) {
+func TestFaultAfterAppliesTheWrite(t *testing.T) {
 	for _, kind := range []faults.Kind{faults.ServerError, faults.Timeout} {
 		t.Run(string(kind), func(t *testing.T) {
 			inj := mustNew(t, faults.Config{Rate: 1, Kinds: []faults.Kind{kind}, After: 1})
@@ -137,8 +137,8 @@ func TestAfterAppliesTheWrite(t *testing.T) {
 	}
 }
 
-// TestThrottleIsNeverAfter: a throttled request is never applied.
-func TestThrottleIsNeverAfter(t *testing.T) {
+// TestFaultThrottleIsNeverAfter: a throttled request is never applied.
+func TestFaultThrottleIsNeverAfter(t *testing.T) {
 	inj := mustNew(t, faults.Config{Rate: 1, Kinds: []faults.Kind{faults.Throttle}, After: 1})
 	db, table := faultyTable(t, inj, noRetries)
 	for i := 0; i < 20; i++ {
@@ -149,8 +149,8 @@ func TestThrottleIsNeverAfter(t *testing.T) {
 	}
 }
 
-// TestSeedIsDeterministic: the same seed and calls give the same faults.
-func TestSeedIsDeterministic(t *testing.T) {
+// TestFaultSeedIsDeterministic: the same seed and calls give the same faults.
+func TestFaultSeedIsDeterministic(t *testing.T) {
 	run := func(seed uint64) []faults.Fault {
 		inj := mustNew(t, faults.Config{Rate: 0.3, Seed: seed, After: -1})
 		db, table := faultyTable(t, inj, noRetries)
@@ -199,8 +199,8 @@ func TestRetriesAbsorbMostFaults(t *testing.T) {
 	t.Logf("%d faults over %d attempts, %d calls failed", len(inj.Faults()), inj.Attempts(), failed)
 }
 
-// TestMatch limits faults to chosen operations, with the typed input.
-func TestMatch(t *testing.T) {
+// TestFaultMatch limits faults to chosen operations, with the typed input.
+func TestFaultMatch(t *testing.T) {
 	inj := mustNew(t, faults.Config{Rate: 1, Kinds: []faults.Kind{faults.ServerError}, After: 0,
 		Match: func(c faults.Call) bool {
 			in, ok := c.Input.(*dynamodb.PutItemInput)
@@ -223,7 +223,7 @@ func TestMatch(t *testing.T) {
 	}
 }
 
-func TestFromEnv(t *testing.T) {
+func TestFaultFromEnv(t *testing.T) {
 	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
 	if inj, err := faults.FromEnv(env(nil), nil); inj != nil || err != nil {
 		t.Fatalf("unset: %v %v, want off", inj, err)
@@ -234,6 +234,7 @@ func TestFromEnv(t *testing.T) {
 		{"FAULT_RATE": "0.3", "FAULT_SEED": "-1"},
 		{"FAULT_RATE": "0.3", "FAULT_KINDS": "throttle,meteor"},
 		{"FAULT_RATE": "0.3", "FAULT_AFTER": "2"},
+		{"FAULT_RATE": "0.3", "FAULT_LIMIT": "some"},
 	} {
 		if _, err := faults.FromEnv(env(bad), nil); err == nil {
 			t.Errorf("%v: no error", bad)

@@ -48,6 +48,11 @@ func (s *Store) settle(ctx context.Context, m idem.Mark, commitID string, err er
 		return err
 	}
 	av, gerr := s.getItem(ctx, idemPK(m.Key), skIdem)
+	if gerr != nil && domain.IsKind(gerr, domain.KindUnavailable) && ctx.Err() == nil {
+		// Worth a second read: not knowing costs the client a lease's
+		// wait and a request_already_applied.
+		av, gerr = s.getItem(ctx, idemPK(m.Key), skIdem)
+	}
 	if gerr != nil {
 		if errors.Is(gerr, domain.ErrNotFound) {
 			return err

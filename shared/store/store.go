@@ -132,7 +132,7 @@ func unavailable(err error) bool {
 	if errors.As(err, &ne) && ne.Timeout() {
 		return true
 	}
-	return false
+	return sdkRetryable(err) // transient.go
 }
 
 // sortTime is the fixed-width UTC layout of times inside sort keys, so that

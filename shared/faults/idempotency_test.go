@@ -1,0 +1,292 @@
+package faults_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"microcert/shared/certsvc"
+	"microcert/shared/clock"
+	"microcert/shared/domain"
+	"microcert/shared/faults"
+	"microcert/shared/httpapi"
+	"microcert/shared/store"
+	"microcert/shared/store/storetest"
+)
+
+// The Idempotency-Key crash cases, through the real HTTP adapter, use case
+// and store against the DynamoDB stand-in, with faults aimed at single
+// writes: whatever is lost, a retry with the same key never applies the side
+// effect twice, and a failure is a 503 with Retry-After, never a 500.
+
+// pkOf is the partition key of a DynamoDB input ("" if it has none).
+func pkOf(in any) string {
+	var av map[string]types.AttributeValue
+	switch v := in.(type) {
+	case *dynamodb.PutItemInput:
+		av = v.Item
+	case *dynamodb.UpdateItemInput:
+		av = v.Key
+	case *dynamodb.DeleteItemInput:
+		av = v.Key
+	case *dynamodb.GetItemInput:
+		av = v.Key
+	}
+	if s, ok := av["pk"].(*types.AttributeValueMemberS); ok {
+		return s.Value
+	}
+	return ""
+}
+
+// on matches op calls; with idem, only those on an idempotency record.
+func on(op string, idem bool) func(faults.Call) bool {
+	return func(c faults.Call) bool {
+		return c.Operation == op && (!idem || strings.HasPrefix(pkOf(c.Input), "IDEM#"))
+	}
+}
+
+func either(ms ...func(faults.Call) bool) func(faults.Call) bool {
+	return func(c faults.Call) bool {
+		for _, m := range ms {
+			if m(c) {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+type crashEnv struct {
+	t     *testing.T
+	env   *storetest.Env
+	clock *clock.Fake
+	n     atomic.Int64
+}
+
+func newCrashEnv(t *testing.T) *crashEnv {
+	return &crashEnv{t: t, env: storetest.Start(t), clock: clock.NewFake(time.Now())}
+}
+
+// api is ApiFunction's wiring over a client with inj (nil: no faults).
+func (e *crashEnv) api(inj *faults.Injector) *httpapi.API {
+	opts := []func(*dynamodb.Options){func(o *dynamodb.Options) { o.RetryMaxAttempts = 2 }}
+	if inj != nil {
+		opts = append(opts, inj.DynamoDB)
+	}
+	st := store.New(dynamodb.New(e.env.Client.Options(), opts...), e.env.Table).WithClock(e.clock)
+	quiet := slog.New(slog.DiscardHandler)
+	svc := certsvc.New(certsvc.Config{Store: st, Clock: e.clock, Rules: domain.DefaultRules, Log: quiet})
+	return httpapi.New(httpapi.Config{Service: svc, Idempotency: st, Clock: e.clock, Log: quiet})
+}
+
+func (e *crashEnv) createEnterprise(api *httpapi.API, key, body string) events.APIGatewayV2HTTPResponse {
+	e.t.Helper()
+	ev := events.APIGatewayV2HTTPRequest{
+		RouteKey: "POST /v1/enterprises",
+		RawPath:  "/v1/enterprises",
+		Headers:  map[string]string{"Content-Type": "application/json", "Idempotency-Key": key},
+		Body:     body,
+		RequestContext: events.APIGatewayV2HTTPRequestContext{
+			RequestID: fmt.Sprintf("req-%d", e.n.Add(1)),
+			HTTP:      events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: "POST", Path: "/v1/enterprises"},
+			Authorizer: &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{
+				JWT: &events.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription{Claims: map[string]string{"sub": "owner-1"}}},
+		},
+	}
+	resp, err := api.Handle(context.Background(), ev)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return resp
+}
+
+func enterpriseJSON(n int) string {
+	b, _ := json.Marshal(map[string]any{
+		"name": "深圳市故障注入科技有限公司", "uscc": domain.SampleUSCC(n),
+		"legalRep":          map[string]any{"name": "王五", "idNumber": domain.SampleIDNumber(n), "phone": "13812345678"},
+		"registeredAddress": "广东省深圳市南山区科技园路1号", "operatingAddress": "广东省深圳市南山区科技园路1号",
+		"regionCode": "440300", "hasCorporateAccount": true,
+	})
+	return string(b)
+}
+
+// entities counts the table's items by entity, read without faults.
+func (e *crashEnv) entities() map[string]int {
+	e.t.Helper()
+	out, err := e.env.Client.Scan(context.Background(), &dynamodb.ScanInput{TableName: aws.String(e.env.Table)})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	n := map[string]int{}
+	for _, it := range out.Items {
+		if s, ok := it["entity"].(*types.AttributeValueMemberS); ok {
+			n[s.Value]++
+		}
+	}
+	return n
+}
+
+func (e *crashEnv) idemState() string {
+	e.t.Helper()
+	out, err := e.env.Client.Scan(context.Background(), &dynamodb.ScanInput{TableName: aws.String(e.env.Table)})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	for _, it := range out.Items {
+		if s, ok := it["entity"].(*types.AttributeValueMemberS); ok && s.Value == "idempotency" {
+			return it["state"].(*types.AttributeValueMemberS).Value
+		}
+	}
+	return "none"
+}
+
+func codeOf(r events.APIGatewayV2HTTPResponse) string {
+	var p struct {
+		Code string `json:"code"`
+	}
+	_ = json.Unmarshal([]byte(r.Body), &p)
+	return p.Code
+}
+
+func want(t *testing.T, what string, r events.APIGatewayV2HTTPResponse, status int, code string) {
+	t.Helper()
+	if r.StatusCode != status || (code != "" && codeOf(r) != code) {
+		t.Fatalf("%s: %d %s, want %d %s", what, r.StatusCode, r.Body, status, code)
+	}
+	if status == 503 && r.Headers["Retry-After"] == "" {
+		t.Fatalf("%s: 503 without Retry-After", what)
+	}
+}
+
+func (e *crashEnv) wantOneEnterprise() {
+	e.t.Helper()
+	if n := e.entities(); n["enterprise"] != 1 || n["uscc"] != 1 {
+		e.t.Fatalf("items after the retry: %v, want one enterprise and one USCC claim", n)
+	}
+}
+
+func injector(t *testing.T, cfg faults.Config) *faults.Injector {
+	t.Helper()
+	if cfg.Rate == 0 {
+		cfg.Rate = 1
+	}
+	if len(cfg.Kinds) == 0 {
+		cfg.Kinds = []faults.Kind{faults.ServerError, faults.Timeout}
+	}
+	return mustNew(t, cfg)
+}
+
+// TestFaultIdemCrashAfterSideEffectBeforeResponseRecorded is the issue's crash case:
+// the enterprise is committed (and the reservation flipped to applied in the
+// same transaction) but the response is never recorded (CompleteIdempotency
+// fails: the function died, or the write was lost) and never reaches the
+// client. The retry with the same key must not create a second enterprise.
+func TestFaultIdemCrashAfterSideEffectBeforeResponseRecorded(t *testing.T) {
+	e := newCrashEnv(t)
+	body := enterpriseJSON(101)
+	inj := injector(t, faults.Config{Match: on("UpdateItem", true), After: 0})
+	first := e.createEnterprise(e.api(inj), "k-crash", body)
+	want(t, "first attempt (its response is lost)", first, 201, "")
+	if len(inj.Faults()) == 0 {
+		t.Fatal("CompleteIdempotency was not faulted")
+	}
+	if s := e.idemState(); s != "applied" {
+		t.Fatalf("reservation %s, want applied (side effect committed, response not recorded)", s)
+	}
+	clean := e.api(nil)
+	// Within the lease the first attempt may still be about to record its
+	// response (a concurrent retry): "in progress", retry later.
+	want(t, "retry within the lease", e.createEnterprise(clean, "k-crash", body), 409, "request_in_progress")
+	e.clock.Advance(31 * time.Second)
+	want(t, "retry after the lease", e.createEnterprise(clean, "k-crash", body), 409, "request_already_applied")
+	e.wantOneEnterprise()
+}
+
+// TestFaultIdemCommitResponseLost: the transaction commits but every attempt's
+// response is lost (the SDK's retry fails its conditions). The store reads
+// the reservation, sees its own commit, and the request succeeds; the retry
+// replays the response byte for byte.
+func TestFaultIdemCommitResponseLost(t *testing.T) {
+	e := newCrashEnv(t)
+	body := enterpriseJSON(102)
+	inj := injector(t, faults.Config{Match: on("TransactWriteItems", false), After: 1})
+	first := e.createEnterprise(e.api(inj), "k-lost", body)
+	want(t, "first attempt", first, 201, "")
+	if c := faults.Counts(inj.Faults()); c["5xx after"]+c["timeout after"] == 0 {
+		t.Fatalf("faults = %v", inj.Faults())
+	}
+	again := e.createEnterprise(e.api(nil), "k-lost", body)
+	want(t, "retry", again, 201, "")
+	if again.Body != first.Body || again.Headers["Idempotent-Replayed"] != "true" {
+		t.Fatalf("retry is not a byte-for-byte replay:\n%s\n%s", first.Body, again.Body)
+	}
+	e.wantOneEnterprise()
+}
+
+// TestFaultIdemCommitOutcomeUnknown: the transaction commits, its response is lost,
+// and the reservation cannot be read either: 503 with Retry-After, nothing
+// stored for replay; the retry learns the truth from the reservation.
+func TestFaultIdemCommitOutcomeUnknown(t *testing.T) {
+	e := newCrashEnv(t)
+	body := enterpriseJSON(103)
+	inj := injector(t, faults.Config{Match: either(on("TransactWriteItems", false), on("GetItem", true)), After: 1})
+	first := e.createEnterprise(e.api(inj), "k-unknown", body)
+	want(t, "first attempt", first, 503, "unavailable")
+	clean := e.api(nil)
+	want(t, "retry within the lease", e.createEnterprise(clean, "k-unknown", body), 409, "request_in_progress")
+	e.clock.Advance(31 * time.Second)
+	want(t, "retry after the lease", e.createEnterprise(clean, "k-unknown", body), 409, "request_already_applied")
+	e.wantOneEnterprise()
+}
+
+// TestFaultIdemReservationResponseLost: the reservation is written but its response
+// lost; the SDK's retry finds the attempt's own reservation and goes on.
+func TestFaultIdemReservationResponseLost(t *testing.T) {
+	e := newCrashEnv(t)
+	inj := injector(t, faults.Config{Match: on("PutItem", true), After: 1, Limit: 1})
+	r := e.createEnterprise(e.api(inj), "k-reserve", enterpriseJSON(104))
+	want(t, "request", r, 201, "")
+	if len(inj.Faults()) != 1 {
+		t.Fatalf("faults = %v", inj.Faults())
+	}
+	e.wantOneEnterprise()
+}
+
+// TestFaultIdemFailureBeforeAnyWrite: nothing was applied: 503, the reservation is
+// released, the retry runs the request.
+func TestFaultIdemFailureBeforeAnyWrite(t *testing.T) {
+	e := newCrashEnv(t)
+	body := enterpriseJSON(105)
+	inj := injector(t, faults.Config{Match: on("TransactWriteItems", false), After: 0})
+	want(t, "first attempt", e.createEnterprise(e.api(inj), "k-before", body), 503, "unavailable")
+	if s := e.idemState(); s != "none" {
+		t.Fatalf("reservation %s after a failure with nothing applied, want released", s)
+	}
+	want(t, "retry", e.createEnterprise(e.api(nil), "k-before", body), 201, "")
+	e.wantOneEnterprise()
+}
+
+// TestFaultIdemReleaseLost: nothing applied and the release fails too: the 503 is
+// not stored; the key answers request_in_progress until the lease ends,
+// then the retry takes it over and runs.
+func TestFaultIdemReleaseLost(t *testing.T) {
+	e := newCrashEnv(t)
+	body := enterpriseJSON(106)
+	inj := injector(t, faults.Config{Match: either(on("TransactWriteItems", false), on("DeleteItem", true)), After: 0})
+	want(t, "first attempt", e.createEnterprise(e.api(inj), "k-release", body), 503, "unavailable")
+	clean := e.api(nil)
+	want(t, "retry within the lease", e.createEnterprise(clean, "k-release", body), 409, "request_in_progress")
+	e.clock.Advance(31 * time.Second)
+	want(t, "retry after the lease", e.createEnterprise(clean, "k-release", body), 201, "")
+	e.wantOneEnterprise()
+}
