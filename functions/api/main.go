@@ -10,6 +10,7 @@ import (
 	"microcert/shared/blob"
 	"microcert/shared/certsvc"
 	"microcert/shared/config"
+	"microcert/shared/config/secrets"
 	"microcert/shared/httpapi"
 	"microcert/shared/logging"
 	"microcert/shared/store"
@@ -18,14 +19,14 @@ import (
 func main() {
 	ctx := context.Background()
 	log := logging.New("api")
-	cfg, rules := config.MustLoad(ctx, log, true)
+	cfg, rules := config.MustLoad(log)
 	st := store.New(cfg.DynamoDB(), cfg.TableName).WithRules(rules)
 	svc := certsvc.New(certsvc.Config{
 		Store: st,
 		Blob:  blob.New(cfg.S3(), cfg.BucketName),
 		Rules: rules,
 		// The same fields, so a conversion: certsvc does not import config.
-		Secrets: certsvc.Secrets(cfg.Secrets),
+		Secrets: certsvc.Secrets(secrets.MustLoad(ctx, log, cfg.AWS)),
 		Log:     log,
 	})
 	lambda.Start(httpapi.New(httpapi.Config{Service: svc, Idempotency: st, Log: log}).Handle)

@@ -3,8 +3,6 @@
 package main
 
 import (
-	"context"
-
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"microcert/shared/blob"
@@ -16,9 +14,8 @@ import (
 )
 
 func main() {
-	ctx := context.Background()
 	log := logging.New("doccheck")
-	cfg, rules := config.MustLoad(ctx, log, false)
+	cfg, rules := config.MustLoad(log)
 	checker := uploadcheck.New(store.New(cfg.DynamoDB(), cfg.TableName).WithRules(rules), blob.New(cfg.S3(), cfg.BucketName), clock.System{}, log)
 	lambda.Start(checker.Handle)
 }

@@ -4,7 +4,6 @@
 package main
 
 import (
-	"context"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -19,9 +18,8 @@ import (
 )
 
 func main() {
-	ctx := context.Background()
 	log := logging.New("expiry")
-	cfg, rules := config.MustLoad(ctx, log, false)
+	cfg, rules := config.MustLoad(log)
 	st := store.New(cfg.DynamoDB(), cfg.TableName).WithRules(rules)
 	job := jobs.NewExpiry(jobs.Config{Store: st, Objects: blob.New(cfg.S3(), cfg.BucketName), Rules: rules, Log: log})
 	h := &jobs.Handler{Job: job, Clock: clock.System{}, Log: log, Metrics: os.Stdout, Function: lambdacontext.FunctionName}

@@ -4,7 +4,6 @@
 package main
 
 import (
-	"context"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -18,9 +17,8 @@ import (
 )
 
 func main() {
-	ctx := context.Background()
 	log := logging.New("reminder")
-	cfg, rules := config.MustLoad(ctx, log, false)
+	cfg, rules := config.MustLoad(log)
 	st := store.New(cfg.DynamoDB(), cfg.TableName).WithRules(rules)
 	job := jobs.NewReminders(jobs.Config{Store: st, Rules: rules, Log: log})
 	h := &jobs.Handler{Job: job, Clock: clock.System{}, Log: log, Metrics: os.Stdout, Function: lambdacontext.FunctionName}

@@ -1,11 +1,16 @@
 // Package config reads the functions' configuration once, at init: names of
-// the table and bucket, tunables, and secrets. In AWS the secrets come from
-// SSM Parameter Store SecureString parameters whose names the template passes
-// as *_PARAM variables; locally they come straight from the environment.
+// the table and bucket, tunables, and the AWS client settings. Secrets are in
+// the subpackage secrets, which only ApiFunction links (SSM is costly to
+// initialise, and the other functions need no secret).
+//
+// The AWS configuration is built from the environment Lambda provides
+// (region, the execution role's credentials, AWS_ENDPOINT_URL_* locally)
+// rather than with config.LoadDefaultConfig: the default chain links STS,
+// SSO and IMDS clients that a function never uses, which costs about 1 MB
+// of binary and part of a millisecond of cold start (BENCHMARKS.md).
 package config
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"strconv"
@@ -13,58 +18,31 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/ssm"
 )
-
-// Secrets holds the keys that sign callbacks and protect the deposit amount.
-type Secrets struct {
-	FaceWebhook            string
-	FaceWebhookPrevious    string
-	PaymentWebhook         string
-	PaymentWebhookPrevious string
-	DepositHMACKey         string
-}
 
 // Config is everything a function needs from its environment.
 type Config struct {
 	TableName         string
 	BucketName        string
-	PublicS3URL       string // where apps send presigned posts ("" = the SDK's endpoint)
 	S3UsePathStyle    bool
 	ClaimTTL          time.Duration
 	RetentionDays     int
 	ReminderMilestone []int
-	Secrets           Secrets
 	AWS               aws.Config
 }
 
-// secretVars maps each secret to its variable; NAME_PARAM names the SSM
-// parameter holding it in AWS.
-var secretVars = []struct {
-	name string
-	dst  func(*Secrets) *string
-}{
-	{"FACE_WEBHOOK_SECRET", func(s *Secrets) *string { return &s.FaceWebhook }},
-	{"FACE_WEBHOOK_SECRET_PREVIOUS", func(s *Secrets) *string { return &s.FaceWebhookPrevious }},
-	{"PAYMENT_WEBHOOK_SECRET", func(s *Secrets) *string { return &s.PaymentWebhook }},
-	{"PAYMENT_WEBHOOK_SECRET_PREVIOUS", func(s *Secrets) *string { return &s.PaymentWebhookPrevious }},
-	{"DEPOSIT_HMAC_KEY", func(s *Secrets) *string { return &s.DepositHMACKey }},
-}
-
-// Load reads the environment (and SSM when parameter names are given).
-// withSecrets is false for functions that need none.
-func Load(ctx context.Context, withSecrets bool) (Config, error) {
-	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
+// Load reads the environment.
+func Load() (Config, error) {
+	awsCfg, err := AWSFromEnv()
 	if err != nil {
-		return Config{}, fmt.Errorf("aws config: %w", err)
+		return Config{}, err
 	}
 	c := Config{
 		TableName:      os.Getenv("TABLE_NAME"),
 		BucketName:     os.Getenv("BUCKET_NAME"),
-		PublicS3URL:    os.Getenv("PUBLIC_S3_URL"),
 		S3UsePathStyle: os.Getenv("S3_USE_PATH_STYLE") == "true",
 		ClaimTTL:       2 * time.Hour,
 		RetentionDays:  30,
@@ -97,11 +75,6 @@ func Load(ctx context.Context, withSecrets bool) (Config, error) {
 	if err := checkFaults(); err != nil {
 		return Config{}, err
 	}
-	if withSecrets {
-		if c.Secrets, err = loadSecrets(ctx, awsCfg); err != nil {
-			return Config{}, err
-		}
-	}
 	return c, nil
 }
 
@@ -123,51 +96,57 @@ func ParseMilestones(v string) ([]int, error) {
 	return out, nil
 }
 
-func loadSecrets(ctx context.Context, awsCfg aws.Config) (Secrets, error) {
-	var s Secrets
-	var names []string
-	byName := map[string]*string{}
-	for _, v := range secretVars {
-		if p := os.Getenv(v.name + "_PARAM"); p != "" {
-			names = append(names, p)
-			byName[p] = v.dst(&s)
-			continue
-		}
-		*v.dst(&s) = os.Getenv(v.name)
+// AWSFromEnv is the AWS configuration of a function: region and credentials
+// from the variables Lambda sets (AWS_REGION, AWS_ACCESS_KEY_ID,
+// AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN: the execution role's
+// credentials, valid for the life of the execution environment).
+func AWSFromEnv() (aws.Config, error) {
+	region := os.Getenv("AWS_REGION")
+	if region == "" {
+		region = os.Getenv("AWS_DEFAULT_REGION")
 	}
-	if len(names) > 0 {
-		out, err := ssm.NewFromConfig(awsCfg).GetParameters(ctx, &ssm.GetParametersInput{
-			Names: names, WithDecryption: aws.Bool(true),
-		})
-		if err != nil {
-			return Secrets{}, fmt.Errorf("ssm: %w", err)
-		}
-		for _, p := range out.Parameters {
-			if dst := byName[aws.ToString(p.Name)]; dst != nil {
-				*dst = aws.ToString(p.Value)
-			}
-		}
-		if len(out.InvalidParameters) > 0 {
-			return Secrets{}, fmt.Errorf("ssm: parameters not found: %v", out.InvalidParameters)
-		}
+	id, secret := os.Getenv("AWS_ACCESS_KEY_ID"), os.Getenv("AWS_SECRET_ACCESS_KEY")
+	if region == "" || id == "" || secret == "" {
+		return aws.Config{}, fmt.Errorf("aws config: AWS_REGION, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set (Lambda sets them)")
 	}
-	if s.FaceWebhook == "" || s.PaymentWebhook == "" || s.DepositHMACKey == "" {
-		return Secrets{}, fmt.Errorf("secrets: FACE_WEBHOOK_SECRET, PAYMENT_WEBHOOK_SECRET and DEPOSIT_HMAC_KEY are required")
+	cfg := aws.Config{
+		Region:      region,
+		Credentials: aws.NewCredentialsCache(credentials.NewStaticCredentialsProvider(id, secret, os.Getenv("AWS_SESSION_TOKEN"))),
 	}
-	return s, nil
+	if v := os.Getenv("AWS_MAX_ATTEMPTS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return aws.Config{}, fmt.Errorf("AWS_MAX_ATTEMPTS %q: not a positive integer", v)
+		}
+		cfg.RetryMaxAttempts = n
+	}
+	return cfg, nil
 }
 
-// DynamoDB builds the client once; endpoints come from AWS_ENDPOINT_URL_DYNAMODB
-// locally (the SDK reads it itself). Retries: retry.go; fault injection
+// Endpoint returns the endpoint override for a service from
+// AWS_ENDPOINT_URL_<SERVICE> or AWS_ENDPOINT_URL (the local stand-ins), or
+// nil for the AWS default.
+func Endpoint(service string) *string {
+	for _, name := range []string{"AWS_ENDPOINT_URL_" + service, "AWS_ENDPOINT_URL"} {
+		if v := os.Getenv(name); v != "" {
+			return aws.String(v)
+		}
+	}
+	return nil
+}
+
+// DynamoDB builds the client once. Retries: retry.go; fault injection
 // (testing aid, off unless FAULT_RATE is set): faults.go.
 func (c Config) DynamoDB(optFns ...func(*dynamodb.Options)) *dynamodb.Client {
-	fns := append(append([]func(*dynamodb.Options){dynamoDBRetries}, dynamoDBFaults()...), optFns...)
+	endpoint := func(o *dynamodb.Options) { o.BaseEndpoint = Endpoint("DYNAMODB") }
+	fns := append(append([]func(*dynamodb.Options){endpoint, dynamoDBRetries}, dynamoDBFaults()...), optFns...)
 	return dynamodb.NewFromConfig(c.AWS, fns...)
 }
 
 // S3 builds the S3 client; path-style addressing for the local stand-in.
 func (c Config) S3(optFns ...func(*s3.Options)) *s3.Client {
 	fns := append([]func(*s3.Options){func(o *s3.Options) {
+		o.BaseEndpoint = Endpoint("S3")
 		o.UsePathStyle = c.S3UsePathStyle
 		// Checksums on every request confuse presigned POSTs and the stand-in;
 		// only compute them when an operation requires one.

@@ -1,7 +1,6 @@
 package config
 
 import (
-	"context"
 	"log/slog"
 	"os"
 
@@ -26,8 +25,8 @@ func (c Config) Rules() (domain.Rules, error) {
 // MustLoad is what every function does at init: read the configuration and
 // the rules once, or log why not and exit (Lambda then reports an init
 // error instead of serving with a half-read configuration).
-func MustLoad(ctx context.Context, log *slog.Logger, withSecrets bool) (Config, domain.Rules) {
-	cfg, err := Load(ctx, withSecrets)
+func MustLoad(log *slog.Logger) (Config, domain.Rules) {
+	cfg, err := Load()
 	if err != nil {
 		log.Error("configuration", "err", err)
 		os.Exit(1)

@@ -33,7 +33,7 @@ import (
 
 func main() {
 	ctx := context.Background()
-	cfg, err := config.Load(ctx, false)
+	cfg, err := config.Load()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "rawstore:", err)
 		os.Exit(1)

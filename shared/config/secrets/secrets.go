@@ -1,0 +1,85 @@
+// Package secrets reads the keys that sign provider callbacks and protect
+// the micro-deposit amount, once at init. In AWS they are SSM Parameter
+// Store SecureString parameters whose names the template passes as
+// <NAME>_PARAM; locally they come straight from <NAME>. Only ApiFunction
+// links this package (the SSM client is costly to initialise).
+package secrets
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+
+	"microcert/shared/config"
+)
+
+// Secrets holds the keys.
+type Secrets struct {
+	FaceWebhook            string
+	FaceWebhookPrevious    string
+	PaymentWebhook         string
+	PaymentWebhookPrevious string
+	DepositHMACKey         string
+}
+
+// vars maps each secret to its variable.
+var vars = []struct {
+	name string
+	dst  func(*Secrets) *string
+}{
+	{"FACE_WEBHOOK_SECRET", func(s *Secrets) *string { return &s.FaceWebhook }},
+	{"FACE_WEBHOOK_SECRET_PREVIOUS", func(s *Secrets) *string { return &s.FaceWebhookPrevious }},
+	{"PAYMENT_WEBHOOK_SECRET", func(s *Secrets) *string { return &s.PaymentWebhook }},
+	{"PAYMENT_WEBHOOK_SECRET_PREVIOUS", func(s *Secrets) *string { return &s.PaymentWebhookPrevious }},
+	{"DEPOSIT_HMAC_KEY", func(s *Secrets) *string { return &s.DepositHMACKey }},
+}
+
+// Load reads the secrets: SSM parameters when names are given, else the
+// variables themselves. The current keys are required, previous ones
+// optional (they exist only during a rotation).
+func Load(ctx context.Context, awsCfg aws.Config) (Secrets, error) {
+	var s Secrets
+	var names []string
+	byName := map[string]*string{}
+	for _, v := range vars {
+		if p := os.Getenv(v.name + "_PARAM"); p != "" {
+			names = append(names, p)
+			byName[p] = v.dst(&s)
+			continue
+		}
+		*v.dst(&s) = os.Getenv(v.name)
+	}
+	if len(names) > 0 {
+		client := ssm.NewFromConfig(awsCfg, func(o *ssm.Options) { o.BaseEndpoint = config.Endpoint("SSM") })
+		out, err := client.GetParameters(ctx, &ssm.GetParametersInput{Names: names, WithDecryption: aws.Bool(true)})
+		if err != nil {
+			return Secrets{}, fmt.Errorf("ssm: %w", err)
+		}
+		for _, p := range out.Parameters {
+			if dst := byName[aws.ToString(p.Name)]; dst != nil {
+				*dst = aws.ToString(p.Value)
+			}
+		}
+		if len(out.InvalidParameters) > 0 {
+			return Secrets{}, fmt.Errorf("ssm: parameters not found: %v", out.InvalidParameters)
+		}
+	}
+	if s.FaceWebhook == "" || s.PaymentWebhook == "" || s.DepositHMACKey == "" {
+		return Secrets{}, fmt.Errorf("secrets: FACE_WEBHOOK_SECRET, PAYMENT_WEBHOOK_SECRET and DEPOSIT_HMAC_KEY are required")
+	}
+	return s, nil
+}
+
+// MustLoad is Load at init: log why not and exit.
+func MustLoad(ctx context.Context, log *slog.Logger, awsCfg aws.Config) Secrets {
+	s, err := Load(ctx, awsCfg)
+	if err != nil {
+		log.Error("secrets", "err", err)
+		os.Exit(1)
+	}
+	return s
+}
