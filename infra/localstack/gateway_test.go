@@ -233,7 +233,7 @@ func TestLocalVars(t *testing.T) {
 	v := LocalVars(api, "http://d", "http://s", map[string]string{"LOG_LEVEL": "DEBUG"})
 	for k, want := range map[string]string{
 		"FACE_WEBHOOK_SECRET": LocalFaceSecret, "PAYMENT_WEBHOOK_SECRET": LocalPaymentSecret, "DEPOSIT_HMAC_KEY": LocalDepositKey,
-		"AWS_ENDPOINT_URL_DYNAMODB": "http://d", "AWS_ENDPOINT_URL_S3": "http://s", "PUBLIC_S3_URL": "http://s",
+		"AWS_ENDPOINT_URL_DYNAMODB": "http://d", "AWS_ENDPOINT_URL_S3": "http://s",
 		"S3_USE_PATH_STYLE": "true", "AWS_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true",
 		"TABLE_NAME": "microcert-local", "LOG_LEVEL": "DEBUG",
 	} {

@@ -322,7 +322,6 @@ func LocalVars(f template.Function, dynamoURL, s3URL string, extra map[string]st
 	}
 	v["AWS_ENDPOINT_URL_DYNAMODB"] = dynamoURL
 	v["AWS_ENDPOINT_URL_S3"] = s3URL
-	v["PUBLIC_S3_URL"] = s3URL
 	v["S3_USE_PATH_STYLE"] = "true"
 	v["AWS_REGION"] = Region
 	v["AWS_DEFAULT_REGION"] = Region
@@ -341,7 +340,7 @@ func (s *Stack) Template() *template.Template { return s.tpl }
 // APIURL is the HTTP API's base URL, e.g. http://127.0.0.1:3000.
 func (s *Stack) APIURL() string { return s.apiURL }
 
-// S3URL is the local S3 endpoint (also PUBLIC_S3_URL of the functions).
+// S3URL is the local S3 endpoint (presigned URLs point here).
 func (s *Stack) S3URL() string { return s.objects.url }
 
 // DynamoDBURL is the local DynamoDB endpoint.
