@@ -48,6 +48,18 @@ func TestApplicantFlow(t *testing.T) {
 		t.Fatalf("phone not masked: %q", p)
 	}
 
+	var mine struct {
+		Items []map[string]any `json:"items"`
+	}
+	a.must(200, "GET", "/v1/enterprises", nil).decode(t, &mine)
+	if len(mine.Items) != 1 || mine.Items[0]["id"] != entID {
+		t.Fatalf("my enterprises = %v", mine.Items)
+	}
+	newApp(t, "applicant", "").must(200, "GET", "/v1/enterprises", nil).decode(t, &mine)
+	if len(mine.Items) != 0 {
+		t.Fatalf("another user sees %v", mine.Items)
+	}
+
 	cs := a.openCase(entID, "initial", "wecom", "official_account")
 	caseID := cs["id"].(string)
 	if cs["status"] != "draft" {

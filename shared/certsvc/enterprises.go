@@ -176,6 +176,13 @@ func (s *Service) PatchEnterprise(ctx context.Context, by domain.Actor, id strin
 	return &EnterpriseView{Enterprise: &next, Certifications: certs}, nil
 }
 
+// ListMyEnterprises pages the profiles the caller owns, oldest first: what
+// an app shows after sign-in (and how it finds a profile whose creation
+// response it never received).
+func (s *Service) ListMyEnterprises(ctx context.Context, by domain.Actor, p domain.Page) ([]domain.Enterprise, string, error) {
+	return s.store.ListEnterprises(ctx, by.UserID, p)
+}
+
 // ListNotifications pages the enterprise's inbox, newest first.
 func (s *Service) ListNotifications(ctx context.Context, by domain.Actor, enterpriseID string, p domain.Page) ([]domain.Notification, string, error) {
 	if _, _, err := s.enterpriseFor(ctx, by, enterpriseID); err != nil {

@@ -20,6 +20,7 @@ type Store interface {
 	GetCaseBundle(ctx context.Context, id string) (*domain.CaseBundle, error)
 	FindDocument(ctx context.Context, docID string) (*domain.Document, error)
 	ListCases(ctx context.Context, enterpriseID string, p domain.Page) ([]domain.Case, string, error)
+	ListEnterprises(ctx context.Context, ownerID string, p domain.Page) ([]domain.Enterprise, string, error)
 	ListNotifications(ctx context.Context, enterpriseID string, p domain.Page) ([]domain.Notification, string, error)
 	ListQueue(ctx context.Context, p domain.Page) ([]domain.Case, string, error)
 	ResolveRef(ctx context.Context, kind domain.RefKind, id string) (string, error)

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"strconv"
+	"time"
 
 	"microcert/shared/certsvc"
 	"microcert/shared/domain"
@@ -133,6 +134,34 @@ func (a *API) createEnterprise(ctx context.Context, r *request) (*reply, error) 
 		return nil, err
 	}
 	return created(enterpriseView(&certsvc.EnterpriseView{Enterprise: e}, a.clock.Now()))
+}
+
+// enterpriseSummaryJSON is a profile in the caller's list: enough to pick
+// one; the full view (with certifications and capabilities) is one GET away.
+type enterpriseSummaryJSON struct {
+	ID         string    `json:"id"`
+	Name       string    `json:"name"`
+	USCC       string    `json:"uscc"`
+	RegionCode string    `json:"regionCode"`
+	Version    int       `json:"version"`
+	CreatedAt  time.Time `json:"createdAt"`
+}
+
+func (a *API) listEnterprises(ctx context.Context, r *request) (*reply, error) {
+	p, err := pageOf(r)
+	if err != nil {
+		return nil, err
+	}
+	ents, next, err := a.svc.ListMyEnterprises(ctx, r.actor, p)
+	if err != nil {
+		return nil, err
+	}
+	items := make([]enterpriseSummaryJSON, 0, len(ents))
+	for _, e := range ents {
+		items = append(items, enterpriseSummaryJSON{ID: e.ID, Name: e.Name, USCC: e.USCC, RegionCode: e.RegionCode,
+			Version: e.Version, CreatedAt: e.CreatedAt})
+	}
+	return ok(newPage(items, next))
 }
 
 func (a *API) getEnterprise(ctx context.Context, r *request) (*reply, error) {

@@ -112,6 +112,7 @@ func (a *API) table() []route {
 		{"POST", "/v1/callbacks/face", public, a.faceCallback},
 		{"POST", "/v1/callbacks/payment", public, a.paymentCallback},
 
+		{"GET", "/v1/enterprises", anyUser, a.listEnterprises},
 		{"POST", "/v1/enterprises", anyUser, a.createEnterprise},
 		{"GET", "/v1/enterprises/{enterpriseId}", anyUser, a.getEnterprise},
 		{"PATCH", "/v1/enterprises/{enterpriseId}", anyUser, a.patchEnterprise},

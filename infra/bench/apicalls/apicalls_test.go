@@ -324,6 +324,7 @@ func (h *harness) flow(keyed bool) {
 	entID := str(ent, "id")
 	ep := map[string]string{"enterpriseId": entID}
 	ent = h.must(codes(200), "GET /v1/enterprises/{enterpriseId}", ep, applicant, nil, false)
+	h.must(codes(200), "GET /v1/enterprises", nil, applicant, nil, false)
 	h.must(codes(200), "PATCH /v1/enterprises/{enterpriseId}", ep, applicant,
 		map[string]any{"legalRep": map[string]any{"phone": "13812345679"}, "version": num(ent, "version")}, false)
 
