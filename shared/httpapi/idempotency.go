@@ -18,7 +18,7 @@ import (
 
 // IdempotencyStore keeps Idempotency-Key reservations (see package idem).
 type IdempotencyStore interface {
-	ReserveIdempotency(ctx context.Context, rec idem.Record, now time.Time) (*idem.Record, error)
+	ReserveIdempotency(ctx context.Context, rec idem.Record, now time.Time) (idem.Reservation, error)
 	CompleteIdempotency(ctx context.Context, key, token string, status int, headers map[string]string, body string) error
 	ReleaseIdempotency(ctx context.Context, key, token string) error
 }
@@ -47,7 +47,7 @@ func (a *API) idempotent(ctx context.Context, log *slog.Logger, rt route, r *req
 		LeaseUntil:  now.Add(idempotencyLease),
 		ExpiresAt:   now.Add(idempotencyTTL),
 	}
-	existing, err := a.idem.ReserveIdempotency(ctx, rec, now)
+	res, err := a.idem.ReserveIdempotency(ctx, rec, now)
 	if err != nil {
 		// The reservation may have been written although the call failed
 		// (its response lost): free it, best effort, so that the client's
@@ -55,7 +55,8 @@ func (a *API) idempotent(ctx context.Context, log *slog.Logger, rt route, r *req
 		_ = a.idem.ReleaseIdempotency(ctx, rec.Key, rec.Token)
 		return problemResponse(log, err, r.lang)
 	}
-	if existing != nil {
+	if !res.Held {
+		existing := res.Existing
 		switch {
 		case existing.Fingerprint != rec.Fingerprint:
 			return problemResponse(log, domain.E(domain.KindInvalid, "idempotency_key_reused",

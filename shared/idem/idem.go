@@ -48,3 +48,10 @@ type Record struct {
 	Headers     map[string]string
 	Body        string
 }
+
+// Reservation is the outcome of reserving a key: either this request holds
+// it now, or another request's record is in force (replay, 409 or 422).
+type Reservation struct {
+	Held     bool
+	Existing Record // when !Held
+}

@@ -78,7 +78,7 @@ func reserved(t *testing.T, s *Store, key, token string) context.Context {
 	t.Helper()
 	got, err := s.ReserveIdempotency(ctx, idem.Record{Key: key, Fingerprint: "fp", Token: token,
 		LeaseUntil: t0.Add(time.Minute), ExpiresAt: t0.Add(24 * time.Hour)}, t0)
-	if err != nil || got != nil {
+	if err != nil || !got.Held {
 		t.Fatalf("reserve %s: %+v, %v", key, got, err)
 	}
 	return idem.WithMark(ctx, idem.Mark{Key: key, Token: token})

@@ -62,13 +62,13 @@ func decodeIdem(av map[string]types.AttributeValue) (*idem.Record, error) {
 // now and its fingerprint is rec's (the attempt holding it is presumed dead:
 // this one takes it over, with the new token, lease and expiry).
 //
-// Otherwise nothing is written and it returns the existing record with a nil
-// error, for the caller to decide: done -> replay (same fingerprint) or 422
+// Otherwise nothing is written and it returns the existing record (Held
+// false), for the caller to decide: done -> replay (same fingerprint) or 422
 // (another); in_progress or applied -> 409 request_in_progress (or 422 for
 // another fingerprint).
-func (s *Store) ReserveIdempotency(ctx context.Context, rec idem.Record, now time.Time) (*idem.Record, error) {
+func (s *Store) ReserveIdempotency(ctx context.Context, rec idem.Record, now time.Time) (idem.Reservation, error) {
 	if rec.Key == "" || rec.Token == "" {
-		return nil, internal("idempotency reservation without key or token")
+		return idem.Reservation{}, internal("idempotency reservation without key or token")
 	}
 	av, err := marshalItem(idemItem{
 		PK: idemPK(rec.Key), SK: skIdem, TTL: epoch(rec.ExpiresAt), Entity: "idempotency",
@@ -76,7 +76,7 @@ func (s *Store) ReserveIdempotency(ctx context.Context, rec idem.Record, now tim
 		LeaseUntil: ts(rec.LeaseUntil), ExpiresAt: ts(rec.ExpiresAt),
 	})
 	if err != nil {
-		return nil, err
+		return idem.Reservation{}, err
 	}
 	nowS := expression.Value(ts(now))
 	cond := expression.Or(
@@ -90,7 +90,7 @@ func (s *Store) ReserveIdempotency(ctx context.Context, rec idem.Record, now tim
 	)
 	expr, err := expression.NewBuilder().WithCondition(cond).Build()
 	if err != nil {
-		return nil, internal("build reservation: %w", err)
+		return idem.Reservation{}, internal("build reservation: %w", err)
 	}
 	for attempt := 0; attempt < 3; attempt++ {
 		// A whole-item Put: a takeover or a reuse after expiry leaves
@@ -105,7 +105,10 @@ func (s *Store) ReserveIdempotency(ctx context.Context, rec idem.Record, now tim
 		})
 		var ccf *types.ConditionalCheckFailedException
 		if !errors.As(err, &ccf) {
-			return nil, mapErr(err) // nil: reserved
+			if err != nil {
+				return idem.Reservation{}, mapErr(err)
+			}
+			return idem.Reservation{Held: true}, nil
 		}
 		if len(ccf.Item) > 0 {
 			return keepOwn(rec.Token)(decodeIdem(ccf.Item))
@@ -116,11 +119,11 @@ func (s *Store) ReserveIdempotency(ctx context.Context, rec idem.Record, now tim
 			return keepOwn(rec.Token)(decodeIdem(old))
 		}
 		if !errors.Is(err, domain.ErrNotFound) {
-			return nil, err
+			return idem.Reservation{}, err
 		}
 		// Deleted in between (released): try again.
 	}
-	return nil, domain.Wrap(domain.KindUnavailable, "unavailable", errors.New("store: idempotency reservation keeps changing"))
+	return idem.Reservation{}, domain.Wrap(domain.KindUnavailable, "unavailable", errors.New("store: idempotency reservation keeps changing"))
 }
 
 // CompleteIdempotency stores the response of the request holding key with
