@@ -2,7 +2,7 @@
 // the micro-deposit amount, once at init. In AWS they are SSM Parameter
 // Store SecureString parameters whose names the template passes as
 // <NAME>_PARAM; locally they come straight from <NAME>. Only ApiFunction
-// links this package (the SSM client is costly to initialise).
+// links this package.
 package secrets
 
 import (
@@ -12,9 +12,6 @@ import (
 	"os"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ssm"
-
-	"microcert/shared/config"
 )
 
 // Secrets holds the keys.
@@ -54,18 +51,17 @@ func Load(ctx context.Context, awsCfg aws.Config) (Secrets, error) {
 		*v.dst(&s) = os.Getenv(v.name)
 	}
 	if len(names) > 0 {
-		client := ssm.NewFromConfig(awsCfg, func(o *ssm.Options) { o.BaseEndpoint = config.Endpoint("SSM") })
-		out, err := client.GetParameters(ctx, &ssm.GetParametersInput{Names: names, WithDecryption: aws.Bool(true)})
+		values, invalid, err := getParameters(ctx, awsCfg, names)
 		if err != nil {
 			return Secrets{}, fmt.Errorf("ssm: %w", err)
 		}
-		for _, p := range out.Parameters {
-			if dst := byName[aws.ToString(p.Name)]; dst != nil {
-				*dst = aws.ToString(p.Value)
-			}
+		if len(invalid) > 0 {
+			return Secrets{}, fmt.Errorf("ssm: parameters not found: %v", invalid)
 		}
-		if len(out.InvalidParameters) > 0 {
-			return Secrets{}, fmt.Errorf("ssm: parameters not found: %v", out.InvalidParameters)
+		for name, v := range values {
+			if dst := byName[name]; dst != nil {
+				*dst = v
+			}
 		}
 	}
 	if s.FaceWebhook == "" || s.PaymentWebhook == "" || s.DepositHMACKey == "" {
