@@ -11,6 +11,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
 )
@@ -42,15 +43,19 @@ func levelFrom(s string) slog.Level {
 // sensitive matches, in order: 18-character resident IDs, 11-digit mobile
 // numbers (optionally +86), and runs of 12+ digits (bank accounts). Digit
 // runs are bounded by non-digits so timestamps and ids are left alone.
-var sensitive = regexp.MustCompile(`(?i)(^|[^0-9])(\d{17}[0-9x]|(?:\+?86)?1[3-9]\d{9}|\d{12,30})([^0-9]|$)`)
+// It is compiled on first use, not at init: cold starts pay for no regexp.
+var sensitive = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?i)(^|[^0-9])(\d{17}[0-9x]|(?:\+?86)?1[3-9]\d{9}|\d{12,30})([^0-9]|$)`)
+})
 
 // Scrub masks sensitive numbers in s.
 func Scrub(s string) string {
 	if !hasLongDigitRun(s) {
 		return s
 	}
-	return sensitive.ReplaceAllStringFunc(s, func(m string) string {
-		sub := sensitive.FindStringSubmatch(m)
+	re := sensitive()
+	return re.ReplaceAllStringFunc(s, func(m string) string {
+		sub := re.FindStringSubmatch(m)
 		return sub[1] + mask(sub[2]) + sub[3]
 	})
 }
