@@ -26,18 +26,20 @@ const (
 	SLAOverdue  = "overdue"
 )
 
-var beijing = func() *time.Location {
+// It is loaded on first use: reading the tz database is work a cold start
+// of a function that never needs the calendar should not pay.
+var beijing = sync.OnceValue(func() *time.Location {
 	if loc, err := time.LoadLocation("Asia/Shanghai"); err == nil {
 		return loc
 	}
 	// China has kept UTC+8 without daylight saving since 1991, so the
 	// fixed zone is exact for every date this service handles.
 	return time.FixedZone("CST", 8*3600)
-}()
+})
 
 // Beijing is the zone of working-day arithmetic (Asia/Shanghai, or a fixed
 // +08:00 zone where the tz database is missing).
-func Beijing() *time.Location { return beijing }
+func Beijing() *time.Location { return beijing() }
 
 // calendarData is the holiday table flattened for lookups.
 type calendarData struct {
@@ -118,14 +120,14 @@ func errCalendarRange(d time.Time, cd calendarData) *Error {
 // beijingDate is t's Beijing calendar date, carried as midnight UTC so that
 // date arithmetic never meets a zone offset.
 func beijingDate(t time.Time) time.Time {
-	b := t.In(beijing)
+	b := t.In(beijing())
 	return time.Date(b.Year(), b.Month(), b.Day(), 0, 0, 0, 0, time.UTC)
 }
 
 // civilStart turns a civil date back into the instant the Beijing day
 // starts.
 func civilStart(d time.Time) time.Time {
-	return time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, beijing)
+	return time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, beijing())
 }
 
 // IsWorkingDay reports whether t's Beijing calendar day is a working day.
@@ -194,8 +196,8 @@ func WorkingDaysBetween(a, b time.Time) (int, error) {
 // EndOfBeijingDay is 23:59:59 Beijing time of t's Beijing calendar day, in
 // UTC.
 func EndOfBeijingDay(t time.Time) time.Time {
-	b := t.In(beijing)
-	return time.Date(b.Year(), b.Month(), b.Day(), 23, 59, 59, 0, beijing).UTC()
+	b := t.In(beijing())
+	return time.Date(b.Year(), b.Month(), b.Day(), 23, 59, 59, 0, beijing()).UTC()
 }
 
 // ReviewDueAt is the end (23:59:59 Beijing) of the 5th working day after the
