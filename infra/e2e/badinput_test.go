@@ -1,11 +1,13 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	"microcert/infra/localstack"
 	"microcert/shared/webhook"
 )
 
@@ -263,4 +265,47 @@ func TestIdempotencyConcurrent(t *testing.T) {
 	if len(cases.Items) != 1 {
 		t.Fatalf("%d cases after a burst with one key, want 1", len(cases.Items))
 	}
+}
+
+// TestExpiredSessionsAndDeposits: a face session or micro-deposit past its
+// time (expired by the daily job) refuses its late result; the app is told
+// to start again.
+func TestExpiredSessionsAndDeposits(t *testing.T) {
+	a := newApp(t, "applicant", "")
+	ent := a.createEnterprise(nil)
+	caseID := a.openCase(ent["id"].(string), "initial", "mini_program")["id"].(string)
+	s := a.must(201, "POST", "/v1/cases/"+caseID+"/face-verification", nil).obj(t)
+	a.must(201, "POST", "/v1/cases/"+caseID+"/bank-verification",
+		map[string]any{"bankName": "招商银行", "accountName": "测试公司", "accountNumber": "6222020200112233"})
+	amount := a.depositAmount(caseID)
+
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := shared.Invoke(ctx, "ExpiryFunction", localstack.ScheduledEvent("ExpiryFunction", "Daily", time.Now().Add(73*time.Hour))); err != nil {
+		t.Fatal(err)
+	}
+	cs := a.getCase(caseID)
+	if st := cs["verifications"].(map[string]any)["face"].(map[string]any)["status"]; st != "expired" {
+		t.Fatalf("face session after the job: %v", st)
+	}
+	before := cs["version"]
+
+	body := []byte(fmt.Sprintf(`{"sessionId":%q,"result":"pass","phoneMatchesRegistration":true}`, s["sessionId"]))
+	r := a.do("POST", "/v1/callbacks/face", body, webhook.Header, webhook.Sign("local-face-secret", time.Now(), body))
+	if r.Status != 409 || r.code(t) != "session_expired" {
+		t.Fatalf("late face result: %d %s", r.Status, r.Body)
+	}
+	if r := a.do("POST", "/v1/cases/"+caseID+"/bank-verification/confirm", map[string]any{"amountFen": amount}); r.Status != 409 || r.code(t) != "verification_expired" {
+		t.Fatalf("late deposit confirmation: %d %s", r.Status, r.Body)
+	}
+	after := a.getCase(caseID)
+	if after["version"] != before {
+		t.Fatal("refused late results changed the case")
+	}
+	due := strs(after["requirements"].(map[string]any)["currentlyDue"])
+	if !has(due, "face_verification") || !has(due, "bank_verification") {
+		t.Fatalf("expired verifications are not due again: %v", due)
+	}
+	// Starting again works.
+	a.must(201, "POST", "/v1/cases/"+caseID+"/face-verification", nil)
 }
