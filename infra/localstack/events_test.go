@@ -17,6 +17,7 @@ import (
 	"microcert/infra/localstack/s3hook"
 	"microcert/infra/template"
 	"microcert/shared/domain"
+	"microcert/shared/webhook"
 )
 
 var update = flag.Bool("update", false, "rewrite the sample events in events/")
@@ -51,7 +52,7 @@ var apiSamples = []apiSample{
 	{file: "api-review-queue.json", method: "GET", path: "/v1/review/queue?limit=20", role: "reviewer"},
 	{file: "api-face-callback.json", method: "POST", path: "/v1/callbacks/face",
 		body:   `{"sessionId":"01kb2m3n4p5q6r7s8t9v0w1x5b","result":"pass","phoneMatchesRegistration":true,"livenessScore":0.98}`,
-		header: map[string]string{SignatureHeader: "SIGN"}},
+		header: map[string]string{webhook.Header: "SIGN"}},
 }
 
 var sampleTime = time.Date(2026, 11, 26, 1, 0, 0, 0, time.UTC)
@@ -78,7 +79,7 @@ func writeSamples(t *testing.T, tpl *template.Template) {
 		}
 		for k, v := range s.header {
 			if v == "SIGN" {
-				v = Sign(LocalFaceSecret, sampleTime, []byte(s.body))
+				v = webhook.Sign(LocalFaceSecret, sampleTime, []byte(s.body))
 			}
 			req.Header.Set(k, v)
 		}

@@ -14,6 +14,7 @@ import (
 
 	"microcert/infra/localstack/s3hook"
 	"microcert/infra/template"
+	"microcert/shared/webhook"
 )
 
 func testGateway(t *testing.T) *gateway {
@@ -191,7 +192,7 @@ func TestWriteResponse(t *testing.T) {
 
 func TestSign(t *testing.T) {
 	at := time.Unix(1700000000, 0)
-	got := Sign("local-face-secret", at, []byte(`{"a":1}`))
+	got := webhook.Sign("local-face-secret", at, []byte(`{"a":1}`))
 	// HMAC-SHA256("local-face-secret", `1700000000.{"a":1}`), computed with Python's hmac.
 	want := "t=1700000000,v1=869a37416851c78387770bd80a54068fb890166685af9353b0258fbb59f1f4ec"
 	if got != want {

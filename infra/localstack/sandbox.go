@@ -3,9 +3,6 @@ package localstack
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,12 +10,12 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"microcert/shared/domain"
+	"microcert/shared/webhook"
 )
 
 // The provider sandbox stands in for the face-verification, payment and bank
@@ -51,20 +48,6 @@ type SandboxDataFactory func(ctx context.Context, db *dynamodb.Client, table str
 // store-backed data (the hook is here so that infra/local and stacktest
 // need no change).
 var DefaultSandboxData SandboxDataFactory
-
-// Sign returns the X-Microcert-Signature header value for body at t:
-// "t=<unix>,v1=<hex HMAC-SHA256 of "<t>.<body>">".
-func Sign(secret string, t time.Time, body []byte) string {
-	ts := strconv.FormatInt(t.Unix(), 10)
-	m := hmac.New(sha256.New, []byte(secret))
-	m.Write([]byte(ts))
-	m.Write([]byte("."))
-	m.Write(body)
-	return "t=" + ts + ",v1=" + hex.EncodeToString(m.Sum(nil))
-}
-
-// SignatureHeader is the header the providers sign callbacks with.
-const SignatureHeader = "X-Microcert-Signature"
 
 type sandbox struct {
 	api            http.Handler // the gateway: callbacks go through the whole pipeline
@@ -199,7 +182,7 @@ func (s *sandbox) callback(w http.ResponseWriter, ctx context.Context, kind, sec
 	req.RemoteAddr = "127.0.0.1:0"
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "microcert-sandbox-"+kind)
-	req.Header.Set(SignatureHeader, Sign(secret, s.now(), body))
+	req.Header.Set(webhook.Header, webhook.Sign(secret, s.now(), body))
 	rec := httptest.NewRecorder()
 	s.api.ServeHTTP(rec, req)
 	for k, vs := range rec.Header() {
