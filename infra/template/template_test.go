@@ -19,6 +19,7 @@ func readRepoTemplate() (string, error) {
 var apiRoutes = []string{
 	"GET /v1/health",
 	// Applicant
+	"GET /v1/enterprises", // added to api.md's list: see openapi.yaml's description
 	"POST /v1/enterprises",
 	"GET /v1/enterprises/{enterpriseId}",
 	"PATCH /v1/enterprises/{enterpriseId}",
