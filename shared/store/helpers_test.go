@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -35,9 +36,10 @@ func newStore(t *testing.T) (*Store, *storetest.Counter) {
 
 func ptr[T any](v T) *T { return &v }
 
-var seed int
+var seed atomic.Int64
 
-func nextSeed() int { seed++; return seed }
+// nextSeed is safe for the tests' goroutines (racing writers).
+func nextSeed() int { return int(seed.Add(1)) }
 
 func sampleEnterprise(owner string) *domain.Enterprise {
 	n := nextSeed()
