@@ -179,11 +179,24 @@ func (c *Checker) process(ctx context.Context, rec events.S3EventRecord) (Outcom
 	}
 	if err := c.commit(ctx, doc, cs); err != nil {
 		if domain.CodeOf(err) == "duplicate" {
+			if c.ours(ctx, doc) {
+				// Our own write, whose response was lost and whose
+				// retry then failed its condition: it did count.
+				return outcome, read, doc.Status, nil
+			}
 			return Duplicate, read, "", nil
 		}
 		return "", false, "", err
 	}
 	return outcome, read, doc.Status, nil
+}
+
+// ours reports whether the stored result is the one this invocation wrote
+// (same sequencer and the same check time, to the nanosecond).
+func (c *Checker) ours(ctx context.Context, doc *domain.Document) bool {
+	stored, err := c.store.GetDocument(ctx, doc.CaseID, doc.ID)
+	return err == nil && stored.Sequencer == doc.Sequencer && stored.CheckedAt != nil && doc.CheckedAt != nil &&
+		stored.CheckedAt.Equal(*doc.CheckedAt)
 }
 
 // check heads and streams the object through the checks.
