@@ -32,8 +32,9 @@ var (
 func faultInjector() (*faults.Injector, error) {
 	faultsOnce.Do(func() {
 		log := slog.New(slog.NewJSONHandler(os.Stderr, nil)).With("component", "faults")
-		faultsInj, faultsErr = faults.FromEnv(os.Getenv, log)
-		if faultsInj != nil {
+		var on bool
+		faultsInj, on, faultsErr = faults.FromEnv(os.Getenv, log)
+		if on {
 			log.Warn("fault injection is ON (testing aid)", "rate", os.Getenv(faults.EnvRate),
 				"seed", os.Getenv(faults.EnvSeed), "kinds", os.Getenv(faults.EnvKinds), "ops", os.Getenv(faults.EnvOps))
 		}

@@ -163,22 +163,21 @@ const (
 	EnvLimit = "FAULT_LIMIT" // stop after this many faults per process; default no limit
 )
 
-// FromEnv builds an Injector from the FAULT_* variables read with getenv. It
-// returns nil and no error when FAULT_RATE is unset or empty: injection is
-// off.
-func FromEnv(getenv func(string) string, log *slog.Logger) (*Injector, error) {
+// FromEnv builds an Injector from the FAULT_* variables read with getenv.
+// on is false (and the injector nil) when FAULT_RATE is unset or empty:
+// injection is off, which is the normal case.
+func FromEnv(getenv func(string) string, log *slog.Logger) (inj *Injector, on bool, err error) {
 	rate := strings.TrimSpace(getenv(EnvRate))
 	if rate == "" {
-		return nil, nil
+		return nil, false, nil
 	}
 	cfg := Config{Seed: 1, After: -1, Log: log}
-	var err error
 	if cfg.Rate, err = strconv.ParseFloat(rate, 64); err != nil {
-		return nil, fmt.Errorf("%s %q: not a number", EnvRate, rate)
+		return nil, false, fmt.Errorf("%s %q: not a number", EnvRate, rate)
 	}
 	if v := strings.TrimSpace(getenv(EnvSeed)); v != "" {
 		if cfg.Seed, err = strconv.ParseUint(v, 10, 64); err != nil {
-			return nil, fmt.Errorf("%s %q: not an unsigned integer", EnvSeed, v)
+			return nil, false, fmt.Errorf("%s %q: not an unsigned integer", EnvSeed, v)
 		}
 	}
 	if fn := getenv("AWS_LAMBDA_FUNCTION_NAME"); fn != "" {
@@ -189,12 +188,12 @@ func FromEnv(getenv func(string) string, log *slog.Logger) (*Injector, error) {
 	}
 	if v := strings.TrimSpace(getenv(EnvAfter)); v != "" {
 		if cfg.After, err = strconv.ParseFloat(v, 64); err != nil || cfg.After < 0 {
-			return nil, fmt.Errorf("%s %q: not a share in [0, 1]", EnvAfter, v)
+			return nil, false, fmt.Errorf("%s %q: not a share in [0, 1]", EnvAfter, v)
 		}
 	}
 	if v := strings.TrimSpace(getenv(EnvLimit)); v != "" {
 		if cfg.Limit, err = strconv.Atoi(v); err != nil || cfg.Limit < 0 {
-			return nil, fmt.Errorf("%s %q: not a count", EnvLimit, v)
+			return nil, false, fmt.Errorf("%s %q: not a count", EnvLimit, v)
 		}
 	}
 	for _, k := range splitList(getenv(EnvKinds)) {
@@ -203,7 +202,8 @@ func FromEnv(getenv func(string) string, log *slog.Logger) (*Injector, error) {
 	if ops := splitList(getenv(EnvOps)); len(ops) > 0 {
 		cfg.Match = MatchOperations(ops...)
 	}
-	return New(cfg)
+	inj, err = New(cfg)
+	return inj, err == nil, err
 }
 
 func splitList(v string) []string {

@@ -225,8 +225,8 @@ func TestFaultMatch(t *testing.T) {
 
 func TestFaultFromEnv(t *testing.T) {
 	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
-	if inj, err := faults.FromEnv(env(nil), nil); inj != nil || err != nil {
-		t.Fatalf("unset: %v %v, want off", inj, err)
+	if inj, on, err := faults.FromEnv(env(nil), nil); on || inj != nil || err != nil {
+		t.Fatalf("unset: %v %v %v, want off", inj, on, err)
 	}
 	for _, bad := range []map[string]string{
 		{"FAULT_RATE": "lots"},
@@ -236,13 +236,13 @@ func TestFaultFromEnv(t *testing.T) {
 		{"FAULT_RATE": "0.3", "FAULT_AFTER": "2"},
 		{"FAULT_RATE": "0.3", "FAULT_LIMIT": "some"},
 	} {
-		if _, err := faults.FromEnv(env(bad), nil); err == nil {
+		if _, _, err := faults.FromEnv(env(bad), nil); err == nil {
 			t.Errorf("%v: no error", bad)
 		}
 	}
-	inj, err := faults.FromEnv(env(map[string]string{"FAULT_RATE": "1", "FAULT_SEED": "9", "FAULT_KINDS": "5xx",
+	inj, on, err := faults.FromEnv(env(map[string]string{"FAULT_RATE": "1", "FAULT_SEED": "9", "FAULT_KINDS": "5xx",
 		"FAULT_AFTER": "0", "FAULT_OPS": "DynamoDB.PutItem"}), nil)
-	if err != nil || inj == nil {
+	if err != nil || !on || inj == nil {
 		t.Fatalf("FromEnv: %v %v", inj, err)
 	}
 	db, table := faultyTable(t, inj, noRetries)
