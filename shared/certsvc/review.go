@@ -112,9 +112,7 @@ func (s *Service) Claim(ctx context.Context, by domain.Actor, caseID string) (*C
 		return nil, domain.ErrInvalidTransition(string(c.Status), string(domain.CaseInReview))
 	}
 	next.Claim = &domain.Claim{ReviewerID: by.UserID, ClaimedAt: now, ExpiresAt: now.Add(s.rules.ClaimTTL)}
-	next.Version = c.Version + 1
-	ch := &domain.Change{Cases: []domain.CaseWrite{{Case: &next, ExpectVersion: c.Version}}, History: hist}
-	if err := s.store.Commit(ctx, ch); err != nil {
+	if err := s.saveCase(ctx, c, &next, now, &domain.Change{History: hist}); err != nil {
 		if domain.CodeOf(err) == domain.ErrVersionConflict.Code {
 			// Someone else wrote first: if that was a claim, say so.
 			if cur, gerr := s.store.GetCase(ctx, c.ID); gerr == nil && cur.ClaimActive(now) && cur.Claim.ReviewerID != by.UserID {
@@ -202,11 +200,7 @@ func (s *Service) Decide(ctx context.Context, by domain.Actor, caseID string, in
 		ReviewerID: by.UserID, At: now}
 	next.LastDecision = &decision
 	next.Claim = nil // released: the decision records who reviewed
-	next.Version = c.Version + 1
-	ch := &domain.Change{
-		Cases:   []domain.CaseWrite{{Case: &next, ExpectVersion: c.Version}},
-		History: []domain.HistoryRecord{{CaseID: c.ID, Entry: h}},
-	}
+	ch := &domain.Change{History: []domain.HistoryRecord{{CaseID: c.ID, Entry: h}}}
 
 	var made []domain.Certification
 	switch in.Decision {
@@ -221,7 +215,7 @@ func (s *Service) Decide(ctx context.Context, by domain.Actor, caseID string, in
 	ch.Notifications = append(ch.Notifications, domain.Notification{ID: domain.NewIDAt(now), EnterpriseID: c.EnterpriseID,
 		Kind: domain.NoticeDecision, CaseID: c.ID, Title: title, Body: body, CreatedAt: now})
 
-	if err := s.store.Commit(ctx, ch); err != nil {
+	if err := s.saveCase(ctx, c, &next, now, ch); err != nil {
 		return nil, err
 	}
 	return &DecisionResult{

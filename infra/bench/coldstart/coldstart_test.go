@@ -7,33 +7,16 @@ import (
 	"path/filepath"
 	"testing"
 
+	"microcert/infra/localstack/stacktest"
 	"microcert/infra/template"
 )
-
-func repoRoot(tb testing.TB) string {
-	tb.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "template.yaml")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			tb.Fatal("no template.yaml above the test's folder")
-		}
-		dir = parent
-	}
-}
 
 // BenchmarkColdStart runs every bootstrap and the hello baseline cold
 // (b.N alternating rounds) and reports the median init time of each as a
 // ratio to hello's. make bench-smoke runs it once so that the harness
 // cannot rot; make bench runs the full measurement through infra/bench/report.
 func BenchmarkColdStart(b *testing.B) {
-	root := repoRoot(b)
+	root := stacktest.RepoRoot(b)
 	rie := filepath.Join(root, "bin", "aws-lambda-rie")
 	if _, err := os.Stat(rie); err != nil {
 		b.Skip("aws-lambda-rie is not installed (make tools)")

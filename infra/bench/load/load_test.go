@@ -5,31 +5,15 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-)
 
-func repoRoot(tb testing.TB) string {
-	tb.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "template.yaml")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			tb.Fatal("no template.yaml above the test's folder")
-		}
-		dir = parent
-	}
-}
+	"microcert/infra/localstack/stacktest"
+)
 
 // BenchmarkLoad starts the local stack and runs b.N flows with 2 apps: the
 // smoke run of the load generator (make bench-smoke). The real run is
 // make bench (50 apps, infra/bench/report) or loadgen.
 func BenchmarkLoad(b *testing.B) {
-	root := repoRoot(b)
+	root := stacktest.RepoRoot(b)
 	for _, tool := range []string{"versitygw", "aws-lambda-rie"} {
 		if _, err := os.Stat(filepath.Join(root, "bin", tool)); err != nil {
 			b.Skipf("%s is not installed (make tools)", tool)
@@ -68,7 +52,7 @@ func TestLoopbackOnly(t *testing.T) {
 			t.Errorf("loopback(%q) = %v", host, !want)
 		}
 	}
-	if _, err := Run(context.Background(), Options{RepoRoot: repoRoot(t), URL: "http://10.0.0.1:3000"}); err == nil {
+	if _, err := Run(context.Background(), Options{RepoRoot: stacktest.RepoRoot(t), URL: "http://10.0.0.1:3000"}); err == nil {
 		t.Error("a non-loopback -url was accepted")
 	}
 }
