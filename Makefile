@@ -45,7 +45,7 @@ FUZZ_SMOKE_TIME ?= 3000x
 # The local stack's command (infra/local); rebuilt on every use (incremental).
 LOCAL := $(BIN)/local
 
-.PHONY: run test build tools token invoke bench fuzz lint clean template-check $(LOCAL)
+.PHONY: run test build tools token invoke bench fuzz lint clean template-check template-tools $(LOCAL)
 
 run: ## start the whole stack on 127.0.0.1:3000 (Ctrl-C stops it)
 	@$(MAKE) --no-print-directory -j2 tools $(LOCAL)
@@ -132,6 +132,9 @@ lint: ## gofmt must list nothing; go vet; actionlint on .github/workflows; cfn-l
 # AWS's own tools, in Python (PyPI): the template linter with the SAM
 # translator, and moto for the deploy rehearsal. Pinned like everything else.
 AWS_PY_TOOLS := cfn-lint==1.51.0 aws-sam-translator==1.110.0 'moto[server]==5.2.1'
+
+template-tools: ## pip install the pinned cfn-lint, SAM translator and moto (what CI installs)
+	python3 -m pip install $(AWS_PY_TOOLS)
 
 # cfn-lint with the informational checks too: zero findings (a finding that is
 # accepted carries its reason in template.yaml, Metadata cfn-lint ignore_checks).
