@@ -177,7 +177,9 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 
 	// The webhook receiver must listen before versitygw starts: versitygw
 	// posts a test event at start and exits if nobody answers.
-	s.s3ev = newS3Events(tpl, filepath.Join(o.StateDir, "dlq"), o.RetryBackoff, s.logger)
+	if s.s3ev, err = newS3Events(tpl, filepath.Join(o.StateDir, "s3events"), filepath.Join(o.StateDir, "dlq"), o.RetryBackoff, s.logger); err != nil {
+		return nil, err
+	}
 	hookLn, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
