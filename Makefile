@@ -94,6 +94,15 @@ token: $(LOCAL) ## print a bearer token of the local issuer: make token ROLE=rev
 invoke: tools $(LOCAL) ## run one function once: make invoke FN=ReminderFunction EVENT=events/schedule-reminder.json
 	@$(LOCAL) invoke -fn $(FN) -event $(EVENT)
 
+# The dead letters: the local stack's folder (STATE) or a deployed stack's
+# SQS queue (STACK, with AWS credentials as for sam deploy).
+STATE ?= .local
+STACK ?=
+.PHONY: redrive
+redrive: ## re-deliver dead-lettered document checks to DocCheckFunction: make redrive [STATE=.local] | make redrive STACK=microcert-prod [DRY_RUN=1]
+	@$(if $(STACK),,$(MAKE) --no-print-directory tools)
+	@$(GO) run ./infra/redrive/cmd/redrive $(if $(STACK),-stack $(STACK),-state $(STATE)) $(if $(DRY_RUN),-dry-run)
+
 bench: ## run every benchmark of issue 8 and regenerate BENCHMARKS.md (BENCH_ARGS=-h lists the knobs)
 	@$(MAKE) --no-print-directory tools
 	$(GO) run ./infra/bench/report $(BENCH_ARGS)
