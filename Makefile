@@ -110,7 +110,7 @@ bench: ## run every benchmark of issue 8 and regenerate BENCHMARKS.md (BENCH_ARG
 .PHONY: bench-smoke
 bench-smoke: ## every benchmark once (-benchtime 1x, -short sizes), so that none can rot
 	@$(MAKE) --no-print-directory tools
-	$(GO) test -short -run '^$$' -bench . -benchtime 1x -timeout $(TEST_TIMEOUT) ./shared/... ./infra/bench/...
+	$(GO) test -short -run '^$$' -bench . -benchtime 1x -timeout $(TEST_TIMEOUT) ./shared/... ./infra/bench/... ./infra/localstack
 
 # Every fuzz target of the parsers that take outside input: package:target.
 FUZZ_TARGETS := \
