@@ -1,14 +1,11 @@
 package e2e
 
 import (
-	"context"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
-	"microcert/infra/localstack"
 	"microcert/infra/localstack/stacktest"
 	"microcert/shared/domain"
 )
@@ -23,28 +20,8 @@ func TestRedriveMakeTarget(t *testing.T) {
 	}
 	st := faultStack(t, "FAULT_RATE", "1", "FAULT_OPS", "S3.HeadObject", "FAULT_LIMIT", "9", "FAULT_KINDS", "5xx")
 	a := newCareful(t, st, &faultStats{}, "applicant", "")
-	entID := a.call("POST", "/v1/enterprises", enterpriseBody(nil), 201).obj(t)["id"].(string)
-	caseID := a.call("POST", "/v1/cases", map[string]any{"enterpriseId": entID, "kind": "initial", "types": []string{"wecom"}}, 201).obj(t)["id"].(string)
-	content := uniqueScan()
-	up := a.call("POST", "/v1/cases/"+caseID+"/documents",
-		map[string]any{"docType": "business_license", "contentType": "image/jpeg", "contentLength": len(content)}, 201).obj(t)
-	if s, b := postFile(t, up, content); s/100 != 2 {
-		t.Fatalf("presigned POST: %d %s", s, b)
-	}
-	docID := up["documentId"].(string)
+	caseID, docID, _ := deadLetteredUpload(t, st, a)
 	key := domain.UploadPrefix + caseID + "/" + docID
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	d, err := st.WaitS3Delivery(ctx, "DocCheckFunction", func(d localstack.Delivery) bool { return d.Key == key })
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d.DLQFile == "" {
-		t.Fatalf("not dead-lettered: %+v", d)
-	}
-	if s := docStatus(t, a, caseID, docID); s != "pending" {
-		t.Fatalf("status %s before the redrive, want pending", s)
-	}
 
 	redrive := func() string {
 		t.Helper()

@@ -111,6 +111,17 @@ func writeEveryKind(t testing.TB, c *dynamodb.Client, table string) {
 
 var wantAfterEveryKind = []string{"A/1=updated", "B/1=tx-updated", "C/1=tx"}
 
+// restartWants starts the local DynamoDB on dir again (after a "kill") and
+// fails unless it holds wantAfterEveryKind.
+func restartWants(t *testing.T, dir, when string) *dynamo {
+	t.Helper()
+	d, c := startTestDynamo(t, dir)
+	if diff := cmp.Diff(wantAfterEveryKind, tableContents(t, c, d.table.Name)); diff != "" {
+		t.Fatalf("%s (-want +got):\n%s", when, diff)
+	}
+	return d
+}
+
 // TestJournalKeepsAcknowledgedWrites: every write acknowledged before the
 // stack dies (no snapshot taken) is there after the next start.
 func TestJournalKeepsAcknowledgedWrites(t *testing.T) {
@@ -126,17 +137,11 @@ func TestJournalKeepsAcknowledgedWrites(t *testing.T) {
 
 	// Killed: no checkpoint. The next start replays the journal, and folds it
 	// into the snapshot, so a third start (killed again, nothing new) too.
-	d2, c2 := startTestDynamo(t, dir)
-	if diff := cmp.Diff(wantAfterEveryKind, tableContents(t, c2, d2.table.Name)); diff != "" {
-		t.Fatalf("after a kill (-want +got):\n%s", diff)
-	}
+	d2 := restartWants(t, dir, "after a kill")
 	if fi, err := os.Stat(d2.wal); err != nil || fi.Size() != 0 {
 		t.Fatalf("journal after recovery: %v, %v; want it folded into the snapshot", fi, err)
 	}
-	d3, c3 := startTestDynamo(t, dir)
-	if diff := cmp.Diff(wantAfterEveryKind, tableContents(t, c3, d3.table.Name)); diff != "" {
-		t.Fatalf("after a second kill (-want +got):\n%s", diff)
-	}
+	restartWants(t, dir, "after a second kill")
 }
 
 // TestJournalReplayTwice: a crash between the new snapshot and the journal's
@@ -155,10 +160,7 @@ func TestJournalReplayTwice(t *testing.T) {
 	if err := os.WriteFile(d.wal, wal, 0o644); err != nil { // as if the truncation never happened
 		t.Fatal(err)
 	}
-	d2, c2 := startTestDynamo(t, dir)
-	if diff := cmp.Diff(wantAfterEveryKind, tableContents(t, c2, d2.table.Name)); diff != "" {
-		t.Fatalf("(-want +got):\n%s", diff)
-	}
+	restartWants(t, dir, "journal replayed twice")
 }
 
 // TestJournalTornRecord: a last record cut short was never acknowledged and
@@ -172,10 +174,7 @@ func TestJournalTornRecord(t *testing.T) {
 	if err := os.WriteFile(d.wal, append(append([]byte{}, wal...), `{"items":[{"key":{"pk":{"S":"D"}`...), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	d2, c2 := startTestDynamo(t, dir)
-	if diff := cmp.Diff(wantAfterEveryKind, tableContents(t, c2, d2.table.Name)); diff != "" {
-		t.Fatalf("torn last record (-want +got):\n%s", diff)
-	}
+	restartWants(t, dir, "torn last record")
 
 	dir = t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "dynamodb.wal"), append([]byte("{not json\n"), wal...), 0o644); err != nil {
