@@ -4,6 +4,14 @@
 // one the route declares for that status, or the body does not match the
 // schema of openapi.yaml (at the repository root).
 //
+// The published document is open for clients (response schemas accept
+// members a later version adds, every operation has a `default` response),
+// which would let the service add an undocumented member or status unseen.
+// So responses are validated against a strict copy (Strict): every object
+// schema that lists its properties and says nothing about others is closed
+// (additionalProperties: false), and `default` responses are dropped, so
+// every status must be declared.
+//
 // The document is loaded and validated once per test binary. Security
 // requirements are not checked (the JWT authorizer and the callback signature
 // are tested elsewhere); request bodies are not validated either, because the
@@ -39,7 +47,8 @@ var (
 
 type state struct {
 	path   string
-	doc    *openapi3.T
+	doc    *openapi3.T // as published
+	strict *openapi3.T // closed copy the responses are validated against
 	router routers.Router
 }
 
@@ -54,6 +63,27 @@ func loadState() (*state, error) {
 		return nil, err
 	}
 	path := filepath.Join(root, DocFile)
+	doc, err := loadDoc(path)
+	if err != nil {
+		return nil, err
+	}
+	strict, err := loadDoc(path)
+	if err != nil {
+		return nil, err
+	}
+	Strict(strict)
+	// Route on a copy without servers, so that any scheme and host match
+	// (tests use httptest servers, the local stack or bare paths).
+	routed := *strict
+	routed.Servers = nil
+	router, err := gorillamux.NewRouter(&routed)
+	if err != nil {
+		return nil, fmt.Errorf("openapicheck: router for %s: %w", path, err)
+	}
+	return &state{path: path, doc: doc, strict: strict, router: router}, nil
+}
+
+func loadDoc(path string) (*openapi3.T, error) {
 	loader := openapi3.NewLoader()
 	loader.IsExternalRefsAllowed = false
 	doc, err := loader.LoadFromFile(path)
@@ -63,15 +93,62 @@ func loadState() (*state, error) {
 	if err := doc.Validate(loader.Context); err != nil {
 		return nil, fmt.Errorf("openapicheck: %s is not a valid OpenAPI document: %w", path, err)
 	}
-	// Route on a copy without servers, so that any scheme and host match
-	// (tests use httptest servers, the local stack or bare paths).
-	routed := *doc
-	routed.Servers = nil
-	router, err := gorillamux.NewRouter(&routed)
-	if err != nil {
-		return nil, fmt.Errorf("openapicheck: router for %s: %w", path, err)
+	return doc, nil
+}
+
+// Strict turns a loaded document into the tests' closed variant, in place:
+// object schemas with properties and no additionalProperties are closed, and
+// operations lose their `default` response. Schemas that say
+// additionalProperties (true, false or a schema: maps) keep what they say.
+func Strict(doc *openapi3.T) {
+	seen := map[*openapi3.Schema]bool{}
+	var closeSchema func(ref *openapi3.SchemaRef)
+	closeSchema = func(ref *openapi3.SchemaRef) {
+		if ref == nil || ref.Value == nil || seen[ref.Value] {
+			return
+		}
+		s := ref.Value
+		seen[s] = true
+		if len(s.Properties) > 0 && s.AdditionalProperties.Has == nil && s.AdditionalProperties.Schema == nil {
+			s.AdditionalProperties = openapi3.AdditionalProperties{Has: openapi3.Ptr(false)}
+		}
+		for _, p := range s.Properties {
+			closeSchema(p)
+		}
+		for _, list := range []openapi3.SchemaRefs{s.AllOf, s.OneOf, s.AnyOf} {
+			for _, x := range list {
+				closeSchema(x)
+			}
+		}
+		closeSchema(s.Items)
+		closeSchema(s.AdditionalProperties.Schema)
+		closeSchema(s.Not)
 	}
-	return &state{path: path, doc: doc, router: router}, nil
+	for _, ref := range doc.Components.Schemas {
+		closeSchema(ref)
+	}
+	closeContent := func(r *openapi3.ResponseRef) {
+		if r == nil || r.Value == nil {
+			return
+		}
+		for _, mt := range r.Value.Content {
+			closeSchema(mt.Schema)
+		}
+	}
+	for _, r := range doc.Components.Responses {
+		closeContent(r)
+	}
+	for _, item := range doc.Paths.Map() {
+		for _, op := range item.Operations() {
+			if op.Responses == nil {
+				continue
+			}
+			op.Responses.Delete("default")
+			for _, r := range op.Responses.Map() {
+				closeContent(r)
+			}
+		}
+	}
 }
 
 // repoRoot walks up from the working directory to the folder holding go.mod.
@@ -92,8 +169,9 @@ func repoRoot() (string, error) {
 	}
 }
 
-// Doc returns the loaded and validated document. It panics if openapi.yaml
-// cannot be loaded or is invalid (tests call it; TestDocument reports why).
+// Doc returns the loaded and validated document as published. It panics if
+// openapi.yaml cannot be loaded or is invalid (tests call it;
+// TestDocumentValidates reports why).
 func Doc() *openapi3.T {
 	s, err := load()
 	if err != nil {

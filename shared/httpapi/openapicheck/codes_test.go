@@ -27,8 +27,8 @@ type codeSource struct {
 	types map[string]string
 	// calls are constructors: name -> index of the code argument.
 	calls map[string]int
-	// assigned are struct fields whose assignment (x.F = const) sets a
-	// code; only untyped string constants count.
+	// assigned is a struct field whose assignment (x.F = "code" or an
+	// untyped string constant) sets a code.
 	assigned string
 	// servedBy, when set, limits the scan to the packages that folder's
 	// program imports (error codes: only what ApiFunction can answer).
@@ -40,6 +40,7 @@ var codeSources = []codeSource{
 		schema:   "ErrorCode",
 		types:    map[string]string{"Error": "Code", "FieldError": "Code"},
 		calls:    map[string]int{"E": 1, "Wrap": 1},
+		assigned: "Code",
 		servedBy: "functions/api",
 	},
 	{schema: "RequirementErrorCode", types: map[string]string{"RequirementError": "Code"}},
@@ -354,10 +355,10 @@ func (s *codeScan) collect(src codeSource) found {
 				}
 				for i, lhs := range x.Lhs {
 					if sel, ok := lhs.(*ast.SelectorExpr); ok && sel.Sel.Name == src.assigned {
-						// Only constants: a copied value repeats a code
-						// stated elsewhere.
+						// Only literals and constants: a copied value
+						// repeats a code stated elsewhere.
 						switch rhs := x.Rhs[i].(type) {
-						case *ast.Ident, *ast.SelectorExpr:
+						case *ast.BasicLit, *ast.Ident, *ast.SelectorExpr:
 							s.resolve(gf, rhs, nil, out, where)
 						}
 					}
@@ -462,7 +463,7 @@ func TestCodeScan(t *testing.T) {
 	want := map[string][]string{
 		// domain.E literal, E inside domain, a FieldError literal, a field
 		// code passed through a helper's parameter, a hidden kind.
-		"ErrorCode": {"enterprise_exists", "invalid_uscc", "invalid_region_code", "invalid_result", "internal", "unavailable", "too_many_documents"},
+		"ErrorCode": {"enterprise_exists", "missing_field", "invalid_uscc", "invalid_region_code", "invalid_result", "internal", "unavailable", "too_many_documents"},
 		// a closure's parameter (fail(item, code, msg)).
 		"RequirementErrorCode": {"document_failed", "explanation_too_long", "legal_rep_outdated"},
 		// constants passed to a helper, and a literal.
