@@ -85,10 +85,10 @@ func serve(t *testing.T, routes map[string]answer) *client.ClientWithResponses {
 func TestDecodesWhatLaterVersionsMaySend(t *testing.T) {
 	ctx := context.Background()
 	c := serve(t, map[string]answer{
-		"GET /v1/cases/" + caseID:                                     {200, "application/json", laterCase},
-		"POST /v1/cases/" + caseID + "/submit":                        {409, "application/problem+json", laterProblem},
+		"GET /v1/cases/" + caseID:                                      {200, "application/json", laterCase},
+		"POST /v1/cases/" + caseID + "/submit":                         {409, "application/problem+json", laterProblem},
 		"GET /v1/enterprises/01jd4x8k2m9q7r5t3v1w0y6z8a/notifications": {200, "application/json", laterNotifications},
-		"POST /v1/cases/" + caseID + "/withdraw":                      {423, "application/problem+json", laterStatus},
+		"POST /v1/cases/" + caseID + "/withdraw":                       {423, "application/problem+json", laterStatus},
 	})
 
 	t.Run("case with unknown members and enum values", func(t *testing.T) {
