@@ -43,16 +43,16 @@ func (e BankVerificationStatus) Valid() bool {
 
 // Defines values for CapabilitiesDataTools.
 const (
-	Advanced CapabilitiesDataTools = "advanced"
-	Basic    CapabilitiesDataTools = "basic"
+	CapabilitiesDataToolsAdvanced CapabilitiesDataTools = "advanced"
+	CapabilitiesDataToolsBasic    CapabilitiesDataTools = "basic"
 )
 
 // Valid indicates whether the value is a known member of the CapabilitiesDataTools enum.
 func (e CapabilitiesDataTools) Valid() bool {
 	switch e {
-	case Advanced:
+	case CapabilitiesDataToolsAdvanced:
 		return true
-	case Basic:
+	case CapabilitiesDataToolsBasic:
 		return true
 	default:
 		return false
@@ -61,16 +61,16 @@ func (e CapabilitiesDataTools) Valid() bool {
 
 // Defines values for CapabilitiesPayments.
 const (
-	Native CapabilitiesPayments = "native"
-	None   CapabilitiesPayments = "none"
+	CapabilitiesPaymentsNative CapabilitiesPayments = "native"
+	CapabilitiesPaymentsNone   CapabilitiesPayments = "none"
 )
 
 // Valid indicates whether the value is a known member of the CapabilitiesPayments enum.
 func (e CapabilitiesPayments) Valid() bool {
 	switch e {
-	case Native:
+	case CapabilitiesPaymentsNative:
 		return true
-	case None:
+	case CapabilitiesPaymentsNone:
 		return true
 	default:
 		return false
@@ -79,16 +79,16 @@ func (e CapabilitiesPayments) Valid() bool {
 
 // Defines values for CapabilitiesSearchExposure.
 const (
-	BadgeFirst CapabilitiesSearchExposure = "badge_first"
-	Low        CapabilitiesSearchExposure = "low"
+	CapabilitiesSearchExposureBadgeFirst CapabilitiesSearchExposure = "badge_first"
+	CapabilitiesSearchExposureLow        CapabilitiesSearchExposure = "low"
 )
 
 // Valid indicates whether the value is a known member of the CapabilitiesSearchExposure enum.
 func (e CapabilitiesSearchExposure) Valid() bool {
 	switch e {
-	case BadgeFirst:
+	case CapabilitiesSearchExposureBadgeFirst:
 		return true
-	case Low:
+	case CapabilitiesSearchExposureLow:
 		return true
 	default:
 		return false
@@ -97,22 +97,22 @@ func (e CapabilitiesSearchExposure) Valid() bool {
 
 // Defines values for CaseKind.
 const (
-	AnnualReview  CaseKind = "annual_review"
-	Appeal        CaseKind = "appeal"
-	Initial       CaseKind = "initial"
-	Reinstatement CaseKind = "reinstatement"
+	CaseKindAnnualReview  CaseKind = "annual_review"
+	CaseKindAppeal        CaseKind = "appeal"
+	CaseKindInitial       CaseKind = "initial"
+	CaseKindReinstatement CaseKind = "reinstatement"
 )
 
 // Valid indicates whether the value is a known member of the CaseKind enum.
 func (e CaseKind) Valid() bool {
 	switch e {
-	case AnnualReview:
+	case CaseKindAnnualReview:
 		return true
-	case Appeal:
+	case CaseKindAppeal:
 		return true
-	case Initial:
+	case CaseKindInitial:
 		return true
-	case Reinstatement:
+	case CaseKindReinstatement:
 		return true
 	default:
 		return false
@@ -181,19 +181,19 @@ func (e CertStatus) Valid() bool {
 
 // Defines values for CertType.
 const (
-	MiniProgram     CertType = "mini_program"
-	OfficialAccount CertType = "official_account"
-	Wecom           CertType = "wecom"
+	CertTypeMiniProgram     CertType = "mini_program"
+	CertTypeOfficialAccount CertType = "official_account"
+	CertTypeWecom           CertType = "wecom"
 )
 
 // Valid indicates whether the value is a known member of the CertType enum.
 func (e CertType) Valid() bool {
 	switch e {
-	case MiniProgram:
+	case CertTypeMiniProgram:
 		return true
-	case OfficialAccount:
+	case CertTypeOfficialAccount:
 		return true
-	case Wecom:
+	case CertTypeWecom:
 		return true
 	default:
 		return false
@@ -202,13 +202,13 @@ func (e CertType) Valid() bool {
 
 // Defines values for Currency.
 const (
-	CNY Currency = "CNY"
+	CurrencyCNY Currency = "CNY"
 )
 
 // Valid indicates whether the value is a known member of the Currency enum.
 func (e Currency) Valid() bool {
 	switch e {
-	case CNY:
+	case CurrencyCNY:
 		return true
 	default:
 		return false
@@ -217,19 +217,19 @@ func (e Currency) Valid() bool {
 
 // Defines values for DecisionKind.
 const (
-	Approve        DecisionKind = "approve"
-	Reject         DecisionKind = "reject"
-	RequestChanges DecisionKind = "request_changes"
+	DecisionKindApprove        DecisionKind = "approve"
+	DecisionKindReject         DecisionKind = "reject"
+	DecisionKindRequestChanges DecisionKind = "request_changes"
 )
 
 // Valid indicates whether the value is a known member of the DecisionKind enum.
 func (e DecisionKind) Valid() bool {
 	switch e {
-	case Approve:
+	case DecisionKindApprove:
 		return true
-	case Reject:
+	case DecisionKindReject:
 		return true
-	case RequestChanges:
+	case DecisionKindRequestChanges:
 		return true
 	default:
 		return false
@@ -274,25 +274,25 @@ func (e DecisionReason) Valid() bool {
 
 // Defines values for DocContentType.
 const (
-	Applicationpdf DocContentType = "application/pdf"
-	Imagejpeg      DocContentType = "image/jpeg"
-	Imagepng       DocContentType = "image/png"
-	Videomp4       DocContentType = "video/mp4"
-	Videoquicktime DocContentType = "video/quicktime"
+	DocContentTypeApplicationpdf DocContentType = "application/pdf"
+	DocContentTypeImagejpeg      DocContentType = "image/jpeg"
+	DocContentTypeImagepng       DocContentType = "image/png"
+	DocContentTypeVideomp4       DocContentType = "video/mp4"
+	DocContentTypeVideoquicktime DocContentType = "video/quicktime"
 )
 
 // Valid indicates whether the value is a known member of the DocContentType enum.
 func (e DocContentType) Valid() bool {
 	switch e {
-	case Applicationpdf:
+	case DocContentTypeApplicationpdf:
 		return true
-	case Imagejpeg:
+	case DocContentTypeImagejpeg:
 		return true
-	case Imagepng:
+	case DocContentTypeImagepng:
 		return true
-	case Videomp4:
+	case DocContentTypeVideomp4:
 		return true
-	case Videoquicktime:
+	case DocContentTypeVideoquicktime:
 		return true
 	default:
 		return false
@@ -598,16 +598,16 @@ func (e ErrorCode) Valid() bool {
 
 // Defines values for FaceCallbackRequestResult.
 const (
-	Fail FaceCallbackRequestResult = "fail"
-	Pass FaceCallbackRequestResult = "pass"
+	FaceCallbackRequestResultFail FaceCallbackRequestResult = "fail"
+	FaceCallbackRequestResultPass FaceCallbackRequestResult = "pass"
 )
 
 // Valid indicates whether the value is a known member of the FaceCallbackRequestResult enum.
 func (e FaceCallbackRequestResult) Valid() bool {
 	switch e {
-	case Fail:
+	case FaceCallbackRequestResultFail:
 		return true
-	case Pass:
+	case FaceCallbackRequestResultPass:
 		return true
 	default:
 		return false
@@ -718,13 +718,13 @@ func (e GatewayMessageMessage) Valid() bool {
 
 // Defines values for HealthStatus.
 const (
-	Ok HealthStatus = "ok"
+	HealthStatusOk HealthStatus = "ok"
 )
 
 // Valid indicates whether the value is a known member of the HealthStatus enum.
 func (e HealthStatus) Valid() bool {
 	switch e {
-	case Ok:
+	case HealthStatusOk:
 		return true
 	default:
 		return false
@@ -892,22 +892,22 @@ func (e RequirementErrorCode) Valid() bool {
 
 // Defines values for Role.
 const (
-	Admin     Role = "admin"
-	Applicant Role = "applicant"
-	Reviewer  Role = "reviewer"
-	System    Role = "system"
+	RoleAdmin     Role = "admin"
+	RoleApplicant Role = "applicant"
+	RoleReviewer  Role = "reviewer"
+	RoleSystem    Role = "system"
 )
 
 // Valid indicates whether the value is a known member of the Role enum.
 func (e Role) Valid() bool {
 	switch e {
-	case Admin:
+	case RoleAdmin:
 		return true
-	case Applicant:
+	case RoleApplicant:
 		return true
-	case Reviewer:
+	case RoleReviewer:
 		return true
-	case System:
+	case RoleSystem:
 		return true
 	default:
 		return false
@@ -937,16 +937,16 @@ func (e SLAState) Valid() bool {
 
 // Defines values for Severity.
 const (
-	Major Severity = "major"
-	Minor Severity = "minor"
+	SeverityMajor Severity = "major"
+	SeverityMinor Severity = "minor"
 )
 
 // Valid indicates whether the value is a known member of the Severity enum.
 func (e Severity) Valid() bool {
 	switch e {
-	case Major:
+	case SeverityMajor:
 		return true
-	case Minor:
+	case SeverityMinor:
 		return true
 	default:
 		return false
@@ -1006,16 +1006,16 @@ func (e TransitionState) Valid() bool {
 
 // Defines values for VerificationKind.
 const (
-	Face VerificationKind = "face"
-	Qr   VerificationKind = "qr"
+	VerificationKindFace VerificationKind = "face"
+	VerificationKindQr   VerificationKind = "qr"
 )
 
 // Valid indicates whether the value is a known member of the VerificationKind enum.
 func (e VerificationKind) Valid() bool {
 	switch e {
-	case Face:
+	case VerificationKindFace:
 		return true
-	case Qr:
+	case VerificationKindQr:
 		return true
 	default:
 		return false
