@@ -1049,7 +1049,7 @@ func (e VerificationStatus) Valid() bool {
 // Address 1-200 characters after trimming.
 type Address = string
 
-// BankVerification defines model for BankVerification.
+// BankVerification The masked micro-deposit state. Nullable: `bankVerification` of a case is null until a micro-deposit is sent; an operation answering one never answers null.
 type BankVerification struct {
 	// Account Masked: only the last 4 digits, e.g. `**** 1234`.
 	//
@@ -1135,7 +1135,7 @@ type CapabilitiesByType struct {
 // when empty). Listed out rather than composed with `allOf`, so that
 // generated clients get one flat type.
 type CaseDetail struct {
-	// BankVerification Null until a micro-deposit is sent.
+	// BankVerification The masked micro-deposit state. Nullable: `bankVerification` of a case is null until a micro-deposit is sent; an operation answering one never answers null.
 	BankVerification *BankVerification `json:"bankVerification"`
 
 	// ChangeRequests Times the case was sent back for more material (at most 3 by default).
@@ -1169,7 +1169,7 @@ type CaseDetail struct {
 	// Kind Extensible.
 	Kind CaseKind `json:"kind"`
 
-	// Payment Null until a fee order exists.
+	// Payment The fee order. Nullable: `payment` of a case is null until an order exists; an operation answering one never answers null.
 	Payment *Payment `json:"payment"`
 
 	// RefundDue A paid case withdrawn before any claim.
@@ -1223,7 +1223,7 @@ type CaseStatus string
 // CaseSummary A case as lists and the review queue show it. Every member is always
 // present (`null` where the schema says so).
 type CaseSummary struct {
-	// BankVerification Null until a micro-deposit is sent.
+	// BankVerification The masked micro-deposit state. Nullable: `bankVerification` of a case is null until a micro-deposit is sent; an operation answering one never answers null.
 	BankVerification *BankVerification `json:"bankVerification"`
 
 	// ChangeRequests Times the case was sent back for more material (at most 3 by default).
@@ -1251,7 +1251,7 @@ type CaseSummary struct {
 	// Kind Extensible.
 	Kind CaseKind `json:"kind"`
 
-	// Payment Null until a fee order exists.
+	// Payment The fee order. Nullable: `payment` of a case is null until an order exists; an operation answering one never answers null.
 	Payment *Payment `json:"payment"`
 
 	// RefundDue A paid case withdrawn before any claim.
@@ -1801,7 +1801,7 @@ type PatchEnterpriseRequest struct {
 	Version Version `json:"version"`
 }
 
-// Payment defines model for Payment.
+// Payment The fee order. Nullable: `payment` of a case is null until an order exists; an operation answering one never answers null.
 type Payment struct {
 	// AmountFen List price.
 	AmountFen Fen      `json:"amountFen"`
@@ -1952,6 +1952,7 @@ type ProblemField struct {
 
 // QueueItem A case summary plus its SLA state (the queue's sort and badge).
 type QueueItem struct {
+	// BankVerification The masked micro-deposit state. Nullable: `bankVerification` of a case is null until a micro-deposit is sent; an operation answering one never answers null.
 	BankVerification *BankVerification `json:"bankVerification"`
 	ChangeRequests   int32             `json:"changeRequests"`
 
@@ -1973,7 +1974,9 @@ type QueueItem struct {
 	Id Id `json:"id"`
 
 	// Kind Extensible.
-	Kind      CaseKind `json:"kind"`
+	Kind CaseKind `json:"kind"`
+
+	// Payment The fee order. Nullable: `payment` of a case is null until an order exists; an operation answering one never answers null.
 	Payment   *Payment `json:"payment"`
 	RefundDue bool     `json:"refundDue"`
 
@@ -2151,7 +2154,7 @@ type UploadRequest struct {
 	DocType DocType `json:"docType"`
 }
 
-// Verification defines model for Verification.
+// Verification A face or QR-scan session. Nullable: where a member holds one (`verifications.face`, `verifications.qr`) it is null until a session is started; an operation answering one never answers null.
 type Verification struct {
 	// CompletedAt RFC 3339 in UTC with exactly three fractional digits (what `Date.prototype.toISOString` writes).
 	//
@@ -2177,10 +2180,10 @@ type VerificationStatus string
 
 // Verifications defines model for Verifications.
 type Verifications struct {
-	// Face The latest face session; null until one is started.
+	// Face A face or QR-scan session. Nullable: where a member holds one (`verifications.face`, `verifications.qr`) it is null until a session is started; an operation answering one never answers null.
 	Face *Verification `json:"face"`
 
-	// Qr The latest QR-scan session; null until one is started.
+	// Qr A face or QR-scan session. Nullable: where a member holds one (`verifications.face`, `verifications.qr`) it is null until a session is started; an operation answering one never answers null.
 	Qr *Verification `json:"qr"`
 }
 
