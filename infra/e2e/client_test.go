@@ -97,7 +97,7 @@ func TestGeneratedClientApplicantFlow(t *testing.T) {
 	}
 
 	opened, err := c.OpenCaseWithResponse(ctx, nil, client.OpenCaseRequest{
-		EnterpriseId: ent.JSON201.Id, Kind: client.CaseKindInitial, Types: []client.CertType{client.CertTypeWecom, client.CertTypeOfficialAccount},
+		EnterpriseId: ent.JSON201.Id, Kind: client.CaseKindInitial, Types: &[]client.CertType{client.CertTypeWecom, client.CertTypeOfficialAccount},
 	})
 	if err != nil || opened.JSON201 == nil {
 		t.Fatalf("open case: %v %s", err, seen(opened))

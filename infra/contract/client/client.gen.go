@@ -99,6 +99,7 @@ func (e CapabilitiesSearchExposure) Valid() bool {
 const (
 	CaseKindAnnualReview  CaseKind = "annual_review"
 	CaseKindAppeal        CaseKind = "appeal"
+	CaseKindChange        CaseKind = "change"
 	CaseKindInitial       CaseKind = "initial"
 	CaseKindReinstatement CaseKind = "reinstatement"
 )
@@ -109,6 +110,8 @@ func (e CaseKind) Valid() bool {
 	case CaseKindAnnualReview:
 		return true
 	case CaseKindAppeal:
+		return true
+	case CaseKindChange:
 		return true
 	case CaseKindInitial:
 		return true
@@ -355,6 +358,7 @@ func (e DocumentCheckStatus) Valid() bool {
 
 // Defines values for ErrorCode.
 const (
+	ErrorCodeAccountNameMismatch     ErrorCode = "account_name_mismatch"
 	ErrorCodeAlreadyCertified        ErrorCode = "already_certified"
 	ErrorCodeAlreadyPaid             ErrorCode = "already_paid"
 	ErrorCodeAlreadyVerified         ErrorCode = "already_verified"
@@ -362,14 +366,21 @@ const (
 	ErrorCodeAnnualReviewNotOpen     ErrorCode = "annual_review_not_open"
 	ErrorCodeBodyRequired            ErrorCode = "body_required"
 	ErrorCodeBodyTooLarge            ErrorCode = "body_too_large"
+	ErrorCodeCaseAlreadyOpen         ErrorCode = "case_already_open"
 	ErrorCodeCaseClaimed             ErrorCode = "case_claimed"
 	ErrorCodeCaseNotEditable         ErrorCode = "case_not_editable"
 	ErrorCodeCertificationRevoked    ErrorCode = "certification_revoked"
+	ErrorCodeChangeNotAllowed        ErrorCode = "change_not_allowed"
+	ErrorCodeChangeNotNeeded         ErrorCode = "change_not_needed"
 	ErrorCodeChangeRequestsExhausted ErrorCode = "change_requests_exhausted"
+	ErrorCodeChangeRequired          ErrorCode = "change_required"
+	ErrorCodeChangeRequiresReview    ErrorCode = "change_requires_review"
 	ErrorCodeClaimRequired           ErrorCode = "claim_required"
+	ErrorCodeDepositLimitReached     ErrorCode = "deposit_limit_reached"
 	ErrorCodeDocTypeNotRequired      ErrorCode = "doc_type_not_required"
 	ErrorCodeDuplicate               ErrorCode = "duplicate"
 	ErrorCodeDuplicateReason         ErrorCode = "duplicate_reason"
+	ErrorCodeDuplicateRequirement    ErrorCode = "duplicate_requirement"
 	ErrorCodeEnterpriseExists        ErrorCode = "enterprise_exists"
 	ErrorCodeFileTooLarge            ErrorCode = "file_too_large"
 	ErrorCodeForbidden               ErrorCode = "forbidden"
@@ -408,9 +419,12 @@ const (
 	ErrorCodeOwnCase                 ErrorCode = "own_case"
 	ErrorCodeReasonRequired          ErrorCode = "reason_required"
 	ErrorCodeReasonsRequired         ErrorCode = "reasons_required"
+	ErrorCodeRedoNotAllowed          ErrorCode = "redo_not_allowed"
+	ErrorCodeRedoRequired            ErrorCode = "redo_required"
 	ErrorCodeRequestAlreadyApplied   ErrorCode = "request_already_applied"
 	ErrorCodeRequestInProgress       ErrorCode = "request_in_progress"
 	ErrorCodeRequired                ErrorCode = "required"
+	ErrorCodeRequirementNotInCase    ErrorCode = "requirement_not_in_case"
 	ErrorCodeRequirementsUnmet       ErrorCode = "requirements_unmet"
 	ErrorCodeReservationLost         ErrorCode = "reservation_lost"
 	ErrorCodeSessionExpired          ErrorCode = "session_expired"
@@ -437,6 +451,8 @@ const (
 // Valid indicates whether the value is a known member of the ErrorCode enum.
 func (e ErrorCode) Valid() bool {
 	switch e {
+	case ErrorCodeAccountNameMismatch:
+		return true
 	case ErrorCodeAlreadyCertified:
 		return true
 	case ErrorCodeAlreadyPaid:
@@ -451,21 +467,35 @@ func (e ErrorCode) Valid() bool {
 		return true
 	case ErrorCodeBodyTooLarge:
 		return true
+	case ErrorCodeCaseAlreadyOpen:
+		return true
 	case ErrorCodeCaseClaimed:
 		return true
 	case ErrorCodeCaseNotEditable:
 		return true
 	case ErrorCodeCertificationRevoked:
 		return true
+	case ErrorCodeChangeNotAllowed:
+		return true
+	case ErrorCodeChangeNotNeeded:
+		return true
 	case ErrorCodeChangeRequestsExhausted:
 		return true
+	case ErrorCodeChangeRequired:
+		return true
+	case ErrorCodeChangeRequiresReview:
+		return true
 	case ErrorCodeClaimRequired:
+		return true
+	case ErrorCodeDepositLimitReached:
 		return true
 	case ErrorCodeDocTypeNotRequired:
 		return true
 	case ErrorCodeDuplicate:
 		return true
 	case ErrorCodeDuplicateReason:
+		return true
+	case ErrorCodeDuplicateRequirement:
 		return true
 	case ErrorCodeEnterpriseExists:
 		return true
@@ -543,11 +573,17 @@ func (e ErrorCode) Valid() bool {
 		return true
 	case ErrorCodeReasonsRequired:
 		return true
+	case ErrorCodeRedoNotAllowed:
+		return true
+	case ErrorCodeRedoRequired:
+		return true
 	case ErrorCodeRequestAlreadyApplied:
 		return true
 	case ErrorCodeRequestInProgress:
 		return true
 	case ErrorCodeRequired:
+		return true
+	case ErrorCodeRequirementNotInCase:
 		return true
 	case ErrorCodeRequirementsUnmet:
 		return true
@@ -853,10 +889,13 @@ func (e RequirementCode) Valid() bool {
 
 // Defines values for RequirementErrorCode.
 const (
+	RequirementErrorCodeAccountNameMismatch RequirementErrorCode = "account_name_mismatch"
 	RequirementErrorCodeAddressMismatch     RequirementErrorCode = "address_mismatch"
+	RequirementErrorCodeChangesRequested    RequirementErrorCode = "changes_requested"
 	RequirementErrorCodeDocumentFailed      RequirementErrorCode = "document_failed"
 	RequirementErrorCodeExplanationTooLong  RequirementErrorCode = "explanation_too_long"
 	RequirementErrorCodeInvalidCase         RequirementErrorCode = "invalid_case"
+	RequirementErrorCodeLegalRepChanged     RequirementErrorCode = "legal_rep_changed"
 	RequirementErrorCodeLegalRepOutdated    RequirementErrorCode = "legal_rep_outdated"
 	RequirementErrorCodePaymentFailed       RequirementErrorCode = "payment_failed"
 	RequirementErrorCodeVerificationExpired RequirementErrorCode = "verification_expired"
@@ -867,13 +906,19 @@ const (
 // Valid indicates whether the value is a known member of the RequirementErrorCode enum.
 func (e RequirementErrorCode) Valid() bool {
 	switch e {
+	case RequirementErrorCodeAccountNameMismatch:
+		return true
 	case RequirementErrorCodeAddressMismatch:
+		return true
+	case RequirementErrorCodeChangesRequested:
 		return true
 	case RequirementErrorCodeDocumentFailed:
 		return true
 	case RequirementErrorCodeExplanationTooLong:
 		return true
 	case RequirementErrorCodeInvalidCase:
+		return true
+	case RequirementErrorCodeLegalRepChanged:
 		return true
 	case RequirementErrorCodeLegalRepOutdated:
 		return true
@@ -1074,7 +1119,7 @@ type BankVerificationStatus string
 
 // BankVerificationRequest defines model for BankVerificationRequest.
 type BankVerificationRequest struct {
-	// AccountName The account holder (the enterprise's name).
+	// AccountName The account holder: the enterprise's registered name (full- and half-width brackets and spaces are equivalent), else 422 `account_name_mismatch`.
 	AccountName OrganisationName `json:"accountName"`
 
 	// AccountNumber 8-30 digits (spaces are ignored; 422 `invalid_account_number`). Only the last 4 are kept and shown (`**** 1234`).
@@ -1138,6 +1183,9 @@ type CaseDetail struct {
 	// BankVerification The masked micro-deposit state. Nullable: `bankVerification` of a case is null until a micro-deposit is sent; an operation answering one never answers null.
 	BankVerification *BankVerification `json:"bankVerification"`
 
+	// Change The new profile values (change cases only).
+	Change *ProfileChangeView `json:"change,omitempty"`
+
 	// ChangeRequests Times the case was sent back for more material (at most 3 by default).
 	ChangeRequests int32 `json:"changeRequests"`
 
@@ -1178,7 +1226,7 @@ type CaseDetail struct {
 	// Requirements What stands between the case and submission (Stripe-style); the three lists are `[]` when empty.
 	Requirements Requirements `json:"requirements"`
 
-	// Review The review state; `reasons` is `[]` before a decision, the other members appear once they apply.
+	// Review The review state; `reasons` and `redo` are `[]` before a decision, the other members appear once they apply.
 	Review Review `json:"review"`
 
 	// ReviewDueAt End (23:59:59 Beijing time) of the 5th working day after the submission day; null before submission.
@@ -1226,6 +1274,9 @@ type CaseSummary struct {
 	// BankVerification The masked micro-deposit state. Nullable: `bankVerification` of a case is null until a micro-deposit is sent; an operation answering one never answers null.
 	BankVerification *BankVerification `json:"bankVerification"`
 
+	// Change The new profile values (change cases only).
+	Change *ProfileChangeView `json:"change,omitempty"`
+
 	// ChangeRequests Times the case was sent back for more material (at most 3 by default).
 	ChangeRequests int32 `json:"changeRequests"`
 
@@ -1257,7 +1308,7 @@ type CaseSummary struct {
 	// RefundDue A paid case withdrawn before any claim.
 	RefundDue bool `json:"refundDue"`
 
-	// Review The review state; `reasons` is `[]` before a decision, the other members appear once they apply.
+	// Review The review state; `reasons` and `redo` are `[]` before a decision, the other members appear once they apply.
 	Review Review `json:"review"`
 
 	// ReviewDueAt End (23:59:59 Beijing time) of the 5th working day after the submission day; null before submission.
@@ -1385,7 +1436,13 @@ type DecisionRequest struct {
 	// repeats (`duplicate_reason`).
 	Reasons *[]DecisionReason `json:"reasons,omitempty"`
 
-	// Version The case's `version` as read with the claim; a stale one is 409 `version_conflict`.
+	// Redo Required with request_changes (422 `redo_required`), refused
+	// otherwise (`redo_not_allowed`): what the applicant must redo, each
+	// a requirement of the case with a reason. When `reasons` is empty
+	// they are the redo items' reasons.
+	Redo *[]RedoRequest `json:"redo,omitempty"`
+
+	// Version The case's `version` as read with the claim; a stale one is 409 `version_conflict`. An approval is decided against the requirements as they stand at that moment (409 `requirements_unmet` when something is due again).
 	Version Version `json:"version"`
 }
 
@@ -1651,7 +1708,7 @@ type HistoryEntry struct {
 	// Role Who acted (`system` = the daily jobs). Extensible.
 	Role Role `json:"role"`
 
-	// Subject `case` or `certification:<type>`.
+	// Subject `case`, `certification:<type>` or `profile` (a change case's new values applied).
 	Subject string `json:"subject"`
 
 	// To A state in a transition (history, `invalid_transition`): a
@@ -1756,8 +1813,18 @@ type NotificationPage struct {
 	NextCursor *string `json:"nextCursor"`
 }
 
-// OpenCaseRequest defines model for OpenCaseRequest.
+// OpenCaseRequest At most one open case per enterprise and certification type (and one
+// open change case): 409 `case_already_open` with `openCaseId` and
+// `subject` otherwise, also when two creations race.
 type OpenCaseRequest struct {
+	// Change New values of a change case (kind `change`), applied to the profile
+	// when a reviewer approves it. At least one member (422
+	// `change_required`). A new name or address needs a new business
+	// license, a new legal rep their ID card and their own face
+	// verification, a corporate account opened the account proof and the
+	// micro-deposit, one given up the QR scan and the premises video.
+	Change *ProfileChange `json:"change,omitempty"`
+
 	// EnterpriseId 26 lowercase Crockford base32 characters (ULID-shaped), time-ordered.
 	//
 	// Example: 01jd4x8k2m9q7r5t3v1w0y6z8a
@@ -1766,8 +1833,8 @@ type OpenCaseRequest struct {
 	// Kind Extensible.
 	Kind CaseKind `json:"kind"`
 
-	// Types One or more types, without repeats; one fee covers them all.
-	Types []CertType `json:"types"`
+	// Types One or more types, without repeats; one fee covers them all. Required, except for a change case (which names none; it covers the certified types).
+	Types *[]CertType `json:"types,omitempty"`
 
 	// ViaAgent An agent applies on the legal representative's behalf (an authorization letter is then required).
 	ViaAgent *bool `json:"viaAgent,omitempty"`
@@ -1776,7 +1843,12 @@ type OpenCaseRequest struct {
 // OrganisationName 1-100 characters after trimming.
 type OrganisationName = string
 
-// PatchEnterpriseRequest defines model for PatchEnterpriseRequest.
+// PatchEnterpriseRequest Corrects the profile. While the enterprise holds an active or overdue
+// certification, `name`, `legalRep`, the addresses and
+// `hasCorporateAccount` change only through a change case (409
+// `change_requires_review`); `hasCorporateAccount: false` is refused
+// during a micro-deposit lock's cool-down (409 `verification_locked`
+// with `nextDepositAt`).
 type PatchEnterpriseRequest struct {
 	HasCorporateAccount *bool `json:"hasCorporateAccount,omitempty"`
 
@@ -1797,8 +1869,8 @@ type PatchEnterpriseRequest struct {
 	// RegisteredAddress 1-200 characters after trimming.
 	RegisteredAddress *Address `json:"registeredAddress,omitempty"`
 
-	// Version The profile's `version` as read; a stale one is 409 `version_conflict`.
-	Version Version `json:"version"`
+	// Version Optional. The profile's `version` as read; a stale one is 409 `version_conflict`. Without it the patch applies to the current profile (the server retries past other writers).
+	Version *Version `json:"version,omitempty"`
 }
 
 // Payment The fee order. Nullable: `payment` of a case is null until an order exists; an operation answering one never answers null.
@@ -1900,8 +1972,14 @@ type Problem struct {
 	// Detail For people, in the `Content-Language` (may be empty for `internal`).
 	Detail string `json:"detail"`
 
+	// EnterpriseName The registered name the account holder must match (`account_name_mismatch`).
+	EnterpriseName *string `json:"enterpriseName,omitempty"`
+
 	// Errors The invalid fields (validation errors only).
 	Errors *[]ProblemField `json:"errors,omitempty"`
+
+	// Fields The patched fields that need a change case (`change_requires_review`).
+	Fields *[]string `json:"fields,omitempty"`
 
 	// From Current state (`invalid_transition`).
 	From *TransitionState `json:"from,omitempty"`
@@ -1912,6 +1990,12 @@ type Problem struct {
 	// MaxChangeRequests `change_requests_exhausted`.
 	MaxChangeRequests *int32 `json:"maxChangeRequests,omitempty"`
 
+	// NextDepositAt When a new micro-deposit may be started (`deposit_limit_reached`, `verification_locked`, `verification_expired`).
+	NextDepositAt *Timestamp `json:"nextDepositAt,omitempty"`
+
+	// OpenCaseId The open case that already covers the subject (`case_already_open`).
+	OpenCaseId *Id `json:"openCaseId,omitempty"`
+
 	// OpensAt When the annual review opens (`annual_review_not_open`).
 	OpensAt *Timestamp `json:"opensAt,omitempty"`
 
@@ -1920,6 +2004,9 @@ type Problem struct {
 
 	// Status The HTTP status code.
 	Status int32 `json:"status"`
+
+	// Subject The certification type (or `profile`) an open case already covers (`case_already_open`).
+	Subject *string `json:"subject,omitempty"`
 
 	// Title The HTTP reason phrase.
 	//
@@ -1950,11 +2037,43 @@ type ProblemField struct {
 	Message string `json:"message"`
 }
 
+// ProfileChange New values of a change case (kind `change`), applied to the profile
+// when a reviewer approves it. At least one member (422
+// `change_required`). A new name or address needs a new business
+// license, a new legal rep their ID card and their own face
+// verification, a corporate account opened the account proof and the
+// micro-deposit, one given up the QR scan and the premises video.
+type ProfileChange struct {
+	HasCorporateAccount *bool          `json:"hasCorporateAccount,omitempty"`
+	LegalRep            *LegalRepInput `json:"legalRep,omitempty"`
+
+	// Name 1-100 characters after trimming.
+	Name *OrganisationName `json:"name,omitempty"`
+
+	// OperatingAddress 1-200 characters after trimming.
+	OperatingAddress *Address `json:"operatingAddress,omitempty"`
+
+	// RegisteredAddress 1-200 characters after trimming.
+	RegisteredAddress *Address `json:"registeredAddress,omitempty"`
+}
+
+// ProfileChangeView The new values a change case carries (the legal rep's ID number and phone masked).
+type ProfileChangeView struct {
+	HasCorporateAccount *bool     `json:"hasCorporateAccount,omitempty"`
+	LegalRep            *LegalRep `json:"legalRep,omitempty"`
+	Name                *string   `json:"name,omitempty"`
+	OperatingAddress    *string   `json:"operatingAddress,omitempty"`
+	RegisteredAddress   *string   `json:"registeredAddress,omitempty"`
+}
+
 // QueueItem A case summary plus its SLA state (the queue's sort and badge).
 type QueueItem struct {
 	// BankVerification The masked micro-deposit state. Nullable: `bankVerification` of a case is null until a micro-deposit is sent; an operation answering one never answers null.
 	BankVerification *BankVerification `json:"bankVerification"`
-	ChangeRequests   int32             `json:"changeRequests"`
+
+	// Change The new profile values (change cases only).
+	Change         *ProfileChangeView `json:"change,omitempty"`
+	ChangeRequests int32              `json:"changeRequests"`
 
 	// CreatedAt RFC 3339 in UTC with exactly three fractional digits (what `Date.prototype.toISOString` writes).
 	//
@@ -1980,7 +2099,7 @@ type QueueItem struct {
 	Payment   *Payment `json:"payment"`
 	RefundDue bool     `json:"refundDue"`
 
-	// Review The review state; `reasons` is `[]` before a decision, the other members appear once they apply.
+	// Review The review state; `reasons` and `redo` are `[]` before a decision, the other members appear once they apply.
 	Review      Review     `json:"review"`
 	ReviewDueAt *time.Time `json:"reviewDueAt"`
 
@@ -2013,6 +2132,36 @@ type QueuePage struct {
 
 	// NextCursor Null on the last page.
 	NextCursor *string `json:"nextCursor"`
+}
+
+// RedoItem One requirement a request for changes sent back. It is in `requirements.currentlyDue` (error `changes_requested` with the reason and note) until it is done again after `requestedAt`.
+type RedoItem struct {
+	Note *string `json:"note,omitempty"`
+
+	// Reason Why a case was rejected or sent back; the applicant's notification
+	// explains each in plain language. `other` needs a `note`. Extensible.
+	Reason DecisionReason `json:"reason"`
+
+	// RequestedAt RFC 3339 in UTC with exactly three fractional digits (what `Date.prototype.toISOString` writes).
+	//
+	// Example: 2027-11-26T15:59:59.000Z
+	RequestedAt Timestamp `json:"requestedAt"`
+
+	// Requirement A document type, or one of face_verification, bank_verification, qr_verification, payment, explanation (`case` only in `errors`, for a case that cannot be completed). Extensible.
+	Requirement RequirementCode `json:"requirement"`
+}
+
+// RedoRequest defines model for RedoRequest.
+type RedoRequest struct {
+	// Note Required with the reason `other`.
+	Note *string `json:"note,omitempty"`
+
+	// Reason Why a case was rejected or sent back; the applicant's notification
+	// explains each in plain language. `other` needs a `note`. Extensible.
+	Reason DecisionReason `json:"reason"`
+
+	// Requirement A requirement of the case (422 `requirement_not_in_case` otherwise).
+	Requirement RequirementCode `json:"requirement"`
 }
 
 // RegionCode 6-digit administrative division code (GB/T 2260); selects regional fee subsidies (e.g. 440300 Shenzhen).
@@ -2053,7 +2202,7 @@ type Requirements struct {
 	PendingVerification []RequirementCode `json:"pendingVerification"`
 }
 
-// Review The review state; `reasons` is `[]` before a decision, the other members appear once they apply.
+// Review The review state; `reasons` and `redo` are `[]` before a decision, the other members appear once they apply.
 type Review struct {
 	// ClaimExpiresAt RFC 3339 in UTC with exactly three fractional digits (what `Date.prototype.toISOString` writes).
 	//
@@ -2077,6 +2226,9 @@ type Review struct {
 
 	// Reasons Reasons of the last decision (empty before one).
 	Reasons []DecisionReason `json:"reasons"`
+
+	// Redo What the last request for changes sent back (empty otherwise).
+	Redo []RedoItem `json:"redo"`
 
 	// SlaState While submitted or in review.
 	SlaState *SLAState `json:"slaState,omitempty"`
@@ -2874,8 +3026,8 @@ type ClientInterface interface {
 	//
 	// Errors (the problem's `code`):
 	// - 404: `not_found`: no such enterprise, or not yours.
-	// - 409: `already_certified`, `certification_revoked` (appeal instead), `not_renewable`, `annual_review_not_open` (with `opensAt`), `not_lapsed`, `not_revoked`, `invalid_transition`; `request_in_progress`, `request_already_applied`.
-	// - 422: `invalid_kind`, `invalid_types` (empty, unknown or repeated types), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed`, `idempotency_key_reused`, `invalid_idempotency_key`.
+	// - 409: `already_certified`, `certification_revoked` (appeal instead), `not_renewable`, `annual_review_not_open` (with `opensAt`), `not_lapsed`, `not_revoked`, `invalid_transition`; `request_in_progress`, `request_already_applied`; `case_already_open` (with `openCaseId`, `subject`), `change_not_allowed`, `change_not_needed`.
+	// - 422: `invalid_kind`, `invalid_types` (empty, unknown or repeated types), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed`, `idempotency_key_reused`, `invalid_idempotency_key`; `change_required` (a change case without new values).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -2894,8 +3046,8 @@ type ClientInterface interface {
 	//
 	// Errors (the problem's `code`):
 	// - 404: `not_found`: no such enterprise, or not yours.
-	// - 409: `already_certified`, `certification_revoked` (appeal instead), `not_renewable`, `annual_review_not_open` (with `opensAt`), `not_lapsed`, `not_revoked`, `invalid_transition`; `request_in_progress`, `request_already_applied`.
-	// - 422: `invalid_kind`, `invalid_types` (empty, unknown or repeated types), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed`, `idempotency_key_reused`, `invalid_idempotency_key`.
+	// - 409: `already_certified`, `certification_revoked` (appeal instead), `not_renewable`, `annual_review_not_open` (with `opensAt`), `not_lapsed`, `not_revoked`, `invalid_transition`; `request_in_progress`, `request_already_applied`; `case_already_open` (with `openCaseId`, `subject`), `change_not_allowed`, `change_not_needed`.
+	// - 422: `invalid_kind`, `invalid_types` (empty, unknown or repeated types), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed`, `idempotency_key_reused`, `invalid_idempotency_key`; `change_required` (a change case without new values).
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -2923,8 +3075,8 @@ type ClientInterface interface {
 	//
 	// Errors (the problem's `code`):
 	// - 404: `not_found`: no such case, or not yours.
-	// - 409: `case_not_editable`, `verification_not_required`, `already_verified`, `verification_locked`, `verification_pending` (with `deadline`, `attemptsLeft`), `version_conflict`; `request_in_progress`, `request_already_applied`.
-	// - 422: `invalid_account_number` (8-30 digits), `required`/`too_long` (bankName, accountName), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed`, `idempotency_key_reused`, `invalid_idempotency_key`.
+	// - 409: `case_not_editable`, `verification_not_required`, `already_verified`, `verification_locked`, `verification_pending` (with `deadline`, `attemptsLeft`), `version_conflict`; `request_in_progress`, `request_already_applied`; `deposit_limit_reached` (with `nextDepositAt`).
+	// - 422: `invalid_account_number` (8-30 digits), `required`/`too_long` (bankName, accountName), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed`, `idempotency_key_reused`, `invalid_idempotency_key`; `account_name_mismatch` (with `enterpriseName`).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -2942,8 +3094,8 @@ type ClientInterface interface {
 	//
 	// Errors (the problem's `code`):
 	// - 404: `not_found`: no such case, or not yours.
-	// - 409: `case_not_editable`, `verification_not_required`, `already_verified`, `verification_locked`, `verification_pending` (with `deadline`, `attemptsLeft`), `version_conflict`; `request_in_progress`, `request_already_applied`.
-	// - 422: `invalid_account_number` (8-30 digits), `required`/`too_long` (bankName, accountName), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed`, `idempotency_key_reused`, `invalid_idempotency_key`.
+	// - 409: `case_not_editable`, `verification_not_required`, `already_verified`, `verification_locked`, `verification_pending` (with `deadline`, `attemptsLeft`), `version_conflict`; `request_in_progress`, `request_already_applied`; `deposit_limit_reached` (with `nextDepositAt`).
+	// - 422: `invalid_account_number` (8-30 digits), `required`/`too_long` (bankName, accountName), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed`, `idempotency_key_reused`, `invalid_idempotency_key`; `account_name_mismatch` (with `enterpriseName`).
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -3017,8 +3169,8 @@ type ClientInterface interface {
 	//
 	// Errors (the problem's `code`):
 	// - 404: `not_found`: no such case.
-	// - 409: `version_conflict` (with `currentVersion`), `claim_required` (nobody holds the case, or your claim expired: claim it again), `case_claimed` (someone else holds it; with `claimExpiresAt`), `invalid_transition` (with `from`, `to`: not in review), `change_requests_exhausted` (with `maxChangeRequests`); `request_in_progress`, `request_already_applied`.
-	// - 422: `invalid_decision`, `unknown_reason`, `duplicate_reason`, `reasons_required`, `note_required`, `too_long` (field codes; `validation_failed` when several), `missing_field` (decision, version), `unknown_field`, `invalid_type`, `idempotency_key_reused`, `invalid_idempotency_key`.
+	// - 409: `version_conflict` (with `currentVersion`), `claim_required` (nobody holds the case, or your claim expired: claim it again), `case_claimed` (someone else holds it; with `claimExpiresAt`), `invalid_transition` (with `from`, `to`: not in review), `change_requests_exhausted` (with `maxChangeRequests`); `request_in_progress`, `request_already_applied`; `requirements_unmet` (an approval while something is due again).
+	// - 422: `invalid_decision`, `unknown_reason`, `duplicate_reason`, `reasons_required`, `note_required`, `too_long` (field codes; `validation_failed` when several), `missing_field` (decision, version), `unknown_field`, `invalid_type`, `idempotency_key_reused`, `invalid_idempotency_key`; `redo_required`, `redo_not_allowed`, `requirement_not_in_case`, `duplicate_requirement`.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -3039,8 +3191,8 @@ type ClientInterface interface {
 	//
 	// Errors (the problem's `code`):
 	// - 404: `not_found`: no such case.
-	// - 409: `version_conflict` (with `currentVersion`), `claim_required` (nobody holds the case, or your claim expired: claim it again), `case_claimed` (someone else holds it; with `claimExpiresAt`), `invalid_transition` (with `from`, `to`: not in review), `change_requests_exhausted` (with `maxChangeRequests`); `request_in_progress`, `request_already_applied`.
-	// - 422: `invalid_decision`, `unknown_reason`, `duplicate_reason`, `reasons_required`, `note_required`, `too_long` (field codes; `validation_failed` when several), `missing_field` (decision, version), `unknown_field`, `invalid_type`, `idempotency_key_reused`, `invalid_idempotency_key`.
+	// - 409: `version_conflict` (with `currentVersion`), `claim_required` (nobody holds the case, or your claim expired: claim it again), `case_claimed` (someone else holds it; with `claimExpiresAt`), `invalid_transition` (with `from`, `to`: not in review), `change_requests_exhausted` (with `maxChangeRequests`); `request_in_progress`, `request_already_applied`; `requirements_unmet` (an approval while something is due again).
+	// - 422: `invalid_decision`, `unknown_reason`, `duplicate_reason`, `reasons_required`, `note_required`, `too_long` (field codes; `validation_failed` when several), `missing_field` (decision, version), `unknown_field`, `invalid_type`, `idempotency_key_reused`, `invalid_idempotency_key`; `redo_required`, `redo_not_allowed`, `requirement_not_in_case`, `duplicate_requirement`.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -3326,7 +3478,7 @@ type ClientInterface interface {
 	// each member is optional too.
 	//
 	// Errors (the problem's `code`):
-	// - 409: `version_conflict`: the profile changed since it was read.
+	// - 409: `version_conflict`: the profile changed since it was read; `change_requires_review` (with `fields`: a certified enterprise changes these through a change case), `verification_locked` (with `nextDepositAt`: `hasCorporateAccount: false` during a lock's cool-down).
 	// - 422: `invalid_id_number`, `invalid_phone`, `invalid_region_code`, `required`/`too_long`, `missing_field` (version), `unknown_field` (e.g. uscc), `invalid_type`, `validation_failed`.
 	//
 	// Takes any type of body and a specified content type.
@@ -3341,7 +3493,7 @@ type ClientInterface interface {
 	// each member is optional too.
 	//
 	// Errors (the problem's `code`):
-	// - 409: `version_conflict`: the profile changed since it was read.
+	// - 409: `version_conflict`: the profile changed since it was read; `change_requires_review` (with `fields`: a certified enterprise changes these through a change case), `verification_locked` (with `nextDepositAt`: `hasCorporateAccount: false` during a lock's cool-down).
 	// - 422: `invalid_id_number`, `invalid_phone`, `invalid_region_code`, `required`/`too_long`, `missing_field` (version), `unknown_field` (e.g. uscc), `invalid_type`, `validation_failed`.
 	//
 	// Takes a body of the `application/json` content type.
@@ -3566,8 +3718,8 @@ func (c *Client) PaymentCallback(ctx context.Context, params *PaymentCallbackPar
 //
 // Errors (the problem's `code`):
 // - 404: `not_found`: no such enterprise, or not yours.
-// - 409: `already_certified`, `certification_revoked` (appeal instead), `not_renewable`, `annual_review_not_open` (with `opensAt`), `not_lapsed`, `not_revoked`, `invalid_transition`; `request_in_progress`, `request_already_applied`.
-// - 422: `invalid_kind`, `invalid_types` (empty, unknown or repeated types), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed`, `idempotency_key_reused`, `invalid_idempotency_key`.
+// - 409: `already_certified`, `certification_revoked` (appeal instead), `not_renewable`, `annual_review_not_open` (with `opensAt`), `not_lapsed`, `not_revoked`, `invalid_transition`; `request_in_progress`, `request_already_applied`; `case_already_open` (with `openCaseId`, `subject`), `change_not_allowed`, `change_not_needed`.
+// - 422: `invalid_kind`, `invalid_types` (empty, unknown or repeated types), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed`, `idempotency_key_reused`, `invalid_idempotency_key`; `change_required` (a change case without new values).
 //
 // Takes any type of body and a specified content type.
 //
@@ -3596,8 +3748,8 @@ func (c *Client) OpenCaseWithBody(ctx context.Context, params *OpenCaseParams, c
 //
 // Errors (the problem's `code`):
 // - 404: `not_found`: no such enterprise, or not yours.
-// - 409: `already_certified`, `certification_revoked` (appeal instead), `not_renewable`, `annual_review_not_open` (with `opensAt`), `not_lapsed`, `not_revoked`, `invalid_transition`; `request_in_progress`, `request_already_applied`.
-// - 422: `invalid_kind`, `invalid_types` (empty, unknown or repeated types), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed`, `idempotency_key_reused`, `invalid_idempotency_key`.
+// - 409: `already_certified`, `certification_revoked` (appeal instead), `not_renewable`, `annual_review_not_open` (with `opensAt`), `not_lapsed`, `not_revoked`, `invalid_transition`; `request_in_progress`, `request_already_applied`; `case_already_open` (with `openCaseId`, `subject`), `change_not_allowed`, `change_not_needed`.
+// - 422: `invalid_kind`, `invalid_types` (empty, unknown or repeated types), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed`, `idempotency_key_reused`, `invalid_idempotency_key`; `change_required` (a change case without new values).
 //
 // Takes a body of the `application/json` content type.
 //
@@ -3645,8 +3797,8 @@ func (c *Client) GetCase(ctx context.Context, caseId CaseId, params *GetCasePara
 //
 // Errors (the problem's `code`):
 // - 404: `not_found`: no such case, or not yours.
-// - 409: `case_not_editable`, `verification_not_required`, `already_verified`, `verification_locked`, `verification_pending` (with `deadline`, `attemptsLeft`), `version_conflict`; `request_in_progress`, `request_already_applied`.
-// - 422: `invalid_account_number` (8-30 digits), `required`/`too_long` (bankName, accountName), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed`, `idempotency_key_reused`, `invalid_idempotency_key`.
+// - 409: `case_not_editable`, `verification_not_required`, `already_verified`, `verification_locked`, `verification_pending` (with `deadline`, `attemptsLeft`), `version_conflict`; `request_in_progress`, `request_already_applied`; `deposit_limit_reached` (with `nextDepositAt`).
+// - 422: `invalid_account_number` (8-30 digits), `required`/`too_long` (bankName, accountName), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed`, `idempotency_key_reused`, `invalid_idempotency_key`; `account_name_mismatch` (with `enterpriseName`).
 //
 // Takes any type of body and a specified content type.
 //
@@ -3674,8 +3826,8 @@ func (c *Client) StartBankVerificationWithBody(ctx context.Context, caseId CaseI
 //
 // Errors (the problem's `code`):
 // - 404: `not_found`: no such case, or not yours.
-// - 409: `case_not_editable`, `verification_not_required`, `already_verified`, `verification_locked`, `verification_pending` (with `deadline`, `attemptsLeft`), `version_conflict`; `request_in_progress`, `request_already_applied`.
-// - 422: `invalid_account_number` (8-30 digits), `required`/`too_long` (bankName, accountName), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed`, `idempotency_key_reused`, `invalid_idempotency_key`.
+// - 409: `case_not_editable`, `verification_not_required`, `already_verified`, `verification_locked`, `verification_pending` (with `deadline`, `attemptsLeft`), `version_conflict`; `request_in_progress`, `request_already_applied`; `deposit_limit_reached` (with `nextDepositAt`).
+// - 422: `invalid_account_number` (8-30 digits), `required`/`too_long` (bankName, accountName), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed`, `idempotency_key_reused`, `invalid_idempotency_key`; `account_name_mismatch` (with `enterpriseName`).
 //
 // Takes a body of the `application/json` content type.
 //
@@ -3789,8 +3941,8 @@ func (c *Client) ClaimCase(ctx context.Context, caseId CaseId, params *ClaimCase
 //
 // Errors (the problem's `code`):
 // - 404: `not_found`: no such case.
-// - 409: `version_conflict` (with `currentVersion`), `claim_required` (nobody holds the case, or your claim expired: claim it again), `case_claimed` (someone else holds it; with `claimExpiresAt`), `invalid_transition` (with `from`, `to`: not in review), `change_requests_exhausted` (with `maxChangeRequests`); `request_in_progress`, `request_already_applied`.
-// - 422: `invalid_decision`, `unknown_reason`, `duplicate_reason`, `reasons_required`, `note_required`, `too_long` (field codes; `validation_failed` when several), `missing_field` (decision, version), `unknown_field`, `invalid_type`, `idempotency_key_reused`, `invalid_idempotency_key`.
+// - 409: `version_conflict` (with `currentVersion`), `claim_required` (nobody holds the case, or your claim expired: claim it again), `case_claimed` (someone else holds it; with `claimExpiresAt`), `invalid_transition` (with `from`, `to`: not in review), `change_requests_exhausted` (with `maxChangeRequests`); `request_in_progress`, `request_already_applied`; `requirements_unmet` (an approval while something is due again).
+// - 422: `invalid_decision`, `unknown_reason`, `duplicate_reason`, `reasons_required`, `note_required`, `too_long` (field codes; `validation_failed` when several), `missing_field` (decision, version), `unknown_field`, `invalid_type`, `idempotency_key_reused`, `invalid_idempotency_key`; `redo_required`, `redo_not_allowed`, `requirement_not_in_case`, `duplicate_requirement`.
 //
 // Takes any type of body and a specified content type.
 //
@@ -3821,8 +3973,8 @@ func (c *Client) DecideCaseWithBody(ctx context.Context, caseId CaseId, params *
 //
 // Errors (the problem's `code`):
 // - 404: `not_found`: no such case.
-// - 409: `version_conflict` (with `currentVersion`), `claim_required` (nobody holds the case, or your claim expired: claim it again), `case_claimed` (someone else holds it; with `claimExpiresAt`), `invalid_transition` (with `from`, `to`: not in review), `change_requests_exhausted` (with `maxChangeRequests`); `request_in_progress`, `request_already_applied`.
-// - 422: `invalid_decision`, `unknown_reason`, `duplicate_reason`, `reasons_required`, `note_required`, `too_long` (field codes; `validation_failed` when several), `missing_field` (decision, version), `unknown_field`, `invalid_type`, `idempotency_key_reused`, `invalid_idempotency_key`.
+// - 409: `version_conflict` (with `currentVersion`), `claim_required` (nobody holds the case, or your claim expired: claim it again), `case_claimed` (someone else holds it; with `claimExpiresAt`), `invalid_transition` (with `from`, `to`: not in review), `change_requests_exhausted` (with `maxChangeRequests`); `request_in_progress`, `request_already_applied`; `requirements_unmet` (an approval while something is due again).
+// - 422: `invalid_decision`, `unknown_reason`, `duplicate_reason`, `reasons_required`, `note_required`, `too_long` (field codes; `validation_failed` when several), `missing_field` (decision, version), `unknown_field`, `invalid_type`, `idempotency_key_reused`, `invalid_idempotency_key`; `redo_required`, `redo_not_allowed`, `requirement_not_in_case`, `duplicate_requirement`.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -4298,7 +4450,7 @@ func (c *Client) GetEnterprise(ctx context.Context, enterpriseId EnterpriseId, p
 // each member is optional too.
 //
 // Errors (the problem's `code`):
-// - 409: `version_conflict`: the profile changed since it was read.
+// - 409: `version_conflict`: the profile changed since it was read; `change_requires_review` (with `fields`: a certified enterprise changes these through a change case), `verification_locked` (with `nextDepositAt`: `hasCorporateAccount: false` during a lock's cool-down).
 // - 422: `invalid_id_number`, `invalid_phone`, `invalid_region_code`, `required`/`too_long`, `missing_field` (version), `unknown_field` (e.g. uscc), `invalid_type`, `validation_failed`.
 //
 // Takes any type of body and a specified content type.
@@ -4323,7 +4475,7 @@ func (c *Client) PatchEnterpriseWithBody(ctx context.Context, enterpriseId Enter
 // each member is optional too.
 //
 // Errors (the problem's `code`):
-// - 409: `version_conflict`: the profile changed since it was read.
+// - 409: `version_conflict`: the profile changed since it was read; `change_requires_review` (with `fields`: a certified enterprise changes these through a change case), `verification_locked` (with `nextDepositAt`: `hasCorporateAccount: false` during a lock's cool-down).
 // - 422: `invalid_id_number`, `invalid_phone`, `invalid_region_code`, `required`/`too_long`, `missing_field` (version), `unknown_field` (e.g. uscc), `invalid_type`, `validation_failed`.
 //
 // Takes a body of the `application/json` content type.
@@ -6467,8 +6619,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// Errors (the problem's `code`):
 	// - 404: `not_found`: no such enterprise, or not yours.
-	// - 409: `already_certified`, `certification_revoked` (appeal instead), `not_renewable`, `annual_review_not_open` (with `opensAt`), `not_lapsed`, `not_revoked`, `invalid_transition`; `request_in_progress`, `request_already_applied`.
-	// - 422: `invalid_kind`, `invalid_types` (empty, unknown or repeated types), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed`, `idempotency_key_reused`, `invalid_idempotency_key`.
+	// - 409: `already_certified`, `certification_revoked` (appeal instead), `not_renewable`, `annual_review_not_open` (with `opensAt`), `not_lapsed`, `not_revoked`, `invalid_transition`; `request_in_progress`, `request_already_applied`; `case_already_open` (with `openCaseId`, `subject`), `change_not_allowed`, `change_not_needed`.
+	// - 422: `invalid_kind`, `invalid_types` (empty, unknown or repeated types), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed`, `idempotency_key_reused`, `invalid_idempotency_key`; `change_required` (a change case without new values).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -6487,8 +6639,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// Errors (the problem's `code`):
 	// - 404: `not_found`: no such enterprise, or not yours.
-	// - 409: `already_certified`, `certification_revoked` (appeal instead), `not_renewable`, `annual_review_not_open` (with `opensAt`), `not_lapsed`, `not_revoked`, `invalid_transition`; `request_in_progress`, `request_already_applied`.
-	// - 422: `invalid_kind`, `invalid_types` (empty, unknown or repeated types), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed`, `idempotency_key_reused`, `invalid_idempotency_key`.
+	// - 409: `already_certified`, `certification_revoked` (appeal instead), `not_renewable`, `annual_review_not_open` (with `opensAt`), `not_lapsed`, `not_revoked`, `invalid_transition`; `request_in_progress`, `request_already_applied`; `case_already_open` (with `openCaseId`, `subject`), `change_not_allowed`, `change_not_needed`.
+	// - 422: `invalid_kind`, `invalid_types` (empty, unknown or repeated types), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed`, `idempotency_key_reused`, `invalid_idempotency_key`; `change_required` (a change case without new values).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -6518,8 +6670,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// Errors (the problem's `code`):
 	// - 404: `not_found`: no such case, or not yours.
-	// - 409: `case_not_editable`, `verification_not_required`, `already_verified`, `verification_locked`, `verification_pending` (with `deadline`, `attemptsLeft`), `version_conflict`; `request_in_progress`, `request_already_applied`.
-	// - 422: `invalid_account_number` (8-30 digits), `required`/`too_long` (bankName, accountName), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed`, `idempotency_key_reused`, `invalid_idempotency_key`.
+	// - 409: `case_not_editable`, `verification_not_required`, `already_verified`, `verification_locked`, `verification_pending` (with `deadline`, `attemptsLeft`), `version_conflict`; `request_in_progress`, `request_already_applied`; `deposit_limit_reached` (with `nextDepositAt`).
+	// - 422: `invalid_account_number` (8-30 digits), `required`/`too_long` (bankName, accountName), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed`, `idempotency_key_reused`, `invalid_idempotency_key`; `account_name_mismatch` (with `enterpriseName`).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -6537,8 +6689,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// Errors (the problem's `code`):
 	// - 404: `not_found`: no such case, or not yours.
-	// - 409: `case_not_editable`, `verification_not_required`, `already_verified`, `verification_locked`, `verification_pending` (with `deadline`, `attemptsLeft`), `version_conflict`; `request_in_progress`, `request_already_applied`.
-	// - 422: `invalid_account_number` (8-30 digits), `required`/`too_long` (bankName, accountName), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed`, `idempotency_key_reused`, `invalid_idempotency_key`.
+	// - 409: `case_not_editable`, `verification_not_required`, `already_verified`, `verification_locked`, `verification_pending` (with `deadline`, `attemptsLeft`), `version_conflict`; `request_in_progress`, `request_already_applied`; `deposit_limit_reached` (with `nextDepositAt`).
+	// - 422: `invalid_account_number` (8-30 digits), `required`/`too_long` (bankName, accountName), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed`, `idempotency_key_reused`, `invalid_idempotency_key`; `account_name_mismatch` (with `enterpriseName`).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -6614,8 +6766,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// Errors (the problem's `code`):
 	// - 404: `not_found`: no such case.
-	// - 409: `version_conflict` (with `currentVersion`), `claim_required` (nobody holds the case, or your claim expired: claim it again), `case_claimed` (someone else holds it; with `claimExpiresAt`), `invalid_transition` (with `from`, `to`: not in review), `change_requests_exhausted` (with `maxChangeRequests`); `request_in_progress`, `request_already_applied`.
-	// - 422: `invalid_decision`, `unknown_reason`, `duplicate_reason`, `reasons_required`, `note_required`, `too_long` (field codes; `validation_failed` when several), `missing_field` (decision, version), `unknown_field`, `invalid_type`, `idempotency_key_reused`, `invalid_idempotency_key`.
+	// - 409: `version_conflict` (with `currentVersion`), `claim_required` (nobody holds the case, or your claim expired: claim it again), `case_claimed` (someone else holds it; with `claimExpiresAt`), `invalid_transition` (with `from`, `to`: not in review), `change_requests_exhausted` (with `maxChangeRequests`); `request_in_progress`, `request_already_applied`; `requirements_unmet` (an approval while something is due again).
+	// - 422: `invalid_decision`, `unknown_reason`, `duplicate_reason`, `reasons_required`, `note_required`, `too_long` (field codes; `validation_failed` when several), `missing_field` (decision, version), `unknown_field`, `invalid_type`, `idempotency_key_reused`, `invalid_idempotency_key`; `redo_required`, `redo_not_allowed`, `requirement_not_in_case`, `duplicate_requirement`.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -6636,8 +6788,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// Errors (the problem's `code`):
 	// - 404: `not_found`: no such case.
-	// - 409: `version_conflict` (with `currentVersion`), `claim_required` (nobody holds the case, or your claim expired: claim it again), `case_claimed` (someone else holds it; with `claimExpiresAt`), `invalid_transition` (with `from`, `to`: not in review), `change_requests_exhausted` (with `maxChangeRequests`); `request_in_progress`, `request_already_applied`.
-	// - 422: `invalid_decision`, `unknown_reason`, `duplicate_reason`, `reasons_required`, `note_required`, `too_long` (field codes; `validation_failed` when several), `missing_field` (decision, version), `unknown_field`, `invalid_type`, `idempotency_key_reused`, `invalid_idempotency_key`.
+	// - 409: `version_conflict` (with `currentVersion`), `claim_required` (nobody holds the case, or your claim expired: claim it again), `case_claimed` (someone else holds it; with `claimExpiresAt`), `invalid_transition` (with `from`, `to`: not in review), `change_requests_exhausted` (with `maxChangeRequests`); `request_in_progress`, `request_already_applied`; `requirements_unmet` (an approval while something is due again).
+	// - 422: `invalid_decision`, `unknown_reason`, `duplicate_reason`, `reasons_required`, `note_required`, `too_long` (field codes; `validation_failed` when several), `missing_field` (decision, version), `unknown_field`, `invalid_type`, `idempotency_key_reused`, `invalid_idempotency_key`; `redo_required`, `redo_not_allowed`, `requirement_not_in_case`, `duplicate_requirement`.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -6935,7 +7087,7 @@ type ClientWithResponsesInterface interface {
 	// each member is optional too.
 	//
 	// Errors (the problem's `code`):
-	// - 409: `version_conflict`: the profile changed since it was read.
+	// - 409: `version_conflict`: the profile changed since it was read; `change_requires_review` (with `fields`: a certified enterprise changes these through a change case), `verification_locked` (with `nextDepositAt`: `hasCorporateAccount: false` during a lock's cool-down).
 	// - 422: `invalid_id_number`, `invalid_phone`, `invalid_region_code`, `required`/`too_long`, `missing_field` (version), `unknown_field` (e.g. uscc), `invalid_type`, `validation_failed`.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -6950,7 +7102,7 @@ type ClientWithResponsesInterface interface {
 	// each member is optional too.
 	//
 	// Errors (the problem's `code`):
-	// - 409: `version_conflict`: the profile changed since it was read.
+	// - 409: `version_conflict`: the profile changed since it was read; `change_requires_review` (with `fields`: a certified enterprise changes these through a change case), `verification_locked` (with `nextDepositAt`: `hasCorporateAccount: false` during a lock's cool-down).
 	// - 422: `invalid_id_number`, `invalid_phone`, `invalid_region_code`, `required`/`too_long`, `missing_field` (version), `unknown_field` (e.g. uscc), `invalid_type`, `validation_failed`.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
@@ -12909,8 +13061,8 @@ func (c *ClientWithResponses) PaymentCallbackWithResponse(ctx context.Context, p
 //
 // Errors (the problem's `code`):
 // - 404: `not_found`: no such enterprise, or not yours.
-// - 409: `already_certified`, `certification_revoked` (appeal instead), `not_renewable`, `annual_review_not_open` (with `opensAt`), `not_lapsed`, `not_revoked`, `invalid_transition`; `request_in_progress`, `request_already_applied`.
-// - 422: `invalid_kind`, `invalid_types` (empty, unknown or repeated types), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed`, `idempotency_key_reused`, `invalid_idempotency_key`.
+// - 409: `already_certified`, `certification_revoked` (appeal instead), `not_renewable`, `annual_review_not_open` (with `opensAt`), `not_lapsed`, `not_revoked`, `invalid_transition`; `request_in_progress`, `request_already_applied`; `case_already_open` (with `openCaseId`, `subject`), `change_not_allowed`, `change_not_needed`.
+// - 422: `invalid_kind`, `invalid_types` (empty, unknown or repeated types), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed`, `idempotency_key_reused`, `invalid_idempotency_key`; `change_required` (a change case without new values).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -12935,8 +13087,8 @@ func (c *ClientWithResponses) OpenCaseWithBodyWithResponse(ctx context.Context, 
 //
 // Errors (the problem's `code`):
 // - 404: `not_found`: no such enterprise, or not yours.
-// - 409: `already_certified`, `certification_revoked` (appeal instead), `not_renewable`, `annual_review_not_open` (with `opensAt`), `not_lapsed`, `not_revoked`, `invalid_transition`; `request_in_progress`, `request_already_applied`.
-// - 422: `invalid_kind`, `invalid_types` (empty, unknown or repeated types), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed`, `idempotency_key_reused`, `invalid_idempotency_key`.
+// - 409: `already_certified`, `certification_revoked` (appeal instead), `not_renewable`, `annual_review_not_open` (with `opensAt`), `not_lapsed`, `not_revoked`, `invalid_transition`; `request_in_progress`, `request_already_applied`; `case_already_open` (with `openCaseId`, `subject`), `change_not_allowed`, `change_not_needed`.
+// - 422: `invalid_kind`, `invalid_types` (empty, unknown or repeated types), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed`, `idempotency_key_reused`, `invalid_idempotency_key`; `change_required` (a change case without new values).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -12978,8 +13130,8 @@ func (c *ClientWithResponses) GetCaseWithResponse(ctx context.Context, caseId Ca
 //
 // Errors (the problem's `code`):
 // - 404: `not_found`: no such case, or not yours.
-// - 409: `case_not_editable`, `verification_not_required`, `already_verified`, `verification_locked`, `verification_pending` (with `deadline`, `attemptsLeft`), `version_conflict`; `request_in_progress`, `request_already_applied`.
-// - 422: `invalid_account_number` (8-30 digits), `required`/`too_long` (bankName, accountName), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed`, `idempotency_key_reused`, `invalid_idempotency_key`.
+// - 409: `case_not_editable`, `verification_not_required`, `already_verified`, `verification_locked`, `verification_pending` (with `deadline`, `attemptsLeft`), `version_conflict`; `request_in_progress`, `request_already_applied`; `deposit_limit_reached` (with `nextDepositAt`).
+// - 422: `invalid_account_number` (8-30 digits), `required`/`too_long` (bankName, accountName), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed`, `idempotency_key_reused`, `invalid_idempotency_key`; `account_name_mismatch` (with `enterpriseName`).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -13003,8 +13155,8 @@ func (c *ClientWithResponses) StartBankVerificationWithBodyWithResponse(ctx cont
 //
 // Errors (the problem's `code`):
 // - 404: `not_found`: no such case, or not yours.
-// - 409: `case_not_editable`, `verification_not_required`, `already_verified`, `verification_locked`, `verification_pending` (with `deadline`, `attemptsLeft`), `version_conflict`; `request_in_progress`, `request_already_applied`.
-// - 422: `invalid_account_number` (8-30 digits), `required`/`too_long` (bankName, accountName), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed`, `idempotency_key_reused`, `invalid_idempotency_key`.
+// - 409: `case_not_editable`, `verification_not_required`, `already_verified`, `verification_locked`, `verification_pending` (with `deadline`, `attemptsLeft`), `version_conflict`; `request_in_progress`, `request_already_applied`; `deposit_limit_reached` (with `nextDepositAt`).
+// - 422: `invalid_account_number` (8-30 digits), `required`/`too_long` (bankName, accountName), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed`, `idempotency_key_reused`, `invalid_idempotency_key`; `account_name_mismatch` (with `enterpriseName`).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -13104,8 +13256,8 @@ func (c *ClientWithResponses) ClaimCaseWithResponse(ctx context.Context, caseId 
 //
 // Errors (the problem's `code`):
 // - 404: `not_found`: no such case.
-// - 409: `version_conflict` (with `currentVersion`), `claim_required` (nobody holds the case, or your claim expired: claim it again), `case_claimed` (someone else holds it; with `claimExpiresAt`), `invalid_transition` (with `from`, `to`: not in review), `change_requests_exhausted` (with `maxChangeRequests`); `request_in_progress`, `request_already_applied`.
-// - 422: `invalid_decision`, `unknown_reason`, `duplicate_reason`, `reasons_required`, `note_required`, `too_long` (field codes; `validation_failed` when several), `missing_field` (decision, version), `unknown_field`, `invalid_type`, `idempotency_key_reused`, `invalid_idempotency_key`.
+// - 409: `version_conflict` (with `currentVersion`), `claim_required` (nobody holds the case, or your claim expired: claim it again), `case_claimed` (someone else holds it; with `claimExpiresAt`), `invalid_transition` (with `from`, `to`: not in review), `change_requests_exhausted` (with `maxChangeRequests`); `request_in_progress`, `request_already_applied`; `requirements_unmet` (an approval while something is due again).
+// - 422: `invalid_decision`, `unknown_reason`, `duplicate_reason`, `reasons_required`, `note_required`, `too_long` (field codes; `validation_failed` when several), `missing_field` (decision, version), `unknown_field`, `invalid_type`, `idempotency_key_reused`, `invalid_idempotency_key`; `redo_required`, `redo_not_allowed`, `requirement_not_in_case`, `duplicate_requirement`.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -13132,8 +13284,8 @@ func (c *ClientWithResponses) DecideCaseWithBodyWithResponse(ctx context.Context
 //
 // Errors (the problem's `code`):
 // - 404: `not_found`: no such case.
-// - 409: `version_conflict` (with `currentVersion`), `claim_required` (nobody holds the case, or your claim expired: claim it again), `case_claimed` (someone else holds it; with `claimExpiresAt`), `invalid_transition` (with `from`, `to`: not in review), `change_requests_exhausted` (with `maxChangeRequests`); `request_in_progress`, `request_already_applied`.
-// - 422: `invalid_decision`, `unknown_reason`, `duplicate_reason`, `reasons_required`, `note_required`, `too_long` (field codes; `validation_failed` when several), `missing_field` (decision, version), `unknown_field`, `invalid_type`, `idempotency_key_reused`, `invalid_idempotency_key`.
+// - 409: `version_conflict` (with `currentVersion`), `claim_required` (nobody holds the case, or your claim expired: claim it again), `case_claimed` (someone else holds it; with `claimExpiresAt`), `invalid_transition` (with `from`, `to`: not in review), `change_requests_exhausted` (with `maxChangeRequests`); `request_in_progress`, `request_already_applied`; `requirements_unmet` (an approval while something is due again).
+// - 422: `invalid_decision`, `unknown_reason`, `duplicate_reason`, `reasons_required`, `note_required`, `too_long` (field codes; `validation_failed` when several), `missing_field` (decision, version), `unknown_field`, `invalid_type`, `idempotency_key_reused`, `invalid_idempotency_key`; `redo_required`, `redo_not_allowed`, `requirement_not_in_case`, `duplicate_requirement`.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -13545,7 +13697,7 @@ func (c *ClientWithResponses) GetEnterpriseWithResponse(ctx context.Context, ent
 // each member is optional too.
 //
 // Errors (the problem's `code`):
-// - 409: `version_conflict`: the profile changed since it was read.
+// - 409: `version_conflict`: the profile changed since it was read; `change_requires_review` (with `fields`: a certified enterprise changes these through a change case), `verification_locked` (with `nextDepositAt`: `hasCorporateAccount: false` during a lock's cool-down).
 // - 422: `invalid_id_number`, `invalid_phone`, `invalid_region_code`, `required`/`too_long`, `missing_field` (version), `unknown_field` (e.g. uscc), `invalid_type`, `validation_failed`.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -13566,7 +13718,7 @@ func (c *ClientWithResponses) PatchEnterpriseWithBodyWithResponse(ctx context.Co
 // each member is optional too.
 //
 // Errors (the problem's `code`):
-// - 409: `version_conflict`: the profile changed since it was read.
+// - 409: `version_conflict`: the profile changed since it was read; `change_requires_review` (with `fields`: a certified enterprise changes these through a change case), `verification_locked` (with `nextDepositAt`: `hasCorporateAccount: false` during a lock's cool-down).
 // - 422: `invalid_id_number`, `invalid_phone`, `invalid_region_code`, `required`/`too_long`, `missing_field` (version), `unknown_field` (e.g. uscc), `invalid_type`, `validation_failed`.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
