@@ -215,11 +215,18 @@ const maxShownBody = 2000
 // gateway's {"message":"Not Found"}.
 func ValidateResponse(t testing.TB, method, url string, reqHeaders http.Header, reqBody []byte, status int, respHeaders http.Header, respBody []byte) {
 	t.Helper()
+	for _, f := range Failures(method, url, reqHeaders, reqBody, status, respHeaders, respBody) {
+		t.Errorf("%s", f)
+	}
+}
+
+// Failures is ValidateResponse's verdict without a test: one message per
+// way the response departs from the document, none when it matches.
+func Failures(method, url string, reqHeaders http.Header, reqBody []byte, status int, respHeaders http.Header, respBody []byte) []string {
 	where := fmt.Sprintf("%s %s -> %d", method, url, status)
 	req, err := http.NewRequest(method, url, bytes.NewReader(reqBody))
 	if err != nil {
-		t.Errorf("openapicheck: %s: bad request URL: %v", where, err)
-		return
+		return []string{fmt.Sprintf("openapicheck: %s: bad request URL: %v", where, err)}
 	}
 	file := DocFile
 	if strings.HasPrefix(req.URL.Path, sandboxPrefix) {
@@ -227,8 +234,7 @@ func ValidateResponse(t testing.TB, method, url string, reqHeaders http.Header, 
 	}
 	s, err := loadFile(file)
 	if err != nil {
-		t.Fatalf("%v", err)
-		return
+		return []string{err.Error()}
 	}
 	if reqHeaders != nil {
 		req.Header = reqHeaders.Clone()
@@ -236,11 +242,10 @@ func ValidateResponse(t testing.TB, method, url string, reqHeaders http.Header, 
 	route, params, err := s.router.FindRoute(req)
 	if err != nil {
 		if status == http.StatusNotFound && isGatewayNotFound(respHeaders, respBody) {
-			return
+			return nil
 		}
-		t.Errorf("openapicheck: %s: no operation for %s %s in %s (%v); body: %s",
-			where, method, req.URL.Path, file, err, shown(respBody))
-		return
+		return []string{fmt.Sprintf("openapicheck: %s: no operation for %s %s in %s (%v); body: %s",
+			where, method, req.URL.Path, file, err, shown(respBody))}
 	}
 	opts := &openapi3filter.Options{
 		IncludeResponseStatus: true,
@@ -267,9 +272,10 @@ func ValidateResponse(t testing.TB, method, url string, reqHeaders http.Header, 
 		if route.Operation != nil && route.Operation.OperationID != "" {
 			op += " (" + route.Operation.OperationID + ")"
 		}
-		t.Errorf("openapicheck: %s: response does not match %s, operation %s, status %d:\n%s\nContent-Type: %q\nbody: %s",
-			where, file, op, status, strings.Join(describe(err), "\n"), respHeaders.Get("Content-Type"), shown(respBody))
+		return []string{fmt.Sprintf("openapicheck: %s: response does not match %s, operation %s, status %d:\n%s\nContent-Type: %q\nbody: %s",
+			where, file, op, status, strings.Join(describe(err), "\n"), respHeaders.Get("Content-Type"), shown(respBody))}
 	}
+	return nil
 }
 
 // isGatewayNotFound reports whether a response is the gateway's (or the
