@@ -54,7 +54,7 @@ func (s *Service) OpenCase(ctx context.Context, by domain.Actor, in CaseInput) (
 		Version:      1,
 		CreatedAt:    now,
 		UpdatedAt:    now,
-		Fee:          domain.FeeFor(in.Kind, e.RegionCode, s.rules),
+		Fee:          domain.FeeFor(in.Kind, e.Region(), s.rules),
 	}
 	h := domain.HistoryEntry{ID: domain.NewID(), At: now, ActorID: by.UserID, Role: by.MainRole(), Subject: "case", To: string(domain.CaseDraft)}
 	ch := &domain.Change{

@@ -8,7 +8,9 @@ import (
 	"microcert/shared/domain"
 )
 
-// EnterpriseInput is a new profile as the applicant submits it.
+// EnterpriseInput is a new profile as the applicant submits it. RegionCode
+// is what the applicant declared, if anything: it is checked against the
+// USCC (region_mismatch) and never stored.
 type EnterpriseInput struct {
 	Name                string
 	USCC                string
@@ -52,7 +54,7 @@ func (s *Service) CreateEnterprise(ctx context.Context, by domain.Actor, in Ente
 	fields = append(fields, errField("legalRep.phone", domain.ValidatePhone(in.LegalRep.Phone))...)
 	fields = append(fields, textField("registeredAddress", in.RegisteredAddress, 1, 200)...)
 	fields = append(fields, textField("operatingAddress", in.OperatingAddress, 1, 200)...)
-	fields = append(fields, regionField(in.RegionCode)...)
+	fields = append(fields, declaredRegion(in.RegionCode, in.USCC)...)
 	if err := fieldsError(fields); err != nil {
 		return nil, err
 	}
@@ -63,7 +65,6 @@ func (s *Service) CreateEnterprise(ctx context.Context, by domain.Actor, in Ente
 		LegalRep:            domain.LegalRep{Name: strings.TrimSpace(in.LegalRep.Name), IDNumber: in.LegalRep.IDNumber, Phone: in.LegalRep.Phone},
 		RegisteredAddress:   strings.TrimSpace(in.RegisteredAddress),
 		OperatingAddress:    strings.TrimSpace(in.OperatingAddress),
-		RegionCode:          in.RegionCode,
 		HasCorporateAccount: in.HasCorporateAccount,
 		OwnerID:             by.UserID,
 		Version:             1,
@@ -159,8 +160,9 @@ func (s *Service) PatchEnterprise(ctx context.Context, by domain.Actor, id strin
 		next.OperatingAddress = strings.TrimSpace(*p.OperatingAddress)
 	}
 	if p.RegionCode != nil {
-		fields = append(fields, regionField(*p.RegionCode)...)
-		next.RegionCode = *p.RegionCode
+		// The USCC never changes, so neither does the region: a declared
+		// one is only checked.
+		fields = append(fields, declaredRegion(*p.RegionCode, e.USCC)...)
 	}
 	if p.HasCorporateAccount != nil {
 		next.HasCorporateAccount = *p.HasCorporateAccount
@@ -211,10 +213,19 @@ func textField(name, v string, min, max int) []domain.FieldError {
 	return nil
 }
 
-func regionField(code string) []domain.FieldError {
+// declaredRegion checks an optional declared region code: 6 digits, and on
+// one branch with the region in the USCC (an invalid USCC is reported on
+// its own field).
+func declaredRegion(code, uscc string) []domain.FieldError {
+	if code == "" {
+		return nil
+	}
 	if len(code) != 6 || strings.Trim(code, "0123456789") != "" {
 		return []domain.FieldError{{Field: "regionCode", Code: "invalid_region_code",
 			Message: domain.Text{Zh: "地区代码应为 6 位数字行政区划代码。", En: "regionCode must be a 6-digit administrative division code."}}}
+	}
+	if f := domain.CheckDeclaredRegion(code, uscc); f != nil {
+		return []domain.FieldError{*f}
 	}
 	return nil
 }

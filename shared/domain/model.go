@@ -139,7 +139,8 @@ type LegalRep struct {
 	Phone    string
 }
 
-// Enterprise is an applicant's profile, one per USCC.
+// Enterprise is an applicant's profile, one per USCC. Its region is not a
+// field: it is read from the USCC (Region).
 type Enterprise struct {
 	ID                  string
 	Name                string
@@ -147,7 +148,6 @@ type Enterprise struct {
 	LegalRep            LegalRep
 	RegisteredAddress   string
 	OperatingAddress    string
-	RegionCode          string
 	HasCorporateAccount bool
 	OwnerID             string
 	Version             int

@@ -117,7 +117,7 @@ func (a *API) createEnterprise(ctx context.Context, r *request) (*reply, error) 
 	}
 	if err := required("name", b.Name != nil, "uscc", b.USCC != nil, "legalRep", b.LegalRep != nil,
 		"registeredAddress", b.RegisteredAddress != nil, "operatingAddress", b.OperatingAddress != nil,
-		"regionCode", b.RegionCode != nil, "hasCorporateAccount", b.HasCorporateAccount != nil); err != nil {
+		"hasCorporateAccount", b.HasCorporateAccount != nil); err != nil {
 		return nil, err
 	}
 	if err := required("legalRep.name", b.LegalRep.Name != nil, "legalRep.idNumber", b.LegalRep.IDNumber != nil,
@@ -127,7 +127,7 @@ func (a *API) createEnterprise(ctx context.Context, r *request) (*reply, error) 
 	e, err := a.svc.CreateEnterprise(ctx, r.actor, certsvc.EnterpriseInput{
 		Name: *b.Name, USCC: *b.USCC,
 		LegalRep:          domain.LegalRep{Name: *b.LegalRep.Name, IDNumber: *b.LegalRep.IDNumber, Phone: *b.LegalRep.Phone},
-		RegisteredAddress: *b.RegisteredAddress, OperatingAddress: *b.OperatingAddress, RegionCode: *b.RegionCode,
+		RegisteredAddress: *b.RegisteredAddress, OperatingAddress: *b.OperatingAddress, RegionCode: str(b.RegionCode),
 		HasCorporateAccount: *b.HasCorporateAccount,
 	})
 	if err != nil {
@@ -158,7 +158,7 @@ func (a *API) listEnterprises(ctx context.Context, r *request) (*reply, error) {
 	}
 	items := make([]enterpriseSummaryJSON, 0, len(ents))
 	for _, e := range ents {
-		items = append(items, enterpriseSummaryJSON{ID: e.ID, Name: e.Name, USCC: e.USCC, RegionCode: e.RegionCode,
+		items = append(items, enterpriseSummaryJSON{ID: e.ID, Name: e.Name, USCC: e.USCC, RegionCode: e.Region(),
 			Version: e.Version, CreatedAt: e.CreatedAt})
 	}
 	return ok(newPage(items, next))

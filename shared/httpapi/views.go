@@ -55,7 +55,7 @@ func enterpriseView(v *certsvc.EnterpriseView, now time.Time) enterpriseJSON {
 		ID: e.ID, Name: e.Name, USCC: e.USCC,
 		LegalRep: legalRepJSON{Name: e.LegalRep.Name, IDNumber: domain.MaskIDNumber(e.LegalRep.IDNumber),
 			Phone: domain.MaskPhone(e.LegalRep.Phone)},
-		RegisteredAddress: e.RegisteredAddress, OperatingAddress: e.OperatingAddress, RegionCode: e.RegionCode,
+		RegisteredAddress: e.RegisteredAddress, OperatingAddress: e.OperatingAddress, RegionCode: e.Region(),
 		HasCorporateAccount: e.HasCorporateAccount, Version: e.Version, CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt,
 		Certifications: []certificationJSON{},
 		Capabilities:   map[domain.CertType]domain.Capabilities{},
