@@ -581,6 +581,19 @@ func TestReviewRevokeAppealApprove(t *testing.T) {
 	if cs["explanation"] == "" {
 		t.Errorf("reviewer does not see the explanation: %v", cs)
 	}
+	// The reviewer sees what is appealed (reason, severity) and the record;
+	// the applicant does not.
+	ctx, _ := cs["appeal"].(map[string]any)
+	revs, _ := ctx["revocations"].([]any)
+	if len(revs) != 1 || len(ctx["earlierViolations"].([]any)) != 0 {
+		t.Fatalf("reviewer's appeal context = %v", cs["appeal"])
+	}
+	if v := revs[0].(map[string]any); v["type"] != "official_account" || v["reason"] != "公众号发布虚假宣传内容" || v["severity"] != "minor" || v["overturned"] != false {
+		t.Errorf("revocation under appeal = %v", v)
+	}
+	if _, ok := a.getCase(appealID)["appeal"]; ok {
+		t.Errorf("the applicant sees the appeal context")
+	}
 	rev.approve(appealID)
 	back := certOf(t, a.enterprise(entID), "official_account")
 	if back["status"] != "active" || !parseTime(t, back["expiresAt"]).Equal(parseTime(t, original["expiresAt"])) || back["caseId"] != appealID {

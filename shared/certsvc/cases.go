@@ -21,6 +21,8 @@ type CaseView struct {
 	Documents    []domain.Document
 	History      []domain.HistoryEntry
 	Requirements domain.Requirements
+	// Appeal is set on reviewers' and admins' views of an appeal.
+	Appeal *domain.AppealContext
 }
 
 // OpenCase creates a draft case for one or more types with one fee.
@@ -97,7 +99,7 @@ func (s *Service) GetCase(ctx context.Context, by domain.Actor, id string) (*Cas
 	if err != nil {
 		return nil, err
 	}
-	return s.view(b.Case, e, b.Documents, b.History), nil
+	return s.withStaffContext(ctx, by, s.view(b.Case, e, b.Documents, b.History))
 }
 
 // bundleFor reads a case the caller may see (two reads: bundle, profile).

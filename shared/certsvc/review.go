@@ -121,7 +121,7 @@ func (s *Service) Claim(ctx context.Context, by domain.Actor, caseID string) (*C
 		}
 		return nil, err
 	}
-	return s.view(&next, e, b.Documents, appendHistory(b.History, hist)), nil
+	return s.withStaffContext(ctx, by, s.view(&next, e, b.Documents, appendHistory(b.History, hist)))
 }
 
 // DecisionInput is a reviewer's decision as sent.

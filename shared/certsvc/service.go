@@ -23,6 +23,7 @@ type Store interface {
 	ListEnterprises(ctx context.Context, ownerID string, p domain.Page) ([]domain.Enterprise, string, error)
 	ListNotifications(ctx context.Context, enterpriseID string, p domain.Page) ([]domain.Notification, string, error)
 	ListQueue(ctx context.Context, p domain.Page) ([]domain.Case, string, error)
+	EnterpriseHistory(ctx context.Context, enterpriseID string) ([]domain.HistoryEntry, error)
 	ResolveRef(ctx context.Context, kind domain.RefKind, id string) (string, error)
 	Commit(ctx context.Context, ch *domain.Change) error
 }

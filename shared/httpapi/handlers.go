@@ -221,7 +221,11 @@ func (a *API) listCases(ctx context.Context, r *request) (*reply, error) {
 	now := a.clock.Now()
 	items := make([]caseJSON, 0, len(cases))
 	for i := range cases {
-		items = append(items, caseSummary(&cases[i], now))
+		c := caseSummary(&cases[i], now)
+		if r.actor.CanReview() {
+			c = withClaimHolder(c, &cases[i])
+		}
+		items = append(items, c)
 	}
 	return ok(newPage(items, next))
 }

@@ -13,7 +13,8 @@ import (
 
 // The JSON shapes below are the API's contract (openapi.yaml). They are
 // built from domain values here and nowhere else, so masking happens in one
-// place: ID numbers, phones and account numbers never leave unmasked.
+// place: ID numbers, phones and account numbers never leave unmasked, except
+// in revealView (a claimed case's reviewer, audited).
 
 type legalRepJSON struct {
 	Name     string `json:"name"`
@@ -194,7 +195,7 @@ func paymentView(p *domain.Payment, f domain.Fee) *paymentJSON {
 
 type historyJSON struct {
 	At      time.Time `json:"at"`
-	ActorID string    `json:"actorId"`
+	ActorID string    `json:"actorId,omitempty"`
 	Role    string    `json:"role"`
 	Subject string    `json:"subject"`
 	From    string    `json:"from"`
@@ -203,15 +204,29 @@ type historyJSON struct {
 	Note    string    `json:"note,omitempty"`
 }
 
-func historyView(hs []domain.HistoryEntry) []historyJSON {
+// historyView renders a case's history. Applicants never see the account
+// of a reviewer, an admin or the system: such entries keep their role but
+// lose the actor id, and a claim passing from one reviewer to another
+// (in_review -> in_review, noting the previous holder) is review-internal
+// and left out.
+func historyView(hs []domain.HistoryEntry, staff bool) []historyJSON {
 	out := []historyJSON{}
 	for _, h := range hs {
 		reasons := h.Reasons
 		if reasons == nil {
 			reasons = []string{}
 		}
-		out = append(out, historyJSON{At: h.At, ActorID: h.ActorID, Role: string(h.Role), Subject: h.Subject,
-			From: h.From, To: h.To, Reasons: reasons, Note: h.Note})
+		j := historyJSON{At: h.At, ActorID: h.ActorID, Role: string(h.Role), Subject: h.Subject,
+			From: h.From, To: h.To, Reasons: reasons, Note: h.Note}
+		if !staff {
+			if h.Subject == "case" && h.From == string(domain.CaseInReview) && h.To == string(domain.CaseInReview) {
+				continue
+			}
+			if h.Role != domain.RoleApplicant {
+				j.ActorID = ""
+			}
+		}
+		out = append(out, j)
 	}
 	return out
 }
@@ -250,10 +265,42 @@ type caseJSON struct {
 	ChangeRequests int                          `json:"changeRequests"`
 	RefundDue      bool                         `json:"refundDue"`
 	History        []historyJSON                `json:"history,omitempty"`
+	Appeal         *appealJSON                  `json:"appeal,omitempty"`
+}
+
+// violationJSON is a revocation on the enterprise's record (staff only).
+type violationJSON struct {
+	Type       string    `json:"type"`
+	Reason     string    `json:"reason"`
+	Severity   string    `json:"severity"`
+	RevokedAt  time.Time `json:"revokedAt"`
+	Overturned bool      `json:"overturned"`
+}
+
+// appealJSON is what a reviewer weighs on an appeal (staff only).
+type appealJSON struct {
+	Revocations       []violationJSON `json:"revocations"`
+	EarlierViolations []violationJSON `json:"earlierViolations"`
+}
+
+func appealView(a *domain.AppealContext) *appealJSON {
+	if a == nil {
+		return nil
+	}
+	list := func(vs []domain.Violation) []violationJSON {
+		out := []violationJSON{}
+		for _, v := range vs {
+			out = append(out, violationJSON{Type: string(v.Type), Reason: v.Reason, Severity: v.Severity,
+				RevokedAt: v.RevokedAt, Overturned: v.Overturned})
+		}
+		return out
+	}
+	return &appealJSON{Revocations: list(a.Revocations), EarlierViolations: list(a.EarlierViolations)}
 }
 
 // caseSummary renders a case without its documents, requirements and
-// history (lists and the queue).
+// history (lists and the queue), as an applicant may see it: without the
+// reviewer holding the claim (withClaimHolder adds it for staff).
 func caseSummary(c *domain.Case, now time.Time) caseJSON {
 	out := caseJSON{
 		ID: c.ID, EnterpriseID: c.EnterpriseID, Kind: string(c.Kind), Types: c.Types, ViaAgent: c.ViaAgent,
@@ -265,7 +312,7 @@ func caseSummary(c *domain.Case, now time.Time) caseJSON {
 	}
 	if cl := c.Claim; cl != nil {
 		exp := cl.ExpiresAt
-		out.Review.ClaimedBy, out.Review.ClaimExpiresAt = cl.ReviewerID, &exp
+		out.Review.ClaimExpiresAt = &exp
 	}
 	if d := c.LastDecision; d != nil {
 		at := d.At
@@ -282,16 +329,43 @@ func caseSummary(c *domain.Case, now time.Time) caseJSON {
 	return out
 }
 
+// withClaimHolder adds to a staff view which reviewer holds (or last held)
+// the claim: applicants never see reviewers' accounts.
+func withClaimHolder(out caseJSON, c *domain.Case) caseJSON {
+	if c.Claim != nil {
+		out.Review.ClaimedBy = c.Claim.ReviewerID
+	}
+	return out
+}
+
 func caseView(v *certsvc.CaseView, lang string, reviewer bool, now time.Time) caseJSON {
 	out := caseSummary(v.Case, now)
+	if reviewer {
+		out = withClaimHolder(out, v.Case)
+		out.Appeal = appealView(v.Appeal)
+	}
 	req := certsvc.RequirementsJSON(v.Requirements, lang)
 	out.Requirements = &req
 	out.Documents = []documentJSON{}
 	for i := range v.Documents {
 		out.Documents = append(out.Documents, documentView(&v.Documents[i], lang, reviewer))
 	}
-	out.History = historyView(v.History)
+	out.History = historyView(v.History, reviewer)
 	return out
+}
+
+// revealJSON is the one response with the legal representative's
+// identifiers in the clear (POST /v1/review/cases/{caseId}/reveal, audited).
+type revealJSON struct {
+	CaseID       string       `json:"caseId"`
+	EnterpriseID string       `json:"enterpriseId"`
+	LegalRep     legalRepJSON `json:"legalRep"`
+	RevealedAt   time.Time    `json:"revealedAt"`
+}
+
+func revealView(v *certsvc.LegalRepReveal) revealJSON {
+	return revealJSON{CaseID: v.CaseID, EnterpriseID: v.EnterpriseID, RevealedAt: v.RevealedAt,
+		LegalRep: legalRepJSON{Name: v.LegalRep.Name, IDNumber: v.LegalRep.IDNumber, Phone: v.LegalRep.Phone}}
 }
 
 type requirementsJSON = certsvc.RequirementsDoc

@@ -270,6 +270,25 @@ func (s *Store) ListAudit(ctx context.Context, caseID string) ([]domain.AuditEnt
 	return out, nil
 }
 
+// EnterpriseHistory lists the history of an enterprise's certifications,
+// oldest first (pk ENT#<entId>, sk begins with H#): what a reviewer of an
+// appeal reads the enterprise's violations from.
+func (s *Store) EnterpriseHistory(ctx context.Context, enterpriseID string) ([]domain.HistoryEntry, error) {
+	items, err := s.partitionPrefix(ctx, entPK(enterpriseID), skHistPrefix)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]domain.HistoryEntry, 0, len(items))
+	for _, av := range items {
+		var it historyItem
+		if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+			return nil, internal("decode history: %w", err)
+		}
+		out = append(out, it.domain())
+	}
+	return out, nil
+}
+
 // Payouts lists the micro-deposit payout instructions of a case, oldest
 // first (pk CASE#<caseId>, sk begins with P#).
 func (s *Store) Payouts(ctx context.Context, caseID string) ([]domain.Payout, error) {
