@@ -2,6 +2,7 @@ package certsvc
 
 import (
 	"context"
+	"time"
 
 	"microcert/shared/domain"
 )
@@ -177,12 +178,15 @@ func (s *Service) Submit(ctx context.Context, by domain.Actor, id string) (*Case
 			With("requirements", LocalizedRequirements(req))
 	}
 	next := *c
-	h, err := next.Submit(by, now, s.rules)
-	if domain.CodeOf(err) == "calendar_out_of_range" {
-		s.log.Error("review deadline not computable", "alarm", "calendar_out_of_range", "err", err)
-	}
+	cal := s.Calendar(ctx)
+	h, err := next.Submit(by, now, s.rules, cal)
 	if err != nil {
 		return nil, err
+	}
+	if next.ReviewDueProvisional() {
+		_, last := cal.Range()
+		s.log.Warn("review deadline is provisional: the working-day calendar ends before it", "alarm", "calendar_horizon",
+			"case", c.ID, "calendarLastDay", last.Format(time.DateOnly), "calendarSource", cal.Source())
 	}
 	ch := &domain.Change{
 		History: []domain.HistoryRecord{{CaseID: c.ID, Entry: h}},

@@ -293,6 +293,10 @@ type Case struct {
 	// are handed to the bucket's deletion (retention, PIPL); nil for open
 	// cases and once done.
 	DocumentsExpireAt *time.Time
+	// ReviewDueRecheckAt is set while ReviewDueAt is provisional (it ran
+	// past the working-day calendar's data): when the daily job next
+	// recomputes it.
+	ReviewDueRecheckAt *time.Time
 }
 
 // HasType reports whether the case covers type t.

@@ -218,10 +218,10 @@ func (a *API) listCases(ctx context.Context, r *request) (*reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	now := a.clock.Now()
+	at := a.asOf(ctx)
 	items := make([]caseJSON, 0, len(cases))
 	for i := range cases {
-		c := caseSummary(&cases[i], now)
+		c := caseSummary(&cases[i], at)
 		if r.actor.CanReview() {
 			c = withClaimHolder(c, &cases[i])
 		}
@@ -260,7 +260,7 @@ func (a *API) openCase(ctx context.Context, r *request) (*reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	return created(caseView(v, r.lang, r.actor.CanReview(), a.clock.Now()))
+	return created(caseView(v, r.lang, r.actor.CanReview(), a.asOf(ctx)))
 }
 
 func (a *API) getCase(ctx context.Context, r *request) (*reply, error) {
@@ -268,7 +268,7 @@ func (a *API) getCase(ctx context.Context, r *request) (*reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	return ok(caseView(v, r.lang, r.actor.CanReview(), a.clock.Now()))
+	return ok(caseView(v, r.lang, r.actor.CanReview(), a.asOf(ctx)))
 }
 
 type uploadJSON struct {
@@ -347,7 +347,7 @@ func (a *API) setExplanation(ctx context.Context, r *request) (*reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	return ok(caseView(v, r.lang, false, a.clock.Now()))
+	return ok(caseView(v, r.lang, false, a.asOf(ctx)))
 }
 
 func (a *API) startDeposit(ctx context.Context, r *request) (*reply, error) {
@@ -400,7 +400,7 @@ func (a *API) submit(ctx context.Context, r *request) (*reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	return ok(caseView(v, r.lang, false, a.clock.Now()))
+	return ok(caseView(v, r.lang, false, a.asOf(ctx)))
 }
 
 func (a *API) withdraw(ctx context.Context, r *request) (*reply, error) {
@@ -408,7 +408,7 @@ func (a *API) withdraw(ctx context.Context, r *request) (*reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	return ok(caseView(v, r.lang, false, a.clock.Now()))
+	return ok(caseView(v, r.lang, false, a.asOf(ctx)))
 }
 
 type downloadJSON struct {

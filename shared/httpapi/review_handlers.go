@@ -44,10 +44,10 @@ func (a *API) reviewQueue(ctx context.Context, r *request) (*reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	now := a.clock.Now()
+	at := a.asOf(ctx)
 	out := make([]queueItemJSON, 0, len(items))
 	for i := range items {
-		c := withClaimHolder(caseSummary(&items[i].Case, now), &items[i].Case)
+		c := withClaimHolder(caseSummary(&items[i].Case, at), &items[i].Case)
 		c.Review.SLAState, c.Review.OverdueDays = items[i].SLAState, items[i].OverdueWorkingDays
 		out = append(out, queueItemJSON{caseJSON: c, SLAState: items[i].SLAState})
 	}
@@ -60,7 +60,7 @@ func (a *API) claim(ctx context.Context, r *request) (*reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	return ok(caseView(v, r.lang, true, a.clock.Now()))
+	return ok(caseView(v, r.lang, true, a.asOf(ctx)))
 }
 
 // revealPath is the route of RevealLegalRep.
@@ -90,7 +90,7 @@ func (a *API) decide(ctx context.Context, r *request) (*reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	return ok(caseView(res.View, r.lang, true, a.clock.Now()))
+	return ok(caseView(res.View, r.lang, true, a.asOf(ctx)))
 }
 
 // cancelCertification: POST /v1/enterprises/{enterpriseId}/certifications/{type}/cancel

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"time"
@@ -243,29 +244,32 @@ type reviewJSON struct {
 }
 
 type caseJSON struct {
-	ID             string                       `json:"id"`
-	EnterpriseID   string                       `json:"enterpriseId"`
-	Kind           string                       `json:"kind"`
-	Types          []domain.CertType            `json:"types"`
-	ViaAgent       bool                         `json:"viaAgent"`
-	Status         string                       `json:"status"`
-	Version        int                          `json:"version"`
-	CreatedAt      time.Time                    `json:"createdAt"`
-	UpdatedAt      time.Time                    `json:"updatedAt"`
-	SubmittedAt    *time.Time                   `json:"submittedAt"`
-	ReviewDueAt    *time.Time                   `json:"reviewDueAt"`
-	Fee            feeJSON                      `json:"fee"`
-	Requirements   *requirementsJSON            `json:"requirements,omitempty"`
-	Documents      []documentJSON               `json:"documents,omitempty"`
-	Verifications  map[string]*verificationJSON `json:"verifications"`
-	Bank           *bankJSON                    `json:"bankVerification"`
-	Payment        *paymentJSON                 `json:"payment"`
-	Explanation    string                       `json:"explanation,omitempty"`
-	Review         reviewJSON                   `json:"review"`
-	ChangeRequests int                          `json:"changeRequests"`
-	RefundDue      bool                         `json:"refundDue"`
-	History        []historyJSON                `json:"history,omitempty"`
-	Appeal         *appealJSON                  `json:"appeal,omitempty"`
+	ID           string            `json:"id"`
+	EnterpriseID string            `json:"enterpriseId"`
+	Kind         string            `json:"kind"`
+	Types        []domain.CertType `json:"types"`
+	ViaAgent     bool              `json:"viaAgent"`
+	Status       string            `json:"status"`
+	Version      int               `json:"version"`
+	CreatedAt    time.Time         `json:"createdAt"`
+	UpdatedAt    time.Time         `json:"updatedAt"`
+	SubmittedAt  *time.Time        `json:"submittedAt"`
+	ReviewDueAt  *time.Time        `json:"reviewDueAt"`
+	// ReviewDueProvisional: reviewDueAt ran past the working-day calendar's
+	// data; it has a margin and is recomputed once the data arrives.
+	ReviewDueProvisional bool                         `json:"reviewDueProvisional"`
+	Fee                  feeJSON                      `json:"fee"`
+	Requirements         *requirementsJSON            `json:"requirements,omitempty"`
+	Documents            []documentJSON               `json:"documents,omitempty"`
+	Verifications        map[string]*verificationJSON `json:"verifications"`
+	Bank                 *bankJSON                    `json:"bankVerification"`
+	Payment              *paymentJSON                 `json:"payment"`
+	Explanation          string                       `json:"explanation,omitempty"`
+	Review               reviewJSON                   `json:"review"`
+	ChangeRequests       int                          `json:"changeRequests"`
+	RefundDue            bool                         `json:"refundDue"`
+	History              []historyJSON                `json:"history,omitempty"`
+	Appeal               *appealJSON                  `json:"appeal,omitempty"`
 }
 
 // violationJSON is a revocation on the enterprise's record (staff only).
@@ -298,14 +302,27 @@ func appealView(a *domain.AppealContext) *appealJSON {
 	return &appealJSON{Revocations: list(a.Revocations), EarlierViolations: list(a.EarlierViolations)}
 }
 
+// asOf is what a case view is rendered against: the time, and the
+// working-day calendar in force (read only when a view counts working
+// days).
+type asOf struct {
+	now time.Time
+	cal func() *domain.Calendar
+}
+
+// asOf is the API's present.
+func (a *API) asOf(ctx context.Context) asOf {
+	return asOf{now: a.clock.Now(), cal: func() *domain.Calendar { return a.svc.Calendar(ctx) }}
+}
+
 // caseSummary renders a case without its documents, requirements and
 // history (lists and the queue), as an applicant may see it: without the
 // reviewer holding the claim (withClaimHolder adds it for staff).
-func caseSummary(c *domain.Case, now time.Time) caseJSON {
+func caseSummary(c *domain.Case, at asOf) caseJSON {
 	out := caseJSON{
 		ID: c.ID, EnterpriseID: c.EnterpriseID, Kind: string(c.Kind), Types: c.Types, ViaAgent: c.ViaAgent,
 		Status: string(c.Status), Version: c.Version, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
-		SubmittedAt: c.SubmittedAt, ReviewDueAt: c.ReviewDueAt, Fee: feeView(c.Fee),
+		SubmittedAt: c.SubmittedAt, ReviewDueAt: c.ReviewDueAt, ReviewDueProvisional: c.ReviewDueProvisional(), Fee: feeView(c.Fee),
 		Verifications: map[string]*verificationJSON{"face": verificationView(c.Face), "qr": verificationView(c.QR)},
 		Bank:          bankView(c.Deposit), Payment: paymentView(c.Payment, c.Fee), Explanation: c.Explanation,
 		ChangeRequests: c.ChangeRequests, RefundDue: c.RefundDue, Review: reviewJSON{Reasons: []string{}},
@@ -322,9 +339,7 @@ func caseSummary(c *domain.Case, now time.Time) caseJSON {
 		}
 	}
 	if c.ReviewDueAt != nil && (c.Status == domain.CaseSubmitted || c.Status == domain.CaseInReview) {
-		if state, days, err := domain.SLAState(*c.ReviewDueAt, now); err == nil {
-			out.Review.SLAState, out.Review.OverdueDays = state, days
-		}
+		out.Review.SLAState, out.Review.OverdueDays = at.cal().SLAState(*c.ReviewDueAt, at.now)
 	}
 	return out
 }
@@ -338,8 +353,8 @@ func withClaimHolder(out caseJSON, c *domain.Case) caseJSON {
 	return out
 }
 
-func caseView(v *certsvc.CaseView, lang string, reviewer bool, now time.Time) caseJSON {
-	out := caseSummary(v.Case, now)
+func caseView(v *certsvc.CaseView, lang string, reviewer bool, at asOf) caseJSON {
+	out := caseSummary(v.Case, at)
 	if reviewer {
 		out = withClaimHolder(out, v.Case)
 		out.Appeal = appealView(v.Appeal)
