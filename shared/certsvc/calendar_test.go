@@ -48,7 +48,7 @@ func readyCase(t *testing.T, svc *certsvc.Service, st *store.Store, now time.Tim
 		switch item {
 		case domain.ReqFaceVerification:
 			c.Face = &domain.Verification{SessionID: domain.NewID(), Kind: domain.VerifyFace, Status: domain.VerificationPassed,
-				ExpiresAt: now.Add(time.Hour), PhoneMatches: &yes, CompletedAt: &now}
+				ExpiresAt: now.Add(time.Hour), PhoneMatches: &yes, CompletedAt: &now, LegalRep: domain.LegalRepFingerprint(ent.LegalRep)}
 		case domain.ReqBankVerification:
 			c.Deposit = &domain.Deposit{Status: domain.DepositVerified, AccountName: ent.Name, AccountLast4: "1234",
 				Deadline: now.Add(time.Hour), AttemptsLeft: 2, CreatedAt: now, VerifiedAt: &now}

@@ -50,7 +50,7 @@ func (s *Service) RevealLegalRep(ctx context.Context, by domain.Actor, caseID st
 	case c.Claim.ReviewerID != by.UserID:
 		return nil, errCaseClaimed(c.Claim)
 	}
-	e, _, err := s.store.GetEnterprise(ctx, c.EnterpriseID)
+	st, err := s.store.GetEnterpriseState(ctx, c.EnterpriseID)
 	if err != nil {
 		return nil, err
 	}
@@ -59,7 +59,7 @@ func (s *Service) RevealLegalRep(ctx context.Context, by domain.Actor, caseID st
 	if err := s.store.Commit(ctx, &domain.Change{Audits: []domain.AuditEntry{audit}}); err != nil {
 		return nil, err
 	}
-	return &LegalRepReveal{CaseID: c.ID, EnterpriseID: e.ID, LegalRep: e.LegalRep, RevealedAt: now}, nil
+	return &LegalRepReveal{CaseID: c.ID, EnterpriseID: st.Enterprise.ID, LegalRep: st.Enterprise.LegalRep, RevealedAt: now}, nil
 }
 
 // withStaffContext adds to a reviewer's or admin's view of an appeal what

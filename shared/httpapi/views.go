@@ -241,35 +241,68 @@ type reviewJSON struct {
 	DecidedAt      *time.Time `json:"decidedAt,omitempty"`
 	SLAState       string     `json:"slaState,omitempty"`
 	OverdueDays    int        `json:"overdueWorkingDays,omitempty"`
+	// Redo: what the last request for changes sent back.
+	Redo []redoJSON `json:"redo"`
+}
+
+type redoJSON struct {
+	Requirement string    `json:"requirement"`
+	Reason      string    `json:"reason"`
+	Note        string    `json:"note,omitempty"`
+	RequestedAt time.Time `json:"requestedAt"`
+}
+
+// profileChangeJSON: the new values a change case carries (the legal rep's
+// ID number and phone masked like the profile's).
+type profileChangeJSON struct {
+	Name                *string       `json:"name,omitempty"`
+	LegalRep            *legalRepJSON `json:"legalRep,omitempty"`
+	RegisteredAddress   *string       `json:"registeredAddress,omitempty"`
+	OperatingAddress    *string       `json:"operatingAddress,omitempty"`
+	HasCorporateAccount *bool         `json:"hasCorporateAccount,omitempty"`
+}
+
+func profileChangeView(p *domain.ProfileChange) *profileChangeJSON {
+	if p == nil {
+		return nil
+	}
+	out := &profileChangeJSON{Name: p.Name, RegisteredAddress: p.RegisteredAddress, OperatingAddress: p.OperatingAddress,
+		HasCorporateAccount: p.HasCorporateAccount}
+	if r := p.LegalRep; r != nil {
+		out.LegalRep = &legalRepJSON{Name: r.Name, IDNumber: domain.MaskIDNumber(r.IDNumber), Phone: domain.MaskPhone(r.Phone)}
+	}
+	return out
 }
 
 type caseJSON struct {
-	ID           string            `json:"id"`
-	EnterpriseID string            `json:"enterpriseId"`
-	Kind         string            `json:"kind"`
-	Types        []domain.CertType `json:"types"`
-	ViaAgent     bool              `json:"viaAgent"`
-	Status       string            `json:"status"`
-	Version      int               `json:"version"`
-	CreatedAt    time.Time         `json:"createdAt"`
-	UpdatedAt    time.Time         `json:"updatedAt"`
-	SubmittedAt  *time.Time        `json:"submittedAt"`
-	ReviewDueAt  *time.Time        `json:"reviewDueAt"`
+	ID             string                       `json:"id"`
+	EnterpriseID   string                       `json:"enterpriseId"`
+	Kind           string                       `json:"kind"`
+	Types          []domain.CertType            `json:"types"`
+	ViaAgent       bool                         `json:"viaAgent"`
+	Status         string                       `json:"status"`
+	Version        int                          `json:"version"`
+	CreatedAt      time.Time                    `json:"createdAt"`
+	UpdatedAt      time.Time                    `json:"updatedAt"`
+	SubmittedAt    *time.Time                   `json:"submittedAt"`
+	ReviewDueAt    *time.Time                   `json:"reviewDueAt"`
+	Fee            feeJSON                      `json:"fee"`
+	Requirements   *requirementsJSON            `json:"requirements,omitempty"`
+	Documents      []documentJSON               `json:"documents,omitempty"`
+	Verifications  map[string]*verificationJSON `json:"verifications"`
+	Bank           *bankJSON                    `json:"bankVerification"`
+	Payment        *paymentJSON                 `json:"payment"`
+	Explanation    string                       `json:"explanation,omitempty"`
+	Review         reviewJSON                   `json:"review"`
+	ChangeRequests int                          `json:"changeRequests"`
+	Change         *profileChangeJSON           `json:"change,omitempty"`
+	RefundDue      bool                         `json:"refundDue"`
+	History        []historyJSON                `json:"history,omitempty"`
 	// ReviewDueProvisional: reviewDueAt ran past the working-day calendar's
 	// data; it has a margin and is recomputed once the data arrives.
-	ReviewDueProvisional bool                         `json:"reviewDueProvisional"`
-	Fee                  feeJSON                      `json:"fee"`
-	Requirements         *requirementsJSON            `json:"requirements,omitempty"`
-	Documents            []documentJSON               `json:"documents,omitempty"`
-	Verifications        map[string]*verificationJSON `json:"verifications"`
-	Bank                 *bankJSON                    `json:"bankVerification"`
-	Payment              *paymentJSON                 `json:"payment"`
-	Explanation          string                       `json:"explanation,omitempty"`
-	Review               reviewJSON                   `json:"review"`
-	ChangeRequests       int                          `json:"changeRequests"`
-	RefundDue            bool                         `json:"refundDue"`
-	History              []historyJSON                `json:"history,omitempty"`
-	Appeal               *appealJSON                  `json:"appeal,omitempty"`
+	ReviewDueProvisional bool `json:"reviewDueProvisional"`
+	// Appeal: reviewers' and admins' views of an appeal only.
+	Appeal *appealJSON `json:"appeal,omitempty"`
 }
 
 // violationJSON is a revocation on the enterprise's record (staff only).
@@ -325,15 +358,19 @@ func caseSummary(c *domain.Case, at asOf) caseJSON {
 		SubmittedAt: c.SubmittedAt, ReviewDueAt: c.ReviewDueAt, ReviewDueProvisional: c.ReviewDueProvisional(), Fee: feeView(c.Fee),
 		Verifications: map[string]*verificationJSON{"face": verificationView(c.Face), "qr": verificationView(c.QR)},
 		Bank:          bankView(c.Deposit), Payment: paymentView(c.Payment, c.Fee), Explanation: c.Explanation,
-		ChangeRequests: c.ChangeRequests, RefundDue: c.RefundDue, Review: reviewJSON{Reasons: []string{}},
+		ChangeRequests: c.ChangeRequests, RefundDue: c.RefundDue, Review: reviewJSON{Reasons: []string{}, Redo: []redoJSON{}},
+		Change: profileChangeView(c.Change),
+	}
+	for _, it := range c.Redo {
+		out.Review.Redo = append(out.Review.Redo, redoJSON{Requirement: it.Requirement, Reason: it.Reason, Note: it.Note, RequestedAt: it.Since})
 	}
 	if cl := c.Claim; cl != nil {
 		exp := cl.ExpiresAt
 		out.Review.ClaimExpiresAt = &exp
 	}
 	if d := c.LastDecision; d != nil {
-		at := d.At
-		out.Review.Decision, out.Review.Note, out.Review.DecidedAt = string(d.Decision), d.Note, &at
+		decided := d.At
+		out.Review.Decision, out.Review.Note, out.Review.DecidedAt = string(d.Decision), d.Note, &decided
 		if d.Reasons != nil {
 			out.Review.Reasons = d.Reasons
 		}
