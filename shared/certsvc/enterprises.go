@@ -49,13 +49,13 @@ func (s *Service) CreateEnterprise(ctx context.Context, by domain.Actor, in Ente
 	in.LegalRep.IDNumber = strings.ToUpper(strings.TrimSpace(in.LegalRep.IDNumber))
 	in.LegalRep.Phone = domain.NormalizePhone(in.LegalRep.Phone)
 	var fields []domain.FieldError
-	fields = append(fields, textField("name", in.Name, 1, 100)...)
+	fields = append(fields, lineField("name", in.Name, 1, 100)...)
 	fields = append(fields, errField("uscc", domain.ValidateUSCC(in.USCC))...)
-	fields = append(fields, textField("legalRep.name", in.LegalRep.Name, 1, 50)...)
+	fields = append(fields, lineField("legalRep.name", in.LegalRep.Name, 1, 50)...)
 	fields = append(fields, errField("legalRep.idNumber", domain.ValidateIDNumber(in.LegalRep.IDNumber, now))...)
 	fields = append(fields, errField("legalRep.phone", domain.ValidatePhone(in.LegalRep.Phone))...)
-	fields = append(fields, textField("registeredAddress", in.RegisteredAddress, 1, 200)...)
-	fields = append(fields, textField("operatingAddress", in.OperatingAddress, 1, 200)...)
+	fields = append(fields, lineField("registeredAddress", in.RegisteredAddress, 1, 200)...)
+	fields = append(fields, lineField("operatingAddress", in.OperatingAddress, 1, 200)...)
 	fields = append(fields, declaredRegion(in.RegionCode, in.USCC)...)
 	if err := fieldsError(fields); err != nil {
 		return nil, err
@@ -217,7 +217,7 @@ func (p EnterprisePatch) normalized(now time.Time) (normalizedPatch, []domain.Fi
 		if v == nil {
 			return nil
 		}
-		fields = append(fields, textField(name, *v, 1, max)...)
+		fields = append(fields, lineField(name, *v, 1, max)...)
 		t := strings.TrimSpace(*v)
 		return &t
 	}
@@ -250,7 +250,7 @@ func (s *Service) validateChange(p *domain.ProfileChange) []domain.FieldError {
 	var fields []domain.FieldError
 	str := func(name string, v *string, max int) {
 		if v != nil {
-			fields = append(fields, textField(name, *v, 1, max)...)
+			fields = append(fields, lineField(name, *v, 1, max)...)
 			*v = strings.TrimSpace(*v)
 		}
 	}
@@ -298,6 +298,19 @@ func textField(name, v string, min, max int) []domain.FieldError {
 		return []domain.FieldError{{Field: name, Code: "required", Message: domain.Text{Zh: name + " 不能为空。", En: name + " is required."}}}
 	case n > max || !utf8.ValidString(v):
 		return []domain.FieldError{{Field: name, Code: "too_long", Message: domain.Text{Zh: name + " 过长。", En: name + " is too long."}}}
+	}
+	return nil
+}
+
+// lineField is textField for a name or an address: also no control,
+// bidirectional-override or invisible characters (422
+// invalid_characters).
+func lineField(name, v string, min, max int) []domain.FieldError {
+	if f := textField(name, v, min, max); f != nil {
+		return f
+	}
+	if f := domain.CheckLineText(name, v); f != nil {
+		return []domain.FieldError{*f}
 	}
 	return nil
 }

@@ -5,7 +5,10 @@
 //
 //   - invalid UTF-8, and \u escapes of lone UTF-16 surrogates (which
 //     encoding/json silently turns into U+FFFD), are refused:
-//     400 invalid_utf8;
+//     400 invalid_utf8; so is U+FFFD itself, raw or escaped: it is what
+//     invalid UTF-8 becomes when an intermediary (API Gateway building the
+//     Lambda event, which is JSON and cannot carry invalid bytes) decodes
+//     it, and no field of ours has a use for it;
 //   - a key repeated in one object is refused (encoding/json keeps the
 //     last, other parsers the first): 400 duplicate_key;
 //   - member names must match the target's field names exactly, at every
@@ -41,8 +44,8 @@ var ErrMalformed = domain.E(domain.KindMalformed, "malformed_json", "请求体�
 var (
 	errTooDeep    = domain.E(domain.KindMalformed, "json_too_deep", "JSON 嵌套层级过深。", "The JSON is nested too deeply.")
 	errInvalidUTF = domain.E(domain.KindMalformed, "invalid_utf8",
-		"请求体含有无效的 UTF-8 编码（或不成对的 \\u 代理项转义）。",
-		"The body is not valid UTF-8 (or holds a \\u escape of an unpaired surrogate).")
+		"请求体含有无效的 UTF-8 编码（或不成对的 \\u 代理项转义、替换字符 U+FFFD）。",
+		"The body is not valid UTF-8 (or holds a \\u escape of an unpaired surrogate, or the replacement character U+FFFD).")
 	errNotObject = domain.E(domain.KindInvalid, "invalid_type", "请求体必须是 JSON 对象。", "The request body must be a JSON object.")
 )
 
@@ -78,10 +81,11 @@ func Decode(body []byte, dst any) error {
 	return nil
 }
 
-// checkText refuses invalid UTF-8 and \u escapes that do not make valid
-// Unicode (a high surrogate not followed by a low one, a lone low one).
+// checkText refuses invalid UTF-8, U+FFFD, and \u escapes that do not
+// make valid Unicode (a high surrogate not followed by a low one, a lone
+// low one) or that spell U+FFFD.
 func checkText(body []byte) error {
-	if !utf8.Valid(body) {
+	if !utf8.Valid(body) || bytes.ContainsRune(body, utf8.RuneError) {
 		return errInvalidUTF
 	}
 	inString := false
@@ -100,7 +104,7 @@ func checkText(body []byte) error {
 				continue // malformed: the decoder reports it
 			}
 			switch {
-			case r >= 0xDC00 && r <= 0xDFFF:
+			case r >= 0xDC00 && r <= 0xDFFF, r == utf8.RuneError:
 				return errInvalidUTF
 			case r >= 0xD800 && r <= 0xDBFF:
 				lo, ok := -1, false
