@@ -4,7 +4,6 @@ import (
 	"context"
 	"strings"
 	"testing"
-	"time"
 
 	"microcert/shared/domain"
 )
@@ -89,25 +88,13 @@ func TestApplicantsNeverSeeReviewerIDs(t *testing.T) {
 	entID, caseID := a.submittedCase("wecom")
 	revA.claim(caseID)
 
-	// Reviewer A's claim ran out (moved back in the store); B takes over.
-	db, ctx := seedStore(), context.Background()
-	c, err := db.GetCase(ctx, caseID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	revAID := c.Claim.ReviewerID
-	next := *c
-	cl := *c.Claim
-	cl.ClaimedAt, cl.ExpiresAt = cl.ClaimedAt.Add(-3*time.Hour), time.Now().Add(-time.Minute)
-	next.Claim, next.Version = &cl, c.Version+1
-	if err := db.Commit(ctx, &domain.Change{Cases: []domain.CaseWrite{{Case: &next, ExpectVersion: c.Version}}}); err != nil {
-		t.Fatal(err)
-	}
+	// Reviewer A's claim ran out; B takes over.
+	revAID := expireClaim(t, caseID).Claim.ReviewerID
 	v := revB.claim(caseID)
 	body := decisionBody("request_changes", v, "document_unclear")
 	body["note"] = "请重新上传清晰的营业执照"
 	staff := revB.must(200, "POST", "/v1/cases/"+caseID+"/decision", body).obj(t)
-	after, err := db.GetCase(ctx, caseID)
+	after, err := seedStore().GetCase(context.Background(), caseID)
 	if err != nil {
 		t.Fatal(err)
 	}
