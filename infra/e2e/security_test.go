@@ -114,7 +114,7 @@ func routeKeysWithIDs() []string {
 	var out []string
 	for _, k := range routerKeys() {
 		if strings.Contains(k, "{") && !strings.Contains(k, "/claim") && !strings.Contains(k, "/decision") &&
-			!strings.Contains(k, "/revoke") {
+			!strings.Contains(k, "/revoke") && !strings.Contains(k, "/v1/review/") {
 			out = append(out, k)
 		}
 	}
@@ -154,6 +154,7 @@ func TestFunctionLevelAuthorization(t *testing.T) {
 		{"GET", "/v1/review/queue", nil, true},
 		{"POST", "/v1/cases/" + ten.caseID + "/claim", nil, true},
 		{"POST", "/v1/cases/" + ten.caseID + "/decision", map[string]any{"decision": "approve", "reasons": []string{}, "note": "", "version": 1}, true},
+		{"POST", "/v1/review/cases/" + ten.caseID + "/reveal", nil, true},
 		{"POST", "/v1/enterprises/" + ten.entID + "/certifications/wecom/revoke", map[string]any{"reason": "fraud", "severity": "major"}, false},
 	}
 	for _, rt := range privileged {

@@ -252,36 +252,37 @@ func (s *Store) ListNotifications(ctx context.Context, enterpriseID string, p do
 	return out, next, nil
 }
 
-// ListAudit lists the audit entries (downloads) of a case, oldest first
-// (pk CASE#<caseId>, sk begins with U#).
+// ListAudit lists the audit entries (downloads, identifier reveals) of a
+// case, oldest first (pk CASE#<caseId>, sk begins with U#).
 func (s *Store) ListAudit(ctx context.Context, caseID string) ([]domain.AuditEntry, error) {
-	items, err := s.partitionPrefix(ctx, casePK(caseID), skAuditPrefix)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]domain.AuditEntry, 0, len(items))
-	for _, av := range items {
-		var it auditItem
-		if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-			return nil, internal("decode audit: %w", err)
-		}
-		out = append(out, it.domain())
-	}
-	return out, nil
+	return listRecords[auditItem](ctx, s, casePK(caseID), skAuditPrefix, "audit")
+}
+
+// EnterpriseHistory lists the history of an enterprise's certifications,
+// oldest first (pk ENT#<entId>, sk begins with H#): what a reviewer of an
+// appeal reads the enterprise's violations from.
+func (s *Store) EnterpriseHistory(ctx context.Context, enterpriseID string) ([]domain.HistoryEntry, error) {
+	return listRecords[historyItem](ctx, s, entPK(enterpriseID), skHistPrefix, "history")
 }
 
 // Payouts lists the micro-deposit payout instructions of a case, oldest
 // first (pk CASE#<caseId>, sk begins with P#).
 func (s *Store) Payouts(ctx context.Context, caseID string) ([]domain.Payout, error) {
-	items, err := s.partitionPrefix(ctx, casePK(caseID), skPayoutPrefix)
+	return listRecords[payoutItem](ctx, s, casePK(caseID), skPayoutPrefix, "payout")
+}
+
+// listRecords reads every append-only record of a partition under prefix
+// (strongly consistent) and converts each item to its domain value.
+func listRecords[I interface{ domain() D }, D any](ctx context.Context, s *Store, pk, prefix, what string) ([]D, error) {
+	items, err := s.partitionPrefix(ctx, pk, prefix)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]domain.Payout, 0, len(items))
+	out := make([]D, 0, len(items))
 	for _, av := range items {
-		var it payoutItem
+		var it I
 		if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-			return nil, internal("decode payout: %w", err)
+			return nil, internal("decode %s: %w", what, err)
 		}
 		out = append(out, it.domain())
 	}
