@@ -2101,7 +2101,7 @@ type ProblemField struct {
 	// code base fails when the service can answer a code this list lacks.
 	Code ErrorCode `json:"code"`
 
-	// Field JSON member name; nested members are dotted (`legalRep.idNumber`), query parameters by name (`limit`).
+	// Field JSON member name; nested members are dotted (`legalRep.idNumber`), query parameters by name (`limit`). For `unknown_field` and `duplicate_key` it is the member as the client sent it, whatever its characters.
 	//
 	// Example: legalRep.idNumber
 	Field   string `json:"field"`
