@@ -23,8 +23,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
@@ -357,15 +355,7 @@ func (s *Stack) StateDir() string { return s.opts.StateDir }
 func (s *Stack) S3() *s3.Client { return newS3Client(s.objects.url) }
 
 // DynamoDB returns a client of the local DynamoDB.
-func (s *Stack) DynamoDB() *dynamodb.Client {
-	return dynamodb.New(dynamodb.Options{
-		Region:       Region,
-		BaseEndpoint: aws.String(s.db.url),
-		Credentials:  credentials.NewStaticCredentialsProvider(AccessKeyID, SecretAccessKey, ""),
-		// minidyn sends no CRC32 of its responses.
-		DisableValidateResponseChecksum: true,
-	})
-}
+func (s *Stack) DynamoDB() *dynamodb.Client { return dynamoClient(s.db.url) }
 
 // Issuer is the local JWT issuer.
 func (s *Stack) Issuer() *LocalIssuer { return s.issuer }

@@ -18,7 +18,6 @@ import (
 	"log/slog"
 	"mime/multipart"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -30,6 +29,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"microcert/infra/localstack"
+	"microcert/infra/template"
 )
 
 // Stack is a running local stack with test helpers.
@@ -88,25 +88,15 @@ var (
 	repoRoot  string
 )
 
-// RepoRoot returns the module root (the folder of template.yaml).
+// RepoRoot is template.RepoRoot for a test: the repository's root, or the
+// test fails.
 func RepoRoot(t testing.TB) string {
 	t.Helper()
-	dir, err := os.Getwd()
+	root, err := template.RepoRoot()
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("stacktest: %v", err)
 	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "template.yaml")); err == nil {
-			if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-				return dir
-			}
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("stacktest: no template.yaml above the test's folder")
-		}
-		dir = parent
-	}
+	return root
 }
 
 // BinDir is where the tests' host bootstraps are built (shared by the test

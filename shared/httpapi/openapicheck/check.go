@@ -16,7 +16,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -26,6 +25,8 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
+
+	"microcert/infra/template"
 )
 
 // DocFile is the contract's file name at the repository root.
@@ -49,9 +50,9 @@ func load() (*state, error) {
 }
 
 func loadState() (*state, error) {
-	root, err := repoRoot()
+	root, err := template.RepoRoot()
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("openapicheck: %w", err)
 	}
 	path := filepath.Join(root, DocFile)
 	loader := openapi3.NewLoader()
@@ -72,24 +73,6 @@ func loadState() (*state, error) {
 		return nil, fmt.Errorf("openapicheck: router for %s: %w", path, err)
 	}
 	return &state{path: path, doc: doc, router: router}, nil
-}
-
-// repoRoot walks up from the working directory to the folder holding go.mod.
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", fmt.Errorf("openapicheck: %w", err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("openapicheck: no go.mod above the working directory")
-		}
-		dir = parent
-	}
 }
 
 // Doc returns the loaded and validated document. It panics if openapi.yaml
