@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -82,8 +81,8 @@ func toEnterpriseItem(e *domain.Enterprise) enterpriseItem {
 	}
 }
 
-func (it enterpriseItem) domain() *domain.Enterprise {
-	return &domain.Enterprise{
+func (it enterpriseItem) domain() domain.Enterprise {
+	return domain.Enterprise{
 		ID:                  it.ID,
 		Name:                it.Name,
 		USCC:                it.USCC,
@@ -97,14 +96,6 @@ func (it enterpriseItem) domain() *domain.Enterprise {
 		CreatedAt:           it.CreatedAt,
 		UpdatedAt:           it.UpdatedAt,
 	}
-}
-
-func fromEnterpriseItem(av map[string]types.AttributeValue) (*domain.Enterprise, error) {
-	var it enterpriseItem
-	if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-		return nil, internal("decode enterprise: %w", err)
-	}
-	return it.domain(), nil
 }
 
 // enterpriseOps are the writes of one EnterpriseWrite: a create puts the
@@ -162,15 +153,15 @@ func (s *Store) GetEnterprise(ctx context.Context, id string) (*domain.Enterpris
 		sk := stringAttr(av, attrSK)
 		switch {
 		case sk == skProfile:
-			if ent, err = fromEnterpriseItem(av); err != nil {
+			if ent, err = ref(decode(av, "enterprise", enterpriseItem.domain)); err != nil {
 				return nil, nil, err
 			}
 		case strings.HasPrefix(sk, skCertPrefix):
-			c, err := fromCertificationItem(av)
+			c, err := decode(av, "certification", certificationItem.domain)
 			if err != nil {
 				return nil, nil, err
 			}
-			certs = append(certs, *c)
+			certs = append(certs, c)
 		}
 	}
 	if ent == nil {
@@ -200,13 +191,6 @@ func (s *Store) ListEnterprises(ctx context.Context, ownerID string, p domain.Pa
 	if err != nil {
 		return nil, "", err
 	}
-	out := make([]domain.Enterprise, 0, len(items))
-	for _, av := range items {
-		e, err := fromEnterpriseItem(av)
-		if err != nil {
-			return nil, "", err
-		}
-		out = append(out, *e)
-	}
-	return out, next, nil
+	out, err := decodeAll(items, "enterprise", enterpriseItem.domain)
+	return out, next, err
 }
