@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -89,7 +90,21 @@ func (f *function) start(ctx context.Context, size int) error {
 	return errAll(errs...)
 }
 
+// spawn starts one emulator. Its ports are chosen free just before it
+// starts, so another process may take one first (tests start many stacks
+// at once): an emulator that exits before listening gets new ports.
 func (f *function) spawn(ctx context.Context) (*worker, error) {
+	var err error
+	for range 3 {
+		var w *worker
+		if w, err = f.spawnOnce(ctx); !errors.Is(err, errExitedEarly) {
+			return w, err
+		}
+	}
+	return nil, err
+}
+
+func (f *function) spawnOnce(ctx context.Context) (*worker, error) {
 	emu, err := freeAddr()
 	if err != nil {
 		return nil, err
@@ -111,7 +126,7 @@ func (f *function) spawn(ctx context.Context) (*worker, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := waitTCP(ctx, emu, c, 15*time.Second); err != nil {
+	if err := waitTCP(ctx, emu, c, time.Minute); err != nil {
 		c.stop(time.Second)
 		return nil, err
 	}

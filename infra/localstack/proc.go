@@ -79,6 +79,11 @@ func freeAddr() (string, error) {
 	return l.Addr().String(), nil
 }
 
+// errExitedEarly is waitTCP's error for a child that exited before it
+// listened, typically because another process took the port freeAddr chose
+// in the meantime: the caller starts it again on another port.
+var errExitedEarly = errors.New("exited before listening")
+
 // waitTCP waits until something accepts connections at addr, or the child exits.
 func waitTCP(ctx context.Context, addr string, c *child, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
@@ -90,7 +95,7 @@ func waitTCP(ctx context.Context, addr string, c *child, timeout time.Duration) 
 			return nil
 		}
 		if c != nil && c.exited() {
-			return fmt.Errorf("%s exited before listening on %s: %v", c.name, addr, c.err)
+			return fmt.Errorf("%s %w on %s: %v", c.name, errExitedEarly, addr, c.err)
 		}
 		select {
 		case <-ctx.Done():

@@ -185,17 +185,26 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 	s.hookSrv = &http.Server{Handler: s.s3ev, ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = s.hookSrv.Serve(hookLn) }()
 
-	s3Addr := o.S3Addr
-	if strings.HasSuffix(s3Addr, ":0") {
-		if s3Addr, err = freeAddr(); err != nil {
-			return nil, err
-		}
-	}
 	if s.vgwLog, err = openLineLog(filepath.Join(o.StateDir, "logs", "versitygw.log"), 1000); err != nil {
 		return nil, err
 	}
-	if s.objects, err = startObjectStore(ctx, filepath.Join(o.ToolsDir, "versitygw"), filepath.Join(o.StateDir, "s3"),
-		s3Addr, "http://"+hookLn.Addr().String()+"/", s.vgwLog.writer()); err != nil {
+	// A free port chosen for versitygw may be taken before it listens (as
+	// for the emulators): then it gets another one.
+	pickPort := strings.HasSuffix(o.S3Addr, ":0")
+	for try := 1; ; try++ {
+		s3Addr := o.S3Addr
+		if pickPort {
+			if s3Addr, err = freeAddr(); err != nil {
+				return nil, err
+			}
+		}
+		s.objects, err = startObjectStore(ctx, filepath.Join(o.ToolsDir, "versitygw"), filepath.Join(o.StateDir, "s3"),
+			s3Addr, "http://"+hookLn.Addr().String()+"/", s.vgwLog.writer())
+		if !pickPort || try == 3 || !errors.Is(err, errExitedEarly) {
+			break
+		}
+	}
+	if err != nil {
 		return nil, err
 	}
 	if err := s.objects.ensureBucket(ctx, tpl.Bucket.Name); err != nil {
