@@ -108,7 +108,8 @@ FUZZ_TARGETS := \
 	./shared/httpapi:FuzzDecodeJSON ./infra/localstack/s3hook:FuzzNormalize \
 	./shared/doccheck:FuzzSniff ./shared/doccheck:FuzzCheckImage \
 	./shared/doccheck:FuzzCheckPDF ./shared/doccheck:FuzzCheckVideo \
-	./shared/store:FuzzCursorDecode ./shared/store:FuzzCompareSequencers
+	./shared/store:FuzzCursorDecode \
+	./shared/uploadcheck:FuzzNormalizeSequencer ./shared/uploadcheck:FuzzParseKey
 
 fuzz: ## fuzz every parser of outside input for FUZZTIME each (default 30s)
 	@set -e; for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; fn=$${t##*:}; \

@@ -347,9 +347,6 @@ func (s *Stack) Template() *template.Template { return s.tpl }
 // APIURL is the HTTP API's base URL, e.g. http://127.0.0.1:3000.
 func (s *Stack) APIURL() string { return s.apiURL }
 
-// S3URL is the local S3 endpoint (presigned URLs point here).
-func (s *Stack) S3URL() string { return s.objects.url }
-
 // DynamoDBURL is the local DynamoDB endpoint.
 func (s *Stack) DynamoDBURL() string { return s.db.url }
 
@@ -372,15 +369,6 @@ func (s *Stack) Issuer() *LocalIssuer { return s.issuer }
 // Token returns a bearer token of the local issuer for userID in role.
 func (s *Stack) Token(role, userID string, opts ...TokenOption) (string, error) {
 	return s.issuer.Token(role, userID, opts...)
-}
-
-// FunctionEnv is the environment a function runs with (for tests and `make invoke`).
-func (s *Stack) FunctionEnv(logicalID string) (map[string]string, bool) {
-	f, ok := s.tpl.Function(logicalID)
-	if !ok {
-		return nil, false
-	}
-	return s.functionVars(f), true
 }
 
 // Invoke runs one synchronous invoke of a function through aws-lambda-rie and

@@ -47,10 +47,6 @@ type usccItem struct {
 	CreatedAt    time.Time `dynamodbav:"createdAt"`
 }
 
-func profileKey(id string) map[string]types.AttributeValue {
-	return itemKey(entPK(id), skProfile)
-}
-
 // itemKey is the primary key of an item.
 func itemKey(pk, sk string) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{

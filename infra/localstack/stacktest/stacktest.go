@@ -13,7 +13,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"log/slog"
 	"mime/multipart"
@@ -54,33 +53,6 @@ func WithEnv(key, value string) Option {
 // WithStateDir keeps the state in dir (e.g. to start a second stack on the
 // state of the first, as a restart does).
 func WithStateDir(dir string) Option { return func(o *localstack.Options) { o.StateDir = dir } }
-
-// WithPoolSize sets the emulators per function (logicalID "" = every function).
-func WithPoolSize(logicalID string, n int) Option {
-	return func(o *localstack.Options) {
-		if logicalID == "" {
-			o.PoolSize = n
-			o.PoolSizes = nil
-			return
-		}
-		if o.PoolSizes == nil {
-			o.PoolSizes = map[string]int{}
-		}
-		o.PoolSizes[logicalID] = n
-	}
-}
-
-// WithSchedules lets the scheduled functions fire on their template
-// schedules (off by default in tests: invoke them explicitly instead).
-func WithSchedules() Option { return func(o *localstack.Options) { o.DisableSchedules = false } }
-
-// WithSandboxData backs the provider sandbox.
-func WithSandboxData(f localstack.SandboxDataFactory) Option {
-	return func(o *localstack.Options) { o.SandboxData = f }
-}
-
-// WithOptions edits the options directly.
-func WithOptions(f func(*localstack.Options)) Option { return f }
 
 var (
 	buildOnce sync.Once
@@ -342,6 +314,3 @@ func (s *Stack) LogsContaining(logicalID, substr string) []string {
 	}
 	return out
 }
-
-// String helps in failure messages.
-func (s *Stack) String() string { return fmt.Sprintf("local stack at %s", s.APIURL()) }

@@ -39,7 +39,6 @@ var (
 )
 
 type state struct {
-	path   string
 	doc    *openapi3.T
 	router routers.Router
 }
@@ -72,26 +71,7 @@ func loadState() (*state, error) {
 	if err != nil {
 		return nil, fmt.Errorf("openapicheck: router for %s: %w", path, err)
 	}
-	return &state{path: path, doc: doc, router: router}, nil
-}
-
-// Doc returns the loaded and validated document. It panics if openapi.yaml
-// cannot be loaded or is invalid (tests call it; TestDocument reports why).
-func Doc() *openapi3.T {
-	s, err := load()
-	if err != nil {
-		panic(err)
-	}
-	return s.doc
-}
-
-// Path is the absolute path of the document that was loaded.
-func Path() (string, error) {
-	s, err := load()
-	if err != nil {
-		return "", err
-	}
-	return s.path, nil
+	return &state{doc: doc, router: router}, nil
 }
 
 // maxShownBody bounds how much of a response body a failure message quotes.

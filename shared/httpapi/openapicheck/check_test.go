@@ -72,7 +72,7 @@ func TestDocumentValidates(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := s.doc.Validate(context.Background()); err != nil {
-		t.Fatalf("%s: %v", s.path, err)
+		t.Fatalf("%s: %v", DocFile, err)
 	}
 	if got := s.doc.OpenAPI; got != "3.0.3" {
 		t.Errorf("openapi = %q, want 3.0.3", got)
