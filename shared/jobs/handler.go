@@ -126,7 +126,7 @@ const Namespace = "microcert"
 var metricOrder = map[string][]string{
 	"reminder": {OutSent, OutDuplicate, OutRescheduled, OutConflict, OutFailed},
 	"expiry": {OutOverdue, OutLapsed, OutDepositExpired, OutSessionExpired, OutClaimReleased,
-		OutSLABreached, OutNotDue, OutConflict, OutFailed},
+		OutSLABreached, OutDocsExpired, OutNotDue, OutConflict, OutFailed},
 }
 
 // WriteEMF prints one CloudWatch Embedded Metric Format line for s: the
