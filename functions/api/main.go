@@ -7,7 +7,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"microcert/shared/blob"
+	"microcert/shared/blob/s3blob"
 	"microcert/shared/certsvc"
 	"microcert/shared/config"
 	"microcert/shared/config/secrets"
@@ -23,7 +23,7 @@ func main() {
 	st := store.New(cfg.DynamoDB(), cfg.TableName).WithRules(rules)
 	svc := certsvc.New(certsvc.Config{
 		Store: st,
-		Blob:  blob.New(cfg.S3(), cfg.BucketName),
+		Blob:  s3blob.New(cfg.S3(), cfg.BucketName),
 		Rules: rules,
 		// The same fields, so a conversion: certsvc does not import config.
 		Secrets: certsvc.Secrets(secrets.MustLoad(ctx, log, cfg.AWS)),

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"microcert/shared/blob"
 	"microcert/shared/certsvc"
 	"microcert/shared/clock"
 	"microcert/shared/domain"
@@ -29,8 +30,8 @@ func rvBeijing(y int, m time.Month, d, h, min int) time.Time {
 
 type rvBlob struct{}
 
-func (rvBlob) PresignUpload(ctx context.Context, key, contentType string, maxBytes int64, ttl time.Duration) (certsvc.PresignedPost, error) {
-	return certsvc.PresignedPost{URL: "http://s3.invalid/" + key, Fields: map[string]string{"key": key}}, nil
+func (rvBlob) PresignUpload(ctx context.Context, key, contentType string, maxBytes int64, ttl time.Duration) (blob.PresignedPost, error) {
+	return blob.PresignedPost{URL: "http://s3.invalid/" + key, Fields: map[string]string{"key": key}}, nil
 }
 
 func (rvBlob) PresignDownload(ctx context.Context, key string, ttl time.Duration) (string, error) {

@@ -23,6 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"microcert/shared/blob"
+	"microcert/shared/blob/s3blob"
 	"microcert/shared/certsvc"
 	"microcert/shared/clock"
 	"microcert/shared/doccheck/doccheckfixtures"
@@ -74,7 +75,7 @@ func newHarness(t testing.TB) *harness {
 	})
 	svc := certsvc.New(certsvc.Config{
 		Store: st,
-		Blob:  blob.New(s3c, bucket),
+		Blob:  s3blob.New(s3c, bucket),
 		Rules: domain.DefaultRules,
 		Secrets: certsvc.Secrets{FaceWebhook: faceSecret, PaymentWebhook: paymentSecret,
 			DepositHMACKey: "bench-deposit-key"},
@@ -245,14 +246,14 @@ func (o *memObjects) put(key string, b []byte) {
 	o.m[key] = b
 }
 
-func (o *memObjects) Head(ctx context.Context, key string) (uploadcheck.ObjectInfo, error) {
+func (o *memObjects) Head(ctx context.Context, key string) (blob.ObjectInfo, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	b, ok := o.m[key]
 	if !ok {
-		return uploadcheck.ObjectInfo{}, uploadcheck.ErrObjectGone
+		return blob.ObjectInfo{}, blob.ErrObjectGone
 	}
-	return uploadcheck.ObjectInfo{Size: int64(len(b)), ContentType: "image/jpeg"}, nil
+	return blob.ObjectInfo{Size: int64(len(b)), ContentType: "image/jpeg"}, nil
 }
 
 func (o *memObjects) Open(ctx context.Context, key string) (io.ReadCloser, error) {
