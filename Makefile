@@ -54,9 +54,16 @@ run: ## start the whole stack on 127.0.0.1:3000 (Ctrl-C stops it)
 $(LOCAL):
 	@$(LAMBDA_FLAGS) $(GO) build -trimpath -o $@ ./infra/local
 
+# The benchmarks are a Go module of their own (infra/bench/go.mod): the
+# product's go.mod lists only what the product links. Every go command that
+# covers the whole repository runs in both modules.
+BENCH_MOD := -C infra/bench
+
 test: tools ## go vet + every test (the e2e tests start the local stack) + a short fuzz of every parser
 	$(GO) vet ./...
+	$(GO) $(BENCH_MOD) vet ./...
 	$(GO) test $(TEST_FLAGS) -timeout $(TEST_TIMEOUT) ./...
+	$(GO) $(BENCH_MOD) test $(TEST_FLAGS) -timeout $(TEST_TIMEOUT) ./...
 	@$(MAKE) --no-print-directory fuzz-smoke bench-smoke
 
 tools: $(TOOLS)
@@ -92,14 +99,15 @@ token: $(LOCAL) ## print a bearer token of the local issuer: make token ROLE=rev
 invoke: tools $(LOCAL) ## run one function once: make invoke FN=ReminderFunction EVENT=events/schedule-reminder.json
 	@$(LOCAL) invoke -fn $(FN) -event $(EVENT)
 
-bench: ## run every benchmark of issue 8 and regenerate BENCHMARKS.md (BENCH_ARGS=-h lists the knobs)
+bench: ## run every benchmark and regenerate BENCHMARKS.md (BENCH_ARGS=-h lists the knobs)
 	@$(MAKE) --no-print-directory tools
-	$(GO) run ./infra/bench/report $(BENCH_ARGS)
+	$(GO) $(BENCH_MOD) run ./report -root $(CURDIR) $(BENCH_ARGS)
 
 .PHONY: bench-smoke
 bench-smoke: ## every benchmark once (-benchtime 1x, -short sizes), so that none can rot
 	@$(MAKE) --no-print-directory tools
-	$(GO) test -short -run '^$$' -bench . -benchtime 1x -timeout $(TEST_TIMEOUT) ./shared/... ./infra/bench/...
+	$(GO) test -short -run '^$$' -bench . -benchtime 1x -timeout $(TEST_TIMEOUT) ./shared/...
+	$(GO) $(BENCH_MOD) test -short -run '^$$' -bench . -benchtime 1x -timeout $(TEST_TIMEOUT) ./...
 
 # Every fuzz target of the parsers that take outside input: package:target.
 FUZZ_TARGETS := \
@@ -125,6 +133,7 @@ lint: ## gofmt must list nothing; go vet
 	@out=$$(gofmt -l .); \
 	  if [ -n "$$out" ]; then echo "gofmt -l:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) $(BENCH_MOD) vet ./...
 
 clean: ## remove build output and local state (.local/); keeps the pinned tools
 	rm -rf build .aws-sam .local $(BIN)/lambda $(BIN)/lambda-test $(LOCAL)

@@ -13,7 +13,7 @@ import (
 // Their difference is what the adapter, the service and the view add to
 // the store round trip (budget: 0.5 ms at p50). Profile with
 //
-//	go test -run '^$' -bench 'GetCase' -cpuprofile cpu.out ./infra/bench/apicalls
+//	go -C infra/bench test -run '^$' -bench 'GetCase' -cpuprofile cpu.out ./apicalls
 func setupCase(b *testing.B) (*harness, map[string]string, string) {
 	b.Helper()
 	h := newHarness(b)

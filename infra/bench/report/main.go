@@ -29,6 +29,7 @@ import (
 	"microcert/infra/bench/apicalls"
 	"microcert/infra/bench/coldstart"
 	"microcert/infra/bench/load"
+	"microcert/infra/template"
 )
 
 type options struct {
@@ -45,7 +46,11 @@ type options struct {
 
 func main() {
 	var o options
-	flag.StringVar(&o.root, "root", ".", "module root")
+	root, err := template.RepoRoot()
+	if err != nil {
+		root = "."
+	}
+	flag.StringVar(&o.root, "root", root, "repository root (template.yaml)")
 	flag.StringVar(&o.out, "o", "BENCHMARKS.md", "file to write")
 	flag.StringVar(&o.only, "only", "coldstart,apicalls,load,shared", "sections to run")
 	flag.IntVar(&o.rounds, "rounds", 15, "cold-start rounds (each runs every bootstrap once, cold)")
@@ -63,7 +68,7 @@ func main() {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	r := &report{o: o, started: time.Now(), cmd: "go run ./infra/bench/report " + strings.Join(os.Args[1:], " ")}
+	r := &report{o: o, started: time.Now(), cmd: strings.TrimSpace("go -C infra/bench run ./report " + strings.Join(os.Args[1:], " "))}
 	r.machine(true)
 	for _, s := range strings.Split(o.only, ",") {
 		start := time.Now()
@@ -120,6 +125,9 @@ func (b budget) verdict() string {
 	}
 	return "MISSED"
 }
+
+// benchModule is the folder of the benchmarks' own Go module.
+func (r *report) benchModule() string { return filepath.Join(r.o.root, "infra", "bench") }
 
 type report struct {
 	o         options
@@ -353,7 +361,7 @@ func (r *report) apicalls(ctx context.Context) error {
 	}
 	tmp.Close()
 	defer os.Remove(tmp.Name())
-	out, testErr := run(ctx, r.o.root, nil, "go", "test", "-count=1", "-run", "^TestAPICalls$", "./infra/bench/apicalls", "-args", "-apicalls.json="+tmp.Name())
+	out, testErr := run(ctx, r.benchModule(), nil, "go", "test", "-count=1", "-run", "^TestAPICalls$", "./apicalls", "-args", "-apicalls.json="+tmp.Name())
 	raw, err := os.ReadFile(tmp.Name())
 	if err != nil || len(raw) == 0 {
 		return fmt.Errorf("no table written (test error %v):\n%s", testErr, out)
@@ -401,7 +409,7 @@ func (r *report) apicalls(ctx context.Context) error {
 	r.budget("Scans on any request or event path", "0", fmt.Sprint(scans), scans == 0)
 
 	// The handler's own cost in one process.
-	bout, err := run(ctx, r.o.root, nil, "go", "test", "-count=1", "-run", "^$", "-bench", "^BenchmarkGetCaseOverhead$", "-benchtime", "3000x", "./infra/bench/apicalls")
+	bout, err := run(ctx, r.benchModule(), nil, "go", "test", "-count=1", "-run", "^$", "-bench", "^BenchmarkGetCaseOverhead$", "-benchtime", "3000x", "./apicalls")
 	if err == nil {
 		for _, l := range parseBench(bout) {
 			fmt.Fprintf(&b, "In one process (`BenchmarkGetCaseOverhead`, 3000 alternating iterations against the in-process stand-in): `GET /v1/cases/{caseId}` through `httpapi.Handle` "+
