@@ -20,7 +20,7 @@ func main() {
 	ctx := context.Background()
 	log := logging.New("api")
 	cfg, rules := config.MustLoad(log)
-	st := store.New(cfg.DynamoDB(), cfg.TableName).WithRules(rules)
+	st := store.New(cfg.DynamoDB(), cfg.TableName, rules)
 	svc := certsvc.New(certsvc.Config{
 		Store: st,
 		Blob:  s3blob.New(cfg.S3(), cfg.BucketName),

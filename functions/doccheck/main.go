@@ -16,6 +16,6 @@ import (
 func main() {
 	log := logging.New("doccheck")
 	cfg, rules := config.MustLoad(log)
-	checker := uploadcheck.New(store.New(cfg.DynamoDB(), cfg.TableName).WithRules(rules), s3blob.New(cfg.S3(), cfg.BucketName), clock.System{}, log)
+	checker := uploadcheck.New(store.New(cfg.DynamoDB(), cfg.TableName, rules), s3blob.New(cfg.S3(), cfg.BucketName), clock.System{}, log)
 	lambda.Start(checker.Handle)
 }

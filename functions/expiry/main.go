@@ -20,7 +20,7 @@ import (
 func main() {
 	log := logging.New("expiry")
 	cfg, rules := config.MustLoad(log)
-	st := store.New(cfg.DynamoDB(), cfg.TableName).WithRules(rules)
+	st := store.New(cfg.DynamoDB(), cfg.TableName, rules)
 	job := jobs.NewExpiry(jobs.Config{Store: st, Objects: s3blob.New(cfg.S3(), cfg.BucketName), Rules: rules, Log: log})
 	h := &jobs.Handler{Job: job, Clock: clock.System{}, Log: log, Metrics: os.Stdout, Function: lambdacontext.FunctionName}
 	lambda.Start(h.Handle)

@@ -432,7 +432,7 @@ func faultFlow(t *testing.T, rate string) {
 	stats := &faultStats{}
 	owner := fmt.Sprintf("fault-owner-%d", time.Now().UnixNano())
 	a := newCareful(t, st, stats, "applicant", owner)
-	db := store.New(st.DynamoDB(), st.TableName()) // fault-free
+	db := store.New(st.DynamoDB(), st.TableName(), domain.DefaultRules) // fault-free
 	ctx := context.Background()
 	start := time.Now()
 

@@ -103,7 +103,7 @@ func TestBOLASweep(t *testing.T) {
 	if len(cases.Items) != 1 {
 		t.Fatalf("the other tenant has %d cases", len(cases.Items))
 	}
-	audits, err := store.New(shared.DynamoDB(), shared.TableName()).ListAudit(context.Background(), b.caseID)
+	audits, err := store.New(shared.DynamoDB(), shared.TableName(), domain.DefaultRules).ListAudit(context.Background(), b.caseID)
 	if err != nil || len(audits) != 0 {
 		t.Fatalf("audit of the other tenant's case: %v %v", audits, err)
 	}
@@ -371,7 +371,7 @@ func TestDownloadsAreAudited(t *testing.T) {
 			t.Fatalf("not a presigned URL: %v", d["url"])
 		}
 	}
-	audits, err := store.New(shared.DynamoDB(), shared.TableName()).ListAudit(context.Background(), ten.caseID)
+	audits, err := store.New(shared.DynamoDB(), shared.TableName(), domain.DefaultRules).ListAudit(context.Background(), ten.caseID)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -225,7 +225,7 @@ func (s *Service) Withdraw(ctx context.Context, by domain.Actor, id string) (*Ca
 			cy.Skip()
 			return nil
 		}
-		h, err := cy.Next.Withdraw(by, cy.Now, "")
+		h, err := cy.Next.Withdraw(s.rules, by, cy.Now, "")
 		if err != nil {
 			return err
 		}

@@ -63,7 +63,7 @@ func newRvEnv(t *testing.T, start time.Time, tweak func(*domain.Rules)) *rvEnv {
 	if tweak != nil {
 		tweak(&rules)
 	}
-	st := store.New(client, table).WithClock(fc)
+	st := store.New(client, table, domain.DefaultRules).WithClock(fc)
 	svc := certsvc.New(certsvc.Config{Store: st, Blob: rvBlob{}, Clock: fc, Rules: rules})
 	return &rvEnv{t: t, st: st, svc: svc, clock: fc, rules: rules}
 }
@@ -129,11 +129,11 @@ func (e *rvEnv) submitted(entID string, kind domain.CaseKind, types ...domain.Ce
 				Status: domain.DocPassed, CreatedAt: now}})
 		}
 	}
-	h, err := c.Transition(domain.CaseSubmitted, rvApplicant, now, nil, "")
+	h, err := c.Transition(domain.DefaultRules, domain.CaseSubmitted, rvApplicant, now, nil, "")
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	due, err := domain.ReviewDueAt(now)
+	due, err := domain.ReviewDueAt(now, domain.DefaultRules)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -222,7 +222,7 @@ func TestReviewApproveCreatesCertificatesAtomically(t *testing.T) {
 		if cert.RemindAt == nil {
 			t.Errorf("%s has no reminder scheduled", typ)
 		}
-		caps := domain.CapabilitiesFor(&cert, e.clock.Now())
+		caps := domain.CapabilitiesFor(&cert, e.clock.Now(), domain.DefaultRules)
 		if !caps.Certified {
 			t.Errorf("%s capabilities = %+v", typ, caps)
 		}
@@ -475,7 +475,7 @@ func TestReviewReinstatementOfLapsed(t *testing.T) {
 	if got := cert.EffectiveStatus(e.clock.Now(), e.rules); got != domain.CertLapsed {
 		t.Fatalf("effective status %s, want lapsed", got)
 	}
-	if caps := domain.CapabilitiesFor(&cert, e.clock.Now()); caps.Certified {
+	if caps := domain.CapabilitiesFor(&cert, e.clock.Now(), domain.DefaultRules); caps.Certified {
 		t.Fatalf("lapsed capabilities = %+v", caps)
 	}
 	_, err := e.svc.Cancel(rvCtx, rvApplicant, ent.ID, certsvc.CancelInput{Type: domain.CertWeCom})
@@ -531,7 +531,7 @@ func TestReviewRevokeAppealReinstates(t *testing.T) {
 		t.Fatalf("revoked = %+v", c)
 	}
 	revoked := e.cert(ent.ID, domain.CertOfficialAccount)
-	if caps := domain.CapabilitiesFor(&revoked, e.clock.Now()); caps.Certified || caps.Payments != domain.PaymentsNone {
+	if caps := domain.CapabilitiesFor(&revoked, e.clock.Now(), domain.DefaultRules); caps.Certified || caps.Payments != domain.PaymentsNone {
 		t.Fatalf("revoked capabilities = %+v", caps)
 	}
 	_, err = e.svc.OpenCase(rvCtx, rvApplicant, certsvc.CaseInput{EnterpriseID: ent.ID, Kind: domain.KindInitial,

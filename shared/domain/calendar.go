@@ -200,14 +200,9 @@ func EndOfBeijingDay(t time.Time) time.Time {
 	return time.Date(b.Year(), b.Month(), b.Day(), 23, 59, 59, 0, beijing()).UTC()
 }
 
-// ReviewDueAt is the end (23:59:59 Beijing) of the 5th working day after the
-// submission day, in UTC (DefaultRules.ReviewSLAWorkingDays).
-func ReviewDueAt(submittedAt time.Time) (time.Time, error) {
-	return ReviewDueAtWith(submittedAt, DefaultRules)
-}
-
-// ReviewDueAtWith is ReviewDueAt under r.ReviewSLAWorkingDays.
-func ReviewDueAtWith(submittedAt time.Time, r Rules) (time.Time, error) {
+// ReviewDueAt is the end (23:59:59 Beijing) of the r.ReviewSLAWorkingDays-th
+// working day after the submission day, in UTC.
+func ReviewDueAt(submittedAt time.Time, r Rules) (time.Time, error) {
 	day, err := AddWorkingDays(submittedAt, r.ReviewSLAWorkingDays)
 	if err != nil {
 		return time.Time{}, err

@@ -77,7 +77,7 @@ func TestReviewDueAt(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := ReviewDueAt(tt.submitted)
+			got, err := ReviewDueAt(tt.submitted, DefaultRules)
 			if diff := cmp.Diff(tt.wantCode, codeOfErr(err)); diff != "" {
 				t.Fatalf("error code (-want +got):\n%s (%v)", diff, err)
 			}
@@ -100,7 +100,7 @@ func TestReviewDueAt(t *testing.T) {
 func TestReviewDueAtWithRules(t *testing.T) {
 	r := DefaultRules.Clone()
 	r.ReviewSLAWorkingDays = 3
-	got, err := ReviewDueAtWith(bjTime(2026, 9, 24, 10, 0, 0), r)
+	got, err := ReviewDueAt(bjTime(2026, 9, 24, 10, 0, 0), r)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -102,7 +102,7 @@ func TestDynamoDBFaultsLookReal(t *testing.T) {
 				t.Errorf("no API error: %v", err)
 			}
 			// The store maps it to "retry later" (503), never internal.
-			_, _, serr := store.New(db, table).GetEnterprise(context.Background(), domain.NewID())
+			_, _, serr := store.New(db, table, domain.DefaultRules).GetEnterprise(context.Background(), domain.NewID())
 			if !domain.IsKind(serr, domain.KindUnavailable) {
 				t.Errorf("store: %v, want KindUnavailable", serr)
 			}

@@ -161,7 +161,7 @@ func (a *API) createEnterprise(ctx context.Context, r *request) (*reply, error) 
 	if err != nil {
 		return nil, err
 	}
-	return created(enterpriseView(&certsvc.EnterpriseView{Enterprise: e}, a.clock.Now()))
+	return created(enterpriseView(&certsvc.EnterpriseView{Enterprise: e}, a.clock.Now(), a.svc.Rules()))
 }
 
 // enterpriseSummaryJSON is a profile in the caller's list: enough to pick
@@ -197,7 +197,7 @@ func (a *API) getEnterprise(ctx context.Context, r *request) (*reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	return ok(enterpriseView(v, a.clock.Now()))
+	return ok(enterpriseView(v, a.clock.Now(), a.svc.Rules()))
 }
 
 func (a *API) patchEnterprise(ctx context.Context, r *request) (*reply, error) {
@@ -217,7 +217,7 @@ func (a *API) patchEnterprise(ctx context.Context, r *request) (*reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	return ok(enterpriseView(v, a.clock.Now()))
+	return ok(enterpriseView(v, a.clock.Now(), a.svc.Rules()))
 }
 
 // pageOf reads ?limit= (1-100, default 20) and ?cursor=.

@@ -134,7 +134,7 @@ func (a *API) revokeCertification(ctx context.Context, r *request) (*reply, erro
 func (a *API) certReply(v *certsvc.EnterpriseView, t domain.CertType) (*reply, error) {
 	for i := range v.Certifications {
 		if v.Certifications[i].Type == t {
-			return ok(certView(&v.Certifications[i], a.clock.Now()))
+			return ok(certView(&v.Certifications[i], a.clock.Now(), a.svc.Rules()))
 		}
 	}
 	return nil, domain.ErrNotFound

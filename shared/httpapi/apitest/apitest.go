@@ -120,7 +120,7 @@ func (e *Env) Rewire(opts ...func(*dynamodb.Options)) *Env {
 
 func (e *Env) wire(dynamo []func(*dynamodb.Options)) {
 	client := dynamodb.New(e.Table.Client.Options(), dynamo...)
-	e.Store = store.New(client, e.Table.Table).WithRules(e.Rules).WithClock(e.Clock)
+	e.Store = store.New(client, e.Table.Table, e.Rules).WithClock(e.Clock)
 	e.Service = certsvc.New(certsvc.Config{Store: e.Store, Blob: e.Bucket, Clock: e.Clock, Rules: e.Rules,
 		Secrets: Secrets, Log: e.Log})
 	e.API = httpapi.New(httpapi.Config{Service: e.Service, Idempotency: e.Store, Clock: e.Clock, Log: e.Log})
