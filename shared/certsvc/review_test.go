@@ -311,7 +311,7 @@ func TestReviewClaimRules(t *testing.T) {
 	v := e.claim(rvReviewerA, c.ID)
 	_, err = e.svc.Claim(rvCtx, rvReviewerB, c.ID)
 	wantCode(t, err, "case_claimed")
-	if exp := err.(*domain.Error).Extra["claimExpiresAt"]; exp == nil {
+	if _, ok := err.(*domain.Error).Detail("claimExpiresAt"); !ok {
 		t.Fatalf("case_claimed without claimExpiresAt: %+v", err)
 	}
 	_, err = e.svc.Decide(rvCtx, rvReviewerB, c.ID, certsvc.DecisionInput{Decision: domain.DecisionApprove, Version: v})
