@@ -37,4 +37,3 @@ func nonNil(s []string) []string {
 	}
 	return s
 }
-
