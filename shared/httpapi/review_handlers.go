@@ -62,8 +62,11 @@ func (a *API) reviewQueue(ctx context.Context, r *request) (*reply, error) {
 	return ok(newPage(out, next))
 }
 
-// claim: POST /v1/cases/{caseId}/claim. No body is read.
+// claim: POST /v1/cases/{caseId}/claim. It takes no fields.
 func (a *API) claim(ctx context.Context, r *request) (*reply, error) {
+	if err := noFields(r); err != nil {
+		return nil, err
+	}
 	v, err := a.svc.Claim(ctx, r.actor, r.params["caseId"])
 	if err != nil {
 		return nil, err

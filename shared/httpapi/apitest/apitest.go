@@ -54,6 +54,7 @@ type Env struct {
 	Log     *slog.Logger
 
 	shared *counters
+	dynamo []func(*dynamodb.Options)
 }
 
 // counters are shared by an Env and its Rewire copies, so that keys,
@@ -118,7 +119,17 @@ func (e *Env) Rewire(opts ...func(*dynamodb.Options)) *Env {
 	return &c
 }
 
+// Later returns a copy of e whose clock reads d later than e's (e's own
+// clock does not move): a request sent through it happens then.
+func (e *Env) Later(d time.Duration) *Env {
+	c := *e
+	c.Clock = clock.NewFake(e.Clock.Now().Add(d))
+	c.wire(c.dynamo)
+	return &c
+}
+
 func (e *Env) wire(dynamo []func(*dynamodb.Options)) {
+	e.dynamo = dynamo
 	client := dynamodb.New(e.Table.Client.Options(), dynamo...)
 	e.Store = store.New(client, e.Table.Table, e.Rules).WithClock(e.Clock)
 	e.Service = certsvc.New(certsvc.Config{Store: e.Store, Blob: e.Bucket, Clock: e.Clock, Rules: e.Rules,

@@ -115,16 +115,25 @@ func (e *Env) Check(key string) (uploadcheck.Outcome, error) {
 	return e.Checker.Process(context.Background(), e.S3Event(key))
 }
 
-// Callback is a provider's callback to route (POST /v1/callbacks/face or
-// /payment), signed with secret at the clock's now.
+// Callback sends a provider's callback to route (POST /v1/callbacks/face
+// or /payment), signed with secret at the clock's now.
 func (e *Env) Callback(route, secret string, body any) Response {
 	e.T.Helper()
-	b, err := json.Marshal(body)
-	if err != nil {
-		e.T.Fatal(err)
+	return e.Do(e.SignedRequest(route, secret, body))
+}
+
+// SignedRequest is a provider's callback to route, signed with secret at
+// the clock's now (a []byte body is sent as it is, JSON or not).
+func (e *Env) SignedRequest(route, secret string, body any) Request {
+	e.T.Helper()
+	b, isBytes := body.([]byte)
+	if !isBytes {
+		var err error
+		if b, err = json.Marshal(body); err != nil {
+			e.T.Fatal(err)
+		}
 	}
-	return e.Do(Request{Route: route, Body: b,
-		Headers: map[string]string{webhook.Header: webhook.Sign(secret, e.Clock.Now(), b)}})
+	return Request{Route: route, Body: b, Headers: map[string]string{webhook.Header: webhook.Sign(secret, e.Clock.Now(), b)}}
 }
 
 // PassFace starts a face session (or a QR scan, route
@@ -245,4 +254,14 @@ func str(m map[string]any, k string) string {
 // Key is a fresh Idempotency-Key header.
 func (e *Env) Key() map[string]string {
 	return map[string]string{"Idempotency-Key": fmt.Sprintf("apitest-key-%d", e.Next())}
+}
+
+// ApprovedCase registers an enterprise of Owner, takes an initial case of
+// the types through review and has reviewer approve it; it returns the
+// enterprise and the case.
+func (e *Env) ApprovedCase(reviewer Caller, types ...string) (entID, caseID string) {
+	e.T.Helper()
+	entID, caseID = e.SubmittedCase(Owner, types...)
+	e.Approve(reviewer, caseID)
+	return entID, caseID
 }

@@ -17,6 +17,8 @@ import (
 	"fmt"
 	"net/http"
 	"path/filepath"
+	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -204,4 +206,28 @@ func shown(body []byte) string {
 		return string(body[:maxShownBody]) + fmt.Sprintf("... (%d bytes)", len(body))
 	}
 	return string(body)
+}
+
+// Statuses lists, per route key ("POST /v1/cases"), the HTTP statuses the
+// document declares for the operation, in ascending order.
+func Statuses() (map[string][]int, error) {
+	s, err := load()
+	if err != nil {
+		return nil, err
+	}
+	out := map[string][]int{}
+	for path, item := range s.doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			key := strings.ToUpper(method) + " " + path
+			for code := range op.Responses.Map() {
+				n, err := strconv.Atoi(code)
+				if err != nil {
+					return nil, fmt.Errorf("openapicheck: %s: response %q is not a status", key, code)
+				}
+				out[key] = append(out[key], n)
+			}
+			sort.Ints(out[key])
+		}
+	}
+	return out, nil
 }
