@@ -6,12 +6,11 @@ import (
 	"testing"
 	"time"
 
-	"microcert/shared/blob"
 	"microcert/shared/certsvc"
 	"microcert/shared/clock"
 	"microcert/shared/domain"
+	"microcert/shared/httpapi/apitest"
 	"microcert/shared/store"
-	"microcert/shared/store/storetest"
 )
 
 // Review and lifecycle use cases against the real store on the local
@@ -26,16 +25,6 @@ var rvCtx = context.Background()
 // rvBeijing builds a Beijing wall-clock time.
 func rvBeijing(y int, m time.Month, d, h, min int) time.Time {
 	return time.Date(y, m, d, h, min, 0, 0, domain.Beijing())
-}
-
-type rvBlob struct{}
-
-func (rvBlob) PresignUpload(ctx context.Context, key, contentType string, maxBytes int64, ttl time.Duration) (blob.PresignedPost, error) {
-	return blob.PresignedPost{URL: "http://s3.invalid/" + key, Fields: map[string]string{"key": key}}, nil
-}
-
-func (rvBlob) PresignDownload(ctx context.Context, key string, ttl time.Duration) (string, error) {
-	return "http://s3.invalid/" + key, nil
 }
 
 type rvEnv struct {
@@ -55,17 +44,16 @@ var (
 	rvAdmin     = domain.Actor{UserID: "adm-1", Roles: []domain.Role{domain.RoleAdmin}}
 )
 
+// newRvEnv runs the use cases on the harness (apitest) with the clock at
+// start and the rules tweaked.
 func newRvEnv(t *testing.T, start time.Time, tweak func(*domain.Rules)) *rvEnv {
 	t.Helper()
-	client, table := storetest.NewTable(t)
-	fc := clock.NewFake(start)
 	rules := domain.DefaultRules.Clone()
 	if tweak != nil {
 		tweak(&rules)
 	}
-	st := store.New(client, table, domain.DefaultRules).WithClock(fc)
-	svc := certsvc.New(certsvc.Config{Store: st, Blob: rvBlob{}, Clock: fc, Rules: rules})
-	return &rvEnv{t: t, st: st, svc: svc, clock: fc, rules: rules}
+	e := apitest.New(t, apitest.At(start), apitest.WithRules(rules))
+	return &rvEnv{t: t, st: e.Store, svc: e.Service, clock: e.Clock, rules: rules}
 }
 
 func (e *rvEnv) enterprise() *domain.Enterprise {
