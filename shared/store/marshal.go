@@ -5,11 +5,20 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
-// marshalItem encodes an item struct.
+// marshalItem encodes an item struct. An empty map attribute is left out
+// (omitempty leaves a non-nil empty map in): DynamoDB would keep it, but
+// the local stand-in stores something else in its place (a document whose
+// file was gone before its check could then not be read back), and an
+// absent map decodes as a nil one, which every reader treats as empty.
 func marshalItem(v any) (map[string]types.AttributeValue, error) {
 	av, err := attributevalue.MarshalMap(v)
 	if err != nil {
 		return nil, internal("marshal %T: %w", v, err)
+	}
+	for k, x := range av {
+		if m, ok := x.(*types.AttributeValueMemberM); ok && len(m.Value) == 0 {
+			delete(av, k)
+		}
 	}
 	return av, nil
 }
