@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"microcert/infra/localstack"
+	"microcert/infra/localstack/stacktest"
 	"microcert/infra/template"
 )
 
@@ -22,6 +23,7 @@ import (
 var shared *localstack.Stack
 
 func TestMain(m *testing.M) {
+	stacktest.ServeIfChild() // a stack process of TestKilledStack...: serves, never returns
 	os.Exit(run(m))
 }
 

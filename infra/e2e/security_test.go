@@ -153,6 +153,7 @@ func TestFunctionLevelAuthorization(t *testing.T) {
 		{"GET", "/v1/review/queue", nil, true},
 		{"POST", "/v1/cases/" + ten.caseID + "/claim", nil, true},
 		{"POST", "/v1/cases/" + ten.caseID + "/decision", map[string]any{"decision": "approve", "reasons": []string{}, "note": "", "version": 1}, true},
+		{"POST", "/v1/review/cases/" + ten.caseID + "/reveal", nil, true},
 		{"POST", "/v1/enterprises/" + ten.entID + "/certifications/wecom/revoke", map[string]any{"reason": "fraud", "severity": "major"}, false},
 	}
 	for _, r := range httpapi.Routes() {

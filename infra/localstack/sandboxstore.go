@@ -5,6 +5,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"microcert/shared/apitime"
 	"microcert/shared/domain"
 	"microcert/shared/store"
 )
@@ -31,7 +32,7 @@ func (s storeSandbox) Payouts(ctx context.Context, caseID string) ([]Payout, err
 	}
 	out := make([]Payout, 0, len(ps))
 	for _, p := range ps {
-		out = append(out, Payout{AmountFen: p.AmountFen, AccountLast4: p.AccountLast4, PaidAt: p.At})
+		out = append(out, Payout{AmountFen: p.AmountFen, AccountLast4: p.AccountLast4, PaidAt: apitime.Time(p.At)})
 	}
 	return out, nil
 }

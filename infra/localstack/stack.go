@@ -109,23 +109,22 @@ func (o Options) withDefaults() Options {
 
 // Stack is a running local system.
 type Stack struct {
-	opts     Options
-	tpl      *template.Template
-	logger   *slog.Logger
-	issuer   *LocalIssuer
-	db       *dynamo
-	objects  *objectStore
-	s3ev     *s3Events
-	fns      map[string]*function
-	fnLogs   map[string]*lineLog
-	apiSrv   *http.Server
-	apiURL   string
-	hookSrv  *http.Server
-	vgwLog   *lineLog
-	sched    *scheduler
-	closeMu  sync.Mutex
-	closed   bool
-	snapshot string
+	opts    Options
+	tpl     *template.Template
+	logger  *slog.Logger
+	issuer  *LocalIssuer
+	db      *dynamo
+	objects *objectStore
+	s3ev    *s3Events
+	fns     map[string]*function
+	fnLogs  map[string]*lineLog
+	apiSrv  *http.Server
+	apiURL  string
+	hookSrv *http.Server
+	vgwLog  *lineLog
+	sched   *scheduler
+	closeMu sync.Mutex
+	closed  bool
 }
 
 // Start brings the stack up and returns when every part is serving.
@@ -149,12 +148,11 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 		}
 	}
 	s := &Stack{
-		opts:     o,
-		tpl:      tpl,
-		logger:   o.Logger,
-		fns:      map[string]*function{},
-		fnLogs:   map[string]*lineLog{},
-		snapshot: filepath.Join(o.StateDir, "dynamodb.json"),
+		opts:   o,
+		tpl:    tpl,
+		logger: o.Logger,
+		fns:    map[string]*function{},
+		fnLogs: map[string]*lineLog{},
 	}
 	defer func() {
 		if err != nil {
@@ -165,19 +163,21 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 		return nil, err
 	}
 
-	// DynamoDB, with the previous run's data.
-	if s.db, err = startDynamo(ctx, o.DynamoDBAddr, tpl.Table); err != nil {
+	// DynamoDB, with the previous run's data: its snapshot and journal.
+	if s.db, err = startDynamo(ctx, o.DynamoDBAddr, tpl.Table, o.StateDir); err != nil {
 		return nil, err
 	}
-	n, err := s.db.load(ctx, s.snapshot)
+	n, replayed, err := s.db.recover()
 	if err != nil {
 		return nil, err
 	}
-	s.logger.Info("dynamodb ready", "url", s.db.url, "table", tpl.Table.Name, "itemsLoaded", n)
+	s.logger.Info("dynamodb ready", "url", s.db.url, "table", tpl.Table.Name, "items", n, "journalRecordsReplayed", replayed)
 
 	// The webhook receiver must listen before versitygw starts: versitygw
 	// posts a test event at start and exits if nobody answers.
-	s.s3ev = newS3Events(tpl, filepath.Join(o.StateDir, "dlq"), o.RetryBackoff, s.logger)
+	if s.s3ev, err = newS3Events(tpl, filepath.Join(o.StateDir, "s3events"), filepath.Join(o.StateDir, "dlq"), o.RetryBackoff, s.logger); err != nil {
+		return nil, err
+	}
 	hookLn, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
@@ -188,23 +188,8 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 	if s.vgwLog, err = openLineLog(filepath.Join(o.StateDir, "logs", "versitygw.log"), 1000); err != nil {
 		return nil, err
 	}
-	// A free port chosen for versitygw may be taken before it listens (as
-	// for the emulators): then it gets another one.
-	pickPort := strings.HasSuffix(o.S3Addr, ":0")
-	for try := 1; ; try++ {
-		s3Addr := o.S3Addr
-		if pickPort {
-			if s3Addr, err = freeAddr(); err != nil {
-				return nil, err
-			}
-		}
-		s.objects, err = startObjectStore(ctx, filepath.Join(o.ToolsDir, "versitygw"), filepath.Join(o.StateDir, "s3"),
-			s3Addr, "http://"+hookLn.Addr().String()+"/", s.vgwLog.writer())
-		if !pickPort || try == 3 || !errors.Is(err, errExitedEarly) {
-			break
-		}
-	}
-	if err != nil {
+	if s.objects, err = startObjectStore(ctx, filepath.Join(o.ToolsDir, "versitygw"), filepath.Join(o.StateDir, "s3"),
+		o.S3Addr, "http://"+hookLn.Addr().String()+"/", s.vgwLog.writer(), s.logger); err != nil {
 		return nil, err
 	}
 	if err := s.objects.ensureBucket(ctx, tpl.Bucket.Name); err != nil {
@@ -346,6 +331,9 @@ func (s *Stack) Template() *template.Template { return s.tpl }
 
 // APIURL is the HTTP API's base URL, e.g. http://127.0.0.1:3000.
 func (s *Stack) APIURL() string { return s.apiURL }
+
+// S3URL is the local S3 endpoint (presigned URLs point here).
+func (s *Stack) S3URL() string { return s.objects.url }
 
 // DynamoDBURL is the local DynamoDB endpoint.
 func (s *Stack) DynamoDBURL() string { return s.db.url }
@@ -517,13 +505,13 @@ func (s *Stack) Close() error {
 		s.s3ev.stop()
 	}
 	if s.db != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		n, err := s.db.save(ctx, s.snapshot)
-		cancel()
+		// Not needed for durability (the journal has every write): it keeps
+		// the next start from replaying this run's journal.
+		n, err := s.db.checkpoint()
 		if err != nil {
 			errs = append(errs, fmt.Errorf("dynamodb snapshot: %w", err))
 		} else {
-			s.logger.Info("dynamodb snapshot written", "file", s.snapshot, "items", n)
+			s.logger.Info("dynamodb snapshot written", "file", s.db.snapshot, "items", n)
 		}
 	}
 	s.stopAll()

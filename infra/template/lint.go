@@ -144,6 +144,7 @@ func Lint(t *Template, o LintOptions) []error {
 			add("the API serves %s, which the template does not declare", key)
 		}
 	}
+	errs = append(errs, lintOperations(resources)...)
 
 	// The HTTP API: JWT by default.
 	for id, r := range resources {

@@ -29,7 +29,7 @@ func enterpriseInput(n int) certsvc.EnterpriseInput {
 		Name: apitest.CompanyName, USCC: domain.SampleUSCC(n),
 		LegalRep:          domain.LegalRep{Name: "张三", IDNumber: domain.SampleIDNumber(n), Phone: "13812345678"},
 		RegisteredAddress: "广东省深圳市南山区科技园路1号", OperatingAddress: "广东省深圳市南山区科技园路1号",
-		RegionCode: "440300", HasCorporateAccount: true,
+		HasCorporateAccount: true,
 	}
 }
 
@@ -64,7 +64,7 @@ func TestCreateEnterpriseNormalizes(t *testing.T) {
 
 	// Every invalid field is reported at once.
 	bad := enterpriseInput(2)
-	bad.LegalRep.Phone, bad.RegionCode = "12", "4403"
+	bad.LegalRep.Phone, bad.Name = "12", " "
 	_, err = e.Service.CreateEnterprise(ctx, ucOwner, bad)
 	var de *domain.Error
 	if !asDomain(err, &de) || len(de.Fields) != 2 {
@@ -83,24 +83,24 @@ func asDomain(err error, target **domain.Error) bool {
 func TestPatchEnterprise(t *testing.T) {
 	e := apitest.New(t)
 	ent := must(e.Service.CreateEnterprise(ctx, ucOwner, enterpriseInput(3)))(t)
-	region := "440305"
+	addr := "广东省深圳市福田区深南大道2号"
 
 	// Without a version the patch applies to whatever is current.
-	v := must(e.Service.PatchEnterprise(ctx, ucOwner, ent.ID, certsvc.EnterprisePatch{RegionCode: &region}))(t)
-	if v.Enterprise.RegionCode != region || v.Enterprise.Version != 2 {
+	v := must(e.Service.PatchEnterprise(ctx, ucOwner, ent.ID, certsvc.EnterprisePatch{OperatingAddress: &addr}))(t)
+	if v.Enterprise.OperatingAddress != addr || v.Enterprise.Version != 2 {
 		t.Fatalf("after patch: %+v", v.Enterprise)
 	}
 	// With a stale one it is refused, saying which version is current.
 	stale := 1
-	_, err := e.Service.PatchEnterprise(ctx, ucOwner, ent.ID, certsvc.EnterprisePatch{RegionCode: &region, Version: &stale})
+	_, err := e.Service.PatchEnterprise(ctx, ucOwner, ent.ID, certsvc.EnterprisePatch{OperatingAddress: &addr, Version: &stale})
 	wantCode(t, err, "version_conflict")
 	if cur, _ := err.(*domain.Error).Detail("currentVersion"); cur != 2 {
 		t.Errorf("currentVersion %v, want 2", cur)
 	}
 	// Others see nothing; reviewers may not edit.
-	_, err = e.Service.PatchEnterprise(ctx, domain.Actor{UserID: "other", Roles: ucOwner.Roles}, ent.ID, certsvc.EnterprisePatch{RegionCode: &region})
+	_, err = e.Service.PatchEnterprise(ctx, domain.Actor{UserID: "other", Roles: ucOwner.Roles}, ent.ID, certsvc.EnterprisePatch{OperatingAddress: &addr})
 	wantCode(t, err, "not_found")
-	_, err = e.Service.PatchEnterprise(ctx, ucReviewer, ent.ID, certsvc.EnterprisePatch{RegionCode: &region})
+	_, err = e.Service.PatchEnterprise(ctx, ucReviewer, ent.ID, certsvc.EnterprisePatch{OperatingAddress: &addr})
 	wantCode(t, err, "forbidden")
 }
 
@@ -134,7 +134,7 @@ func TestOpenCaseFeeAndSlots(t *testing.T) {
 	e := apitest.New(t)
 	ent := must(e.Service.CreateEnterprise(ctx, ucOwner, enterpriseInput(4)))(t)
 	elsewhere := enterpriseInput(5)
-	elsewhere.RegionCode = "110105"
+	elsewhere.USCC = domain.SampleUSCCIn("110105", 5)
 	far := must(e.Service.CreateEnterprise(ctx, ucOwner, elsewhere))(t)
 
 	tests := []struct {

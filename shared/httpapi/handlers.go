@@ -3,8 +3,8 @@ package httpapi
 import (
 	"context"
 	"strconv"
-	"time"
 
+	"microcert/shared/apitime"
 	"microcert/shared/certsvc"
 	"microcert/shared/domain"
 	"microcert/shared/webhook"
@@ -156,7 +156,7 @@ func (a *API) createEnterprise(ctx context.Context, r *request) (*reply, error) 
 	}
 	if err := required("name", b.Name != nil, "uscc", b.USCC != nil, "legalRep", b.LegalRep != nil,
 		"registeredAddress", b.RegisteredAddress != nil, "operatingAddress", b.OperatingAddress != nil,
-		"regionCode", b.RegionCode != nil, "hasCorporateAccount", b.HasCorporateAccount != nil); err != nil {
+		"hasCorporateAccount", b.HasCorporateAccount != nil); err != nil {
 		return nil, err
 	}
 	if err := required("legalRep.name", b.LegalRep.Name != nil, "legalRep.idNumber", b.LegalRep.IDNumber != nil,
@@ -166,7 +166,7 @@ func (a *API) createEnterprise(ctx context.Context, r *request) (*reply, error) 
 	e, err := a.svc.CreateEnterprise(ctx, r.actor, certsvc.EnterpriseInput{
 		Name: *b.Name, USCC: *b.USCC,
 		LegalRep:          domain.LegalRep{Name: *b.LegalRep.Name, IDNumber: *b.LegalRep.IDNumber, Phone: *b.LegalRep.Phone},
-		RegisteredAddress: *b.RegisteredAddress, OperatingAddress: *b.OperatingAddress, RegionCode: *b.RegionCode,
+		RegisteredAddress: *b.RegisteredAddress, OperatingAddress: *b.OperatingAddress, RegionCode: str(b.RegionCode),
 		HasCorporateAccount: *b.HasCorporateAccount,
 	})
 	if err != nil {
@@ -178,12 +178,12 @@ func (a *API) createEnterprise(ctx context.Context, r *request) (*reply, error) 
 // enterpriseSummaryJSON is a profile in the caller's list: enough to pick
 // one; the full view (with certifications and capabilities) is one GET away.
 type enterpriseSummaryJSON struct {
-	ID         string    `json:"id"`
-	Name       string    `json:"name"`
-	USCC       string    `json:"uscc"`
-	RegionCode string    `json:"regionCode"`
-	Version    int       `json:"version"`
-	CreatedAt  time.Time `json:"createdAt"`
+	ID         string       `json:"id"`
+	Name       string       `json:"name"`
+	USCC       string       `json:"uscc"`
+	RegionCode string       `json:"regionCode"`
+	Version    int          `json:"version"`
+	CreatedAt  apitime.Time `json:"createdAt"`
 }
 
 func (a *API) listEnterprises(ctx context.Context, r *request) (*reply, error) {
@@ -197,8 +197,8 @@ func (a *API) listEnterprises(ctx context.Context, r *request) (*reply, error) {
 	}
 	items := make([]enterpriseSummaryJSON, 0, len(ents))
 	for _, e := range ents {
-		items = append(items, enterpriseSummaryJSON{ID: e.ID, Name: e.Name, USCC: e.USCC, RegionCode: e.RegionCode,
-			Version: e.Version, CreatedAt: e.CreatedAt})
+		items = append(items, enterpriseSummaryJSON{ID: e.ID, Name: e.Name, USCC: e.USCC, RegionCode: e.Region(),
+			Version: e.Version, CreatedAt: apitime.Time(e.CreatedAt)})
 	}
 	return ok(newPage(items, next))
 }
@@ -257,10 +257,14 @@ func (a *API) listCases(ctx context.Context, r *request) (*reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	now := a.clock.Now()
+	at := a.asOf(ctx)
 	items := make([]caseJSON, 0, len(cases))
 	for i := range cases {
-		items = append(items, caseSummary(&cases[i], now))
+		c := caseSummary(&cases[i], at)
+		if r.actor.CanReview() {
+			c = withClaimHolder(c, &cases[i])
+		}
+		items = append(items, c)
 	}
 	return ok(newPage(items, next))
 }
@@ -304,7 +308,7 @@ func (a *API) openCase(ctx context.Context, r *request) (*reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	return created(caseView(v, r.lang, r.actor.CanReview(), a.clock.Now()))
+	return created(caseView(v, r.lang, r.actor.CanReview(), a.asOf(ctx)))
 }
 
 func (a *API) getCase(ctx context.Context, r *request) (*reply, error) {
@@ -312,7 +316,7 @@ func (a *API) getCase(ctx context.Context, r *request) (*reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	return ok(caseView(v, r.lang, r.actor.CanReview(), a.clock.Now()))
+	return ok(caseView(v, r.lang, r.actor.CanReview(), a.asOf(ctx)))
 }
 
 type uploadJSON struct {
@@ -320,7 +324,7 @@ type uploadJSON struct {
 	Key        string            `json:"key"`
 	URL        string            `json:"url"`
 	Fields     map[string]string `json:"fields"`
-	ExpiresAt  string            `json:"expiresAt"`
+	ExpiresAt  apitime.Time      `json:"expiresAt"`
 	MaxBytes   int64             `json:"maxBytes"`
 	Document   documentJSON      `json:"document"`
 }
@@ -339,11 +343,9 @@ func (a *API) requestUpload(ctx context.Context, r *request) (*reply, error) {
 		return nil, err
 	}
 	return created(uploadJSON{DocumentID: u.Document.ID, Key: u.Document.Key(), URL: u.Post.URL, Fields: u.Post.Fields,
-		ExpiresAt: u.Post.ExpiresAt.UTC().Format(rfc3339), MaxBytes: u.MaxBytes,
+		ExpiresAt: apitime.Time(u.Post.ExpiresAt), MaxBytes: u.MaxBytes,
 		Document: documentView(u.Document, r.lang, false)})
 }
-
-const rfc3339 = "2006-01-02T15:04:05Z07:00"
 
 func (a *API) listDocuments(ctx context.Context, r *request) (*reply, error) {
 	docs, err := a.svc.ListDocuments(ctx, r.actor, r.params["caseId"])
@@ -388,7 +390,7 @@ func (a *API) setExplanation(ctx context.Context, r *request) (*reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	return ok(caseView(v, r.lang, false, a.clock.Now()))
+	return ok(caseView(v, r.lang, false, a.asOf(ctx)))
 }
 
 func (a *API) startDeposit(ctx context.Context, r *request) (*reply, error) {
@@ -441,7 +443,7 @@ func (a *API) submit(ctx context.Context, r *request) (*reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	return ok(caseView(v, r.lang, false, a.clock.Now()))
+	return ok(caseView(v, r.lang, false, a.asOf(ctx)))
 }
 
 func (a *API) withdraw(ctx context.Context, r *request) (*reply, error) {
@@ -452,12 +454,12 @@ func (a *API) withdraw(ctx context.Context, r *request) (*reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	return ok(caseView(v, r.lang, false, a.clock.Now()))
+	return ok(caseView(v, r.lang, false, a.asOf(ctx)))
 }
 
 type downloadJSON struct {
 	URL       string       `json:"url"`
-	ExpiresAt string       `json:"expiresAt"`
+	ExpiresAt apitime.Time `json:"expiresAt"`
 	Document  documentJSON `json:"document"`
 }
 
@@ -466,7 +468,7 @@ func (a *API) download(ctx context.Context, r *request) (*reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	return ok(downloadJSON{URL: d.URL, ExpiresAt: d.ExpiresAt.UTC().Format(rfc3339), Document: documentView(d.Document, r.lang, r.actor.CanReview())})
+	return ok(downloadJSON{URL: d.URL, ExpiresAt: apitime.Time(d.ExpiresAt), Document: documentView(d.Document, r.lang, r.actor.CanReview())})
 }
 
 func (a *API) faceCallback(ctx context.Context, r *request) (*reply, error) {

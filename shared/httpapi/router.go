@@ -150,6 +150,7 @@ func (a *API) table() []route {
 		{Route{"GET", "/v1/review/queue", Reviewers}, a.reviewQueue},
 		{Route{"POST", "/v1/cases/{caseId}/claim", Reviewers}, a.claim},
 		{Route{"POST", "/v1/cases/{caseId}/decision", Reviewers}, a.decide},
+		{Route{"POST", revealPath, Reviewers}, a.reveal},
 		{Route{"POST", "/v1/enterprises/{enterpriseId}/certifications/{type}/revoke", Admins}, a.revokeCertification},
 	}
 }
@@ -211,7 +212,7 @@ func (a *API) serve(ctx context.Context, log *slog.Logger, ev events.APIGatewayV
 		}
 		return render(rep, lang)
 	}
-	if rt.Method == http.MethodPost && rt.Access != Public && headers["idempotency-key"] != "" {
+	if rt.Method == http.MethodPost && rt.Access != Public && !notReplayed[rt.Key()] && headers["idempotency-key"] != "" {
 		return a.idempotent(ctx, log, rt, r, run)
 	}
 	return run(ctx)

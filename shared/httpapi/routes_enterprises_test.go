@@ -27,7 +27,7 @@ func init() {
 		return req(apitest.EnterpriseBody(e.Next())), []refusal{
 			{"USCC already registered", 409, "enterprise_exists", req(taken), nil},
 			{"invalid USCC", 422, "invalid_uscc", req(body(func(m map[string]any) { m["uscc"] = "91440300MA5FXXXXX0" })), nil},
-			{"missing field", 422, "missing_field", req(body(func(m map[string]any) { delete(m, "regionCode") })), nil},
+			{"missing field", 422, "missing_field", req(body(func(m map[string]any) { delete(m, "operatingAddress") })), nil},
 			{"unknown field", 422, "unknown_field", req(body(func(m map[string]any) { m["status"] = "approved" })), nil},
 		}
 	}}
@@ -61,9 +61,9 @@ func init() {
 			return apitest.Request{Route: "PATCH /v1/enterprises/{enterpriseId}", Params: apitest.P("enterpriseId", id), As: as, Body: body}
 		}
 		return req(apitest.Owner, id, map[string]any{"operatingAddress": "广东省深圳市福田区深南大道2号", "version": 1}), []refusal{
-			{"another tenant's", 404, "not_found", req(apitest.Stranger, id, map[string]any{"regionCode": "440300"}), nil},
-			{"a reviewer", 403, "forbidden", req(apitest.Checker, id, map[string]any{"regionCode": "440300"}), nil},
-			{"stale version", 409, "version_conflict", req(apitest.Owner, id, map[string]any{"regionCode": "440300", "version": 7}), nil},
+			{"another tenant's", 404, "not_found", req(apitest.Stranger, id, map[string]any{"operatingAddress": "广东省深圳市福田区深南大道2号"}), nil},
+			{"a reviewer", 403, "forbidden", req(apitest.Checker, id, map[string]any{"operatingAddress": "广东省深圳市福田区深南大道2号"}), nil},
+			{"stale version", 409, "version_conflict", req(apitest.Owner, id, map[string]any{"operatingAddress": "广东省深圳市福田区深南大道2号", "version": 7}), nil},
 			{"reviewed field of a certified enterprise", 409, "change_requires_review",
 				req(apitest.Owner, certified, map[string]any{"name": "深圳市另一个名字有限公司"}), nil},
 			{"invalid phone", 422, "invalid_phone", req(apitest.Owner, id, map[string]any{"legalRep": map[string]any{"phone": "123"}}), nil},

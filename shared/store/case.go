@@ -57,6 +57,8 @@ type caseItem struct {
 	SLABreached    bool               `dynamodbav:"slaBreached"`
 	RefundDue      bool               `dynamodbav:"refundDue"`
 	DocsExpireAt   *time.Time         `dynamodbav:"documentsExpireAt,omitempty"`
+	// ReviewDueRecheckAt: set while reviewDueAt is provisional.
+	ReviewDueRecheckAt *time.Time `dynamodbav:"reviewDueRecheckAt,omitempty"`
 }
 
 func toCaseItem(c *domain.Case) caseItem {
@@ -102,6 +104,7 @@ func toCaseItem(c *domain.Case) caseItem {
 		RefundDue:      c.RefundDue,
 		DocsExpireAt:   utcp(c.DocumentsExpireAt),
 	}
+	it.ReviewDueRecheckAt = utcp(c.ReviewDueRecheckAt)
 	if inQueue(c) {
 		it.QPK, it.QSK = queuePK, keyJoin(ts(*c.ReviewDueAt), c.ID)
 	}
@@ -148,6 +151,8 @@ func (it caseItem) domain() domain.Case {
 		SLABreached:       it.SLABreached,
 		DocumentsExpireAt: it.DocsExpireAt,
 		RefundDue:         it.RefundDue,
+		// Set while reviewDueAt is provisional.
+		ReviewDueRecheckAt: it.ReviewDueRecheckAt,
 	}
 }
 

@@ -29,7 +29,7 @@ func EnterpriseBody(n int) map[string]any {
 		"name": CompanyName, "uscc": domain.SampleUSCC(n),
 		"legalRep":          map[string]any{"name": "张三", "idNumber": domain.SampleIDNumber(n), "phone": "13812345678"},
 		"registeredAddress": "广东省深圳市南山区科技园路1号", "operatingAddress": "广东省深圳市南山区科技园路1号",
-		"regionCode": "440300", "hasCorporateAccount": true,
+		"hasCorporateAccount": true,
 	}
 }
 
