@@ -56,10 +56,17 @@ run: ## start the whole stack on 127.0.0.1:3000 (Ctrl-C stops it)
 $(LOCAL):
 	@$(LAMBDA_FLAGS) $(GO) build -trimpath -o $@ ./infra/local
 
+# The benchmarks are a Go module of their own (infra/bench/go.mod): the
+# product's go.mod lists only what the product links. Every go command that
+# covers the whole repository runs in both modules.
+BENCH_MOD := -C infra/bench
+
 test: tools ## go vet + the contract linters + every test (the e2e tests start the local stack) + a short fuzz of every parser + cfn-lint and the deploy rehearsal
 	$(GO) vet ./...
+	$(GO) $(BENCH_MOD) vet ./...
 	@$(MAKE) --no-print-directory contract-lint
 	$(GO) test $(TEST_FLAGS) -timeout $(TEST_TIMEOUT) ./...
+	$(GO) $(BENCH_MOD) test $(TEST_FLAGS) -timeout $(TEST_TIMEOUT) ./...
 	@$(MAKE) --no-print-directory fuzz-smoke bench-smoke template-check
 
 tools: $(TOOLS)
@@ -104,14 +111,15 @@ redrive: ## re-deliver dead-lettered document checks to DocCheckFunction: make r
 	@$(if $(STACK),,$(MAKE) --no-print-directory tools)
 	@$(GO) run ./infra/redrive/cmd/redrive $(if $(STACK),-stack $(STACK),-state $(STATE)) $(if $(DRY_RUN),-dry-run)
 
-bench: ## run every benchmark of issue 8 and regenerate BENCHMARKS.md (BENCH_ARGS=-h lists the knobs)
+bench: ## run every benchmark and regenerate BENCHMARKS.md (BENCH_ARGS=-h lists the knobs)
 	@$(MAKE) --no-print-directory tools
-	$(GO) run ./infra/bench/report $(BENCH_ARGS)
+	$(GO) $(BENCH_MOD) run ./report -root $(CURDIR) $(BENCH_ARGS)
 
 .PHONY: bench-smoke
 bench-smoke: ## every benchmark once (-benchtime 1x, -short sizes), so that none can rot
 	@$(MAKE) --no-print-directory tools
-	$(GO) test -short -run '^$$' -bench . -benchtime 1x -timeout $(TEST_TIMEOUT) ./shared/... ./infra/bench/... ./infra/localstack
+	$(GO) test -short -run '^$$' -bench . -benchtime 1x -timeout $(TEST_TIMEOUT) ./shared/... ./infra/localstack
+	$(GO) $(BENCH_MOD) test -short -run '^$$' -bench . -benchtime 1x -timeout $(TEST_TIMEOUT) ./...
 
 # Every fuzz target of the parsers that take outside input: package:target.
 FUZZ_TARGETS := \
@@ -120,7 +128,8 @@ FUZZ_TARGETS := \
 	./shared/httpapi:FuzzDecodeJSON ./infra/localstack/s3hook:FuzzNormalize \
 	./shared/doccheck:FuzzSniff ./shared/doccheck:FuzzCheckImage \
 	./shared/doccheck:FuzzCheckPDF ./shared/doccheck:FuzzCheckVideo \
-	./shared/store:FuzzCursorDecode ./shared/store:FuzzCompareSequencers
+	./shared/store:FuzzCursorDecode \
+	./shared/uploadcheck:FuzzNormalizeSequencer ./shared/uploadcheck:FuzzParseKey
 
 fuzz: ## fuzz every parser of outside input for FUZZTIME each (default 30s)
 	@set -e; for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; fn=$${t##*:}; \
@@ -136,6 +145,7 @@ lint: ## gofmt must list nothing; go vet; the contract linters; actionlint on .g
 	@out=$$(gofmt -l .); \
 	  if [ -n "$$out" ]; then echo "gofmt -l:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) $(BENCH_MOD) vet ./...
 	@$(MAKE) --no-print-directory contract-lint
 	$(GO) run github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
 	@$(MAKE) --no-print-directory template-check

@@ -55,7 +55,7 @@ func (c *Case) Submit(by Actor, at time.Time, r Rules, cal *Calendar) (HistoryEn
 	if c.Status != CaseDraft && c.Status != CaseChangesRequested {
 		return HistoryEntry{}, ErrInvalidTransition(string(c.Status), string(CaseSubmitted))
 	}
-	h, err := c.TransitionWith(r, CaseSubmitted, by, at, nil, "")
+	h, err := c.Transition(r, CaseSubmitted, by, at, nil, "")
 	if err != nil {
 		return HistoryEntry{}, err
 	}
@@ -101,10 +101,10 @@ func (c *Case) RecheckReviewDue(cal *Calendar, r Rules, now time.Time) (final bo
 // that was never claimed (no Claim recorded, no decision, never sent back).
 // Use cases releasing an expired claim should therefore keep c.Claim as the
 // record that a reviewer held the case.
-func (c *Case) Withdraw(by Actor, at time.Time, note string) (HistoryEntry, error) {
+func (c *Case) Withdraw(r Rules, by Actor, at time.Time, note string) (HistoryEntry, error) {
 	untouched := c.Status == CaseDraft ||
 		(c.Status == CaseSubmitted && c.Claim == nil && c.LastDecision == nil && c.ChangeRequests == 0)
-	h, err := c.Transition(CaseWithdrawn, by, at, nil, note)
+	h, err := c.Transition(r, CaseWithdrawn, by, at, nil, note)
 	if err != nil {
 		return HistoryEntry{}, err
 	}

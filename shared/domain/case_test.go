@@ -181,7 +181,7 @@ func TestWithdraw(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := tt.c
-			_, err := c.Withdraw(actApplicant, at, "")
+			_, err := c.Withdraw(DefaultRules, actApplicant, at, "")
 			if diff := cmp.Diff(tt.wantCode, codeOfErr(err)); diff != "" {
 				t.Fatalf("code (-want +got):\n%s", diff)
 			}

@@ -164,7 +164,7 @@ func (j *Expiry) caseTimeouts(ctx context.Context, now time.Time, cal *domain.Ca
 	if c.Status == domain.CaseInReview && c.Claim != nil && !c.ClaimActive(now) {
 		// The claim stays recorded: a reviewer held the case (no refund
 		// on withdrawal, see Case.Withdraw).
-		h, err := next.TransitionWith(r, domain.CaseSubmitted, domain.SystemActor, now, []string{"claim_expired"}, "")
+		h, err := next.Transition(r, domain.CaseSubmitted, domain.SystemActor, now, []string{"claim_expired"}, "")
 		if err != nil {
 			return nil, err
 		}

@@ -133,7 +133,7 @@ const MetricCalendarDaysLeft = "calendar_days_left"
 var metricOrder = map[string][]string{
 	"reminder": {OutSent, OutDuplicate, OutRescheduled, OutConflict, OutFailed},
 	"expiry": {OutOverdue, OutLapsed, OutDepositExpired, OutSessionExpired, OutClaimReleased,
-		OutSLABreached, OutReviewDueSettled, OutReviewDueProvisional, OutNotDue, OutConflict, OutFailed},
+		OutSLABreached, OutReviewDueSettled, OutReviewDueProvisional, OutDocsExpired, OutNotDue, OutConflict, OutFailed},
 }
 
 // WriteEMF prints one CloudWatch Embedded Metric Format line for s: the

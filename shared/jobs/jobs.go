@@ -81,8 +81,8 @@ type Config struct {
 	// (provisional review deadlines, calendar_days_left); nil means the
 	// built-in data.
 	Calendars Calendars
-	// Rules are the business numbers (milestones, lapse period); the zero
-	// value means domain.DefaultRules.
+	// Rules are the business numbers (milestones, lapse period, review
+	// SLA): the ones the function loaded (shared/config). Required.
 	Rules domain.Rules
 	Log   *slog.Logger
 	// PageSize is the number of index items read per Query.
@@ -114,8 +114,10 @@ func (c Config) withDefaults() Config {
 	if c.Log == nil {
 		c.Log = slog.New(slog.DiscardHandler)
 	}
-	if c.Rules.ReminderDays == nil && c.Rules.Currency == "" {
-		c.Rules = domain.DefaultRules
+	if err := c.Rules.Validate(); err != nil {
+		// A wiring mistake, found at init: a job never runs on rules it
+		// was not given.
+		panic("jobs: Config.Rules: " + err.Error())
 	}
 	return c
 }
