@@ -61,7 +61,7 @@ func TestCalendarAsData(t *testing.T) {
 		res.JSON(t, &v)
 		return v.ReviewDueAt, v.ReviewDueProvisional
 	}
-	if due, prov := view(); due != "2028-01-12T15:59:59Z" || !prov {
+	if due, prov := view(); due != "2028-01-12T15:59:59.000Z" || !prov {
 		t.Fatalf("submitted: reviewDueAt %s provisional %v", due, prov)
 	}
 
@@ -107,7 +107,7 @@ func TestCalendarAsData(t *testing.T) {
 	if s.Calendar != (jobsCalendarResult{Source: "lunar-go + e2e notice", LastDay: "2028-12-31", DaysLeft: 367}) || s.Counts["review_due_settled"] != 1 {
 		t.Fatalf("12-30 run: %+v", s)
 	}
-	if due, prov := view(); due != "2028-01-05T15:59:59Z" || prov {
+	if due, prov := view(); due != "2028-01-05T15:59:59.000Z" || prov {
 		t.Fatalf("settled: reviewDueAt %s provisional %v", due, prov)
 	}
 }
