@@ -321,6 +321,11 @@ func Statuses() (map[string][]int, error) {
 		for method, op := range item.Operations() {
 			key := strings.ToUpper(method) + " " + path
 			for code := range op.Responses.Map() {
+				if code == "default" {
+					// The catch-all for what a client must still handle
+					// (an unexpected status): no status of its own.
+					continue
+				}
 				n, err := strconv.Atoi(code)
 				if err != nil {
 					return nil, fmt.Errorf("openapicheck: %s: response %q is not a status", key, code)
