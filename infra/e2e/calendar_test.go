@@ -47,8 +47,7 @@ func TestCalendarAsData(t *testing.T) {
 		time.Date(2027, 12, 28, 10, 0, 0, 0, domain.Beijing()), domain.DefaultRules, domain.BuiltinCalendar()); err != nil {
 		t.Fatal(err)
 	}
-	next.Version = c.Version + 1
-	if err := db.Commit(ctx, &domain.Change{Cases: []domain.CaseWrite{{Case: &next, ExpectVersion: c.Version}}}); err != nil {
+	if err := db.Commit(ctx, &domain.Change{Cases: []domain.CaseWrite{domain.UpdateCase(c, &next)}}); err != nil {
 		t.Fatal(err)
 	}
 	view := func() (due string, provisional bool) {
@@ -61,7 +60,7 @@ func TestCalendarAsData(t *testing.T) {
 		res.JSON(t, &v)
 		return v.ReviewDueAt, v.ReviewDueProvisional
 	}
-	if due, prov := view(); due != "2028-01-12T15:59:59Z" || !prov {
+	if due, prov := view(); due != "2028-01-12T15:59:59.000Z" || !prov {
 		t.Fatalf("submitted: reviewDueAt %s provisional %v", due, prov)
 	}
 
@@ -107,7 +106,7 @@ func TestCalendarAsData(t *testing.T) {
 	if s.Calendar != (jobsCalendarResult{Source: "lunar-go + e2e notice", LastDay: "2028-12-31", DaysLeft: 367}) || s.Counts["review_due_settled"] != 1 {
 		t.Fatalf("12-30 run: %+v", s)
 	}
-	if due, prov := view(); due != "2028-01-05T15:59:59Z" || prov {
+	if due, prov := view(); due != "2028-01-05T15:59:59.000Z" || prov {
 		t.Fatalf("settled: reviewDueAt %s provisional %v", due, prov)
 	}
 }

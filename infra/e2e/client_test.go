@@ -78,12 +78,12 @@ func TestGeneratedClientApplicantFlow(t *testing.T) {
 		Name: "深圳市微认证科技有限公司", Uscc: domain.SampleUSCC(n),
 		LegalRep:          client.LegalRepInput{Name: "张三", IdNumber: domain.SampleIDNumber(n), Phone: "13812345678"},
 		RegisteredAddress: "广东省深圳市南山区科技园路1号", OperatingAddress: "广东省深圳市南山区科技园路1号",
-		HasCorporateAccount: true,
+		HasCorporateAccount: true, // no regionCode: a current app lets the USCC say it
 	})
 	if err != nil || ent.JSON201 == nil {
 		t.Fatalf("create enterprise: %v %s", err, seen(ent))
 	}
-	if ent.JSON201.LegalRep.Phone != "138****5678" || len(ent.JSON201.Certifications) != 0 {
+	if ent.JSON201.LegalRep.Phone != "138****5678" || len(ent.JSON201.Certifications) != 0 || ent.JSON201.RegionCode != "440300" {
 		t.Fatalf("enterprise = %+v", ent.JSON201)
 	}
 
