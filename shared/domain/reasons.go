@@ -66,9 +66,6 @@ var reasonTable = []Reason{
 	}},
 }
 
-// Reasons lists the reason table.
-func Reasons() []Reason { return append([]Reason(nil), reasonTable...) }
-
 // ReasonFor looks a reason code up.
 func ReasonFor(code string) (Reason, bool) {
 	for _, r := range reasonTable {
