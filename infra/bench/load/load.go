@@ -310,7 +310,13 @@ func connect(ctx context.Context, o Options) (*target, error) {
 		os.RemoveAll(work)
 		return nil, err
 	}
-	return &target{api: st.APIURL(), issuer: st.Issuer(), db: st.DynamoDB(), dbURL: st.DynamoDBURL(), table: st.TableName(),
+	iss, err := localstack.OpenIssuer(st.StateDir()) // the key the stack signs with
+	if err != nil {
+		_ = st.Close()
+		os.RemoveAll(work)
+		return nil, err
+	}
+	return &target{api: st.APIURL(), issuer: iss, db: st.DynamoDB(), dbURL: st.DynamoDBURL(), table: st.TableName(),
 		logFile: filepath.Join(st.StateDir(), "logs", "ApiFunction.log"),
 		stop: func() {
 			_ = st.Close()
