@@ -1,4 +1,4 @@
-// Package load is the load generator of issue 8: simulated mobile apps doing
+// Package load is the load generator of make bench: simulated mobile apps doing
 // the applicant flow over HTTP against the local stack (loopback only),
 // bounded in count and time. It reports throughput, client-side p50/p99 per
 // route, the error count (must be 0), and, from ApiFunction's own `request`
