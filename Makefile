@@ -107,7 +107,7 @@ FUZZ_TARGETS := \
 	./shared/domain:FuzzAddressesMatch ./shared/domain:FuzzValidID \
 	./shared/httpapi:FuzzDecodeJSON ./infra/localstack/s3hook:FuzzNormalize \
 	./shared/doccheck:FuzzSniff ./shared/doccheck:FuzzCheckImage \
-	./shared/doccheck:FuzzCheckPDF ./shared/doccheck:FuzzCheckVideo \
+	./shared/doccheck:FuzzCheckPDF ./shared/doccheck:FuzzDecodeStream ./shared/doccheck:FuzzCheckVideo \
 	./shared/store:FuzzCursorDecode ./shared/store:FuzzCompareSequencers
 
 fuzz: ## fuzz every parser of outside input for FUZZTIME each (default 30s)

@@ -38,6 +38,9 @@ type Result struct {
 	RealType string
 	// Findings explain every failure; empty when Passed.
 	Findings []domain.Finding
+	// Notes are observations for the reviewer that do not fail the check
+	// (a PDF's links); only a passed document has them.
+	Notes []domain.Finding
 	// Metrics are measurements for reviewers and tuning: width, height,
 	// clarity, brightness, lumaP01, lumaP99, pages, durationSeconds, bytes.
 	Metrics map[string]float64
@@ -117,7 +120,7 @@ func check(in Input, spec Spec, r io.Reader) (Result, error) {
 		case TypeJPEG, TypePNG:
 			checkImage(&res, spec, br)
 		case TypePDF:
-			checkPDF(&res, spec, br)
+			checkPDF(&res, spec, br, in.Size)
 		case TypeMP4, TypeQuickTime:
 			checkVideo(&res, spec, br)
 		}

@@ -22,12 +22,18 @@ const (
 	CodeBlurry          = "blurry"
 	CodeTooDark         = "too_dark"
 	CodeOverexposed     = "overexposed"
-	CodePDFEncrypted    = "pdf_encrypted"
 	CodePDFActive       = "pdf_active_content"
 	CodePDFTooManyPages = "pdf_too_many_pages"
 	CodePDFUnscannable  = "pdf_unscannable"
 	CodeVideoTooShort   = "video_too_short"
 	CodeVideoNoTrack    = "video_no_track"
+	CodeTrailingData    = "trailing_data"
+)
+
+// Note codes: observations for the reviewer that do not fail the check.
+const (
+	// CodePDFLinks lists the web and mail links of a PDF.
+	CodePDFLinks = "pdf_links"
 )
 
 // Each message says what went wrong and what the applicant should do next.
@@ -106,8 +112,10 @@ func findOverexposed() domain.Finding {
 		"The image is overexposed and the text is washed out; avoid flash and direct light and take the photo again.")
 }
 
+// findPDFEncrypted is an unreadable PDF whose advice is to remove the
+// password: encrypted content cannot be checked.
 func findPDFEncrypted() domain.Finding {
-	return finding(CodePDFEncrypted,
+	return finding(CodeUnreadable,
 		"PDF 文件已加密或设置了密码，请取消密码保护后重新上传。",
 		"The PDF is encrypted or password-protected; remove the protection and re-upload.")
 }
