@@ -76,7 +76,9 @@ var (
 	benchTextPDF    = sync.OnceValue(func() []byte { return fx.TextPDF(5 << 20) })
 )
 
-func BenchmarkCheckPDFScanned50Pages(b *testing.B) { benchCheckPDF(b, benchScannedPDF(), CodePDFTooManyPages) }
+func BenchmarkCheckPDFScanned50Pages(b *testing.B) {
+	benchCheckPDF(b, benchScannedPDF(), CodePDFTooManyPages)
+}
 
 func BenchmarkCheckPDFText5MB(b *testing.B) { benchCheckPDF(b, benchTextPDF(), CodePDFTooManyPages) }
 

@@ -87,14 +87,14 @@ var seeds = map[string]func() map[string][]byte{
 	"FuzzDecodeStream": func() map[string][]byte {
 		text := "1 0 obj << /Type /Catalog >> endobj"
 		return map[string][]byte{
-			"flate":    append([]byte("<< /Filter /FlateDecode >>\n"), fx.Deflate([]byte(text))...),
-			"png":      append([]byte("<< /Filter /Fl /DecodeParms << /Predictor 12 /Columns 4 >> >>\n"), fx.Deflate([]byte("\x02abcd\x02efgh\x01ijkl"))...),
-			"tiff":     []byte("<< /DecodeParms << /Predictor 2 /Colors 3 /Columns 2 >> >>\nabcdefabcdef"),
-			"ascii85":  []byte("<< /Filter [/A85] >>\n" + "87cURD]i,\"Ebo80~>"),
-			"hex":      []byte("<< /Filter /AHx >>\n48656c6c6f>"),
-			"lzw":      []byte("<< /Filter /LZWDecode >>\n\x80\x0b\x60\x50\x22\x0c\x0c\x85\x01"),
-			"rle":      []byte("<< /Filter /RL >>\n\x02abc\xfdx\x80"),
-			"chain":    []byte("<< /Filter [/AHx /RL] >>\n02616263fd78 80>"),
+			"flate":   append([]byte("<< /Filter /FlateDecode >>\n"), fx.Deflate([]byte(text))...),
+			"png":     append([]byte("<< /Filter /Fl /DecodeParms << /Predictor 12 /Columns 4 >> >>\n"), fx.Deflate([]byte("\x02abcd\x02efgh\x01ijkl"))...),
+			"tiff":    []byte("<< /DecodeParms << /Predictor 2 /Colors 3 /Columns 2 >> >>\nabcdefabcdef"),
+			"ascii85": []byte("<< /Filter [/A85] >>\n" + "87cURD]i,\"Ebo80~>"),
+			"hex":     []byte("<< /Filter /AHx >>\n48656c6c6f>"),
+			"lzw":     []byte("<< /Filter /LZWDecode >>\n\x80\x0b\x60\x50\x22\x0c\x0c\x85\x01"),
+			"rle":     []byte("<< /Filter /RL >>\n\x02abc\xfdx\x80"),
+			"chain":   []byte("<< /Filter [/AHx /RL] >>\n02616263fd78 80>"),
 		}
 	},
 	"FuzzCheckVideo": func() map[string][]byte {

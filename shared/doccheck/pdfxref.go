@@ -52,9 +52,9 @@ type pdfDoc struct {
 	// objStms are the decoded object streams by the offset of the stream
 	// object (two streams may carry the same number in different updates).
 	objStms   map[int64]*objStm
-	overLimit bool            // an object stream inflated past the budget
-	undecoded bool            // an object stream used a filter we lack
-	damaged   bool            // an object stream's header was unusable
+	overLimit bool // an object stream inflated past the budget
+	undecoded bool // an object stream used a filter we lack
+	damaged   bool // an object stream's header was unusable
 }
 
 type pdfHeader struct {
@@ -100,7 +100,7 @@ func (d *pdfDoc) scanHeaders() error {
 		if !ok {
 			continue
 		}
-		num, _ := parsePDFInt(b[start:bytes.IndexFunc(b[start:], func(r rune) bool { return !isDigit(byte(r)) })+start])
+		num, _ := parsePDFInt(b[start : bytes.IndexFunc(b[start:], func(r rune) bool { return !isDigit(byte(r)) })+start])
 		if len(d.headers) >= maxPDFObjects {
 			return errPDFTooManyObjects
 		}
