@@ -138,6 +138,12 @@ func findPDFUnscannable() domain.Finding {
 		"The PDF uses a compressed structure that cannot be checked; recreate it with \"Print to PDF\" or a scanner and re-upload.")
 }
 
+func findTrailingData(real string) domain.Finding {
+	return finding(CodeTrailingData,
+		fmt.Sprintf("%s 图片结束后还附带了其他数据（例如动态照片的视频或另一个文件）。请关闭“动态照片/实况”后重新拍摄，或使用扫描仪，然后重新上传。", typeName(real)),
+		fmt.Sprintf("The %s image has other data appended after its end (such as a motion photo's video, or another file). Turn off motion/live photos and take the photo again, or use a scanner, then re-upload.", typeName(real)))
+}
+
 func findVideoTooShort(got, min float64) domain.Finding {
 	return finding(CodeVideoTooShort,
 		fmt.Sprintf("视频时长 %.1f 秒，至少需要 %.0f 秒，请完整拍摄办公场所后重新上传。", got, min),

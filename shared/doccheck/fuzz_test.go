@@ -59,7 +59,8 @@ var seeds = map[string]func() map[string][]byte{
 		return map[string][]byte{
 			"jpeg": jp, "jpeg-grey": fx.EncodeJPEG(grey, 75), "jpeg-truncated": jp[:len(jp)/2],
 			"png": fx.EncodePNG(small), "png-grey": fx.EncodePNG(grey), "png-paletted": fx.EncodePNG(pal),
-			"png-bomb": fx.BombPNG(),
+			"png-bomb": fx.BombPNG(), "jpeg-pdf": append(bytes.Clone(jp), fx.CleanPDF()[:200]...),
+			"png-trailing": append(fx.EncodePNG(small), "PK\x03\x04 trailing data of another file type...................."...),
 		}
 	},
 	"FuzzCheckPDF": func() map[string][]byte {
