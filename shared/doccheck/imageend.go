@@ -40,12 +40,12 @@ type imageEnd struct {
 type endState uint8
 
 const (
-	stSignature endState = iota // the first bytes: SOI or the PNG signature
-	stMarker                    // JPEG: expecting 0xFF then a marker
-	stMarkerCode                // JPEG: after 0xFF
-	stLength                    // JPEG: the 2-byte segment length; PNG: the 8-byte chunk header
-	stEntropy                   // JPEG: entropy-coded data after a scan header
-	stEntropyFF                 // JPEG: 0xFF inside entropy-coded data
+	stSignature  endState = iota // the first bytes: SOI or the PNG signature
+	stMarker                     // JPEG: expecting 0xFF then a marker
+	stMarkerCode                 // JPEG: after 0xFF
+	stLength                     // JPEG: the 2-byte segment length; PNG: the 8-byte chunk header
+	stEntropy                    // JPEG: entropy-coded data after a scan header
+	stEntropyFF                  // JPEG: 0xFF inside entropy-coded data
 	stDone
 	stBroken // the structure is not followed any further
 )
