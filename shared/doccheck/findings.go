@@ -34,7 +34,18 @@ const (
 const (
 	// CodePDFLinks lists the web and mail links of a PDF.
 	CodePDFLinks = "pdf_links"
+	// CodeNearDuplicate names other enterprises' documents with nearly the
+	// same picture.
+	CodeNearDuplicate = "near_duplicate"
 )
+
+// NoteNearDuplicate is the reviewer's note about similar pictures.
+func NoteNearDuplicate(documentIDs []string) domain.Finding {
+	list := strings.Join(documentIDs, ", ")
+	return finding(CodeNearDuplicate,
+		"图像与其他企业上传的材料几乎相同（材料 "+list+"），可能经过重新压缩、缩放或裁剪，请核实是否冒用他人材料。",
+		"The picture is nearly the same as documents uploaded by other enterprises ("+list+"), possibly re-encoded, resized or trimmed: check whether they were reused.")
+}
 
 // Each message says what went wrong and what the applicant should do next.
 

@@ -74,6 +74,7 @@ func checkImage(res *Result, spec Spec, br *bufio.Reader) {
 	}
 
 	st := measureLuma(img)
+	res.PHash, res.PHashProbes = st.phash, st.probes
 	res.Metrics["clarity"] = round2(st.clarity)
 	res.Metrics["brightness"] = round2(st.mean)
 	res.Metrics["lumaP01"] = float64(st.p01)

@@ -339,6 +339,17 @@ type Document struct {
 	// ReusedByOthers is set when the same content was uploaded by another
 	// enterprise: a fraud signal for the reviewer.
 	ReusedByOthers bool
+	// PHash is the perceptual hash of an image document's picture (hex),
+	// and PHashBands its index keys, one per band; empty for other files.
+	PHash      string
+	PHashBands []string
+	// Similar are other enterprises' documents with nearly the same
+	// picture (re-encoded, resized, trimmed): a fraud signal for the
+	// reviewer, like ReusedByOthers.
+	Similar []SimilarDocument
+	// Notes are the check's observations for the reviewer that do not fail
+	// it (a PDF's links, similar pictures elsewhere).
+	Notes []Finding
 	// Sequencer of the S3 event whose result is stored (see sequencer.go).
 	Sequencer string
 	VersionID string
@@ -346,6 +357,15 @@ type Document struct {
 	CheckedAt *time.Time
 	// Superseded is set when a newer upload of the same type replaced it.
 	Superseded bool
+}
+
+// SimilarDocument is another enterprise's document whose picture is
+// within the near-duplicate distance of this one's.
+type SimilarDocument struct {
+	DocumentID   string
+	CaseID       string
+	EnterpriseID string
+	Distance     int // Hamming distance of the perceptual hashes
 }
 
 // Key is the S3 object key of the document.

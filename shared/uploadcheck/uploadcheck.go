@@ -11,12 +11,15 @@
 package uploadcheck
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"io"
 	"log/slog"
 	"net/url"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -32,6 +35,7 @@ type Store interface {
 	GetDocument(ctx context.Context, caseID, docID string) (*domain.Document, error)
 	GetCase(ctx context.Context, id string) (*domain.Case, error)
 	FindDocumentsByHash(ctx context.Context, sha256 string) ([]domain.Document, error)
+	FindDocumentsByPHashBand(ctx context.Context, band int, key string) ([]domain.Document, error)
 	Commit(ctx context.Context, ch *domain.Change) error
 }
 
@@ -164,6 +168,21 @@ func (c *Checker) process(ctx context.Context, rec events.S3EventRecord) (Outcom
 			doc.ReusedByOthers = true
 		}
 	}
+	doc.PHash, doc.PHashBands, doc.Similar, doc.Notes = "", nil, nil, res.Notes
+	if outcome == Checked && !res.PHash.IsZero() {
+		similar, err := c.similarElsewhere(ctx, res, doc)
+		if err != nil {
+			return "", false, "", err
+		}
+		doc.PHash, doc.PHashBands, doc.Similar = res.PHash.String(), res.PHash.BandKeys(), similar
+		if len(similar) > 0 {
+			ids := make([]string, len(similar))
+			for i, s := range similar {
+				ids[i] = s.DocumentID
+			}
+			doc.Notes = append(doc.Notes, doccheck.NoteNearDuplicate(ids))
+		}
+	}
 	now := c.clock.Now()
 	doc.Status = domain.DocFailed
 	if res.Passed {
@@ -248,6 +267,71 @@ func (c *Checker) reusedElsewhere(ctx context.Context, sha, enterpriseID string)
 		}
 	}
 	return false, nil
+}
+
+// maxSimilar caps the similar documents recorded (closest first).
+const maxSimilar = 10
+
+// probeWorkers is how many index queries run at once.
+const probeWorkers = 4
+
+// similarElsewhere finds other enterprises' documents whose picture is
+// within the near-duplicate distance: one indexed query per probe key of
+// each band (multi-index hashing, never a Scan), then the full distance
+// on each candidate.
+func (c *Checker) similarElsewhere(ctx context.Context, res doccheck.Result, doc *domain.Document) ([]domain.SimilarDocument, error) {
+	type probe struct {
+		band int
+		key  string
+	}
+	var probes []probe
+	for band, keys := range res.PHashProbes {
+		for _, k := range keys {
+			probes = append(probes, probe{band, doccheck.BandKey(k)})
+		}
+	}
+	found := make([][]domain.Document, len(probes))
+	errs := make([]error, len(probes))
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range min(probeWorkers, len(probes)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				found[i], errs[i] = c.store.FindDocumentsByPHashBand(ctx, probes[i].band, probes[i].key)
+			}
+		}()
+	}
+	for i := range probes {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	var out []domain.SimilarDocument
+	for _, docs := range found {
+		for _, d := range docs {
+			if d.EnterpriseID == doc.EnterpriseID || seen[d.ID] {
+				continue
+			}
+			seen[d.ID] = true
+			h, ok := doccheck.ParsePHash(d.PHash)
+			if !ok {
+				continue
+			}
+			if dist := res.PHash.Distance(h); dist <= doccheck.NearDuplicateDistance {
+				out = append(out, domain.SimilarDocument{DocumentID: d.ID, CaseID: d.CaseID, EnterpriseID: d.EnterpriseID, Distance: dist})
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b domain.SimilarDocument) int {
+		return cmp.Or(cmp.Compare(a.Distance, b.Distance), cmp.Compare(a.DocumentID, b.DocumentID))
+	})
+	return out[:min(len(out), maxSimilar)], nil
 }
 
 // commit writes the result and bumps the case (as read before the check)

@@ -243,12 +243,19 @@ func FallbackTableInput(name string) *dynamodb.CreateTableInput {
 		return types.GlobalSecondaryIndex{IndexName: aws.String(name), KeySchema: ks(hash, rng),
 			Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll}}
 	}
+	phashGSI := func(band int) types.GlobalSecondaryIndex {
+		g := gsi(fmt.Sprintf("PHashIndex%d", band), fmt.Sprintf("ph%d", band), "phsk")
+		g.Projection = &types.Projection{ProjectionType: types.ProjectionTypeInclude,
+			NonKeyAttributes: []string{"id", "caseId", "enterpriseId", "phash"}}
+		return g
+	}
 	return &dynamodb.CreateTableInput{
 		TableName:   aws.String(name),
 		BillingMode: types.BillingModePayPerRequest,
 		AttributeDefinitions: []types.AttributeDefinition{
 			s("pk"), s("sk"), s("gsi1pk"), s("gsi1sk"), s("qpk"), s("qsk"),
 			s("duepk"), s("duesk"), s("rpk"), s("rsk"), s("hpk"), s("hsk"),
+			s("ph0"), s("ph1"), s("ph2"), s("ph3"), s("phsk"),
 		},
 		KeySchema: ks("pk", "sk"),
 		GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{
@@ -257,6 +264,7 @@ func FallbackTableInput(name string) *dynamodb.CreateTableInput {
 			gsi("DueIndex", "duepk", "duesk"),
 			gsi("RemindIndex", "rpk", "rsk"),
 			gsi("HashIndex", "hpk", "hsk"),
+			phashGSI(0), phashGSI(1), phashGSI(2), phashGSI(3),
 		},
 	}
 }
