@@ -127,7 +127,7 @@ func TestDepositGuessing(t *testing.T) {
 	ent := a.createEnterprise(nil)
 	caseID := a.openCase(ent["id"].(string), "initial", "official_account")["id"].(string)
 	a.must(201, "POST", "/v1/cases/"+caseID+"/bank-verification",
-		map[string]any{"bankName": "招商银行", "accountName": "测试公司", "accountNumber": "6222020200112233"})
+		map[string]any{"bankName": "招商银行", "accountName": "深圳市微认证科技有限公司", "accountNumber": "6222020200112233"})
 	right := a.depositAmount(caseID)
 	wrong := right%99 + 1
 	for i, left := range []float64{2, 1} {
@@ -145,9 +145,11 @@ func TestDepositGuessing(t *testing.T) {
 	if r := a.do("POST", "/v1/cases/"+caseID+"/bank-verification/confirm", map[string]any{"amountFen": right}); r.Status != 409 || r.code(t) != "verification_locked" {
 		t.Fatalf("fourth guess: %d %s", r.Status, r.Body)
 	}
-	// A new deposit while locked is refused too: no fresh guesses.
+	// A new deposit during the lock's cool-down is refused too (no fresh
+	// guesses), with the date from which one may start.
 	if r := a.do("POST", "/v1/cases/"+caseID+"/bank-verification",
-		map[string]any{"bankName": "招商银行", "accountName": "测试公司", "accountNumber": "6222020200112233"}); r.Status != 409 {
+		map[string]any{"bankName": "招商银行", "accountName": "深圳市微认证科技有限公司", "accountNumber": "6222020200112233"}); r.Status != 409 ||
+		r.code(t) != "deposit_limit_reached" || r.obj(t)["nextDepositAt"] == nil {
 		t.Fatalf("restart while locked: %d %s", r.Status, r.Body)
 	}
 }
@@ -276,7 +278,7 @@ func TestExpiredSessionsAndDeposits(t *testing.T) {
 	caseID := a.openCase(ent["id"].(string), "initial", "mini_program")["id"].(string)
 	s := a.must(201, "POST", "/v1/cases/"+caseID+"/face-verification", nil).obj(t)
 	a.must(201, "POST", "/v1/cases/"+caseID+"/bank-verification",
-		map[string]any{"bankName": "招商银行", "accountName": "测试公司", "accountNumber": "6222020200112233"})
+		map[string]any{"bankName": "招商银行", "accountName": "深圳市微认证科技有限公司", "accountNumber": "6222020200112233"})
 	amount := a.depositAmount(caseID)
 
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)

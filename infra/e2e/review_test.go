@@ -92,7 +92,12 @@ func decisionBody(decision string, version int, reasons ...string) map[string]an
 	if reasons == nil {
 		reasons = []string{}
 	}
-	return map[string]any{"decision": decision, "reasons": reasons, "note": "", "version": version}
+	b := map[string]any{"decision": decision, "reasons": reasons, "note": "", "version": version}
+	if decision == "request_changes" && len(reasons) > 0 {
+		// A request for changes names what to redo.
+		b["redo"] = []map[string]any{{"requirement": "business_license", "reason": "document_unclear"}}
+	}
+	return b
 }
 
 // decide sends a decision and requires 200.
@@ -322,17 +327,32 @@ func TestReviewRequestChangesThenApprove(t *testing.T) {
 	entID, caseID := a.submittedCase("wecom")
 
 	v := rev.claim(caseID)
-	if r := rev.do("POST", "/v1/cases/"+caseID+"/decision", decisionBody("request_changes", v)); r.Status != 422 || r.code(t) != "reasons_required" {
-		t.Fatalf("request_changes without reasons: %d %s", r.Status, r.Body)
+	if r := rev.do("POST", "/v1/cases/"+caseID+"/decision", decisionBody("request_changes", v)); r.Status != 422 || r.code(t) != "redo_required" {
+		t.Fatalf("request_changes naming nothing to redo: %d %s", r.Status, r.Body)
 	}
 	if r := rev.do("POST", "/v1/cases/"+caseID+"/decision", decisionBody("request_changes", v, "made_up")); r.Status != 422 || r.code(t) != "unknown_reason" {
 		t.Fatalf("unknown reason: %d %s", r.Status, r.Body)
 	}
 	body := decisionBody("request_changes", v, "address_mismatch", "document_unclear")
 	body["note"] = "营业执照照片模糊"
+	body["redo"] = []map[string]any{{"requirement": "business_license", "reason": "document_unclear", "note": "请用扫描仪重新扫描"}}
+	if r := rev.do("POST", "/v1/cases/"+caseID+"/decision", map[string]any{"decision": "request_changes", "reasons": []string{"other"},
+		"version": v, "redo": []map[string]any{{"requirement": "payment_proof", "reason": "document_unclear"}}}); r.Status != 422 {
+		t.Fatalf("redo of a requirement the case does not have: %d %s", r.Status, r.Body)
+	}
 	cs := rev.must(200, "POST", "/v1/cases/"+caseID+"/decision", body).obj(t)
 	if cs["status"] != "changes_requested" || cs["changeRequests"].(float64) != 1 {
 		t.Fatalf("after request_changes: %v", cs)
+	}
+	// What was sent back is due again, with the reviewer's advice, and
+	// resubmitting before redoing it is refused.
+	req := a.getCase(caseID)["requirements"].(map[string]any)
+	if !has(strs(req["currentlyDue"]), "business_license") || !strings.Contains(fmt.Sprint(req["errors"]), "changes_requested") ||
+		!strings.Contains(fmt.Sprint(req["errors"]), "请用扫描仪重新扫描") {
+		t.Fatalf("requirements after request_changes = %v", req)
+	}
+	if r := a.do("POST", "/v1/cases/"+caseID+"/submit", nil); r.Status != 409 || r.code(t) != "requirements_unmet" {
+		t.Fatalf("resubmit unchanged: %d %s", r.Status, r.Body)
 	}
 
 	// The applicant sees the reasons in the case view and the inbox.
@@ -361,10 +381,10 @@ func TestReviewRequestChangesThenApprove(t *testing.T) {
 		t.Errorf("claim of a case sent back: %d %s", r.Status, r.Body)
 	}
 
-	// Fixes: a corrected profile and a new scan of the license.
-	ent := a.enterprise(entID)
+	// Fixes: a corrected profile (no version sent: the server applies it
+	// to the current one) and a new scan of the license.
 	a.must(200, "PATCH", "/v1/enterprises/"+entID, map[string]any{
-		"operatingAddress": "广东省深圳市南山区科技园路1号", "version": ent["version"]})
+		"operatingAddress": "广东省深圳市南山区科技园路1号"})
 	d := a.upload(caseID, "business_license", "image/jpeg", uniqueScan())
 	if d["check"].(map[string]any)["status"] != "passed" {
 		t.Fatalf("new upload = %v", d)

@@ -311,7 +311,7 @@ func TestNoIdentifiersInLogs(t *testing.T) {
 	caseID := a.openCase(ent["id"].(string), "initial", "official_account")["id"].(string)
 	a.upload(caseID, "business_license", "image/jpeg", uniqueScan())
 	a.must(201, "POST", "/v1/cases/"+caseID+"/bank-verification",
-		map[string]any{"bankName": "招商银行", "accountName": "测试公司", "accountNumber": account})
+		map[string]any{"bankName": "招商银行", "accountName": "深圳市微认证科技有限公司", "accountNumber": account})
 	a.must(200, "POST", "/v1/cases/"+caseID+"/bank-verification/confirm", map[string]any{"amountFen": a.depositAmount(caseID)})
 	a.must(200, "PATCH", "/v1/enterprises/"+ent["id"].(string), map[string]any{"legalRep": map[string]any{"phone": phone}, "version": 1})
 

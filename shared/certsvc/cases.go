@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"microcert/shared/domain"
+	"microcert/shared/optimistic"
 )
 
 // CaseInput opens a case.
@@ -12,6 +13,8 @@ type CaseInput struct {
 	Kind         domain.CaseKind
 	Types        []domain.CertType
 	ViaAgent     bool
+	// Change: the new profile values of a change case.
+	Change *domain.ProfileChange
 }
 
 // CaseView is everything the case screen shows.
@@ -23,48 +26,83 @@ type CaseView struct {
 	Requirements domain.Requirements
 }
 
-// OpenCase creates a draft case for one or more types with one fee.
+// OpenCase creates a draft case for one or more types with one fee, or a
+// change case (kind change) carrying new profile values. At most one open
+// case per enterprise and type (or profile, for a change): the case takes
+// its slots in the same transaction that creates it, so of two racing
+// creations one wins and the other re-reads and is answered
+// case_already_open with the open case's id.
 func (s *Service) OpenCase(ctx context.Context, by domain.Actor, in CaseInput) (*CaseView, error) {
 	var fields []domain.FieldError
 	if !in.Kind.Valid() {
 		fields = append(fields, domain.FieldError{Field: "kind", Code: "invalid_kind",
-			Message: domain.Text{Zh: "kind 必须是 initial、annual_review、appeal 或 reinstatement。", En: "kind must be initial, annual_review, appeal or reinstatement."}})
+			Message: domain.Text{Zh: "kind 必须是 initial、annual_review、appeal、reinstatement 或 change。", En: "kind must be initial, annual_review, appeal, reinstatement or change."}})
 	}
-	types, typeErr := normalizeTypes(in.Types)
-	fields = append(fields, typeErr...)
+	var types []domain.CertType
+	if in.Kind == domain.KindChange {
+		if len(in.Types) > 0 {
+			fields = append(fields, domain.FieldError{Field: "types", Code: "invalid_types",
+				Message: domain.Text{Zh: "信息变更申请不指定认证类型。", En: "A change case names no certification types."}})
+		}
+		fields = append(fields, s.validateChange(in.Change)...)
+	} else {
+		var typeErr []domain.FieldError
+		types, typeErr = normalizeTypes(in.Types)
+		fields = append(fields, typeErr...)
+		if in.Change != nil {
+			fields = append(fields, domain.FieldError{Field: "change", Code: "change_not_allowed",
+				Message: domain.Text{Zh: "只有 kind 为 change 的申请可以携带 change。", En: "Only a case of kind change carries change."}})
+		}
+	}
 	if err := fieldsError(fields); err != nil {
 		return nil, err
 	}
-	e, certs, err := s.ownedEnterprise(ctx, by, in.EnterpriseID)
-	if err != nil {
-		return nil, err
-	}
-	now := s.clock.Now()
-	if err := domain.CanOpenCase(in.Kind, types, certs, now, s.rules); err != nil {
-		return nil, err
-	}
-	c := &domain.Case{
-		ID:           domain.NewID(),
-		EnterpriseID: e.ID,
-		OwnerID:      e.OwnerID,
-		Kind:         in.Kind,
-		Types:        types,
-		ViaAgent:     in.ViaAgent,
-		Status:       domain.CaseDraft,
-		Version:      1,
-		CreatedAt:    now,
-		UpdatedAt:    now,
-		Fee:          domain.FeeFor(in.Kind, e.RegionCode, s.rules),
-	}
-	h := domain.HistoryEntry{ID: domain.NewID(), At: now, ActorID: by.UserID, Role: by.MainRole(), Subject: "case", To: string(domain.CaseDraft)}
-	ch := &domain.Change{
-		Cases:   []domain.CaseWrite{{Case: c, Create: true}},
-		History: []domain.HistoryRecord{{CaseID: c.ID, Entry: h}},
-	}
-	if err := s.store.Commit(ctx, ch); err != nil {
-		return nil, err
-	}
-	return s.view(c, e, nil, []domain.HistoryEntry{h}), nil
+	var out *CaseView
+	err := optimistic.Retry(ctx, func(ctx context.Context) error {
+		st, err := s.ownedEnterprise(ctx, by, in.EnterpriseID)
+		if err != nil {
+			return err
+		}
+		e := st.Enterprise
+		now := s.clock.Now()
+		caseTypes := types
+		if in.Kind == domain.KindChange {
+			if caseTypes, err = domain.CanOpenChange(st.Certifications, now, s.rules); err != nil {
+				return err
+			}
+		} else if err := domain.CanOpenCase(in.Kind, types, st.Certifications, now, s.rules); err != nil {
+			return err
+		}
+		c := &domain.Case{
+			ID:           domain.NewID(),
+			EnterpriseID: e.ID,
+			OwnerID:      e.OwnerID,
+			Kind:         in.Kind,
+			Types:        caseTypes,
+			ViaAgent:     in.ViaAgent,
+			Status:       domain.CaseDraft,
+			Version:      1,
+			CreatedAt:    now,
+			UpdatedAt:    now,
+			Fee:          domain.FeeFor(in.Kind, e.RegionCode, s.rules),
+			Change:       in.Change,
+		}
+		if err := st.CheckSlotsFree(c); err != nil {
+			return err
+		}
+		h := domain.HistoryEntry{ID: domain.NewID(), At: now, ActorID: by.UserID, Role: by.MainRole(), Subject: "case", To: string(domain.CaseDraft)}
+		ch := &domain.Change{
+			Cases:   []domain.CaseWrite{{Case: c, Create: true}},
+			History: []domain.HistoryRecord{{CaseID: c.ID, Entry: h}},
+			Slots:   domain.SlotsFor(c, false),
+		}
+		if err := s.store.Commit(ctx, ch); err != nil {
+			return err
+		}
+		out = s.view(c, st, nil, []domain.HistoryEntry{h})
+		return nil
+	})
+	return out, err
 }
 
 func normalizeTypes(in []domain.CertType) ([]domain.CertType, []domain.FieldError) {
@@ -93,45 +131,23 @@ func normalizeTypes(in []domain.CertType) ([]domain.CertType, []domain.FieldErro
 
 // GetCase returns the case view for its owner, reviewers and admins.
 func (s *Service) GetCase(ctx context.Context, by domain.Actor, id string) (*CaseView, error) {
-	b, e, err := s.bundleFor(ctx, by, id)
+	b, st, err := s.bundleFor(ctx, by, id)
 	if err != nil {
 		return nil, err
 	}
-	return s.view(b.Case, e, b.Documents, b.History), nil
+	return s.view(b.Case, st, b.Documents, b.History), nil
 }
 
-// bundleFor reads a case the caller may see (two reads: bundle, profile).
-func (s *Service) bundleFor(ctx context.Context, by domain.Actor, id string) (*domain.CaseBundle, *domain.Enterprise, error) {
-	if !domain.ValidID(id) {
-		return nil, nil, domain.ErrNotFound
+// bundleFor reads a case the caller may see (two reads: the case's
+// partition, the enterprise's): its owner, reviewers and admins.
+func (s *Service) bundleFor(ctx context.Context, by domain.Actor, id string) (*domain.CaseBundle, *domain.EnterpriseState, error) {
+	if by.CanReview() {
+		return s.readCase(ctx, by, id, byReviewer)
 	}
-	b, err := s.store.GetCaseBundle(ctx, id)
-	if err != nil {
-		return nil, nil, err
-	}
-	if b.Case.OwnerID != by.UserID && !by.CanReview() {
-		return nil, nil, domain.ErrNotFound
-	}
-	e, _, err := s.store.GetEnterprise(ctx, b.Case.EnterpriseID)
-	if err != nil {
-		return nil, nil, err
-	}
-	return b, e, nil
+	return s.readCase(ctx, by, id, byOwner)
 }
 
-// ownedBundle is bundleFor restricted to the applicant who owns the case.
-func (s *Service) ownedBundle(ctx context.Context, by domain.Actor, id string) (*domain.CaseBundle, *domain.Enterprise, error) {
-	b, e, err := s.bundleFor(ctx, by, id)
-	if err != nil {
-		return nil, nil, err
-	}
-	if b.Case.OwnerID != by.UserID {
-		return nil, nil, domain.ErrForbidden
-	}
-	return b, e, nil
-}
-
-func (s *Service) view(c *domain.Case, e *domain.Enterprise, docs []domain.Document, hist []domain.HistoryEntry) *CaseView {
+func (s *Service) view(c *domain.Case, st *domain.EnterpriseState, docs []domain.Document, hist []domain.HistoryEntry) *CaseView {
 	if docs == nil {
 		docs = []domain.Document{}
 	}
@@ -139,9 +155,14 @@ func (s *Service) view(c *domain.Case, e *domain.Enterprise, docs []domain.Docum
 		hist = []domain.HistoryEntry{}
 	}
 	return &CaseView{
-		Case: c, Enterprise: e, Documents: docs, History: hist,
-		Requirements: domain.ComputeRequirements(e, c, docs, s.clock.Now(), s.rules),
+		Case: c, Enterprise: st.Enterprise, Documents: docs, History: hist,
+		Requirements: domain.CaseRequirements(st, c, docs, s.clock.Now(), s.rules),
 	}
+}
+
+// cycleView is the case view after a write cycle.
+func (s *Service) cycleView(cy *caseCycle) *CaseView {
+	return s.view(cy.Next, cy.State, cy.Bundle.Documents, cy.History())
 }
 
 // editable reports whether the applicant may still change the case.
@@ -153,69 +174,70 @@ func editable(c *domain.Case) error {
 		"案件已提交或已结束，不能再修改。", "The case is submitted or closed and can no longer be changed.").With("caseStatus", string(c.Status))
 }
 
-// Submit sends the case to review once nothing is due.
+// Submit sends the case to review once nothing is due: the requirements
+// are derived again inside the write, from what it read, so a document that
+// failed or a verification that lost its binding in between blocks it.
 func (s *Service) Submit(ctx context.Context, by domain.Actor, id string) (*CaseView, error) {
-	b, e, err := s.ownedBundle(ctx, by, id)
+	cy, err := s.writeCase(ctx, by, id, byOwner, nil, func(cy *caseCycle) error {
+		c := cy.Prev
+		if c.Status == domain.CaseSubmitted {
+			// A retried submit of an already submitted case is not an error.
+			cy.Skip()
+			return nil
+		}
+		if err := editable(c); err != nil {
+			return err
+		}
+		req := domain.CaseRequirements(cy.State, c, cy.Bundle.Documents, cy.Now, s.rules)
+		if !req.Satisfied() {
+			return errRequirementsUnmet(req)
+		}
+		h, err := cy.Next.Submit(by, cy.Now, s.rules)
+		if domain.CodeOf(err) == "calendar_out_of_range" {
+			s.log.Error("review deadline not computable", "alarm", "calendar_out_of_range", "err", err)
+		}
+		if err != nil {
+			return err
+		}
+		cy.Change.History = append(cy.Change.History, domain.HistoryRecord{CaseID: c.ID, Entry: h})
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	c := b.Case
-	if c.Status == domain.CaseSubmitted {
-		// A retried submit of an already submitted case is not an error.
-		return s.view(c, e, b.Documents, b.History), nil
-	}
-	if err := editable(c); err != nil {
-		return nil, err
-	}
-	now := s.clock.Now()
-	req := domain.ComputeRequirements(e, c, b.Documents, now, s.rules)
-	if !req.Satisfied() {
-		return nil, domain.E(domain.KindConflict, "requirements_unmet",
-			"仍有未完成的认证要求，请补齐后再提交。", "Some requirements are still open; complete them before submitting.").
-			With("requirements", LocalizedRequirements(req))
-	}
-	next := *c
-	h, err := next.Submit(by, now, s.rules)
-	if domain.CodeOf(err) == "calendar_out_of_range" {
-		s.log.Error("review deadline not computable", "alarm", "calendar_out_of_range", "err", err)
-	}
-	if err != nil {
-		return nil, err
-	}
-	ch := &domain.Change{
-		History: []domain.HistoryRecord{{CaseID: c.ID, Entry: h}},
-	}
-	if err := s.saveCase(ctx, c, &next, now, ch); err != nil {
-		return nil, err
-	}
-	return s.view(&next, e, b.Documents, append(b.History, h)), nil
+	return s.cycleView(cy), nil
+}
+
+// errRequirementsUnmet answers a submission or an approval while
+// something is still due, with the requirements as they stand.
+func errRequirementsUnmet(req domain.Requirements) error {
+	return domain.E(domain.KindConflict, "requirements_unmet",
+		"仍有未完成的认证要求，请补齐后再提交。", "Some requirements are still open; complete them first.").
+		With("requirements", LocalizedRequirements(req))
 }
 
 // Withdraw backs out before a decision. A paid case nobody has claimed yet
-// is marked for refund (the fee pays for a review that never started).
+// is marked for refund (the fee pays for a review that never started). The
+// case's open-case slots are released with it.
 func (s *Service) Withdraw(ctx context.Context, by domain.Actor, id string) (*CaseView, error) {
-	b, e, err := s.ownedBundle(ctx, by, id)
+	cy, err := s.writeCase(ctx, by, id, byOwner, nil, func(cy *caseCycle) error {
+		if cy.Prev.Status == domain.CaseWithdrawn {
+			cy.Skip()
+			return nil
+		}
+		h, err := cy.Next.Withdraw(by, cy.Now, "")
+		if err != nil {
+			return err
+		}
+		cy.Next.UpdatedAt = cy.Now
+		cy.Change.History = append(cy.Change.History, domain.HistoryRecord{CaseID: cy.Prev.ID, Entry: h})
+		s.expireDocuments(&cy.Change, cy.Next, cy.Bundle.Documents)
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	c := b.Case
-	if c.Status == domain.CaseWithdrawn {
-		return s.view(c, e, b.Documents, b.History), nil
-	}
-	now := s.clock.Now()
-	next := *c
-	h, err := next.Withdraw(by, now, "")
-	if err != nil {
-		return nil, err
-	}
-	ch := &domain.Change{
-		History: []domain.HistoryRecord{{CaseID: c.ID, Entry: h}},
-	}
-	s.expireDocuments(ch, &next, b.Documents)
-	if err := s.saveCase(ctx, c, &next, now, ch); err != nil {
-		return nil, err
-	}
-	return s.view(&next, e, b.Documents, append(b.History, h)), nil
+	return s.cycleView(cy), nil
 }
 
 // expireDocuments schedules the documents of a case that just closed for

@@ -36,11 +36,12 @@ type Upload struct {
 // pinned to its server-generated key, the declared content type and the
 // type's size limit.
 func (s *Service) RequestUpload(ctx context.Context, by domain.Actor, caseID string, in UploadInput) (*Upload, error) {
-	b, e, err := s.ownedBundle(ctx, by, caseID)
+	b, st, err := s.readCase(ctx, by, caseID, byOwner)
 	if err != nil {
 		return nil, err
 	}
 	c := b.Case
+	e := domain.CaseRequirementsEnterprise(st, c)
 	now := s.clock.Now()
 	spec := doccheck.SpecFor(in.DocType)
 	known := spec.Known()

@@ -3,6 +3,7 @@ package certsvc
 import (
 	"context"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"microcert/shared/domain"
@@ -29,7 +30,8 @@ type EnterprisePatch struct {
 	OperatingAddress    *string
 	RegionCode          *string
 	HasCorporateAccount *bool
-	Version             int
+	// Version, when sent, must be the stored one.
+	Version *int
 }
 
 // EnterpriseView is a profile with its certifications.
@@ -84,96 +86,181 @@ func (s *Service) CreateEnterprise(ctx context.Context, by domain.Actor, in Ente
 // GetEnterprise returns a profile the caller may see: its owner's, or any
 // for reviewers and admins. Others get not found, never forbidden.
 func (s *Service) GetEnterprise(ctx context.Context, by domain.Actor, id string) (*EnterpriseView, error) {
-	e, certs, err := s.enterpriseFor(ctx, by, id)
+	st, err := s.enterpriseFor(ctx, by, id)
 	if err != nil {
 		return nil, err
 	}
-	return &EnterpriseView{Enterprise: e, Certifications: certs}, nil
+	return &EnterpriseView{Enterprise: st.Enterprise, Certifications: st.Certifications}, nil
 }
 
-func (s *Service) enterpriseFor(ctx context.Context, by domain.Actor, id string) (*domain.Enterprise, []domain.Certification, error) {
+func (s *Service) enterpriseFor(ctx context.Context, by domain.Actor, id string) (*domain.EnterpriseState, error) {
 	if !domain.ValidID(id) {
-		return nil, nil, domain.ErrNotFound
+		return nil, domain.ErrNotFound
 	}
-	e, certs, err := s.store.GetEnterprise(ctx, id)
+	st, err := s.store.GetEnterpriseState(ctx, id)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	if e.OwnerID != by.UserID && !by.CanReview() {
-		return nil, nil, domain.ErrNotFound
+	if st.Enterprise.OwnerID != by.UserID && !by.CanReview() {
+		return nil, domain.ErrNotFound
 	}
-	return e, certs, nil
+	return st, nil
 }
 
 // ownedEnterprise is enterpriseFor restricted to the owner (mutations).
-func (s *Service) ownedEnterprise(ctx context.Context, by domain.Actor, id string) (*domain.Enterprise, []domain.Certification, error) {
-	e, certs, err := s.enterpriseFor(ctx, by, id)
-	if err != nil {
-		return nil, nil, err
-	}
-	if e.OwnerID != by.UserID {
-		if by.CanReview() {
-			return nil, nil, domain.ErrForbidden
-		}
-		return nil, nil, domain.ErrNotFound
-	}
-	return e, certs, nil
-}
-
-// PatchEnterprise corrects the profile; the USCC never changes.
-func (s *Service) PatchEnterprise(ctx context.Context, by domain.Actor, id string, p EnterprisePatch) (*EnterpriseView, error) {
-	e, certs, err := s.ownedEnterprise(ctx, by, id)
+func (s *Service) ownedEnterprise(ctx context.Context, by domain.Actor, id string) (*domain.EnterpriseState, error) {
+	st, err := s.enterpriseFor(ctx, by, id)
 	if err != nil {
 		return nil, err
 	}
-	if p.Version != e.Version {
-		return nil, domain.ErrVersionConflict
+	if st.Enterprise.OwnerID != by.UserID {
+		if by.CanReview() {
+			return nil, domain.ErrForbidden
+		}
+		return nil, domain.ErrNotFound
 	}
+	return st, nil
+}
+
+// PatchEnterprise corrects the profile; the USCC never changes. Version is
+// optional: without it the server reads and applies again when another
+// write got in between; with it a stale version is 409 version_conflict.
+//
+// Fields a reviewer vouched for (name, legal rep, addresses, the corporate
+// account) cannot change by PATCH while the enterprise holds an active or
+// overdue certification: 409 change_requires_review, and a change case
+// carries them through review. hasCorporateAccount cannot be turned off
+// during a micro-deposit lock's cool-down (that would escape the lock).
+func (s *Service) PatchEnterprise(ctx context.Context, by domain.Actor, id string, p EnterprisePatch) (*EnterpriseView, error) {
 	now := s.clock.Now()
-	next := *e
+	norm, fields := p.normalized(now)
+	if err := fieldsError(fields); err != nil {
+		return nil, err
+	}
+	st, next, err := s.writeEnterprise(ctx, by, id, p.Version, func(st *domain.EnterpriseState, next *domain.Enterprise, _ *domain.Change, now time.Time) error {
+		if len(norm.reviewedFields()) > 0 && domain.HoldsCertification(st.Certifications, now, s.rules) {
+			return domain.E(domain.KindConflict, "change_requires_review",
+				"企业已认证，名称、法定代表人、地址和对公账户的变更须通过信息变更申请（kind=change）审核。",
+				"The enterprise is certified: changes of name, legal representative, addresses or corporate account go through a change case (kind change) and its review.").
+				With("fields", norm.reviewedFields())
+		}
+		if norm.HasCorporateAccount != nil && !*norm.HasCorporateAccount && st.Enterprise.HasCorporateAccount && st.Deposits.Locked(now) {
+			return domain.E(domain.KindConflict, "verification_locked",
+				"打款验证锁定期间不能改为无对公账户。", "The corporate account cannot be given up while a micro-deposit lock is in force.").
+				With("nextDepositAt", st.Deposits.NextDepositAt(now, s.rules).UTC())
+		}
+		*next = norm.apply(*next)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &EnterpriseView{Enterprise: next, Certifications: st.Certifications}, nil
+}
+
+// normalizedPatch is a patch with its values trimmed and checked; nil
+// fields stay as they are.
+type normalizedPatch struct {
+	Name, RegisteredAddress, OperatingAddress *string
+	RepName, RepIDNumber, RepPhone            *string
+	RegionCode                                *string
+	HasCorporateAccount                       *bool
+}
+
+// reviewedFields names the fields of the patch a reviewer vouched for.
+func (n normalizedPatch) reviewedFields() []string {
+	var out []string
+	add := func(set bool, name string) {
+		if set {
+			out = append(out, name)
+		}
+	}
+	add(n.Name != nil, "name")
+	add(n.RepName != nil || n.RepIDNumber != nil || n.RepPhone != nil, "legalRep")
+	add(n.RegisteredAddress != nil, "registeredAddress")
+	add(n.OperatingAddress != nil, "operatingAddress")
+	add(n.HasCorporateAccount != nil, "hasCorporateAccount")
+	return out
+}
+
+func (n normalizedPatch) apply(e domain.Enterprise) domain.Enterprise {
+	set := func(dst *string, v *string) {
+		if v != nil {
+			*dst = *v
+		}
+	}
+	set(&e.Name, n.Name)
+	set(&e.RegisteredAddress, n.RegisteredAddress)
+	set(&e.OperatingAddress, n.OperatingAddress)
+	set(&e.LegalRep.Name, n.RepName)
+	set(&e.LegalRep.IDNumber, n.RepIDNumber)
+	set(&e.LegalRep.Phone, n.RepPhone)
+	set(&e.RegionCode, n.RegionCode)
+	if n.HasCorporateAccount != nil {
+		e.HasCorporateAccount = *n.HasCorporateAccount
+	}
+	return e
+}
+
+// normalized trims and checks the patch's values.
+func (p EnterprisePatch) normalized(now time.Time) (normalizedPatch, []domain.FieldError) {
+	var n normalizedPatch
 	var fields []domain.FieldError
-	if p.Name != nil {
-		fields = append(fields, textField("name", *p.Name, 1, 100)...)
-		next.Name = strings.TrimSpace(*p.Name)
+	str := func(name string, v *string, max int) *string {
+		if v == nil {
+			return nil
+		}
+		fields = append(fields, textField(name, *v, 1, max)...)
+		t := strings.TrimSpace(*v)
+		return &t
 	}
-	if p.LegalRepName != nil {
-		fields = append(fields, textField("legalRep.name", *p.LegalRepName, 1, 50)...)
-		next.LegalRep.Name = strings.TrimSpace(*p.LegalRepName)
-	}
+	n.Name = str("name", p.Name, 100)
+	n.RegisteredAddress = str("registeredAddress", p.RegisteredAddress, 200)
+	n.OperatingAddress = str("operatingAddress", p.OperatingAddress, 200)
+	n.RepName = str("legalRep.name", p.LegalRepName, 50)
 	if p.LegalRepIDNumber != nil {
 		v := strings.ToUpper(strings.TrimSpace(*p.LegalRepIDNumber))
 		fields = append(fields, errField("legalRep.idNumber", domain.ValidateIDNumber(v, now))...)
-		next.LegalRep.IDNumber = v
+		n.RepIDNumber = &v
 	}
 	if p.LegalRepPhone != nil {
 		v := domain.NormalizePhone(*p.LegalRepPhone)
 		fields = append(fields, errField("legalRep.phone", domain.ValidatePhone(v))...)
-		next.LegalRep.Phone = v
-	}
-	if p.RegisteredAddress != nil {
-		fields = append(fields, textField("registeredAddress", *p.RegisteredAddress, 1, 200)...)
-		next.RegisteredAddress = strings.TrimSpace(*p.RegisteredAddress)
-	}
-	if p.OperatingAddress != nil {
-		fields = append(fields, textField("operatingAddress", *p.OperatingAddress, 1, 200)...)
-		next.OperatingAddress = strings.TrimSpace(*p.OperatingAddress)
+		n.RepPhone = &v
 	}
 	if p.RegionCode != nil {
 		fields = append(fields, regionField(*p.RegionCode)...)
-		next.RegionCode = *p.RegionCode
+		n.RegionCode = p.RegionCode
 	}
-	if p.HasCorporateAccount != nil {
-		next.HasCorporateAccount = *p.HasCorporateAccount
+	n.HasCorporateAccount = p.HasCorporateAccount
+	return n, fields
+}
+
+// validateChange checks a change case's new values (the same rules as the
+// profile's own) and normalizes them in place.
+func (s *Service) validateChange(p *domain.ProfileChange) []domain.FieldError {
+	if p.Empty() {
+		return []domain.FieldError{{Field: "change", Code: "change_required",
+			Message: domain.Text{Zh: "信息变更申请须至少包含一项新值。", En: "A change case needs at least one new value."}}}
 	}
-	if err := fieldsError(fields); err != nil {
-		return nil, err
+	var fields []domain.FieldError
+	str := func(name string, v *string, max int) {
+		if v != nil {
+			fields = append(fields, textField(name, *v, 1, max)...)
+			*v = strings.TrimSpace(*v)
+		}
 	}
-	next.Version = e.Version + 1
-	next.UpdatedAt = now
-	if err := s.store.Commit(ctx, &domain.Change{Enterprises: []domain.EnterpriseWrite{{Enterprise: &next, ExpectVersion: e.Version}}}); err != nil {
-		return nil, err
+	str("change.name", p.Name, 100)
+	str("change.registeredAddress", p.RegisteredAddress, 200)
+	str("change.operatingAddress", p.OperatingAddress, 200)
+	if r := p.LegalRep; r != nil {
+		str("change.legalRep.name", &r.Name, 50)
+		r.IDNumber = strings.ToUpper(strings.TrimSpace(r.IDNumber))
+		fields = append(fields, errField("change.legalRep.idNumber", domain.ValidateIDNumber(r.IDNumber, s.clock.Now()))...)
+		r.Phone = domain.NormalizePhone(r.Phone)
+		fields = append(fields, errField("change.legalRep.phone", domain.ValidatePhone(r.Phone))...)
 	}
-	return &EnterpriseView{Enterprise: &next, Certifications: certs}, nil
+	return fields
 }
 
 // ListMyEnterprises pages the profiles the caller owns, oldest first: what
@@ -185,7 +272,7 @@ func (s *Service) ListMyEnterprises(ctx context.Context, by domain.Actor, p doma
 
 // ListNotifications pages the enterprise's inbox, newest first.
 func (s *Service) ListNotifications(ctx context.Context, by domain.Actor, enterpriseID string, p domain.Page) ([]domain.Notification, string, error) {
-	if _, _, err := s.enterpriseFor(ctx, by, enterpriseID); err != nil {
+	if _, err := s.enterpriseFor(ctx, by, enterpriseID); err != nil {
 		return nil, "", err
 	}
 	return s.store.ListNotifications(ctx, enterpriseID, p)
@@ -193,7 +280,7 @@ func (s *Service) ListNotifications(ctx context.Context, by domain.Actor, enterp
 
 // ListCases pages the enterprise's cases, newest first.
 func (s *Service) ListCases(ctx context.Context, by domain.Actor, enterpriseID string, p domain.Page) ([]domain.Case, string, error) {
-	if _, _, err := s.enterpriseFor(ctx, by, enterpriseID); err != nil {
+	if _, err := s.enterpriseFor(ctx, by, enterpriseID); err != nil {
 		return nil, "", err
 	}
 	return s.store.ListCases(ctx, enterpriseID, p)

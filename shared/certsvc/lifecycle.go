@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"microcert/shared/domain"
+	"microcert/shared/optimistic"
 )
 
 // The endings of a certification that people cause (cancel by the owner,
@@ -42,11 +43,10 @@ func (s *Service) Cancel(ctx context.Context, by domain.Actor, enterpriseID stri
 	if utf8.RuneCountInString(in.Reason) > maxLifecycleTextChars || !utf8.ValidString(in.Reason) {
 		return nil, invalidField("reason", "too_long", "原因过长。", "The reason is too long.")
 	}
-	e, certs, err := s.ownedEnterprise(ctx, by, enterpriseID)
-	if err != nil {
-		return nil, err
+	read := func(ctx context.Context) (*domain.EnterpriseState, error) {
+		return s.ownedEnterprise(ctx, by, enterpriseID)
 	}
-	return s.endCertification(ctx, e, certs, in.Type, func(c *domain.Certification, now time.Time) (domain.HistoryEntry, domain.Notification, error) {
+	return s.endCertification(ctx, read, in.Type, func(c *domain.Certification, now time.Time) (domain.HistoryEntry, domain.Notification, error) {
 		h, err := c.Cancel(by, now, in.Reason)
 		title, body := domain.CancelNotice(c.Type)
 		return h, domain.Notification{Kind: domain.NoticeCancelled, Title: title, Body: body}, err
@@ -67,11 +67,10 @@ func (s *Service) Revoke(ctx context.Context, by domain.Actor, enterpriseID stri
 	if utf8.RuneCountInString(in.Reason) > maxLifecycleTextChars || !utf8.ValidString(in.Reason) {
 		return nil, invalidField("reason", "too_long", "原因过长。", "The reason is too long.")
 	}
-	e, certs, err := s.enterpriseFor(ctx, by, enterpriseID)
-	if err != nil {
-		return nil, err
+	read := func(ctx context.Context) (*domain.EnterpriseState, error) {
+		return s.enterpriseFor(ctx, by, enterpriseID)
 	}
-	return s.endCertification(ctx, e, certs, in.Type, func(c *domain.Certification, now time.Time) (domain.HistoryEntry, domain.Notification, error) {
+	return s.endCertification(ctx, read, in.Type, func(c *domain.Certification, now time.Time) (domain.HistoryEntry, domain.Notification, error) {
 		h, err := c.Revoke(by, in.Reason, in.Severity, now)
 		title, body := domain.RevokeNotice(c.Type, in.Reason, in.Severity)
 		return h, domain.Notification{Kind: domain.NoticeRevoked, Title: title, Body: body}, err
@@ -83,41 +82,50 @@ func (s *Service) Revoke(ctx context.Context, by domain.Actor, enterpriseID stri
 // certification is cancelled from overdue, and a lapsed one cannot be
 // cancelled), then move; one Change with the certification (under its
 // version), every history entry and the notification.
-func (s *Service) endCertification(ctx context.Context, e *domain.Enterprise, certs []domain.Certification, t domain.CertType,
+func (s *Service) endCertification(ctx context.Context, read func(context.Context) (*domain.EnterpriseState, error), t domain.CertType,
 	move func(*domain.Certification, time.Time) (domain.HistoryEntry, domain.Notification, error)) (*EnterpriseView, error) {
-	idx := -1
-	for i := range certs {
-		if certs[i].Type == t {
-			idx = i
+	var out *EnterpriseView
+	err := optimistic.Retry(ctx, func(ctx context.Context) error {
+		st, err := read(ctx)
+		if err != nil {
+			return err
 		}
-	}
-	if idx < 0 {
-		return nil, domain.ErrNotFound
-	}
-	now := s.clock.Now()
-	cur := certs[idx]
-	next := cur
-	hist := next.Advance(now, s.rules)
-	h, n, err := move(&next, now)
-	if err != nil {
-		return nil, err
-	}
-	hist = append(hist, h)
-	next.Version = cur.Version + 1
-	next.UpdatedAt = now
-	next.RemindAt = nil // no reminders for an ended certification
-	n.ID, n.EnterpriseID, n.CreatedAt = domain.NewIDAt(now), e.ID, now
-	ch := &domain.Change{
-		Certifications: []domain.CertificationWrite{{Certification: &next, ExpectVersion: cur.Version}},
-		Notifications:  []domain.Notification{n},
-	}
-	for _, x := range hist {
-		ch.History = append(ch.History, domain.HistoryRecord{EnterpriseID: e.ID, Entry: x})
-	}
-	if err := s.store.Commit(ctx, ch); err != nil {
-		return nil, err
-	}
-	out := append([]domain.Certification(nil), certs...)
-	out[idx] = next
-	return &EnterpriseView{Enterprise: e, Certifications: out}, nil
+		e, certs := st.Enterprise, st.Certifications
+		idx := -1
+		for i := range certs {
+			if certs[i].Type == t {
+				idx = i
+			}
+		}
+		if idx < 0 {
+			return domain.ErrNotFound
+		}
+		now := s.clock.Now()
+		cur := certs[idx]
+		next := cur
+		hist := next.Advance(now, s.rules)
+		h, n, err := move(&next, now)
+		if err != nil {
+			return err
+		}
+		hist = append(hist, h)
+		next.UpdatedAt = now
+		next.RemindAt = nil // no reminders for an ended certification
+		n.ID, n.EnterpriseID, n.CreatedAt = domain.NewIDAt(now), e.ID, now
+		ch := &domain.Change{
+			Certifications: []domain.CertificationWrite{domain.UpdateCertification(&cur, &next)},
+			Notifications:  []domain.Notification{n},
+		}
+		for _, x := range hist {
+			ch.History = append(ch.History, domain.HistoryRecord{EnterpriseID: e.ID, Entry: x})
+		}
+		if err := s.store.Commit(ctx, ch); err != nil {
+			return err
+		}
+		list := append([]domain.Certification(nil), certs...)
+		list[idx] = next
+		out = &EnterpriseView{Enterprise: e, Certifications: list}
+		return nil
+	})
+	return out, err
 }

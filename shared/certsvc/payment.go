@@ -10,37 +10,39 @@ import (
 // CreatePayment opens the fee order. Asking again while an order is open
 // returns the same order, so a retrying app never gets two.
 func (s *Service) CreatePayment(ctx context.Context, by domain.Actor, caseID string) (*domain.Payment, *domain.Fee, error) {
-	b, _, err := s.ownedBundle(ctx, by, caseID)
+	var (
+		order *domain.Payment
+		fee   domain.Fee
+	)
+	_, err := s.writeCase(ctx, by, caseID, byOwner, nil, func(cy *caseCycle) error {
+		c := cy.Prev
+		if err := editable(c); err != nil {
+			return err
+		}
+		if c.Fee.PayableFen <= 0 {
+			return domain.E(domain.KindConflict, "no_fee_due", "本案件无需缴费。", "This case has no fee to pay.")
+		}
+		fee = c.Fee
+		if p := c.Payment; p != nil {
+			switch p.Status {
+			case domain.PaymentPaid:
+				return domain.E(domain.KindConflict, "already_paid", "费用已支付。", "The fee is already paid.")
+			case domain.PaymentPending:
+				order = p
+				cy.Skip()
+				return nil
+			}
+		}
+		order = &domain.Payment{OrderID: domain.NewID(), Status: domain.PaymentPending, AmountFen: c.Fee.PayableFen, CreatedAt: cy.Now}
+		cy.Next.Payment = order
+		// Orders stay resolvable long after creation: payments settle late.
+		cy.Change.Refs = append(cy.Change.Refs, domain.Ref{Kind: domain.RefOrder, ID: order.OrderID, CaseID: c.ID, ExpiresAt: cy.Now.AddDate(1, 0, 0)})
+		return nil
+	})
 	if err != nil {
 		return nil, nil, err
 	}
-	c := b.Case
-	if err := editable(c); err != nil {
-		return nil, nil, err
-	}
-	if c.Fee.PayableFen <= 0 {
-		return nil, nil, domain.E(domain.KindConflict, "no_fee_due", "本案件无需缴费。", "This case has no fee to pay.")
-	}
-	if p := c.Payment; p != nil {
-		switch p.Status {
-		case domain.PaymentPaid:
-			return nil, nil, domain.E(domain.KindConflict, "already_paid", "费用已支付。", "The fee is already paid.")
-		case domain.PaymentPending:
-			return p, &c.Fee, nil
-		}
-	}
-	now := s.clock.Now()
-	p := &domain.Payment{OrderID: domain.NewID(), Status: domain.PaymentPending, AmountFen: c.Fee.PayableFen, CreatedAt: now}
-	next := *c
-	next.Payment = p
-	ch := &domain.Change{
-		// Orders stay resolvable long after creation: payments settle late.
-		Refs: []domain.Ref{{Kind: domain.RefOrder, ID: p.OrderID, CaseID: c.ID, ExpiresAt: now.AddDate(1, 0, 0)}},
-	}
-	if err := s.saveCase(ctx, c, &next, now, ch); err != nil {
-		return nil, nil, err
-	}
-	return p, &c.Fee, nil
+	return order, &fee, nil
 }
 
 // PaymentResult is the payment provider's callback.
@@ -68,35 +70,35 @@ func (s *Service) RecordPayment(ctx context.Context, r PaymentResult) (*domain.P
 	if err != nil {
 		return nil, err
 	}
-	return retryOnConflict(ctx, func() (*domain.Payment, error) {
-		c, err := s.store.GetCase(ctx, caseID)
-		if err != nil {
-			return nil, err
-		}
+	var paid *domain.Payment
+	_, err = s.writeCaseAlone(ctx, caseID, func(cy *caseCycle) error {
+		c := cy.Prev
 		if c.Payment == nil || c.Payment.OrderID != r.OrderID {
-			return nil, domain.ErrNotFound
+			return domain.ErrNotFound
 		}
 		p := *c.Payment
+		paid = &p
 		if p.Status == domain.PaymentPaid {
-			return &p, nil // replay of a settled order
+			cy.Skip() // replay of a settled order
+			return nil
 		}
 		if r.Status == "paid" && r.PaidFen != p.AmountFen {
 			s.log.Warn("payment amount mismatch", "orderId", r.OrderID, "code", "amount_mismatch")
-			return nil, domain.E(domain.KindInvalid, "amount_mismatch", "支付金额与订单金额不符。", "The paid amount does not match the order.")
+			return domain.E(domain.KindInvalid, "amount_mismatch", "支付金额与订单金额不符。", "The paid amount does not match the order.")
 		}
-		now := s.clock.Now()
 		if r.Status == "paid" {
+			now := cy.Now
 			p.Status, p.PaidFen, p.PaidAt = domain.PaymentPaid, r.PaidFen, &now
 		} else {
 			p.Status = domain.PaymentFailed
 		}
-		next := *c
-		next.Payment = &p
-		if err := s.saveCase(ctx, c, &next, now, nil); err != nil {
-			return nil, err
-		}
-		return &p, nil
+		cy.Next.Payment = &p
+		return nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	return paid, nil
 }
 
 // SetExplanation records the applicant's explanation (appeals: what was
@@ -105,19 +107,17 @@ func (s *Service) SetExplanation(ctx context.Context, by domain.Actor, caseID, t
 	if f := textField("text", text, 1, s.rules.ExplanationMaxChars); f != nil {
 		return nil, fieldsError(f)
 	}
-	b, e, err := s.ownedBundle(ctx, by, caseID)
+	cy, err := s.writeCase(ctx, by, caseID, byOwner, nil, func(cy *caseCycle) error {
+		if err := editable(cy.Prev); err != nil {
+			return err
+		}
+		now := cy.Now
+		cy.Next.Explanation = text
+		cy.Next.ExplanationAt = &now
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	c := b.Case
-	if err := editable(c); err != nil {
-		return nil, err
-	}
-	now := s.clock.Now()
-	next := *c
-	next.Explanation = text
-	if err := s.saveCase(ctx, c, &next, now, nil); err != nil {
-		return nil, err
-	}
-	return s.view(&next, e, b.Documents, b.History), nil
+	return s.cycleView(cy), nil
 }

@@ -83,8 +83,12 @@ func (e *rvEnv) enterprise() *domain.Enterprise {
 	return ent
 }
 
-// submitted opens a case through the service, adds a passed document and
-// puts the case in "submitted" as the applicant's submit would.
+// submitted opens a case through the service, completes every requirement
+// (a passed document per document type, passed verifications bound to the
+// legal rep, a verified deposit in the enterprise's name, the fee paid, the
+// explanation) and puts the case in "submitted" as the applicant's submit
+// would: a reviewer's approval re-derives the requirements and must find
+// nothing due.
 func (e *rvEnv) submitted(entID string, kind domain.CaseKind, types ...domain.CertType) *domain.Case {
 	e.t.Helper()
 	v, err := e.svc.OpenCase(rvCtx, rvApplicant, certsvc.CaseInput{EnterpriseID: entID, Kind: kind, Types: types})
@@ -93,8 +97,37 @@ func (e *rvEnv) submitted(entID string, kind domain.CaseKind, types ...domain.Ce
 	}
 	now := e.clock.Now()
 	c := *v.Case
-	doc := &domain.Document{ID: domain.NewIDAt(now), CaseID: c.ID, EnterpriseID: entID, DocType: domain.DocBusinessLicense,
-		ContentType: "image/jpeg", ContentLength: 1000, Status: domain.DocPassed, CreatedAt: now}
+	ent := v.Enterprise
+	var docs []domain.DocumentWrite
+	yes := true
+	for i, item := range domain.RequiredItems(&c, ent.HasCorporateAccount, c.Fee.PayableFen) {
+		switch item {
+		case domain.ReqFaceVerification, domain.ReqQRVerification:
+			kind := domain.VerifyFace
+			if item == domain.ReqQRVerification {
+				kind = domain.VerifyQR
+			}
+			ver := &domain.Verification{SessionID: domain.NewIDAt(now), Kind: kind, Status: domain.VerificationPassed,
+				ExpiresAt: now.Add(time.Minute), PhoneMatches: &yes, CompletedAt: &now, LegalRep: domain.LegalRepFingerprint(ent.LegalRep)}
+			if kind == domain.VerifyQR {
+				c.QR = ver
+			} else {
+				c.Face = ver
+			}
+		case domain.ReqBankVerification:
+			c.Deposit = &domain.Deposit{Status: domain.DepositVerified, AccountName: ent.Name, AccountLast4: "1234",
+				Deadline: now.Add(time.Hour), CreatedAt: now, VerifiedAt: &now}
+		case domain.ReqPayment:
+			c.Payment = &domain.Payment{OrderID: domain.NewIDAt(now), Status: domain.PaymentPaid, AmountFen: c.Fee.PayableFen,
+				PaidFen: c.Fee.PayableFen, CreatedAt: now, PaidAt: &now}
+		case domain.ReqExplanation:
+			c.Explanation, c.ExplanationAt = "整改完成。", &now
+		default:
+			docs = append(docs, domain.DocumentWrite{Create: true, Document: &domain.Document{ID: domain.NewIDAt(now.Add(time.Duration(i))),
+				CaseID: c.ID, EnterpriseID: entID, DocType: domain.DocType(item), ContentType: "image/jpeg", ContentLength: 1000,
+				Status: domain.DocPassed, CreatedAt: now}})
+		}
+	}
 	h, err := c.Transition(domain.CaseSubmitted, rvApplicant, now, nil, "")
 	if err != nil {
 		e.t.Fatal(err)
@@ -104,10 +137,9 @@ func (e *rvEnv) submitted(entID string, kind domain.CaseKind, types ...domain.Ce
 		e.t.Fatal(err)
 	}
 	c.SubmittedAt, c.ReviewDueAt = &now, &due
-	c.Version = v.Case.Version + 1
 	if err := e.st.Commit(rvCtx, &domain.Change{
-		Cases:     []domain.CaseWrite{{Case: &c, ExpectVersion: v.Case.Version}},
-		Documents: []domain.DocumentWrite{{Document: doc, Create: true}},
+		Cases:     []domain.CaseWrite{domain.UpdateCase(v.Case, &c)},
+		Documents: docs,
 		History:   []domain.HistoryRecord{{CaseID: c.ID, Entry: h}},
 	}); err != nil {
 		e.t.Fatalf("seed submit: %v", err)
@@ -130,7 +162,12 @@ func (e *rvEnv) claim(by domain.Actor, caseID string) int {
 
 func (e *rvEnv) decide(by domain.Actor, caseID string, d domain.DecisionKind, version int, reasons ...string) *certsvc.DecisionResult {
 	e.t.Helper()
-	res, err := e.svc.Decide(rvCtx, by, caseID, certsvc.DecisionInput{Decision: d, Reasons: reasons, Version: version})
+	in := certsvc.DecisionInput{Decision: d, Reasons: reasons, Version: version}
+	if d == domain.DecisionRequestChanges {
+		// Every request for changes names what to redo.
+		in.Redo = []certsvc.RedoInput{{Requirement: string(domain.DocBusinessLicense), Reason: domain.ReasonDocumentUnclear}}
+	}
+	res, err := e.svc.Decide(rvCtx, by, caseID, in)
 	if err != nil {
 		e.t.Fatalf("decide %s: %v", d, err)
 	}
@@ -336,10 +373,12 @@ func TestReviewRequestChangesLimit(t *testing.T) {
 	ent := e.enterprise()
 	c := e.submitted(ent.ID, domain.KindInitial, domain.CertWeCom)
 
-	_, err := e.svc.Decide(rvCtx, rvReviewerA, c.ID, certsvc.DecisionInput{Decision: domain.DecisionRequestChanges, Version: c.Version})
-	wantCode(t, err, "reasons_required")
+	_, err := e.svc.Decide(rvCtx, rvReviewerA, c.ID, certsvc.DecisionInput{Decision: domain.DecisionRequestChanges,
+		Reasons: []string{domain.ReasonDocumentUnclear}, Version: c.Version})
+	wantCode(t, err, "redo_required")
 	_, err = e.svc.Decide(rvCtx, rvReviewerA, c.ID, certsvc.DecisionInput{Decision: domain.DecisionRequestChanges,
-		Reasons: []string{"no_such_reason"}, Version: c.Version})
+		Reasons: []string{"no_such_reason"}, Version: c.Version,
+		Redo: []certsvc.RedoInput{{Requirement: string(domain.DocBusinessLicense), Reason: domain.ReasonDocumentUnclear}}})
 	wantCode(t, err, "unknown_reason")
 
 	res := e.decide(rvReviewerA, c.ID, domain.DecisionRequestChanges, e.claim(rvReviewerA, c.ID),
@@ -364,14 +403,14 @@ func TestReviewRequestChangesLimit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	next.Version++
-	if err := e.st.Commit(rvCtx, &domain.Change{Cases: []domain.CaseWrite{{Case: &next, ExpectVersion: cur.Version}},
+	if err := e.st.Commit(rvCtx, &domain.Change{Cases: []domain.CaseWrite{domain.UpdateCase(cur, &next)},
 		History: []domain.HistoryRecord{{CaseID: c.ID, Entry: h}}}); err != nil {
 		t.Fatal(err)
 	}
 	v := e.claim(rvReviewerA, c.ID)
 	_, err = e.svc.Decide(rvCtx, rvReviewerA, c.ID, certsvc.DecisionInput{Decision: domain.DecisionRequestChanges,
-		Reasons: []string{domain.ReasonDocumentUnclear}, Version: v})
+		Reasons: []string{domain.ReasonDocumentUnclear}, Version: v,
+		Redo: []certsvc.RedoInput{{Requirement: string(domain.DocBusinessLicense), Reason: domain.ReasonDocumentUnclear}}})
 	wantCode(t, err, "change_requests_exhausted")
 	res = e.decide(rvReviewerA, c.ID, domain.DecisionReject, v, domain.ReasonDocumentUnclear)
 	if res.View.Case.Status != domain.CaseRejected {
@@ -417,7 +456,7 @@ func TestReviewAnnualReviewExtendsFromOldExpiry(t *testing.T) {
 	if want := time.Date(2028, 3, 10, 23, 59, 59, 0, domain.Beijing()); !renewed.ExpiresAt.Equal(want) {
 		t.Errorf("renewed expiry %v, want %v (one year from the old expiry, not from today)", renewed.ExpiresAt, want)
 	}
-	if renewed.Version != first.Version+1 || renewed.Cycle != first.Cycle+1 || renewed.Status != domain.CertActive {
+	if renewed.Version != domain.NextVersion(first.Version) || renewed.Cycle != first.Cycle+1 || renewed.Status != domain.CertActive {
 		t.Errorf("renewed = %+v", renewed)
 	}
 }
@@ -451,6 +490,10 @@ func TestReviewReinstatementOfLapsed(t *testing.T) {
 	}
 	if v.Case.Fee.AmountFen != 30000 || !hasStr(v.Requirements.CurrentlyDue, domain.ReqPayment) || !hasStr(v.Requirements.CurrentlyDue, string(domain.DocBusinessLicense)) {
 		t.Fatalf("reinstatement needs the annual fee and the materials: fee %+v, due %v", v.Case.Fee, v.Requirements.CurrentlyDue)
+	}
+	// One open case per type: this one is withdrawn before the next.
+	if _, err := e.svc.Withdraw(rvCtx, rvApplicant, v.Case.ID); err != nil {
+		t.Fatal(err)
 	}
 	e.approve(e.submitted(ent.ID, domain.KindReinstatement, domain.CertWeCom).ID)
 	back := e.cert(ent.ID, domain.CertWeCom)
@@ -502,6 +545,9 @@ func TestReviewRevokeAppealReinstates(t *testing.T) {
 	due := appeal.Requirements.CurrentlyDue
 	if appeal.Case.Fee.PayableFen != 0 || !hasStr(due, string(domain.DocRectificationProof)) || !hasStr(due, domain.ReqExplanation) || hasStr(due, domain.ReqPayment) {
 		t.Fatalf("appeal: fee %+v, due %v", appeal.Case.Fee, due)
+	}
+	if _, err := e.svc.Withdraw(rvCtx, rvApplicant, appeal.Case.ID); err != nil {
+		t.Fatal(err)
 	}
 
 	e.clock.Advance(72 * time.Hour)

@@ -15,7 +15,7 @@ import (
 
 // Store is what the use cases need from persistence.
 type Store interface {
-	GetEnterprise(ctx context.Context, id string) (*domain.Enterprise, []domain.Certification, error)
+	GetEnterpriseState(ctx context.Context, id string) (*domain.EnterpriseState, error)
 	GetCase(ctx context.Context, id string) (*domain.Case, error)
 	GetCaseBundle(ctx context.Context, id string) (*domain.CaseBundle, error)
 	FindDocument(ctx context.Context, docID string) (*domain.Document, error)
@@ -90,15 +90,3 @@ func (s *Service) Rules() domain.Rules { return s.rules }
 
 // Now is the service's clock reading.
 func (s *Service) Now() time.Time { return s.clock.Now() }
-
-// saveCase commits next as the successor of prev, read at the version it
-// had (optimistic locking), together with the other writes of ch.
-func (s *Service) saveCase(ctx context.Context, prev, next *domain.Case, now time.Time, ch *domain.Change) error {
-	next.Version = prev.Version + 1
-	next.UpdatedAt = now
-	if ch == nil {
-		ch = &domain.Change{}
-	}
-	ch.Cases = append(ch.Cases, domain.CaseWrite{Case: next, ExpectVersion: prev.Version})
-	return s.store.Commit(ctx, ch)
-}

@@ -2,54 +2,65 @@ package certsvc
 
 import (
 	"context"
-	"time"
 
 	"microcert/shared/domain"
 	"microcert/shared/webhook"
 )
 
 // StartVerification opens a face (liveness) or QR-scan session for the
-// legal representative. A new session replaces a failed or expired one.
+// legal representative on record (for a change case: the new one). The
+// session is bound to that person (name and ID number): if the legal rep
+// changes afterwards, its result no longer counts. A new session replaces a
+// failed or expired one, or a passed one that lost its binding.
 func (s *Service) StartVerification(ctx context.Context, by domain.Actor, caseID string, kind domain.VerificationKind) (*domain.Verification, error) {
-	b, e, err := s.ownedBundle(ctx, by, caseID)
+	var v *domain.Verification
+	_, err := s.writeCase(ctx, by, caseID, byOwner, nil, func(cy *caseCycle) error {
+		c := cy.Prev
+		if err := editable(c); err != nil {
+			return err
+		}
+		e := domain.CaseRequirementsEnterprise(cy.State, c)
+		code := domain.ReqFaceVerification
+		if kind == domain.VerifyQR {
+			code = domain.ReqQRVerification
+		}
+		if !requiresItem(e, c, code) {
+			return domain.E(domain.KindConflict, "verification_not_required",
+				"本案件不需要此项验证。", "This case does not need this verification.")
+		}
+		cur := c.Face
+		if kind == domain.VerifyQR {
+			cur = c.QR
+		}
+		rep := domain.LegalRepFingerprint(e.LegalRep)
+		if cur != nil && cur.Status == domain.VerificationPassed && cur.LegalRep == rep && !redoAsked(c, code) {
+			return domain.E(domain.KindConflict, "already_verified", "已通过验证。", "Already verified.")
+		}
+		v = &domain.Verification{SessionID: domain.NewID(), Kind: kind, Status: domain.VerificationPending,
+			ExpiresAt: cy.Now.Add(s.rules.VerificationSessionTTL), LegalRep: rep}
+		if kind == domain.VerifyQR {
+			cy.Next.QR = v
+		} else {
+			cy.Next.Face = v
+		}
+		cy.Change.Refs = append(cy.Change.Refs, domain.Ref{Kind: domain.RefSession, ID: v.SessionID, CaseID: c.ID, ExpiresAt: v.ExpiresAt})
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	c := b.Case
-	if err := editable(c); err != nil {
-		return nil, err
-	}
-	code := "face_verification"
-	if kind == domain.VerifyQR {
-		code = "qr_verification"
-	}
-	if !requiresItem(e, c, code) {
-		return nil, domain.E(domain.KindConflict, "verification_not_required",
-			"本案件不需要此项验证。", "This case does not need this verification.")
-	}
-	cur := c.Face
-	if kind == domain.VerifyQR {
-		cur = c.QR
-	}
-	now := s.clock.Now()
-	if cur != nil && cur.Status == domain.VerificationPassed {
-		return nil, domain.E(domain.KindConflict, "already_verified", "已通过验证。", "Already verified.")
-	}
-	v := &domain.Verification{SessionID: domain.NewID(), Kind: kind, Status: domain.VerificationPending,
-		ExpiresAt: now.Add(s.rules.VerificationSessionTTL)}
-	next := *c
-	if kind == domain.VerifyQR {
-		next.QR = v
-	} else {
-		next.Face = v
-	}
-	ch := &domain.Change{
-		Refs: []domain.Ref{{Kind: domain.RefSession, ID: v.SessionID, CaseID: c.ID, ExpiresAt: v.ExpiresAt}},
-	}
-	if err := s.saveCase(ctx, c, &next, now, ch); err != nil {
-		return nil, err
-	}
 	return v, nil
+}
+
+// redoAsked reports whether the reviewer's last request for changes sent
+// requirement back.
+func redoAsked(c *domain.Case, requirement string) bool {
+	for _, it := range c.Redo {
+		if it.Requirement == requirement {
+			return true
+		}
+	}
+	return false
 }
 
 // requiresItem reports whether the case's rules ask for a requirement code.
@@ -88,30 +99,27 @@ func (s *Service) RecordFaceResult(ctx context.Context, r FaceResult) (*domain.V
 	if err != nil {
 		return nil, err
 	}
-	return retryOnConflict(ctx, func() (*domain.Verification, error) {
-		c, err := s.store.GetCase(ctx, caseID)
-		if err != nil {
-			return nil, err
-		}
-		next := *c
-		var v *domain.Verification
+	var v *domain.Verification
+	_, err = s.writeCaseAlone(ctx, caseID, func(cy *caseCycle) error {
+		c := cy.Prev
 		switch {
 		case c.Face != nil && c.Face.SessionID == r.SessionID:
 			cp := *c.Face
-			v, next.Face = &cp, &cp
+			v, cy.Next.Face = &cp, &cp
 		case c.QR != nil && c.QR.SessionID == r.SessionID:
 			cp := *c.QR
-			v, next.QR = &cp, &cp
+			v, cy.Next.QR = &cp, &cp
 		default:
 			// Superseded by a newer session: nothing to record.
-			return nil, domain.E(domain.KindConflict, "session_superseded", "该验证会话已被新的会话取代。", "The session was replaced by a newer one.")
+			return domain.E(domain.KindConflict, "session_superseded", "该验证会话已被新的会话取代。", "The session was replaced by a newer one.")
 		}
 		if v.Status == domain.VerificationPassed || v.Status == domain.VerificationFailed {
-			return v, nil // replayed callback
+			cy.Skip() // replayed callback
+			return nil
 		}
-		now := s.clock.Now()
+		now := cy.Now
 		if v.Status == domain.VerificationExpired || now.After(v.ExpiresAt) {
-			return nil, domain.E(domain.KindConflict, "session_expired", "验证会话已过期，请重新发起。", "The verification session expired; start a new one.")
+			return domain.E(domain.KindConflict, "session_expired", "验证会话已过期，请重新发起。", "The verification session expired; start a new one.")
 		}
 		match, score := r.PhoneMatchesRegistration, r.LivenessScore
 		v.PhoneMatches, v.LivenessScore, v.CompletedAt = &match, &score, &now
@@ -120,31 +128,12 @@ func (s *Service) RecordFaceResult(ctx context.Context, r FaceResult) (*domain.V
 		} else {
 			v.Status = domain.VerificationFailed
 		}
-		if err := s.saveCase(ctx, c, &next, now, nil); err != nil {
-			return nil, err
-		}
-		return v, nil
+		return nil
 	})
-}
-
-// retryOnConflict reruns fn a few times when a concurrent writer bumped the
-// version in between: used where the caller (a provider, a job) cannot be
-// asked to reload and retry itself.
-func retryOnConflict[T any](ctx context.Context, fn func() (T, error)) (T, error) {
-	var out T
-	var err error
-	for i := 0; i < 4; i++ {
-		out, err = fn()
-		if domain.CodeOf(err) != domain.ErrVersionConflict.Code {
-			return out, err
-		}
-		select {
-		case <-ctx.Done():
-			return out, err
-		case <-time.After(time.Duration(10*(i+1)) * time.Millisecond):
-		}
+	if err != nil {
+		return nil, err
 	}
-	return out, err
+	return v, nil
 }
 
 func invalidField(field, code, zh, en string) error {

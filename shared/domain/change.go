@@ -21,13 +21,15 @@ type Change struct {
 	Refs           []Ref
 	Payouts        []Payout
 	ReminderMarks  []ReminderMark
+	Slots          []CaseSlot
+	DepositLogs    []DepositLogWrite
 }
 
 // Empty reports whether the change writes nothing.
 func (c *Change) Empty() bool {
 	return len(c.Enterprises)+len(c.Cases)+len(c.Documents)+len(c.Certifications)+
 		len(c.History)+len(c.Notifications)+len(c.Audits)+len(c.Refs)+len(c.Payouts)+
-		len(c.ReminderMarks) == 0
+		len(c.ReminderMarks)+len(c.Slots)+len(c.DepositLogs) == 0
 }
 
 // EnterpriseWrite creates or updates a profile. Creating also claims the

@@ -83,12 +83,15 @@ const (
 	KindAnnualReview  CaseKind = "annual_review"
 	KindAppeal        CaseKind = "appeal"
 	KindReinstatement CaseKind = "reinstatement"
+	// KindChange (信息变更) changes reviewed profile fields of a certified
+	// enterprise: the new values are applied when a reviewer approves.
+	KindChange CaseKind = "change"
 )
 
 // Valid reports whether k is a known kind.
 func (k CaseKind) Valid() bool {
 	switch k {
-	case KindInitial, KindAnnualReview, KindAppeal, KindReinstatement:
+	case KindInitial, KindAnnualReview, KindAppeal, KindReinstatement, KindChange:
 		return true
 	}
 	return false
@@ -211,6 +214,10 @@ type Verification struct {
 	PhoneMatches  *bool
 	LivenessScore *float64
 	CompletedAt   *time.Time
+	// LegalRep is the LegalRepFingerprint of the person the session
+	// verifies: a passed check counts only while the legal rep it
+	// verified is the one on record.
+	LegalRep string
 }
 
 // DepositStatus of the corporate-account micro-deposit challenge.
@@ -285,14 +292,68 @@ type Case struct {
 	Explanation    string
 	Claim          *Claim
 	LastDecision   *Decision
-	ChangeRequests int  // how many times the case was sent back
-	SLABreached    bool // set by the expiry job once past reviewDueAt
+	ChangeRequests int // how many times the case was sent back
+	// Redo lists what the last request for changes asked to redo; each
+	// item is due until it was done again after the request.
+	Redo []RedoItem
+	// ExplanationAt is when the explanation was last written.
+	ExplanationAt *time.Time
+	// Change carries the new profile values of a change case.
+	Change      *ProfileChange
+	SLABreached bool // set by the expiry job once past reviewDueAt
 	// RefundDue is set when a paid case is withdrawn before any claim.
 	RefundDue bool
 	// DocumentsExpireAt is when a withdrawn or rejected case's documents
 	// are handed to the bucket's deletion (retention, PIPL); nil for open
 	// cases and once done.
 	DocumentsExpireAt *time.Time
+}
+
+// RedoItem is one requirement a reviewer sent back, with why.
+type RedoItem struct {
+	Requirement string // a requirement code of the case (a document type, face_verification, ...)
+	Reason      string // a reason code (reasons.go)
+	Note        string
+	Since       time.Time // the request; work done after it counts
+}
+
+// ProfileChange is what a change case would set on the profile; nil fields
+// stay as they are.
+type ProfileChange struct {
+	Name                *string
+	LegalRep            *LegalRep
+	RegisteredAddress   *string
+	OperatingAddress    *string
+	HasCorporateAccount *bool
+}
+
+// Empty reports whether the change sets nothing.
+func (p *ProfileChange) Empty() bool {
+	return p == nil || (p.Name == nil && p.LegalRep == nil && p.RegisteredAddress == nil &&
+		p.OperatingAddress == nil && p.HasCorporateAccount == nil)
+}
+
+// Apply returns e with the change's values.
+func (p *ProfileChange) Apply(e Enterprise) Enterprise {
+	if p == nil {
+		return e
+	}
+	if p.Name != nil {
+		e.Name = *p.Name
+	}
+	if p.LegalRep != nil {
+		e.LegalRep = *p.LegalRep
+	}
+	if p.RegisteredAddress != nil {
+		e.RegisteredAddress = *p.RegisteredAddress
+	}
+	if p.OperatingAddress != nil {
+		e.OperatingAddress = *p.OperatingAddress
+	}
+	if p.HasCorporateAccount != nil {
+		e.HasCorporateAccount = *p.HasCorporateAccount
+	}
+	return e
 }
 
 // HasType reports whether the case covers type t.

@@ -93,6 +93,9 @@ var requirementTable = []requirementRow{
 // RequiredItems lists the requirement codes a case needs, in display order,
 // given whether the enterprise has a corporate account and the fee payable.
 func RequiredItems(c *Case, hasCorporateAccount bool, payableFen int64) []string {
+	if c.Kind == KindChange {
+		return changeItems(c.Change)
+	}
 	out := []string{}
 	for _, row := range requirementTable {
 		if !containsKind(row.kinds, c.Kind) || !c.hasAnyType(row.types) {
@@ -111,6 +114,33 @@ func RequiredItems(c *Case, hasCorporateAccount bool, payableFen int64) []string
 		}
 		if ok {
 			out = append(out, row.item)
+		}
+	}
+	return out
+}
+
+// changeItems is what a change case needs, by what it changes: a new
+// business license for a new name or address (both are printed on it); the
+// new legal rep's ID card and their own face verification; for a newly
+// declared corporate account its opening proof and the micro-deposit, for
+// an account given up the QR scan and the premises video. A change is
+// free (no payment).
+func changeItems(p *ProfileChange) []string {
+	out := []string{}
+	if p == nil {
+		return out
+	}
+	if p.Name != nil || p.RegisteredAddress != nil || p.OperatingAddress != nil {
+		out = append(out, string(DocBusinessLicense))
+	}
+	if p.LegalRep != nil {
+		out = append(out, string(DocLegalRepIDFront), string(DocLegalRepIDBack), ReqFaceVerification)
+	}
+	if p.HasCorporateAccount != nil {
+		if *p.HasCorporateAccount {
+			out = append(out, string(DocBankAccountProof), ReqBankVerification)
+		} else {
+			out = append(out, ReqQRVerification, string(DocOfficeVideo))
 		}
 	}
 	return out
@@ -198,6 +228,11 @@ func ComputeRequirements(e *Enterprise, c *Case, docs []Document, now time.Time,
 			switch {
 			case v == nil:
 				due(item)
+			case v.Status == VerificationPassed && v.LegalRep != LegalRepFingerprint(ent.LegalRep):
+				// Verified someone who is no longer the legal rep on
+				// record: the new one has to verify.
+				due(item)
+				fail(item, "legal_rep_changed", msgLegalRepChanged)
 			case v.Status == VerificationPassed && (v.PhoneMatches == nil || *v.PhoneMatches):
 			case v.Status == VerificationPassed || (v.Status == VerificationFailed && v.PhoneMatches != nil && !*v.PhoneMatches):
 				due(item)
@@ -216,6 +251,11 @@ func ComputeRequirements(e *Enterprise, c *Case, docs []Document, now time.Time,
 			switch {
 			case d == nil:
 				due(item)
+			case d.Status == DepositVerified && !SameRegisteredName(d.AccountName, ent.Name):
+				// The account verified belongs to another name than the
+				// one on record now (the profile's name changed).
+				due(item)
+				fail(item, "account_name_mismatch", msgAccountNameMismatch)
 			case d.Status == DepositVerified:
 			case d.Status == DepositLocked || (d.Status == DepositPending && d.AttemptsLeft <= 0):
 				due(item)
@@ -262,8 +302,78 @@ func ComputeRequirements(e *Enterprise, c *Case, docs []Document, now time.Time,
 			}
 		}
 	}
-	if e != nil && containsKind(materialKinds, c.Kind) && !AddressesMatch(e.RegisteredAddress, e.OperatingAddress) {
+	if e != nil && (containsKind(materialKinds, c.Kind) || c.Kind == KindChange) && !AddressesMatch(ent.RegisteredAddress, ent.OperatingAddress) {
 		fail(string(DocBusinessLicense), "address_mismatch", msgAddressMismatch)
+	}
+	for _, it := range c.Redo {
+		if !redone(c, latest, it) {
+			due(it.Requirement)
+			fail(it.Requirement, "changes_requested", redoText(it))
+		}
+	}
+	return req
+}
+
+// redone reports whether a requirement sent back by a reviewer was done
+// again after the request: a document uploaded after it (whatever its
+// check says: the document's own status speaks for that), a verification
+// completed after it, an explanation written after it. Anything else (the
+// payment) cannot be redone and counts as done.
+func redone(c *Case, latest map[DocType]Document, it RedoItem) bool {
+	after := func(t *time.Time) bool { return t != nil && t.After(it.Since) }
+	switch it.Requirement {
+	case ReqFaceVerification:
+		v := c.verification(VerifyFace)
+		return v != nil && after(v.CompletedAt)
+	case ReqQRVerification:
+		v := c.verification(VerifyQR)
+		return v != nil && after(v.CompletedAt)
+	case ReqBankVerification:
+		return c.Deposit != nil && after(c.Deposit.VerifiedAt)
+	case ReqExplanation:
+		return after(c.ExplanationAt)
+	case ReqPayment:
+		return true
+	}
+	d, ok := latest[DocType(it.Requirement)]
+	return ok && d.CreatedAt.After(it.Since)
+}
+
+// redoText is the advice of a sent-back requirement: the reason's text
+// and the reviewer's note.
+func redoText(it RedoItem) Text {
+	t := Text{Zh: "审核员要求重新提交此项。", En: "The reviewer asked for this again."}
+	if r, ok := ReasonFor(it.Reason); ok {
+		t = Text{Zh: "审核员要求重新提交此项：" + r.Text.Zh, En: "The reviewer asked for this again: " + r.Text.En}
+	}
+	if n := strings.TrimSpace(it.Note); n != "" {
+		t.Zh += "（备注：" + n + "）"
+		t.En += " (Note: " + n + ")"
+	}
+	return t
+}
+
+// CaseRequirements is ComputeRequirements against what the case would make
+// of the enterprise (a change case: the profile with its new values), with
+// the way forward of a locked micro-deposit dated from the enterprise's
+// deposit log.
+func CaseRequirements(st *EnterpriseState, c *Case, docs []Document, now time.Time, r Rules) Requirements {
+	var e *Enterprise
+	if st != nil && st.Enterprise != nil {
+		e = CaseRequirementsEnterprise(st, c)
+	}
+	req := ComputeRequirements(e, c, docs, now, r)
+	if st == nil {
+		return req
+	}
+	for i, x := range req.Errors {
+		if x.Code == "verification_locked" {
+			at := st.Deposits.NextDepositAt(now, r).In(Beijing()).Format("2006-01-02 15:04")
+			req.Errors[i].Message = Text{
+				Zh: "打款金额输错次数过多，本次打款验证已锁定。可于 " + at + "（北京时间）起重新发起打款验证；若企业确无对公账户，可修改企业资料改为法定代表人扫码验证并上传经营场所视频。",
+				En: "Too many wrong amounts: this micro-deposit is locked. A new micro-deposit can be started from " + at + " (Beijing time); if the enterprise really has no corporate account, change the profile to use the legal representative's QR verification with a video of the premises instead.",
+			}
+		}
 	}
 	return req
 }
@@ -343,6 +453,14 @@ var (
 		Zh: "打款验证已超过确认期限，请重新发起打款验证。",
 		En: "The micro-deposit was not confirmed in time; start a new one.",
 	}
+	msgLegalRepChanged = Text{
+		Zh: "法定代表人信息已变更，原核验结果不再有效，请由现任法定代表人重新完成核验。",
+		En: "The legal representative changed since the verification; the current legal representative has to verify.",
+	}
+	msgAccountNameMismatch = Text{
+		Zh: "已验证的对公账户户名与企业当前登记名称不一致，请使用以企业名称开立的对公账户重新验证。",
+		En: "The verified account's holder name is not the enterprise's registered name any more; verify an account held in the enterprise's name.",
+	}
 	msgPaymentFailed = Text{
 		Zh: "支付失败，请重新支付。",
 		En: "The payment failed; pay again.",
@@ -352,3 +470,14 @@ var (
 		En: "The registered address on the business license does not match the operating address. Correct the addresses in the enterprise profile against the license (or the National Enterprise Credit Information Publicity System); if the business has moved, register the change of address first.",
 	}
 )
+
+// CaseRequirementsEnterprise is the profile a case's requirements are
+// derived against: the stored one, or for a change case the profile with
+// the change's new values.
+func CaseRequirementsEnterprise(st *EnterpriseState, c *Case) *Enterprise {
+	eff := *st.Enterprise
+	if c != nil && c.Kind == KindChange {
+		eff = c.Change.Apply(eff)
+	}
+	return &eff
+}

@@ -58,7 +58,8 @@ func TestRequiredItems(t *testing.T) {
 func reqFixture(now time.Time) (*Enterprise, *Case, []Document) {
 	yes := true
 	e := &Enterprise{
-		ID: "e1", RegionCode: "110105", HasCorporateAccount: true,
+		ID: "e1", Name: "北京示例科技有限公司", RegionCode: "110105", HasCorporateAccount: true,
+		LegalRep:          LegalRep{Name: "张三", IDNumber: "11010519491231002X"},
 		RegisteredAddress: "北京市朝阳区建国路88号", OperatingAddress: "朝阳区建国路88号",
 	}
 	paidAt := now.Add(-time.Hour)
@@ -66,8 +67,9 @@ func reqFixture(now time.Time) (*Enterprise, *Case, []Document) {
 		ID: "c1", EnterpriseID: "e1", Kind: KindInitial, Types: []CertType{CertWeCom, CertMiniProgram}, Status: CaseDraft,
 		Fee:     FeeFor(KindInitial, "110105", DefaultRules),
 		Payment: &Payment{OrderID: "o1", Status: PaymentPaid, AmountFen: 30000, PaidFen: 30000, PaidAt: &paidAt},
-		Face:    &Verification{SessionID: "s1", Kind: VerifyFace, Status: VerificationPassed, PhoneMatches: &yes},
-		Deposit: &Deposit{Status: DepositVerified, Deadline: now.Add(time.Hour), AttemptsLeft: 2},
+		Face: &Verification{SessionID: "s1", Kind: VerifyFace, Status: VerificationPassed, PhoneMatches: &yes,
+			LegalRep: LegalRepFingerprint(e.LegalRep)},
+		Deposit: &Deposit{Status: DepositVerified, AccountName: "北京示例科技有限公司", Deadline: now.Add(time.Hour), AttemptsLeft: 2},
 	}
 	var docs []Document
 	for i, dt := range []DocType{DocBusinessLicense, DocLegalRepIDFront, DocLegalRepIDBack, DocBankAccountProof} {
@@ -139,7 +141,7 @@ func TestComputeRequirements(t *testing.T) {
 			r.Errors = []RequirementError{{Requirement: "face_verification", Code: "legal_rep_outdated", Message: msgLegalRepOutdated}}
 		})},
 		{"face passed liveness but phone does not match", func(e *Enterprise, c *Case, docs *[]Document) {
-			c.Face = &Verification{Kind: VerifyFace, Status: VerificationPassed, PhoneMatches: &no}
+			c.Face = &Verification{Kind: VerifyFace, Status: VerificationPassed, PhoneMatches: &no, LegalRep: c.Face.LegalRep}
 		}, nil, with(func(r *Requirements) {
 			r.CurrentlyDue = []string{"face_verification"}
 			r.Errors = []RequirementError{{Requirement: "face_verification", Code: "legal_rep_outdated", Message: msgLegalRepOutdated}}
@@ -191,7 +193,7 @@ func TestComputeRequirements(t *testing.T) {
 		})},
 		{"QR session stored in Face", func(e *Enterprise, c *Case, docs *[]Document) {
 			e.HasCorporateAccount = false
-			c.Face = &Verification{Kind: VerifyQR, Status: VerificationPassed, PhoneMatches: &yes}
+			c.Face = &Verification{Kind: VerifyQR, Status: VerificationPassed, PhoneMatches: &yes, LegalRep: c.Face.LegalRep}
 			*docs = append(*docs, Document{ID: "v", CaseID: "c1", DocType: DocOfficeVideo, Status: DocPassed})
 		}, nil, with(func(r *Requirements) { r.CurrentlyDue = []string{"face_verification"} })},
 		{"payment order not paid yet", func(e *Enterprise, c *Case, docs *[]Document) {

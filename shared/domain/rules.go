@@ -27,6 +27,12 @@ type Rules struct {
 	DepositMaxFen   int64
 	DepositTTL      time.Duration
 	DepositAttempts int
+	// DepositsPerWindow micro-deposits at most per enterprise in any
+	// DepositWindow, whatever case they belong to; after a lock none for
+	// DepositLockCooldown.
+	DepositsPerWindow   int
+	DepositWindow       time.Duration
+	DepositLockCooldown time.Duration
 
 	// VerificationSessionTTL is how long a face or QR session stays open.
 	VerificationSessionTTL time.Duration
@@ -92,6 +98,9 @@ var DefaultRules = Rules{
 	DepositMaxFen:               99,
 	DepositTTL:                  72 * time.Hour,
 	DepositAttempts:             3,
+	DepositsPerWindow:           3,
+	DepositWindow:               30 * 24 * time.Hour,
+	DepositLockCooldown:         24 * time.Hour,
 	VerificationSessionTTL:      15 * time.Minute,
 	ReviewSLAWorkingDays:        5,
 	ClaimTTL:                    2 * time.Hour,
@@ -140,6 +149,8 @@ func (r Rules) Validate() error {
 		return bad("deposit, session and claim TTLs must be positive")
 	case r.DepositAttempts < 1:
 		return bad("deposit attempts %d < 1", r.DepositAttempts)
+	case r.DepositsPerWindow < 1 || r.DepositWindow <= 0 || r.DepositLockCooldown < 0:
+		return bad("deposit rate limit %d per %s (cool-down %s) is not positive", r.DepositsPerWindow, r.DepositWindow, r.DepositLockCooldown)
 	case r.ReviewSLAWorkingDays < 1:
 		return bad("review SLA %d working days < 1", r.ReviewSLAWorkingDays)
 	case r.MaxChangeRequests < 0 || r.LapseAfterDays < 0 || r.RetentionDays < 0:

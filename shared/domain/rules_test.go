@@ -16,6 +16,7 @@ func TestDefaultRules(t *testing.T) {
 			Name: Text{Zh: "深圳市中小企业数字化转型专项", En: "Shenzhen SME digital-transformation program"},
 		}},
 		DepositMinFen: 1, DepositMaxFen: 99, DepositTTL: 72 * time.Hour, DepositAttempts: 3,
+		DepositsPerWindow: 3, DepositWindow: 30 * 24 * time.Hour, DepositLockCooldown: 24 * time.Hour,
 		VerificationSessionTTL:      15 * time.Minute,
 		ReviewSLAWorkingDays:        5,
 		ClaimTTL:                    2 * time.Hour,

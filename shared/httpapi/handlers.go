@@ -41,10 +41,38 @@ type patchEnterpriseBody struct {
 }
 
 type openCaseBody struct {
-	EnterpriseID *string           `json:"enterpriseId"`
-	Kind         *string           `json:"kind"`
-	Types        []domain.CertType `json:"types"`
-	ViaAgent     *bool             `json:"viaAgent"`
+	EnterpriseID *string            `json:"enterpriseId"`
+	Kind         *string            `json:"kind"`
+	Types        []domain.CertType  `json:"types"`
+	ViaAgent     *bool              `json:"viaAgent"`
+	Change       *profileChangeBody `json:"change"`
+}
+
+// profileChangeBody: the new values of a change case (kind change).
+type profileChangeBody struct {
+	Name                *string       `json:"name"`
+	LegalRep            *legalRepBody `json:"legalRep"`
+	RegisteredAddress   *string       `json:"registeredAddress"`
+	OperatingAddress    *string       `json:"operatingAddress"`
+	HasCorporateAccount *bool         `json:"hasCorporateAccount"`
+}
+
+// profileChange converts the body; a legal rep must be given whole (a new
+// legal rep is a new person).
+func (b *profileChangeBody) profileChange() (*domain.ProfileChange, error) {
+	if b == nil {
+		return nil, nil
+	}
+	p := &domain.ProfileChange{Name: b.Name, RegisteredAddress: b.RegisteredAddress, OperatingAddress: b.OperatingAddress,
+		HasCorporateAccount: b.HasCorporateAccount}
+	if b.LegalRep != nil {
+		if err := required("change.legalRep.name", b.LegalRep.Name != nil, "change.legalRep.idNumber", b.LegalRep.IDNumber != nil,
+			"change.legalRep.phone", b.LegalRep.Phone != nil); err != nil {
+			return nil, err
+		}
+		p.LegalRep = &domain.LegalRep{Name: *b.LegalRep.Name, IDNumber: *b.LegalRep.IDNumber, Phone: *b.LegalRep.Phone}
+	}
+	return p, nil
 }
 
 type uploadBody struct {
@@ -177,11 +205,11 @@ func (a *API) patchEnterprise(ctx context.Context, r *request) (*reply, error) {
 	if err := DecodeJSON(r.body, &b); err != nil {
 		return nil, err
 	}
-	if err := required("version", b.Version != nil); err != nil {
-		return nil, err
-	}
+	// version is optional: without it the server applies the patch to
+	// whatever is current (retrying past other writers); with it a stale
+	// version is 409 version_conflict.
 	p := certsvc.EnterprisePatch{Name: b.Name, RegisteredAddress: b.RegisteredAddress, OperatingAddress: b.OperatingAddress,
-		RegionCode: b.RegionCode, HasCorporateAccount: b.HasCorporateAccount, Version: *b.Version}
+		RegionCode: b.RegionCode, HasCorporateAccount: b.HasCorporateAccount, Version: b.Version}
 	if b.LegalRep != nil {
 		p.LegalRepName, p.LegalRepIDNumber, p.LegalRepPhone = b.LegalRep.Name, b.LegalRep.IDNumber, b.LegalRep.Phone
 	}
@@ -247,12 +275,21 @@ func (a *API) openCase(ctx context.Context, r *request) (*reply, error) {
 	if err := DecodeJSON(r.body, &b); err != nil {
 		return nil, err
 	}
-	if err := required("enterpriseId", b.EnterpriseID != nil, "kind", b.Kind != nil, "types", b.Types != nil); err != nil {
+	if err := required("enterpriseId", b.EnterpriseID != nil, "kind", b.Kind != nil); err != nil {
+		return nil, err
+	}
+	if domain.CaseKind(*b.Kind) != domain.KindChange {
+		if err := required("types", b.Types != nil); err != nil {
+			return nil, err
+		}
+	}
+	change, err := b.Change.profileChange()
+	if err != nil {
 		return nil, err
 	}
 	viaAgent := b.ViaAgent != nil && *b.ViaAgent
 	v, err := a.svc.OpenCase(ctx, r.actor, certsvc.CaseInput{EnterpriseID: *b.EnterpriseID, Kind: domain.CaseKind(*b.Kind),
-		Types: b.Types, ViaAgent: viaAgent})
+		Types: b.Types, ViaAgent: viaAgent, Change: change})
 	if err != nil {
 		return nil, err
 	}

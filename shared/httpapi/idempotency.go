@@ -79,15 +79,18 @@ func (a *API) idempotent(ctx context.Context, log *slog.Logger, rt route, r *req
 		}
 	}
 	resp := run(idem.WithMark(ctx, idem.Mark{Key: rec.Key, Token: rec.Token}))
-	if resp.StatusCode >= 500 {
-		// A 5xx is never stored for replay: "retry later" replayed for 24 h
-		// would be a lie. Nothing was applied: release the key so the retry
-		// runs again. If the store refuses (the side effect was committed,
-		// its response lost) or cannot be reached, leave the reservation:
+	if !replayable(resp.StatusCode) {
+		// Only answers the same request would always get again are
+		// stored: a 5xx ("retry later") or a 409/429 (what someone else's
+		// write or the moment caused) replayed for 24 h would be a lie.
+		// Nothing was applied (a use case commits its effect and its
+		// 2xx/4xx answer together): release the key so the retry runs
+		// again. If the store refuses (the side effect was committed, its
+		// response lost) or cannot be reached, leave the reservation:
 		// applied answers the retry with request_already_applied, in
 		// progress is taken over once its lease ends.
 		if err := a.idem.ReleaseIdempotency(ctx, rec.Key, rec.Token); err != nil {
-			log.Warn("idempotency reservation kept after a failure", "kind", domain.KindOf(err).String(), "code", domain.CodeOf(err))
+			log.Warn("idempotency reservation kept", "status", resp.StatusCode, "kind", domain.KindOf(err).String(), "code", domain.CodeOf(err))
 		}
 		return resp
 	}
@@ -95,6 +98,21 @@ func (a *API) idempotent(ctx context.Context, log *slog.Logger, rt route, r *req
 		log.Warn("idempotency record not completed", "kind", domain.KindOf(err).String(), "err", err)
 	}
 	return resp
+}
+
+// replayable reports whether a response is stored under its
+// Idempotency-Key and replayed to the key's retries: 2xx, and the 4xx a
+// request always gets again (malformed, invalid, forbidden, not found,
+// too large). Never 409 (a conflict is about the state at that moment,
+// often caused by another writer), 429 (a rate) or 5xx.
+func replayable(status int) bool {
+	switch {
+	case status >= 200 && status < 300:
+		return true
+	case status == 409 || status == 429 || status == 408 || status == 425:
+		return false
+	}
+	return status >= 400 && status < 500
 }
 
 // paramsKey is the path parameters in a fixed order: the same key on

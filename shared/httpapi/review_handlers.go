@@ -12,10 +12,18 @@ import (
 // again by the service.
 
 type decisionBody struct {
-	Decision *string  `json:"decision"`
-	Reasons  []string `json:"reasons"`
-	Note     *string  `json:"note"`
-	Version  *int     `json:"version"`
+	Decision *string    `json:"decision"`
+	Reasons  []string   `json:"reasons"`
+	Note     *string    `json:"note"`
+	Redo     []redoBody `json:"redo"`
+	Version  *int       `json:"version"`
+}
+
+// redoBody names one requirement a request for changes sends back.
+type redoBody struct {
+	Requirement *string `json:"requirement"`
+	Reason      *string `json:"reason"`
+	Note        *string `json:"note"`
 }
 
 type cancelBody struct {
@@ -72,8 +80,14 @@ func (a *API) decide(ctx context.Context, r *request) (*reply, error) {
 	if err := required("decision", b.Decision != nil, "version", b.Version != nil); err != nil {
 		return nil, err
 	}
-	res, err := a.svc.Decide(ctx, r.actor, r.params["caseId"], certsvc.DecisionInput{
-		Decision: domain.DecisionKind(*b.Decision), Reasons: b.Reasons, Note: str(b.Note), Version: *b.Version})
+	in := certsvc.DecisionInput{Decision: domain.DecisionKind(*b.Decision), Reasons: b.Reasons, Note: str(b.Note), Version: *b.Version}
+	for _, it := range b.Redo {
+		if err := required("redo.requirement", it.Requirement != nil, "redo.reason", it.Reason != nil); err != nil {
+			return nil, err
+		}
+		in.Redo = append(in.Redo, certsvc.RedoInput{Requirement: *it.Requirement, Reason: *it.Reason, Note: str(it.Note)})
+	}
+	res, err := a.svc.Decide(ctx, r.actor, r.params["caseId"], in)
 	if err != nil {
 		return nil, err
 	}

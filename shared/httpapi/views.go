@@ -240,6 +240,37 @@ type reviewJSON struct {
 	DecidedAt      *time.Time `json:"decidedAt,omitempty"`
 	SLAState       string     `json:"slaState,omitempty"`
 	OverdueDays    int        `json:"overdueWorkingDays,omitempty"`
+	// Redo: what the last request for changes sent back.
+	Redo []redoJSON `json:"redo"`
+}
+
+type redoJSON struct {
+	Requirement string    `json:"requirement"`
+	Reason      string    `json:"reason"`
+	Note        string    `json:"note,omitempty"`
+	RequestedAt time.Time `json:"requestedAt"`
+}
+
+// profileChangeJSON: the new values a change case carries (the legal rep's
+// ID number and phone masked like the profile's).
+type profileChangeJSON struct {
+	Name                *string       `json:"name,omitempty"`
+	LegalRep            *legalRepJSON `json:"legalRep,omitempty"`
+	RegisteredAddress   *string       `json:"registeredAddress,omitempty"`
+	OperatingAddress    *string       `json:"operatingAddress,omitempty"`
+	HasCorporateAccount *bool         `json:"hasCorporateAccount,omitempty"`
+}
+
+func profileChangeView(p *domain.ProfileChange) *profileChangeJSON {
+	if p == nil {
+		return nil
+	}
+	out := &profileChangeJSON{Name: p.Name, RegisteredAddress: p.RegisteredAddress, OperatingAddress: p.OperatingAddress,
+		HasCorporateAccount: p.HasCorporateAccount}
+	if r := p.LegalRep; r != nil {
+		out.LegalRep = &legalRepJSON{Name: r.Name, IDNumber: domain.MaskIDNumber(r.IDNumber), Phone: domain.MaskPhone(r.Phone)}
+	}
+	return out
 }
 
 type caseJSON struct {
@@ -263,6 +294,7 @@ type caseJSON struct {
 	Explanation    string                       `json:"explanation,omitempty"`
 	Review         reviewJSON                   `json:"review"`
 	ChangeRequests int                          `json:"changeRequests"`
+	Change         *profileChangeJSON           `json:"change,omitempty"`
 	RefundDue      bool                         `json:"refundDue"`
 	History        []historyJSON                `json:"history,omitempty"`
 }
@@ -276,7 +308,11 @@ func caseSummary(c *domain.Case, now time.Time) caseJSON {
 		SubmittedAt: c.SubmittedAt, ReviewDueAt: c.ReviewDueAt, Fee: feeView(c.Fee),
 		Verifications: map[string]*verificationJSON{"face": verificationView(c.Face), "qr": verificationView(c.QR)},
 		Bank:          bankView(c.Deposit), Payment: paymentView(c.Payment, c.Fee), Explanation: c.Explanation,
-		ChangeRequests: c.ChangeRequests, RefundDue: c.RefundDue, Review: reviewJSON{Reasons: []string{}},
+		ChangeRequests: c.ChangeRequests, RefundDue: c.RefundDue, Review: reviewJSON{Reasons: []string{}, Redo: []redoJSON{}},
+		Change: profileChangeView(c.Change),
+	}
+	for _, it := range c.Redo {
+		out.Review.Redo = append(out.Review.Redo, redoJSON{Requirement: it.Requirement, Reason: it.Reason, Note: it.Note, RequestedAt: it.Since})
 	}
 	if cl := c.Claim; cl != nil {
 		exp := cl.ExpiresAt

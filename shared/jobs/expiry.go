@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"microcert/shared/domain"
+	"microcert/shared/optimistic"
 )
 
 // Expiry is the daily lifecycle and timeout job.
@@ -50,28 +51,43 @@ func (j *Expiry) Run(ctx context.Context, now time.Time) Summary {
 		})
 }
 
-// certification advances one certification; it returns the outcomes.
+// certification advances one certification; it returns the outcomes. On
+// the write path: a certification someone wrote since the index was read is
+// read again and advanced from the fresh copy.
 func (j *Expiry) certification(ctx context.Context, now time.Time, c domain.Certification) []string {
 	r := j.cfg.Rules
-	next := c
-	hs := next.Advance(now, r)
-	if len(hs) == 0 {
-		return []string{OutNotDue}
-	}
-	next.Version = c.Version + 1
-	// Not active any more: no reminders are pending (nil also takes it
-	// off RemindIndex).
-	next.RemindAt = next.NextReminderAt(now, r, nil)
-	ch := &domain.Change{
-		Certifications: []domain.CertificationWrite{{Certification: &next, ExpectVersion: c.Version}},
-		Notifications:  []domain.Notification{expiryNotification(&next, now, r)},
-	}
-	outcomes := make([]string, 0, len(hs))
-	for _, h := range inOrder(hs) {
-		ch.History = append(ch.History, domain.HistoryRecord{EnterpriseID: c.EnterpriseID, Entry: h})
-		outcomes = append(outcomes, h.To)
-	}
-	if err := j.cfg.Store.Commit(ctx, ch); err != nil {
+	var outcomes []string
+	first := true
+	err := optimistic.Retry(ctx, func(ctx context.Context) error {
+		if !first {
+			fresh, err := j.cfg.Store.GetCertification(ctx, c.EnterpriseID, c.Type)
+			if err != nil {
+				return err
+			}
+			c = *fresh
+		}
+		first = false
+		next := c
+		hs := next.Advance(now, r)
+		if len(hs) == 0 {
+			outcomes = []string{OutNotDue}
+			return nil
+		}
+		// Not active any more: no reminders are pending (nil also takes it
+		// off RemindIndex).
+		next.RemindAt = next.NextReminderAt(now, r, nil)
+		ch := &domain.Change{
+			Certifications: []domain.CertificationWrite{domain.UpdateCertification(&c, &next)},
+			Notifications:  []domain.Notification{expiryNotification(&next, now, r)},
+		}
+		outcomes = make([]string, 0, len(hs))
+		for _, h := range inOrder(hs) {
+			ch.History = append(ch.History, domain.HistoryRecord{EnterpriseID: c.EnterpriseID, Entry: h})
+			outcomes = append(outcomes, h.To)
+		}
+		return j.cfg.Store.Commit(ctx, ch)
+	})
+	if err != nil {
 		if conflict(err) {
 			return []string{OutConflict}
 		}
@@ -81,8 +97,36 @@ func (j *Expiry) certification(ctx context.Context, now time.Time, c domain.Cert
 	return outcomes
 }
 
-// kase applies the timeouts of one case; it returns the outcomes.
+// kase applies the timeouts of one case on the write path (a case the API
+// wrote since the index was read is read again); it returns the outcomes.
 func (j *Expiry) kase(ctx context.Context, now time.Time, c domain.Case) []string {
+	var outcomes []string
+	first := true
+	err := optimistic.Retry(ctx, func(ctx context.Context) error {
+		if !first {
+			fresh, err := j.cfg.Store.GetCase(ctx, c.ID)
+			if err != nil {
+				return err
+			}
+			c = *fresh
+		}
+		first = false
+		var err error
+		outcomes, err = j.caseTimeouts(ctx, now, c)
+		return err
+	})
+	if err != nil {
+		if conflict(err) {
+			return []string{OutConflict}
+		}
+		j.cfg.Log.Error("case timeouts", "case", c.ID, "kind", domain.KindOf(err).String(), "err", err)
+		return []string{OutFailed}
+	}
+	return outcomes
+}
+
+// caseTimeouts applies the timeouts of one case as read and commits them.
+func (j *Expiry) caseTimeouts(ctx context.Context, now time.Time, c domain.Case) ([]string, error) {
 	r := j.cfg.Rules
 	next := c
 	var (
@@ -110,8 +154,7 @@ func (j *Expiry) kase(ctx context.Context, now time.Time, c domain.Case) []strin
 		// on withdrawal, see Case.Withdraw).
 		h, err := next.TransitionWith(r, domain.CaseSubmitted, domain.SystemActor, now, []string{"claim_expired"}, "")
 		if err != nil {
-			j.cfg.Log.Error("release claim", "case", c.ID, "err", err)
-			return []string{OutFailed}
+			return nil, err
 		}
 		history = append(history, h)
 		outcomes = append(outcomes, OutClaimReleased)
@@ -124,33 +167,24 @@ func (j *Expiry) kase(ctx context.Context, now time.Time, c domain.Case) []strin
 	}
 	if at := c.DocumentsExpireAt; at != nil && !now.Before(*at) {
 		if err := j.expireDocuments(ctx, c.ID); err != nil {
-			j.cfg.Log.Error("document retention", "case", c.ID, "kind", domain.KindOf(err).String(), "err", err)
-			return []string{OutFailed}
+			return nil, err
 		}
 		next.DocumentsExpireAt = nil
 		outcomes = append(outcomes, OutDocsExpired)
 	}
 	if len(outcomes) == 0 {
-		return []string{OutNotDue}
+		return []string{OutNotDue}, nil
 	}
-	next.Version = c.Version + 1
 	if !c.Status.Final() {
 		// A closed case keeps the time it closed: document retention
 		// counts from it (RetentionEndsAt).
 		next.UpdatedAt = now
 	}
-	ch := &domain.Change{Cases: []domain.CaseWrite{{Case: &next, ExpectVersion: c.Version}}}
+	ch := &domain.Change{Cases: []domain.CaseWrite{domain.UpdateCase(&c, &next)}}
 	for _, h := range inOrder(history) {
 		ch.History = append(ch.History, domain.HistoryRecord{CaseID: c.ID, Entry: h})
 	}
-	if err := j.cfg.Store.Commit(ctx, ch); err != nil {
-		if conflict(err) {
-			return []string{OutConflict}
-		}
-		j.cfg.Log.Error("case timeouts", "case", c.ID, "err", err)
-		return []string{OutFailed}
-	}
-	return outcomes
+	return outcomes, j.cfg.Store.Commit(ctx, ch)
 }
 
 // expireDocuments tags every object of a closed case retention=expire, so

@@ -43,6 +43,8 @@ type Store interface {
 	DueCases(ctx context.Context, before time.Time, p domain.Page) ([]domain.Case, string, error)
 	// GetCertification re-reads one certification (strongly consistent).
 	GetCertification(ctx context.Context, enterpriseID string, t domain.CertType) (*domain.Certification, error)
+	// GetCase re-reads one case (strongly consistent).
+	GetCase(ctx context.Context, id string) (*domain.Case, error)
 	// GetCaseBundle reads a case with its documents (one Query).
 	GetCaseBundle(ctx context.Context, id string) (*domain.CaseBundle, error)
 	// Commit writes a Change atomically; failed conditions are

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"microcert/shared/domain"
+	"microcert/shared/optimistic"
 )
 
 // codeDuplicate is the code of the store's conflict for an append-only
@@ -48,14 +49,27 @@ func (j *Reminders) Run(ctx context.Context, now time.Time) Summary {
 func certKey(c domain.Certification) string { return c.EnterpriseID + "#" + string(c.Type) }
 
 // one handles one certification read from the index; it returns the
-// outcome.
+// outcome. It runs on the write path (optimistic.Retry): when someone (an
+// overlapping run, the API) wrote the certification since the index was
+// read, it re-reads it and decides again on the fresh copy.
 func (j *Reminders) one(ctx context.Context, now time.Time, c domain.Certification) string {
 	r := j.cfg.Rules
 	log := j.cfg.Log.With("enterprise", c.EnterpriseID, "type", c.Type, "cycle", c.Cycle)
-	for attempt := 1; ; attempt++ {
+	var outcome string
+	first := true
+	err := optimistic.Retry(ctx, func(ctx context.Context) error {
+		if !first {
+			fresh, err := j.cfg.Store.GetCertification(ctx, c.EnterpriseID, c.Type)
+			if err != nil {
+				return err
+			}
+			c = *fresh
+		}
+		first = false
 		if c.RemindAt == nil || c.RemindAt.After(now) {
 			// A fresh copy (after a conflict) says the work is done.
-			return OutConflict
+			outcome = OutConflict
+			return nil
 		}
 		m, due := c.DueReminder(now, r, nil)
 		var sent func(int) bool
@@ -63,9 +77,8 @@ func (j *Reminders) one(ctx context.Context, now time.Time, c domain.Certificati
 			sent = func(ms int) bool { return ms == m.Milestone }
 		}
 		next := c
-		next.Version = c.Version + 1
 		next.RemindAt = c.NextReminderAt(now, r, sent)
-		cw := domain.CertificationWrite{Certification: &next, ExpectVersion: c.Version}
+		cw := domain.UpdateCertification(&c, &next)
 		ch := &domain.Change{Certifications: []domain.CertificationWrite{cw}}
 		if due {
 			ch.ReminderMarks = []domain.ReminderMark{{EnterpriseID: c.EnterpriseID, Type: c.Type,
@@ -76,39 +89,28 @@ func (j *Reminders) one(ctx context.Context, now time.Time, c domain.Certificati
 		switch {
 		case err == nil && due:
 			log.Debug("reminder sent", "milestone", m.Milestone)
-			return OutSent
+			outcome = OutSent
 		case err == nil:
-			return OutRescheduled
+			outcome = OutRescheduled
 		case due && domain.CodeOf(err) == codeDuplicate:
 			// Already sent (the mark exists): only move RemindAt on, so
 			// the certification leaves the index.
-			err = j.cfg.Store.Commit(ctx, &domain.Change{Certifications: []domain.CertificationWrite{cw}})
-			if err == nil {
-				log.Info("reminder already sent", "milestone", m.Milestone)
-				return OutDuplicate
+			if err := j.cfg.Store.Commit(ctx, &domain.Change{Certifications: []domain.CertificationWrite{cw}}); err != nil {
+				return err
 			}
-			if !conflict(err) {
-				log.Error("reschedule after duplicate", "milestone", m.Milestone, "err", err)
-				return OutFailed
-			}
-		case !conflict(err):
-			log.Error("reminder", "err", err)
-			return OutFailed
+			log.Info("reminder already sent", "milestone", m.Milestone)
+			outcome = OutDuplicate
+		default:
+			return err
 		}
-		// Version conflict: someone (another run, the API) wrote the
-		// certification since the index was read. Re-read and decide on
-		// the fresh copy.
-		if attempt == maxAttempts {
-			return OutConflict
-		}
-		fresh, err := j.cfg.Store.GetCertification(ctx, c.EnterpriseID, c.Type)
-		if err != nil {
-			if domain.IsKind(err, domain.KindNotFound) {
-				return OutConflict
-			}
-			log.Error("re-read certification", "err", err)
-			return OutFailed
-		}
-		c = *fresh
+		return nil
+	})
+	switch {
+	case err == nil:
+		return outcome
+	case optimistic.IsConflict(err) || domain.IsKind(err, domain.KindNotFound):
+		return OutConflict
 	}
+	log.Error("reminder", "err", err)
+	return OutFailed
 }

@@ -187,7 +187,7 @@ func TestRemindersRenewalStopsOldCycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	renewed.Version = cur.Version + 1
+	renewed.Version = domain.NextVersion(cur.Version)
 	e.commit(&domain.Change{Certifications: []domain.CertificationWrite{{Certification: &renewed, ExpectVersion: cur.Version}}})
 	if renewed.Cycle != 2 {
 		t.Fatalf("cycle %d", renewed.Cycle)

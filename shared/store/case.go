@@ -24,39 +24,42 @@ func inQueue(c *domain.Case) bool {
 // work is pending (Case.PendingWorkAt: deposit deadline, session expiry,
 // claim expiry, review SLA).
 type caseItem struct {
-	PK             string            `dynamodbav:"pk"`
-	SK             string            `dynamodbav:"sk"`
-	GSI1PK         string            `dynamodbav:"gsi1pk"`
-	GSI1SK         string            `dynamodbav:"gsi1sk"`
-	QPK            string            `dynamodbav:"qpk,omitempty"`
-	QSK            string            `dynamodbav:"qsk,omitempty"`
-	DuePK          string            `dynamodbav:"duepk,omitempty"`
-	DueSK          string            `dynamodbav:"duesk,omitempty"`
-	Entity         string            `dynamodbav:"entity"`
-	ID             string            `dynamodbav:"id"`
-	EnterpriseID   string            `dynamodbav:"enterpriseId"`
-	OwnerID        string            `dynamodbav:"ownerId"`
-	Kind           string            `dynamodbav:"kind"`
-	Types          []string          `dynamodbav:"types,omitempty"`
-	ViaAgent       bool              `dynamodbav:"viaAgent"`
-	Status         string            `dynamodbav:"status"`
-	Version        int               `dynamodbav:"version"`
-	CreatedAt      time.Time         `dynamodbav:"createdAt"`
-	UpdatedAt      time.Time         `dynamodbav:"updatedAt"`
-	SubmittedAt    *time.Time        `dynamodbav:"submittedAt,omitempty"`
-	ReviewDueAt    *time.Time        `dynamodbav:"reviewDueAt,omitempty"`
-	Fee            feeItem           `dynamodbav:"fee"`
-	Payment        *paymentItem      `dynamodbav:"payment,omitempty"`
-	Face           *verificationItem `dynamodbav:"face,omitempty"`
-	QR             *verificationItem `dynamodbav:"qr,omitempty"`
-	Deposit        *depositItem      `dynamodbav:"deposit,omitempty"`
-	Explanation    string            `dynamodbav:"explanation"`
-	Claim          *claimItem        `dynamodbav:"claim,omitempty"`
-	LastDecision   *decisionItem     `dynamodbav:"lastDecision,omitempty"`
-	ChangeRequests int               `dynamodbav:"changeRequests"`
-	SLABreached    bool              `dynamodbav:"slaBreached"`
-	RefundDue      bool              `dynamodbav:"refundDue"`
-	DocsExpireAt   *time.Time        `dynamodbav:"documentsExpireAt,omitempty"`
+	PK             string             `dynamodbav:"pk"`
+	SK             string             `dynamodbav:"sk"`
+	GSI1PK         string             `dynamodbav:"gsi1pk"`
+	GSI1SK         string             `dynamodbav:"gsi1sk"`
+	QPK            string             `dynamodbav:"qpk,omitempty"`
+	QSK            string             `dynamodbav:"qsk,omitempty"`
+	DuePK          string             `dynamodbav:"duepk,omitempty"`
+	DueSK          string             `dynamodbav:"duesk,omitempty"`
+	Entity         string             `dynamodbav:"entity"`
+	ID             string             `dynamodbav:"id"`
+	EnterpriseID   string             `dynamodbav:"enterpriseId"`
+	OwnerID        string             `dynamodbav:"ownerId"`
+	Kind           string             `dynamodbav:"kind"`
+	Types          []string           `dynamodbav:"types,omitempty"`
+	ViaAgent       bool               `dynamodbav:"viaAgent"`
+	Status         string             `dynamodbav:"status"`
+	Version        int                `dynamodbav:"version"`
+	CreatedAt      time.Time          `dynamodbav:"createdAt"`
+	UpdatedAt      time.Time          `dynamodbav:"updatedAt"`
+	SubmittedAt    *time.Time         `dynamodbav:"submittedAt,omitempty"`
+	ReviewDueAt    *time.Time         `dynamodbav:"reviewDueAt,omitempty"`
+	Fee            feeItem            `dynamodbav:"fee"`
+	Payment        *paymentItem       `dynamodbav:"payment,omitempty"`
+	Face           *verificationItem  `dynamodbav:"face,omitempty"`
+	QR             *verificationItem  `dynamodbav:"qr,omitempty"`
+	Deposit        *depositItem       `dynamodbav:"deposit,omitempty"`
+	Explanation    string             `dynamodbav:"explanation"`
+	Claim          *claimItem         `dynamodbav:"claim,omitempty"`
+	LastDecision   *decisionItem      `dynamodbav:"lastDecision,omitempty"`
+	ChangeRequests int                `dynamodbav:"changeRequests"`
+	Redo           []redoItem         `dynamodbav:"redo,omitempty"`
+	ExplanationAt  *time.Time         `dynamodbav:"explanationAt,omitempty"`
+	Change         *profileChangeItem `dynamodbav:"change,omitempty"`
+	SLABreached    bool               `dynamodbav:"slaBreached"`
+	RefundDue      bool               `dynamodbav:"refundDue"`
+	DocsExpireAt   *time.Time         `dynamodbav:"documentsExpireAt,omitempty"`
 }
 
 func toCaseItem(c *domain.Case) caseItem {
@@ -95,6 +98,9 @@ func toCaseItem(c *domain.Case) caseItem {
 		Claim:          toClaim(c.Claim),
 		LastDecision:   toDecision(c.LastDecision),
 		ChangeRequests: c.ChangeRequests,
+		Redo:           toRedo(c.Redo),
+		ExplanationAt:  utcp(c.ExplanationAt),
+		Change:         toProfileChange(c.Change),
 		SLABreached:    c.SLABreached,
 		RefundDue:      c.RefundDue,
 		DocsExpireAt:   utcp(c.DocumentsExpireAt),
@@ -139,6 +145,9 @@ func (it caseItem) domain() *domain.Case {
 		Claim:             it.Claim.domain(),
 		LastDecision:      it.LastDecision.domain(),
 		ChangeRequests:    it.ChangeRequests,
+		Redo:              fromRedo(it.Redo),
+		ExplanationAt:     it.ExplanationAt,
+		Change:            it.Change.domain(),
 		SLABreached:       it.SLABreached,
 		DocumentsExpireAt: it.DocsExpireAt,
 		RefundDue:         it.RefundDue,

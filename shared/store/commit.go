@@ -217,6 +217,16 @@ func (s *Store) changeOps(ch *domain.Change) ([]op, error) {
 			return nil, err
 		}
 	}
+	for _, w := range ch.Slots {
+		if err := add(s.slotOps(w)); err != nil {
+			return nil, err
+		}
+	}
+	for _, w := range ch.DepositLogs {
+		if err := add(s.depositLogOps(w)); err != nil {
+			return nil, err
+		}
+	}
 	return ops, nil
 }
 
@@ -240,6 +250,14 @@ func (s *Store) single(ctx context.Context, o op) error {
 			ConditionExpression:       it.Update.ConditionExpression,
 			ExpressionAttributeNames:  it.Update.ExpressionAttributeNames,
 			ExpressionAttributeValues: it.Update.ExpressionAttributeValues,
+		})
+	case it.Delete != nil:
+		_, err = s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+			TableName:                 it.Delete.TableName,
+			Key:                       it.Delete.Key,
+			ConditionExpression:       it.Delete.ConditionExpression,
+			ExpressionAttributeNames:  it.Delete.ExpressionAttributeNames,
+			ExpressionAttributeValues: it.Delete.ExpressionAttributeValues,
 		})
 	default:
 		return internal("unsupported single write")

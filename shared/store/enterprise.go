@@ -2,8 +2,6 @@ package store
 
 import (
 	"context"
-	"sort"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -143,41 +141,6 @@ func (s *Store) enterpriseOps(w domain.EnterpriseWrite) ([]op, error) {
 		return nil, err
 	}
 	return []op{o}, nil
-}
-
-// GetEnterprise reads the profile and the certifications of an enterprise
-// with one strongly consistent Query (pk ENT#<id>, sk between A# and B#~).
-func (s *Store) GetEnterprise(ctx context.Context, id string) (*domain.Enterprise, []domain.Certification, error) {
-	kc := expression.Key(attrPK).Equal(expression.Value(entPK(id))).
-		And(expression.Key(attrSK).Between(expression.Value("A#"), expression.Value("B#"+hi)))
-	items, err := s.queryAll(ctx, &dynamodb.QueryInput{ConsistentRead: aws.Bool(true)}, kc)
-	if err != nil {
-		return nil, nil, err
-	}
-	var (
-		ent   *domain.Enterprise
-		certs []domain.Certification
-	)
-	for _, av := range items {
-		sk := stringAttr(av, attrSK)
-		switch {
-		case sk == skProfile:
-			if ent, err = fromEnterpriseItem(av); err != nil {
-				return nil, nil, err
-			}
-		case strings.HasPrefix(sk, skCertPrefix):
-			c, err := fromCertificationItem(av)
-			if err != nil {
-				return nil, nil, err
-			}
-			certs = append(certs, *c)
-		}
-	}
-	if ent == nil {
-		return nil, nil, domain.ErrNotFound
-	}
-	sort.SliceStable(certs, func(i, j int) bool { return certRank(certs[i].Type) < certRank(certs[j].Type) })
-	return ent, certs, nil
 }
 
 // certRank orders certifications as domain.CertTypes does.

@@ -53,6 +53,7 @@ type verificationItem struct {
 	PhoneMatches  *bool      `dynamodbav:"phoneMatches,omitempty"`
 	LivenessScore *float64   `dynamodbav:"livenessScore,omitempty"`
 	CompletedAt   *time.Time `dynamodbav:"completedAt,omitempty"`
+	LegalRep      string     `dynamodbav:"legalRep,omitempty"`
 }
 
 // depositItem never holds the amount: only its HMAC (the amount itself is
@@ -133,7 +134,7 @@ func toVerification(v *domain.Verification) *verificationItem {
 	}
 	return &verificationItem{SessionID: v.SessionID, Kind: string(v.Kind), Status: string(v.Status),
 		ExpiresAt: v.ExpiresAt.UTC(), PhoneMatches: v.PhoneMatches, LivenessScore: v.LivenessScore,
-		CompletedAt: utcp(v.CompletedAt)}
+		CompletedAt: utcp(v.CompletedAt), LegalRep: v.LegalRep}
 }
 
 func (v *verificationItem) domain() *domain.Verification {
@@ -142,7 +143,7 @@ func (v *verificationItem) domain() *domain.Verification {
 	}
 	return &domain.Verification{SessionID: v.SessionID, Kind: domain.VerificationKind(v.Kind),
 		Status: domain.VerificationStatus(v.Status), ExpiresAt: v.ExpiresAt, PhoneMatches: v.PhoneMatches,
-		LivenessScore: v.LivenessScore, CompletedAt: v.CompletedAt}
+		LivenessScore: v.LivenessScore, CompletedAt: v.CompletedAt, LegalRep: v.LegalRep}
 }
 
 func toDeposit(d *domain.Deposit) *depositItem {
@@ -211,6 +212,63 @@ func fromFindings(fs []findingItem) []domain.Finding {
 	out := make([]domain.Finding, len(fs))
 	for i, f := range fs {
 		out[i] = domain.Finding{Code: f.Code, Message: f.Message.domain()}
+	}
+	return out
+}
+
+type redoItem struct {
+	Requirement string    `dynamodbav:"requirement"`
+	Reason      string    `dynamodbav:"reason"`
+	Note        string    `dynamodbav:"note,omitempty"`
+	Since       time.Time `dynamodbav:"since"`
+}
+
+func toRedo(in []domain.RedoItem) []redoItem {
+	var out []redoItem
+	for _, r := range in {
+		out = append(out, redoItem{Requirement: r.Requirement, Reason: r.Reason, Note: r.Note, Since: r.Since.UTC()})
+	}
+	return out
+}
+
+func fromRedo(in []redoItem) []domain.RedoItem {
+	var out []domain.RedoItem
+	for _, r := range in {
+		out = append(out, domain.RedoItem{Requirement: r.Requirement, Reason: r.Reason, Note: r.Note, Since: r.Since})
+	}
+	return out
+}
+
+// profileChangeItem holds a change case's new values; the legal rep's ID
+// number and phone are PIPL-sensitive like the profile's.
+type profileChangeItem struct {
+	Name                *string       `dynamodbav:"name,omitempty"`
+	LegalRep            *legalRepItem `dynamodbav:"legalRep,omitempty"`
+	RegisteredAddress   *string       `dynamodbav:"registeredAddress,omitempty"`
+	OperatingAddress    *string       `dynamodbav:"operatingAddress,omitempty"`
+	HasCorporateAccount *bool         `dynamodbav:"hasCorporateAccount,omitempty"`
+}
+
+func toProfileChange(p *domain.ProfileChange) *profileChangeItem {
+	if p == nil {
+		return nil
+	}
+	out := &profileChangeItem{Name: p.Name, RegisteredAddress: p.RegisteredAddress, OperatingAddress: p.OperatingAddress,
+		HasCorporateAccount: p.HasCorporateAccount}
+	if p.LegalRep != nil {
+		out.LegalRep = &legalRepItem{Name: p.LegalRep.Name, IDNumber: p.LegalRep.IDNumber, Phone: p.LegalRep.Phone}
+	}
+	return out
+}
+
+func (p *profileChangeItem) domain() *domain.ProfileChange {
+	if p == nil {
+		return nil
+	}
+	out := &domain.ProfileChange{Name: p.Name, RegisteredAddress: p.RegisteredAddress, OperatingAddress: p.OperatingAddress,
+		HasCorporateAccount: p.HasCorporateAccount}
+	if p.LegalRep != nil {
+		out.LegalRep = &domain.LegalRep{Name: p.LegalRep.Name, IDNumber: p.LegalRep.IDNumber, Phone: p.LegalRep.Phone}
 	}
 	return out
 }

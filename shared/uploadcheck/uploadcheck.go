@@ -20,7 +20,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -28,6 +27,7 @@ import (
 	"microcert/shared/doccheck"
 	"microcert/shared/domain"
 	"microcert/shared/logging"
+	"microcert/shared/optimistic"
 )
 
 // Store is what the check needs from persistence.
@@ -335,33 +335,26 @@ func (c *Checker) similarElsewhere(ctx context.Context, res doccheck.Result, doc
 }
 
 // commit writes the result and bumps the case (as read before the check)
-// in one transaction. A concurrent edit of the case (version conflict) is
-// retried with a fresh read; a duplicate result is final.
+// in one transaction, through the write path: a concurrent edit of the
+// case (version conflict) is retried with a fresh read; a duplicate result
+// is final.
 func (c *Checker) commit(ctx context.Context, doc *domain.Document, cs *domain.Case) error {
-	var err error
-	for attempt := 0; attempt < 5; attempt++ {
-		if attempt > 0 {
+	first := true
+	return optimistic.Retry(ctx, func(ctx context.Context) error {
+		if !first {
+			var err error
 			if cs, err = c.store.GetCase(ctx, cs.ID); err != nil {
 				return err
 			}
 		}
+		first = false
 		next := *cs
-		next.Version = cs.Version + 1
 		next.UpdatedAt = c.clock.Now()
-		err = c.store.Commit(ctx, &domain.Change{
+		return c.store.Commit(ctx, &domain.Change{
 			Documents: []domain.DocumentWrite{{Document: doc, CheckResult: true}},
-			Cases:     []domain.CaseWrite{{Case: &next, ExpectVersion: cs.Version}},
+			Cases:     []domain.CaseWrite{domain.UpdateCase(cs, &next)},
 		})
-		if domain.CodeOf(err) != domain.ErrVersionConflict.Code {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return err
-		case <-time.After(time.Duration(20*(attempt+1)) * time.Millisecond):
-		}
-	}
-	return err
+	})
 }
 
 // ParseKey splits uploads/{caseId}/{documentId}.
