@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net/url"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -74,16 +75,50 @@ func (b *S3) Head(ctx context.Context, key string) (uploadcheck.ObjectInfo, erro
 		return uploadcheck.ObjectInfo{}, mapErr(err)
 	}
 	return uploadcheck.ObjectInfo{Size: aws.ToInt64(out.ContentLength), ContentType: aws.ToString(out.ContentType),
-		VersionID: aws.ToString(out.VersionId)}, nil
+		VersionID: aws.ToString(out.VersionId), ETag: aws.ToString(out.ETag)}, nil
 }
 
-// Open streams an object's body; the caller closes it.
-func (b *S3) Open(ctx context.Context, key string) (io.ReadCloser, error) {
+// Open streams an object's body, with the metadata of exactly the bytes
+// served (their ETag); the caller closes it.
+func (b *S3) Open(ctx context.Context, key string) (io.ReadCloser, uploadcheck.ObjectInfo, error) {
 	out, err := b.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(b.bucket), Key: aws.String(key)})
 	if err != nil {
-		return nil, mapErr(err)
+		return nil, uploadcheck.ObjectInfo{}, mapErr(err)
 	}
-	return out.Body, nil
+	return out.Body, uploadcheck.ObjectInfo{Size: aws.ToInt64(out.ContentLength), ContentType: aws.ToString(out.ContentType),
+		VersionID: aws.ToString(out.VersionId), ETag: aws.ToString(out.ETag)}, nil
+}
+
+// CopyIfMatch copies src to dst within the bucket, server-side, only if
+// src still has the given ETag (else uploadcheck.ErrObjectChanged), and
+// gives the copy tags instead of src's.
+func (b *S3) CopyIfMatch(ctx context.Context, src, etag, dst string, tags map[string]string) error {
+	_, err := b.client.CopyObject(ctx, &s3.CopyObjectInput{Bucket: aws.String(b.bucket), Key: aws.String(dst),
+		CopySource: aws.String(b.bucket + "/" + src), CopySourceIfMatch: aws.String(etag),
+		TaggingDirective: types.TaggingDirectiveReplace, Tagging: aws.String(tagQuery(tags))})
+	var api smithy.APIError
+	if errors.As(err, &api) && api.ErrorCode() == "PreconditionFailed" {
+		return uploadcheck.ErrObjectChanged
+	}
+	return mapErr(err)
+}
+
+// Delete removes an object (absent is fine).
+func (b *S3) Delete(ctx context.Context, key string) error {
+	_, err := b.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(b.bucket), Key: aws.String(key)})
+	if err = mapErr(err); errors.Is(err, uploadcheck.ErrObjectGone) {
+		return nil
+	}
+	return err
+}
+
+// tagQuery is tags in the URL-query form of x-amz-tagging, in key order.
+func tagQuery(tags map[string]string) string {
+	v := url.Values{}
+	for k, x := range tags {
+		v.Set(k, x)
+	}
+	return v.Encode()
 }
 
 // Tag replaces the object's tags.

@@ -64,6 +64,24 @@ func (c *Case) Submit(by Actor, at time.Time, r Rules) (HistoryEntry, error) {
 	return h, nil
 }
 
+// AcceptsUpload reports whether a document of type t can still change:
+// while the case is a draft, or sent back with a request for changes that
+// names t. Once submitted, the documents are what the reviewer reviews: an
+// upload arriving after that is late and changes nothing.
+func (c *Case) AcceptsUpload(t DocType) bool {
+	switch c.Status {
+	case CaseDraft:
+		return true
+	case CaseChangesRequested:
+		for _, it := range c.Redo {
+			if it.Requirement == string(t) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // Withdraw moves the case to withdrawn and sets RefundDue when the fee was
 // paid and no reviewer has worked on the case: a draft, or a submitted case
 // that was never claimed (no Claim recorded, no decision, never sent back).

@@ -413,6 +413,11 @@ type Document struct {
 	Notes []Finding
 	// Sequencer of the S3 event whose result is stored (see sequencer.go).
 	Sequencer string
+	// CheckedKey is the object holding exactly the bytes the stored result
+	// is about (CheckedKey), copied there by the check; SHA256 is their
+	// digest. Reviews read this object, never the upload key, which a
+	// re-posted form can overwrite. Empty until a check read the upload.
+	CheckedKey string
 	VersionID string
 	CreatedAt time.Time
 	CheckedAt *time.Time
@@ -440,6 +445,17 @@ func UploadKey(caseID, documentID string) string {
 
 // UploadPrefix is the key prefix of every applicant upload.
 const UploadPrefix = "uploads/"
+
+// CheckedPrefix is the key prefix of the checked copies: no presigned
+// form can write there, and no upload notification fires there.
+const CheckedPrefix = "checked/"
+
+// CheckedKey is where the check keeps the bytes it checked for the S3
+// event with (normalized) sequencer seq: one object per checked upload, so
+// a check that loses its race never overwrites the copy another recorded.
+func CheckedKey(caseID, documentID, seq string) string {
+	return CheckedPrefix + caseID + "/" + documentID + "/" + seq
+}
 
 // Certification is one type held by an enterprise.
 type Certification struct {

@@ -50,6 +50,7 @@ type documentItem struct {
 	Notes          []findingItem      `dynamodbav:"notes,omitempty"`
 	Seq            string             `dynamodbav:"seq,omitempty"`
 	VersionID      string             `dynamodbav:"versionId,omitempty"`
+	CheckedKey     string             `dynamodbav:"checkedKey,omitempty"`
 	CreatedAt      time.Time          `dynamodbav:"createdAt"`
 	CheckedAt      *time.Time         `dynamodbav:"checkedAt,omitempty"`
 	Superseded     bool               `dynamodbav:"superseded"`
@@ -84,6 +85,7 @@ func toDocumentItem(d *domain.Document, expireAt *time.Time) documentItem {
 		Notes:          toFindings(d.Notes),
 		Seq:            d.Sequencer,
 		VersionID:      d.VersionID,
+		CheckedKey:     d.CheckedKey,
 		CreatedAt:      d.CreatedAt.UTC(),
 		CheckedAt:      utcp(d.CheckedAt),
 		Superseded:     d.Superseded,
@@ -129,6 +131,7 @@ func (it documentItem) domain() *domain.Document {
 		Notes:          fromFindings(it.Notes),
 		Sequencer:      it.Seq,
 		VersionID:      it.VersionID,
+		CheckedKey:     it.CheckedKey,
 		CreatedAt:      it.CreatedAt,
 		CheckedAt:      it.CheckedAt,
 		Superseded:     it.Superseded,

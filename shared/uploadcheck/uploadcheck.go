@@ -42,8 +42,13 @@ type Store interface {
 // Objects is what the check needs from object storage.
 type Objects interface {
 	Head(ctx context.Context, key string) (ObjectInfo, error)
-	Open(ctx context.Context, key string) (io.ReadCloser, error)
+	// Open streams an object with the metadata of the bytes it serves.
+	Open(ctx context.Context, key string) (io.ReadCloser, ObjectInfo, error)
 	Tag(ctx context.Context, key string, tags map[string]string) error
+	// CopyIfMatch copies src to dst (with tags) only while src's ETag is
+	// etag, else ErrObjectChanged.
+	CopyIfMatch(ctx context.Context, src, etag, dst string, tags map[string]string) error
+	Delete(ctx context.Context, key string) error
 }
 
 // ObjectInfo is an object's metadata.
@@ -51,10 +56,15 @@ type ObjectInfo struct {
 	Size        int64
 	ContentType string
 	VersionID   string
+	ETag        string
 }
 
 // ErrObjectGone is what Objects returns for a deleted object.
 var ErrObjectGone = domain.E(domain.KindNotFound, "object_gone", "文件已不存在。", "The file no longer exists.")
+
+// ErrObjectChanged is what CopyIfMatch returns when the object was
+// replaced (a re-posted form) after it was read.
+var ErrObjectChanged = domain.E(domain.KindConflict, "object_changed", "文件已被替换。", "The file was replaced.")
 
 // Outcome of one record, for logs and tests.
 type Outcome string
@@ -64,6 +74,12 @@ const (
 	Duplicate Outcome = "duplicate" // same or older sequencer: nothing changed
 	Ignored   Outcome = "ignored"   // not ours, unknown document, closed case
 	Missing   Outcome = "missing"   // deleted before the check ran: recorded
+	// Late: the document was frozen (case submitted) when the upload came:
+	// recorded as an audit entry, nothing else changed.
+	Late Outcome = "late"
+	// Superseded: replaced by a newer upload while being checked; the
+	// newer upload's event records its result.
+	Superseded Outcome = "superseded"
 )
 
 // Checker handles S3 events.
@@ -157,7 +173,10 @@ func (c *Checker) process(ctx context.Context, rec events.S3EventRecord) (Outcom
 	if cs.Status == domain.CaseWithdrawn || cs.Status == domain.CaseRejected {
 		return Ignored, false, "", nil
 	}
-	res, outcome, read, err := c.check(ctx, key, doc)
+	if !cs.AcceptsUpload(doc.DocType) {
+		return c.late(ctx, key, rec, doc, seq)
+	}
+	res, outcome, read, etag, err := c.check(ctx, key, doc)
 	if err != nil {
 		return "", false, "", err
 	}
@@ -189,6 +208,23 @@ func (c *Checker) process(ctx context.Context, rec events.S3EventRecord) (Outcom
 		doc.Status = domain.DocPassed
 	}
 	doc.Findings, doc.Metrics, doc.SHA256, doc.Sequencer, doc.CheckedAt = res.Findings, res.Metrics, res.SHA256, seq, &now
+	doc.CheckedKey = ""
+	if outcome == Checked && read {
+		// Keep exactly the bytes that were checked where no form can
+		// write: the copy is made only if the upload still has the ETag of
+		// what was read.
+		dst := domain.CheckedKey(doc.CaseID, doc.ID, seq)
+		err := c.objects.CopyIfMatch(ctx, key, etag, dst, map[string]string{"check": string(doc.Status)})
+		switch {
+		case errors.Is(err, ErrObjectChanged), errors.Is(err, ErrObjectGone):
+			// Replaced (or deleted) since it was read: the newer upload's
+			// own event checks what is there now.
+			return Superseded, read, "", nil
+		case err != nil:
+			return "", false, "", err
+		}
+		doc.CheckedKey = dst
+	}
 	if outcome == Checked {
 		// Tag first: it is idempotent, and the conditional write below
 		// decides whether this result is the one that counts.
@@ -197,11 +233,21 @@ func (c *Checker) process(ctx context.Context, rec events.S3EventRecord) (Outcom
 		}
 	}
 	if err := c.commit(ctx, doc, cs); err != nil {
-		if domain.CodeOf(err) == "duplicate" {
-			if c.ours(ctx, doc) {
+		switch {
+		case errors.Is(err, errFrozen):
+			// Submitted while this upload was being checked: it came too
+			// late after all.
+			c.dropCopy(ctx, doc.CheckedKey)
+			return c.late(ctx, key, rec, doc, seq)
+		case domain.CodeOf(err) == "duplicate":
+			stored, gerr := c.store.GetDocument(ctx, doc.CaseID, doc.ID)
+			if gerr == nil && c.ours(stored, doc) {
 				// Our own write, whose response was lost and whose
 				// retry then failed its condition: it did count.
 				return outcome, read, doc.Status, nil
+			}
+			if gerr == nil && stored.CheckedKey != doc.CheckedKey {
+				c.dropCopy(ctx, doc.CheckedKey)
 			}
 			return Duplicate, read, "", nil
 		}
@@ -210,42 +256,84 @@ func (c *Checker) process(ctx context.Context, rec events.S3EventRecord) (Outcom
 	return outcome, read, doc.Status, nil
 }
 
+// late records an upload that arrived after its document was frozen (the
+// case submitted, or sent back without asking for this document): an
+// audit entry, a tag, and nothing else. The stored result, the checked
+// copy and the case stay as they were; the bucket's lifecycle deletes the
+// upload's bytes (every upload expires; only checked copies are kept).
+func (c *Checker) late(ctx context.Context, key string, rec events.S3EventRecord, doc *domain.Document, seq string) (Outcome, bool, domain.DocStatus, error) {
+	if err := c.objects.Tag(ctx, key, map[string]string{"check": "late"}); err != nil && !errors.Is(err, ErrObjectGone) {
+		return "", false, "", err
+	}
+	at := rec.EventTime
+	if at.IsZero() {
+		at = c.clock.Now()
+	}
+	// The event's sequencer names the entry, so a redelivered event finds
+	// it already recorded.
+	entry := domain.AuditEntry{ID: seq, At: at.UTC(), ActorID: "s3", Role: domain.RoleSystem, Action: AuditLateUpload,
+		DocumentID: doc.ID, CaseID: doc.CaseID}
+	if err := c.store.Commit(ctx, &domain.Change{Audits: []domain.AuditEntry{entry}}); err != nil && domain.CodeOf(err) != "duplicate" {
+		return "", false, "", err
+	}
+	return Late, false, "", nil
+}
+
+// errFrozen stops a commit whose case was submitted meanwhile.
+var errFrozen = errors.New("uploadcheck: the document was frozen while it was checked")
+
+// AuditLateUpload is the audit action of an upload after the freeze.
+const AuditLateUpload = "document.late_upload"
+
+// dropCopy deletes a checked copy no result points to (best effort: a
+// leftover costs storage, never correctness, since reviews read only the
+// recorded key).
+func (c *Checker) dropCopy(ctx context.Context, key string) {
+	if key == "" {
+		return
+	}
+	if err := c.objects.Delete(ctx, key); err != nil {
+		c.log.Warn("unrecorded checked copy left behind", "key", key, "err", err)
+	}
+}
+
 // ours reports whether the stored result is the one this invocation wrote
 // (same sequencer and the same check time, to the nanosecond).
-func (c *Checker) ours(ctx context.Context, doc *domain.Document) bool {
-	stored, err := c.store.GetDocument(ctx, doc.CaseID, doc.ID)
-	return err == nil && stored.Sequencer == doc.Sequencer && stored.CheckedAt != nil && doc.CheckedAt != nil &&
+func (c *Checker) ours(stored, doc *domain.Document) bool {
+	return stored.Sequencer == doc.Sequencer && stored.CheckedAt != nil && doc.CheckedAt != nil &&
 		stored.CheckedAt.Equal(*doc.CheckedAt)
 }
 
-// check heads and streams the object through the checks.
-// It reports whether the body was read at all.
-func (c *Checker) check(ctx context.Context, key string, doc *domain.Document) (doccheck.Result, Outcome, bool, error) {
+// check heads and streams the object through the checks. It reports
+// whether the body was read at all, and the ETag of the bytes read.
+func (c *Checker) check(ctx context.Context, key string, doc *domain.Document) (doccheck.Result, Outcome, bool, string, error) {
 	in := doccheck.Input{DocType: doc.DocType, DeclaredContentType: doc.ContentType}
 	info, err := c.objects.Head(ctx, key)
 	if errors.Is(err, ErrObjectGone) {
-		return goneResult(), Missing, false, nil
+		return goneResult(), Missing, false, "", nil
 	}
 	if err != nil {
-		return doccheck.Result{}, "", false, err
+		return doccheck.Result{}, "", false, "", err
 	}
 	in.Size = info.Size
 	if res, ok := doccheck.CheckSize(in); !ok {
-		return res, Checked, false, nil // over the limit: never read the body
+		return res, Checked, false, "", nil // over the limit: never read the body
 	}
-	body, err := c.objects.Open(ctx, key)
+	body, read, err := c.objects.Open(ctx, key)
 	if errors.Is(err, ErrObjectGone) {
-		return goneResult(), Missing, false, nil
+		return goneResult(), Missing, false, "", nil
 	}
 	if err != nil {
-		return doccheck.Result{}, "", false, err
+		return doccheck.Result{}, "", false, "", err
 	}
 	defer body.Close()
+	// The size limit applies to what is read, not to what was headed.
+	in.Size = read.Size
 	res, err := doccheck.Check(in, body)
 	if err != nil {
-		return doccheck.Result{}, "", true, domain.Wrap(domain.KindUnavailable, "read_failed", err)
+		return doccheck.Result{}, "", true, "", domain.Wrap(domain.KindUnavailable, "read_failed", err)
 	}
-	return res, Checked, true, nil
+	return res, Checked, true, read.ETag, nil
 }
 
 func goneResult() doccheck.Result {
@@ -345,6 +433,9 @@ func (c *Checker) commit(ctx context.Context, doc *domain.Document, cs *domain.C
 			var err error
 			if cs, err = c.store.GetCase(ctx, cs.ID); err != nil {
 				return err
+			}
+			if !cs.AcceptsUpload(doc.DocType) {
+				return errFrozen
 			}
 		}
 		first = false

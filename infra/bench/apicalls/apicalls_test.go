@@ -2,6 +2,7 @@ package apicalls
 
 import (
 	"bytes"
+	"crypto/md5"
 	"context"
 	"encoding/json"
 	"flag"
@@ -255,17 +256,41 @@ func (o *memObjects) Head(ctx context.Context, key string) (uploadcheck.ObjectIn
 	return uploadcheck.ObjectInfo{Size: int64(len(b)), ContentType: "image/jpeg"}, nil
 }
 
-func (o *memObjects) Open(ctx context.Context, key string) (io.ReadCloser, error) {
+func (o *memObjects) Open(ctx context.Context, key string) (io.ReadCloser, uploadcheck.ObjectInfo, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	b, ok := o.m[key]
 	if !ok {
-		return nil, fs.ErrNotExist
+		return nil, uploadcheck.ObjectInfo{}, fs.ErrNotExist
 	}
-	return io.NopCloser(bytes.NewReader(b)), nil
+	return io.NopCloser(bytes.NewReader(b)), uploadcheck.ObjectInfo{Size: int64(len(b)), ETag: etagOf(b)}, nil
 }
 
 func (o *memObjects) Tag(ctx context.Context, key string, tags map[string]string) error { return nil }
+
+func (o *memObjects) CopyIfMatch(ctx context.Context, src, etag, dst string, tags map[string]string) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	b, ok := o.m[src]
+	switch {
+	case !ok:
+		return uploadcheck.ErrObjectGone
+	case etagOf(b) != etag:
+		return uploadcheck.ErrObjectChanged
+	}
+	o.m[dst] = b
+	return nil
+}
+
+func (o *memObjects) Delete(ctx context.Context, key string) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	delete(o.m, key)
+	return nil
+}
+
+// etagOf is S3's ETag of a single-part object: its quoted MD5.
+func etagOf(b []byte) string { return fmt.Sprintf("%q", fmt.Sprintf("%x", md5.Sum(b))) }
 
 // upload asks for a presigned POST, "uploads" the file and runs the
 // document check on its S3 event, as DocCheckFunction would.
