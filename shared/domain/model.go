@@ -418,9 +418,9 @@ type Document struct {
 	// digest. Reviews read this object, never the upload key, which a
 	// re-posted form can overwrite. Empty until a check read the upload.
 	CheckedKey string
-	VersionID string
-	CreatedAt time.Time
-	CheckedAt *time.Time
+	VersionID  string
+	CreatedAt  time.Time
+	CheckedAt  *time.Time
 	// Superseded is set when a newer upload of the same type replaced it.
 	Superseded bool
 }

@@ -2,8 +2,8 @@ package apicalls
 
 import (
 	"bytes"
-	"crypto/md5"
 	"context"
+	"crypto/md5"
 	"encoding/json"
 	"flag"
 	"fmt"
