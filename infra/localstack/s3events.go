@@ -61,7 +61,7 @@ type s3Events struct {
 	mu         sync.Mutex
 	deliveries []*Delivery
 	changed    chan struct{} // closed and replaced on every change
-	announced  map[string]time.Time
+	announced  map[string]announcement
 }
 
 func newS3Events(t *template.Template, dlqDir string, backoff []time.Duration, logger *slog.Logger) *s3Events {
@@ -72,7 +72,7 @@ func newS3Events(t *template.Template, dlqDir string, backoff []time.Duration, l
 		seqBase:   uint64(time.Now().UnixMilli()) << 20,
 		queue:     make(chan []byte, 1024),
 		changed:   make(chan struct{}),
-		announced: map[string]time.Time{},
+		announced: map[string]announcement{},
 	}
 	e.ctx, e.cancel = context.WithCancel(context.Background())
 	for _, f := range t.Functions {
@@ -143,7 +143,7 @@ func (e *s3Events) handle(body []byte) {
 		}
 		key := rec.DecodedKey()
 		if strings.HasPrefix(rec.EventName, "ObjectCreated:") {
-			e.markAnnounced(rec.S3.Bucket.Name, key)
+			e.markAnnounced(rec.S3.Bucket.Name, key, rec.S3.Object.ETag)
 		}
 		for _, n := range e.notifications {
 			if !n.matches(rec, key) {
@@ -208,7 +208,7 @@ func (e *s3Events) recoverKey(rec s3hook.Record) (string, error) {
 					continue
 				}
 				key, mod := aws.ToString(o.Key), aws.ToTime(o.LastModified)
-				if e.wasAnnounced(rec.S3.Bucket.Name, key, mod) {
+				if e.wasAnnounced(rec.S3.Bucket.Name, key, mod, rec.S3.Object.ETag) {
 					continue
 				}
 				if bestKey == "" || mod.After(bestTime) {
@@ -223,19 +223,27 @@ func (e *s3Events) recoverKey(rec s3hook.Record) (string, error) {
 	return bestKey, nil
 }
 
-func (e *s3Events) markAnnounced(bucket, key string) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.announced[bucket+"/"+key] = time.Now()
+// announcement is the last event delivered for a key.
+type announcement struct {
+	at   time.Time
+	eTag string
 }
 
-// wasAnnounced: an event was seen for the key after (or in the same second
-// as, listings having second precision) the object was last written.
-func (e *s3Events) wasAnnounced(bucket, key string, modified time.Time) bool {
+func (e *s3Events) markAnnounced(bucket, key, eTag string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	at, ok := e.announced[bucket+"/"+key]
-	return ok && !at.Before(modified.Truncate(time.Second))
+	e.announced[bucket+"/"+key] = announcement{at: time.Now(), eTag: strings.Trim(eTag, `"`)}
+}
+
+// wasAnnounced: an event for these bytes (eTag) was seen for the key after
+// (or in the same second as, listings having second precision) the object
+// was last written. Other bytes posted to the same key within that second
+// (a re-posted form) are not announced yet.
+func (e *s3Events) wasAnnounced(bucket, key string, modified time.Time, eTag string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	a, ok := e.announced[bucket+"/"+key]
+	return ok && !a.at.Before(modified.Truncate(time.Second)) && a.eTag == strings.Trim(eTag, `"`)
 }
 
 func (e *s3Events) add(d *Delivery) {
