@@ -38,10 +38,13 @@ func TestTrailingData(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			in := Input{DocType: domain.DocBusinessLicense, DeclaredContentType: tt.ct}
-			for _, r := range []func() Result{
-				func() Result { res, _ := Check(in, bytes.NewReader(tt.data)); return res },
-				func() Result { res, _ := Check(in, iotest.OneByteReader(bytes.NewReader(tt.data))); return res },
-			} {
+			reads := []func() Result{func() Result { res, _ := Check(in, bytes.NewReader(tt.data)); return res }}
+			if len(tt.want) > 0 {
+				// The end marker found one byte at a time, too (slow:
+				// only for the files that must fail).
+				reads = append(reads, func() Result { res, _ := Check(in, iotest.OneByteReader(bytes.NewReader(tt.data))); return res })
+			}
+			for _, r := range reads {
 				res := r()
 				got := res.Codes()
 				if len(got) != len(tt.want) || (len(got) > 0 && got[0] != tt.want[0]) {

@@ -5,6 +5,7 @@ import (
 	"compress/zlib"
 	"fmt"
 	"strings"
+	"sync"
 )
 
 func deflate(s string) []byte { return Deflate([]byte(s)) }
@@ -59,7 +60,10 @@ func PDFWithObjStmJavaScript() []byte {
 }
 
 // zipBombObjStm is an object stream of about 64 KB that inflates to 64 MB.
-func zipBombObjStm() []byte {
+func zipBombObjStm() []byte { return bytes.Clone(zipBomb()) }
+
+// zipBomb compresses 64 MB once per process: it takes a while.
+var zipBomb = sync.OnceValue(func() []byte {
 	var z bytes.Buffer
 	zw := zlib.NewWriter(&z)
 	zw.Write([]byte("20 0 "))
@@ -74,4 +78,4 @@ func zipBombObjStm() []byte {
 	p.Obj(3, "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>")
 	p.Stream(4, "/Type /ObjStm /N 1 /First 5 /Filter /FlateDecode", z.Bytes())
 	return p.XrefTable(5, "/Root 1 0 R").Bytes()
-}
+})
