@@ -237,6 +237,10 @@ func (s *Store) FindDocumentsByHash(ctx context.Context, sha256 string) ([]domai
 	if err != nil {
 		return nil, err
 	}
+	return documentsOf(items)
+}
+
+func documentsOf(items []map[string]types.AttributeValue) ([]domain.Document, error) {
 	out := make([]domain.Document, 0, len(items))
 	for _, av := range items {
 		d, err := fromDocumentItem(av)
@@ -261,13 +265,5 @@ func (s *Store) FindDocumentsByPHashBand(ctx context.Context, band int, key stri
 	if err != nil {
 		return nil, err
 	}
-	out := make([]domain.Document, 0, len(items))
-	for _, av := range items {
-		d, err := fromDocumentItem(av)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, *d)
-	}
-	return out, nil
+	return documentsOf(items)
 }
