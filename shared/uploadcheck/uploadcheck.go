@@ -180,6 +180,9 @@ func (c *Checker) process(ctx context.Context, rec events.S3EventRecord) (Outcom
 	if err != nil {
 		return "", false, "", err
 	}
+	// Everything about the content is this upload's: nothing carries over
+	// from a result about bytes posted before.
+	doc.ReusedByOthers, doc.PHash, doc.PHashBands, doc.Similar, doc.Notes = false, "", nil, nil, res.Notes
 	if outcome == Checked && res.SHA256 != "" {
 		if reused, err := c.reusedElsewhere(ctx, res.SHA256, doc.EnterpriseID); err != nil {
 			return "", false, "", err
@@ -187,7 +190,6 @@ func (c *Checker) process(ctx context.Context, rec events.S3EventRecord) (Outcom
 			doc.ReusedByOthers = true
 		}
 	}
-	doc.PHash, doc.PHashBands, doc.Similar, doc.Notes = "", nil, nil, res.Notes
 	if outcome == Checked && !res.PHash.IsZero() {
 		similar, err := c.similarElsewhere(ctx, res, doc)
 		if err != nil {
