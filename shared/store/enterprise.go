@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -27,7 +26,6 @@ type enterpriseItem struct {
 	LegalRep            legalRepItem `dynamodbav:"legalRep"`
 	RegisteredAddress   string       `dynamodbav:"registeredAddress"`
 	OperatingAddress    string       `dynamodbav:"operatingAddress"`
-	RegionCode          string       `dynamodbav:"regionCode"`
 	HasCorporateAccount bool         `dynamodbav:"hasCorporateAccount"`
 	OwnerID             string       `dynamodbav:"ownerId"`
 	Version             int          `dynamodbav:"version"`
@@ -44,10 +42,6 @@ type usccItem struct {
 	USCC         string    `dynamodbav:"uscc"`
 	EnterpriseID string    `dynamodbav:"enterpriseId"`
 	CreatedAt    time.Time `dynamodbav:"createdAt"`
-}
-
-func profileKey(id string) map[string]types.AttributeValue {
-	return itemKey(entPK(id), skProfile)
 }
 
 // itemKey is the primary key of an item.
@@ -71,7 +65,6 @@ func toEnterpriseItem(e *domain.Enterprise) enterpriseItem {
 		LegalRep:            legalRepItem{Name: e.LegalRep.Name, IDNumber: e.LegalRep.IDNumber, Phone: e.LegalRep.Phone},
 		RegisteredAddress:   e.RegisteredAddress,
 		OperatingAddress:    e.OperatingAddress,
-		RegionCode:          e.RegionCode,
 		HasCorporateAccount: e.HasCorporateAccount,
 		OwnerID:             e.OwnerID,
 		Version:             e.Version,
@@ -80,29 +73,20 @@ func toEnterpriseItem(e *domain.Enterprise) enterpriseItem {
 	}
 }
 
-func (it enterpriseItem) domain() *domain.Enterprise {
-	return &domain.Enterprise{
+func (it enterpriseItem) domain() domain.Enterprise {
+	return domain.Enterprise{
 		ID:                  it.ID,
 		Name:                it.Name,
 		USCC:                it.USCC,
 		LegalRep:            domain.LegalRep{Name: it.LegalRep.Name, IDNumber: it.LegalRep.IDNumber, Phone: it.LegalRep.Phone},
 		RegisteredAddress:   it.RegisteredAddress,
 		OperatingAddress:    it.OperatingAddress,
-		RegionCode:          it.RegionCode,
 		HasCorporateAccount: it.HasCorporateAccount,
 		OwnerID:             it.OwnerID,
 		Version:             it.Version,
 		CreatedAt:           it.CreatedAt,
 		UpdatedAt:           it.UpdatedAt,
 	}
-}
-
-func fromEnterpriseItem(av map[string]types.AttributeValue) (*domain.Enterprise, error) {
-	var it enterpriseItem
-	if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-		return nil, internal("decode enterprise: %w", err)
-	}
-	return it.domain(), nil
 }
 
 // enterpriseOps are the writes of one EnterpriseWrite: a create puts the
@@ -163,13 +147,6 @@ func (s *Store) ListEnterprises(ctx context.Context, ownerID string, p domain.Pa
 	if err != nil {
 		return nil, "", err
 	}
-	out := make([]domain.Enterprise, 0, len(items))
-	for _, av := range items {
-		e, err := fromEnterpriseItem(av)
-		if err != nil {
-			return nil, "", err
-		}
-		out = append(out, *e)
-	}
-	return out, next, nil
+	out, err := decodeAll(items, "enterprise", enterpriseItem.domain)
+	return out, next, err
 }

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -141,23 +140,21 @@ func (s *Store) GetEnterpriseState(ctx context.Context, id string) (*domain.Ente
 		sk := stringAttr(av, attrSK)
 		switch {
 		case sk == skProfile:
-			if st.Enterprise, err = fromEnterpriseItem(av); err != nil {
+			if st.Enterprise, err = ref(decode(av, "enterprise", enterpriseItem.domain)); err != nil {
 				return nil, err
 			}
 		case strings.HasPrefix(sk, skCertPrefix):
-			c, err := fromCertificationItem(av)
+			c, err := decode(av, "certification", certificationItem.domain)
 			if err != nil {
 				return nil, err
 			}
-			st.Certifications = append(st.Certifications, *c)
+			st.Certifications = append(st.Certifications, c)
 		case strings.HasPrefix(sk, skSlotPrefix):
 			st.OpenCases[strings.TrimPrefix(sk, skSlotPrefix)] = stringAttr(av, attrSlotCaseID)
 		case sk == skDepositLog:
-			var it depositLogItem
-			if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-				return nil, internal("decode deposit log: %w", err)
+			if st.Deposits, err = decode(av, "deposit log", func(it depositLogItem) *domain.DepositLog { return it.domain(id) }); err != nil {
+				return nil, err
 			}
-			st.Deposits = it.domain(id)
 		}
 	}
 	if st.Enterprise == nil {

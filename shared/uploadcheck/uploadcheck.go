@@ -23,6 +23,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"microcert/shared/blob"
 	"microcert/shared/clock"
 	"microcert/shared/doccheck"
 	"microcert/shared/domain"
@@ -41,30 +42,15 @@ type Store interface {
 
 // Objects is what the check needs from object storage.
 type Objects interface {
-	Head(ctx context.Context, key string) (ObjectInfo, error)
+	Head(ctx context.Context, key string) (blob.ObjectInfo, error)
 	// Open streams an object with the metadata of the bytes it serves.
-	Open(ctx context.Context, key string) (io.ReadCloser, ObjectInfo, error)
+	Open(ctx context.Context, key string) (io.ReadCloser, blob.ObjectInfo, error)
 	Tag(ctx context.Context, key string, tags map[string]string) error
 	// CopyIfMatch copies src to dst (with tags) only while src's ETag is
-	// etag, else ErrObjectChanged.
+	// etag, else blob.ErrObjectChanged.
 	CopyIfMatch(ctx context.Context, src, etag, dst string, tags map[string]string) error
 	Delete(ctx context.Context, key string) error
 }
-
-// ObjectInfo is an object's metadata.
-type ObjectInfo struct {
-	Size        int64
-	ContentType string
-	VersionID   string
-	ETag        string
-}
-
-// ErrObjectGone is what Objects returns for a deleted object.
-var ErrObjectGone = domain.E(domain.KindNotFound, "object_gone", "文件已不存在。", "The file no longer exists.")
-
-// ErrObjectChanged is what CopyIfMatch returns when the object was
-// replaced (a re-posted form) after it was read.
-var ErrObjectChanged = domain.E(domain.KindConflict, "object_changed", "文件已被替换。", "The file was replaced.")
 
 // Outcome of one record, for logs and tests.
 type Outcome string
@@ -218,7 +204,7 @@ func (c *Checker) process(ctx context.Context, rec events.S3EventRecord) (Outcom
 		dst := domain.CheckedKey(doc.CaseID, doc.ID, seq)
 		err := c.objects.CopyIfMatch(ctx, key, etag, dst, map[string]string{"check": string(doc.Status)})
 		switch {
-		case errors.Is(err, ErrObjectChanged), errors.Is(err, ErrObjectGone):
+		case errors.Is(err, blob.ErrObjectChanged), errors.Is(err, blob.ErrObjectGone):
 			// Replaced (or deleted) since it was read: the newer upload's
 			// own event checks what is there now.
 			return Superseded, read, "", nil
@@ -230,7 +216,7 @@ func (c *Checker) process(ctx context.Context, rec events.S3EventRecord) (Outcom
 	if outcome == Checked {
 		// Tag first: it is idempotent, and the conditional write below
 		// decides whether this result is the one that counts.
-		if err := c.objects.Tag(ctx, key, map[string]string{"check": string(doc.Status)}); err != nil && !errors.Is(err, ErrObjectGone) {
+		if err := c.objects.Tag(ctx, key, map[string]string{"check": string(doc.Status)}); err != nil && !errors.Is(err, blob.ErrObjectGone) {
 			return "", false, "", err
 		}
 	}
@@ -264,7 +250,7 @@ func (c *Checker) process(ctx context.Context, rec events.S3EventRecord) (Outcom
 // copy and the case stay as they were; the bucket's lifecycle deletes the
 // upload's bytes (every upload expires; only checked copies are kept).
 func (c *Checker) late(ctx context.Context, key string, rec events.S3EventRecord, doc *domain.Document, seq string) (Outcome, bool, domain.DocStatus, error) {
-	if err := c.objects.Tag(ctx, key, map[string]string{"check": "late"}); err != nil && !errors.Is(err, ErrObjectGone) {
+	if err := c.objects.Tag(ctx, key, map[string]string{"check": "late"}); err != nil && !errors.Is(err, blob.ErrObjectGone) {
 		return "", false, "", err
 	}
 	at := rec.EventTime
@@ -311,7 +297,7 @@ func (c *Checker) ours(stored, doc *domain.Document) bool {
 func (c *Checker) check(ctx context.Context, key string, doc *domain.Document) (doccheck.Result, Outcome, bool, string, error) {
 	in := doccheck.Input{DocType: doc.DocType, DeclaredContentType: doc.ContentType}
 	info, err := c.objects.Head(ctx, key)
-	if errors.Is(err, ErrObjectGone) {
+	if errors.Is(err, blob.ErrObjectGone) {
 		return goneResult(), Missing, false, "", nil
 	}
 	if err != nil {
@@ -322,7 +308,7 @@ func (c *Checker) check(ctx context.Context, key string, doc *domain.Document) (
 		return res, Checked, false, "", nil // over the limit: never read the body
 	}
 	body, read, err := c.objects.Open(ctx, key)
-	if errors.Is(err, ErrObjectGone) {
+	if errors.Is(err, blob.ErrObjectGone) {
 		return goneResult(), Missing, false, "", nil
 	}
 	if err != nil {

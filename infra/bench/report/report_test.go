@@ -39,12 +39,3 @@ func TestDocumentIntegritySection(t *testing.T) {
 	}
 }
 
-func TestBestAttempt(t *testing.T) {
-	out := "budget_test.go:56: Check 1ms; time x1.230, bytes x1.021\nbudget_test.go:56: Check 1ms; time x1.110, bytes x1.020\n"
-	if got := bestAttempt(out); len(got) != 2 || got[0] != 1.11 || got[1] != 1.02 {
-		t.Errorf("bestAttempt = %v, want [1.11 1.02]", got)
-	}
-	if got := bestAttempt("no attempts"); got != nil {
-		t.Errorf("bestAttempt = %v, want nil", got)
-	}
-}
