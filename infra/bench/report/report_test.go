@@ -38,4 +38,3 @@ func TestDocumentIntegritySection(t *testing.T) {
 		}
 	}
 }
-
