@@ -415,7 +415,8 @@ type Document struct {
 	// Notes are the check's observations for the reviewer that do not fail
 	// it (a PDF's links, similar pictures elsewhere).
 	Notes []Finding
-	// Sequencer of the S3 event whose result is stored (see sequencer.go).
+	// Sequencer of the S3 event whose result is stored (normalized by
+	// uploadcheck.NormalizeSequencer, so that strings compare in order).
 	Sequencer string
 	// CheckedKey is the object holding exactly the bytes the stored result
 	// is about (CheckedKey), copied there by the check; SHA256 is their

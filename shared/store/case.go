@@ -161,21 +161,7 @@ func (s *Store) caseOps(w domain.CaseWrite) ([]op, error) {
 	if c == nil || c.ID == "" || c.EnterpriseID == "" {
 		return nil, internal("case write without id or enterprise")
 	}
-	it := toCaseItem(c)
-	av, err := marshalItem(it)
-	if err != nil {
-		return nil, err
-	}
-	var o op
-	if w.Create {
-		o, err = s.putNew(av, domain.ErrVersionConflict)
-	} else {
-		o, err = s.versionedPut("case", av, c.Version, w.ExpectVersion)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return []op{o}, nil
+	return s.entityOps("case", toCaseItem(c), w.Create, c.Version, w.ExpectVersion)
 }
 
 // GetCase reads one case (strongly consistent GetItem).

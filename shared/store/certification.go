@@ -86,21 +86,7 @@ func (s *Store) certificationOps(w domain.CertificationWrite) ([]op, error) {
 	if c == nil || c.EnterpriseID == "" || c.Type == "" {
 		return nil, internal("certification write without enterprise or type")
 	}
-	it := toCertificationItem(c, s.rules)
-	av, err := marshalItem(it)
-	if err != nil {
-		return nil, err
-	}
-	var o op
-	if w.Create {
-		o, err = s.putNew(av, domain.ErrVersionConflict)
-	} else {
-		o, err = s.versionedPut("certification", av, c.Version, w.ExpectVersion)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return []op{o}, nil
+	return s.entityOps("certification", toCertificationItem(c, s.rules), w.Create, c.Version, w.ExpectVersion)
 }
 
 // DueCertifications lists certifications whose scheduled transition is due
