@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/awslabs/goformation/v7"
 	"github.com/awslabs/goformation/v7/cloudformation"
@@ -162,8 +163,16 @@ func LoadRepo(repoRoot string) (*Template, error) {
 	return Load(filepath.Join(repoRoot, "template.yaml"), LocalDefaults())
 }
 
-// Parse parses template YAML and resolves it with l.
+// goformationMu serializes goformation: its YAML tag registry is a global
+// map written on every parse, so two stacks starting at once (tests do)
+// would write it concurrently.
+var goformationMu sync.Mutex
+
+// Parse parses template YAML and resolves it with l. It is safe for
+// concurrent use.
 func Parse(data []byte, l Locals) (*Template, error) {
+	goformationMu.Lock()
+	defer goformationMu.Unlock()
 	// goformation turns the short-form tags (!Ref, !Sub...) into long form; with
 	// NoProcess it leaves them unresolved so that we keep them for the lint and
 	// resolve them ourselves with the local values.
