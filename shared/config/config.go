@@ -152,7 +152,7 @@ func (c Config) S3(optFns ...func(*s3.Options)) *s3.Client {
 		// only compute them when an operation requires one.
 		o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
 		o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
-	}}, s3Faults()...)
+	}, s3Retries}, s3Faults()...)
 	fns = append(fns, optFns...)
 	return s3.NewFromConfig(c.AWS, fns...)
 }
