@@ -25,6 +25,8 @@ type Store interface {
 	ListQueue(ctx context.Context, p domain.Page) ([]domain.Case, string, error)
 	ResolveRef(ctx context.Context, kind domain.RefKind, id string) (string, error)
 	Commit(ctx context.Context, ch *domain.Change) error
+	// Money (refunds.go, money.go).
+	GetRefund(ctx context.Context, caseID, id string) (*domain.Refund, error)
 }
 
 // Blob is what the use cases need from object storage.
@@ -60,6 +62,9 @@ type Service struct {
 	rules   domain.Rules
 	secrets Secrets
 	log     *slog.Logger
+	// refunds is the payment provider's refund API (nil: refunds stay
+	// pending until a function with a provider sends them).
+	refunds RefundProvider
 	// randFen draws the micro-deposit amount; crypto/rand in production.
 	randFen func() (int64, error)
 }
@@ -72,6 +77,8 @@ type Config struct {
 	Rules   domain.Rules
 	Secrets Secrets
 	Log     *slog.Logger
+	// Refunds is the payment provider's refund API.
+	Refunds RefundProvider
 }
 
 // New builds a Service.
@@ -82,7 +89,7 @@ func New(c Config) *Service {
 	if c.Log == nil {
 		c.Log = slog.Default()
 	}
-	return &Service{store: c.Store, blob: c.Blob, clock: c.Clock, rules: c.Rules, secrets: c.Secrets, log: c.Log, randFen: randomFen}
+	return &Service{store: c.Store, blob: c.Blob, clock: c.Clock, rules: c.Rules, secrets: c.Secrets, log: c.Log, refunds: c.Refunds, randFen: randomFen}
 }
 
 // Rules returns the rules in force (for views that show limits).

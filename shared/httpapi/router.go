@@ -111,6 +111,7 @@ func (a *API) table() []route {
 		{"GET", "/v1/health", public, a.health},
 		{"POST", "/v1/callbacks/face", public, a.faceCallback},
 		{"POST", "/v1/callbacks/payment", public, a.paymentCallback},
+		{"POST", "/v1/callbacks/refund", public, a.refundCallback},
 
 		{"GET", "/v1/enterprises", anyUser, a.listEnterprises},
 		{"POST", "/v1/enterprises", anyUser, a.createEnterprise},

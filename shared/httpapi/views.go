@@ -280,8 +280,11 @@ type caseJSON struct {
 	Review         reviewJSON                   `json:"review"`
 	ChangeRequests int                          `json:"changeRequests"`
 	Change         *profileChangeJSON           `json:"change,omitempty"`
-	RefundDue      bool                         `json:"refundDue"`
-	History        []historyJSON                `json:"history,omitempty"`
+	// RefundDue and Money are in the full case view only (they need the
+	// case's refunds): refundDue while any money is still owed back.
+	RefundDue *bool         `json:"refundDue,omitempty"`
+	Money     *moneyJSON    `json:"money,omitempty"`
+	History   []historyJSON `json:"history,omitempty"`
 }
 
 // caseSummary renders a case without its documents, requirements and
@@ -293,7 +296,7 @@ func caseSummary(c *domain.Case, now time.Time) caseJSON {
 		SubmittedAt: c.SubmittedAt, ReviewDueAt: c.ReviewDueAt, Fee: feeView(c.Fee),
 		Verifications: map[string]*verificationJSON{"face": verificationView(c.Face), "qr": verificationView(c.QR)},
 		Bank:          bankView(c.Deposit), Payment: paymentView(c.Payment, c.Fee), Explanation: c.Explanation,
-		ChangeRequests: c.ChangeRequests, RefundDue: c.RefundDue, Review: reviewJSON{Reasons: []string{}, Redo: []redoJSON{}},
+		ChangeRequests: c.ChangeRequests, Review: reviewJSON{Reasons: []string{}, Redo: []redoJSON{}},
 		Change: profileChangeView(c.Change),
 	}
 	for _, it := range c.Redo {
@@ -327,6 +330,9 @@ func caseView(v *certsvc.CaseView, lang string, reviewer bool, now time.Time) ca
 		out.Documents = append(out.Documents, documentView(&v.Documents[i], lang, reviewer))
 	}
 	out.History = historyView(v.History)
+	m := moneyView(v.Case, v.Refunds)
+	due := m.RefundPendingFen > 0
+	out.Money, out.RefundDue = &m, &due
 	return out
 }
 
@@ -378,4 +384,51 @@ func render(rep *reply, lang string) events.APIGatewayV2HTTPResponse {
 			Body: `{"type":"about:blank","title":"Internal Server Error","status":500,"detail":"","code":"internal"}`}
 	}
 	return events.APIGatewayV2HTTPResponse{StatusCode: status, Headers: headers, Body: string(body)}
+}
+
+// moneyJSON is the case's fee account: what was paid, what the fee kept,
+// what was paid back and what is still owed back (pending or failed and
+// awaiting an admin's retry), with each refund.
+type moneyJSON struct {
+	Currency         string       `json:"currency"`
+	PaidFen          int64        `json:"paidFen"`
+	KeptFen          int64        `json:"keptFen"`
+	RefundedFen      int64        `json:"refundedFen"`
+	RefundPendingFen int64        `json:"refundPendingFen"`
+	Refunds          []refundJSON `json:"refunds"`
+}
+
+type refundJSON struct {
+	ID            string     `json:"id"`
+	CaseID        string     `json:"caseId"`
+	OrderID       string     `json:"orderId"`
+	AmountFen     int64      `json:"amountFen"`
+	Currency      string     `json:"currency"`
+	Reason        string     `json:"reason"`
+	Status        string     `json:"status"`
+	Attempts      int        `json:"attempts"`
+	NextAttemptAt *time.Time `json:"nextAttemptAt"`
+	FailureCode   string     `json:"failureCode,omitempty"`
+	CreatedAt     time.Time  `json:"createdAt"`
+	CompletedAt   *time.Time `json:"completedAt"`
+}
+
+func refundView(r *domain.Refund) refundJSON {
+	return refundJSON{ID: r.ID, CaseID: r.CaseID, OrderID: r.OrderID, AmountFen: r.AmountFen, Currency: "CNY",
+		Reason: string(r.Reason), Status: string(r.Status), Attempts: r.Attempts, NextAttemptAt: r.NextAttemptAt,
+		FailureCode: r.FailureCode, CreatedAt: r.CreatedAt, CompletedAt: r.CompletedAt}
+}
+
+func moneyView(c *domain.Case, refunds []domain.Refund) moneyJSON {
+	m := moneyJSON{Currency: "CNY", PaidFen: c.Money.ReceivedFen, KeptFen: c.Money.KeptFen, Refunds: []refundJSON{}}
+	for i := range refunds {
+		r := &refunds[i]
+		if r.Status == domain.RefundSucceeded {
+			m.RefundedFen += r.AmountFen
+		} else {
+			m.RefundPendingFen += r.AmountFen
+		}
+		m.Refunds = append(m.Refunds, refundView(r))
+	}
+	return m
 }

@@ -39,6 +39,12 @@ func (s *Store) GetCaseBundle(ctx context.Context, id string) (*domain.CaseBundl
 				return nil, err
 			}
 			b.Documents = append(b.Documents, *d)
+		case isRefundSK(sk):
+			r, err := fromRefundItem(av)
+			if err != nil {
+				return nil, err
+			}
+			b.Refunds = append(b.Refunds, *r)
 		case strings.HasPrefix(sk, skHistPrefix):
 			var it historyItem
 			if err := attributevalue.UnmarshalMap(av, &it); err != nil {

@@ -227,6 +227,26 @@ func (s *Store) changeOps(ch *domain.Change) ([]op, error) {
 			return nil, err
 		}
 	}
+	for _, w := range ch.Refunds {
+		if err := add(s.refundOps(w)); err != nil {
+			return nil, err
+		}
+	}
+	for _, e := range ch.Ledger {
+		if err := add(s.ledgerOps(e)); err != nil {
+			return nil, err
+		}
+	}
+	for _, e := range ch.Subsidies {
+		if err := add(s.subsidyOps(e)); err != nil {
+			return nil, err
+		}
+	}
+	for _, w := range ch.Discrepancies {
+		if err := add(s.discrepancyOps(w)); err != nil {
+			return nil, err
+		}
+	}
 	return ops, nil
 }
 

@@ -30,14 +30,24 @@ func (s *Store) getItem(ctx context.Context, pk, sk string) (map[string]types.At
 	return out.Item, nil
 }
 
-// prepare fills in the table and the key condition of a Query.
-func (s *Store) prepare(in *dynamodb.QueryInput, kc expression.KeyConditionBuilder) error {
-	expr, err := expression.NewBuilder().WithKeyCondition(kc).Build()
+// prepare fills in the table and the key condition of a Query, and the
+// filter (the conditions ANDed) when there are any.
+func (s *Store) prepare(in *dynamodb.QueryInput, kc expression.KeyConditionBuilder, filter ...expression.ConditionBuilder) error {
+	b := expression.NewBuilder().WithKeyCondition(kc)
+	if len(filter) > 0 {
+		f := filter[0]
+		for _, c := range filter[1:] {
+			f = f.And(c)
+		}
+		b = b.WithFilter(f)
+	}
+	expr, err := b.Build()
 	if err != nil {
 		return internal("build key condition: %w", err)
 	}
 	in.TableName = aws.String(s.table)
 	in.KeyConditionExpression = expr.KeyCondition()
+	in.FilterExpression = expr.Filter()
 	in.ExpressionAttributeNames = expr.Names()
 	in.ExpressionAttributeValues = expr.Values()
 	return nil
@@ -66,7 +76,15 @@ func (s *Store) queryAll(ctx context.Context, in *dynamodb.QueryInput, kc expres
 // full page may be followed by an empty one: DynamoDB only knows there is
 // nothing more once it looks.
 func (s *Store) queryPage(ctx context.Context, in *dynamodb.QueryInput, kc expression.KeyConditionBuilder, spec cursorSpec, p domain.Page) ([]map[string]types.AttributeValue, string, error) {
-	if err := s.prepare(in, kc); err != nil {
+	return s.queryPageWhere(ctx, in, kc, nil, spec, p)
+}
+
+// queryPageWhere is queryPage with a filter expression: DynamoDB applies
+// the limit before the filter, so a page may hold fewer matches (even none)
+// while a cursor says more follow.
+func (s *Store) queryPageWhere(ctx context.Context, in *dynamodb.QueryInput, kc expression.KeyConditionBuilder,
+	filter []expression.ConditionBuilder, spec cursorSpec, p domain.Page) ([]map[string]types.AttributeValue, string, error) {
+	if err := s.prepare(in, kc, filter...); err != nil {
 		return nil, "", err
 	}
 	limit := p.Limit

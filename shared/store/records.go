@@ -92,7 +92,9 @@ func (it notificationItem) domain() domain.Notification {
 		Title: it.Title.domain(), Body: it.Body.domain(), CreatedAt: it.CreatedAt}
 }
 
-// auditItem: pk CASE#<caseId>, sk U#<at>#<id>.
+// auditItem: pk CASE#<caseId> (document downloads, refund retries), or
+// AUDIT#<Beijing day> for admin actions on no case (money lists, reports,
+// discrepancies); sk U#<at>#<id>.
 type auditItem struct {
 	PK         string    `dynamodbav:"pk"`
 	SK         string    `dynamodbav:"sk"`
@@ -104,24 +106,34 @@ type auditItem struct {
 	Action     string    `dynamodbav:"action"`
 	DocumentID string    `dynamodbav:"documentId"`
 	CaseID     string    `dynamodbav:"caseId"`
+	Target     string    `dynamodbav:"target,omitempty"`
 }
 
 func toAuditItem(a domain.AuditEntry) auditItem {
-	return auditItem{PK: casePK(a.CaseID), SK: auditSK(a.At, a.ID), Entity: "audit", ID: a.ID, At: a.At.UTC(),
-		ActorID: a.ActorID, Role: string(a.Role), Action: a.Action, DocumentID: a.DocumentID, CaseID: a.CaseID}
+	pk := adminAuditPK(domain.Day(a.At))
+	if a.CaseID != "" {
+		pk = casePK(a.CaseID)
+	}
+	return auditItem{PK: pk, SK: auditSK(a.At, a.ID), Entity: "audit", ID: a.ID, At: a.At.UTC(),
+		ActorID: a.ActorID, Role: string(a.Role), Action: a.Action, DocumentID: a.DocumentID, CaseID: a.CaseID, Target: a.Target}
 }
 
 func (it auditItem) domain() domain.AuditEntry {
 	return domain.AuditEntry{ID: it.ID, At: it.At, ActorID: it.ActorID, Role: domain.Role(it.Role),
-		Action: it.Action, DocumentID: it.DocumentID, CaseID: it.CaseID}
+		Action: it.Action, DocumentID: it.DocumentID, CaseID: it.CaseID, Target: it.Target}
 }
 
-// payoutItem is the bank outbox: pk CASE#<caseId>, sk P#<at>. The only item
-// holding a micro-deposit amount in the clear (what the bank must pay).
+// payoutItem is the bank outbox: pk CASE#<caseId>, sk P#<at>; GSI1
+// PAYOUTS#<Beijing day> / <at>#<id> (a day's payouts, for the bank's
+// statement). The only item holding a micro-deposit amount in the clear
+// (what the bank must pay).
 type payoutItem struct {
 	PK           string    `dynamodbav:"pk"`
 	SK           string    `dynamodbav:"sk"`
+	GSI1PK       string    `dynamodbav:"gsi1pk,omitempty"`
+	GSI1SK       string    `dynamodbav:"gsi1sk,omitempty"`
 	Entity       string    `dynamodbav:"entity"`
+	ID           string    `dynamodbav:"id,omitempty"`
 	CaseID       string    `dynamodbav:"caseId"`
 	AmountFen    int64     `dynamodbav:"amountFen"`
 	AccountLast4 string    `dynamodbav:"accountLast4"`
@@ -129,12 +141,16 @@ type payoutItem struct {
 }
 
 func toPayoutItem(p domain.Payout) payoutItem {
-	return payoutItem{PK: casePK(p.CaseID), SK: payoutSK(p.At), Entity: "payout", CaseID: p.CaseID,
+	it := payoutItem{PK: casePK(p.CaseID), SK: payoutSK(p.At), Entity: "payout", ID: p.ID, CaseID: p.CaseID,
 		AmountFen: p.AmountFen, AccountLast4: p.AccountLast4, At: p.At.UTC()}
+	if p.ID != "" {
+		it.GSI1PK, it.GSI1SK = payoutDayPK(domain.Day(p.At)), createdSK(p.At, p.ID)
+	}
+	return it
 }
 
 func (it payoutItem) domain() domain.Payout {
-	return domain.Payout{CaseID: it.CaseID, AmountFen: it.AmountFen, AccountLast4: it.AccountLast4, At: it.At}
+	return domain.Payout{ID: it.ID, CaseID: it.CaseID, AmountFen: it.AmountFen, AccountLast4: it.AccountLast4, At: it.At}
 }
 
 // reminderMarkItem: pk ENT#<entId>, sk R#<type>#<cycle>#<milestone>; kept
@@ -203,8 +219,8 @@ func (s *Store) notificationOps(n domain.Notification) ([]op, error) {
 }
 
 func (s *Store) auditOps(a domain.AuditEntry) ([]op, error) {
-	if a.ID == "" || a.CaseID == "" {
-		return nil, internal("audit entry without id or case")
+	if a.ID == "" || a.Action == "" {
+		return nil, internal("audit entry without id or action")
 	}
 	return s.appendOp(toAuditItem(a))
 }
@@ -256,6 +272,24 @@ func (s *Store) ListNotifications(ctx context.Context, enterpriseID string, p do
 // (pk CASE#<caseId>, sk begins with U#).
 func (s *Store) ListAudit(ctx context.Context, caseID string) ([]domain.AuditEntry, error) {
 	items, err := s.partitionPrefix(ctx, casePK(caseID), skAuditPrefix)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]domain.AuditEntry, 0, len(items))
+	for _, av := range items {
+		var it auditItem
+		if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+			return nil, internal("decode audit: %w", err)
+		}
+		out = append(out, it.domain())
+	}
+	return out, nil
+}
+
+// ListAdminAudit lists the admin actions of a Beijing day that concern no
+// single case, oldest first (pk AUDIT#<day>).
+func (s *Store) ListAdminAudit(ctx context.Context, day string) ([]domain.AuditEntry, error) {
+	items, err := s.partitionPrefix(ctx, adminAuditPK(day), skAuditPrefix)
 	if err != nil {
 		return nil, err
 	}
