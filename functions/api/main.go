@@ -13,6 +13,7 @@ import (
 	"microcert/shared/config/secrets"
 	"microcert/shared/httpapi"
 	"microcert/shared/logging"
+	"microcert/shared/payprovider"
 	"microcert/shared/store"
 )
 
@@ -21,13 +22,15 @@ func main() {
 	log := logging.New("api")
 	cfg, rules := config.MustLoad(log)
 	st := store.New(cfg.DynamoDB(), cfg.TableName).WithRules(rules)
+	keys := secrets.MustLoad(ctx, log, cfg.AWS)
 	svc := certsvc.New(certsvc.Config{
 		Store: st,
 		Blob:  blob.New(cfg.S3(), cfg.BucketName),
 		Rules: rules,
 		// The same fields, so a conversion: certsvc does not import config.
-		Secrets: certsvc.Secrets(secrets.MustLoad(ctx, log, cfg.AWS)),
+		Secrets: certsvc.Secrets(keys),
 		Log:     log,
+		Refunds: payprovider.FromURL(cfg.PaymentProviderURL, keys.PaymentWebhook),
 	})
 	lambda.Start(httpapi.New(httpapi.Config{Service: svc, Idempotency: st, Log: log}).Handle)
 }

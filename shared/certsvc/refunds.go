@@ -59,7 +59,7 @@ func (s *Service) sendNewRefunds(ctx context.Context, ws []domain.RefundWrite) {
 			continue
 		}
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendTimeout)
-		_, err := s.SendRefund(sctx, w.Refund.CaseID, w.Refund.ID)
+		_, _, err := s.SendRefund(sctx, w.Refund.CaseID, w.Refund.ID)
 		cancel()
 		if err != nil {
 			s.log.Warn("refund not sent yet; the refund job retries", "refundId", w.Refund.ID, "code", domain.CodeOf(err), "err", err)
@@ -67,33 +67,26 @@ func (s *Service) sendNewRefunds(ctx context.Context, ws []domain.RefundWrite) {
 	}
 }
 
-// RefundSent is the outcome of one send.
-type RefundSent struct {
-	Refund *domain.Refund
-	// Answered: the provider answered (accepted, succeeded or declined).
-	Answered bool
-}
-
 // SendRefund orders a pending refund from the provider and records the
-// answer (or that there was none). A refund that is no longer pending is
-// returned as it is.
-func (s *Service) SendRefund(ctx context.Context, caseID, id string) (*RefundSent, error) {
+// answer, or that there was none (answered false). A refund that is no
+// longer pending is returned as it is.
+func (s *Service) SendRefund(ctx context.Context, caseID, id string) (*domain.Refund, bool, error) {
 	r, err := s.store.GetRefund(ctx, caseID, id)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if r.Status != domain.RefundPending {
-		return &RefundSent{Refund: r}, nil
+		return r, false, nil
 	}
 	if s.refunds == nil {
-		return nil, domain.Wrap(domain.KindUnavailable, "provider_unavailable", errNoProvider)
+		return nil, false, domain.Wrap(domain.KindUnavailable, "provider_unavailable", errNoProvider)
 	}
 	round := r.Round
 	ans, callErr := s.refunds.Refund(ctx, RefundRequest{Key: r.Key(), OrderID: r.OrderID, TransactionID: r.TransactionID,
 		AmountFen: r.AmountFen, Reason: string(r.Reason)})
 	if callErr != nil && ctx.Err() != nil {
 		// Our own deadline, not the provider's silence: no attempt counted.
-		return nil, domain.Wrap(domain.KindUnavailable, "provider_unavailable", callErr)
+		return nil, false, domain.Wrap(domain.KindUnavailable, "provider_unavailable", callErr)
 	}
 	out, err := s.writeRefund(ctx, caseID, id, func(cur *domain.Refund, ch *domain.Change, now time.Time) bool {
 		if callErr != nil {
@@ -102,12 +95,12 @@ func (s *Service) SendRefund(ctx context.Context, caseID, id string) (*RefundSen
 		return s.applyAnswer(cur, round, ans, ch, now)
 	})
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if callErr != nil {
 		s.log.Warn("refund call unanswered", "refundId", id, "attempts", out.Attempts, "err", callErr)
 	}
-	return &RefundSent{Refund: out, Answered: callErr == nil}, nil
+	return out, callErr == nil, nil
 }
 
 // applyAnswer records a provider's answer on cur, with its ledger entry and
@@ -231,10 +224,10 @@ func (s *Service) RetryRefund(ctx context.Context, by domain.Actor, id string) (
 	if retryErr != nil {
 		return nil, retryErr
 	}
-	sent, err := s.SendRefund(ctx, caseID, id)
+	sent, _, err := s.SendRefund(ctx, caseID, id)
 	if err != nil {
 		s.log.Warn("retried refund not sent yet; the refund job retries", "refundId", id, "code", domain.CodeOf(err))
 		return r, nil
 	}
-	return sent.Refund, nil
+	return sent, nil
 }

@@ -556,3 +556,12 @@ func Day(t time.Time) string { return t.In(Beijing()).Format("2006-01-02") }
 func DayStart(day string) (time.Time, error) {
 	return time.ParseInLocation("2006-01-02", day, Beijing())
 }
+
+// RefundFilter narrows the admins' list of refunds; zero fields match all.
+type RefundFilter struct {
+	Status RefundStatus
+	Reason RefundReason
+	CaseID string
+	// From and To bound CreatedAt (To exclusive).
+	From, To *time.Time
+}

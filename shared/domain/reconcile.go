@@ -268,3 +268,12 @@ func LedgerLine(e LedgerEntry) (ReconLine, bool) {
 func PayoutLine(p Payout) ReconLine {
 	return ReconLine{Kind: LinePayout, Ref: p.ID, CaseID: p.CaseID, AmountFen: p.AmountFen, Status: LineSucceeded}
 }
+
+// DiscrepancyFilter narrows the admins' list; zero fields match all.
+type DiscrepancyFilter struct {
+	Status DiscrepancyStatus
+	Kind   DiscrepancyKind
+	Source ReconSource
+	// FromDay and ToDay bound the statement day (both inclusive).
+	FromDay, ToDay string
+}

@@ -147,6 +147,11 @@ type Summary struct {
 	// Stopped says why an incomplete run stopped.
 	Stopped  string        `json:"stopped,omitempty"`
 	Duration time.Duration `json:"durationNs"`
+	// Reconciliation only: the statement day, the discrepancies found per
+	// source and kind (every kind, 0 included), and each side's totals.
+	Day           string                    `json:"day,omitempty"`
+	Discrepancies map[string]map[string]int `json:"discrepancies,omitempty"`
+	Totals        map[string]int64          `json:"totals,omitempty"`
 }
 
 // Count is Counts[outcome] (0 when absent).

@@ -318,19 +318,10 @@ func (s *Store) RefundsDue(ctx context.Context, before time.Time, p domain.Page)
 	return s.refundPage(ctx, &dynamodb.QueryInput{IndexName: aws.String(indexDue)}, kc, nil, spec, p)
 }
 
-// RefundFilter narrows the admins' list of refunds; zero fields match all.
-type RefundFilter struct {
-	Status domain.RefundStatus
-	Reason domain.RefundReason
-	CaseID string
-	// From and To bound CreatedAt (To exclusive).
-	From, To *time.Time
-}
-
 // ListRefunds lists refunds newest first (GSI1 REFUNDS): the time range is
 // a key condition, the other filters a filter expression, so a page may
 // hold fewer items than its limit while more follow.
-func (s *Store) ListRefunds(ctx context.Context, f RefundFilter, p domain.Page) ([]domain.Refund, string, error) {
+func (s *Store) ListRefunds(ctx context.Context, f domain.RefundFilter, p domain.Page) ([]domain.Refund, string, error) {
 	spec := cursorSpec{index: indexGSI1, hashAttr: attrGSI1PK, hashValue: refundsPK, rangeAttr: attrGSI1SK,
 		prefixes: map[string]string{attrPK: prefixCase, attrSK: skRefundPrefix}}
 	kc := rangeKey(refundsPK, f.From, f.To)
@@ -385,18 +376,9 @@ func (s *Store) refundPage(ctx context.Context, in *dynamodb.QueryInput, kc expr
 	return out, next, nil
 }
 
-// DiscrepancyFilter narrows the admins' list; zero fields match all.
-type DiscrepancyFilter struct {
-	Status domain.DiscrepancyStatus
-	Kind   domain.DiscrepancyKind
-	Source domain.ReconSource
-	// FromDay and ToDay bound the statement day (both inclusive).
-	FromDay, ToDay string
-}
-
 // ListDiscrepancies lists discrepancies, latest statement day first (GSI1
 // DISCREPANCIES); like ListRefunds, filters may make pages short.
-func (s *Store) ListDiscrepancies(ctx context.Context, f DiscrepancyFilter, p domain.Page) ([]domain.Discrepancy, string, error) {
+func (s *Store) ListDiscrepancies(ctx context.Context, f domain.DiscrepancyFilter, p domain.Page) ([]domain.Discrepancy, string, error) {
 	spec := cursorSpec{index: indexGSI1, hashAttr: attrGSI1PK, hashValue: discrepanciesPK, rangeAttr: attrGSI1SK,
 		prefixes: map[string]string{attrPK: prefixDiscrepancy, attrSK: skDiscrepancy}}
 	kc := expression.Key(attrGSI1PK).Equal(expression.Value(discrepanciesPK))
