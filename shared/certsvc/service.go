@@ -27,6 +27,7 @@ type Store interface {
 	Commit(ctx context.Context, ch *domain.Change) error
 	// Money (refunds.go, money.go).
 	GetRefund(ctx context.Context, caseID, id string) (*domain.Refund, error)
+	MoneyStore
 }
 
 // Blob is what the use cases need from object storage.

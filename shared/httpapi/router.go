@@ -139,6 +139,12 @@ func (a *API) table() []route {
 		{"POST", "/v1/cases/{caseId}/claim", reviewers, a.claim},
 		{"POST", "/v1/cases/{caseId}/decision", reviewers, a.decide},
 		{"POST", "/v1/enterprises/{enterpriseId}/certifications/{type}/revoke", adminsOnly, a.revokeCertification},
+
+		{"GET", "/v1/admin/refunds", adminsOnly, a.listRefunds},
+		{"POST", "/v1/admin/refunds/{refundId}/retry", adminsOnly, a.retryRefund},
+		{"GET", "/v1/admin/discrepancies", adminsOnly, a.listDiscrepancies},
+		{"POST", "/v1/admin/discrepancies/{discrepancyId}/resolve", adminsOnly, a.resolveDiscrepancy},
+		{"GET", "/v1/admin/reports/subsidies", adminsOnly, a.subsidyReport},
 	}
 }
 
