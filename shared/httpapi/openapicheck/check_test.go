@@ -25,6 +25,7 @@ var publicRoutes = map[string]bool{
 	"GET /v1/health":             true,
 	"POST /v1/callbacks/face":    true,
 	"POST /v1/callbacks/payment": true,
+	"POST /v1/callbacks/refund":  true,
 }
 
 type operation struct {
