@@ -78,6 +78,8 @@ func (s *sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.pay(w, r)
 	case r.Method == http.MethodPost && r.URL.Path == "/_sandbox/refunds":
 		s.refund(w, r)
+	case r.Method == http.MethodGet && r.URL.Path == "/_sandbox/refunds":
+		s.listRefunds(w, r)
 	case r.Method == http.MethodPost && r.URL.Path == "/_sandbox/refunds/faults":
 		s.setRefundFaults(w, r)
 	case r.Method == http.MethodPost && r.URL.Path == "/_sandbox/refunds/manual":

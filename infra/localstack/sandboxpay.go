@@ -500,3 +500,23 @@ func (s *sandbox) dailyStatements(stop <-chan struct{}, logger *slog.Logger) {
 		cancel()
 	}
 }
+
+// listRefunds serves GET /_sandbox/refunds?orderId=: the provider's refunds
+// of an order (what it really paid back).
+func (s *sandbox) listRefunds(w http.ResponseWriter, r *http.Request) {
+	order := r.URL.Query().Get("orderId")
+	if order == "" {
+		sandboxError(w, http.StatusBadRequest, "want ?orderId=")
+		return
+	}
+	s.books.mu.Lock()
+	items := []bookEntry{}
+	for _, e := range s.books.entries {
+		if e.Type == "refund" && e.OrderID == order {
+			items = append(items, e)
+		}
+	}
+	s.books.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(map[string]any{"items": items})
+}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"microcert/shared/domain"
+	"microcert/shared/idem"
 	"microcert/shared/optimistic"
 )
 
@@ -71,6 +72,9 @@ func (s *Service) sendNewRefunds(ctx context.Context, ws []domain.RefundWrite) {
 // answer, or that there was none (answered false). A refund that is no
 // longer pending is returned as it is.
 func (s *Service) SendRefund(ctx context.Context, caseID, id string) (*domain.Refund, bool, error) {
+	// Never the side effect of the request that runs it (a withdrawal,
+	// a callback, an admin's retry): that one committed already.
+	ctx = idem.WithoutMark(ctx)
 	r, err := s.store.GetRefund(ctx, caseID, id)
 	if err != nil {
 		return nil, false, err

@@ -319,23 +319,14 @@ func (s *Store) RefundsDue(ctx context.Context, before time.Time, p domain.Page)
 }
 
 // ListRefunds lists refunds newest first (GSI1 REFUNDS): the time range is
-// a key condition, the other filters a filter expression, so a page may
-// hold fewer items than its limit while more follow.
+// a key condition, the other filters are applied to what it reads (see
+// queryPageMatching).
 func (s *Store) ListRefunds(ctx context.Context, f domain.RefundFilter, p domain.Page) ([]domain.Refund, string, error) {
 	spec := cursorSpec{index: indexGSI1, hashAttr: attrGSI1PK, hashValue: refundsPK, rangeAttr: attrGSI1SK,
 		prefixes: map[string]string{attrPK: prefixCase, attrSK: skRefundPrefix}}
 	kc := rangeKey(refundsPK, f.From, f.To)
-	var conds []expression.ConditionBuilder
-	if f.Status != "" {
-		conds = append(conds, expression.Name("status").Equal(expression.Value(string(f.Status))))
-	}
-	if f.Reason != "" {
-		conds = append(conds, expression.Name("reason").Equal(expression.Value(string(f.Reason))))
-	}
-	if f.CaseID != "" {
-		conds = append(conds, expression.Name("caseId").Equal(expression.Value(f.CaseID)))
-	}
-	return s.refundPage(ctx, &dynamodb.QueryInput{IndexName: aws.String(indexGSI1), ScanIndexForward: aws.Bool(false)}, kc, conds, spec, p)
+	match := attrsEqual(map[string]string{"status": string(f.Status), "reason": string(f.Reason), "caseId": f.CaseID})
+	return s.refundPage(ctx, &dynamodb.QueryInput{IndexName: aws.String(indexGSI1), ScanIndexForward: aws.Bool(false)}, kc, match, spec, p)
 }
 
 // rangeKey is gsi1pk = pk and, when given, gsi1sk within [from, to).
@@ -360,8 +351,15 @@ func rangeKey(pk string, from, to *time.Time) expression.KeyConditionBuilder {
 }
 
 func (s *Store) refundPage(ctx context.Context, in *dynamodb.QueryInput, kc expression.KeyConditionBuilder,
-	conds []expression.ConditionBuilder, spec cursorSpec, p domain.Page) ([]domain.Refund, string, error) {
-	items, next, err := s.queryPageWhere(ctx, in, kc, conds, spec, p)
+	match func(map[string]types.AttributeValue) bool, spec cursorSpec, p domain.Page) ([]domain.Refund, string, error) {
+	var items []map[string]types.AttributeValue
+	var next string
+	var err error
+	if match == nil {
+		items, next, err = s.queryPage(ctx, in, kc, spec, p)
+	} else {
+		items, next, err = s.queryPageMatching(ctx, in, kc, match, spec, p)
+	}
 	if err != nil {
 		return nil, "", err
 	}
@@ -377,7 +375,7 @@ func (s *Store) refundPage(ctx context.Context, in *dynamodb.QueryInput, kc expr
 }
 
 // ListDiscrepancies lists discrepancies, latest statement day first (GSI1
-// DISCREPANCIES); like ListRefunds, filters may make pages short.
+// DISCREPANCIES), filtered like ListRefunds.
 func (s *Store) ListDiscrepancies(ctx context.Context, f domain.DiscrepancyFilter, p domain.Page) ([]domain.Discrepancy, string, error) {
 	spec := cursorSpec{index: indexGSI1, hashAttr: attrGSI1PK, hashValue: discrepanciesPK, rangeAttr: attrGSI1SK,
 		prefixes: map[string]string{attrPK: prefixDiscrepancy, attrSK: skDiscrepancy}}
@@ -391,17 +389,8 @@ func (s *Store) ListDiscrepancies(ctx context.Context, f domain.DiscrepancyFilte
 	case hiKey != "":
 		kc = kc.And(expression.Key(attrGSI1SK).LessThanEqual(expression.Value(hiKey + "#" + hi)))
 	}
-	var conds []expression.ConditionBuilder
-	if f.Status != "" {
-		conds = append(conds, expression.Name("status").Equal(expression.Value(string(f.Status))))
-	}
-	if f.Kind != "" {
-		conds = append(conds, expression.Name("kind").Equal(expression.Value(string(f.Kind))))
-	}
-	if f.Source != "" {
-		conds = append(conds, expression.Name("source").Equal(expression.Value(string(f.Source))))
-	}
-	items, next, err := s.queryPageWhere(ctx, &dynamodb.QueryInput{IndexName: aws.String(indexGSI1), ScanIndexForward: aws.Bool(false)}, kc, conds, spec, p)
+	match := attrsEqual(map[string]string{"status": string(f.Status), "kind": string(f.Kind), "source": string(f.Source)})
+	items, next, err := s.queryPageMatching(ctx, &dynamodb.QueryInput{IndexName: aws.String(indexGSI1), ScanIndexForward: aws.Bool(false)}, kc, match, spec, p)
 	if err != nil {
 		return nil, "", err
 	}
@@ -443,6 +432,19 @@ func (s *Store) SubsidyEntries(ctx context.Context, month string) ([]domain.Subs
 			RegionCode: it.RegionCode, Kind: domain.SubsidyKind(it.Kind), SubsidyFen: it.SubsidyFen, At: it.At})
 	}
 	return out, nil
+}
+
+// attrsEqual matches items whose string attributes equal the non-empty
+// values of want.
+func attrsEqual(want map[string]string) func(map[string]types.AttributeValue) bool {
+	return func(av map[string]types.AttributeValue) bool {
+		for name, v := range want {
+			if v != "" && stringAttr(av, name) != v {
+				return false
+			}
+		}
+		return true
+	}
 }
 
 // isRefundSK reports whether a case-partition sort key is a refund's.

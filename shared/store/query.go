@@ -30,24 +30,14 @@ func (s *Store) getItem(ctx context.Context, pk, sk string) (map[string]types.At
 	return out.Item, nil
 }
 
-// prepare fills in the table and the key condition of a Query, and the
-// filter (the conditions ANDed) when there are any.
-func (s *Store) prepare(in *dynamodb.QueryInput, kc expression.KeyConditionBuilder, filter ...expression.ConditionBuilder) error {
-	b := expression.NewBuilder().WithKeyCondition(kc)
-	if len(filter) > 0 {
-		f := filter[0]
-		for _, c := range filter[1:] {
-			f = f.And(c)
-		}
-		b = b.WithFilter(f)
-	}
-	expr, err := b.Build()
+// prepare fills in the table and the key condition of a Query.
+func (s *Store) prepare(in *dynamodb.QueryInput, kc expression.KeyConditionBuilder) error {
+	expr, err := expression.NewBuilder().WithKeyCondition(kc).Build()
 	if err != nil {
 		return internal("build key condition: %w", err)
 	}
 	in.TableName = aws.String(s.table)
 	in.KeyConditionExpression = expr.KeyCondition()
-	in.FilterExpression = expr.Filter()
 	in.ExpressionAttributeNames = expr.Names()
 	in.ExpressionAttributeValues = expr.Values()
 	return nil
@@ -76,15 +66,7 @@ func (s *Store) queryAll(ctx context.Context, in *dynamodb.QueryInput, kc expres
 // full page may be followed by an empty one: DynamoDB only knows there is
 // nothing more once it looks.
 func (s *Store) queryPage(ctx context.Context, in *dynamodb.QueryInput, kc expression.KeyConditionBuilder, spec cursorSpec, p domain.Page) ([]map[string]types.AttributeValue, string, error) {
-	return s.queryPageWhere(ctx, in, kc, nil, spec, p)
-}
-
-// queryPageWhere is queryPage with a filter expression: DynamoDB applies
-// the limit before the filter, so a page may hold fewer matches (even none)
-// while a cursor says more follow.
-func (s *Store) queryPageWhere(ctx context.Context, in *dynamodb.QueryInput, kc expression.KeyConditionBuilder,
-	filter []expression.ConditionBuilder, spec cursorSpec, p domain.Page) ([]map[string]types.AttributeValue, string, error) {
-	if err := s.prepare(in, kc, filter...); err != nil {
+	if err := s.prepare(in, kc); err != nil {
 		return nil, "", err
 	}
 	limit := p.Limit
@@ -108,6 +90,47 @@ func (s *Store) queryPageWhere(ctx context.Context, in *dynamodb.QueryInput, kc 
 		return nil, "", err
 	}
 	return out.Items, next, nil
+}
+
+// maxFilteredReads bounds the items one filtered page examines: past it
+// the page comes back short (even empty) with a cursor to go on from.
+const maxFilteredReads = 1000
+
+// queryPageMatching is queryPage keeping only the items match accepts. It
+// reads on until p.Limit items match, the list ends, or maxFilteredReads
+// items were examined; the cursor then points after the last item
+// examined. (The filter runs here rather than as a FilterExpression, which
+// would cost the same reads: it keeps the pages full.)
+func (s *Store) queryPageMatching(ctx context.Context, in *dynamodb.QueryInput, kc expression.KeyConditionBuilder,
+	match func(map[string]types.AttributeValue) bool, spec cursorSpec, p domain.Page) ([]map[string]types.AttributeValue, string, error) {
+	limit := p.Limit
+	if limit <= 0 {
+		limit = defaultLimit
+	}
+	var out []map[string]types.AttributeValue
+	cursor, examined := p.Cursor, 0
+	for {
+		page := *in
+		items, next, err := s.queryPage(ctx, &page, kc, spec, domain.Page{Limit: limit, Cursor: cursor})
+		if err != nil {
+			return nil, "", err
+		}
+		for _, av := range items {
+			examined++
+			if !match(av) {
+				continue
+			}
+			out = append(out, av)
+			if len(out) == limit {
+				last, err := spec.cursorOf(av)
+				return out, last, err
+			}
+		}
+		if next == "" || examined >= maxFilteredReads {
+			return out, next, nil
+		}
+		cursor = next
+	}
 }
 
 // stringAttr is the string value of attribute name of av ("" if absent).
