@@ -266,7 +266,7 @@ func TestReconciliation(t *testing.T) {
 	now := time.Now()
 	day := domain.Day(now)
 	start, _ := domain.DayStart(day)
-	if start.Add(24 * time.Hour).Sub(now) < 3*time.Minute {
+	if start.Add(24*time.Hour).Sub(now) < 3*time.Minute {
 		t.Skip("too close to Beijing midnight for a one-day scenario")
 	}
 	runAt := start.Add(24*time.Hour + 2*time.Hour + 30*time.Minute) // the next morning
