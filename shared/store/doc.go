@@ -30,6 +30,8 @@
 //	USCC claim            USCC#<uscc>         USCC                            -
 //	certification         ENT#<entId>         B#CERT#<type>                   due CERT / <next transition>#<entId>#<type> (active: expiry; overdue: lapse)
 //	                                                                          remind REMIND / <remindAt>#<entId>#<type> (RemindAt set)
+//	open-case slot        ENT#<entId>         B#OPEN#<type|profile>           - (one open case per type; see perenterprise.go)
+//	deposit log           ENT#<entId>         A#DEPOSITS                      - (versioned: deposits started, lock cool-down)
 //	certification history ENT#<entId>         H#<at>#<id>                     -
 //	notification          ENT#<entId>         N#<at>#<id>                     -
 //	reminder mark         ENT#<entId>         R#<type>#<cycle>#<milestone>    - (ttl 2 years)
@@ -52,7 +54,8 @@
 // # Access patterns
 //
 //	access pattern                          method                     key / index                                                  reads
-//	enterprise view (profile + certs)       GetEnterprise              Query pk=ENT#<id>, sk BETWEEN A# AND B#~, consistent         1 Query
+//	enterprise state (profile, certs,       GetEnterpriseState         Query pk=ENT#<id>, sk BETWEEN A# AND B#~, consistent         1 Query
+//	  open-case slots, deposit log)
 //	an owner's enterprises                  ListEnterprises            GSI1 gsi1pk=OWNER#<ownerId>, oldest first, paged             1 Query
 //	one certification                       GetCertification           GetItem ENT#<entId> / B#CERT#<type>, consistent              1 GetItem
 //	certifications due to expire or lapse   DueCertifications          DueIndex duepk=CERT, duesk <= <before>#~, paged              1 Query, due items only
