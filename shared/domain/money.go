@@ -202,15 +202,7 @@ func UpdateRefund(prev, next *Refund) RefundWrite {
 // exist at most once per cause (a refund per payment and reason, a
 // discrepancy per statement line) use it as their key.
 func DerivedID(at time.Time, parts ...string) string {
-	var b [16]byte
-	ms := at.UnixMilli()
-	if ms < 0 {
-		ms = 0
-	}
-	for i := 5; i >= 0; i-- {
-		b[i] = byte(ms)
-		ms >>= 8
-	}
+	b := idTime(at)
 	sum := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
 	copy(b[6:], sum[:10])
 	return encodeID(b)

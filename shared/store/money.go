@@ -269,15 +269,7 @@ func (s *Store) CaseLedger(ctx context.Context, caseID string) ([]domain.LedgerE
 }
 
 func decodeLedger(items []map[string]types.AttributeValue) ([]domain.LedgerEntry, error) {
-	out := make([]domain.LedgerEntry, 0, len(items))
-	for _, av := range items {
-		var it ledgerItem
-		if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-			return nil, internal("decode ledger entry: %w", err)
-		}
-		out = append(out, it.domain())
-	}
-	return out, nil
+	return decodeAll(items, "ledger entry", ledgerItem.domain)
 }
 
 // PayoutsForDay lists the micro-deposit payouts made on a Beijing day
@@ -288,15 +280,7 @@ func (s *Store) PayoutsForDay(ctx context.Context, day string) ([]domain.Payout,
 	if err != nil {
 		return nil, err
 	}
-	out := make([]domain.Payout, 0, len(items))
-	for _, av := range items {
-		var it payoutItem
-		if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-			return nil, internal("decode payout: %w", err)
-		}
-		out = append(out, it.domain())
-	}
-	return out, nil
+	return decodeAll(items, "payout", payoutItem.domain)
 }
 
 // GetRefund reads one refund (strongly consistent).
@@ -422,16 +406,12 @@ func (s *Store) SubsidyEntries(ctx context.Context, month string) ([]domain.Subs
 	if err != nil {
 		return nil, err
 	}
-	out := make([]domain.SubsidyEntry, 0, len(items))
-	for _, av := range items {
-		var it subsidyItem
-		if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-			return nil, internal("decode subsidy: %w", err)
-		}
-		out = append(out, domain.SubsidyEntry{CaseID: it.CaseID, EnterpriseID: it.EnterpriseID, Program: it.Program,
-			RegionCode: it.RegionCode, Kind: domain.SubsidyKind(it.Kind), SubsidyFen: it.SubsidyFen, At: it.At})
-	}
-	return out, nil
+	return decodeAll(items, "subsidy", subsidyItem.domain)
+}
+
+func (it subsidyItem) domain() domain.SubsidyEntry {
+	return domain.SubsidyEntry{CaseID: it.CaseID, EnterpriseID: it.EnterpriseID, Program: it.Program,
+		RegionCode: it.RegionCode, Kind: domain.SubsidyKind(it.Kind), SubsidyFen: it.SubsidyFen, At: it.At}
 }
 
 // attrsEqual matches items whose string attributes equal the non-empty

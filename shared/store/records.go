@@ -268,40 +268,24 @@ func (s *Store) ListNotifications(ctx context.Context, enterpriseID string, p do
 	return out, next, nil
 }
 
-// ListAudit lists the audit entries (downloads) of a case, oldest first
-// (pk CASE#<caseId>, sk begins with U#).
+// ListAudit lists the audit entries (downloads, refund retries) of a case,
+// oldest first (pk CASE#<caseId>, sk begins with U#).
 func (s *Store) ListAudit(ctx context.Context, caseID string) ([]domain.AuditEntry, error) {
-	items, err := s.partitionPrefix(ctx, casePK(caseID), skAuditPrefix)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]domain.AuditEntry, 0, len(items))
-	for _, av := range items {
-		var it auditItem
-		if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-			return nil, internal("decode audit: %w", err)
-		}
-		out = append(out, it.domain())
-	}
-	return out, nil
+	return s.audits(ctx, casePK(caseID))
 }
 
 // ListAdminAudit lists the admin actions of a Beijing day that concern no
 // single case, oldest first (pk AUDIT#<day>).
 func (s *Store) ListAdminAudit(ctx context.Context, day string) ([]domain.AuditEntry, error) {
-	items, err := s.partitionPrefix(ctx, adminAuditPK(day), skAuditPrefix)
+	return s.audits(ctx, adminAuditPK(day))
+}
+
+func (s *Store) audits(ctx context.Context, pk string) ([]domain.AuditEntry, error) {
+	items, err := s.partitionPrefix(ctx, pk, skAuditPrefix)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]domain.AuditEntry, 0, len(items))
-	for _, av := range items {
-		var it auditItem
-		if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-			return nil, internal("decode audit: %w", err)
-		}
-		out = append(out, it.domain())
-	}
-	return out, nil
+	return decodeAll(items, "audit", auditItem.domain)
 }
 
 // Payouts lists the micro-deposit payout instructions of a case, oldest
@@ -311,13 +295,19 @@ func (s *Store) Payouts(ctx context.Context, caseID string) ([]domain.Payout, er
 	if err != nil {
 		return nil, err
 	}
-	out := make([]domain.Payout, 0, len(items))
+	return decodeAll(items, "payout", payoutItem.domain)
+}
+
+// decodeAll decodes items of one kind (what names it in errors) and turns
+// each into its domain value.
+func decodeAll[I, D any](items []map[string]types.AttributeValue, what string, conv func(I) D) ([]D, error) {
+	out := make([]D, 0, len(items))
 	for _, av := range items {
-		var it payoutItem
+		var it I
 		if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-			return nil, internal("decode payout: %w", err)
+			return nil, internal("decode %s: %w", what, err)
 		}
-		out = append(out, it.domain())
+		out = append(out, conv(it))
 	}
 	return out, nil
 }
