@@ -60,7 +60,7 @@ func (s *Service) sendNewRefunds(ctx context.Context, ws []domain.RefundWrite) {
 			continue
 		}
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendTimeout)
-		_, _, err := s.SendRefund(sctx, w.Refund.CaseID, w.Refund.ID)
+		_, _, err := s.send(sctx, w.Refund)
 		cancel()
 		if err != nil {
 			s.log.Warn("refund not sent yet; the refund job retries", "refundId", w.Refund.ID, "code", domain.CodeOf(err), "err", err)
@@ -72,13 +72,19 @@ func (s *Service) sendNewRefunds(ctx context.Context, ws []domain.RefundWrite) {
 // answer, or that there was none (answered false). A refund that is no
 // longer pending is returned as it is.
 func (s *Service) SendRefund(ctx context.Context, caseID, id string) (*domain.Refund, bool, error) {
-	// Never the side effect of the request that runs it (a withdrawal,
-	// a callback, an admin's retry): that one committed already.
-	ctx = idem.WithoutMark(ctx)
 	r, err := s.store.GetRefund(ctx, caseID, id)
 	if err != nil {
 		return nil, false, err
 	}
+	return s.send(ctx, r)
+}
+
+// send is SendRefund of a refund as just read or written (its record is
+// written under that version, read again only if someone else wrote).
+func (s *Service) send(ctx context.Context, r *domain.Refund) (*domain.Refund, bool, error) {
+	// Never the side effect of the request that runs it (a withdrawal,
+	// a callback, an admin's retry): that one committed already.
+	ctx = idem.WithoutMark(ctx)
 	if r.Status != domain.RefundPending {
 		return r, false, nil
 	}
@@ -92,7 +98,7 @@ func (s *Service) SendRefund(ctx context.Context, caseID, id string) (*domain.Re
 		// Our own deadline, not the provider's silence: no attempt counted.
 		return nil, false, domain.Wrap(domain.KindUnavailable, "provider_unavailable", callErr)
 	}
-	out, err := s.writeRefund(ctx, caseID, id, func(cur *domain.Refund, ch *domain.Change, now time.Time) bool {
+	out, err := s.writeRefund(ctx, r.CaseID, r.ID, r, func(cur *domain.Refund, ch *domain.Change, now time.Time) bool {
 		if callErr != nil {
 			return cur.Unanswered(round, callErr.Error(), s.rules, now)
 		}
@@ -102,7 +108,7 @@ func (s *Service) SendRefund(ctx context.Context, caseID, id string) (*domain.Re
 		return nil, false, err
 	}
 	if callErr != nil {
-		s.log.Warn("refund call unanswered", "refundId", id, "attempts", out.Attempts, "err", callErr)
+		s.log.Warn("refund call unanswered", "refundId", r.ID, "attempts", out.Attempts, "err", callErr)
 	}
 	return out, callErr == nil, nil
 }
@@ -124,14 +130,20 @@ func (s *Service) applyAnswer(cur *domain.Refund, round int, a domain.ProviderAn
 
 // writeRefund is the write path of a refund: read it, apply, write under
 // its version with the rest of ch, again on someone else's write. apply
-// returns false when there is nothing to write.
-func (s *Service) writeRefund(ctx context.Context, caseID, id string,
+// returns false when there is nothing to write. known, when set, is the
+// refund as the caller just read or wrote it: the first cycle starts from
+// it instead of reading.
+func (s *Service) writeRefund(ctx context.Context, caseID, id string, known *domain.Refund,
 	apply func(cur *domain.Refund, ch *domain.Change, now time.Time) bool) (*domain.Refund, error) {
 	var out *domain.Refund
 	err := optimistic.Retry(ctx, func(ctx context.Context) error {
-		prev, err := s.store.GetRefund(ctx, caseID, id)
-		if err != nil {
-			return err
+		prev := known
+		known = nil
+		if prev == nil {
+			var err error
+			if prev, err = s.store.GetRefund(ctx, caseID, id); err != nil {
+				return err
+			}
 		}
 		next := *prev
 		var ch domain.Change
@@ -195,7 +207,7 @@ func (s *Service) RecordRefundResult(ctx context.Context, r RefundResult) (*doma
 	if r.At != nil {
 		ans.At = r.At.UTC()
 	}
-	return s.writeRefund(ctx, caseID, id, func(cur *domain.Refund, ch *domain.Change, now time.Time) bool {
+	return s.writeRefund(ctx, caseID, id, nil, func(cur *domain.Refund, ch *domain.Change, now time.Time) bool {
 		return s.applyAnswer(cur, round, ans, ch, now)
 	})
 }
@@ -214,7 +226,7 @@ func (s *Service) RetryRefund(ctx context.Context, by domain.Actor, id string) (
 		return nil, err
 	}
 	var retryErr error
-	r, err := s.writeRefund(ctx, caseID, id, func(cur *domain.Refund, ch *domain.Change, now time.Time) bool {
+	r, err := s.writeRefund(ctx, caseID, id, nil, func(cur *domain.Refund, ch *domain.Change, now time.Time) bool {
 		if retryErr = cur.Retry(now); retryErr != nil {
 			return false
 		}
@@ -228,7 +240,7 @@ func (s *Service) RetryRefund(ctx context.Context, by domain.Actor, id string) (
 	if retryErr != nil {
 		return nil, retryErr
 	}
-	sent, _, err := s.SendRefund(ctx, caseID, id)
+	sent, _, err := s.send(ctx, r)
 	if err != nil {
 		s.log.Warn("retried refund not sent yet; the refund job retries", "refundId", id, "code", domain.CodeOf(err))
 		return r, nil
