@@ -701,30 +701,9 @@ func faultJobs(t *testing.T, st *stacktest.Stack, a *careful, db *store.Store) s
 // records the result once; re-delivered again, nothing more.
 func TestFaultsDocCheckDeadLetter(t *testing.T) {
 	st := faultStack(t, "FAULT_RATE", "1", "FAULT_OPS", "S3.HeadObject", "FAULT_LIMIT", "9", "FAULT_KINDS", "5xx,timeout")
-	stats := &faultStats{}
-	a := newCareful(t, st, stats, "applicant", "")
-	entID := a.call("POST", "/v1/enterprises", enterpriseBody(nil), 201).obj(t)["id"].(string)
-	caseID := a.call("POST", "/v1/cases", map[string]any{"enterpriseId": entID, "kind": "initial", "types": []string{"wecom"}}, 201).obj(t)["id"].(string)
-	content := uniqueScan()
-	up := a.call("POST", "/v1/cases/"+caseID+"/documents",
-		map[string]any{"docType": "business_license", "contentType": "image/jpeg", "contentLength": len(content)}, 201).obj(t)
-	if s, b := postFile(t, up, content); s/100 != 2 {
-		t.Fatalf("presigned POST: %d %s", s, b)
-	}
-	docID := up["documentId"].(string)
+	a := newCareful(t, st, &faultStats{}, "applicant", "")
+	caseID, docID, d := deadLetteredUpload(t, st, a)
 	key := domain.UploadPrefix + caseID + "/" + docID
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	d, err := st.WaitS3Delivery(ctx, "DocCheckFunction", func(d localstack.Delivery) bool { return d.Key == key })
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d.DLQFile == "" || d.Attempts != 3 {
-		t.Fatalf("delivery: %d attempts, dead letter %q; want 3 attempts and a dead letter", d.Attempts, d.DLQFile)
-	}
-	if s := docStatus(t, a, caseID, docID); s != "pending" {
-		t.Fatalf("status %s before the re-delivery, want pending", s)
-	}
 	redeliver(t, st, d.DLQFile, 1)
 	redeliver(t, st, d.DLQFile, 1) // an operator's double click
 	if s := docStatus(t, a, caseID, docID); s != "passed" {
@@ -738,6 +717,36 @@ func TestFaultsDocCheckDeadLetter(t *testing.T) {
 		t.Errorf("%d faults injected, want 9: %v", total, kinds)
 	}
 	t.Logf("faults: %s", sortedCounts(kinds))
+}
+
+// deadLetteredUpload uploads a document on a stack whose DocCheckFunction
+// fails every S3 HeadObject (faultStack) and waits until its event is in the
+// dead-letter folder, the document pending.
+func deadLetteredUpload(t *testing.T, st *stacktest.Stack, a *careful) (caseID, docID string, d localstack.Delivery) {
+	t.Helper()
+	entID := a.call("POST", "/v1/enterprises", enterpriseBody(nil), 201).obj(t)["id"].(string)
+	caseID = a.call("POST", "/v1/cases", map[string]any{"enterpriseId": entID, "kind": "initial", "types": []string{"wecom"}}, 201).obj(t)["id"].(string)
+	content := uniqueScan()
+	up := a.call("POST", "/v1/cases/"+caseID+"/documents",
+		map[string]any{"docType": "business_license", "contentType": "image/jpeg", "contentLength": len(content)}, 201).obj(t)
+	if s, b := postFile(t, up, content); s/100 != 2 {
+		t.Fatalf("presigned POST: %d %s", s, b)
+	}
+	docID = up["documentId"].(string)
+	key := domain.UploadPrefix + caseID + "/" + docID
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	d, err := st.WaitS3Delivery(ctx, "DocCheckFunction", func(d localstack.Delivery) bool { return d.Key == key })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.DLQFile == "" || d.Attempts != 3 {
+		t.Fatalf("delivery: %d attempts, dead letter %q; want 3 attempts and a dead letter", d.Attempts, d.DLQFile)
+	}
+	if s := docStatus(t, a, caseID, docID); s != "pending" {
+		t.Fatalf("status %s of a dead-lettered upload, want pending", s)
+	}
+	return caseID, docID, d
 }
 
 func docStatus(t *testing.T, a *careful, caseID, docID string) string {

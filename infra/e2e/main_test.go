@@ -15,12 +15,14 @@ import (
 	"time"
 
 	"microcert/infra/localstack"
+	"microcert/infra/localstack/stacktest"
 )
 
 // shared is the stack most tests use.
 var shared *localstack.Stack
 
 func TestMain(m *testing.M) {
+	stacktest.ServeIfChild() // a stack process of TestKilledStack...: serves, never returns
 	os.Exit(run(m))
 }
 

@@ -129,7 +129,6 @@ type Stack struct {
 	stopSandbox chan struct{}
 	closeMu     sync.Mutex
 	closed      bool
-	snapshot    string
 }
 
 // Start brings the stack up and returns when every part is serving.
@@ -153,12 +152,11 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 		}
 	}
 	s := &Stack{
-		opts:     o,
-		tpl:      tpl,
-		logger:   o.Logger,
-		fns:      map[string]*function{},
-		fnLogs:   map[string]*lineLog{},
-		snapshot: filepath.Join(o.StateDir, "dynamodb.json"),
+		opts:   o,
+		tpl:    tpl,
+		logger: o.Logger,
+		fns:    map[string]*function{},
+		fnLogs: map[string]*lineLog{},
 	}
 	defer func() {
 		if err != nil {
@@ -169,19 +167,21 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 		return nil, err
 	}
 
-	// DynamoDB, with the previous run's data.
-	if s.db, err = startDynamo(ctx, o.DynamoDBAddr, tpl.Table); err != nil {
+	// DynamoDB, with the previous run's data: its snapshot and journal.
+	if s.db, err = startDynamo(ctx, o.DynamoDBAddr, tpl.Table, o.StateDir); err != nil {
 		return nil, err
 	}
-	n, err := s.db.load(ctx, s.snapshot)
+	n, replayed, err := s.db.recover()
 	if err != nil {
 		return nil, err
 	}
-	s.logger.Info("dynamodb ready", "url", s.db.url, "table", tpl.Table.Name, "itemsLoaded", n)
+	s.logger.Info("dynamodb ready", "url", s.db.url, "table", tpl.Table.Name, "items", n, "journalRecordsReplayed", replayed)
 
 	// The webhook receiver must listen before versitygw starts: versitygw
 	// posts a test event at start and exits if nobody answers.
-	s.s3ev = newS3Events(tpl, filepath.Join(o.StateDir, "dlq"), o.RetryBackoff, s.logger)
+	if s.s3ev, err = newS3Events(tpl, filepath.Join(o.StateDir, "s3events"), filepath.Join(o.StateDir, "dlq"), o.RetryBackoff, s.logger); err != nil {
+		return nil, err
+	}
 	hookLn, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
@@ -189,17 +189,11 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 	s.hookSrv = &http.Server{Handler: s.s3ev, ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = s.hookSrv.Serve(hookLn) }()
 
-	s3Addr := o.S3Addr
-	if strings.HasSuffix(s3Addr, ":0") {
-		if s3Addr, err = freeAddr(); err != nil {
-			return nil, err
-		}
-	}
 	if s.vgwLog, err = openLineLog(filepath.Join(o.StateDir, "logs", "versitygw.log"), 1000); err != nil {
 		return nil, err
 	}
 	if s.objects, err = startObjectStore(ctx, filepath.Join(o.ToolsDir, "versitygw"), filepath.Join(o.StateDir, "s3"),
-		s3Addr, "http://"+hookLn.Addr().String()+"/", s.vgwLog.writer()); err != nil {
+		o.S3Addr, "http://"+hookLn.Addr().String()+"/", s.vgwLog.writer(), s.logger); err != nil {
 		return nil, err
 	}
 	if err := s.objects.ensureBucket(ctx, tpl.Bucket.Name); err != nil {
@@ -551,13 +545,13 @@ func (s *Stack) Close() error {
 		s.s3ev.stop()
 	}
 	if s.db != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		n, err := s.db.save(ctx, s.snapshot)
-		cancel()
+		// Not needed for durability (the journal has every write): it keeps
+		// the next start from replaying this run's journal.
+		n, err := s.db.checkpoint()
 		if err != nil {
 			errs = append(errs, fmt.Errorf("dynamodb snapshot: %w", err))
 		} else {
-			s.logger.Info("dynamodb snapshot written", "file", s.snapshot, "items", n)
+			s.logger.Info("dynamodb snapshot written", "file", s.db.snapshot, "items", n)
 		}
 	}
 	s.stopAll()

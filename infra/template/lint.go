@@ -131,6 +131,8 @@ func Lint(t *Template, o LintOptions) []error {
 		}
 	}
 
+	errs = append(errs, lintOperations(resources)...)
+
 	// The HTTP API: JWT by default.
 	for id, r := range resources {
 		res, _ := r.(map[string]any)

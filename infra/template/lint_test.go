@@ -156,6 +156,46 @@ func TestLintCatches(t *testing.T) {
 			want:    "functions/nowhere/main.go is missing",
 		},
 		{
+			name:    "stateful resource not retained",
+			replace: [2]string{"    # Every message is an upload nobody checked: keep them through a stack\n    # deletion or a replacement.\n    DeletionPolicy: Retain\n", ""},
+			want:    "DocCheckDeadLetterQueue (AWS::SQS::Queue) holds data: DeletionPolicy must be Retain",
+		},
+		{
+			name:    "user pool replaced without retention",
+			replace: [2]string{"    DeletionPolicy: Retain\n    UpdateReplacePolicy: Retain\n    Properties:\n      UserPoolName:", "    DeletionPolicy: Retain\n    UpdateReplacePolicy: Delete\n    Properties:\n      UserPoolName:"},
+			want:    "UserPool (AWS::Cognito::UserPool) holds data: UpdateReplacePolicy must be Retain",
+		},
+		{
+			name:    "function logging to the default group",
+			replace: [2]string{"      LoggingConfig:\n        LogGroup: !Ref ReminderFunctionLogGroup\n", ""},
+			want:    "ReminderFunction: LoggingConfig.LogGroup must be !Ref a log group",
+		},
+		{
+			name:    "log group without the retention parameter",
+			replace: [2]string{"  ApiAccessLogGroup:\n    Type: AWS::Logs::LogGroup\n    DeletionPolicy: Retain\n    UpdateReplacePolicy: Retain\n    Properties:\n      RetentionInDays: !Ref LogRetentionDays", "  ApiAccessLogGroup:\n    Type: AWS::Logs::LogGroup\n    DeletionPolicy: Retain\n    UpdateReplacePolicy: Retain\n    Properties:\n      RetentionInDays: 3653"},
+			want:    "ApiAccessLogGroup: RetentionInDays must be !Ref LogRetentionDays",
+		},
+		{
+			name:    "alarm nobody hears",
+			replace: [2]string{"      ExtendedStatistic: p99\n      Period: 300\n      EvaluationPeriods: 3\n      Threshold: !Ref ApiLatencyP99Ms\n      ComparisonOperator: GreaterThanThreshold\n      TreatMissingData: notBreaching\n      AlarmActions: [!Ref AlarmTopic]", "      ExtendedStatistic: p99\n      Period: 300\n      EvaluationPeriods: 3\n      Threshold: !Ref ApiLatencyP99Ms\n      ComparisonOperator: GreaterThanThreshold\n      TreatMissingData: notBreaching\n      AlarmActions: []"},
+			want:    "ApiLatencyAlarm: AlarmActions must notify the alarm topic",
+		},
+		{
+			name:    "function without a throttle alarm",
+			replace: [2]string{"      MetricName: Throttles\n      Dimensions: [{ Name: FunctionName, Value: !Ref DocCheckFunction }]", "      MetricName: Throttles\n      Dimensions: [{ Name: FunctionName, Value: !Ref ApiFunction }]"},
+			want:    "DocCheckFunction: no alarm on AWS/Lambda Throttles",
+		},
+		{
+			name:    "job without a missed-run alarm",
+			replace: [2]string{"              MetricName: read\n              Dimensions: [{ Name: FunctionName, Value: !Ref ExpiryFunction }]", "              MetricName: read\n              Dimensions: [{ Name: FunctionName, Value: !Ref ReminderFunction }]"},
+			want:    "ExpiryFunction: scheduled, so it needs an alarm on a missing run",
+		},
+		{
+			name:    "fixed throttling",
+			replace: [2]string{"ThrottlingRateLimit: !Ref ApiThrottlingRateLimit", "ThrottlingRateLimit: 100"},
+			want:    "throttling must come from the ApiThrottling* parameters",
+		},
+		{
 			name:    "x86 globals",
 			replace: [2]string{"Architectures: [arm64]", "Architectures: [x86_64]"},
 			want:    "Architectures",
