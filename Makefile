@@ -46,7 +46,7 @@ FUZZ_SMOKE_TIME ?= 3000x
 # The local stack's command (infra/local); rebuilt on every use (incremental).
 LOCAL := $(BIN)/local
 
-.PHONY: run test build tools token invoke bench fuzz lint clean template-check template-tools $(LOCAL)
+.PHONY: run test build tools token invoke bench fuzz lint contract-lint client clean template-check template-tools $(LOCAL)
 
 run: ## start the whole stack on 127.0.0.1:3000 (Ctrl-C stops it)
 	@$(MAKE) --no-print-directory -j2 tools $(LOCAL)
@@ -57,8 +57,9 @@ run: ## start the whole stack on 127.0.0.1:3000 (Ctrl-C stops it)
 $(LOCAL):
 	@$(LAMBDA_FLAGS) $(GO) build -trimpath -o $@ ./infra/local
 
-test: tools ## go vet + every test (the e2e tests start the local stack) + a short fuzz of every parser + cfn-lint and the deploy rehearsal
+test: tools ## go vet + the contract linters + every test (the e2e tests start the local stack) + a short fuzz of every parser + cfn-lint and the deploy rehearsal
 	$(GO) vet ./...
+	@$(MAKE) --no-print-directory contract-lint
 	$(GO) test $(TEST_FLAGS) -timeout $(TEST_TIMEOUT) ./...
 	@$(MAKE) --no-print-directory fuzz-smoke bench-smoke template-check
 
@@ -139,10 +140,11 @@ fuzz: ## fuzz every parser of outside input for FUZZTIME each (default 30s)
 fuzz-smoke: ## every fuzz target briefly (part of make test)
 	@$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZ_SMOKE_TIME)
 
-lint: ## gofmt must list nothing; go vet; actionlint on .github/workflows; cfn-lint and the deploy rehearsal
+lint: ## gofmt must list nothing; go vet; the contract linters; actionlint on .github/workflows; cfn-lint and the deploy rehearsal
 	@out=$$(gofmt -l .); \
 	  if [ -n "$$out" ]; then echo "gofmt -l:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	@$(MAKE) --no-print-directory contract-lint
 	$(GO) run github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
 	@$(MAKE) --no-print-directory template-check
 
@@ -169,6 +171,33 @@ template-check: ## cfn-lint (0 findings, informational included) + the deploy re
 	  set -e; echo "cfn-lint template.yaml (informational checks included)"; \
 	  cfn-lint --include-checks I -- template.yaml; \
 	  python3 infra/rehearsal/rehearse.py template.yaml
+
+# The API contract's linters, pinned in infra/contract/package-lock.json:
+# Spectral with spectral:oas (0 errors, 0 warnings), Spectral with the OWASP
+# ruleset (every finding fixed or waived with its reason in
+# spectral-owasp.yaml), Redocly's recommended rules (0 problems).
+CONTRACT := infra/contract
+CONTRACT_DOCS := openapi.yaml openapi-sandbox.yaml
+NODE_OK := node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=19)?0:1)'
+
+contract-lint: ## Spectral (spectral:oas, OWASP) and Redocly on openapi.yaml and openapi-sandbox.yaml
+	@if ! command -v npm >/dev/null 2>&1 || ! $(NODE_OK) 2>/dev/null; then \
+	  echo "contract-lint: skipped, install with: apt-get install nodejs npm (Node.js 20.19 or later), then run make lint"; exit 0; fi; \
+	  set -e; cd $(CONTRACT); \
+	  export REDOCLY_TELEMETRY=off SCARF_ANALYTICS=false; \
+	  if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then \
+	    npm ci --no-audit --no-fund --loglevel=error; fi; \
+	  docs="$(addprefix ../../,$(CONTRACT_DOCS))"; \
+	  echo "== Spectral, spectral:oas: $(CONTRACT_DOCS)"; \
+	  ./node_modules/.bin/spectral lint --fail-severity warn -r spectral-oas.yaml $$docs; \
+	  echo "== Spectral, OWASP API Security Top 10 2023: $(CONTRACT_DOCS)"; \
+	  ./node_modules/.bin/spectral lint --fail-severity warn -r spectral-owasp.yaml $$docs; \
+	  echo "== Redocly, recommended: $(CONTRACT_DOCS)"; \
+	  ./node_modules/.bin/redocly lint --config redocly.yaml --format stylish $$docs 2>&1 | grep -v "^\s*[║╔╚]"; \
+	  exit $${PIPESTATUS[0]}
+
+client: ## regenerate the Go client infra/contract/client from openapi.yaml (pinned oapi-codegen)
+	$(GO) generate ./$(CONTRACT)/client
 
 clean: ## remove build output and local state (.local/); keeps the pinned tools
 	rm -rf build .aws-sam .local $(BIN)/lambda $(BIN)/lambda-test $(LOCAL)

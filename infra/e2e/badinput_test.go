@@ -77,7 +77,7 @@ func TestBadInput(t *testing.T) {
 		})
 	}
 	after := a.getCase(caseID)
-	if after["version"].(float64) != version || after["status"] != "draft" || after["explanation"] != nil {
+	if after["version"].(float64) != version || after["status"] != "draft" || after["explanation"] != "" {
 		t.Fatalf("case changed by bad requests: version %v -> %v", version, after["version"])
 	}
 	if r := other.getCase(otherCase["id"].(string)); r["version"].(float64) != otherCase["version"].(float64) {

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"microcert/shared/apitime"
 	"microcert/shared/domain"
 	"microcert/shared/webhook"
 )
@@ -39,9 +40,9 @@ type SandboxData interface {
 
 // Payout is one micro-deposit as the applicant reads it on the statement.
 type Payout struct {
-	AmountFen    int64     `json:"amountFen"`
-	AccountLast4 string    `json:"accountLast4"`
-	PaidAt       time.Time `json:"paidAt"`
+	AmountFen    int64        `json:"amountFen"`
+	AccountLast4 string       `json:"accountLast4"`
+	PaidAt       apitime.Time `json:"paidAt"`
 	// Reference is the transfer's reference (the payout instruction's id).
 	Reference string `json:"reference"`
 }

@@ -428,7 +428,7 @@ func (s *sandbox) writeStatements(ctx context.Context, day string, adjust map[st
 			return nil, err
 		}
 		for _, p := range ps {
-			payouts = append(payouts, statements.Payout{At: p.PaidAt, Reference: p.Reference, BankRef: providerID("BK"),
+			payouts = append(payouts, statements.Payout{At: time.Time(p.PaidAt), Reference: p.Reference, BankRef: providerID("BK"),
 				Last4: p.AccountLast4, AmountFen: p.AmountFen, Status: "SUCCESS"})
 		}
 	}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"microcert/shared/apitime"
 	"microcert/shared/store"
 )
 
@@ -29,7 +30,7 @@ func (s storeSandbox) Payouts(ctx context.Context, caseID string) ([]Payout, err
 	}
 	out := make([]Payout, 0, len(ps))
 	for _, p := range ps {
-		out = append(out, Payout{AmountFen: p.AmountFen, AccountLast4: p.AccountLast4, PaidAt: p.At, Reference: p.ID})
+		out = append(out, Payout{AmountFen: p.AmountFen, AccountLast4: p.AccountLast4, PaidAt: apitime.Time(p.At), Reference: p.ID})
 	}
 	return out, nil
 }
@@ -43,7 +44,7 @@ func (s storeSandbox) PayoutsForDay(ctx context.Context, day string) ([]Payout, 
 	}
 	out := make([]Payout, 0, len(ps))
 	for _, p := range ps {
-		out = append(out, Payout{AmountFen: p.AmountFen, AccountLast4: p.AccountLast4, PaidAt: p.At, Reference: p.ID})
+		out = append(out, Payout{AmountFen: p.AmountFen, AccountLast4: p.AccountLast4, PaidAt: apitime.Time(p.At), Reference: p.ID})
 	}
 	return out, nil
 }

@@ -77,7 +77,9 @@ func (s *Service) RequestUpload(ctx context.Context, by domain.Actor, caseID str
 		}
 	}
 	if len(b.Documents) >= maxDocsPerCase || perType >= maxDocsPerType {
-		return nil, domain.E(domain.KindTooMany, "too_many_documents",
+		// A limit of the case, not a rate: retrying never helps, so it is a
+		// conflict (409), not 429, which clients retry.
+		return nil, domain.E(domain.KindConflict, "too_many_documents",
 			"本案件上传次数过多。", "Too many uploads for this case.")
 	}
 	d := &domain.Document{

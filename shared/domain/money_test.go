@@ -225,10 +225,10 @@ func TestYuan(t *testing.T) {
 func TestReconcile(t *testing.T) {
 	now := time.Date(2026, 9, 25, 2, 30, 0, 0, time.UTC)
 	pay := func(ref, order string, fen int64) ReconLine {
-		return ReconLine{Kind: LinePayment, Ref: ref, OrderID: order, AmountFen: fen, Status: LineSucceeded}
+		return ReconLine{Line: LinePayment, Ref: ref, OrderID: order, AmountFen: fen, Status: LineSucceeded}
 	}
 	refund := func(ref string, fen int64, status string) ReconLine {
-		return ReconLine{Kind: LineRefund, Ref: ref, AmountFen: fen, Status: status}
+		return ReconLine{Line: LineRefund, Ref: ref, AmountFen: fen, Status: status}
 	}
 	ours := []ReconLine{pay("t1", "o1", 15000), pay("t2", "o2", 30000), pay("t3", "o3", 15000), pay("", "o5", 30000),
 		refund("r1-1", 15000, LineSucceeded), refund("r9-1", 0, LineFailed)}

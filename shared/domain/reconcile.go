@@ -67,7 +67,7 @@ const (
 
 // ReconLine is one movement as one side records it.
 type ReconLine struct {
-	Kind string // LinePayment, LineRefund, LinePayout
+	Line string // LinePayment, LineRefund, LinePayout
 	// Ref identifies the movement on both sides: the refund key (our
 	// out_refund_no), the payout's transfer reference, or for a payment
 	// the provider's transaction id (OrderID is matched when we have none).
@@ -88,7 +88,7 @@ func (l ReconLine) signedFen() int64 {
 	if !l.moves() {
 		return 0
 	}
-	if l.Kind == LinePayment {
+	if l.Line == LinePayment {
 		return l.AmountFen
 	}
 	return -l.AmountFen
@@ -178,7 +178,7 @@ func Reconcile(source ReconSource, day string, ours, theirs []ReconLine, now tim
 		d := Discrepancy{Source: source, Day: day, Kind: kind, Status: DiscrepancyOpen, DetectedAt: now}
 		for _, l := range []*ReconLine{t, o} {
 			if l != nil {
-				d.LineKind, d.Ref, d.OrderID = l.Kind, l.Ref, l.OrderID
+				d.LineKind, d.Ref, d.OrderID = l.Line, l.Ref, l.OrderID
 				if l.CaseID != "" {
 					d.CaseID = l.CaseID
 				}
@@ -193,7 +193,7 @@ func Reconcile(source ReconSource, day string, ours, theirs []ReconLine, now tim
 		d.ID = DerivedID(start, "discrepancy", string(source), day, string(kind), d.LineKind, d.Ref, d.OrderID)
 		res.Discrepancies = append(res.Discrepancies, d)
 	}
-	key := func(l ReconLine) string { return l.Kind + "\x00" + l.Ref }
+	key := func(l ReconLine) string { return l.Line + "\x00" + l.Ref }
 	theirsBy := map[string]int{}
 	for i, l := range theirs {
 		theirsBy[key(l)] = i
@@ -205,10 +205,10 @@ func Reconcile(source ReconSource, day string, ours, theirs []ReconLine, now tim
 		if o.Ref != "" {
 			j, ok = theirsBy[key(o)]
 		}
-		if !ok && o.Kind == LinePayment && o.Ref == "" {
+		if !ok && o.Line == LinePayment && o.Ref == "" {
 			// No transaction id on our side: the order id decides.
 			for k, t := range theirs {
-				if !matched[k] && t.Kind == LinePayment && t.OrderID == o.OrderID {
+				if !matched[k] && t.Line == LinePayment && t.OrderID == o.OrderID {
 					j, ok = k, true
 					break
 				}
@@ -253,11 +253,11 @@ func LedgerLine(e LedgerEntry) (ReconLine, bool) {
 	l := ReconLine{OrderID: e.OrderID, CaseID: e.CaseID, AmountFen: e.AmountFen, Status: LineSucceeded}
 	switch e.Kind {
 	case LedgerPayment:
-		l.Kind, l.Ref = LinePayment, e.TransactionID
+		l.Line, l.Ref = LinePayment, e.TransactionID
 	case LedgerRefund:
-		l.Kind, l.Ref = LineRefund, e.RefundKey
+		l.Line, l.Ref = LineRefund, e.RefundKey
 	case LedgerRefundFailed:
-		l.Kind, l.Ref, l.Status = LineRefund, e.RefundKey, LineFailed
+		l.Line, l.Ref, l.Status = LineRefund, e.RefundKey, LineFailed
 	default:
 		return ReconLine{}, false
 	}
@@ -266,7 +266,7 @@ func LedgerLine(e LedgerEntry) (ReconLine, bool) {
 
 // PayoutLine is how the bank's statement shows a payout.
 func PayoutLine(p Payout) ReconLine {
-	return ReconLine{Kind: LinePayout, Ref: p.ID, CaseID: p.CaseID, AmountFen: p.AmountFen, Status: LineSucceeded}
+	return ReconLine{Line: LinePayout, Ref: p.ID, CaseID: p.CaseID, AmountFen: p.AmountFen, Status: LineSucceeded}
 }
 
 // DiscrepancyFilter narrows the admins' list; zero fields match all.

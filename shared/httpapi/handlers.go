@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"time"
 
+	"microcert/shared/apitime"
 	"microcert/shared/certsvc"
 	"microcert/shared/domain"
 	"microcert/shared/webhook"
@@ -178,12 +179,12 @@ func (a *API) createEnterprise(ctx context.Context, r *request) (*reply, error) 
 // enterpriseSummaryJSON is a profile in the caller's list: enough to pick
 // one; the full view (with certifications and capabilities) is one GET away.
 type enterpriseSummaryJSON struct {
-	ID         string    `json:"id"`
-	Name       string    `json:"name"`
-	USCC       string    `json:"uscc"`
-	RegionCode string    `json:"regionCode"`
-	Version    int       `json:"version"`
-	CreatedAt  time.Time `json:"createdAt"`
+	ID         string       `json:"id"`
+	Name       string       `json:"name"`
+	USCC       string       `json:"uscc"`
+	RegionCode string       `json:"regionCode"`
+	Version    int          `json:"version"`
+	CreatedAt  apitime.Time `json:"createdAt"`
 }
 
 func (a *API) listEnterprises(ctx context.Context, r *request) (*reply, error) {
@@ -198,7 +199,7 @@ func (a *API) listEnterprises(ctx context.Context, r *request) (*reply, error) {
 	items := make([]enterpriseSummaryJSON, 0, len(ents))
 	for _, e := range ents {
 		items = append(items, enterpriseSummaryJSON{ID: e.ID, Name: e.Name, USCC: e.USCC, RegionCode: e.RegionCode,
-			Version: e.Version, CreatedAt: e.CreatedAt})
+			Version: e.Version, CreatedAt: apitime.Time(e.CreatedAt)})
 	}
 	return ok(newPage(items, next))
 }
@@ -320,7 +321,7 @@ type uploadJSON struct {
 	Key        string            `json:"key"`
 	URL        string            `json:"url"`
 	Fields     map[string]string `json:"fields"`
-	ExpiresAt  string            `json:"expiresAt"`
+	ExpiresAt  apitime.Time      `json:"expiresAt"`
 	MaxBytes   int64             `json:"maxBytes"`
 	Document   documentJSON      `json:"document"`
 }
@@ -339,11 +340,9 @@ func (a *API) requestUpload(ctx context.Context, r *request) (*reply, error) {
 		return nil, err
 	}
 	return created(uploadJSON{DocumentID: u.Document.ID, Key: u.Document.Key(), URL: u.Post.URL, Fields: u.Post.Fields,
-		ExpiresAt: u.Post.ExpiresAt.UTC().Format(rfc3339), MaxBytes: u.MaxBytes,
+		ExpiresAt: apitime.Time(u.Post.ExpiresAt), MaxBytes: u.MaxBytes,
 		Document: documentView(u.Document, r.lang, false)})
 }
-
-const rfc3339 = "2006-01-02T15:04:05Z07:00"
 
 func (a *API) listDocuments(ctx context.Context, r *request) (*reply, error) {
 	docs, err := a.svc.ListDocuments(ctx, r.actor, r.params["caseId"])
@@ -457,7 +456,7 @@ func (a *API) withdraw(ctx context.Context, r *request) (*reply, error) {
 
 type downloadJSON struct {
 	URL       string       `json:"url"`
-	ExpiresAt string       `json:"expiresAt"`
+	ExpiresAt apitime.Time `json:"expiresAt"`
 	Document  documentJSON `json:"document"`
 }
 
@@ -466,7 +465,7 @@ func (a *API) download(ctx context.Context, r *request) (*reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	return ok(downloadJSON{URL: d.URL, ExpiresAt: d.ExpiresAt.UTC().Format(rfc3339), Document: documentView(d.Document, r.lang, r.actor.CanReview())})
+	return ok(downloadJSON{URL: d.URL, ExpiresAt: apitime.Time(d.ExpiresAt), Document: documentView(d.Document, r.lang, r.actor.CanReview())})
 }
 
 func (a *API) faceCallback(ctx context.Context, r *request) (*reply, error) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"microcert/shared/apitime"
 	"microcert/shared/domain"
 )
 
@@ -17,48 +18,48 @@ type resolveBody struct {
 // adminRefundJSON is a refund as admins list it (with the provider's side).
 type adminRefundJSON struct {
 	refundJSON
-	EnterpriseID     string     `json:"enterpriseId"`
-	TransactionID    string     `json:"transactionId,omitempty"`
-	Round            int        `json:"round"`
-	ProviderRefundID string     `json:"providerRefundId,omitempty"`
-	SubmittedAt      *time.Time `json:"submittedAt"`
-	FailureDetail    string     `json:"failureDetail,omitempty"`
-	UpdatedAt        time.Time  `json:"updatedAt"`
+	EnterpriseID     string        `json:"enterpriseId"`
+	TransactionID    string        `json:"transactionId,omitempty"`
+	Round            int           `json:"round"`
+	ProviderRefundID string        `json:"providerRefundId,omitempty"`
+	SubmittedAt      *apitime.Time `json:"submittedAt"`
+	FailureDetail    string        `json:"failureDetail,omitempty"`
+	UpdatedAt        apitime.Time  `json:"updatedAt"`
 }
 
 func adminRefundView(r *domain.Refund) adminRefundJSON {
 	return adminRefundJSON{refundJSON: refundView(r), EnterpriseID: r.EnterpriseID, TransactionID: r.TransactionID,
-		Round: r.Round, ProviderRefundID: r.ProviderRefundID, SubmittedAt: r.SubmittedAt, FailureDetail: r.FailureDetail,
-		UpdatedAt: r.UpdatedAt}
+		Round: r.Round, ProviderRefundID: r.ProviderRefundID, SubmittedAt: apitime.Ptr(r.SubmittedAt), FailureDetail: r.FailureDetail,
+		UpdatedAt: apitime.Time(r.UpdatedAt)}
 }
 
 type discrepancyJSON struct {
-	ID           string     `json:"id"`
-	Source       string     `json:"source"`
-	Day          string     `json:"day"`
-	Kind         string     `json:"kind"`
-	LineKind     string     `json:"lineKind"`
-	Ref          string     `json:"ref"`
-	OrderID      string     `json:"orderId,omitempty"`
-	CaseID       string     `json:"caseId,omitempty"`
-	OursFen      int64      `json:"oursFen"`
-	TheirsFen    int64      `json:"theirsFen"`
-	OursStatus   string     `json:"oursStatus,omitempty"`
-	TheirsStatus string     `json:"theirsStatus,omitempty"`
-	Currency     string     `json:"currency"`
-	Status       string     `json:"status"`
-	DetectedAt   time.Time  `json:"detectedAt"`
-	ResolvedAt   *time.Time `json:"resolvedAt"`
-	ResolvedBy   string     `json:"resolvedBy,omitempty"`
-	Note         string     `json:"note,omitempty"`
-	Version      int        `json:"version"`
+	ID           string        `json:"id"`
+	Source       string        `json:"source"`
+	Day          string        `json:"day"`
+	Kind         string        `json:"kind"`
+	LineKind     string        `json:"lineKind"`
+	Ref          string        `json:"ref"`
+	OrderID      string        `json:"orderId,omitempty"`
+	CaseID       string        `json:"caseId,omitempty"`
+	OursFen      int64         `json:"oursFen"`
+	TheirsFen    int64         `json:"theirsFen"`
+	OursStatus   string        `json:"oursStatus,omitempty"`
+	TheirsStatus string        `json:"theirsStatus,omitempty"`
+	Currency     string        `json:"currency"`
+	Status       string        `json:"status"`
+	DetectedAt   apitime.Time  `json:"detectedAt"`
+	ResolvedAt   *apitime.Time `json:"resolvedAt"`
+	ResolvedBy   string        `json:"resolvedBy,omitempty"`
+	Note         string        `json:"note,omitempty"`
+	Version      int           `json:"version"`
 }
 
 func discrepancyView(d *domain.Discrepancy) discrepancyJSON {
 	return discrepancyJSON{ID: d.ID, Source: string(d.Source), Day: d.Day, Kind: string(d.Kind), LineKind: d.LineKind, Ref: d.Ref,
 		OrderID: d.OrderID, CaseID: d.CaseID, OursFen: d.OursFen, TheirsFen: d.TheirsFen, OursStatus: d.OursStatus,
-		TheirsStatus: d.TheirsStatus, Currency: "CNY", Status: string(d.Status), DetectedAt: d.DetectedAt,
-		ResolvedAt: d.ResolvedAt, ResolvedBy: d.ResolvedBy, Note: d.Note, Version: d.Version}
+		TheirsStatus: d.TheirsStatus, Currency: "CNY", Status: string(d.Status), DetectedAt: apitime.Time(d.DetectedAt),
+		ResolvedAt: apitime.Ptr(d.ResolvedAt), ResolvedBy: d.ResolvedBy, Note: d.Note, Version: d.Version}
 }
 
 // timeQuery reads an RFC 3339 query parameter.
@@ -147,11 +148,11 @@ func (a *API) resolveDiscrepancy(ctx context.Context, r *request) (*reply, error
 }
 
 type subsidyLineJSON struct {
-	CaseID       string    `json:"caseId"`
-	EnterpriseID string    `json:"enterpriseId"`
-	Kind         string    `json:"kind"`
-	SubsidyFen   int64     `json:"subsidyFen"`
-	At           time.Time `json:"at"`
+	CaseID       string       `json:"caseId"`
+	EnterpriseID string       `json:"enterpriseId"`
+	Kind         string       `json:"kind"`
+	SubsidyFen   int64        `json:"subsidyFen"`
+	At           apitime.Time `json:"at"`
 }
 
 type subsidyGroupJSON struct {
@@ -186,7 +187,7 @@ func (a *API) subsidyReport(ctx context.Context, r *request) (*reply, error) {
 			Reversals: g.Reversals, ClaimFen: g.ClaimFen, Lines: []subsidyLineJSON{}}
 		for _, l := range g.Lines {
 			gj.Lines = append(gj.Lines, subsidyLineJSON{CaseID: l.CaseID, EnterpriseID: l.EnterpriseID, Kind: string(l.Kind),
-				SubsidyFen: l.SubsidyFen, At: l.At})
+				SubsidyFen: l.SubsidyFen, At: apitime.Time(l.At)})
 		}
 		out.Programs = append(out.Programs, gj)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"microcert/shared/apitime"
 	"microcert/shared/domain"
 )
 
@@ -75,12 +76,13 @@ func problemResponse(log *slog.Logger, err error, lang string) events.APIGateway
 	default:
 		log.Info("request refused", "kind", e.Kind.String(), "code", e.Code, "status", status)
 	}
+	code := publicCode(e)
 	p := problem{
-		Type:   "https://microcert.dev/problems/" + strings.ReplaceAll(e.Code, "_", "-"),
+		Type:   "https://microcert.dev/problems/" + strings.ReplaceAll(code, "_", "-"),
 		Title:  http.StatusText(status),
 		Status: status,
 		Detail: e.Message.In(lang),
-		Code:   e.Code,
+		Code:   code,
 	}
 	for _, f := range e.Fields {
 		p.Errors = append(p.Errors, problemField{Field: f.Field, Code: f.Code, Message: f.Message.In(lang)})
@@ -95,7 +97,7 @@ func problemResponse(log *slog.Logger, err error, lang string) events.APIGateway
 		if l, ok := v.(localizer); ok {
 			v = l.Localize(lang)
 		}
-		body[k] = v
+		body[k] = apitime.Normalize(v)
 	}
 	out, _ := json.Marshal(body)
 	headers := map[string]string{"Content-Type": "application/problem+json", "Content-Language": langTag(lang)}
@@ -103,6 +105,19 @@ func problemResponse(log *slog.Logger, err error, lang string) events.APIGateway
 		headers["Retry-After"] = "1"
 	}
 	return events.APIGatewayV2HTTPResponse{StatusCode: status, Headers: headers, Body: string(out)}
+}
+
+// publicCode is the code a client sees. Internal and unavailable errors
+// carry a code that names the failure for the logs (random, read_failed,
+// ...); clients get the one code of their kind, which openapi.yaml lists.
+func publicCode(e *domain.Error) string {
+	switch e.Kind {
+	case domain.KindInternal:
+		return "internal"
+	case domain.KindUnavailable:
+		return "unavailable"
+	}
+	return e.Code
 }
 
 // langTag normalises Accept-Language to the two languages served.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"microcert/shared/apitime"
 	"microcert/shared/certsvc"
 	"microcert/shared/domain"
 )
@@ -22,15 +23,15 @@ type legalRepJSON struct {
 }
 
 type certificationJSON struct {
-	Type      string     `json:"type"`
-	Status    string     `json:"status"`
-	IssuedAt  time.Time  `json:"issuedAt"`
-	ExpiresAt time.Time  `json:"expiresAt"`
-	CaseID    string     `json:"caseId"`
-	Version   int        `json:"version"`
-	Reason    string     `json:"revokedReason,omitempty"`
-	Severity  string     `json:"severity,omitempty"`
-	UpdatedAt *time.Time `json:"updatedAt,omitempty"`
+	Type      string        `json:"type"`
+	Status    string        `json:"status"`
+	IssuedAt  apitime.Time  `json:"issuedAt"`
+	ExpiresAt apitime.Time  `json:"expiresAt"`
+	CaseID    string        `json:"caseId"`
+	Version   int           `json:"version"`
+	Reason    string        `json:"revokedReason,omitempty"`
+	Severity  string        `json:"severity,omitempty"`
+	UpdatedAt *apitime.Time `json:"updatedAt,omitempty"`
 }
 
 type enterpriseJSON struct {
@@ -43,8 +44,8 @@ type enterpriseJSON struct {
 	RegionCode          string                                  `json:"regionCode"`
 	HasCorporateAccount bool                                    `json:"hasCorporateAccount"`
 	Version             int                                     `json:"version"`
-	CreatedAt           time.Time                               `json:"createdAt"`
-	UpdatedAt           time.Time                               `json:"updatedAt"`
+	CreatedAt           apitime.Time                            `json:"createdAt"`
+	UpdatedAt           apitime.Time                            `json:"updatedAt"`
 	Certifications      []certificationJSON                     `json:"certifications"`
 	Capabilities        map[domain.CertType]domain.Capabilities `json:"capabilities"`
 }
@@ -56,7 +57,7 @@ func enterpriseView(v *certsvc.EnterpriseView, now time.Time) enterpriseJSON {
 		LegalRep: legalRepJSON{Name: e.LegalRep.Name, IDNumber: domain.MaskIDNumber(e.LegalRep.IDNumber),
 			Phone: domain.MaskPhone(e.LegalRep.Phone)},
 		RegisteredAddress: e.RegisteredAddress, OperatingAddress: e.OperatingAddress, RegionCode: e.RegionCode,
-		HasCorporateAccount: e.HasCorporateAccount, Version: e.Version, CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt,
+		HasCorporateAccount: e.HasCorporateAccount, Version: e.Version, CreatedAt: apitime.Time(e.CreatedAt), UpdatedAt: apitime.Time(e.UpdatedAt),
 		Certifications: []certificationJSON{},
 		Capabilities:   map[domain.CertType]domain.Capabilities{},
 	}
@@ -76,11 +77,10 @@ func enterpriseView(v *certsvc.EnterpriseView, now time.Time) enterpriseJSON {
 // expiry is overdue even before the daily job has recorded it, so the status
 // and the capabilities shown never disagree.
 func certView(c *domain.Certification, now time.Time) certificationJSON {
-	out := certificationJSON{Type: string(c.Type), Status: string(c.EffectiveStatus(now, domain.DefaultRules)), IssuedAt: c.IssuedAt, ExpiresAt: c.ExpiresAt,
+	out := certificationJSON{Type: string(c.Type), Status: string(c.EffectiveStatus(now, domain.DefaultRules)), IssuedAt: apitime.Time(c.IssuedAt), ExpiresAt: apitime.Time(c.ExpiresAt),
 		CaseID: c.CaseID, Version: c.Version, Reason: c.RevokedReason, Severity: c.Severity}
 	if !c.UpdatedAt.IsZero() {
-		u := c.UpdatedAt
-		out.UpdatedAt = &u
+		out.UpdatedAt = apitime.Ptr(&c.UpdatedAt)
 	}
 	return out
 }
@@ -106,25 +106,25 @@ type checkJSON struct {
 	Status    string             `json:"status"`
 	Findings  []findingJSON      `json:"findings"`
 	Metrics   map[string]float64 `json:"metrics,omitempty"`
-	CheckedAt *time.Time         `json:"checkedAt,omitempty"`
+	CheckedAt *apitime.Time      `json:"checkedAt,omitempty"`
 }
 
 type documentJSON struct {
-	ID            string    `json:"id"`
-	CaseID        string    `json:"caseId"`
-	DocType       string    `json:"docType"`
-	ContentType   string    `json:"contentType"`
-	ContentLength int64     `json:"contentLength"`
-	CreatedAt     time.Time `json:"createdAt"`
-	Check         checkJSON `json:"check"`
+	ID            string       `json:"id"`
+	CaseID        string       `json:"caseId"`
+	DocType       string       `json:"docType"`
+	ContentType   string       `json:"contentType"`
+	ContentLength int64        `json:"contentLength"`
+	CreatedAt     apitime.Time `json:"createdAt"`
+	Check         checkJSON    `json:"check"`
 	// ReusedByOtherEnterprise is shown to reviewers only: a fraud signal.
 	ReusedByOtherEnterprise *bool `json:"reusedByOtherEnterprise,omitempty"`
 }
 
 func documentView(d *domain.Document, lang string, reviewer bool) documentJSON {
 	out := documentJSON{ID: d.ID, CaseID: d.CaseID, DocType: string(d.DocType), ContentType: d.ContentType,
-		ContentLength: d.ContentLength, CreatedAt: d.CreatedAt,
-		Check: checkJSON{Status: string(d.Status), Findings: findingsView(d.Findings, lang), Metrics: d.Metrics, CheckedAt: d.CheckedAt}}
+		ContentLength: d.ContentLength, CreatedAt: apitime.Time(d.CreatedAt),
+		Check: checkJSON{Status: string(d.Status), Findings: findingsView(d.Findings, lang), Metrics: d.Metrics, CheckedAt: apitime.Ptr(d.CheckedAt)}}
 	if reviewer {
 		r := d.ReusedByOthers
 		out.ReusedByOtherEnterprise = &r
@@ -141,28 +141,28 @@ func findingsView(fs []domain.Finding, lang string) []findingJSON {
 }
 
 type verificationJSON struct {
-	SessionID   string     `json:"sessionId"`
-	Kind        string     `json:"kind"`
-	Status      string     `json:"status"`
-	ExpiresAt   time.Time  `json:"expiresAt"`
-	CompletedAt *time.Time `json:"completedAt,omitempty"`
+	SessionID   string        `json:"sessionId"`
+	Kind        string        `json:"kind"`
+	Status      string        `json:"status"`
+	ExpiresAt   apitime.Time  `json:"expiresAt"`
+	CompletedAt *apitime.Time `json:"completedAt,omitempty"`
 }
 
 func verificationView(v *domain.Verification) *verificationJSON {
 	if v == nil {
 		return nil
 	}
-	return &verificationJSON{SessionID: v.SessionID, Kind: string(v.Kind), Status: string(v.Status), ExpiresAt: v.ExpiresAt, CompletedAt: v.CompletedAt}
+	return &verificationJSON{SessionID: v.SessionID, Kind: string(v.Kind), Status: string(v.Status), ExpiresAt: apitime.Time(v.ExpiresAt), CompletedAt: apitime.Ptr(v.CompletedAt)}
 }
 
 type bankJSON struct {
-	Status       string     `json:"status"`
-	BankName     string     `json:"bankName"`
-	AccountName  string     `json:"accountName"`
-	Account      string     `json:"account"`
-	Deadline     time.Time  `json:"deadline"`
-	AttemptsLeft int        `json:"attemptsLeft"`
-	VerifiedAt   *time.Time `json:"verifiedAt,omitempty"`
+	Status       string        `json:"status"`
+	BankName     string        `json:"bankName"`
+	AccountName  string        `json:"accountName"`
+	Account      string        `json:"account"`
+	Deadline     apitime.Time  `json:"deadline"`
+	AttemptsLeft int           `json:"attemptsLeft"`
+	VerifiedAt   *apitime.Time `json:"verifiedAt,omitempty"`
 }
 
 func bankView(d *domain.Deposit) *bankJSON {
@@ -170,18 +170,18 @@ func bankView(d *domain.Deposit) *bankJSON {
 		return nil
 	}
 	return &bankJSON{Status: string(d.Status), BankName: d.BankName, AccountName: d.AccountName,
-		Account: "**** " + d.AccountLast4, Deadline: d.Deadline, AttemptsLeft: d.AttemptsLeft, VerifiedAt: d.VerifiedAt}
+		Account: "**** " + d.AccountLast4, Deadline: apitime.Time(d.Deadline), AttemptsLeft: d.AttemptsLeft, VerifiedAt: apitime.Ptr(d.VerifiedAt)}
 }
 
 type paymentJSON struct {
-	OrderID    string     `json:"orderId"`
-	Status     string     `json:"status"`
-	AmountFen  int64      `json:"amountFen"`
-	SubsidyFen int64      `json:"subsidyFen"`
-	PayableFen int64      `json:"payableFen"`
-	PaidFen    int64      `json:"paidFen"`
-	Currency   string     `json:"currency"`
-	PaidAt     *time.Time `json:"paidAt,omitempty"`
+	OrderID    string        `json:"orderId"`
+	Status     string        `json:"status"`
+	AmountFen  int64         `json:"amountFen"`
+	SubsidyFen int64         `json:"subsidyFen"`
+	PayableFen int64         `json:"payableFen"`
+	PaidFen    int64         `json:"paidFen"`
+	Currency   string        `json:"currency"`
+	PaidAt     *apitime.Time `json:"paidAt,omitempty"`
 }
 
 func paymentView(p *domain.Payment, f domain.Fee) *paymentJSON {
@@ -189,18 +189,18 @@ func paymentView(p *domain.Payment, f domain.Fee) *paymentJSON {
 		return nil
 	}
 	return &paymentJSON{OrderID: p.OrderID, Status: string(p.Status), AmountFen: f.AmountFen, SubsidyFen: f.SubsidyFen,
-		PayableFen: p.AmountFen, PaidFen: p.PaidFen, Currency: "CNY", PaidAt: p.PaidAt}
+		PayableFen: p.AmountFen, PaidFen: p.PaidFen, Currency: "CNY", PaidAt: apitime.Ptr(p.PaidAt)}
 }
 
 type historyJSON struct {
-	At      time.Time `json:"at"`
-	ActorID string    `json:"actorId"`
-	Role    string    `json:"role"`
-	Subject string    `json:"subject"`
-	From    string    `json:"from"`
-	To      string    `json:"to"`
-	Reasons []string  `json:"reasons"`
-	Note    string    `json:"note,omitempty"`
+	At      apitime.Time `json:"at"`
+	ActorID string       `json:"actorId"`
+	Role    string       `json:"role"`
+	Subject string       `json:"subject"`
+	From    string       `json:"from"`
+	To      string       `json:"to"`
+	Reasons []string     `json:"reasons"`
+	Note    string       `json:"note,omitempty"`
 }
 
 func historyView(hs []domain.HistoryEntry) []historyJSON {
@@ -210,30 +210,30 @@ func historyView(hs []domain.HistoryEntry) []historyJSON {
 		if reasons == nil {
 			reasons = []string{}
 		}
-		out = append(out, historyJSON{At: h.At, ActorID: h.ActorID, Role: string(h.Role), Subject: h.Subject,
+		out = append(out, historyJSON{At: apitime.Time(h.At), ActorID: h.ActorID, Role: string(h.Role), Subject: h.Subject,
 			From: h.From, To: h.To, Reasons: reasons, Note: h.Note})
 	}
 	return out
 }
 
 type reviewJSON struct {
-	ClaimedBy      string     `json:"claimedBy,omitempty"`
-	ClaimExpiresAt *time.Time `json:"claimExpiresAt,omitempty"`
-	Decision       string     `json:"decision,omitempty"`
-	Reasons        []string   `json:"reasons"`
-	Note           string     `json:"note,omitempty"`
-	DecidedAt      *time.Time `json:"decidedAt,omitempty"`
-	SLAState       string     `json:"slaState,omitempty"`
-	OverdueDays    int        `json:"overdueWorkingDays,omitempty"`
+	ClaimedBy      string        `json:"claimedBy,omitempty"`
+	ClaimExpiresAt *apitime.Time `json:"claimExpiresAt,omitempty"`
+	Decision       string        `json:"decision,omitempty"`
+	Reasons        []string      `json:"reasons"`
+	Note           string        `json:"note,omitempty"`
+	DecidedAt      *apitime.Time `json:"decidedAt,omitempty"`
+	SLAState       string        `json:"slaState,omitempty"`
+	OverdueDays    int           `json:"overdueWorkingDays,omitempty"`
 	// Redo: what the last request for changes sent back.
 	Redo []redoJSON `json:"redo"`
 }
 
 type redoJSON struct {
-	Requirement string    `json:"requirement"`
-	Reason      string    `json:"reason"`
-	Note        string    `json:"note,omitempty"`
-	RequestedAt time.Time `json:"requestedAt"`
+	Requirement string       `json:"requirement"`
+	Reason      string       `json:"reason"`
+	Note        string       `json:"note,omitempty"`
+	RequestedAt apitime.Time `json:"requestedAt"`
 }
 
 // profileChangeJSON: the new values a change case carries (the legal rep's
@@ -258,6 +258,8 @@ func profileChangeView(p *domain.ProfileChange) *profileChangeJSON {
 	return out
 }
 
+// caseJSON is the case summary (lists and the queue): every member is
+// always present, so generated clients can make them required.
 type caseJSON struct {
 	ID             string                       `json:"id"`
 	EnterpriseID   string                       `json:"enterpriseId"`
@@ -266,25 +268,32 @@ type caseJSON struct {
 	ViaAgent       bool                         `json:"viaAgent"`
 	Status         string                       `json:"status"`
 	Version        int                          `json:"version"`
-	CreatedAt      time.Time                    `json:"createdAt"`
-	UpdatedAt      time.Time                    `json:"updatedAt"`
-	SubmittedAt    *time.Time                   `json:"submittedAt"`
-	ReviewDueAt    *time.Time                   `json:"reviewDueAt"`
+	CreatedAt      apitime.Time                 `json:"createdAt"`
+	UpdatedAt      apitime.Time                 `json:"updatedAt"`
+	SubmittedAt    *apitime.Time                `json:"submittedAt"`
+	ReviewDueAt    *apitime.Time                `json:"reviewDueAt"`
 	Fee            feeJSON                      `json:"fee"`
-	Requirements   *requirementsJSON            `json:"requirements,omitempty"`
-	Documents      []documentJSON               `json:"documents,omitempty"`
 	Verifications  map[string]*verificationJSON `json:"verifications"`
 	Bank           *bankJSON                    `json:"bankVerification"`
 	Payment        *paymentJSON                 `json:"payment"`
-	Explanation    string                       `json:"explanation,omitempty"`
+	Explanation    string                       `json:"explanation"`
 	Review         reviewJSON                   `json:"review"`
 	ChangeRequests int                          `json:"changeRequests"`
 	Change         *profileChangeJSON           `json:"change,omitempty"`
-	// RefundDue and Money are in the full case view only (they need the
-	// case's refunds): refundDue while any money is still owed back.
-	RefundDue *bool         `json:"refundDue,omitempty"`
-	Money     *moneyJSON    `json:"money,omitempty"`
-	History   []historyJSON `json:"history,omitempty"`
+	// RefundDue: in the full view, money is still owed back (pending or
+	// failed refunds); in lists (no refunds read), money was owed back
+	// on this case at all.
+	RefundDue bool `json:"refundDue"`
+}
+
+// caseDetailJSON is the full view of one case: the summary plus what needs
+// more reads (requirements, documents, history), each always present.
+type caseDetailJSON struct {
+	caseJSON
+	Requirements requirementsJSON `json:"requirements"`
+	Documents    []documentJSON   `json:"documents"`
+	History      []historyJSON    `json:"history"`
+	Money        *moneyJSON       `json:"money,omitempty"`
 }
 
 // caseSummary renders a case without its documents, requirements and
@@ -292,23 +301,24 @@ type caseJSON struct {
 func caseSummary(c *domain.Case, now time.Time) caseJSON {
 	out := caseJSON{
 		ID: c.ID, EnterpriseID: c.EnterpriseID, Kind: string(c.Kind), Types: c.Types, ViaAgent: c.ViaAgent,
-		Status: string(c.Status), Version: c.Version, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
-		SubmittedAt: c.SubmittedAt, ReviewDueAt: c.ReviewDueAt, Fee: feeView(c.Fee),
+		Status: string(c.Status), Version: c.Version, CreatedAt: apitime.Time(c.CreatedAt), UpdatedAt: apitime.Time(c.UpdatedAt),
+		SubmittedAt: apitime.Ptr(c.SubmittedAt), ReviewDueAt: apitime.Ptr(c.ReviewDueAt), Fee: feeView(c.Fee),
 		Verifications: map[string]*verificationJSON{"face": verificationView(c.Face), "qr": verificationView(c.QR)},
 		Bank:          bankView(c.Deposit), Payment: paymentView(c.Payment, c.Fee), Explanation: c.Explanation,
 		ChangeRequests: c.ChangeRequests, Review: reviewJSON{Reasons: []string{}, Redo: []redoJSON{}},
-		Change: profileChangeView(c.Change),
+		Change: profileChangeView(c.Change), RefundDue: c.Money.ReceivedFen > c.Money.KeptFen,
 	}
 	for _, it := range c.Redo {
-		out.Review.Redo = append(out.Review.Redo, redoJSON{Requirement: it.Requirement, Reason: it.Reason, Note: it.Note, RequestedAt: it.Since})
+		out.Review.Redo = append(out.Review.Redo, redoJSON{Requirement: it.Requirement, Reason: it.Reason, Note: it.Note, RequestedAt: apitime.Time(it.Since)})
+	}
+	if out.Types == nil {
+		out.Types = []domain.CertType{}
 	}
 	if cl := c.Claim; cl != nil {
-		exp := cl.ExpiresAt
-		out.Review.ClaimedBy, out.Review.ClaimExpiresAt = cl.ReviewerID, &exp
+		out.Review.ClaimedBy, out.Review.ClaimExpiresAt = cl.ReviewerID, apitime.Ptr(&cl.ExpiresAt)
 	}
 	if d := c.LastDecision; d != nil {
-		at := d.At
-		out.Review.Decision, out.Review.Note, out.Review.DecidedAt = string(d.Decision), d.Note, &at
+		out.Review.Decision, out.Review.Note, out.Review.DecidedAt = string(d.Decision), d.Note, apitime.Ptr(&d.At)
 		if d.Reasons != nil {
 			out.Review.Reasons = d.Reasons
 		}
@@ -321,34 +331,32 @@ func caseSummary(c *domain.Case, now time.Time) caseJSON {
 	return out
 }
 
-func caseView(v *certsvc.CaseView, lang string, reviewer bool, now time.Time) caseJSON {
-	out := caseSummary(v.Case, now)
-	req := certsvc.RequirementsJSON(v.Requirements, lang)
-	out.Requirements = &req
-	out.Documents = []documentJSON{}
+func caseView(v *certsvc.CaseView, lang string, reviewer bool, now time.Time) caseDetailJSON {
+	out := caseDetailJSON{caseJSON: caseSummary(v.Case, now), Requirements: certsvc.RequirementsJSON(v.Requirements, lang),
+		Documents: []documentJSON{}}
 	for i := range v.Documents {
 		out.Documents = append(out.Documents, documentView(&v.Documents[i], lang, reviewer))
 	}
 	out.History = historyView(v.History)
 	m := moneyView(v.Case, v.Refunds)
 	due := m.RefundPendingFen > 0
-	out.Money, out.RefundDue = &m, &due
+	out.Money, out.RefundDue = &m, due
 	return out
 }
 
 type requirementsJSON = certsvc.RequirementsDoc
 
 type notificationJSON struct {
-	ID        string    `json:"id"`
-	Kind      string    `json:"kind"`
-	CaseID    string    `json:"caseId,omitempty"`
-	Title     string    `json:"title"`
-	Body      string    `json:"body"`
-	CreatedAt time.Time `json:"createdAt"`
+	ID        string       `json:"id"`
+	Kind      string       `json:"kind"`
+	CaseID    string       `json:"caseId,omitempty"`
+	Title     string       `json:"title"`
+	Body      string       `json:"body"`
+	CreatedAt apitime.Time `json:"createdAt"`
 }
 
 func notificationView(n *domain.Notification, lang string) notificationJSON {
-	return notificationJSON{ID: n.ID, Kind: n.Kind, CaseID: n.CaseID, Title: n.Title.In(lang), Body: n.Body.In(lang), CreatedAt: n.CreatedAt}
+	return notificationJSON{ID: n.ID, Kind: n.Kind, CaseID: n.CaseID, Title: n.Title.In(lang), Body: n.Body.In(lang), CreatedAt: apitime.Time(n.CreatedAt)}
 }
 
 // page is the list envelope.
@@ -399,24 +407,24 @@ type moneyJSON struct {
 }
 
 type refundJSON struct {
-	ID            string     `json:"id"`
-	CaseID        string     `json:"caseId"`
-	OrderID       string     `json:"orderId"`
-	AmountFen     int64      `json:"amountFen"`
-	Currency      string     `json:"currency"`
-	Reason        string     `json:"reason"`
-	Status        string     `json:"status"`
-	Attempts      int        `json:"attempts"`
-	NextAttemptAt *time.Time `json:"nextAttemptAt"`
-	FailureCode   string     `json:"failureCode,omitempty"`
-	CreatedAt     time.Time  `json:"createdAt"`
-	CompletedAt   *time.Time `json:"completedAt"`
+	ID            string        `json:"id"`
+	CaseID        string        `json:"caseId"`
+	OrderID       string        `json:"orderId"`
+	AmountFen     int64         `json:"amountFen"`
+	Currency      string        `json:"currency"`
+	Reason        string        `json:"reason"`
+	Status        string        `json:"status"`
+	Attempts      int           `json:"attempts"`
+	NextAttemptAt *apitime.Time `json:"nextAttemptAt"`
+	FailureCode   string        `json:"failureCode,omitempty"`
+	CreatedAt     apitime.Time  `json:"createdAt"`
+	CompletedAt   *apitime.Time `json:"completedAt"`
 }
 
 func refundView(r *domain.Refund) refundJSON {
 	return refundJSON{ID: r.ID, CaseID: r.CaseID, OrderID: r.OrderID, AmountFen: r.AmountFen, Currency: "CNY",
-		Reason: string(r.Reason), Status: string(r.Status), Attempts: r.Attempts, NextAttemptAt: r.NextAttemptAt,
-		FailureCode: r.FailureCode, CreatedAt: r.CreatedAt, CompletedAt: r.CompletedAt}
+		Reason: string(r.Reason), Status: string(r.Status), Attempts: r.Attempts, NextAttemptAt: apitime.Ptr(r.NextAttemptAt),
+		FailureCode: r.FailureCode, CreatedAt: apitime.Time(r.CreatedAt), CompletedAt: apitime.Ptr(r.CompletedAt)}
 }
 
 func moneyView(c *domain.Case, refunds []domain.Refund) moneyJSON {

@@ -362,9 +362,9 @@ func TradeLines(ts []Trade) []domain.ReconLine {
 	for _, t := range ts {
 		l := domain.ReconLine{OrderID: t.OrderID, FeeFen: t.FeeFen}
 		if t.Refund {
-			l.Kind, l.Ref, l.AmountFen, l.Status = domain.LineRefund, t.RefundKey, t.RefundFen, lineStatus(t.RefundStatus)
+			l.Line, l.Ref, l.AmountFen, l.Status = domain.LineRefund, t.RefundKey, t.RefundFen, lineStatus(t.RefundStatus)
 		} else {
-			l.Kind, l.Ref, l.AmountFen, l.Status = domain.LinePayment, t.TransactionID, t.SettledFen, lineStatus(t.TradeStatus)
+			l.Line, l.Ref, l.AmountFen, l.Status = domain.LinePayment, t.TransactionID, t.SettledFen, lineStatus(t.TradeStatus)
 		}
 		out = append(out, l)
 	}
@@ -375,7 +375,7 @@ func TradeLines(ts []Trade) []domain.ReconLine {
 func PayoutLines(ps []Payout) []domain.ReconLine {
 	out := make([]domain.ReconLine, 0, len(ps))
 	for _, p := range ps {
-		out = append(out, domain.ReconLine{Kind: domain.LinePayout, Ref: p.Reference, AmountFen: p.AmountFen, Status: lineStatus(p.Status)})
+		out = append(out, domain.ReconLine{Line: domain.LinePayout, Ref: p.Reference, AmountFen: p.AmountFen, Status: lineStatus(p.Status)})
 	}
 	return out
 }

@@ -36,9 +36,9 @@ func TestTradesRoundTrip(t *testing.T) {
 	}
 	lines := TradeLines(got)
 	want := []domain.ReconLine{
-		{Kind: domain.LinePayment, Ref: "4200000001", OrderID: "o1", AmountFen: 15000, Status: domain.LineSucceeded, FeeFen: 90},
-		{Kind: domain.LineRefund, Ref: "r-1", OrderID: "o1", AmountFen: 15000, Status: domain.LineSucceeded, FeeFen: -90},
-		{Kind: domain.LinePayment, Ref: "4200000002", OrderID: "o2", AmountFen: 30001, Status: domain.LineSucceeded, FeeFen: 180},
+		{Line: domain.LinePayment, Ref: "4200000001", OrderID: "o1", AmountFen: 15000, Status: domain.LineSucceeded, FeeFen: 90},
+		{Line: domain.LineRefund, Ref: "r-1", OrderID: "o1", AmountFen: 15000, Status: domain.LineSucceeded, FeeFen: -90},
+		{Line: domain.LinePayment, Ref: "4200000002", OrderID: "o2", AmountFen: 30001, Status: domain.LineSucceeded, FeeFen: 180},
 	}
 	if diff := cmp.Diff(want, lines); diff != "" {
 		t.Errorf("lines (-want +got):\n%s", diff)
