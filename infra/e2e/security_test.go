@@ -113,8 +113,10 @@ func TestBOLASweep(t *testing.T) {
 func routeKeysWithIDs() []string {
 	var out []string
 	for _, k := range routerKeys() {
+		// Admin routes name the platform's records (refunds, discrepancies),
+		// no applicant's object: applicants get 403 there (function level).
 		if strings.Contains(k, "{") && !strings.Contains(k, "/claim") && !strings.Contains(k, "/decision") &&
-			!strings.Contains(k, "/revoke") {
+			!strings.Contains(k, "/revoke") && !strings.Contains(k, " /v1/admin/") {
 			out = append(out, k)
 		}
 	}
