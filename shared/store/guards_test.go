@@ -14,6 +14,11 @@ import (
 var (
 	_ certsvc.Store            = (*store.Store)(nil)
 	_ jobs.Store               = (*store.Store)(nil)
+	_ jobs.RefundSource        = (*store.Store)(nil)
+	_ jobs.ReconStore          = (*store.Store)(nil)
 	_ uploadcheck.Store        = (*store.Store)(nil)
 	_ httpapi.IdempotencyStore = (*store.Store)(nil)
+
+	// The refund job sends through the service.
+	_ jobs.RefundSender = (*certsvc.Service)(nil)
 )
