@@ -270,7 +270,7 @@ func TestReconciliation(t *testing.T) {
 		t.Skip("too close to Beijing midnight for a one-day scenario")
 	}
 	runAt := start.Add(24*time.Hour + 2*time.Hour + 30*time.Minute) // the next morning
-	reconcile := func(adjust map[string]int64) jobs.Summary {
+	reconcile := func(adjust []map[string]any) jobs.Summary {
 		t.Helper()
 		a.must(200, "POST", "/_sandbox/statements", map[string]any{"day": day, "adjust": adjust})
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -325,7 +325,7 @@ func TestReconciliation(t *testing.T) {
 	a.must(200, "POST", "/_sandbox/payments", map[string]any{"orderId": off})
 	a.must(200, "POST", "/_sandbox/refunds/manual", map[string]any{"orderId": orderKept, "amountFen": 500})
 
-	sum = reconcile(map[string]int64{off: 14900})
+	sum = reconcile([]map[string]any{{"orderId": off, "amountFen": 14900}})
 	want := map[string]int{"missing_on_ours": 2, "amount_mismatch": 1, "missing_on_theirs": 0, "status_mismatch": 0}
 	for k, n := range want {
 		if sum.Discrepancies["payments"][k] != n {
@@ -348,7 +348,7 @@ func TestReconciliation(t *testing.T) {
 	}
 
 	// A rerun of the day records nothing new.
-	if again := reconcile(map[string]int64{off: 14900}); again.Count(jobs.OutAlreadyRecorded) != 3 {
+	if again := reconcile([]map[string]any{{"orderId": off, "amountFen": 14900}}); again.Count(jobs.OutAlreadyRecorded) != 3 {
 		t.Errorf("rerun: %+v", again.Counts)
 	}
 	// An admin resolves one with a note; applicants see none of it.

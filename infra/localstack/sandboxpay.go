@@ -452,12 +452,19 @@ func (s *sandbox) writeStatements(ctx context.Context, day string, adjust map[st
 // statements of a day (default: yesterday, Beijing) written now.
 func (s *sandbox) statementsNow(w http.ResponseWriter, r *http.Request) {
 	var in struct {
-		Day    string           `json:"day"`
-		Adjust map[string]int64 `json:"adjust"`
+		Day    string `json:"day"`
+		Adjust []struct {
+			OrderID   string `json:"orderId"`
+			AmountFen int64  `json:"amountFen"`
+		} `json:"adjust"`
 	}
 	if err := decodeStrict(r, &in); err != nil && err != io.EOF {
-		sandboxError(w, http.StatusBadRequest, "want {day?: 2006-01-02, adjust?: {orderId: settledFen}}")
+		sandboxError(w, http.StatusBadRequest, "want {day?: 2006-01-02, adjust?: [{orderId, amountFen}]}")
 		return
+	}
+	adjust := map[string]int64{}
+	for _, a := range in.Adjust {
+		adjust[a.OrderID] = a.AmountFen
 	}
 	if in.Day == "" {
 		in.Day = domain.Day(s.now().Add(-24 * time.Hour))
@@ -466,7 +473,7 @@ func (s *sandbox) statementsNow(w http.ResponseWriter, r *http.Request) {
 		sandboxError(w, http.StatusBadRequest, "day is YYYY-MM-DD")
 		return
 	}
-	keys, err := s.writeStatements(r.Context(), in.Day, in.Adjust)
+	keys, err := s.writeStatements(r.Context(), in.Day, adjust)
 	if err != nil {
 		s.logger.Error("sandbox statements", "err", err)
 		sandboxError(w, http.StatusInternalServerError, err.Error())
