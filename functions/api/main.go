@@ -9,8 +9,10 @@ import (
 
 	"microcert/shared/blob"
 	"microcert/shared/certsvc"
+	"microcert/shared/clock"
 	"microcert/shared/config"
 	"microcert/shared/config/secrets"
+	"microcert/shared/holidays"
 	"microcert/shared/httpapi"
 	"microcert/shared/logging"
 	"microcert/shared/payprovider"
@@ -23,10 +25,12 @@ func main() {
 	cfg, rules := config.MustLoad(log)
 	st := store.New(cfg.DynamoDB(), cfg.TableName).WithRules(rules)
 	keys := secrets.MustLoad(ctx, log, cfg.AWS)
+	objects := blob.New(cfg.S3(), cfg.BucketName)
 	svc := certsvc.New(certsvc.Config{
-		Store: st,
-		Blob:  blob.New(cfg.S3(), cfg.BucketName),
-		Rules: rules,
+		Store:     st,
+		Blob:      objects,
+		Calendars: holidays.New(objects, clock.System{}, log),
+		Rules:     rules,
 		// The same fields, so a conversion: certsvc does not import config.
 		Secrets: certsvc.Secrets(keys),
 		Log:     log,

@@ -12,6 +12,7 @@ import (
 	"microcert/shared/blob"
 	"microcert/shared/clock"
 	"microcert/shared/config"
+	"microcert/shared/holidays"
 	"microcert/shared/jobs"
 	"microcert/shared/logging"
 	"microcert/shared/store"
@@ -21,7 +22,9 @@ func main() {
 	log := logging.New("expiry")
 	cfg, rules := config.MustLoad(log)
 	st := store.New(cfg.DynamoDB(), cfg.TableName).WithRules(rules)
-	job := jobs.NewExpiry(jobs.Config{Store: st, Objects: blob.New(cfg.S3(), cfg.BucketName), Rules: rules, Log: log})
+	objects := blob.New(cfg.S3(), cfg.BucketName)
+	job := jobs.NewExpiry(jobs.Config{Store: st, Objects: objects, Calendars: holidays.New(objects, clock.System{}, log),
+		Rules: rules, Log: log})
 	h := &jobs.Handler{Job: job, Clock: clock.System{}, Log: log, Metrics: os.Stdout, Function: lambdacontext.FunctionName}
 	lambda.Start(h.Handle)
 }

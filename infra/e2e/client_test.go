@@ -78,19 +78,19 @@ func TestGeneratedClientApplicantFlow(t *testing.T) {
 		Name: "深圳市微认证科技有限公司", Uscc: domain.SampleUSCC(n),
 		LegalRep:          client.LegalRepInput{Name: "张三", IdNumber: domain.SampleIDNumber(n), Phone: "13812345678"},
 		RegisteredAddress: "广东省深圳市南山区科技园路1号", OperatingAddress: "广东省深圳市南山区科技园路1号",
-		RegionCode: "440300", HasCorporateAccount: true,
+		HasCorporateAccount: true, // no regionCode: a current app lets the USCC say it
 	})
 	if err != nil || ent.JSON201 == nil {
 		t.Fatalf("create enterprise: %v %s", err, seen(ent))
 	}
-	if ent.JSON201.LegalRep.Phone != "138****5678" || len(ent.JSON201.Certifications) != 0 {
+	if ent.JSON201.LegalRep.Phone != "138****5678" || len(ent.JSON201.Certifications) != 0 || ent.JSON201.RegionCode != "440300" {
 		t.Fatalf("enterprise = %+v", ent.JSON201)
 	}
 
 	// A typed error: the same USCC again.
 	dup, err := c.CreateEnterpriseWithResponse(ctx, nil, client.CreateEnterpriseRequest{
 		Name: "x", Uscc: domain.SampleUSCC(n), LegalRep: client.LegalRepInput{Name: "李四", IdNumber: domain.SampleIDNumber(n + 1), Phone: "13812345678"},
-		RegisteredAddress: "a", OperatingAddress: "a", RegionCode: "440300", HasCorporateAccount: true,
+		RegisteredAddress: "a", OperatingAddress: "a", HasCorporateAccount: true,
 	})
 	if err != nil || dup.ApplicationproblemJSON409 == nil || dup.ApplicationproblemJSON409.Code != client.ErrorCodeEnterpriseExists {
 		t.Fatalf("duplicate USCC: %v %s", err, seen(dup))

@@ -116,7 +116,7 @@ func routeKeysWithIDs() []string {
 		// Admin routes name the platform's records (refunds, discrepancies),
 		// no applicant's object: applicants get 403 there (function level).
 		if strings.Contains(k, "{") && !strings.Contains(k, "/claim") && !strings.Contains(k, "/decision") &&
-			!strings.Contains(k, "/revoke") && !strings.Contains(k, " /v1/admin/") {
+			!strings.Contains(k, "/revoke") && !strings.Contains(k, "/v1/review/") && !strings.Contains(k, " /v1/admin/") {
 			out = append(out, k)
 		}
 	}
@@ -156,6 +156,7 @@ func TestFunctionLevelAuthorization(t *testing.T) {
 		{"GET", "/v1/review/queue", nil, true},
 		{"POST", "/v1/cases/" + ten.caseID + "/claim", nil, true},
 		{"POST", "/v1/cases/" + ten.caseID + "/decision", map[string]any{"decision": "approve", "reasons": []string{}, "note": "", "version": 1}, true},
+		{"POST", "/v1/review/cases/" + ten.caseID + "/reveal", nil, true},
 		{"POST", "/v1/enterprises/" + ten.entID + "/certifications/wecom/revoke", map[string]any{"reason": "fraud", "severity": "major"}, false},
 	}
 	for _, rt := range privileged {

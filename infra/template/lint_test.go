@@ -19,7 +19,7 @@ var functionCalls = map[string][]string{
 		"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
 		"dynamodb:Query", "dynamodb:TransactWriteItems",
 		"s3:PutObject", // presigned POST upload
-		"s3:GetObject", // presigned GET download
+		"s3:GetObject", // presigned GET download; the calendar document (config/calendar.json)
 		"ssm:GetParameters",
 	},
 	// HeadObject is authorized by s3:GetObject. A result is always written
@@ -37,6 +37,7 @@ var functionCalls = map[string][]string{
 	"ExpiryFunction": {
 		"dynamodb:PutItem", "dynamodb:Query", "dynamodb:TransactWriteItems",
 		"s3:PutObjectTagging", // marks released documents retention=expire
+		"s3:GetObject",        // the calendar document (config/calendar.json)
 	},
 	// GetItem: the refund; PutItem: a lone refund write (no answer: it
 	// backs off); TransactWriteItems: a result with its ledger entry and

@@ -43,6 +43,7 @@ var apiRoutes = []string{
 	"GET /v1/review/queue",
 	"POST /v1/cases/{caseId}/claim",
 	"POST /v1/cases/{caseId}/decision",
+	"POST /v1/review/cases/{caseId}/reveal",
 	"GET /v1/documents/{documentId}/download",
 	"POST /v1/enterprises/{enterpriseId}/certifications/{type}/revoke",
 	// Admins: money (beyond api.md: see openapi.yaml)

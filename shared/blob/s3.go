@@ -15,6 +15,7 @@ import (
 
 	"microcert/shared/certsvc"
 	"microcert/shared/domain"
+	"microcert/shared/holidays"
 	"microcert/shared/uploadcheck"
 )
 
@@ -28,6 +29,7 @@ type S3 struct {
 var (
 	_ certsvc.Blob        = (*S3)(nil)
 	_ uploadcheck.Objects = (*S3)(nil)
+	_ holidays.Objects    = (*S3)(nil)
 )
 
 // New wraps client for bucket. Presigned URLs use the client's endpoint.
@@ -84,6 +86,25 @@ func (b *S3) Open(ctx context.Context, key string) (io.ReadCloser, error) {
 		return nil, mapErr(err)
 	}
 	return out.Body, nil
+}
+
+// Get reads a whole small object (the operator's calendar document): at
+// most max bytes, else invalid object_too_large; a missing object is
+// KindNotFound.
+func (b *S3) Get(ctx context.Context, key string, max int64) ([]byte, error) {
+	body, err := b.Open(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	defer body.Close()
+	data, err := io.ReadAll(io.LimitReader(body, max+1))
+	if err != nil {
+		return nil, domain.Wrap(domain.KindUnavailable, "unavailable", err)
+	}
+	if int64(len(data)) > max {
+		return nil, domain.E(domain.KindInvalid, "object_too_large", "对象过大。", "The object is too large.")
+	}
+	return data, nil
 }
 
 // Tag replaces the object's tags.

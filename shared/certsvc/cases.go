@@ -2,6 +2,7 @@ package certsvc
 
 import (
 	"context"
+	"time"
 
 	"microcert/shared/domain"
 	"microcert/shared/optimistic"
@@ -26,6 +27,8 @@ type CaseView struct {
 	Requirements domain.Requirements
 	// Refunds are the money the case owes back, in any state.
 	Refunds []domain.Refund
+	// Appeal is set on reviewers' and admins' views of an appeal.
+	Appeal *domain.AppealContext
 }
 
 // OpenCase creates a draft case for one or more types with one fee, or a
@@ -86,7 +89,7 @@ func (s *Service) OpenCase(ctx context.Context, by domain.Actor, in CaseInput) (
 			Version:      1,
 			CreatedAt:    now,
 			UpdatedAt:    now,
-			Fee:          domain.FeeFor(in.Kind, e.RegionCode, s.rules),
+			Fee:          domain.FeeFor(in.Kind, e.Region(), s.rules),
 			Change:       in.Change,
 		}
 		if err := st.CheckSlotsFree(c); err != nil {
@@ -139,7 +142,7 @@ func (s *Service) GetCase(ctx context.Context, by domain.Actor, id string) (*Cas
 	}
 	v := s.view(b.Case, st, b.Documents, b.History)
 	v.Refunds = b.Refunds
-	return v, nil
+	return s.withStaffContext(ctx, by, v)
 }
 
 // bundleFor reads a case the caller may see (two reads: the case's
@@ -203,12 +206,15 @@ func (s *Service) Submit(ctx context.Context, by domain.Actor, id string) (*Case
 		if !req.Satisfied() {
 			return errRequirementsUnmet(req)
 		}
-		h, err := cy.Next.Submit(by, cy.Now, s.rules)
-		if domain.CodeOf(err) == "calendar_out_of_range" {
-			s.log.Error("review deadline not computable", "alarm", "calendar_out_of_range", "err", err)
-		}
+		cal := s.Calendar(ctx)
+		h, err := cy.Next.Submit(by, cy.Now, s.rules, cal)
 		if err != nil {
 			return err
+		}
+		if cy.Next.ReviewDueProvisional() {
+			_, last := cal.Range()
+			s.log.Warn("review deadline is provisional: the working-day calendar ends before it", "alarm", "calendar_horizon",
+				"case", c.ID, "calendarLastDay", last.Format(time.DateOnly), "calendarSource", cal.Source())
 		}
 		cy.Change.History = append(cy.Change.History, domain.HistoryRecord{CaseID: c.ID, Entry: h})
 		return nil

@@ -30,17 +30,12 @@ func (s *Service) ListQueue(ctx context.Context, by domain.Actor, p domain.Page)
 		return nil, "", err
 	}
 	now := s.clock.Now()
+	cal := s.Calendar(ctx)
 	out := make([]QueueItem, 0, len(cases))
 	for _, c := range cases {
 		it := QueueItem{Case: c, SLAState: domain.SLAOnTime}
 		if c.ReviewDueAt != nil {
-			state, days, err := domain.SLAState(*c.ReviewDueAt, now)
-			if err != nil {
-				// Outside the holiday data: the state is still known,
-				// only the count of working days is not.
-				s.log.Error("sla state not computable", "alarm", "calendar_out_of_range", "err", err)
-			}
-			it.SLAState, it.OverdueWorkingDays = state, days
+			it.SLAState, it.OverdueWorkingDays = cal.SLAState(*c.ReviewDueAt, now)
 		}
 		out = append(out, it)
 	}
@@ -109,7 +104,7 @@ func (s *Service) Claim(ctx context.Context, by domain.Actor, caseID string) (*C
 	if err != nil {
 		return nil, err
 	}
-	return s.cycleView(cy), nil
+	return s.withStaffContext(ctx, by, s.cycleView(cy))
 }
 
 // DecisionInput is a reviewer's decision as sent.

@@ -132,10 +132,7 @@ func (e *rvEnv) submitted(entID string, kind domain.CaseKind, types ...domain.Ce
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	due, err := domain.ReviewDueAt(now)
-	if err != nil {
-		e.t.Fatal(err)
-	}
+	due := domain.BuiltinCalendar().ReviewDueAt(now, e.rules).At
 	c.SubmittedAt, c.ReviewDueAt = &now, &due
 	if err := e.st.Commit(rvCtx, &domain.Change{
 		Cases:     []domain.CaseWrite{domain.UpdateCase(v.Case, &c)},
@@ -399,7 +396,7 @@ func TestReviewRequestChangesLimit(t *testing.T) {
 	// reject remain.
 	cur, _ := e.st.GetCase(rvCtx, c.ID)
 	next := *cur
-	h, err := next.Submit(rvApplicant, e.clock.Now(), e.rules)
+	h, err := next.Submit(rvApplicant, e.clock.Now(), e.rules, domain.BuiltinCalendar())
 	if err != nil {
 		t.Fatal(err)
 	}

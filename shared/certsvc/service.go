@@ -23,6 +23,7 @@ type Store interface {
 	ListEnterprises(ctx context.Context, ownerID string, p domain.Page) ([]domain.Enterprise, string, error)
 	ListNotifications(ctx context.Context, enterpriseID string, p domain.Page) ([]domain.Notification, string, error)
 	ListQueue(ctx context.Context, p domain.Page) ([]domain.Case, string, error)
+	EnterpriseHistory(ctx context.Context, enterpriseID string) ([]domain.HistoryEntry, error)
 	ResolveRef(ctx context.Context, kind domain.RefKind, id string) (string, error)
 	Commit(ctx context.Context, ch *domain.Change) error
 	// Money (refunds.go, money.go).
@@ -46,6 +47,18 @@ type PresignedPost struct {
 	ExpiresAt time.Time
 }
 
+// Calendars gives the working-day calendar in force: the built-in data as
+// extended by the operator's document (shared/holidays), refreshed now and
+// then. It never fails: on trouble it keeps what it had.
+type Calendars interface {
+	Calendar(ctx context.Context) *domain.Calendar
+}
+
+// builtinCalendar is the Calendars of a service configured without one.
+type builtinCalendar struct{}
+
+func (builtinCalendar) Calendar(context.Context) *domain.Calendar { return domain.BuiltinCalendar() }
+
 // Secrets are the keys the use cases need.
 type Secrets struct {
 	FaceWebhook            string
@@ -62,6 +75,7 @@ type Service struct {
 	clock   clock.Clock
 	rules   domain.Rules
 	secrets Secrets
+	cals    Calendars
 	log     *slog.Logger
 	// refunds is the payment provider's refund API (nil: refunds stay
 	// pending until a function with a provider sends them).
@@ -77,7 +91,9 @@ type Config struct {
 	Clock   clock.Clock
 	Rules   domain.Rules
 	Secrets Secrets
-	Log     *slog.Logger
+	// Calendars is the working-day calendar; nil means the built-in data.
+	Calendars Calendars
+	Log       *slog.Logger
 	// Refunds is the payment provider's refund API.
 	Refunds RefundProvider
 }
@@ -90,8 +106,16 @@ func New(c Config) *Service {
 	if c.Log == nil {
 		c.Log = slog.Default()
 	}
-	return &Service{store: c.Store, blob: c.Blob, clock: c.Clock, rules: c.Rules, secrets: c.Secrets, log: c.Log, refunds: c.Refunds, randFen: randomFen}
+	if c.Calendars == nil {
+		c.Calendars = builtinCalendar{}
+	}
+	return &Service{store: c.Store, blob: c.Blob, clock: c.Clock, rules: c.Rules, secrets: c.Secrets, cals: c.Calendars,
+		log: c.Log, refunds: c.Refunds, randFen: randomFen}
 }
+
+// Calendar is the working-day calendar in force (also for views that count
+// working days).
+func (s *Service) Calendar(ctx context.Context) *domain.Calendar { return s.cals.Calendar(ctx) }
 
 // Rules returns the rules in force (for views that show limits).
 func (s *Service) Rules() domain.Rules { return s.rules }

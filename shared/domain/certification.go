@@ -77,7 +77,10 @@ func containsCertStatus(list []CertStatus, s CertStatus) bool {
 	return false
 }
 
-func certSubject(t CertType) string { return "certification:" + string(t) }
+// certSubjectPrefix starts the history subject of a certification.
+const certSubjectPrefix = "certification:"
+
+func certSubject(t CertType) string { return certSubjectPrefix + string(t) }
 
 // Transition checks the move against the table, sets Status and UpdatedAt
 // and returns the history entry (Subject "certification:<type>"). It does

@@ -157,7 +157,7 @@ func (a *API) createEnterprise(ctx context.Context, r *request) (*reply, error) 
 	}
 	if err := required("name", b.Name != nil, "uscc", b.USCC != nil, "legalRep", b.LegalRep != nil,
 		"registeredAddress", b.RegisteredAddress != nil, "operatingAddress", b.OperatingAddress != nil,
-		"regionCode", b.RegionCode != nil, "hasCorporateAccount", b.HasCorporateAccount != nil); err != nil {
+		"hasCorporateAccount", b.HasCorporateAccount != nil); err != nil {
 		return nil, err
 	}
 	if err := required("legalRep.name", b.LegalRep.Name != nil, "legalRep.idNumber", b.LegalRep.IDNumber != nil,
@@ -167,7 +167,7 @@ func (a *API) createEnterprise(ctx context.Context, r *request) (*reply, error) 
 	e, err := a.svc.CreateEnterprise(ctx, r.actor, certsvc.EnterpriseInput{
 		Name: *b.Name, USCC: *b.USCC,
 		LegalRep:          domain.LegalRep{Name: *b.LegalRep.Name, IDNumber: *b.LegalRep.IDNumber, Phone: *b.LegalRep.Phone},
-		RegisteredAddress: *b.RegisteredAddress, OperatingAddress: *b.OperatingAddress, RegionCode: *b.RegionCode,
+		RegisteredAddress: *b.RegisteredAddress, OperatingAddress: *b.OperatingAddress, RegionCode: str(b.RegionCode),
 		HasCorporateAccount: *b.HasCorporateAccount,
 	})
 	if err != nil {
@@ -198,7 +198,7 @@ func (a *API) listEnterprises(ctx context.Context, r *request) (*reply, error) {
 	}
 	items := make([]enterpriseSummaryJSON, 0, len(ents))
 	for _, e := range ents {
-		items = append(items, enterpriseSummaryJSON{ID: e.ID, Name: e.Name, USCC: e.USCC, RegionCode: e.RegionCode,
+		items = append(items, enterpriseSummaryJSON{ID: e.ID, Name: e.Name, USCC: e.USCC, RegionCode: e.Region(),
 			Version: e.Version, CreatedAt: apitime.Time(e.CreatedAt)})
 	}
 	return ok(newPage(items, next))
@@ -258,10 +258,14 @@ func (a *API) listCases(ctx context.Context, r *request) (*reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	now := a.clock.Now()
+	at := a.asOf(ctx)
 	items := make([]caseJSON, 0, len(cases))
 	for i := range cases {
-		items = append(items, caseSummary(&cases[i], now))
+		c := caseSummary(&cases[i], at)
+		if r.actor.CanReview() {
+			c = withClaimHolder(c, &cases[i])
+		}
+		items = append(items, c)
 	}
 	return ok(newPage(items, next))
 }
@@ -305,7 +309,7 @@ func (a *API) openCase(ctx context.Context, r *request) (*reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	return created(caseView(v, r.lang, r.actor.CanReview(), a.clock.Now()))
+	return created(caseView(v, r.lang, r.actor.CanReview(), a.asOf(ctx)))
 }
 
 func (a *API) getCase(ctx context.Context, r *request) (*reply, error) {
@@ -313,7 +317,7 @@ func (a *API) getCase(ctx context.Context, r *request) (*reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	return ok(caseView(v, r.lang, r.actor.CanReview(), a.clock.Now()))
+	return ok(caseView(v, r.lang, r.actor.CanReview(), a.asOf(ctx)))
 }
 
 type uploadJSON struct {
@@ -390,7 +394,7 @@ func (a *API) setExplanation(ctx context.Context, r *request) (*reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	return ok(caseView(v, r.lang, false, a.clock.Now()))
+	return ok(caseView(v, r.lang, false, a.asOf(ctx)))
 }
 
 func (a *API) startDeposit(ctx context.Context, r *request) (*reply, error) {
@@ -443,7 +447,7 @@ func (a *API) submit(ctx context.Context, r *request) (*reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	return ok(caseView(v, r.lang, false, a.clock.Now()))
+	return ok(caseView(v, r.lang, false, a.asOf(ctx)))
 }
 
 func (a *API) withdraw(ctx context.Context, r *request) (*reply, error) {
@@ -451,7 +455,7 @@ func (a *API) withdraw(ctx context.Context, r *request) (*reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	return ok(caseView(v, r.lang, false, a.clock.Now()))
+	return ok(caseView(v, r.lang, false, a.asOf(ctx)))
 }
 
 type downloadJSON struct {

@@ -52,10 +52,10 @@ func (a *API) reviewQueue(ctx context.Context, r *request) (*reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	now := a.clock.Now()
+	at := a.asOf(ctx)
 	out := make([]queueItemJSON, 0, len(items))
 	for i := range items {
-		c := caseSummary(&items[i].Case, now)
+		c := withClaimHolder(caseSummary(&items[i].Case, at), &items[i].Case)
 		c.Review.SLAState, c.Review.OverdueDays = items[i].SLAState, items[i].OverdueWorkingDays
 		out = append(out, queueItemJSON{caseJSON: c, SLAState: items[i].SLAState})
 	}
@@ -68,7 +68,20 @@ func (a *API) claim(ctx context.Context, r *request) (*reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	return ok(caseView(v, r.lang, true, a.clock.Now()))
+	return ok(caseView(v, r.lang, true, a.asOf(ctx)))
+}
+
+// revealPath is the route of RevealLegalRep.
+const revealPath = "/v1/review/cases/{caseId}/reveal"
+
+// reveal: POST /v1/review/cases/{caseId}/reveal (the claim's holder). No
+// body is read; every call is audited and none is replayed.
+func (a *API) reveal(ctx context.Context, r *request) (*reply, error) {
+	v, err := a.svc.RevealLegalRep(ctx, r.actor, r.params["caseId"])
+	if err != nil {
+		return nil, err
+	}
+	return ok(revealView(v))
 }
 
 // decide: POST /v1/cases/{caseId}/decision.
@@ -91,7 +104,7 @@ func (a *API) decide(ctx context.Context, r *request) (*reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	return ok(caseView(res.View, r.lang, true, a.clock.Now()))
+	return ok(caseView(res.View, r.lang, true, a.asOf(ctx)))
 }
 
 // cancelCertification: POST /v1/enterprises/{enterpriseId}/certifications/{type}/cancel

@@ -138,6 +138,7 @@ func (a *API) table() []route {
 		{"GET", "/v1/review/queue", reviewers, a.reviewQueue},
 		{"POST", "/v1/cases/{caseId}/claim", reviewers, a.claim},
 		{"POST", "/v1/cases/{caseId}/decision", reviewers, a.decide},
+		{"POST", revealPath, reviewers, a.reveal},
 		{"POST", "/v1/enterprises/{enterpriseId}/certifications/{type}/revoke", adminsOnly, a.revokeCertification},
 
 		{"GET", "/v1/admin/refunds", adminsOnly, a.listRefunds},
@@ -205,7 +206,7 @@ func (a *API) serve(ctx context.Context, log *slog.Logger, ev events.APIGatewayV
 		}
 		return render(rep, lang)
 	}
-	if rt.method == http.MethodPost && rt.access != public && headers["idempotency-key"] != "" {
+	if rt.method == http.MethodPost && rt.access != public && !notReplayed[rt.key()] && headers["idempotency-key"] != "" {
 		return a.idempotent(ctx, log, rt, r, run)
 	}
 	return run(ctx)

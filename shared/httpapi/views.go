@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"time"
@@ -14,7 +15,8 @@ import (
 
 // The JSON shapes below are the API's contract (openapi.yaml). They are
 // built from domain values here and nowhere else, so masking happens in one
-// place: ID numbers, phones and account numbers never leave unmasked.
+// place: ID numbers, phones and account numbers never leave unmasked, except
+// in revealView (a claimed case's reviewer, audited).
 
 type legalRepJSON struct {
 	Name     string `json:"name"`
@@ -56,7 +58,7 @@ func enterpriseView(v *certsvc.EnterpriseView, now time.Time) enterpriseJSON {
 		ID: e.ID, Name: e.Name, USCC: e.USCC,
 		LegalRep: legalRepJSON{Name: e.LegalRep.Name, IDNumber: domain.MaskIDNumber(e.LegalRep.IDNumber),
 			Phone: domain.MaskPhone(e.LegalRep.Phone)},
-		RegisteredAddress: e.RegisteredAddress, OperatingAddress: e.OperatingAddress, RegionCode: e.RegionCode,
+		RegisteredAddress: e.RegisteredAddress, OperatingAddress: e.OperatingAddress, RegionCode: e.Region(),
 		HasCorporateAccount: e.HasCorporateAccount, Version: e.Version, CreatedAt: apitime.Time(e.CreatedAt), UpdatedAt: apitime.Time(e.UpdatedAt),
 		Certifications: []certificationJSON{},
 		Capabilities:   map[domain.CertType]domain.Capabilities{},
@@ -194,7 +196,7 @@ func paymentView(p *domain.Payment, f domain.Fee) *paymentJSON {
 
 type historyJSON struct {
 	At      apitime.Time `json:"at"`
-	ActorID string       `json:"actorId"`
+	ActorID string       `json:"actorId,omitempty"`
 	Role    string       `json:"role"`
 	Subject string       `json:"subject"`
 	From    string       `json:"from"`
@@ -203,15 +205,29 @@ type historyJSON struct {
 	Note    string       `json:"note,omitempty"`
 }
 
-func historyView(hs []domain.HistoryEntry) []historyJSON {
+// historyView renders a case's history. Applicants never see the account
+// of a reviewer, an admin or the system: such entries keep their role but
+// lose the actor id, and a claim passing from one reviewer to another
+// (in_review -> in_review, noting the previous holder) is review-internal
+// and left out.
+func historyView(hs []domain.HistoryEntry, staff bool) []historyJSON {
 	out := []historyJSON{}
 	for _, h := range hs {
 		reasons := h.Reasons
 		if reasons == nil {
 			reasons = []string{}
 		}
-		out = append(out, historyJSON{At: apitime.Time(h.At), ActorID: h.ActorID, Role: string(h.Role), Subject: h.Subject,
-			From: h.From, To: h.To, Reasons: reasons, Note: h.Note})
+		j := historyJSON{At: apitime.Time(h.At), ActorID: h.ActorID, Role: string(h.Role), Subject: h.Subject,
+			From: h.From, To: h.To, Reasons: reasons, Note: h.Note}
+		if !staff {
+			if h.Subject == "case" && h.From == string(domain.CaseInReview) && h.To == string(domain.CaseInReview) {
+				continue
+			}
+			if h.Role != domain.RoleApplicant {
+				j.ActorID = ""
+			}
+		}
+		out = append(out, j)
 	}
 	return out
 }
@@ -284,6 +300,9 @@ type caseJSON struct {
 	// failed refunds); in lists (no refunds read), money was owed back
 	// on this case at all.
 	RefundDue bool `json:"refundDue"`
+	// ReviewDueProvisional: reviewDueAt ran past the working-day calendar's
+	// data; it has a margin and is recomputed once the data arrives.
+	ReviewDueProvisional bool `json:"reviewDueProvisional"`
 }
 
 // caseDetailJSON is the full view of one case: the summary plus what needs
@@ -294,15 +313,62 @@ type caseDetailJSON struct {
 	Documents    []documentJSON   `json:"documents"`
 	History      []historyJSON    `json:"history"`
 	Money        *moneyJSON       `json:"money,omitempty"`
+	// Appeal: reviewers' and admins' views of an appeal only.
+	Appeal *appealJSON `json:"appeal,omitempty"`
+}
+
+// violationJSON is a revocation on the enterprise's record (staff only).
+type violationJSON struct {
+	Type       string       `json:"type"`
+	Reason     string       `json:"reason"`
+	Severity   string       `json:"severity"`
+	RevokedAt  apitime.Time `json:"revokedAt"`
+	Overturned bool         `json:"overturned"`
+}
+
+// appealJSON is what a reviewer weighs on an appeal (staff only).
+type appealJSON struct {
+	Revocations       []violationJSON `json:"revocations"`
+	EarlierViolations []violationJSON `json:"earlierViolations"`
+}
+
+func appealView(a *domain.AppealContext) *appealJSON {
+	if a == nil {
+		return nil
+	}
+	list := func(vs []domain.Violation) []violationJSON {
+		out := []violationJSON{}
+		for _, v := range vs {
+			out = append(out, violationJSON{Type: string(v.Type), Reason: v.Reason, Severity: v.Severity,
+				RevokedAt: apitime.Time(v.RevokedAt), Overturned: v.Overturned})
+		}
+		return out
+	}
+	return &appealJSON{Revocations: list(a.Revocations), EarlierViolations: list(a.EarlierViolations)}
+}
+
+// asOf is what a case view is rendered against: the time, and the
+// working-day calendar in force (read only when a view counts working
+// days).
+type asOf struct {
+	now time.Time
+	cal func() *domain.Calendar
+}
+
+// asOf is the API's present.
+func (a *API) asOf(ctx context.Context) asOf {
+	return asOf{now: a.clock.Now(), cal: func() *domain.Calendar { return a.svc.Calendar(ctx) }}
 }
 
 // caseSummary renders a case without its documents, requirements and
-// history (lists and the queue).
-func caseSummary(c *domain.Case, now time.Time) caseJSON {
+// history (lists and the queue), as an applicant may see it: without the
+// reviewer holding the claim (withClaimHolder adds it for staff).
+func caseSummary(c *domain.Case, at asOf) caseJSON {
 	out := caseJSON{
 		ID: c.ID, EnterpriseID: c.EnterpriseID, Kind: string(c.Kind), Types: c.Types, ViaAgent: c.ViaAgent,
 		Status: string(c.Status), Version: c.Version, CreatedAt: apitime.Time(c.CreatedAt), UpdatedAt: apitime.Time(c.UpdatedAt),
-		SubmittedAt: apitime.Ptr(c.SubmittedAt), ReviewDueAt: apitime.Ptr(c.ReviewDueAt), Fee: feeView(c.Fee),
+		SubmittedAt: apitime.Ptr(c.SubmittedAt), ReviewDueAt: apitime.Ptr(c.ReviewDueAt),
+		ReviewDueProvisional: c.ReviewDueProvisional(), Fee: feeView(c.Fee),
 		Verifications: map[string]*verificationJSON{"face": verificationView(c.Face), "qr": verificationView(c.QR)},
 		Bank:          bankView(c.Deposit), Payment: paymentView(c.Payment, c.Fee), Explanation: c.Explanation,
 		ChangeRequests: c.ChangeRequests, Review: reviewJSON{Reasons: []string{}, Redo: []redoJSON{}},
@@ -315,7 +381,7 @@ func caseSummary(c *domain.Case, now time.Time) caseJSON {
 		out.Types = []domain.CertType{}
 	}
 	if cl := c.Claim; cl != nil {
-		out.Review.ClaimedBy, out.Review.ClaimExpiresAt = cl.ReviewerID, apitime.Ptr(&cl.ExpiresAt)
+		out.Review.ClaimExpiresAt = apitime.Ptr(&cl.ExpiresAt)
 	}
 	if d := c.LastDecision; d != nil {
 		out.Review.Decision, out.Review.Note, out.Review.DecidedAt = string(d.Decision), d.Note, apitime.Ptr(&d.At)
@@ -324,24 +390,49 @@ func caseSummary(c *domain.Case, now time.Time) caseJSON {
 		}
 	}
 	if c.ReviewDueAt != nil && (c.Status == domain.CaseSubmitted || c.Status == domain.CaseInReview) {
-		if state, days, err := domain.SLAState(*c.ReviewDueAt, now); err == nil {
-			out.Review.SLAState, out.Review.OverdueDays = state, days
-		}
+		out.Review.SLAState, out.Review.OverdueDays = at.cal().SLAState(*c.ReviewDueAt, at.now)
 	}
 	return out
 }
 
-func caseView(v *certsvc.CaseView, lang string, reviewer bool, now time.Time) caseDetailJSON {
-	out := caseDetailJSON{caseJSON: caseSummary(v.Case, now), Requirements: certsvc.RequirementsJSON(v.Requirements, lang),
+// withClaimHolder adds to a staff view which reviewer holds (or last held)
+// the claim: applicants never see reviewers' accounts.
+func withClaimHolder(out caseJSON, c *domain.Case) caseJSON {
+	if c.Claim != nil {
+		out.Review.ClaimedBy = c.Claim.ReviewerID
+	}
+	return out
+}
+
+func caseView(v *certsvc.CaseView, lang string, reviewer bool, at asOf) caseDetailJSON {
+	sum := caseSummary(v.Case, at)
+	out := caseDetailJSON{caseJSON: sum, Requirements: certsvc.RequirementsJSON(v.Requirements, lang),
 		Documents: []documentJSON{}}
+	if reviewer {
+		out.caseJSON = withClaimHolder(sum, v.Case)
+		out.Appeal = appealView(v.Appeal)
+	}
 	for i := range v.Documents {
 		out.Documents = append(out.Documents, documentView(&v.Documents[i], lang, reviewer))
 	}
-	out.History = historyView(v.History)
+	out.History = historyView(v.History, reviewer)
 	m := moneyView(v.Case, v.Refunds)
-	due := m.RefundPendingFen > 0
-	out.Money, out.RefundDue = &m, due
+	out.Money, out.RefundDue = &m, m.RefundPendingFen > 0
 	return out
+}
+
+// revealJSON is the one response with the legal representative's
+// identifiers in the clear (POST /v1/review/cases/{caseId}/reveal, audited).
+type revealJSON struct {
+	CaseID       string       `json:"caseId"`
+	EnterpriseID string       `json:"enterpriseId"`
+	LegalRep     legalRepJSON `json:"legalRep"`
+	RevealedAt   apitime.Time `json:"revealedAt"`
+}
+
+func revealView(v *certsvc.LegalRepReveal) revealJSON {
+	return revealJSON{CaseID: v.CaseID, EnterpriseID: v.EnterpriseID, RevealedAt: apitime.Time(v.RevealedAt),
+		LegalRep: legalRepJSON{Name: v.LegalRep.Name, IDNumber: v.LegalRep.IDNumber, Phone: v.LegalRep.Phone}}
 }
 
 type requirementsJSON = certsvc.RequirementsDoc

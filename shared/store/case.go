@@ -60,6 +60,8 @@ type caseItem struct {
 	SLABreached    bool               `dynamodbav:"slaBreached"`
 	Money          moneyItem          `dynamodbav:"money"`
 	DocsExpireAt   *time.Time         `dynamodbav:"documentsExpireAt,omitempty"`
+	// ReviewDueRecheckAt: set while reviewDueAt is provisional.
+	ReviewDueRecheckAt *time.Time `dynamodbav:"reviewDueRecheckAt,omitempty"`
 }
 
 func toCaseItem(c *domain.Case) caseItem {
@@ -105,6 +107,7 @@ func toCaseItem(c *domain.Case) caseItem {
 		Money:          moneyItem{ReceivedFen: c.Money.ReceivedFen, KeptFen: c.Money.KeptFen},
 		DocsExpireAt:   utcp(c.DocumentsExpireAt),
 	}
+	it.ReviewDueRecheckAt = utcp(c.ReviewDueRecheckAt)
 	if inQueue(c) {
 		it.QPK, it.QSK = queuePK, keyJoin(ts(*c.ReviewDueAt), c.ID)
 	}
@@ -151,6 +154,8 @@ func (it caseItem) domain() *domain.Case {
 		SLABreached:       it.SLABreached,
 		DocumentsExpireAt: it.DocsExpireAt,
 		Money:             domain.CaseMoney{ReceivedFen: it.Money.ReceivedFen, KeptFen: it.Money.KeptFen},
+		// Set while reviewDueAt is provisional.
+		ReviewDueRecheckAt: it.ReviewDueRecheckAt,
 	}
 }
 

@@ -48,7 +48,9 @@
 //	discrepancy           DISC#<id>           DISC                            gsi1 DISCREPANCIES / <day>#<id>
 //	subsidy line          SUBSIDY#<month>     <program>#<caseId>#<kind>       -
 //	admin audit           AUDIT#<day>         U#<at>#<id>                     -
-//	audit (download)      CASE#<caseId>       U#<at>#<id>                     -
+//	audit (download,      CASE#<caseId>       U#<at>#<id>                     -
+//	  identifier reveal,
+//	  refund retry)
 //	ref                   REF#<kind>#<id>     REF                             - (ttl ExpiresAt + 1 day)
 //	idempotency           IDEM#<key>          IDEM                            - (ttl ExpiresAt)
 //
@@ -75,7 +77,8 @@
 //	one document of a case                  GetDocument                GetItem CASE#<caseId> / D#<docId>, consistent                1 GetItem
 //	a document by id (download)             FindDocument               GSI1 gsi1pk=DOC#<docId>, gsi1sk=DOC                          1 Query
 //	same content uploaded elsewhere         FindDocumentsByHash        HashIndex hpk=SHA#<hex>                                      1 Query (+ pages)
-//	downloads of a case (audit)             ListAudit                  Query pk=CASE#<id>, sk begins_with U#, consistent            1 Query (+ pages)
+//	downloads and reveals of a case (audit) ListAudit                  Query pk=CASE#<id>, sk begins_with U#, consistent            1 Query (+ pages)
+//	certification history (appeal context)  EnterpriseHistory          Query pk=ENT#<id>, sk begins_with H#, consistent             1 Query (+ pages)
 //	micro-deposit payouts of a case         Payouts                    Query pk=CASE#<id>, sk begins_with P#, consistent            1 Query (+ pages)
 //	refunds due (refund job)                RefundsDue                 DueIndex duepk=REFUND, duesk <= <before>#~, paged            1 Query, due items only
 //	one refund                              GetRefund                  GetItem CASE#<caseId> / F#<id>, consistent                   1 GetItem

@@ -27,7 +27,6 @@ type enterpriseItem struct {
 	LegalRep            legalRepItem `dynamodbav:"legalRep"`
 	RegisteredAddress   string       `dynamodbav:"registeredAddress"`
 	OperatingAddress    string       `dynamodbav:"operatingAddress"`
-	RegionCode          string       `dynamodbav:"regionCode"`
 	HasCorporateAccount bool         `dynamodbav:"hasCorporateAccount"`
 	OwnerID             string       `dynamodbav:"ownerId"`
 	Version             int          `dynamodbav:"version"`
@@ -71,7 +70,6 @@ func toEnterpriseItem(e *domain.Enterprise) enterpriseItem {
 		LegalRep:            legalRepItem{Name: e.LegalRep.Name, IDNumber: e.LegalRep.IDNumber, Phone: e.LegalRep.Phone},
 		RegisteredAddress:   e.RegisteredAddress,
 		OperatingAddress:    e.OperatingAddress,
-		RegionCode:          e.RegionCode,
 		HasCorporateAccount: e.HasCorporateAccount,
 		OwnerID:             e.OwnerID,
 		Version:             e.Version,
@@ -88,7 +86,6 @@ func (it enterpriseItem) domain() *domain.Enterprise {
 		LegalRep:            domain.LegalRep{Name: it.LegalRep.Name, IDNumber: it.LegalRep.IDNumber, Phone: it.LegalRep.Phone},
 		RegisteredAddress:   it.RegisteredAddress,
 		OperatingAddress:    it.OperatingAddress,
-		RegionCode:          it.RegionCode,
 		HasCorporateAccount: it.HasCorporateAccount,
 		OwnerID:             it.OwnerID,
 		Version:             it.Version,

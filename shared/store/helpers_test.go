@@ -50,7 +50,6 @@ func sampleEnterprise(owner string) *domain.Enterprise {
 		LegalRep:            domain.LegalRep{Name: "张三", IDNumber: domain.SampleIDNumber(n), Phone: "13800138000"},
 		RegisteredAddress:   "深圳市南山区科技园1号",
 		OperatingAddress:    "深圳市南山区科技园1号",
-		RegionCode:          "440305",
 		HasCorporateAccount: true,
 		OwnerID:             owner,
 		Version:             1,

@@ -268,48 +268,39 @@ func (s *Store) ListNotifications(ctx context.Context, enterpriseID string, p do
 	return out, next, nil
 }
 
-// ListAudit lists the audit entries (downloads, refund retries) of a case,
-// oldest first (pk CASE#<caseId>, sk begins with U#).
+// ListAudit lists the audit entries (downloads, identifier reveals) of a
+// case, oldest first (pk CASE#<caseId>, sk begins with U#).
 func (s *Store) ListAudit(ctx context.Context, caseID string) ([]domain.AuditEntry, error) {
-	return s.audits(ctx, casePK(caseID))
+	return listRecords[auditItem](ctx, s, casePK(caseID), skAuditPrefix, "audit")
+}
+
+// EnterpriseHistory lists the history of an enterprise's certifications,
+// oldest first (pk ENT#<entId>, sk begins with H#): what a reviewer of an
+// appeal reads the enterprise's violations from.
+func (s *Store) EnterpriseHistory(ctx context.Context, enterpriseID string) ([]domain.HistoryEntry, error) {
+	return listRecords[historyItem](ctx, s, entPK(enterpriseID), skHistPrefix, "history")
 }
 
 // ListAdminAudit lists the admin actions of a Beijing day that concern no
 // single case, oldest first (pk AUDIT#<day>).
 func (s *Store) ListAdminAudit(ctx context.Context, day string) ([]domain.AuditEntry, error) {
-	return s.audits(ctx, adminAuditPK(day))
-}
-
-func (s *Store) audits(ctx context.Context, pk string) ([]domain.AuditEntry, error) {
-	items, err := s.partitionPrefix(ctx, pk, skAuditPrefix)
-	if err != nil {
-		return nil, err
-	}
-	return decodeAll(items, "audit", auditItem.domain)
+	return listRecords[auditItem](ctx, s, adminAuditPK(day), skAuditPrefix, "audit")
 }
 
 // Payouts lists the micro-deposit payout instructions of a case, oldest
 // first (pk CASE#<caseId>, sk begins with P#).
 func (s *Store) Payouts(ctx context.Context, caseID string) ([]domain.Payout, error) {
-	items, err := s.partitionPrefix(ctx, casePK(caseID), skPayoutPrefix)
+	return listRecords[payoutItem](ctx, s, casePK(caseID), skPayoutPrefix, "payout")
+}
+
+// listRecords reads every append-only record of a partition under prefix
+// (strongly consistent) and converts each item to its domain value.
+func listRecords[I interface{ domain() D }, D any](ctx context.Context, s *Store, pk, prefix, what string) ([]D, error) {
+	items, err := s.partitionPrefix(ctx, pk, prefix)
 	if err != nil {
 		return nil, err
 	}
-	return decodeAll(items, "payout", payoutItem.domain)
-}
-
-// decodeAll decodes items of one kind (what names it in errors) and turns
-// each into its domain value.
-func decodeAll[I, D any](items []map[string]types.AttributeValue, what string, conv func(I) D) ([]D, error) {
-	out := make([]D, 0, len(items))
-	for _, av := range items {
-		var it I
-		if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-			return nil, internal("decode %s: %w", what, err)
-		}
-		out = append(out, conv(it))
-	}
-	return out, nil
+	return decodeAll(items, what, func(it I) D { return it.domain() })
 }
 
 func (s *Store) partitionPrefix(ctx context.Context, pk, prefix string) ([]map[string]types.AttributeValue, error) {

@@ -380,6 +380,7 @@ func (h *harness) flow(keyed bool) {
 	// Review.
 	h.must(codes(200), "GET /v1/review/queue", nil, reviewer, nil, false)
 	claimed := h.must(codes(200), "POST /v1/cases/{caseId}/claim", cp, reviewer, nil, keyed)
+	h.must(codes(200), "POST /v1/review/cases/{caseId}/reveal", cp, reviewer, nil, keyed)
 	h.must(codes(200), "POST /v1/cases/{caseId}/decision", cp, reviewer,
 		map[string]any{"decision": "approve", "version": num(claimed, "version")}, keyed)
 

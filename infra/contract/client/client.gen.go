@@ -522,6 +522,7 @@ const (
 	ErrorCodeDiscrepancyResolved     ErrorCode = "discrepancy_resolved"
 	ErrorCodeDocTypeNotRequired      ErrorCode = "doc_type_not_required"
 	ErrorCodeDuplicate               ErrorCode = "duplicate"
+	ErrorCodeDuplicateKey            ErrorCode = "duplicate_key"
 	ErrorCodeDuplicateReason         ErrorCode = "duplicate_reason"
 	ErrorCodeDuplicateRequirement    ErrorCode = "duplicate_requirement"
 	ErrorCodeEnterpriseExists        ErrorCode = "enterprise_exists"
@@ -531,7 +532,9 @@ const (
 	ErrorCodeInternal                ErrorCode = "internal"
 	ErrorCodeInvalidAccountNumber    ErrorCode = "invalid_account_number"
 	ErrorCodeInvalidAmount           ErrorCode = "invalid_amount"
+	ErrorCodeInvalidCalendar         ErrorCode = "invalid_calendar"
 	ErrorCodeInvalidCertification    ErrorCode = "invalid_certification"
+	ErrorCodeInvalidCharacters       ErrorCode = "invalid_characters"
 	ErrorCodeInvalidCursor           ErrorCode = "invalid_cursor"
 	ErrorCodeInvalidDate             ErrorCode = "invalid_date"
 	ErrorCodeInvalidDecision         ErrorCode = "invalid_decision"
@@ -553,6 +556,7 @@ const (
 	ErrorCodeInvalidType             ErrorCode = "invalid_type"
 	ErrorCodeInvalidTypes            ErrorCode = "invalid_types"
 	ErrorCodeInvalidUscc             ErrorCode = "invalid_uscc"
+	ErrorCodeInvalidUtf8             ErrorCode = "invalid_utf8"
 	ErrorCodeInvalidValue            ErrorCode = "invalid_value"
 	ErrorCodeJsonTooDeep             ErrorCode = "json_too_deep"
 	ErrorCodeMalformedJson           ErrorCode = "malformed_json"
@@ -564,12 +568,14 @@ const (
 	ErrorCodeNotRevoked              ErrorCode = "not_revoked"
 	ErrorCodeNoteRequired            ErrorCode = "note_required"
 	ErrorCodeObjectGone              ErrorCode = "object_gone"
+	ErrorCodeObjectTooLarge          ErrorCode = "object_too_large"
 	ErrorCodeOwnCase                 ErrorCode = "own_case"
 	ErrorCodeReasonRequired          ErrorCode = "reason_required"
 	ErrorCodeReasonsRequired         ErrorCode = "reasons_required"
 	ErrorCodeRedoNotAllowed          ErrorCode = "redo_not_allowed"
 	ErrorCodeRedoRequired            ErrorCode = "redo_required"
 	ErrorCodeRefundNotFailed         ErrorCode = "refund_not_failed"
+	ErrorCodeRegionMismatch          ErrorCode = "region_mismatch"
 	ErrorCodeRequestAlreadyApplied   ErrorCode = "request_already_applied"
 	ErrorCodeRequestInProgress       ErrorCode = "request_in_progress"
 	ErrorCodeRequired                ErrorCode = "required"
@@ -644,6 +650,8 @@ func (e ErrorCode) Valid() bool {
 		return true
 	case ErrorCodeDuplicate:
 		return true
+	case ErrorCodeDuplicateKey:
+		return true
 	case ErrorCodeDuplicateReason:
 		return true
 	case ErrorCodeDuplicateRequirement:
@@ -662,7 +670,11 @@ func (e ErrorCode) Valid() bool {
 		return true
 	case ErrorCodeInvalidAmount:
 		return true
+	case ErrorCodeInvalidCalendar:
+		return true
 	case ErrorCodeInvalidCertification:
+		return true
+	case ErrorCodeInvalidCharacters:
 		return true
 	case ErrorCodeInvalidCursor:
 		return true
@@ -706,6 +718,8 @@ func (e ErrorCode) Valid() bool {
 		return true
 	case ErrorCodeInvalidUscc:
 		return true
+	case ErrorCodeInvalidUtf8:
+		return true
 	case ErrorCodeInvalidValue:
 		return true
 	case ErrorCodeJsonTooDeep:
@@ -728,6 +742,8 @@ func (e ErrorCode) Valid() bool {
 		return true
 	case ErrorCodeObjectGone:
 		return true
+	case ErrorCodeObjectTooLarge:
+		return true
 	case ErrorCodeOwnCase:
 		return true
 	case ErrorCodeReasonRequired:
@@ -739,6 +755,8 @@ func (e ErrorCode) Valid() bool {
 	case ErrorCodeRedoRequired:
 		return true
 	case ErrorCodeRefundNotFailed:
+		return true
+	case ErrorCodeRegionMismatch:
 		return true
 	case ErrorCodeRequestAlreadyApplied:
 		return true
@@ -1502,6 +1520,15 @@ type AdminRefundPage struct {
 	NextCursor *string `json:"nextCursor"`
 }
 
+// AppealContext Reviewers and admins only, on appeal cases: what the decision turns on.
+type AppealContext struct {
+	// EarlierViolations The enterprise's other revocations before the appeal was opened, any type, newest first.
+	EarlierViolations []Violation `json:"earlierViolations"`
+
+	// Revocations The revocations under appeal, one per type of the case (the last revocation of that type before the appeal was opened).
+	Revocations []Violation `json:"revocations"`
+}
+
 // BankVerification The masked micro-deposit state. Nullable: `bankVerification` of a case is null until a micro-deposit is sent; an operation answering one never answers null.
 type BankVerification struct {
 	// Account Masked: only the last 4 digits, e.g. `**** 1234`.
@@ -1588,6 +1615,9 @@ type CapabilitiesByType struct {
 // when empty). Listed out rather than composed with `allOf`, so that
 // generated clients get one flat type.
 type CaseDetail struct {
+	// Appeal Reviewers and admins only, on appeal cases: what the decision turns on.
+	Appeal *AppealContext `json:"appeal,omitempty"`
+
 	// BankVerification The masked micro-deposit state. Nullable: `bankVerification` of a case is null until a micro-deposit is sent; an operation answering one never answers null.
 	BankVerification *BankVerification `json:"bankVerification"`
 
@@ -1642,6 +1672,16 @@ type CaseDetail struct {
 
 	// ReviewDueAt End (23:59:59 Beijing time) of the 5th working day after the submission day; null before submission.
 	ReviewDueAt *time.Time `json:"reviewDueAt"`
+
+	// ReviewDueProvisional true when `reviewDueAt` runs past the working-day calendar's data
+	// (the State Council publishes each year's holidays the autumn
+	// before). Such a deadline is computed conservatively: the unknown
+	// days count weekends-only, plus 6 more working days for holidays
+	// not announced yet, so it is never earlier than the real one. It is
+	// recomputed every day until the calendar covers it (it may then
+	// move earlier), after which this is false. A submission is never
+	// refused for want of calendar data.
+	ReviewDueProvisional bool `json:"reviewDueProvisional"`
 
 	// Status `in_review` = claimed by a reviewer; `changes_requested` = the
 	// applicant fixes and submits again; `approved`, `rejected` (a new case
@@ -1725,6 +1765,16 @@ type CaseSummary struct {
 	// ReviewDueAt End (23:59:59 Beijing time) of the 5th working day after the submission day; null before submission.
 	ReviewDueAt *time.Time `json:"reviewDueAt"`
 
+	// ReviewDueProvisional true when `reviewDueAt` runs past the working-day calendar's data
+	// (the State Council publishes each year's holidays the autumn
+	// before). Such a deadline is computed conservatively: the unknown
+	// days count weekends-only, plus 6 more working days for holidays
+	// not announced yet, so it is never earlier than the real one. It is
+	// recomputed every day until the calendar covers it (it may then
+	// move earlier), after which this is false. A submission is never
+	// refused for want of calendar data.
+	ReviewDueProvisional bool `json:"reviewDueProvisional"`
+
 	// Status `in_review` = claimed by a reviewer; `changes_requested` = the
 	// applicant fixes and submits again; `approved`, `rejected` (a new case
 	// is needed) and `withdrawn` are final. Extensible.
@@ -1807,10 +1857,9 @@ type CreateEnterpriseRequest struct {
 	// OperatingAddress Must match the business license's address (the most common rejection).
 	OperatingAddress Address `json:"operatingAddress"`
 
-	// RegionCode 6-digit administrative division code (GB/T 2260); selects regional fee subsidies (e.g. 440300 Shenzhen).
-	//
-	// Example: 440300
-	RegionCode RegionCode `json:"regionCode"`
+	// RegionCode Optional; the region is read from the USCC (characters 3-8). Accepted for apps built when it was required: a code that contradicts the USCC's (neither equal to it nor containing it nor within it) is 422 `region_mismatch`, so a Beijing USCC cannot declare Shenzhen (440300) for its subsidy. It is never stored.
+	// Deprecated: this property has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	RegionCode *RegionCode `json:"regionCode,omitempty"`
 
 	// RegisteredAddress 1-200 characters after trimming.
 	RegisteredAddress Address `json:"registeredAddress"`
@@ -2025,9 +2074,7 @@ type Enterprise struct {
 	Name             string   `json:"name"`
 	OperatingAddress string   `json:"operatingAddress"`
 
-	// RegionCode 6-digit administrative division code (GB/T 2260); selects regional fee subsidies (e.g. 440300 Shenzhen).
-	//
-	// Example: 440300
+	// RegionCode Administrative division code (GB/T 2260) of the registration authority, characters 3-8 of the USCC; it selects regional fee subsidies (e.g. 440300 Shenzhen, matched by prefecture, so 440305 Nanshan too).
 	RegionCode        RegionCode `json:"regionCode"`
 	RegisteredAddress string     `json:"registeredAddress"`
 
@@ -2171,7 +2218,8 @@ type HealthStatus string
 
 // HistoryEntry defines model for HistoryEntry.
 type HistoryEntry struct {
-	ActorId string `json:"actorId"`
+	// ActorId Who acted. In an applicant's view only on the applicant's own entries: reviewers', admins' and the system's entries show their `role` only, and a claim passing between reviewers is not listed.
+	ActorId *string `json:"actorId,omitempty"`
 
 	// At RFC 3339 in UTC with exactly three fractional digits (what `Date.prototype.toISOString` writes).
 	//
@@ -2252,6 +2300,30 @@ type LegalRepPatch struct {
 	//
 	// Example: 13812345678
 	Phone *Phone `json:"phone,omitempty"`
+}
+
+// LegalRepReveal defines model for LegalRepReveal.
+type LegalRepReveal struct {
+	// CaseId 26 lowercase Crockford base32 characters (ULID-shaped), time-ordered.
+	//
+	// Example: 01jd4x8k2m9q7r5t3v1w0y6z8a
+	CaseId Id `json:"caseId"`
+
+	// EnterpriseId 26 lowercase Crockford base32 characters (ULID-shaped), time-ordered.
+	//
+	// Example: 01jd4x8k2m9q7r5t3v1w0y6z8a
+	EnterpriseId Id `json:"enterpriseId"`
+	LegalRep     struct {
+		// IdNumber In the clear.
+		IdNumber string `json:"idNumber"`
+		Name     string `json:"name"`
+
+		// Phone In the clear.
+		Phone string `json:"phone"`
+	} `json:"legalRep"`
+
+	// RevealedAt The time of the audit record.
+	RevealedAt Timestamp `json:"revealedAt"`
 }
 
 // Money The case's fee account: `paidFen` received for any order of the case,
@@ -2375,9 +2447,8 @@ type PatchEnterpriseRequest struct {
 	// OperatingAddress 1-200 characters after trimming.
 	OperatingAddress *Address `json:"operatingAddress,omitempty"`
 
-	// RegionCode 6-digit administrative division code (GB/T 2260); selects regional fee subsidies (e.g. 440300 Shenzhen).
-	//
-	// Example: 440300
+	// RegionCode The region never changes (it is the USCC's): a code is only checked, as on creation (422 `region_mismatch`).
+	// Deprecated: this property has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	RegionCode *RegionCode `json:"regionCode,omitempty"`
 
 	// RegisteredAddress 1-200 characters after trimming.
@@ -2555,7 +2626,7 @@ type ProblemField struct {
 	// code base fails when the service can answer a code this list lacks.
 	Code ErrorCode `json:"code"`
 
-	// Field JSON member name; nested members are dotted (`legalRep.idNumber`), query parameters by name (`limit`).
+	// Field JSON member name; nested members are dotted (`legalRep.idNumber`), query parameters by name (`limit`). For `unknown_field` and `duplicate_key` it is the member as the client sent it, whatever its characters.
 	//
 	// Example: legalRep.idNumber
 	Field   string `json:"field"`
@@ -2627,6 +2698,9 @@ type QueueItem struct {
 	// Review The review state; `reasons` and `redo` are `[]` before a decision, the other members appear once they apply.
 	Review      Review     `json:"review"`
 	ReviewDueAt *time.Time `json:"reviewDueAt"`
+
+	// ReviewDueProvisional As on CaseSummary: `reviewDueAt` ran past the working-day calendar's data.
+	ReviewDueProvisional bool `json:"reviewDueProvisional"`
 
 	// SlaState Against `reviewDueAt`, in Beijing working days. Extensible.
 	SlaState SLAState `json:"slaState"`
@@ -2814,7 +2888,7 @@ type Review struct {
 	// Example: 2027-11-26T15:59:59.000Z
 	ClaimExpiresAt *Timestamp `json:"claimExpiresAt,omitempty"`
 
-	// ClaimedBy Reviewer holding the claim.
+	// ClaimedBy Reviewer holding (or who last held) the claim: in reviewers' and admins' views only, applicants never see reviewers' accounts.
 	ClaimedBy *string `json:"claimedBy,omitempty"`
 
 	// DecidedAt RFC 3339 in UTC with exactly three fractional digits (what `Date.prototype.toISOString` writes).
@@ -2993,6 +3067,26 @@ type Verifications struct {
 //
 // Example: 3
 type Version = int32
+
+// Violation A revocation on the enterprise's record.
+type Violation struct {
+	// Overturned A later appeal restored the certification.
+	Overturned bool `json:"overturned"`
+
+	// Reason The admin's reason for the revocation.
+	Reason string `json:"reason"`
+
+	// RevokedAt RFC 3339 in UTC with exactly three fractional digits (what `Date.prototype.toISOString` writes).
+	//
+	// Example: 2027-11-26T15:59:59.000Z
+	RevokedAt Timestamp `json:"revokedAt"`
+
+	// Severity Extensible (in responses; requests take only these).
+	Severity Severity `json:"severity"`
+
+	// Type wecom (企业微信), official_account (公众号), mini_program (小程序). Extensible.
+	Type CertType `json:"type"`
+}
 
 // AcceptLanguage Example: en
 type AcceptLanguage = string
@@ -3586,6 +3680,17 @@ type GetHealthParams struct {
 	AcceptLanguage *AcceptLanguage `json:"Accept-Language,omitempty"`
 }
 
+// RevealLegalRepParams defines parameters for RevealLegalRep.
+type RevealLegalRepParams struct {
+	// IdempotencyKey Accepted and ignored on provider callbacks, which are idempotent by session or order id (a replay is acknowledged and changes nothing).
+	IdempotencyKey *IdempotencyKeyIgnored `json:"Idempotency-Key,omitempty"`
+
+	// AcceptLanguage Language of human-readable texts: `zh-CN` (the default, also for any
+	// other or missing value) or `en` (any tag starting with `en`). The
+	// first `en*` or `zh*` tag of the list wins. `code` members never change.
+	AcceptLanguage *AcceptLanguage `json:"Accept-Language,omitempty"`
+}
+
 // GetReviewQueueParams defines parameters for GetReviewQueue.
 type GetReviewQueueParams struct {
 	// Limit Page size, 1-100 (default 20); anything else is 422 (`errors[0].code = invalid_limit`).
@@ -3938,7 +4043,7 @@ type ClientInterface interface {
 	// Errors (the problem's `code`):
 	// - 404: `not_found`: no such enterprise, or not yours.
 	// - 409: `already_certified`, `certification_revoked` (appeal instead), `not_renewable`, `annual_review_not_open` (with `opensAt`), `not_lapsed`, `not_revoked`, `invalid_transition`; `request_in_progress`, `request_already_applied`; `case_already_open` (with `openCaseId`, `subject`), `change_not_allowed`, `change_not_needed`.
-	// - 422: `invalid_kind`, `invalid_types` (empty, unknown or repeated types), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed`, `idempotency_key_reused`, `invalid_idempotency_key`; `change_required` (a change case without new values).
+	// - 422: `invalid_kind`, `invalid_types` (empty, unknown or repeated types), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed`, `idempotency_key_reused`, `invalid_idempotency_key`; `change_required` (a change case without new values), `invalid_characters` (in a change case's new name or address).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -3958,7 +4063,7 @@ type ClientInterface interface {
 	// Errors (the problem's `code`):
 	// - 404: `not_found`: no such enterprise, or not yours.
 	// - 409: `already_certified`, `certification_revoked` (appeal instead), `not_renewable`, `annual_review_not_open` (with `opensAt`), `not_lapsed`, `not_revoked`, `invalid_transition`; `request_in_progress`, `request_already_applied`; `case_already_open` (with `openCaseId`, `subject`), `change_not_allowed`, `change_not_needed`.
-	// - 422: `invalid_kind`, `invalid_types` (empty, unknown or repeated types), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed`, `idempotency_key_reused`, `invalid_idempotency_key`; `change_required` (a change case without new values).
+	// - 422: `invalid_kind`, `invalid_types` (empty, unknown or repeated types), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed`, `idempotency_key_reused`, `invalid_idempotency_key`; `change_required` (a change case without new values), `invalid_characters` (in a change case's new name or address).
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -3987,7 +4092,7 @@ type ClientInterface interface {
 	// Errors (the problem's `code`):
 	// - 404: `not_found`: no such case, or not yours.
 	// - 409: `case_not_editable`, `verification_not_required`, `already_verified`, `verification_locked`, `verification_pending` (with `deadline`, `attemptsLeft`), `version_conflict`; `request_in_progress`, `request_already_applied`; `deposit_limit_reached` (with `nextDepositAt`).
-	// - 422: `invalid_account_number` (8-30 digits), `required`/`too_long` (bankName, accountName), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed`, `idempotency_key_reused`, `invalid_idempotency_key`; `account_name_mismatch` (with `enterpriseName`).
+	// - 422: `invalid_account_number` (8-30 digits), `required`/`too_long`/`invalid_characters` (bankName, accountName), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed`, `idempotency_key_reused`, `invalid_idempotency_key`; `account_name_mismatch` (with `enterpriseName`).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -4006,7 +4111,7 @@ type ClientInterface interface {
 	// Errors (the problem's `code`):
 	// - 404: `not_found`: no such case, or not yours.
 	// - 409: `case_not_editable`, `verification_not_required`, `already_verified`, `verification_locked`, `verification_pending` (with `deadline`, `attemptsLeft`), `version_conflict`; `request_in_progress`, `request_already_applied`; `deposit_limit_reached` (with `nextDepositAt`).
-	// - 422: `invalid_account_number` (8-30 digits), `required`/`too_long` (bankName, accountName), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed`, `idempotency_key_reused`, `invalid_idempotency_key`; `account_name_mismatch` (with `enterpriseName`).
+	// - 422: `invalid_account_number` (8-30 digits), `required`/`too_long`/`invalid_characters` (bankName, accountName), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed`, `idempotency_key_reused`, `invalid_idempotency_key`; `account_name_mismatch` (with `enterpriseName`).
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -4351,7 +4456,7 @@ type ClientInterface interface {
 	//
 	// Errors (the problem's `code`):
 	// - 409: `enterprise_exists` (this USCC is already registered); `request_in_progress`, `request_already_applied` (Idempotency-Key).
-	// - 422: `invalid_uscc`, `invalid_id_number`, `invalid_phone`, `invalid_region_code`, `required`/`too_long` (field codes), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed` (several fields), `idempotency_key_reused`, `invalid_idempotency_key`.
+	// - 422: `invalid_uscc`, `invalid_id_number`, `invalid_phone`, `invalid_region_code`, `region_mismatch` (the declared `regionCode` contradicts the USCC's region), `invalid_characters` (a control, bidirectional or invisible character in a name or an address), `required`/`too_long` (field codes), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed` (several fields), `idempotency_key_reused`, `invalid_idempotency_key`.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -4368,7 +4473,7 @@ type ClientInterface interface {
 	//
 	// Errors (the problem's `code`):
 	// - 409: `enterprise_exists` (this USCC is already registered); `request_in_progress`, `request_already_applied` (Idempotency-Key).
-	// - 422: `invalid_uscc`, `invalid_id_number`, `invalid_phone`, `invalid_region_code`, `required`/`too_long` (field codes), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed` (several fields), `idempotency_key_reused`, `invalid_idempotency_key`.
+	// - 422: `invalid_uscc`, `invalid_id_number`, `invalid_phone`, `invalid_region_code`, `region_mismatch` (the declared `regionCode` contradicts the USCC's region), `invalid_characters` (a control, bidirectional or invisible character in a name or an address), `required`/`too_long` (field codes), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed` (several fields), `idempotency_key_reused`, `invalid_idempotency_key`.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -4390,7 +4495,7 @@ type ClientInterface interface {
 	//
 	// Errors (the problem's `code`):
 	// - 409: `version_conflict`: the profile changed since it was read; `change_requires_review` (with `fields`: a certified enterprise changes these through a change case), `verification_locked` (with `nextDepositAt`: `hasCorporateAccount: false` during a lock's cool-down).
-	// - 422: `invalid_id_number`, `invalid_phone`, `invalid_region_code`, `required`/`too_long`, `missing_field` (version), `unknown_field` (e.g. uscc), `invalid_type`, `validation_failed`.
+	// - 422: `invalid_id_number`, `invalid_phone`, `invalid_region_code`, `region_mismatch`, `invalid_characters`, `required`/`too_long`, `missing_field` (version), `unknown_field` (e.g. uscc), `invalid_type`, `validation_failed`.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -4405,7 +4510,7 @@ type ClientInterface interface {
 	//
 	// Errors (the problem's `code`):
 	// - 409: `version_conflict`: the profile changed since it was read; `change_requires_review` (with `fields`: a certified enterprise changes these through a change case), `verification_locked` (with `nextDepositAt`: `hasCorporateAccount: false` during a lock's cool-down).
-	// - 422: `invalid_id_number`, `invalid_phone`, `invalid_region_code`, `required`/`too_long`, `missing_field` (version), `unknown_field` (e.g. uscc), `invalid_type`, `validation_failed`.
+	// - 422: `invalid_id_number`, `invalid_phone`, `invalid_region_code`, `region_mismatch`, `invalid_characters`, `required`/`too_long`, `missing_field` (version), `unknown_field` (e.g. uscc), `invalid_type`, `validation_failed`.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -4494,6 +4599,24 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /v1/health (the `GetHealth` operationId).
 	GetHealth(ctx context.Context, params *GetHealthParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RevealLegalRep Reviewers: the legal representative's full ID number and phone
+	//
+	// Every other response masks them; the reviewer needs them in the clear
+	// to compare with the ID card images. Only the reviewer whose claim on
+	// the case still holds may reveal. Each reveal is recorded (who, when,
+	// which case) before the answer is sent, like a document download. No
+	// body is read. `Idempotency-Key` is ignored here: a reveal is never
+	// stored for replay (the identifiers are not copied into the
+	// idempotency table, and a repeat is revealed and recorded again).
+	//
+	// Errors (the problem's `code`):
+	// - 403: `forbidden` (applicants), `own_case` (a case the caller filed).
+	// - 404: `not_found`: no such case.
+	// - 409: `claim_required` (claim the case first, or again after the claim expired), `case_claimed` (another reviewer holds it; with `claimExpiresAt`).
+	//
+	// Corresponds with POST /v1/review/cases/{caseId}/reveal (the `RevealLegalRep` operationId).
+	RevealLegalRep(ctx context.Context, caseId CaseId, params *RevealLegalRepParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetReviewQueue Reviewers: submitted cases, earliest reviewDueAt first
 	//
@@ -4842,7 +4965,7 @@ func (c *Client) RefundCallback(ctx context.Context, params *RefundCallbackParam
 // Errors (the problem's `code`):
 // - 404: `not_found`: no such enterprise, or not yours.
 // - 409: `already_certified`, `certification_revoked` (appeal instead), `not_renewable`, `annual_review_not_open` (with `opensAt`), `not_lapsed`, `not_revoked`, `invalid_transition`; `request_in_progress`, `request_already_applied`; `case_already_open` (with `openCaseId`, `subject`), `change_not_allowed`, `change_not_needed`.
-// - 422: `invalid_kind`, `invalid_types` (empty, unknown or repeated types), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed`, `idempotency_key_reused`, `invalid_idempotency_key`; `change_required` (a change case without new values).
+// - 422: `invalid_kind`, `invalid_types` (empty, unknown or repeated types), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed`, `idempotency_key_reused`, `invalid_idempotency_key`; `change_required` (a change case without new values), `invalid_characters` (in a change case's new name or address).
 //
 // Takes any type of body and a specified content type.
 //
@@ -4872,7 +4995,7 @@ func (c *Client) OpenCaseWithBody(ctx context.Context, params *OpenCaseParams, c
 // Errors (the problem's `code`):
 // - 404: `not_found`: no such enterprise, or not yours.
 // - 409: `already_certified`, `certification_revoked` (appeal instead), `not_renewable`, `annual_review_not_open` (with `opensAt`), `not_lapsed`, `not_revoked`, `invalid_transition`; `request_in_progress`, `request_already_applied`; `case_already_open` (with `openCaseId`, `subject`), `change_not_allowed`, `change_not_needed`.
-// - 422: `invalid_kind`, `invalid_types` (empty, unknown or repeated types), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed`, `idempotency_key_reused`, `invalid_idempotency_key`; `change_required` (a change case without new values).
+// - 422: `invalid_kind`, `invalid_types` (empty, unknown or repeated types), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed`, `idempotency_key_reused`, `invalid_idempotency_key`; `change_required` (a change case without new values), `invalid_characters` (in a change case's new name or address).
 //
 // Takes a body of the `application/json` content type.
 //
@@ -4921,7 +5044,7 @@ func (c *Client) GetCase(ctx context.Context, caseId CaseId, params *GetCasePara
 // Errors (the problem's `code`):
 // - 404: `not_found`: no such case, or not yours.
 // - 409: `case_not_editable`, `verification_not_required`, `already_verified`, `verification_locked`, `verification_pending` (with `deadline`, `attemptsLeft`), `version_conflict`; `request_in_progress`, `request_already_applied`; `deposit_limit_reached` (with `nextDepositAt`).
-// - 422: `invalid_account_number` (8-30 digits), `required`/`too_long` (bankName, accountName), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed`, `idempotency_key_reused`, `invalid_idempotency_key`; `account_name_mismatch` (with `enterpriseName`).
+// - 422: `invalid_account_number` (8-30 digits), `required`/`too_long`/`invalid_characters` (bankName, accountName), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed`, `idempotency_key_reused`, `invalid_idempotency_key`; `account_name_mismatch` (with `enterpriseName`).
 //
 // Takes any type of body and a specified content type.
 //
@@ -4950,7 +5073,7 @@ func (c *Client) StartBankVerificationWithBody(ctx context.Context, caseId CaseI
 // Errors (the problem's `code`):
 // - 404: `not_found`: no such case, or not yours.
 // - 409: `case_not_editable`, `verification_not_required`, `already_verified`, `verification_locked`, `verification_pending` (with `deadline`, `attemptsLeft`), `version_conflict`; `request_in_progress`, `request_already_applied`; `deposit_limit_reached` (with `nextDepositAt`).
-// - 422: `invalid_account_number` (8-30 digits), `required`/`too_long` (bankName, accountName), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed`, `idempotency_key_reused`, `invalid_idempotency_key`; `account_name_mismatch` (with `enterpriseName`).
+// - 422: `invalid_account_number` (8-30 digits), `required`/`too_long`/`invalid_characters` (bankName, accountName), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed`, `idempotency_key_reused`, `invalid_idempotency_key`; `account_name_mismatch` (with `enterpriseName`).
 //
 // Takes a body of the `application/json` content type.
 //
@@ -5505,7 +5628,7 @@ func (c *Client) ListMyEnterprises(ctx context.Context, params *ListMyEnterprise
 //
 // Errors (the problem's `code`):
 // - 409: `enterprise_exists` (this USCC is already registered); `request_in_progress`, `request_already_applied` (Idempotency-Key).
-// - 422: `invalid_uscc`, `invalid_id_number`, `invalid_phone`, `invalid_region_code`, `required`/`too_long` (field codes), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed` (several fields), `idempotency_key_reused`, `invalid_idempotency_key`.
+// - 422: `invalid_uscc`, `invalid_id_number`, `invalid_phone`, `invalid_region_code`, `region_mismatch` (the declared `regionCode` contradicts the USCC's region), `invalid_characters` (a control, bidirectional or invisible character in a name or an address), `required`/`too_long` (field codes), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed` (several fields), `idempotency_key_reused`, `invalid_idempotency_key`.
 //
 // Takes any type of body and a specified content type.
 //
@@ -5532,7 +5655,7 @@ func (c *Client) CreateEnterpriseWithBody(ctx context.Context, params *CreateEnt
 //
 // Errors (the problem's `code`):
 // - 409: `enterprise_exists` (this USCC is already registered); `request_in_progress`, `request_already_applied` (Idempotency-Key).
-// - 422: `invalid_uscc`, `invalid_id_number`, `invalid_phone`, `invalid_region_code`, `required`/`too_long` (field codes), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed` (several fields), `idempotency_key_reused`, `invalid_idempotency_key`.
+// - 422: `invalid_uscc`, `invalid_id_number`, `invalid_phone`, `invalid_region_code`, `region_mismatch` (the declared `regionCode` contradicts the USCC's region), `invalid_characters` (a control, bidirectional or invisible character in a name or an address), `required`/`too_long` (field codes), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed` (several fields), `idempotency_key_reused`, `invalid_idempotency_key`.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -5574,7 +5697,7 @@ func (c *Client) GetEnterprise(ctx context.Context, enterpriseId EnterpriseId, p
 //
 // Errors (the problem's `code`):
 // - 409: `version_conflict`: the profile changed since it was read; `change_requires_review` (with `fields`: a certified enterprise changes these through a change case), `verification_locked` (with `nextDepositAt`: `hasCorporateAccount: false` during a lock's cool-down).
-// - 422: `invalid_id_number`, `invalid_phone`, `invalid_region_code`, `required`/`too_long`, `missing_field` (version), `unknown_field` (e.g. uscc), `invalid_type`, `validation_failed`.
+// - 422: `invalid_id_number`, `invalid_phone`, `invalid_region_code`, `region_mismatch`, `invalid_characters`, `required`/`too_long`, `missing_field` (version), `unknown_field` (e.g. uscc), `invalid_type`, `validation_failed`.
 //
 // Takes any type of body and a specified content type.
 //
@@ -5599,7 +5722,7 @@ func (c *Client) PatchEnterpriseWithBody(ctx context.Context, enterpriseId Enter
 //
 // Errors (the problem's `code`):
 // - 409: `version_conflict`: the profile changed since it was read; `change_requires_review` (with `fields`: a certified enterprise changes these through a change case), `verification_locked` (with `nextDepositAt`: `hasCorporateAccount: false` during a lock's cool-down).
-// - 422: `invalid_id_number`, `invalid_phone`, `invalid_region_code`, `required`/`too_long`, `missing_field` (version), `unknown_field` (e.g. uscc), `invalid_type`, `validation_failed`.
+// - 422: `invalid_id_number`, `invalid_phone`, `invalid_region_code`, `region_mismatch`, `invalid_characters`, `required`/`too_long`, `missing_field` (version), `unknown_field` (e.g. uscc), `invalid_type`, `validation_failed`.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -5759,6 +5882,34 @@ func (c *Client) ListNotifications(ctx context.Context, enterpriseId EnterpriseI
 // Corresponds with GET /v1/health (the `GetHealth` operationId).
 func (c *Client) GetHealth(ctx context.Context, params *GetHealthParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetHealthRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RevealLegalRep Reviewers: the legal representative's full ID number and phone
+//
+// Every other response masks them; the reviewer needs them in the clear
+// to compare with the ID card images. Only the reviewer whose claim on
+// the case still holds may reveal. Each reveal is recorded (who, when,
+// which case) before the answer is sent, like a document download. No
+// body is read. `Idempotency-Key` is ignored here: a reveal is never
+// stored for replay (the identifiers are not copied into the
+// idempotency table, and a repeat is revealed and recorded again).
+//
+// Errors (the problem's `code`):
+// - 403: `forbidden` (applicants), `own_case` (a case the caller filed).
+// - 404: `not_found`: no such case.
+// - 409: `claim_required` (claim the case first, or again after the claim expired), `case_claimed` (another reviewer holds it; with `claimExpiresAt`).
+//
+// Corresponds with POST /v1/review/cases/{caseId}/reveal (the `RevealLegalRep` operationId).
+func (c *Client) RevealLegalRep(ctx context.Context, caseId CaseId, params *RevealLegalRepParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRevealLegalRepRequest(c.Server, caseId, params)
 	if err != nil {
 		return nil, err
 	}
@@ -8087,6 +8238,66 @@ func NewGetHealthRequest(server string, params *GetHealthParams) (*http.Request,
 	return req, nil
 }
 
+// NewRevealLegalRepRequest constructs an http.Request for the RevealLegalRep method
+func NewRevealLegalRepRequest(server string, caseId CaseId, params *RevealLegalRepParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "caseId", caseId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/review/cases/%s/reveal", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+		if params.AcceptLanguage != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "Accept-Language", *params.AcceptLanguage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Accept-Language", headerParam1)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewGetReviewQueueRequest constructs an http.Request for the GetReviewQueue method
 func NewGetReviewQueueRequest(server string, params *GetReviewQueueParams) (*http.Request, error) {
 	var err error
@@ -8433,7 +8644,7 @@ type ClientWithResponsesInterface interface {
 	// Errors (the problem's `code`):
 	// - 404: `not_found`: no such enterprise, or not yours.
 	// - 409: `already_certified`, `certification_revoked` (appeal instead), `not_renewable`, `annual_review_not_open` (with `opensAt`), `not_lapsed`, `not_revoked`, `invalid_transition`; `request_in_progress`, `request_already_applied`; `case_already_open` (with `openCaseId`, `subject`), `change_not_allowed`, `change_not_needed`.
-	// - 422: `invalid_kind`, `invalid_types` (empty, unknown or repeated types), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed`, `idempotency_key_reused`, `invalid_idempotency_key`; `change_required` (a change case without new values).
+	// - 422: `invalid_kind`, `invalid_types` (empty, unknown or repeated types), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed`, `idempotency_key_reused`, `invalid_idempotency_key`; `change_required` (a change case without new values), `invalid_characters` (in a change case's new name or address).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -8453,7 +8664,7 @@ type ClientWithResponsesInterface interface {
 	// Errors (the problem's `code`):
 	// - 404: `not_found`: no such enterprise, or not yours.
 	// - 409: `already_certified`, `certification_revoked` (appeal instead), `not_renewable`, `annual_review_not_open` (with `opensAt`), `not_lapsed`, `not_revoked`, `invalid_transition`; `request_in_progress`, `request_already_applied`; `case_already_open` (with `openCaseId`, `subject`), `change_not_allowed`, `change_not_needed`.
-	// - 422: `invalid_kind`, `invalid_types` (empty, unknown or repeated types), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed`, `idempotency_key_reused`, `invalid_idempotency_key`; `change_required` (a change case without new values).
+	// - 422: `invalid_kind`, `invalid_types` (empty, unknown or repeated types), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed`, `idempotency_key_reused`, `invalid_idempotency_key`; `change_required` (a change case without new values), `invalid_characters` (in a change case's new name or address).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -8484,7 +8695,7 @@ type ClientWithResponsesInterface interface {
 	// Errors (the problem's `code`):
 	// - 404: `not_found`: no such case, or not yours.
 	// - 409: `case_not_editable`, `verification_not_required`, `already_verified`, `verification_locked`, `verification_pending` (with `deadline`, `attemptsLeft`), `version_conflict`; `request_in_progress`, `request_already_applied`; `deposit_limit_reached` (with `nextDepositAt`).
-	// - 422: `invalid_account_number` (8-30 digits), `required`/`too_long` (bankName, accountName), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed`, `idempotency_key_reused`, `invalid_idempotency_key`; `account_name_mismatch` (with `enterpriseName`).
+	// - 422: `invalid_account_number` (8-30 digits), `required`/`too_long`/`invalid_characters` (bankName, accountName), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed`, `idempotency_key_reused`, `invalid_idempotency_key`; `account_name_mismatch` (with `enterpriseName`).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -8503,7 +8714,7 @@ type ClientWithResponsesInterface interface {
 	// Errors (the problem's `code`):
 	// - 404: `not_found`: no such case, or not yours.
 	// - 409: `case_not_editable`, `verification_not_required`, `already_verified`, `verification_locked`, `verification_pending` (with `deadline`, `attemptsLeft`), `version_conflict`; `request_in_progress`, `request_already_applied`; `deposit_limit_reached` (with `nextDepositAt`).
-	// - 422: `invalid_account_number` (8-30 digits), `required`/`too_long` (bankName, accountName), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed`, `idempotency_key_reused`, `invalid_idempotency_key`; `account_name_mismatch` (with `enterpriseName`).
+	// - 422: `invalid_account_number` (8-30 digits), `required`/`too_long`/`invalid_characters` (bankName, accountName), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed`, `idempotency_key_reused`, `invalid_idempotency_key`; `account_name_mismatch` (with `enterpriseName`).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -8860,7 +9071,7 @@ type ClientWithResponsesInterface interface {
 	//
 	// Errors (the problem's `code`):
 	// - 409: `enterprise_exists` (this USCC is already registered); `request_in_progress`, `request_already_applied` (Idempotency-Key).
-	// - 422: `invalid_uscc`, `invalid_id_number`, `invalid_phone`, `invalid_region_code`, `required`/`too_long` (field codes), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed` (several fields), `idempotency_key_reused`, `invalid_idempotency_key`.
+	// - 422: `invalid_uscc`, `invalid_id_number`, `invalid_phone`, `invalid_region_code`, `region_mismatch` (the declared `regionCode` contradicts the USCC's region), `invalid_characters` (a control, bidirectional or invisible character in a name or an address), `required`/`too_long` (field codes), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed` (several fields), `idempotency_key_reused`, `invalid_idempotency_key`.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -8877,7 +9088,7 @@ type ClientWithResponsesInterface interface {
 	//
 	// Errors (the problem's `code`):
 	// - 409: `enterprise_exists` (this USCC is already registered); `request_in_progress`, `request_already_applied` (Idempotency-Key).
-	// - 422: `invalid_uscc`, `invalid_id_number`, `invalid_phone`, `invalid_region_code`, `required`/`too_long` (field codes), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed` (several fields), `idempotency_key_reused`, `invalid_idempotency_key`.
+	// - 422: `invalid_uscc`, `invalid_id_number`, `invalid_phone`, `invalid_region_code`, `region_mismatch` (the declared `regionCode` contradicts the USCC's region), `invalid_characters` (a control, bidirectional or invisible character in a name or an address), `required`/`too_long` (field codes), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed` (several fields), `idempotency_key_reused`, `invalid_idempotency_key`.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -8901,7 +9112,7 @@ type ClientWithResponsesInterface interface {
 	//
 	// Errors (the problem's `code`):
 	// - 409: `version_conflict`: the profile changed since it was read; `change_requires_review` (with `fields`: a certified enterprise changes these through a change case), `verification_locked` (with `nextDepositAt`: `hasCorporateAccount: false` during a lock's cool-down).
-	// - 422: `invalid_id_number`, `invalid_phone`, `invalid_region_code`, `required`/`too_long`, `missing_field` (version), `unknown_field` (e.g. uscc), `invalid_type`, `validation_failed`.
+	// - 422: `invalid_id_number`, `invalid_phone`, `invalid_region_code`, `region_mismatch`, `invalid_characters`, `required`/`too_long`, `missing_field` (version), `unknown_field` (e.g. uscc), `invalid_type`, `validation_failed`.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -8916,7 +9127,7 @@ type ClientWithResponsesInterface interface {
 	//
 	// Errors (the problem's `code`):
 	// - 409: `version_conflict`: the profile changed since it was read; `change_requires_review` (with `fields`: a certified enterprise changes these through a change case), `verification_locked` (with `nextDepositAt`: `hasCorporateAccount: false` during a lock's cool-down).
-	// - 422: `invalid_id_number`, `invalid_phone`, `invalid_region_code`, `required`/`too_long`, `missing_field` (version), `unknown_field` (e.g. uscc), `invalid_type`, `validation_failed`.
+	// - 422: `invalid_id_number`, `invalid_phone`, `invalid_region_code`, `region_mismatch`, `invalid_characters`, `required`/`too_long`, `missing_field` (version), `unknown_field` (e.g. uscc), `invalid_type`, `validation_failed`.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -9011,6 +9222,26 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /v1/health (the `GetHealth` operationId).
 	GetHealthWithResponse(ctx context.Context, params *GetHealthParams, reqEditors ...RequestEditorFn) (*GetHealthResponse, error)
+
+	// RevealLegalRepWithResponse Reviewers: the legal representative's full ID number and phone
+	//
+	// Every other response masks them; the reviewer needs them in the clear
+	// to compare with the ID card images. Only the reviewer whose claim on
+	// the case still holds may reveal. Each reveal is recorded (who, when,
+	// which case) before the answer is sent, like a document download. No
+	// body is read. `Idempotency-Key` is ignored here: a reveal is never
+	// stored for replay (the identifiers are not copied into the
+	// idempotency table, and a repeat is revealed and recorded again).
+	//
+	// Errors (the problem's `code`):
+	// - 403: `forbidden` (applicants), `own_case` (a case the caller filed).
+	// - 404: `not_found`: no such case.
+	// - 409: `claim_required` (claim the case first, or again after the claim expired), `case_claimed` (another reviewer holds it; with `claimExpiresAt`).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/review/cases/{caseId}/reveal (the `RevealLegalRep` operationId).
+	RevealLegalRepWithResponse(ctx context.Context, caseId CaseId, params *RevealLegalRepParams, reqEditors ...RequestEditorFn) (*RevealLegalRepResponse, error)
 
 	// GetReviewQueueWithResponse Reviewers: submitted cases, earliest reviewDueAt first
 	//
@@ -15832,6 +16063,225 @@ func (r GetHealthResponse) ContentType() string {
 	return ""
 }
 
+// RevealLegalRepResponse200Headers the declared response headers of an HTTP 200 response for RevealLegalRep
+type RevealLegalRepResponse200Headers struct {
+	CacheControl    *string
+	ContentLanguage *string
+	XRequestId      *string
+}
+
+// RevealLegalRepResponse401Headers the declared response headers of an HTTP 401 response for RevealLegalRep
+type RevealLegalRepResponse401Headers struct {
+	ApigwRequestid *string
+	XRequestId     *string
+}
+
+// RevealLegalRepResponse403Headers the declared response headers of an HTTP 403 response for RevealLegalRep
+type RevealLegalRepResponse403Headers struct {
+	ContentLanguage    *string
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// RevealLegalRepResponse404Headers the declared response headers of an HTTP 404 response for RevealLegalRep
+type RevealLegalRepResponse404Headers struct {
+	ContentLanguage    *string
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// RevealLegalRepResponse409Headers the declared response headers of an HTTP 409 response for RevealLegalRep
+type RevealLegalRepResponse409Headers struct {
+	ContentLanguage    *string
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// RevealLegalRepResponse413Headers the declared response headers of an HTTP 413 response for RevealLegalRep
+type RevealLegalRepResponse413Headers struct {
+	ApigwRequestid  *string
+	ContentLanguage *string
+	XRequestId      *string
+}
+
+// RevealLegalRepResponse415Headers the declared response headers of an HTTP 415 response for RevealLegalRep
+type RevealLegalRepResponse415Headers struct {
+	ContentLanguage *string
+	XRequestId      *string
+}
+
+// RevealLegalRepResponse429Headers the declared response headers of an HTTP 429 response for RevealLegalRep
+type RevealLegalRepResponse429Headers struct {
+	ApigwRequestid *string
+	RetryAfter     *int32
+}
+
+// RevealLegalRepResponse500Headers the declared response headers of an HTTP 500 response for RevealLegalRep
+type RevealLegalRepResponse500Headers struct {
+	ContentLanguage *string
+	XRequestId      *string
+}
+
+// RevealLegalRepResponse503Headers the declared response headers of an HTTP 503 response for RevealLegalRep
+type RevealLegalRepResponse503Headers struct {
+	ContentLanguage *string
+	RetryAfter      *int32
+	XRequestId      *string
+}
+
+// RevealLegalRepResponseDefaultHeaders the declared response headers of an HTTP default response for RevealLegalRep
+type RevealLegalRepResponseDefaultHeaders struct {
+	ContentLanguage *string
+	XRequestId      *string
+}
+
+type RevealLegalRepResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *LegalRepReveal
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *UnauthorizedApplicationJSON
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLargeApplicationJSON
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLargeApplicationProblemPlusJSON
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *UnexpectedError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *RevealLegalRepResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *RevealLegalRepResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *RevealLegalRepResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *RevealLegalRepResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *RevealLegalRepResponse409Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *RevealLegalRepResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *RevealLegalRepResponse415Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *RevealLegalRepResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *RevealLegalRepResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *RevealLegalRepResponse503Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *RevealLegalRepResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RevealLegalRepResponse) GetJSON200() *LegalRepReveal {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r RevealLegalRepResponse) GetJSON401() *UnauthorizedApplicationJSON {
+	return r.JSON401
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r RevealLegalRepResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r RevealLegalRepResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r RevealLegalRepResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r RevealLegalRepResponse) GetApplicationproblemJSON409() *Conflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r RevealLegalRepResponse) GetJSON413() *PayloadTooLargeApplicationJSON {
+	return r.JSON413
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r RevealLegalRepResponse) GetApplicationproblemJSON413() *PayloadTooLargeApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r RevealLegalRepResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r RevealLegalRepResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r RevealLegalRepResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r RevealLegalRepResponse) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r RevealLegalRepResponse) GetApplicationproblemJSONDefault() *UnexpectedError {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r RevealLegalRepResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RevealLegalRepResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RevealLegalRepResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RevealLegalRepResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetReviewQueueResponse200Headers the declared response headers of an HTTP 200 response for GetReviewQueue
 type GetReviewQueueResponse200Headers struct {
 	CacheControl    *string
@@ -16290,7 +16740,7 @@ func (c *ClientWithResponses) RefundCallbackWithResponse(ctx context.Context, pa
 // Errors (the problem's `code`):
 // - 404: `not_found`: no such enterprise, or not yours.
 // - 409: `already_certified`, `certification_revoked` (appeal instead), `not_renewable`, `annual_review_not_open` (with `opensAt`), `not_lapsed`, `not_revoked`, `invalid_transition`; `request_in_progress`, `request_already_applied`; `case_already_open` (with `openCaseId`, `subject`), `change_not_allowed`, `change_not_needed`.
-// - 422: `invalid_kind`, `invalid_types` (empty, unknown or repeated types), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed`, `idempotency_key_reused`, `invalid_idempotency_key`; `change_required` (a change case without new values).
+// - 422: `invalid_kind`, `invalid_types` (empty, unknown or repeated types), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed`, `idempotency_key_reused`, `invalid_idempotency_key`; `change_required` (a change case without new values), `invalid_characters` (in a change case's new name or address).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -16316,7 +16766,7 @@ func (c *ClientWithResponses) OpenCaseWithBodyWithResponse(ctx context.Context, 
 // Errors (the problem's `code`):
 // - 404: `not_found`: no such enterprise, or not yours.
 // - 409: `already_certified`, `certification_revoked` (appeal instead), `not_renewable`, `annual_review_not_open` (with `opensAt`), `not_lapsed`, `not_revoked`, `invalid_transition`; `request_in_progress`, `request_already_applied`; `case_already_open` (with `openCaseId`, `subject`), `change_not_allowed`, `change_not_needed`.
-// - 422: `invalid_kind`, `invalid_types` (empty, unknown or repeated types), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed`, `idempotency_key_reused`, `invalid_idempotency_key`; `change_required` (a change case without new values).
+// - 422: `invalid_kind`, `invalid_types` (empty, unknown or repeated types), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed`, `idempotency_key_reused`, `invalid_idempotency_key`; `change_required` (a change case without new values), `invalid_characters` (in a change case's new name or address).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -16359,7 +16809,7 @@ func (c *ClientWithResponses) GetCaseWithResponse(ctx context.Context, caseId Ca
 // Errors (the problem's `code`):
 // - 404: `not_found`: no such case, or not yours.
 // - 409: `case_not_editable`, `verification_not_required`, `already_verified`, `verification_locked`, `verification_pending` (with `deadline`, `attemptsLeft`), `version_conflict`; `request_in_progress`, `request_already_applied`; `deposit_limit_reached` (with `nextDepositAt`).
-// - 422: `invalid_account_number` (8-30 digits), `required`/`too_long` (bankName, accountName), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed`, `idempotency_key_reused`, `invalid_idempotency_key`; `account_name_mismatch` (with `enterpriseName`).
+// - 422: `invalid_account_number` (8-30 digits), `required`/`too_long`/`invalid_characters` (bankName, accountName), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed`, `idempotency_key_reused`, `invalid_idempotency_key`; `account_name_mismatch` (with `enterpriseName`).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -16384,7 +16834,7 @@ func (c *ClientWithResponses) StartBankVerificationWithBodyWithResponse(ctx cont
 // Errors (the problem's `code`):
 // - 404: `not_found`: no such case, or not yours.
 // - 409: `case_not_editable`, `verification_not_required`, `already_verified`, `verification_locked`, `verification_pending` (with `deadline`, `attemptsLeft`), `version_conflict`; `request_in_progress`, `request_already_applied`; `deposit_limit_reached` (with `nextDepositAt`).
-// - 422: `invalid_account_number` (8-30 digits), `required`/`too_long` (bankName, accountName), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed`, `idempotency_key_reused`, `invalid_idempotency_key`; `account_name_mismatch` (with `enterpriseName`).
+// - 422: `invalid_account_number` (8-30 digits), `required`/`too_long`/`invalid_characters` (bankName, accountName), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed`, `idempotency_key_reused`, `invalid_idempotency_key`; `account_name_mismatch` (with `enterpriseName`).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -16867,7 +17317,7 @@ func (c *ClientWithResponses) ListMyEnterprisesWithResponse(ctx context.Context,
 //
 // Errors (the problem's `code`):
 // - 409: `enterprise_exists` (this USCC is already registered); `request_in_progress`, `request_already_applied` (Idempotency-Key).
-// - 422: `invalid_uscc`, `invalid_id_number`, `invalid_phone`, `invalid_region_code`, `required`/`too_long` (field codes), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed` (several fields), `idempotency_key_reused`, `invalid_idempotency_key`.
+// - 422: `invalid_uscc`, `invalid_id_number`, `invalid_phone`, `invalid_region_code`, `region_mismatch` (the declared `regionCode` contradicts the USCC's region), `invalid_characters` (a control, bidirectional or invisible character in a name or an address), `required`/`too_long` (field codes), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed` (several fields), `idempotency_key_reused`, `invalid_idempotency_key`.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -16890,7 +17340,7 @@ func (c *ClientWithResponses) CreateEnterpriseWithBodyWithResponse(ctx context.C
 //
 // Errors (the problem's `code`):
 // - 409: `enterprise_exists` (this USCC is already registered); `request_in_progress`, `request_already_applied` (Idempotency-Key).
-// - 422: `invalid_uscc`, `invalid_id_number`, `invalid_phone`, `invalid_region_code`, `required`/`too_long` (field codes), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed` (several fields), `idempotency_key_reused`, `invalid_idempotency_key`.
+// - 422: `invalid_uscc`, `invalid_id_number`, `invalid_phone`, `invalid_region_code`, `region_mismatch` (the declared `regionCode` contradicts the USCC's region), `invalid_characters` (a control, bidirectional or invisible character in a name or an address), `required`/`too_long` (field codes), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed` (several fields), `idempotency_key_reused`, `invalid_idempotency_key`.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -16926,7 +17376,7 @@ func (c *ClientWithResponses) GetEnterpriseWithResponse(ctx context.Context, ent
 //
 // Errors (the problem's `code`):
 // - 409: `version_conflict`: the profile changed since it was read; `change_requires_review` (with `fields`: a certified enterprise changes these through a change case), `verification_locked` (with `nextDepositAt`: `hasCorporateAccount: false` during a lock's cool-down).
-// - 422: `invalid_id_number`, `invalid_phone`, `invalid_region_code`, `required`/`too_long`, `missing_field` (version), `unknown_field` (e.g. uscc), `invalid_type`, `validation_failed`.
+// - 422: `invalid_id_number`, `invalid_phone`, `invalid_region_code`, `region_mismatch`, `invalid_characters`, `required`/`too_long`, `missing_field` (version), `unknown_field` (e.g. uscc), `invalid_type`, `validation_failed`.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -16947,7 +17397,7 @@ func (c *ClientWithResponses) PatchEnterpriseWithBodyWithResponse(ctx context.Co
 //
 // Errors (the problem's `code`):
 // - 409: `version_conflict`: the profile changed since it was read; `change_requires_review` (with `fields`: a certified enterprise changes these through a change case), `verification_locked` (with `nextDepositAt`: `hasCorporateAccount: false` during a lock's cool-down).
-// - 422: `invalid_id_number`, `invalid_phone`, `invalid_region_code`, `required`/`too_long`, `missing_field` (version), `unknown_field` (e.g. uscc), `invalid_type`, `validation_failed`.
+// - 422: `invalid_id_number`, `invalid_phone`, `invalid_region_code`, `region_mismatch`, `invalid_characters`, `required`/`too_long`, `missing_field` (version), `unknown_field` (e.g. uscc), `invalid_type`, `validation_failed`.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -17089,6 +17539,32 @@ func (c *ClientWithResponses) GetHealthWithResponse(ctx context.Context, params 
 		return nil, err
 	}
 	return ParseGetHealthResponse(rsp)
+}
+
+// RevealLegalRepWithResponse Reviewers: the legal representative's full ID number and phone
+//
+// Every other response masks them; the reviewer needs them in the clear
+// to compare with the ID card images. Only the reviewer whose claim on
+// the case still holds may reveal. Each reveal is recorded (who, when,
+// which case) before the answer is sent, like a document download. No
+// body is read. `Idempotency-Key` is ignored here: a reveal is never
+// stored for replay (the identifiers are not copied into the
+// idempotency table, and a repeat is revealed and recorded again).
+//
+// Errors (the problem's `code`):
+// - 403: `forbidden` (applicants), `own_case` (a case the caller filed).
+// - 404: `not_found`: no such case.
+// - 409: `claim_required` (claim the case first, or again after the claim expired), `case_claimed` (another reviewer holds it; with `claimExpiresAt`).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/review/cases/{caseId}/reveal (the `RevealLegalRep` operationId).
+func (c *ClientWithResponses) RevealLegalRepWithResponse(ctx context.Context, caseId CaseId, params *RevealLegalRepParams, reqEditors ...RequestEditorFn) (*RevealLegalRepResponse, error) {
+	rsp, err := c.RevealLegalRep(ctx, caseId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRevealLegalRepResponse(rsp)
 }
 
 // GetReviewQueueWithResponse Reviewers: submitted cases, earliest reviewDueAt first
@@ -27886,6 +28362,348 @@ func ParseGetHealthResponse(rsp *http.Response) (*GetHealthResponse, error) {
 		response.Headers500 = &headers
 	case true:
 		var headers GetHealthResponseDefaultHeaders
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRevealLegalRepResponse parses an HTTP response from a RevealLegalRepWithResponse call
+func ParseRevealLegalRepResponse(rsp *http.Response) (*RevealLegalRepResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RevealLegalRepResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest LegalRepReveal
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 413:
+		var dest PayloadTooLargeApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 413:
+		var dest PayloadTooLargeApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest UnexpectedError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers RevealLegalRepResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers RevealLegalRepResponse401Headers
+		if values := rsp.Header.Values("Apigw-Requestid"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Apigw-Requestid", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ApigwRequestid = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers RevealLegalRepResponse403Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers RevealLegalRepResponse404Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers RevealLegalRepResponse409Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 413:
+		var headers RevealLegalRepResponse413Headers
+		if values := rsp.Header.Values("Apigw-Requestid"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Apigw-Requestid", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ApigwRequestid = &value
+		}
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers RevealLegalRepResponse415Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 429:
+		var headers RevealLegalRepResponse429Headers
+		if values := rsp.Header.Values("Apigw-Requestid"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Apigw-Requestid", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ApigwRequestid = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers RevealLegalRepResponse500Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers RevealLegalRepResponse503Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers503 = &headers
+	case true:
+		var headers RevealLegalRepResponseDefaultHeaders
 		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
