@@ -4413,7 +4413,10 @@ type ClientInterface interface {
 	// WithdrawCase Back out before a decision
 	//
 	// From `draft`, `submitted`, `in_review` or `changes_requested`. A paid
-	// case nobody has claimed yet gets `refundDue: true`. Withdrawing an
+	// case nobody has claimed yet owes its fee back: the refund (reason
+	// `withdrawn`) is in `money.refunds`, sent to the provider at once, and
+	// `refundDue` is true until it is paid back. After a claim or a
+	// decision nothing is refunded (the fee pays for the review). Withdrawing an
 	// already withdrawn case answers 200 again. No body is read. Owner only.
 	//
 	// Errors (the problem's `code`):
@@ -5555,7 +5558,10 @@ func (c *Client) SubmitCase(ctx context.Context, caseId CaseId, params *SubmitCa
 // WithdrawCase Back out before a decision
 //
 // From `draft`, `submitted`, `in_review` or `changes_requested`. A paid
-// case nobody has claimed yet gets `refundDue: true`. Withdrawing an
+// case nobody has claimed yet owes its fee back: the refund (reason
+// `withdrawn`) is in `money.refunds`, sent to the provider at once, and
+// `refundDue` is true until it is paid back. After a claim or a
+// decision nothing is refunded (the fee pays for the review). Withdrawing an
 // already withdrawn case answers 200 again. No body is read. Owner only.
 //
 // Errors (the problem's `code`):
@@ -9022,7 +9028,10 @@ type ClientWithResponsesInterface interface {
 	// WithdrawCaseWithResponse Back out before a decision
 	//
 	// From `draft`, `submitted`, `in_review` or `changes_requested`. A paid
-	// case nobody has claimed yet gets `refundDue: true`. Withdrawing an
+	// case nobody has claimed yet owes its fee back: the refund (reason
+	// `withdrawn`) is in `money.refunds`, sent to the provider at once, and
+	// `refundDue` is true until it is paid back. After a claim or a
+	// decision nothing is refunded (the fee pays for the review). Withdrawing an
 	// already withdrawn case answers 200 again. No body is read. Owner only.
 	//
 	// Errors (the problem's `code`):
@@ -17250,7 +17259,10 @@ func (c *ClientWithResponses) SubmitCaseWithResponse(ctx context.Context, caseId
 // WithdrawCaseWithResponse Back out before a decision
 //
 // From `draft`, `submitted`, `in_review` or `changes_requested`. A paid
-// case nobody has claimed yet gets `refundDue: true`. Withdrawing an
+// case nobody has claimed yet owes its fee back: the refund (reason
+// `withdrawn`) is in `money.refunds`, sent to the provider at once, and
+// `refundDue` is true until it is paid back. After a claim or a
+// decision nothing is refunded (the fee pays for the review). Withdrawing an
 // already withdrawn case answers 200 again. No body is read. Owner only.
 //
 // Errors (the problem's `code`):
