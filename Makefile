@@ -46,7 +46,7 @@ FUZZ_SMOKE_TIME ?= 3000x
 # The local stack's command (infra/local); rebuilt on every use (incremental).
 LOCAL := $(BIN)/local
 
-.PHONY: run test build tools token invoke bench fuzz lint contract-lint client clean template-check template-tools $(LOCAL)
+.PHONY: run test build tools token invoke bench fuzz lint deadcode contract-lint client clean template-check template-tools $(LOCAL)
 
 run: ## start the whole stack on 127.0.0.1:3000 (Ctrl-C stops it)
 	@$(MAKE) --no-print-directory -j2 tools $(LOCAL)
@@ -57,10 +57,17 @@ run: ## start the whole stack on 127.0.0.1:3000 (Ctrl-C stops it)
 $(LOCAL):
 	@$(LAMBDA_FLAGS) $(GO) build -trimpath -o $@ ./infra/local
 
+# The benchmarks are a Go module of their own (infra/bench/go.mod): the
+# product's go.mod lists only what the product links. Every go command that
+# covers the whole repository runs in both modules.
+BENCH_MOD := -C infra/bench
+
 test: tools ## go vet + the contract linters + every test (the e2e tests start the local stack) + a short fuzz of every parser + cfn-lint and the deploy rehearsal
 	$(GO) vet ./...
+	$(GO) $(BENCH_MOD) vet ./...
 	@$(MAKE) --no-print-directory contract-lint
 	$(GO) test $(TEST_FLAGS) -timeout $(TEST_TIMEOUT) ./...
+	$(GO) $(BENCH_MOD) test $(TEST_FLAGS) -timeout $(TEST_TIMEOUT) ./...
 	@$(MAKE) --no-print-directory fuzz-smoke bench-smoke template-check
 
 tools: $(TOOLS)
@@ -111,14 +118,15 @@ redrive: ## re-deliver dead-lettered document checks to DocCheckFunction: make r
 	@$(if $(STACK),,$(MAKE) --no-print-directory tools)
 	@$(GO) run ./infra/redrive/cmd/redrive $(if $(STACK),-stack $(STACK),-state $(STATE)) $(if $(DRY_RUN),-dry-run)
 
-bench: ## run every benchmark of issue 8 and regenerate BENCHMARKS.md (BENCH_ARGS=-h lists the knobs)
+bench: ## run every benchmark and regenerate BENCHMARKS.md (BENCH_ARGS=-h lists the knobs)
 	@$(MAKE) --no-print-directory tools
-	$(GO) run ./infra/bench/report $(BENCH_ARGS)
+	$(GO) $(BENCH_MOD) run ./report -root $(CURDIR) $(BENCH_ARGS)
 
 .PHONY: bench-smoke
 bench-smoke: ## every benchmark once (-benchtime 1x, -short sizes), so that none can rot
 	@$(MAKE) --no-print-directory tools
-	$(GO) test -short -run '^$$' -bench . -benchtime 1x -timeout $(TEST_TIMEOUT) ./shared/... ./infra/bench/... ./infra/localstack
+	$(GO) test -short -run '^$$' -bench . -benchtime 1x -timeout $(TEST_TIMEOUT) ./shared/... ./infra/localstack
+	$(GO) $(BENCH_MOD) test -short -run '^$$' -bench . -benchtime 1x -timeout $(TEST_TIMEOUT) ./...
 
 # Every fuzz target of the parsers that take outside input: package:target.
 FUZZ_TARGETS := \
@@ -127,7 +135,8 @@ FUZZ_TARGETS := \
 	./shared/httpapi:FuzzDecodeJSON ./infra/localstack/s3hook:FuzzNormalize \
 	./shared/doccheck:FuzzSniff ./shared/doccheck:FuzzCheckImage \
 	./shared/doccheck:FuzzCheckPDF ./shared/doccheck:FuzzCheckVideo \
-	./shared/store:FuzzCursorDecode ./shared/store:FuzzCompareSequencers \
+	./shared/store:FuzzCursorDecode \
+	./shared/uploadcheck:FuzzNormalizeSequencer ./shared/uploadcheck:FuzzParseKey \
 	./shared/statements:FuzzParseTrades
 
 fuzz: ## fuzz every parser of outside input for FUZZTIME each (default 30s)
@@ -144,6 +153,7 @@ lint: ## gofmt must list nothing; go vet; the contract linters; actionlint on .g
 	@out=$$(gofmt -l .); \
 	  if [ -n "$$out" ]; then echo "gofmt -l:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) $(BENCH_MOD) vet ./...
 	@$(MAKE) --no-print-directory contract-lint
 	$(GO) run github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
 	@$(MAKE) --no-print-directory template-check
@@ -198,6 +208,16 @@ contract-lint: ## Spectral (spectral:oas, OWASP) and Redocly on openapi.yaml and
 
 client: ## regenerate the Go client infra/contract/client from openapi.yaml (pinned oapi-codegen)
 	$(GO) generate ./$(CONTRACT)/client
+
+DEADCODE_VERSION := v0.52.0
+
+# Both modules at once (a throwaway go.work), so that what only the
+# benchmarks call counts as called; tests count too.
+deadcode: ## unreachable functions of both modules, tests included: must list nothing
+	@work=$$(mktemp -d); trap 'rm -rf "$$work"' EXIT; \
+	  printf 'go %s\nuse (\n\t%s\n\t%s/infra/bench\n)\n' "$$($(GO) env GOVERSION | sed 's/^go//')" "$(CURDIR)" "$(CURDIR)" > "$$work/go.work"; \
+	  out=$$(GOWORK="$$work/go.work" $(GO) run golang.org/x/tools/cmd/deadcode@$(DEADCODE_VERSION) -test ./... ./infra/bench/...) || exit 1; \
+	  if [ -n "$$out" ]; then echo "$$out"; exit 1; fi; echo "deadcode: nothing unreachable"
 
 clean: ## remove build output and local state (.local/); keeps the pinned tools
 	rm -rf build .aws-sam .local $(BIN)/lambda $(BIN)/lambda-test $(LOCAL)

@@ -7,7 +7,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"microcert/shared/blob"
+	"microcert/shared/blob/s3blob"
 	"microcert/shared/certsvc"
 	"microcert/shared/clock"
 	"microcert/shared/config"
@@ -23,9 +23,9 @@ func main() {
 	ctx := context.Background()
 	log := logging.New("api")
 	cfg, rules := config.MustLoad(log)
-	st := store.New(cfg.DynamoDB(), cfg.TableName).WithRules(rules)
+	st := store.New(cfg.DynamoDB(), cfg.TableName, rules)
 	keys := secrets.MustLoad(ctx, log, cfg.AWS)
-	objects := blob.New(cfg.S3(), cfg.BucketName)
+	objects := s3blob.New(cfg.S3(), cfg.BucketName)
 	svc := certsvc.New(certsvc.Config{
 		Store:     st,
 		Blob:      objects,

@@ -9,7 +9,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
-	"microcert/shared/blob"
+	"microcert/shared/blob/s3blob"
 	"microcert/shared/clock"
 	"microcert/shared/config"
 	"microcert/shared/holidays"
@@ -21,8 +21,8 @@ import (
 func main() {
 	log := logging.New("expiry")
 	cfg, rules := config.MustLoad(log)
-	st := store.New(cfg.DynamoDB(), cfg.TableName).WithRules(rules)
-	objects := blob.New(cfg.S3(), cfg.BucketName)
+	st := store.New(cfg.DynamoDB(), cfg.TableName, rules)
+	objects := s3blob.New(cfg.S3(), cfg.BucketName)
 	job := jobs.NewExpiry(jobs.Config{Store: st, Objects: objects, Calendars: holidays.New(objects, clock.System{}, log),
 		Rules: rules, Log: log})
 	h := &jobs.Handler{Job: job, Clock: clock.System{}, Log: log, Metrics: os.Stdout, Function: lambdacontext.FunctionName}

@@ -10,7 +10,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
-	"microcert/shared/blob"
+	"microcert/shared/blob/s3blob"
 	"microcert/shared/clock"
 	"microcert/shared/config"
 	"microcert/shared/jobs"
@@ -21,8 +21,8 @@ import (
 func main() {
 	log := logging.New("reconcile")
 	cfg, rules := config.MustLoad(log)
-	st := store.New(cfg.DynamoDB(), cfg.TableName).WithRules(rules)
-	job := jobs.NewReconcile(jobs.Config{Rules: rules, Log: log}, st, blob.New(cfg.S3(), cfg.BucketName))
+	st := store.New(cfg.DynamoDB(), cfg.TableName, rules)
+	job := jobs.NewReconcile(jobs.Config{Rules: rules, Log: log}, st, s3blob.New(cfg.S3(), cfg.BucketName))
 	h := &jobs.Handler{Job: job, Clock: clock.System{}, Log: log, Metrics: os.Stdout, Function: lambdacontext.FunctionName}
 	lambda.Start(h.Handle)
 }

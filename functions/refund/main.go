@@ -24,7 +24,7 @@ func main() {
 	log := logging.New("refund")
 	cfg, rules := config.MustLoad(log)
 	keys := secrets.MustLoadPayment(context.Background(), log, cfg.AWS)
-	st := store.New(cfg.DynamoDB(), cfg.TableName).WithRules(rules)
+	st := store.New(cfg.DynamoDB(), cfg.TableName, rules)
 	svc := certsvc.New(certsvc.Config{Store: st, Rules: rules, Log: log, Secrets: certsvc.Secrets(keys),
 		Refunds: payprovider.FromURL(cfg.PaymentProviderURL, keys.PaymentWebhook)})
 	job := jobs.NewRefunds(jobs.Config{Rules: rules, Log: log}, st, svc)

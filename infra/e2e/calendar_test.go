@@ -37,7 +37,7 @@ func TestCalendarAsData(t *testing.T) {
 
 	// Submitted on 2027-12-28 when the data ended on 2027-12-31 (moved
 	// there through the store: the API's clock is the real one).
-	db, ctx := store.New(st.DynamoDB(), st.TableName()), context.Background()
+	db, ctx := store.New(st.DynamoDB(), st.TableName(), domain.DefaultRules), context.Background()
 	c, err := db.GetCase(ctx, cs.ID)
 	if err != nil {
 		t.Fatal(err)

@@ -16,6 +16,7 @@ import (
 
 	"microcert/infra/localstack"
 	"microcert/infra/localstack/stacktest"
+	"microcert/infra/template"
 )
 
 // shared is the stack most tests use.
@@ -27,7 +28,7 @@ func TestMain(m *testing.M) {
 }
 
 func run(m *testing.M) int {
-	root, err := repoRoot()
+	root, err := template.RepoRoot()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
@@ -65,23 +66,6 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "close local stack:", err)
 	}
 	return code
-}
-
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", fmt.Errorf("no go.mod above %s", dir)
-		}
-		dir = parent
-	}
 }
 
 var users atomic.Int64

@@ -24,7 +24,9 @@ import (
 // others; shared/certsvc/review_test.go covers them with a fake clock too.
 
 // seedStore is the store over the shared stack's table, for moving dates.
-func seedStore() *store.Store { return store.New(shared.DynamoDB(), shared.TableName()) }
+func seedStore() *store.Store {
+	return store.New(shared.DynamoDB(), shared.TableName(), domain.DefaultRules)
+}
 
 // satisfy fulfils every item of the case's currentlyDue the way the app
 // does, and returns the case view once nothing is due or pending.

@@ -6,14 +6,16 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"microcert/shared/apitime"
+	"microcert/shared/domain"
 	"microcert/shared/store"
 )
 
 // The sandbox reads orders and payouts through the real store, so it sees
-// exactly what the functions wrote.
+// exactly what the functions wrote (the rules only schedule writes, which
+// the sandbox does not make).
 func init() {
 	DefaultSandboxData = func(ctx context.Context, db *dynamodb.Client, table string) (SandboxData, error) {
-		return storeSandbox{st: store.New(db, table)}, nil
+		return storeSandbox{st: store.New(db, table, domain.DefaultRules)}, nil
 	}
 }
 

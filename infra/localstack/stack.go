@@ -23,8 +23,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
@@ -369,31 +367,11 @@ func (s *Stack) StateDir() string { return s.opts.StateDir }
 func (s *Stack) S3() *s3.Client { return newS3Client(s.objects.url) }
 
 // DynamoDB returns a client of the local DynamoDB.
-func (s *Stack) DynamoDB() *dynamodb.Client {
-	return dynamodb.New(dynamodb.Options{
-		Region:       Region,
-		BaseEndpoint: aws.String(s.db.url),
-		Credentials:  credentials.NewStaticCredentialsProvider(AccessKeyID, SecretAccessKey, ""),
-		// minidyn sends no CRC32 of its responses.
-		DisableValidateResponseChecksum: true,
-	})
-}
-
-// Issuer is the local JWT issuer.
-func (s *Stack) Issuer() *LocalIssuer { return s.issuer }
+func (s *Stack) DynamoDB() *dynamodb.Client { return dynamoClient(s.db.url) }
 
 // Token returns a bearer token of the local issuer for userID in role.
 func (s *Stack) Token(role, userID string, opts ...TokenOption) (string, error) {
 	return s.issuer.Token(role, userID, opts...)
-}
-
-// FunctionEnv is the environment a function runs with (for tests and `make invoke`).
-func (s *Stack) FunctionEnv(logicalID string) (map[string]string, bool) {
-	f, ok := s.tpl.Function(logicalID)
-	if !ok {
-		return nil, false
-	}
-	return s.functionVars(f), true
 }
 
 // Invoke runs one synchronous invoke of a function through aws-lambda-rie and

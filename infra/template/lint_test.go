@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"microcert/shared/httpapi"
 )
 
 // functionCalls lists the AWS actions each function's code calls. Keep it
@@ -56,7 +58,11 @@ var functionCalls = map[string][]string{
 const repoRoot = "../.."
 
 func lintOptions() LintOptions {
-	return LintOptions{RepoRoot: repoRoot, Calls: functionCalls, UploadPrefix: "uploads/"}
+	routes := map[string]bool{}
+	for _, r := range httpapi.Routes() {
+		routes[r.Key()] = r.Access == httpapi.Public
+	}
+	return LintOptions{RepoRoot: repoRoot, Calls: functionCalls, UploadPrefix: "uploads/", APIRoutes: routes}
 }
 
 func TestLintTemplate(t *testing.T) {
@@ -130,6 +136,16 @@ func TestLintCatches(t *testing.T) {
 			name:    "callback behind the authorizer",
 			replace: [2]string{"Path: /v1/callbacks/face, Auth: { Authorizer: NONE } }", "Path: /v1/callbacks/face }"},
 			want:    "POST /v1/callbacks/face must be open",
+		},
+		{
+			name:    "route the API does not serve",
+			replace: [2]string{"Path: /v1/review/queue }", "Path: /v1/review/queues }"},
+			want:    "GET /v1/review/queues is not in the API's route table",
+		},
+		{
+			name:    "route the template lacks",
+			replace: [2]string{"Path: /v1/review/queue }", "Path: /v1/review/queues }"},
+			want:    "the API serves GET /v1/review/queue, which the template does not declare",
 		},
 		{
 			name:    "sandbox route",

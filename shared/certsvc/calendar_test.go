@@ -6,11 +6,10 @@ import (
 	"time"
 
 	"microcert/shared/certsvc"
-	"microcert/shared/clock"
 	"microcert/shared/domain"
 	"microcert/shared/holidays"
+	"microcert/shared/httpapi/apitest"
 	"microcert/shared/store"
-	"microcert/shared/store/storetest"
 )
 
 // calendarBucket serves the operator's calendar document (or none).
@@ -91,10 +90,9 @@ func TestSubmitPastTheCalendar(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			client, table := storetest.NewTable(t)
-			fc := clock.NewFake(tt.now.Add(-time.Hour))
-			st := store.New(client, table).WithClock(fc)
-			svc := certsvc.New(certsvc.Config{Store: st, Blob: rvBlob{}, Clock: fc, Rules: domain.DefaultRules,
+			e := apitest.New(t, apitest.At(tt.now.Add(-time.Hour)))
+			fc, st := e.Clock, e.Store
+			svc := certsvc.New(certsvc.Config{Store: st, Blob: e.Bucket, Clock: fc, Rules: e.Rules,
 				Calendars: holidays.New(calendarBucket{doc: tt.doc}, fc, nil)})
 			id := readyCase(t, svc, st, fc.Now())
 			fc.Set(tt.now)

@@ -230,7 +230,7 @@ func (s *Service) Submit(ctx context.Context, by domain.Actor, id string) (*Case
 func errRequirementsUnmet(req domain.Requirements) error {
 	return domain.E(domain.KindConflict, "requirements_unmet",
 		"仍有未完成的认证要求，请补齐后再提交。", "Some requirements are still open; complete them first.").
-		With("requirements", LocalizedRequirements(req))
+		WithRequirements(req)
 }
 
 // Withdraw backs out before a decision. A paid case nobody has claimed yet
@@ -244,7 +244,7 @@ func (s *Service) Withdraw(ctx context.Context, by domain.Actor, id string) (*Ca
 			cy.Skip()
 			return nil
 		}
-		w, err := cy.Next.Withdraw(by, cy.Now, "")
+		w, err := cy.Next.Withdraw(s.rules, by, cy.Now, "")
 		if err != nil {
 			return err
 		}

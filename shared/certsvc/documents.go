@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"microcert/shared/blob"
 	"microcert/shared/doccheck"
 	"microcert/shared/domain"
 )
@@ -28,7 +29,7 @@ type UploadInput struct {
 // Upload is a pending document and the presigned POST to send it with.
 type Upload struct {
 	Document *domain.Document
-	Post     PresignedPost
+	Post     blob.PresignedPost
 	MaxBytes int64
 }
 

@@ -8,11 +8,9 @@ import (
 	"time"
 
 	"microcert/shared/certsvc"
-	"microcert/shared/clock"
 	"microcert/shared/domain"
+	"microcert/shared/httpapi/apitest"
 	"microcert/shared/jobs"
-	"microcert/shared/store"
-	"microcert/shared/store/storetest"
 )
 
 // fakeProvider is an idempotent refund API: a key is paid at most once;
@@ -58,12 +56,9 @@ type moneyEnv struct {
 
 func newMoneyEnv(t *testing.T) *moneyEnv {
 	t.Helper()
-	client, table := storetest.NewTable(t)
-	fc := clock.NewFake(rvBeijing(2026, 9, 24, 10, 0))
-	st := store.New(client, table).WithClock(fc)
 	p := &fakeProvider{}
-	svc := certsvc.New(certsvc.Config{Store: st, Blob: rvBlob{}, Clock: fc, Rules: domain.DefaultRules, Refunds: p})
-	return &moneyEnv{rvEnv: &rvEnv{t: t, st: st, svc: svc, clock: fc, rules: domain.DefaultRules}, provider: p}
+	e := apitest.New(t, apitest.At(rvBeijing(2026, 9, 24, 10, 0)), apitest.WithRefunds(p))
+	return &moneyEnv{rvEnv: &rvEnv{t: t, st: e.Store, svc: e.Service, clock: e.Clock, rules: e.Rules}, provider: p}
 }
 
 // draftWithOrder opens a Shenzhen case and its fee order (15000 fen).

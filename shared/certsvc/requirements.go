@@ -36,12 +36,3 @@ func nonNil(s []string) []string {
 	}
 	return s
 }
-
-// LocalizedRequirements carries requirements inside an error so the HTTP
-// layer renders them in the caller's language.
-type LocalizedRequirements domain.Requirements
-
-// Localize renders the requirements for lang.
-func (r LocalizedRequirements) Localize(lang string) any {
-	return RequirementsJSON(domain.Requirements(r), lang)
-}

@@ -74,7 +74,7 @@ func (s *Service) Claim(ctx context.Context, by domain.Actor, caseID string) (*C
 		now := cy.Now
 		switch {
 		case c.Status == domain.CaseSubmitted:
-			h, err := cy.Next.TransitionWith(s.rules, domain.CaseInReview, by, now, nil, "")
+			h, err := cy.Next.Transition(s.rules, domain.CaseInReview, by, now, nil, "")
 			if err != nil {
 				return err
 			}
@@ -190,7 +190,7 @@ func (s *Service) Decide(ctx context.Context, by domain.Actor, caseID string, in
 			return errCaseClaimed(c.Claim)
 		}
 		next := cy.Next
-		h, err := next.TransitionWith(s.rules, in.Decision.Target(), by, now, in.Reasons, in.Note)
+		h, err := next.Transition(s.rules, in.Decision.Target(), by, now, in.Reasons, in.Note)
 		if err != nil {
 			return err
 		}
@@ -312,7 +312,7 @@ func (s *Service) approveCertifications(ch *domain.Change, c *domain.Case, certs
 				existing = &certs[i]
 			}
 		}
-		cert, h, err := domain.ApproveCertification(existing, c.EnterpriseID, t, c.Kind, c.ID, now)
+		cert, h, err := domain.ApproveCertification(existing, c.EnterpriseID, t, c.Kind, c.ID, now, s.rules)
 		if err != nil {
 			return nil, err
 		}

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"time"
 
+	"microcert/shared/blob"
 	"microcert/shared/clock"
 	"microcert/shared/domain"
 )
@@ -35,16 +36,9 @@ type Store interface {
 type Blob interface {
 	// PresignUpload returns a presigned POST pinned to key, content type
 	// and a content-length-range of 1..maxBytes.
-	PresignUpload(ctx context.Context, key, contentType string, maxBytes int64, ttl time.Duration) (PresignedPost, error)
+	PresignUpload(ctx context.Context, key, contentType string, maxBytes int64, ttl time.Duration) (blob.PresignedPost, error)
 	// PresignDownload returns a short-lived GET URL for key.
 	PresignDownload(ctx context.Context, key string, ttl time.Duration) (string, error)
-}
-
-// PresignedPost is what an app needs to upload a file straight to S3.
-type PresignedPost struct {
-	URL       string
-	Fields    map[string]string
-	ExpiresAt time.Time
 }
 
 // Calendars gives the working-day calendar in force: the built-in data as
@@ -119,6 +113,3 @@ func (s *Service) Calendar(ctx context.Context) *domain.Calendar { return s.cals
 
 // Rules returns the rules in force (for views that show limits).
 func (s *Service) Rules() domain.Rules { return s.rules }
-
-// Now is the service's clock reading.
-func (s *Service) Now() time.Time { return s.clock.Now() }

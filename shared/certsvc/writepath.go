@@ -51,9 +51,6 @@ type caseCycle struct {
 // case already shows.
 func (cy *caseCycle) Skip() { cy.skip = true }
 
-// Enterprise is the profile as read.
-func (cy *caseCycle) Enterprise() *domain.Enterprise { return cy.State.Enterprise }
-
 // History is the case's history with this cycle's new case entries.
 func (cy *caseCycle) History() []domain.HistoryEntry {
 	return appendHistory(cy.Bundle.History, cy.Change.History)
@@ -67,9 +64,32 @@ func (s *Service) writeCase(ctx context.Context, by domain.Actor, caseID string,
 	if who == byReviewer && !by.CanReview() {
 		return nil, domain.ErrForbidden
 	}
+	read := func(ctx context.Context) (*domain.CaseBundle, *domain.EnterpriseState, error) {
+		return s.readCase(ctx, by, caseID, who)
+	}
+	return s.caseCycles(ctx, read, pinned, apply)
+}
+
+// writeCaseAlone is writeCase for provider callbacks: one read (the case
+// alone, no documents, history or enterprise), no caller to check.
+func (s *Service) writeCaseAlone(ctx context.Context, caseID string, apply func(*caseCycle) error) (*caseCycle, error) {
+	read := func(ctx context.Context) (*domain.CaseBundle, *domain.EnterpriseState, error) {
+		c, err := s.store.GetCase(ctx, caseID)
+		if err != nil {
+			return nil, nil, err
+		}
+		return &domain.CaseBundle{Case: c}, nil, nil
+	}
+	return s.caseCycles(ctx, read, nil, apply)
+}
+
+// caseCycles runs read-apply-commit cycles until one commits or fails for a
+// reason other than someone else's write (optimistic.Retry).
+func (s *Service) caseCycles(ctx context.Context, read func(context.Context) (*domain.CaseBundle, *domain.EnterpriseState, error),
+	pinned *int, apply func(*caseCycle) error) (*caseCycle, error) {
 	var out *caseCycle
 	err := optimistic.Retry(ctx, func(ctx context.Context) error {
-		b, st, err := s.readCase(ctx, by, caseID, who)
+		b, st, err := read(ctx)
 		if err != nil {
 			return err
 		}
@@ -78,32 +98,6 @@ func (s *Service) writeCase(ctx context.Context, by domain.Actor, caseID string,
 		}
 		next := *b.Case
 		cy := &caseCycle{Bundle: b, State: st, Prev: b.Case, Next: &next, Now: s.clock.Now()}
-		if err := apply(cy); err != nil {
-			return err
-		}
-		out = cy
-		if cy.skip {
-			return nil
-		}
-		return s.store.Commit(ctx, s.caseChange(cy))
-	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
-// writeCaseAlone is writeCase for provider callbacks: one read (the case
-// alone, no documents, history or enterprise), no caller to check.
-func (s *Service) writeCaseAlone(ctx context.Context, caseID string, apply func(*caseCycle) error) (*caseCycle, error) {
-	var out *caseCycle
-	err := optimistic.Retry(ctx, func(ctx context.Context) error {
-		c, err := s.store.GetCase(ctx, caseID)
-		if err != nil {
-			return err
-		}
-		next := *c
-		cy := &caseCycle{Bundle: &domain.CaseBundle{Case: c}, Prev: c, Next: &next, Now: s.clock.Now()}
 		if err := apply(cy); err != nil {
 			return err
 		}

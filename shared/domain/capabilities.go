@@ -2,7 +2,7 @@ package domain
 
 import "time"
 
-// Capability values (domain.md, "Capabilities by state").
+// Capability values (what a certification state allows).
 const (
 	PaymentsNone             = "none"
 	PaymentsNative           = "native"
@@ -44,8 +44,8 @@ var uncertifiedCapabilities = capabilitySet{
 	searchExposure: SearchExposureLow,
 }
 
-// certifiedCapabilities is the "certified" column per type. domain.md notes
-// that some capabilities need their own type's certification, so each type
+// certifiedCapabilities is the "certified" column per type. Some
+// capabilities need their own type's certification, so each type
 // unlocks what it is for and keeps the uncertified value of the others:
 // wecom the unlimited customer contacts, official_account the payment
 // interface, mini_program in-app payment, the advanced data tools and the
@@ -71,16 +71,11 @@ var certifiedCapabilities = map[CertType]capabilitySet{
 	},
 }
 
-// CapabilitiesFor is CapabilitiesForWith under DefaultRules.
-func CapabilitiesFor(cert *Certification, now time.Time) Capabilities {
-	return CapabilitiesForWith(cert, now, DefaultRules)
-}
-
-// CapabilitiesForWith gives the capabilities a certification (nil: the type
+// CapabilitiesFor gives the capabilities a certification (nil: the type
 // was never held) grants at now, by its effective status: active -> the
 // type's certified set; overdue -> the uncertified set with Suspended;
 // lapsed, cancelled, revoked or none -> the uncertified set.
-func CapabilitiesForWith(cert *Certification, now time.Time, r Rules) Capabilities {
+func CapabilitiesFor(cert *Certification, now time.Time, r Rules) Capabilities {
 	if cert == nil {
 		return uncertifiedCapabilities.build(r, false, false)
 	}

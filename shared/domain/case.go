@@ -55,7 +55,7 @@ func (c *Case) Submit(by Actor, at time.Time, r Rules, cal *Calendar) (HistoryEn
 	if c.Status != CaseDraft && c.Status != CaseChangesRequested {
 		return HistoryEntry{}, ErrInvalidTransition(string(c.Status), string(CaseSubmitted))
 	}
-	h, err := c.TransitionWith(r, CaseSubmitted, by, at, nil, "")
+	h, err := c.Transition(r, CaseSubmitted, by, at, nil, "")
 	if err != nil {
 		return HistoryEntry{}, err
 	}
@@ -110,15 +110,15 @@ type Withdrawal struct {
 // submitted case that was never claimed (no Claim recorded, no decision,
 // never sent back). Use cases releasing an expired claim should therefore
 // keep c.Claim as the record that a reviewer held the case.
-func (c *Case) Withdraw(by Actor, at time.Time, note string) (Withdrawal, error) {
+func (c *Case) Withdraw(r Rules, by Actor, at time.Time, note string) (Withdrawal, error) {
 	untouched := c.Status == CaseDraft ||
 		(c.Status == CaseSubmitted && c.Claim == nil && c.LastDecision == nil && c.ChangeRequests == 0)
-	h, err := c.Transition(CaseWithdrawn, by, at, nil, note)
+	h, err := c.Transition(r, CaseWithdrawn, by, at, nil, note)
 	if err != nil {
 		return Withdrawal{}, err
 	}
-	r, sub := c.refundOnWithdrawal(untouched, at)
-	return Withdrawal{History: h, Refund: r, Subsidy: sub}, nil
+	refund, sub := c.refundOnWithdrawal(untouched, at)
+	return Withdrawal{History: h, Refund: refund, Subsidy: sub}, nil
 }
 
 // RetentionEndsAt is when the documents of a withdrawn or rejected case

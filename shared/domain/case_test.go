@@ -184,7 +184,7 @@ func TestWithdraw(t *testing.T) {
 			if c.Payment == paid {
 				c.Money = CaseMoney{ReceivedFen: 30000, KeptFen: 30000}
 			}
-			w, err := c.Withdraw(actApplicant, at, "")
+			w, err := c.Withdraw(DefaultRules, actApplicant, at, "")
 			if diff := cmp.Diff(tt.wantCode, codeOfErr(err)); diff != "" {
 				t.Fatalf("code (-want +got):\n%s", diff)
 			}

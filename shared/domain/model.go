@@ -409,7 +409,8 @@ type Document struct {
 	// ReusedByOthers is set when the same content was uploaded by another
 	// enterprise: a fraud signal for the reviewer.
 	ReusedByOthers bool
-	// Sequencer of the S3 event whose result is stored (see sequencer.go).
+	// Sequencer of the S3 event whose result is stored (normalized by
+	// uploadcheck.NormalizeSequencer, so that strings compare in order).
 	Sequencer string
 	VersionID string
 	CreatedAt time.Time

@@ -220,13 +220,18 @@ type PaymentReceipt struct {
 	At time.Time
 }
 
+// causeTime is the time part of ids derived from a cause: fixed, because a
+// repeat of the cause (a callback without the provider's time, a trigger
+// at another moment) must give the same id.
+var causeTime = time.Unix(0, 0)
+
 // entryID is the ledger id of the receipt: one per provider payment.
 func (p PaymentReceipt) entryID(caseID string) string {
 	kind := "paid"
 	if !p.Paid {
 		kind = "failed"
 	}
-	return DerivedID(p.At, "payment", caseID, p.OrderID, p.TransactionID, kind)
+	return DerivedID(causeTime, "payment", caseID, p.OrderID, p.TransactionID, kind)
 }
 
 // Settlement is what recording a receipt writes beside the case: its
@@ -323,7 +328,7 @@ func (c *Case) refundOnWithdrawal(untouched bool, now time.Time) (*Refund, *Subs
 func newRefund(c *Case, p PaymentReceipt, paymentEntry string, fen int64, why RefundReason, now time.Time) Refund {
 	due := now
 	return Refund{
-		ID: DerivedID(now, "refund", c.ID, paymentEntry, string(why)), CaseID: c.ID, EnterpriseID: c.EnterpriseID,
+		ID: DerivedID(causeTime, "refund", c.ID, paymentEntry, string(why)), CaseID: c.ID, EnterpriseID: c.EnterpriseID,
 		OrderID: p.OrderID, TransactionID: p.TransactionID, AmountFen: fen, Reason: why, Status: RefundPending,
 		Round: 1, NextAttemptAt: &due, CreatedAt: now, UpdatedAt: now,
 	}

@@ -246,7 +246,7 @@ func TestChangeTransitions(t *testing.T) {
 	// A change case moves through the same state machine as any case.
 	c := &Case{Kind: KindChange, Status: CaseDraft, Types: ts}
 	for _, to := range []CaseStatus{CaseSubmitted, CaseInReview, CaseChangesRequested, CaseSubmitted, CaseInReview, CaseApproved} {
-		if _, err := c.TransitionWith(DefaultRules, to, SystemActor, now, nil, ""); err != nil {
+		if _, err := c.Transition(DefaultRules, to, SystemActor, now, nil, ""); err != nil {
 			t.Fatalf("-> %s: %v", to, err)
 		}
 	}

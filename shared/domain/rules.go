@@ -6,11 +6,12 @@ import (
 	"time"
 )
 
-// Rules is THE table of microcert's business numbers. Every default of
-// domain.md lives here and nowhere else; configuration may override some
-// fields of a copy (DefaultRules.Clone()) and pass it to the functions that
-// take a Rules. Functions whose signature has no Rules use DefaultRules; each
-// has a ...With sibling taking one.
+// Rules is THE table of microcert's business numbers. Every default lives
+// here and nowhere else; configuration may override some
+// fields of a copy (DefaultRules.Clone()). Every function that applies a
+// rule takes the Rules it applies: shared/config loads them once per
+// function and they are passed down from there, never read from
+// DefaultRules on the way.
 type Rules struct {
 	// Currency of every amount.
 	Currency string
@@ -86,8 +87,9 @@ type SubsidyProgram struct {
 	Name       Text
 }
 
-// DefaultRules holds the defaults of domain.md and api.md. Treat it as
-// read-only: override fields on DefaultRules.Clone().
+// DefaultRules holds the business defaults (fees, subsidies, deposit
+// limits, deadlines, reminders, retention). Treat it as read-only: override
+// fields on DefaultRules.Clone().
 var DefaultRules = Rules{
 	Currency: "CNY",
 	FeeFen: map[CaseKind]int64{

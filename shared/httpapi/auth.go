@@ -14,8 +14,8 @@ var errUnauthenticated = domain.E(domain.KindUnauthorized, "unauthenticated",
 // actorFrom reads the caller from the JWT authorizer's claims. API Gateway
 // has already checked the token; we only read sub and the groups, which it
 // passes as one string such as "[reviewer admin]".
-func actorFrom(ev events.APIGatewayV2HTTPRequest, acc access) (domain.Actor, error) {
-	if acc == public {
+func actorFrom(ev events.APIGatewayV2HTTPRequest, acc Access) (domain.Actor, error) {
+	if acc == Public {
 		return domain.Actor{}, nil
 	}
 	var claims map[string]string

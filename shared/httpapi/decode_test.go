@@ -122,7 +122,7 @@ func TestActorRolesMatchExactly(t *testing.T) {
 		ev := events.APIGatewayV2HTTPRequest{RequestContext: events.APIGatewayV2HTTPRequestContext{
 			Authorizer: &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{JWT: &events.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription{
 				Claims: map[string]string{"sub": "u-1", "cognito:groups": tc.groups}}}}}
-		a, err := actorFrom(ev, anyUser)
+		a, err := actorFrom(ev, AnyUser)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -139,6 +139,17 @@ func required(pairs ...any) error {
 	return e
 }
 
+// noFields refuses a body with any field on a route that takes none (an
+// empty body or {} is fine): what a client sends is either used or refused,
+// never silently dropped.
+func noFields(r *request) error {
+	if len(r.body) == 0 {
+		return nil
+	}
+	var empty struct{}
+	return DecodeJSON(r.body, &empty)
+}
+
 func str(p *string) string {
 	if p == nil {
 		return ""
@@ -173,7 +184,7 @@ func (a *API) createEnterprise(ctx context.Context, r *request) (*reply, error) 
 	if err != nil {
 		return nil, err
 	}
-	return created(enterpriseView(&certsvc.EnterpriseView{Enterprise: e}, a.clock.Now()))
+	return created(enterpriseView(&certsvc.EnterpriseView{Enterprise: e}, a.clock.Now(), a.svc.Rules()))
 }
 
 // enterpriseSummaryJSON is a profile in the caller's list: enough to pick
@@ -209,7 +220,7 @@ func (a *API) getEnterprise(ctx context.Context, r *request) (*reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	return ok(enterpriseView(v, a.clock.Now()))
+	return ok(enterpriseView(v, a.clock.Now(), a.svc.Rules()))
 }
 
 func (a *API) patchEnterprise(ctx context.Context, r *request) (*reply, error) {
@@ -229,7 +240,7 @@ func (a *API) patchEnterprise(ctx context.Context, r *request) (*reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	return ok(enterpriseView(v, a.clock.Now()))
+	return ok(enterpriseView(v, a.clock.Now(), a.svc.Rules()))
 }
 
 // pageOf reads ?limit= (1-100, default 20) and ?cursor=.
@@ -369,11 +380,8 @@ func (a *API) startQR(ctx context.Context, r *request) (*reply, error) {
 }
 
 func (a *API) startVerification(ctx context.Context, r *request, kind domain.VerificationKind) (*reply, error) {
-	if len(r.body) > 0 {
-		var empty struct{}
-		if err := DecodeJSON(r.body, &empty); err != nil {
-			return nil, err
-		}
+	if err := noFields(r); err != nil {
+		return nil, err
 	}
 	v, err := a.svc.StartVerification(ctx, r.actor, r.params["caseId"], kind)
 	if err != nil {
@@ -429,11 +437,8 @@ func (a *API) confirmDeposit(ctx context.Context, r *request) (*reply, error) {
 }
 
 func (a *API) createPayment(ctx context.Context, r *request) (*reply, error) {
-	if len(r.body) > 0 {
-		var empty struct{}
-		if err := DecodeJSON(r.body, &empty); err != nil {
-			return nil, err
-		}
+	if err := noFields(r); err != nil {
+		return nil, err
 	}
 	p, fee, err := a.svc.CreatePayment(ctx, r.actor, r.params["caseId"])
 	if err != nil {
@@ -443,6 +448,9 @@ func (a *API) createPayment(ctx context.Context, r *request) (*reply, error) {
 }
 
 func (a *API) submit(ctx context.Context, r *request) (*reply, error) {
+	if err := noFields(r); err != nil {
+		return nil, err
+	}
 	v, err := a.svc.Submit(ctx, r.actor, r.params["caseId"])
 	if err != nil {
 		return nil, err
@@ -451,6 +459,9 @@ func (a *API) submit(ctx context.Context, r *request) (*reply, error) {
 }
 
 func (a *API) withdraw(ctx context.Context, r *request) (*reply, error) {
+	if err := noFields(r); err != nil {
+		return nil, err
+	}
 	v, err := a.svc.Withdraw(ctx, r.actor, r.params["caseId"])
 	if err != nil {
 		return nil, err

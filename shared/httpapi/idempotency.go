@@ -47,8 +47,8 @@ func (a *API) idempotent(ctx context.Context, log *slog.Logger, rt route, r *req
 	}
 	now := a.clock.Now()
 	rec := idem.Record{
-		Key:         hashHex(r.actor.UserID, rt.key(), clientKey),
-		Fingerprint: hashHex(rt.key(), paramsKey(r.params), string(r.body)),
+		Key:         hashHex(r.actor.UserID, rt.Key(), clientKey),
+		Fingerprint: hashHex(rt.Key(), paramsKey(r.params), string(r.body)),
 		State:       idem.StateInProgress,
 		Token:       newToken(),
 		LeaseUntil:  now.Add(idempotencyLease),

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"microcert/shared/apitime"
+	"microcert/shared/certsvc"
 	"microcert/shared/domain"
 )
 
@@ -40,9 +41,6 @@ func statusOf(k domain.Kind) int {
 		return http.StatusInternalServerError
 	}
 }
-
-// localizer is an extra problem member that renders per language.
-type localizer interface{ Localize(lang string) any }
 
 // problem is an RFC 9457 problem document.
 type problem struct {
@@ -90,14 +88,13 @@ func problemResponse(log *slog.Logger, err error, lang string) events.APIGateway
 	body := map[string]any{}
 	raw, _ := json.Marshal(p)
 	_ = json.Unmarshal(raw, &body)
-	for k, v := range e.Extra {
-		if _, taken := body[k]; taken {
-			continue
+	for _, d := range e.Details {
+		if _, taken := body[d.Name]; !taken {
+			body[d.Name] = apitime.Normalize(d.Value)
 		}
-		if l, ok := v.(localizer); ok {
-			v = l.Localize(lang)
-		}
-		body[k] = apitime.Normalize(v)
+	}
+	if e.Requirements != nil {
+		body["requirements"] = certsvc.RequirementsJSON(*e.Requirements, lang)
 	}
 	out, _ := json.Marshal(body)
 	headers := map[string]string{"Content-Type": "application/problem+json", "Content-Language": langTag(lang)}

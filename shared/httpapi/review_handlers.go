@@ -62,8 +62,11 @@ func (a *API) reviewQueue(ctx context.Context, r *request) (*reply, error) {
 	return ok(newPage(out, next))
 }
 
-// claim: POST /v1/cases/{caseId}/claim. No body is read.
+// claim: POST /v1/cases/{caseId}/claim. It takes no fields.
 func (a *API) claim(ctx context.Context, r *request) (*reply, error) {
+	if err := noFields(r); err != nil {
+		return nil, err
+	}
 	v, err := a.svc.Claim(ctx, r.actor, r.params["caseId"])
 	if err != nil {
 		return nil, err
@@ -147,7 +150,7 @@ func (a *API) revokeCertification(ctx context.Context, r *request) (*reply, erro
 func (a *API) certReply(v *certsvc.EnterpriseView, t domain.CertType) (*reply, error) {
 	for i := range v.Certifications {
 		if v.Certifications[i].Type == t {
-			return ok(certView(&v.Certifications[i], a.clock.Now()))
+			return ok(certView(&v.Certifications[i], a.clock.Now(), a.svc.Rules()))
 		}
 	}
 	return nil, domain.ErrNotFound

@@ -52,7 +52,7 @@ type enterpriseJSON struct {
 	Capabilities        map[domain.CertType]domain.Capabilities `json:"capabilities"`
 }
 
-func enterpriseView(v *certsvc.EnterpriseView, now time.Time) enterpriseJSON {
+func enterpriseView(v *certsvc.EnterpriseView, now time.Time, r domain.Rules) enterpriseJSON {
 	e := v.Enterprise
 	out := enterpriseJSON{
 		ID: e.ID, Name: e.Name, USCC: e.USCC,
@@ -67,19 +67,19 @@ func enterpriseView(v *certsvc.EnterpriseView, now time.Time) enterpriseJSON {
 	for i := range v.Certifications {
 		c := &v.Certifications[i]
 		held[c.Type] = c
-		out.Certifications = append(out.Certifications, certView(c, now))
+		out.Certifications = append(out.Certifications, certView(c, now, r))
 	}
 	for _, t := range domain.CertTypes {
-		out.Capabilities[t] = domain.CapabilitiesFor(held[t], now)
+		out.Capabilities[t] = domain.CapabilitiesFor(held[t], now, r)
 	}
 	return out
 }
 
-// certView shows the status in force at now: a certification past its
-// expiry is overdue even before the daily job has recorded it, so the status
-// and the capabilities shown never disagree.
-func certView(c *domain.Certification, now time.Time) certificationJSON {
-	out := certificationJSON{Type: string(c.Type), Status: string(c.EffectiveStatus(now, domain.DefaultRules)), IssuedAt: apitime.Time(c.IssuedAt), ExpiresAt: apitime.Time(c.ExpiresAt),
+// certView shows the status in force at now under r: a certification past
+// its expiry is overdue even before the daily job has recorded it, so the
+// status and the capabilities shown never disagree.
+func certView(c *domain.Certification, now time.Time, r domain.Rules) certificationJSON {
+	out := certificationJSON{Type: string(c.Type), Status: string(c.EffectiveStatus(now, r)), IssuedAt: apitime.Time(c.IssuedAt), ExpiresAt: apitime.Time(c.ExpiresAt),
 		CaseID: c.CaseID, Version: c.Version, Reason: c.RevokedReason, Severity: c.Severity}
 	if !c.UpdatedAt.IsZero() {
 		out.UpdatedAt = apitime.Ptr(&c.UpdatedAt)

@@ -136,7 +136,7 @@ var metricOrder = map[string][]string{
 		OutNotDue, OutConflict, OutFailed},
 	"reconcile": {OutReconciled, OutStatementMissing, OutStatementBad, OutAlreadyRecorded, OutFailed},
 	"expiry": {OutOverdue, OutLapsed, OutDepositExpired, OutSessionExpired, OutClaimReleased,
-		OutSLABreached, OutReviewDueSettled, OutReviewDueProvisional, OutNotDue, OutConflict, OutFailed},
+		OutSLABreached, OutReviewDueSettled, OutReviewDueProvisional, OutDocsExpired, OutNotDue, OutConflict, OutFailed},
 }
 
 // WriteEMF prints one CloudWatch Embedded Metric Format line for s: the

@@ -81,8 +81,8 @@ type Config struct {
 	// (provisional review deadlines, calendar_days_left); nil means the
 	// built-in data.
 	Calendars Calendars
-	// Rules are the business numbers (milestones, lapse period); the zero
-	// value means domain.DefaultRules.
+	// Rules are the business numbers (milestones, lapse period, review
+	// SLA): the ones the function loaded (shared/config). Required.
 	Rules domain.Rules
 	Log   *slog.Logger
 	// PageSize is the number of index items read per Query.
@@ -114,8 +114,10 @@ func (c Config) withDefaults() Config {
 	if c.Log == nil {
 		c.Log = slog.New(slog.DiscardHandler)
 	}
-	if c.Rules.ReminderDays == nil && c.Rules.Currency == "" {
-		c.Rules = domain.DefaultRules
+	if err := c.Rules.Validate(); err != nil {
+		// A wiring mistake, found at init: a job never runs on rules it
+		// was not given.
+		panic("jobs: Config.Rules: " + err.Error())
 	}
 	return c
 }
@@ -365,4 +367,25 @@ func run(ctx context.Context, c Config, job string, now time.Time, parts ...func
 func conflict(err error) bool {
 	var de *domain.Error
 	return errors.As(err, &de) && de.Kind == domain.KindConflict
+}
+
+// certificationReader gives the write path's cycles their copy of a
+// certification read from an index: that copy on the first cycle, a
+// strongly consistent re-read on every later one (someone wrote it in
+// between).
+func (c Config) certificationReader(from domain.Certification) func(context.Context, *domain.Certification) error {
+	first := true
+	return func(ctx context.Context, dst *domain.Certification) error {
+		if first {
+			first = false
+			*dst = from
+			return nil
+		}
+		fresh, err := c.Store.GetCertification(ctx, from.EnterpriseID, from.Type)
+		if err != nil {
+			return err
+		}
+		*dst = *fresh
+		return nil
+	}
 }

@@ -29,7 +29,7 @@ func (f files) Open(_ context.Context, key string) (io.ReadCloser, error) {
 
 func TestReconcileBankAndMissingStatements(t *testing.T) {
 	client, table := storetest.NewTable(t)
-	st := store.New(client, table)
+	st := store.New(client, table, domain.DefaultRules)
 	day := "2026-09-24"
 	start, _ := domain.DayStart(day)
 	paidAt := start.Add(10 * time.Hour)

@@ -5,11 +5,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-
 	"microcert/shared/domain"
 )
 
@@ -117,7 +114,7 @@ func toCaseItem(c *domain.Case) caseItem {
 	return it
 }
 
-func (it caseItem) domain() *domain.Case {
+func (it caseItem) domain() domain.Case {
 	var typesList []domain.CertType
 	if it.Types != nil {
 		typesList = make([]domain.CertType, len(it.Types))
@@ -125,7 +122,7 @@ func (it caseItem) domain() *domain.Case {
 			typesList[i] = domain.CertType(t)
 		}
 	}
-	return &domain.Case{
+	return domain.Case{
 		ID:           it.ID,
 		EnterpriseID: it.EnterpriseID,
 		OwnerID:      it.OwnerID,
@@ -159,34 +156,12 @@ func (it caseItem) domain() *domain.Case {
 	}
 }
 
-func fromCaseItem(av map[string]types.AttributeValue) (*domain.Case, error) {
-	var it caseItem
-	if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-		return nil, internal("decode case: %w", err)
-	}
-	return it.domain(), nil
-}
-
 func (s *Store) caseOps(w domain.CaseWrite) ([]op, error) {
 	c := w.Case
 	if c == nil || c.ID == "" || c.EnterpriseID == "" {
 		return nil, internal("case write without id or enterprise")
 	}
-	it := toCaseItem(c)
-	av, err := marshalItem(it)
-	if err != nil {
-		return nil, err
-	}
-	var o op
-	if w.Create {
-		o, err = s.putNew(av, domain.ErrVersionConflict)
-	} else {
-		o, err = s.versionedPut("case", av, c.Version, w.ExpectVersion)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return []op{o}, nil
+	return s.entityOps("case", toCaseItem(c), w.Create, c.Version, w.ExpectVersion)
 }
 
 // GetCase reads one case (strongly consistent GetItem).
@@ -195,7 +170,7 @@ func (s *Store) GetCase(ctx context.Context, id string) (*domain.Case, error) {
 	if err != nil {
 		return nil, err
 	}
-	return fromCaseItem(av)
+	return ref(decode(av, "case", caseItem.domain))
 }
 
 // ListCases lists an enterprise's cases, newest first (GSI1,
@@ -231,13 +206,6 @@ func (s *Store) casePage(ctx context.Context, in *dynamodb.QueryInput, kc expres
 	if err != nil {
 		return nil, "", err
 	}
-	out := make([]domain.Case, 0, len(items))
-	for _, av := range items {
-		c, err := fromCaseItem(av)
-		if err != nil {
-			return nil, "", err
-		}
-		out = append(out, *c)
-	}
-	return out, next, nil
+	out, err := decodeAll(items, "case", caseItem.domain)
+	return out, next, err
 }

@@ -86,6 +86,26 @@ func (s *Store) versionedPut(what string, av map[string]types.AttributeValue, ve
 	return s.putIf(av, cond, domain.ErrVersionConflict, true)
 }
 
+// entityOps writes a versioned entity's item: a create on condition that
+// its key is free, an update under the version it replaces (versionedPut).
+// A lost race is domain.ErrVersionConflict either way.
+func (s *Store) entityOps(what string, item any, create bool, version, expect int) ([]op, error) {
+	av, err := marshalItem(item)
+	if err != nil {
+		return nil, err
+	}
+	var o op
+	if create {
+		o, err = s.putNew(av, domain.ErrVersionConflict)
+	} else {
+		o, err = s.versionedPut(what, av, version, expect)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return []op{o}, nil
+}
+
 // markOp flips the request's idempotency reservation to applied, on
 // condition that we still hold it in progress: a side effect is committed at
 // most once per idempotency key. commitID names this Commit call (see

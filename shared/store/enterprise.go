@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -45,10 +44,6 @@ type usccItem struct {
 	CreatedAt    time.Time `dynamodbav:"createdAt"`
 }
 
-func profileKey(id string) map[string]types.AttributeValue {
-	return itemKey(entPK(id), skProfile)
-}
-
 // itemKey is the primary key of an item.
 func itemKey(pk, sk string) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{
@@ -78,8 +73,8 @@ func toEnterpriseItem(e *domain.Enterprise) enterpriseItem {
 	}
 }
 
-func (it enterpriseItem) domain() *domain.Enterprise {
-	return &domain.Enterprise{
+func (it enterpriseItem) domain() domain.Enterprise {
+	return domain.Enterprise{
 		ID:                  it.ID,
 		Name:                it.Name,
 		USCC:                it.USCC,
@@ -92,14 +87,6 @@ func (it enterpriseItem) domain() *domain.Enterprise {
 		CreatedAt:           it.CreatedAt,
 		UpdatedAt:           it.UpdatedAt,
 	}
-}
-
-func fromEnterpriseItem(av map[string]types.AttributeValue) (*domain.Enterprise, error) {
-	var it enterpriseItem
-	if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-		return nil, internal("decode enterprise: %w", err)
-	}
-	return it.domain(), nil
 }
 
 // enterpriseOps are the writes of one EnterpriseWrite: a create puts the
@@ -160,13 +147,6 @@ func (s *Store) ListEnterprises(ctx context.Context, ownerID string, p domain.Pa
 	if err != nil {
 		return nil, "", err
 	}
-	out := make([]domain.Enterprise, 0, len(items))
-	for _, av := range items {
-		e, err := fromEnterpriseItem(av)
-		if err != nil {
-			return nil, "", err
-		}
-		out = append(out, *e)
-	}
-	return out, next, nil
+	out, err := decodeAll(items, "enterprise", enterpriseItem.domain)
+	return out, next, err
 }

@@ -31,7 +31,7 @@ func newStore(t *testing.T) (*Store, *storetest.Counter) {
 			t.Errorf("the store made %d Scan calls", n)
 		}
 	})
-	return New(client, table), c
+	return New(client, table, domain.DefaultRules), c
 }
 
 func ptr[T any](v T) *T { return &v }

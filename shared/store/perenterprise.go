@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -110,20 +109,7 @@ func (s *Store) depositLogOps(w domain.DepositLogWrite) ([]op, error) {
 	if w.Log == nil || w.Log.EnterpriseID == "" {
 		return nil, internal("deposit log write without enterprise")
 	}
-	av, err := marshalItem(toDepositLogItem(w.Log))
-	if err != nil {
-		return nil, err
-	}
-	var o op
-	if w.Create {
-		o, err = s.putNew(av, domain.ErrVersionConflict)
-	} else {
-		o, err = s.versionedPut("deposit log", av, w.Log.Version, w.ExpectVersion)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return []op{o}, nil
+	return s.entityOps("deposit log", toDepositLogItem(w.Log), w.Create, w.Log.Version, w.ExpectVersion)
 }
 
 // GetEnterpriseState reads the profile, the certifications, the open-case
@@ -141,23 +127,21 @@ func (s *Store) GetEnterpriseState(ctx context.Context, id string) (*domain.Ente
 		sk := stringAttr(av, attrSK)
 		switch {
 		case sk == skProfile:
-			if st.Enterprise, err = fromEnterpriseItem(av); err != nil {
+			if st.Enterprise, err = ref(decode(av, "enterprise", enterpriseItem.domain)); err != nil {
 				return nil, err
 			}
 		case strings.HasPrefix(sk, skCertPrefix):
-			c, err := fromCertificationItem(av)
+			c, err := decode(av, "certification", certificationItem.domain)
 			if err != nil {
 				return nil, err
 			}
-			st.Certifications = append(st.Certifications, *c)
+			st.Certifications = append(st.Certifications, c)
 		case strings.HasPrefix(sk, skSlotPrefix):
 			st.OpenCases[strings.TrimPrefix(sk, skSlotPrefix)] = stringAttr(av, attrSlotCaseID)
 		case sk == skDepositLog:
-			var it depositLogItem
-			if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-				return nil, internal("decode deposit log: %w", err)
+			if st.Deposits, err = decode(av, "deposit log", func(it depositLogItem) *domain.DepositLog { return it.domain(id) }); err != nil {
+				return nil, err
 			}
-			st.Deposits = it.domain(id)
 		}
 	}
 	if st.Enterprise == nil {

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -257,15 +256,8 @@ func (s *Store) ListNotifications(ctx context.Context, enterpriseID string, p do
 	if err != nil {
 		return nil, "", err
 	}
-	out := make([]domain.Notification, 0, len(items))
-	for _, av := range items {
-		var it notificationItem
-		if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-			return nil, "", internal("decode notification: %w", err)
-		}
-		out = append(out, it.domain())
-	}
-	return out, next, nil
+	out, err := decodeAll(items, "notification", notificationItem.domain)
+	return out, next, err
 }
 
 // ListAudit lists the audit entries (downloads, identifier reveals) of a
@@ -316,9 +308,9 @@ func (s *Store) ResolveRef(ctx context.Context, kind domain.RefKind, id string) 
 	if err != nil {
 		return "", err
 	}
-	var it refItem
-	if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-		return "", internal("decode ref: %w", err)
+	it, err := decode(av, "ref", identity[refItem])
+	if err != nil {
+		return "", err
 	}
 	if it.TTL > 0 && s.clock.Now().Unix() > it.TTL {
 		return "", domain.ErrNotFound

@@ -2565,7 +2565,7 @@ type Problem struct {
 	// Deadline When the pending micro-deposit expires (`verification_pending`).
 	Deadline *Timestamp `json:"deadline,omitempty"`
 
-	// Detail For people, in the `Content-Language` (may be empty for `internal`).
+	// Detail For people, in the `Content-Language` (may be empty for `internal`). It may quote a member name of the request as sent (`unknown_field`), so its bound is the body's (64 KB).
 	Detail string `json:"detail"`
 
 	// EnterpriseName The registered name the account holder must match (`account_name_mismatch`).
@@ -2626,10 +2626,12 @@ type ProblemField struct {
 	// code base fails when the service can answer a code this list lacks.
 	Code ErrorCode `json:"code"`
 
-	// Field JSON member name; nested members are dotted (`legalRep.idNumber`), query parameters by name (`limit`). For `unknown_field` and `duplicate_key` it is the member as the client sent it, whatever its characters.
+	// Field JSON member name; nested members are dotted (`legalRep.idNumber`), array items indexed (`reasons[1]`), query parameters by name (`limit`). An unknown member is named as sent (`unknown_field`), so its bound is the body's (64 KB).
 	//
 	// Example: legalRep.idNumber
-	Field   string `json:"field"`
+	Field string `json:"field"`
+
+	// Message For people; may quote the member name as sent (see `field`).
 	Message string `json:"message"`
 }
 

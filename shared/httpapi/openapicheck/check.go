@@ -24,8 +24,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"os"
 	"path/filepath"
+	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -34,6 +35,8 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
+
+	"microcert/infra/template"
 )
 
 // DocFile is the contract's file name at the repository root.
@@ -55,7 +58,6 @@ type loadOnce struct {
 var loads = map[string]*loadOnce{DocFile: {}, SandboxDocFile: {}}
 
 type state struct {
-	path   string
 	doc    *openapi3.T // as published
 	strict *openapi3.T // closed copy the responses are validated against
 	router routers.Router
@@ -70,9 +72,9 @@ func loadFile(name string) (*state, error) {
 }
 
 func loadState(name string) (*state, error) {
-	root, err := repoRoot()
+	root, err := template.RepoRoot()
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("openapicheck: %w", err)
 	}
 	path := filepath.Join(root, name)
 	doc, err := loadDoc(path)
@@ -92,7 +94,7 @@ func loadState(name string) (*state, error) {
 	if err != nil {
 		return nil, fmt.Errorf("openapicheck: router for %s: %w", path, err)
 	}
-	return &state{path: path, doc: doc, strict: strict, router: router}, nil
+	return &state{doc: doc, strict: strict, router: router}, nil
 }
 
 func loadDoc(path string) (*openapi3.T, error) {
@@ -163,44 +165,6 @@ func Strict(doc *openapi3.T) {
 			}
 		}
 	}
-}
-
-// repoRoot walks up from the working directory to the folder holding go.mod.
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", fmt.Errorf("openapicheck: %w", err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("openapicheck: no go.mod above the working directory")
-		}
-		dir = parent
-	}
-}
-
-// Doc returns the loaded and validated document as published. It panics if
-// openapi.yaml cannot be loaded or is invalid (tests call it;
-// TestDocumentValidates reports why).
-func Doc() *openapi3.T {
-	s, err := load()
-	if err != nil {
-		panic(err)
-	}
-	return s.doc
-}
-
-// Path is the absolute path of the document that was loaded.
-func Path() (string, error) {
-	s, err := load()
-	if err != nil {
-		return "", err
-	}
-	return s.path, nil
 }
 
 // maxShownBody bounds how much of a response body a failure message quotes.
@@ -343,4 +307,32 @@ func shown(body []byte) string {
 		return string(body[:maxShownBody]) + fmt.Sprintf("... (%d bytes)", len(body))
 	}
 	return string(body)
+}
+
+// Statuses lists, per route key ("POST /v1/cases"), the HTTP statuses the
+// document declares for the operation, in ascending order ("default" is no
+// status and is left out).
+func Statuses() (map[string][]int, error) {
+	s, err := load()
+	if err != nil {
+		return nil, err
+	}
+	out := map[string][]int{}
+	for path, item := range s.doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			key := strings.ToUpper(method) + " " + path
+			for code := range op.Responses.Map() {
+				if code == "default" {
+					continue // the catch-all (internal errors), no status of its own
+				}
+				n, err := strconv.Atoi(code)
+				if err != nil {
+					return nil, fmt.Errorf("openapicheck: %s: response %q is not a status", key, code)
+				}
+				out[key] = append(out[key], n)
+			}
+			sort.Ints(out[key])
+		}
+	}
+	return out, nil
 }

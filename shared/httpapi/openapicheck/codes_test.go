@@ -5,6 +5,7 @@ import (
 	"go/parser"
 	"go/token"
 	"io/fs"
+	"microcert/infra/template"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -94,7 +95,7 @@ func importClosure(files []goFile, dir string) map[string]bool {
 // parsedSource parses every non-test Go file of the source folders.
 func parsedSource(t *testing.T) []goFile {
 	t.Helper()
-	root, err := repoRoot()
+	root, err := template.RepoRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
