@@ -7,6 +7,7 @@ import (
 	"io"
 	"time"
 
+	"microcert/shared/blob"
 	"microcert/shared/domain"
 	"microcert/shared/statements"
 )
@@ -21,9 +22,9 @@ type ReconStore interface {
 }
 
 // StatementFiles opens the statements in the bucket (implemented by
-// *blob.S3); a missing one is a KindNotFound error.
+// *s3blob.S3); a missing one is a KindNotFound error (blob.ErrObjectGone).
 type StatementFiles interface {
-	Open(ctx context.Context, key string) (io.ReadCloser, error)
+	Open(ctx context.Context, key string) (io.ReadCloser, blob.ObjectInfo, error)
 }
 
 // Outcomes of the reconciliation, beside one count per discrepancy kind.
@@ -184,7 +185,7 @@ func (j *Reconcile) source(ctx context.Context, src domain.ReconSource, day stri
 }
 
 func (j *Reconcile) read(ctx context.Context, key string) ([]byte, error) {
-	rc, err := j.files.Open(ctx, key)
+	rc, _, err := j.files.Open(ctx, key)
 	if err != nil {
 		return nil, err
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"microcert/shared/blob"
 	"microcert/shared/domain"
 	"microcert/shared/jobs"
 	"microcert/shared/statements"
@@ -19,12 +20,12 @@ import (
 // files is a bucket of statements.
 type files map[string][]byte
 
-func (f files) Open(_ context.Context, key string) (io.ReadCloser, error) {
+func (f files) Open(_ context.Context, key string) (io.ReadCloser, blob.ObjectInfo, error) {
 	b, ok := f[key]
 	if !ok {
-		return nil, domain.ErrNotFound
+		return nil, blob.ObjectInfo{}, blob.ErrObjectGone
 	}
-	return io.NopCloser(bytes.NewReader(b)), nil
+	return io.NopCloser(bytes.NewReader(b)), blob.ObjectInfo{Size: int64(len(b))}, nil
 }
 
 func TestReconcileBankAndMissingStatements(t *testing.T) {
