@@ -149,6 +149,15 @@ const (
 	OutFailed   = "failed"   // an error; the item stays due for the next run
 )
 
+// Outcomes of the reconciliation (shared/reconcile), beside one count per
+// discrepancy kind.
+const (
+	OutReconciled       = "reconciled"        // a statement compared
+	OutStatementMissing = "statement_missing" // not in the bucket yet: the run fails, Lambda (or tomorrow) retries
+	OutStatementBad     = "statement_malformed"
+	OutAlreadyRecorded  = "already_recorded" // a discrepancy an earlier run of the day recorded
+)
+
 // Summary is the result of one run: what was read and what happened.
 type Summary struct {
 	Job string    `json:"job"`

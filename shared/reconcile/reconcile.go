@@ -1,14 +1,21 @@
-package jobs
+// Package reconcile is the daily reconciliation (ReconcileFunction): the
+// payment provider's and the bank's statements of a Beijing day, line by
+// line against the ledger and the payouts. It is apart from shared/jobs so
+// that the other jobs' functions link no statement or blob code.
+package reconcile
 
 import (
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"time"
 
 	"microcert/shared/blob"
+	"microcert/shared/clock"
 	"microcert/shared/domain"
+	"microcert/shared/jobs"
 	"microcert/shared/statements"
 )
 
@@ -27,14 +34,6 @@ type StatementFiles interface {
 	Open(ctx context.Context, key string) (io.ReadCloser, blob.ObjectInfo, error)
 }
 
-// Outcomes of the reconciliation, beside one count per discrepancy kind.
-const (
-	OutReconciled       = "reconciled"        // a statement compared
-	OutStatementMissing = "statement_missing" // not in the bucket yet: the run fails, Lambda (or tomorrow) retries
-	OutStatementBad     = "statement_malformed"
-	OutAlreadyRecorded  = "already_recorded" // a discrepancy an earlier run of the day recorded
-)
-
 // maxStatementBytes bounds what the job reads of one statement.
 const maxStatementBytes = 64 << 20
 
@@ -51,9 +50,52 @@ type Reconcile struct {
 	files StatementFiles
 }
 
-// NewReconcile returns the job.
-func NewReconcile(cfg Config, store ReconStore, files StatementFiles) *Reconcile {
-	return &Reconcile{cfg: cfg.withDefaults(), store: store, files: files}
+// Config wires the job.
+type Config struct {
+	Log *slog.Logger
+	// SafetyMargin: no statement is started once the context's deadline
+	// is closer (default jobs.DefaultSafetyMargin).
+	SafetyMargin time.Duration
+	// Wall is the clock the deadline is compared with.
+	Wall clock.Clock
+}
+
+// New returns the job.
+func New(cfg Config, store ReconStore, files StatementFiles) *Reconcile {
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.SafetyMargin <= 0 {
+		cfg.SafetyMargin = jobs.DefaultSafetyMargin
+	}
+	if cfg.Wall == nil {
+		cfg.Wall = clock.System{}
+	}
+	return &Reconcile{cfg: cfg, store: store, files: files}
+}
+
+// stopReason: the context is done or its deadline too near.
+func (c Config) stopReason(ctx context.Context) string {
+	if err := ctx.Err(); err != nil {
+		return err.Error()
+	}
+	if dl, ok := ctx.Deadline(); ok && dl.Sub(c.Wall.Now()) < c.SafetyMargin {
+		return "deadline near"
+	}
+	return ""
+}
+
+// tally counts outcomes and lines read.
+type tally struct {
+	counts map[string]int
+	read   int
+}
+
+func (t *tally) add(o string) {
+	if t.counts == nil {
+		t.counts = map[string]int{}
+	}
+	t.counts[o]++
 }
 
 // Name is the job's name in logs and metrics.
@@ -66,11 +108,11 @@ func PreviousDay(now time.Time) string {
 }
 
 // Run reconciles the previous day of both sources.
-func (j *Reconcile) Run(ctx context.Context, now time.Time) Summary {
+func (j *Reconcile) Run(ctx context.Context, now time.Time) jobs.Summary {
 	day := PreviousDay(now)
 	start := j.cfg.Wall.Now()
 	t := &tally{}
-	s := Summary{Job: j.Name(), Now: now, Day: day, Discrepancies: map[string]map[string]int{}, Totals: map[string]int64{}}
+	s := jobs.Summary{Job: j.Name(), Now: now, Day: day, Discrepancies: map[string]map[string]int{}, Totals: map[string]int64{}}
 	var stopped []string
 	for _, src := range []domain.ReconSource{domain.SourcePayments, domain.SourceBank} {
 		if why := j.cfg.stopReason(ctx); why != "" {
@@ -81,7 +123,7 @@ func (j *Reconcile) Run(ctx context.Context, now time.Time) Summary {
 			stopped = append(stopped, fmt.Sprintf("%s: %s", src, why))
 		}
 	}
-	s.Counts, s.Read = t.snapshot()
+	s.Counts, s.Read = t.counts, t.read
 	s.Complete = len(stopped) == 0
 	if !s.Complete {
 		s.Stopped = fmt.Sprint(stopped)
@@ -92,16 +134,16 @@ func (j *Reconcile) Run(ctx context.Context, now time.Time) Summary {
 
 // source reconciles one statement; it returns why it could not ("" when
 // done).
-func (j *Reconcile) source(ctx context.Context, src domain.ReconSource, day string, now time.Time, t *tally, s *Summary) string {
+func (j *Reconcile) source(ctx context.Context, src domain.ReconSource, day string, now time.Time, t *tally, s *jobs.Summary) string {
 	key := statements.Key(src, day)
 	raw, err := j.read(ctx, key)
 	switch {
 	case domain.IsKind(err, domain.KindNotFound):
-		t.add(OutStatementMissing)
+		t.add(jobs.OutStatementMissing)
 		j.cfg.Log.Warn("statement not found", "key", key)
 		return "no statement " + key
 	case err != nil:
-		t.add(OutFailed)
+		t.add(jobs.OutFailed)
 		j.cfg.Log.Error("read statement", "key", key, "err", err)
 		return "read failed: " + domain.CodeOf(err)
 	}
@@ -141,15 +183,15 @@ func (j *Reconcile) source(ctx context.Context, src domain.ReconSource, day stri
 		}
 	}
 	if err != nil {
-		out := OutFailed
+		out := jobs.OutFailed
 		if errors.Is(err, statements.ErrMalformed) {
-			out = OutStatementBad // the file itself
+			out = jobs.OutStatementBad // the file itself
 		}
 		t.add(out)
 		j.cfg.Log.Error("reconcile", "source", string(src), "day", day, "err", err)
 		return "reconcile failed: " + err.Error()
 	}
-	t.addRead(len(ours) + len(theirs))
+	t.read += len(ours) + len(theirs)
 	res := domain.Reconcile(src, day, ours, theirs, now)
 	counts := map[string]int{}
 	for _, k := range domain.DiscrepancyKinds {
@@ -165,15 +207,15 @@ func (j *Reconcile) source(ctx context.Context, src domain.ReconSource, day stri
 		switch {
 		case err == nil:
 			t.add(string(d.Kind))
-		case conflict(err):
-			t.add(OutAlreadyRecorded)
+		case domain.IsKind(err, domain.KindConflict):
+			t.add(jobs.OutAlreadyRecorded)
 		default:
 			failed = true
-			t.add(OutFailed)
+			t.add(jobs.OutFailed)
 			j.cfg.Log.Error("record discrepancy", "id", d.ID, "err", err)
 		}
 	}
-	t.add(OutReconciled)
+	t.add(jobs.OutReconciled)
 	s.Discrepancies[string(src)] = counts
 	s.Totals[string(src)+"_ours_net_fen"] = res.OursNetFen
 	s.Totals[string(src)+"_theirs_net_fen"] = res.TheirsNetFen

@@ -1,4 +1,4 @@
-package jobs_test
+package reconcile_test
 
 import (
 	"bytes"
@@ -12,6 +12,7 @@ import (
 	"microcert/shared/blob"
 	"microcert/shared/domain"
 	"microcert/shared/jobs"
+	"microcert/shared/reconcile"
 	"microcert/shared/statements"
 	"microcert/shared/store"
 	"microcert/shared/store/storetest"
@@ -28,6 +29,8 @@ func (f files) Open(_ context.Context, key string) (io.ReadCloser, blob.ObjectIn
 	return io.NopCloser(bytes.NewReader(b)), blob.ObjectInfo{Size: int64(len(b))}, nil
 }
 
+var ctx = context.Background()
+
 func TestReconcileBankAndMissingStatements(t *testing.T) {
 	client, table := storetest.NewTable(t)
 	st := store.New(client, table, domain.DefaultRules)
@@ -41,7 +44,7 @@ func TestReconcileBankAndMissingStatements(t *testing.T) {
 		t.Fatal(err)
 	}
 	fs := files{}
-	job := jobs.NewReconcile(jobs.Config{Rules: rules}, st, fs)
+	job := reconcile.New(reconcile.Config{}, st, fs)
 
 	// Nothing delivered yet: the run fails, so that it is retried.
 	s := job.Run(ctx, runAt)
