@@ -23,13 +23,20 @@ type Change struct {
 	ReminderMarks  []ReminderMark
 	Slots          []CaseSlot
 	DepositLogs    []DepositLogWrite
+	// Money (money.go): ledger entries and subsidy lines are append-only;
+	// refunds and discrepancies are versioned.
+	Ledger        []LedgerEntry
+	Refunds       []RefundWrite
+	Subsidies     []SubsidyEntry
+	Discrepancies []DiscrepancyWrite
 }
 
 // Empty reports whether the change writes nothing.
 func (c *Change) Empty() bool {
 	return len(c.Enterprises)+len(c.Cases)+len(c.Documents)+len(c.Certifications)+
 		len(c.History)+len(c.Notifications)+len(c.Audits)+len(c.Refs)+len(c.Payouts)+
-		len(c.ReminderMarks)+len(c.Slots)+len(c.DepositLogs) == 0
+		len(c.ReminderMarks)+len(c.Slots)+len(c.DepositLogs)+len(c.Ledger)+len(c.Refunds)+
+		len(c.Subsidies)+len(c.Discrepancies) == 0
 }
 
 // EnterpriseWrite creates or updates a profile. Creating also claims the
@@ -82,6 +89,7 @@ type RefKind string
 const (
 	RefSession RefKind = "session" // face / QR session id -> case
 	RefOrder   RefKind = "order"   // payment order id -> case
+	RefRefund  RefKind = "refund"  // refund id -> case
 )
 
 // Ref lets a provider callback find its case by the provider-facing id.
@@ -95,6 +103,8 @@ type Ref struct {
 // Payout is the instruction for the bank integration to pay the
 // micro-deposit: it holds the amount the bank must pay (an outbox item).
 type Payout struct {
+	// ID is the transfer's reference on the bank's statement.
+	ID           string
 	CaseID       string
 	AmountFen    int64
 	AccountLast4 string
@@ -122,4 +132,5 @@ type CaseBundle struct {
 	Case      *Case
 	Documents []Document
 	History   []HistoryEntry
+	Refunds   []Refund
 }

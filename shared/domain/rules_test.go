@@ -27,6 +27,10 @@ func TestDefaultRules(t *testing.T) {
 		RetentionDays:               30,
 		ExplanationMaxChars:         2000,
 		UncertifiedExternalContacts: 20000,
+		RefundRetryBase:             time.Minute,
+		RefundRetryMax:              6 * time.Hour,
+		RefundMaxAttempts:           10,
+		RefundCheckAfter:            30 * time.Minute,
 	}
 	if diff := cmp.Diff(want, DefaultRules); diff != "" {
 		t.Errorf("DefaultRules (-want +got):\n%s", diff)
