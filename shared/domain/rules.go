@@ -66,6 +66,10 @@ type Rules struct {
 	// UncertifiedExternalContacts is the external-contact cap of an
 	// enterprise without certification (certified: unlimited).
 	UncertifiedExternalContacts int
+
+	// InvitationTTL is how long an invitation to join an enterprise can
+	// be redeemed.
+	InvitationTTL time.Duration
 }
 
 // SubsidyProgram is a regional program that pays part of the fee.
@@ -111,6 +115,7 @@ var DefaultRules = Rules{
 	RetentionDays:               30,
 	ExplanationMaxChars:         2000,
 	UncertifiedExternalContacts: 20000,
+	InvitationTTL:               7 * 24 * time.Hour,
 }
 
 // Clone returns a deep copy, so that overriding a map entry or the reminder
@@ -161,6 +166,8 @@ func (r Rules) Validate() error {
 		return bad("explanation limit %d < 1", r.ExplanationMaxChars)
 	case r.UncertifiedExternalContacts < 1:
 		return bad("uncertified external-contact cap %d < 1", r.UncertifiedExternalContacts)
+	case r.InvitationTTL <= 0:
+		return bad("invitation TTL %s is not positive", r.InvitationTTL)
 	}
 	for k, v := range r.FeeFen {
 		if v < 0 {

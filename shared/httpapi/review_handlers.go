@@ -55,7 +55,7 @@ func (a *API) reviewQueue(ctx context.Context, r *request) (*reply, error) {
 	now := a.clock.Now()
 	out := make([]queueItemJSON, 0, len(items))
 	for i := range items {
-		c := caseSummary(&items[i].Case, now)
+		c := caseSummary(&items[i].Case, now, true)
 		c.Review.SLAState, c.Review.OverdueDays = items[i].SLAState, items[i].OverdueWorkingDays
 		out = append(out, queueItemJSON{caseJSON: c, SLAState: items[i].SLAState})
 	}

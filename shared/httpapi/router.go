@@ -24,7 +24,7 @@ type access int
 
 const (
 	public     access = iota // no token (health, provider callbacks)
-	anyUser                  // any authenticated caller; ownership checked by the service
+	anyUser                  // any authenticated caller; membership and role checked by the service
 	reviewers                // reviewers and admins
 	adminsOnly               // admins
 )
@@ -59,6 +59,7 @@ type reply struct {
 
 func ok(body any) (*reply, error)      { return &reply{status: http.StatusOK, body: body}, nil }
 func created(body any) (*reply, error) { return &reply{status: http.StatusCreated, body: body}, nil }
+func noContent() (*reply, error)       { return &reply{status: http.StatusNoContent}, nil }
 
 // API is the HTTP adapter. Build it once at init.
 type API struct {
@@ -118,6 +119,17 @@ func (a *API) table() []route {
 		{"PATCH", "/v1/enterprises/{enterpriseId}", anyUser, a.patchEnterprise},
 		{"GET", "/v1/enterprises/{enterpriseId}/cases", anyUser, a.listCases},
 		{"GET", "/v1/enterprises/{enterpriseId}/notifications", anyUser, a.listNotifications},
+		{"GET", "/v1/enterprises/{enterpriseId}/history", anyUser, a.listHistory},
+
+		{"GET", "/v1/enterprises/{enterpriseId}/members", anyUser, a.listMembers},
+		{"PATCH", "/v1/enterprises/{enterpriseId}/members/{userId}", anyUser, a.changeMemberRole},
+		{"DELETE", "/v1/enterprises/{enterpriseId}/members/{userId}", anyUser, a.removeMember},
+		{"POST", "/v1/enterprises/{enterpriseId}/ownership", anyUser, a.transferOwnership},
+		{"POST", "/v1/enterprises/{enterpriseId}/invitations", anyUser, a.createInvitation},
+		{"GET", "/v1/enterprises/{enterpriseId}/invitations", anyUser, a.listInvitations},
+		{"DELETE", "/v1/enterprises/{enterpriseId}/invitations/{invitationId}", anyUser, a.revokeInvitation},
+		{"POST", "/v1/invitations/redeem", anyUser, a.redeemInvitation},
+		{"POST", "/v1/disputes", anyUser, a.openDispute},
 
 		{"POST", "/v1/cases", anyUser, a.openCase},
 		{"GET", "/v1/cases/{caseId}", anyUser, a.getCase},

@@ -42,6 +42,9 @@ type enterpriseJSON struct {
 	OperatingAddress    string                                  `json:"operatingAddress"`
 	RegionCode          string                                  `json:"regionCode"`
 	HasCorporateAccount bool                                    `json:"hasCorporateAccount"`
+	Status              string                                  `json:"status"`
+	FrozenReason        string                                  `json:"frozenReason,omitempty"`
+	MyRole              string                                  `json:"myRole,omitempty"`
 	Version             int                                     `json:"version"`
 	CreatedAt           time.Time                               `json:"createdAt"`
 	UpdatedAt           time.Time                               `json:"updatedAt"`
@@ -56,7 +59,8 @@ func enterpriseView(v *certsvc.EnterpriseView, now time.Time) enterpriseJSON {
 		LegalRep: legalRepJSON{Name: e.LegalRep.Name, IDNumber: domain.MaskIDNumber(e.LegalRep.IDNumber),
 			Phone: domain.MaskPhone(e.LegalRep.Phone)},
 		RegisteredAddress: e.RegisteredAddress, OperatingAddress: e.OperatingAddress, RegionCode: e.RegionCode,
-		HasCorporateAccount: e.HasCorporateAccount, Version: e.Version, CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt,
+		HasCorporateAccount: e.HasCorporateAccount, Status: enterpriseStatus(e), FrozenReason: e.FrozenReason, MyRole: string(v.MyRole),
+		Version: e.Version, CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt,
 		Certifications: []certificationJSON{},
 		Capabilities:   map[domain.CertType]domain.Capabilities{},
 	}
@@ -70,6 +74,14 @@ func enterpriseView(v *certsvc.EnterpriseView, now time.Time) enterpriseJSON {
 		out.Capabilities[t] = domain.CapabilitiesFor(held[t], now)
 	}
 	return out
+}
+
+// enterpriseStatus is a profile's status as shown (active unless frozen).
+func enterpriseStatus(e *domain.Enterprise) string {
+	if e.Frozen() {
+		return string(domain.EnterpriseFrozen)
+	}
+	return string(domain.EnterpriseActive)
 }
 
 // certView shows the status in force at now: a certification past its
@@ -193,14 +205,15 @@ func paymentView(p *domain.Payment, f domain.Fee) *paymentJSON {
 }
 
 type historyJSON struct {
-	At      time.Time `json:"at"`
-	ActorID string    `json:"actorId"`
-	Role    string    `json:"role"`
-	Subject string    `json:"subject"`
-	From    string    `json:"from"`
-	To      string    `json:"to"`
-	Reasons []string  `json:"reasons"`
-	Note    string    `json:"note,omitempty"`
+	At         time.Time `json:"at"`
+	ActorID    string    `json:"actorId"`
+	Role       string    `json:"role"`
+	MemberRole string    `json:"memberRole,omitempty"`
+	Subject    string    `json:"subject"`
+	From       string    `json:"from"`
+	To         string    `json:"to"`
+	Reasons    []string  `json:"reasons"`
+	Note       string    `json:"note,omitempty"`
 }
 
 func historyView(hs []domain.HistoryEntry) []historyJSON {
@@ -210,7 +223,7 @@ func historyView(hs []domain.HistoryEntry) []historyJSON {
 		if reasons == nil {
 			reasons = []string{}
 		}
-		out = append(out, historyJSON{At: h.At, ActorID: h.ActorID, Role: string(h.Role), Subject: h.Subject,
+		out = append(out, historyJSON{At: h.At, ActorID: h.ActorID, Role: string(h.Role), MemberRole: string(h.MemberRole), Subject: h.Subject,
 			From: h.From, To: h.To, Reasons: reasons, Note: h.Note})
 	}
 	return out
@@ -264,6 +277,8 @@ type caseJSON struct {
 	Kind           string                       `json:"kind"`
 	Types          []domain.CertType            `json:"types"`
 	ViaAgent       bool                         `json:"viaAgent"`
+	AgentID        string                       `json:"agentId,omitempty"`
+	Dispute        *disputeJSON                 `json:"dispute,omitempty"`
 	Status         string                       `json:"status"`
 	Version        int                          `json:"version"`
 	CreatedAt      time.Time                    `json:"createdAt"`
@@ -284,11 +299,34 @@ type caseJSON struct {
 	History        []historyJSON                `json:"history,omitempty"`
 }
 
+// disputeJSON is what a dispute case claims; the holding profile's id is
+// shown to reviewers and admins only.
+type disputeJSON struct {
+	USCC               string `json:"uscc"`
+	HolderEnterpriseID string `json:"holderEnterpriseId,omitempty"`
+}
+
+func disputeView(d *domain.DisputeClaim, reviewer bool) *disputeJSON {
+	if d == nil {
+		return nil
+	}
+	out := &disputeJSON{USCC: d.USCC}
+	if reviewer {
+		out.HolderEnterpriseID = d.HolderEnterpriseID
+	}
+	return out
+}
+
 // caseSummary renders a case without its documents, requirements and
-// history (lists and the queue).
-func caseSummary(c *domain.Case, now time.Time) caseJSON {
+// history (lists and the queue); reviewer says whether staff read it.
+func caseSummary(c *domain.Case, now time.Time, reviewer bool) caseJSON {
+	types := c.Types
+	if types == nil {
+		types = []domain.CertType{}
+	}
 	out := caseJSON{
-		ID: c.ID, EnterpriseID: c.EnterpriseID, Kind: string(c.Kind), Types: c.Types, ViaAgent: c.ViaAgent,
+		ID: c.ID, EnterpriseID: c.EnterpriseID, Kind: string(c.Kind), Types: types, ViaAgent: c.ViaAgent,
+		AgentID: c.AgentID, Dispute: disputeView(c.Dispute, reviewer),
 		Status: string(c.Status), Version: c.Version, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
 		SubmittedAt: c.SubmittedAt, ReviewDueAt: c.ReviewDueAt, Fee: feeView(c.Fee),
 		Verifications: map[string]*verificationJSON{"face": verificationView(c.Face), "qr": verificationView(c.QR)},
@@ -319,7 +357,7 @@ func caseSummary(c *domain.Case, now time.Time) caseJSON {
 }
 
 func caseView(v *certsvc.CaseView, lang string, reviewer bool, now time.Time) caseJSON {
-	out := caseSummary(v.Case, now)
+	out := caseSummary(v.Case, now, reviewer)
 	req := certsvc.RequirementsJSON(v.Requirements, lang)
 	out.Requirements = &req
 	out.Documents = []documentJSON{}
@@ -372,10 +410,51 @@ func render(rep *reply, lang string) events.APIGatewayV2HTTPResponse {
 	if status == 0 {
 		status = http.StatusOK
 	}
+	if status == http.StatusNoContent {
+		delete(headers, "Content-Type")
+		return events.APIGatewayV2HTTPResponse{StatusCode: status, Headers: headers}
+	}
 	body, err := json.Marshal(rep.body)
 	if err != nil {
 		return events.APIGatewayV2HTTPResponse{StatusCode: 500, Headers: map[string]string{"Content-Type": "application/problem+json"},
 			Body: `{"type":"about:blank","title":"Internal Server Error","status":500,"detail":"","code":"internal"}`}
 	}
 	return events.APIGatewayV2HTTPResponse{StatusCode: status, Headers: headers, Body: string(body)}
+}
+
+// memberJSON is one member of an enterprise.
+type memberJSON struct {
+	UserID    string    `json:"userId"`
+	Role      string    `json:"role"`
+	Label     string    `json:"label,omitempty"`
+	InvitedBy string    `json:"invitedBy,omitempty"`
+	JoinedAt  time.Time `json:"joinedAt"`
+	Version   int       `json:"version"`
+}
+
+func memberView(m *domain.Member) memberJSON {
+	return memberJSON{UserID: m.UserID, Role: string(m.Role), Label: m.Label, InvitedBy: m.InvitedBy, JoinedAt: m.JoinedAt, Version: m.Version}
+}
+
+// invitationJSON is an invitation; Code is set only in the answer that
+// made it.
+type invitationJSON struct {
+	ID           string     `json:"id"`
+	EnterpriseID string     `json:"enterpriseId"`
+	Role         string     `json:"role"`
+	Label        string     `json:"label,omitempty"`
+	Status       string     `json:"status"`
+	CreatedBy    string     `json:"createdBy"`
+	CreatedAt    time.Time  `json:"createdAt"`
+	ExpiresAt    time.Time  `json:"expiresAt"`
+	AcceptedBy   string     `json:"acceptedBy,omitempty"`
+	AcceptedAt   *time.Time `json:"acceptedAt,omitempty"`
+	Version      int        `json:"version"`
+	Code         string     `json:"code,omitempty"`
+}
+
+func invitationView(i *domain.Invitation, now time.Time) invitationJSON {
+	return invitationJSON{ID: i.ID, EnterpriseID: i.EnterpriseID, Role: string(i.Role), Label: i.Label, Status: string(i.StatusAt(now)),
+		CreatedBy: i.CreatedBy, CreatedAt: i.CreatedAt, ExpiresAt: i.ExpiresAt, AcceptedBy: i.AcceptedBy, AcceptedAt: i.AcceptedAt,
+		Version: i.Version}
 }

@@ -4,22 +4,18 @@ import (
 	"context"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"microcert/shared/domain"
 )
 
-// enterpriseItem is the profile: pk ENT#<id>, sk A#PROFILE, listed by owner
-// on GSI1 (OWNER#<ownerId>, <createdAt>#<id>).
+// enterpriseItem is the profile: pk ENT#<id>, sk A#PROFILE. A user's
+// enterprises are listed through their memberships (member.go).
 type enterpriseItem struct {
 	PK                  string       `dynamodbav:"pk"`
 	SK                  string       `dynamodbav:"sk"`
-	GSI1PK              string       `dynamodbav:"gsi1pk"`
-	GSI1SK              string       `dynamodbav:"gsi1sk"`
 	Entity              string       `dynamodbav:"entity"`
 	ID                  string       `dynamodbav:"id"`
 	Name                string       `dynamodbav:"name"`
@@ -30,6 +26,8 @@ type enterpriseItem struct {
 	RegionCode          string       `dynamodbav:"regionCode"`
 	HasCorporateAccount bool         `dynamodbav:"hasCorporateAccount"`
 	OwnerID             string       `dynamodbav:"ownerId"`
+	Status              string       `dynamodbav:"status,omitempty"`
+	FrozenReason        string       `dynamodbav:"frozenReason,omitempty"`
 	Version             int          `dynamodbav:"version"`
 	CreatedAt           time.Time    `dynamodbav:"createdAt"`
 	UpdatedAt           time.Time    `dynamodbav:"updatedAt"`
@@ -37,13 +35,17 @@ type enterpriseItem struct {
 
 // usccItem claims a USCC for one enterprise: pk USCC#<uscc>, sk USCC. It is
 // written with the profile, under attribute_not_exists, in one transaction.
+// disputeCaseId names the dispute that holds the USCC's lock ("" when
+// none); a won dispute moves enterpriseId to the claimant's profile.
 type usccItem struct {
-	PK           string    `dynamodbav:"pk"`
-	SK           string    `dynamodbav:"sk"`
-	Entity       string    `dynamodbav:"entity"`
-	USCC         string    `dynamodbav:"uscc"`
-	EnterpriseID string    `dynamodbav:"enterpriseId"`
-	CreatedAt    time.Time `dynamodbav:"createdAt"`
+	PK            string     `dynamodbav:"pk"`
+	SK            string     `dynamodbav:"sk"`
+	Entity        string     `dynamodbav:"entity"`
+	USCC          string     `dynamodbav:"uscc"`
+	EnterpriseID  string     `dynamodbav:"enterpriseId"`
+	DisputeCaseID string     `dynamodbav:"disputeCaseId,omitempty"`
+	CreatedAt     time.Time  `dynamodbav:"createdAt"`
+	TransferredAt *time.Time `dynamodbav:"transferredAt,omitempty"`
 }
 
 func profileKey(id string) map[string]types.AttributeValue {
@@ -62,8 +64,6 @@ func toEnterpriseItem(e *domain.Enterprise) enterpriseItem {
 	return enterpriseItem{
 		PK:                  entPK(e.ID),
 		SK:                  skProfile,
-		GSI1PK:              ownerPK(e.OwnerID),
-		GSI1SK:              createdSK(e.CreatedAt, e.ID),
 		Entity:              "enterprise",
 		ID:                  e.ID,
 		Name:                e.Name,
@@ -74,6 +74,8 @@ func toEnterpriseItem(e *domain.Enterprise) enterpriseItem {
 		RegionCode:          e.RegionCode,
 		HasCorporateAccount: e.HasCorporateAccount,
 		OwnerID:             e.OwnerID,
+		Status:              string(e.Status),
+		FrozenReason:        e.FrozenReason,
 		Version:             e.Version,
 		CreatedAt:           e.CreatedAt.UTC(),
 		UpdatedAt:           e.UpdatedAt.UTC(),
@@ -81,6 +83,9 @@ func toEnterpriseItem(e *domain.Enterprise) enterpriseItem {
 }
 
 func (it enterpriseItem) domain() *domain.Enterprise {
+	if it.Status == "" {
+		it.Status = string(domain.EnterpriseActive)
+	}
 	return &domain.Enterprise{
 		ID:                  it.ID,
 		Name:                it.Name,
@@ -91,6 +96,8 @@ func (it enterpriseItem) domain() *domain.Enterprise {
 		RegionCode:          it.RegionCode,
 		HasCorporateAccount: it.HasCorporateAccount,
 		OwnerID:             it.OwnerID,
+		Status:              domain.EnterpriseStatus(it.Status),
+		FrozenReason:        it.FrozenReason,
 		Version:             it.Version,
 		CreatedAt:           it.CreatedAt,
 		UpdatedAt:           it.UpdatedAt,
@@ -116,6 +123,13 @@ func (s *Store) enterpriseOps(w domain.EnterpriseWrite) ([]op, error) {
 	av, err := marshalItem(it)
 	if err != nil {
 		return nil, err
+	}
+	if w.Create && w.Unclaimed {
+		o, err := s.putNew(av, domain.ErrVersionConflict)
+		if err != nil {
+			return nil, err
+		}
+		return []op{o}, nil
 	}
 	if w.Create {
 		claim, err := marshalItem(usccItem{PK: usccPK(e.USCC), SK: skUSCC, Entity: "uscc", USCC: e.USCC,
@@ -153,23 +167,59 @@ func certRank(t domain.CertType) int {
 	return len(domain.CertTypes)
 }
 
-// ListEnterprises lists the profiles an owner created, oldest first (GSI1,
-// OWNER#<ownerId>).
-func (s *Store) ListEnterprises(ctx context.Context, ownerID string, p domain.Page) ([]domain.Enterprise, string, error) {
-	spec := cursorSpec{index: indexGSI1, hashAttr: attrGSI1PK, hashValue: ownerPK(ownerID), rangeAttr: attrGSI1SK,
-		prefixes: map[string]string{attrPK: prefixEnt, attrSK: skProfile}}
-	kc := expression.Key(attrGSI1PK).Equal(expression.Value(ownerPK(ownerID)))
-	items, next, err := s.queryPage(ctx, &dynamodb.QueryInput{IndexName: aws.String(indexGSI1)}, kc, spec, p)
+// GetUSCCClaim reads who holds a USCC (strongly consistent GetItem).
+func (s *Store) GetUSCCClaim(ctx context.Context, uscc string) (*domain.USCCClaim, error) {
+	av, err := s.getItem(ctx, usccPK(uscc), skUSCC)
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
-	out := make([]domain.Enterprise, 0, len(items))
-	for _, av := range items {
-		e, err := fromEnterpriseItem(av)
-		if err != nil {
-			return nil, "", err
+	var it usccItem
+	if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+		return nil, internal("decode uscc claim: %w", err)
+	}
+	return &domain.USCCClaim{USCC: it.USCC, EnterpriseID: it.EnterpriseID, DisputeCaseID: it.DisputeCaseID, CreatedAt: it.CreatedAt}, nil
+}
+
+// usccClaimOps updates a USCC claim (never on an index, so an UpdateItem of
+// SET clauses):
+//   - lock: on condition that Holder holds it and no other dispute holds
+//     the lock (else dispute_open);
+//   - unlock: on condition that CaseID holds the lock;
+//   - transfer: on condition that Holder holds it and CaseID the lock.
+func (s *Store) usccClaimOps(w domain.USCCClaimWrite) ([]op, error) {
+	if w.USCC == "" || w.Holder == "" || w.CaseID == "" {
+		return nil, internal("uscc claim write without uscc, holder or case")
+	}
+	held := expression.Name("enterpriseId").Equal(expression.Value(w.Holder))
+	ours := expression.Name("disputeCaseId").Equal(expression.Value(w.CaseID))
+	var (
+		ub     expression.UpdateBuilder
+		cond   expression.ConditionBuilder
+		onFail error = domain.ErrVersionConflict
+	)
+	switch w.Op {
+	case domain.USCCLock:
+		free := expression.AttributeNotExists(expression.Name("disputeCaseId")).
+			Or(expression.Name("disputeCaseId").Equal(expression.Value("")), ours)
+		ub = expression.Set(expression.Name("disputeCaseId"), expression.Value(w.CaseID))
+		cond, onFail = held.And(free), domain.ErrDisputeOpen
+	case domain.USCCUnlock:
+		ub = expression.Set(expression.Name("disputeCaseId"), expression.Value(""))
+		cond = ours
+	case domain.USCCTransfer:
+		if w.NewHolder == "" {
+			return nil, internal("uscc transfer without a new holder")
 		}
-		out = append(out, *e)
+		ub = expression.Set(expression.Name("disputeCaseId"), expression.Value("")).
+			Set(expression.Name("enterpriseId"), expression.Value(w.NewHolder)).
+			Set(expression.Name("transferredAt"), expression.Value(w.At.UTC()))
+		cond = held.And(ours)
+	default:
+		return nil, internal("unknown uscc claim op %q", w.Op)
 	}
-	return out, next, nil
+	o, err := s.updateOp(itemKey(usccPK(w.USCC), skUSCC), ub, cond, onFail, true)
+	if err != nil {
+		return nil, err
+	}
+	return []op{o}, nil
 }

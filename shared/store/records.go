@@ -34,6 +34,7 @@ type historyItem struct {
 	At           time.Time `dynamodbav:"at"`
 	ActorID      string    `dynamodbav:"actorId"`
 	Role         string    `dynamodbav:"role"`
+	MemberRole   string    `dynamodbav:"memberRole,omitempty"`
 	Subject      string    `dynamodbav:"subject"`
 	From         string    `dynamodbav:"from"`
 	To           string    `dynamodbav:"to"`
@@ -58,13 +59,13 @@ func toHistoryItem(h domain.HistoryRecord) (historyItem, error) {
 		return historyItem{}, internal("history entry without id")
 	}
 	return historyItem{PK: pk, SK: histSK(e.At, e.ID), Entity: "history", ID: e.ID, At: e.At.UTC(),
-		ActorID: e.ActorID, Role: string(e.Role), Subject: e.Subject, From: e.From, To: e.To,
+		ActorID: e.ActorID, Role: string(e.Role), MemberRole: string(e.MemberRole), Subject: e.Subject, From: e.From, To: e.To,
 		Reasons: e.Reasons, Note: e.Note, CaseID: h.CaseID, EnterpriseID: h.EnterpriseID}, nil
 }
 
 func (it historyItem) domain() domain.HistoryEntry {
 	return domain.HistoryEntry{ID: it.ID, At: it.At, ActorID: it.ActorID, Role: domain.Role(it.Role),
-		Subject: it.Subject, From: it.From, To: it.To, Reasons: it.Reasons, Note: it.Note}
+		MemberRole: domain.MemberRole(it.MemberRole), Subject: it.Subject, From: it.From, To: it.To, Reasons: it.Reasons, Note: it.Note}
 }
 
 // notificationItem: pk ENT#<entId>, sk N#<at>#<id>.
