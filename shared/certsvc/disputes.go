@@ -37,7 +37,6 @@ func (s *Service) OpenDispute(ctx context.Context, by domain.Actor, in Enterpris
 		EnterpriseID: e.ID,
 		OpenedBy:     by.UserID,
 		Kind:         domain.KindDispute,
-		Types:        []domain.CertType{},
 		Status:       domain.CaseDraft,
 		Version:      1,
 		CreatedAt:    now,
