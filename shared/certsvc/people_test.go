@@ -9,7 +9,9 @@ import (
 	"microcert/shared/domain"
 )
 
-func user(id string) domain.Actor { return domain.Actor{UserID: id, Roles: []domain.Role{domain.RoleApplicant}} }
+func user(id string) domain.Actor {
+	return domain.Actor{UserID: id, Roles: []domain.Role{domain.RoleApplicant}}
+}
 
 // join invites a user with a role (as the owner) and has them redeem it.
 func (e *rvEnv) join(entID string, who domain.Actor, role domain.MemberRole) {
