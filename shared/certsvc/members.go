@@ -125,7 +125,7 @@ func (s *Service) RevokeInvitation(ctx context.Context, by domain.Actor, enterpr
 		now := s.clock.Now()
 		if st := cur.StatusAt(now); st != domain.InvitationPending {
 			return domain.E(domain.KindConflict, "invitation_not_pending",
-				"该邀请已使用、已撤销或已过期。", "The invitation was already used, revoked or expired.").With("status", string(st))
+				"该邀请已使用、已撤销或已过期。", "The invitation was already used, revoked or expired.").With("invitationStatus", string(st))
 		}
 		next := *cur
 		next.Status = domain.InvitationRevoked
