@@ -435,8 +435,8 @@ func MemberNotice(kind, who string, role MemberRole, by string) (title, body Tex
 	switch kind {
 	case NoticeMemberInvited:
 		return Text{Zh: "已发出成员邀请", En: "Member invited"},
-			Text{Zh: "用户 " + by + " 邀请了一位新成员（" + rn.Zh + "）：" + who + "。邀请码 7 天内有效，只能使用一次。",
-				En: "User " + by + " invited a new member (" + rn.En + "): " + who + ". The code is valid for 7 days and can be used once."}
+			Text{Zh: "用户 " + by + " 邀请了一位新成员（" + rn.Zh + "）：" + who + "。邀请码在有效期内只能使用一次。",
+				En: "User " + by + " invited a new member (" + rn.En + "): " + who + ". The code can be used once, until it expires."}
 	case NoticeMemberJoined:
 		return Text{Zh: "新成员已加入", En: "Member joined"},
 			Text{Zh: who + " 已接受邀请，以" + rn.Zh + "身份加入企业。", En: who + " accepted the invitation and joined as " + rn.En + "."}

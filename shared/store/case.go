@@ -198,16 +198,7 @@ func (s *Store) caseOps(w domain.CaseWrite) ([]op, error) {
 	if err != nil {
 		return nil, err
 	}
-	var o op
-	if w.Create {
-		o, err = s.putNew(av, domain.ErrVersionConflict)
-	} else {
-		o, err = s.versionedPut("case", av, c.Version, w.ExpectVersion)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return []op{o}, nil
+	return s.saveOps("case", av, w.Create, c.Version, w.ExpectVersion)
 }
 
 // GetCase reads one case (strongly consistent GetItem).

@@ -102,16 +102,7 @@ func (s *Store) certificationOps(w domain.CertificationWrite) ([]op, error) {
 	if err != nil {
 		return nil, err
 	}
-	var o op
-	if w.Create {
-		o, err = s.putNew(av, domain.ErrVersionConflict)
-	} else {
-		o, err = s.versionedPut("certification", av, c.Version, w.ExpectVersion)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return []op{o}, nil
+	return s.saveOps("certification", av, w.Create, c.Version, w.ExpectVersion)
 }
 
 // DueCertifications lists certifications whose scheduled transition is due

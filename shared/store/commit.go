@@ -86,6 +86,25 @@ func (s *Store) versionedPut(what string, av map[string]types.AttributeValue, ve
 	return s.putIf(av, cond, domain.ErrVersionConflict, true)
 }
 
+// saveOps is the write of a versioned entity's item av: a create under
+// attribute_not_exists, else a replacement under the version read (see
+// versionedPut).
+func (s *Store) saveOps(what string, av map[string]types.AttributeValue, create bool, version, expect int) ([]op, error) {
+	var (
+		o   op
+		err error
+	)
+	if create {
+		o, err = s.putNew(av, domain.ErrVersionConflict)
+	} else {
+		o, err = s.versionedPut(what, av, version, expect)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return []op{o}, nil
+}
+
 // markOp flips the request's idempotency reservation to applied, on
 // condition that we still hold it in progress: a side effect is committed at
 // most once per idempotency key. commitID names this Commit call (see

@@ -94,16 +94,7 @@ func (s *Store) memberOps(w domain.MemberWrite) ([]op, error) {
 	if err != nil {
 		return nil, err
 	}
-	var o op
-	if w.Create {
-		o, err = s.putNew(av, domain.ErrVersionConflict)
-	} else {
-		o, err = s.versionedPut("member", av, m.Version, w.ExpectVersion)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return []op{o}, nil
+	return s.saveOps("member", av, w.Create, m.Version, w.ExpectVersion)
 }
 
 // memberCheckOps is a ConditionCheck that the user is a member with one
@@ -171,16 +162,7 @@ func (s *Store) invitationOps(w domain.InvitationWrite) ([]op, error) {
 	if err != nil {
 		return nil, err
 	}
-	var o op
-	if w.Create {
-		o, err = s.putNew(av, domain.ErrVersionConflict)
-	} else {
-		o, err = s.versionedPut("invitation", av, i.Version, w.ExpectVersion)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return []op{o}, nil
+	return s.saveOps("invitation", av, w.Create, i.Version, w.ExpectVersion)
 }
 
 // ListMemberships lists the enterprises userID is a member of, in the
@@ -208,21 +190,11 @@ func (s *Store) ListMemberships(ctx context.Context, userID string, p domain.Pag
 // ownership, profile, USCC and certification transitions), newest first
 // (pk ENT#<entId>, sk begins with H#, backwards).
 func (s *Store) ListEnterpriseHistory(ctx context.Context, enterpriseID string, p domain.Page) ([]domain.HistoryEntry, string, error) {
-	spec := cursorSpec{hashAttr: attrPK, hashValue: entPK(enterpriseID), rangeAttr: attrSK,
-		prefixes: map[string]string{attrSK: skHistPrefix}}
-	kc := expression.Key(attrPK).Equal(expression.Value(entPK(enterpriseID))).
-		And(expression.Key(attrSK).BeginsWith(skHistPrefix))
-	items, next, err := s.queryPage(ctx, &dynamodb.QueryInput{ScanIndexForward: aws.Bool(false)}, kc, spec, p)
-	if err != nil {
-		return nil, "", err
-	}
-	out := make([]domain.HistoryEntry, 0, len(items))
-	for _, av := range items {
+	return newestFirst(ctx, s, enterpriseID, skHistPrefix, p, func(av map[string]types.AttributeValue) (domain.HistoryEntry, error) {
 		var it historyItem
 		if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-			return nil, "", internal("decode history: %w", err)
+			return domain.HistoryEntry{}, internal("decode history: %w", err)
 		}
-		out = append(out, it.domain())
-	}
-	return out, next, nil
+		return it.domain(), nil
+	})
 }

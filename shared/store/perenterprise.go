@@ -114,16 +114,7 @@ func (s *Store) depositLogOps(w domain.DepositLogWrite) ([]op, error) {
 	if err != nil {
 		return nil, err
 	}
-	var o op
-	if w.Create {
-		o, err = s.putNew(av, domain.ErrVersionConflict)
-	} else {
-		o, err = s.versionedPut("deposit log", av, w.Log.Version, w.ExpectVersion)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return []op{o}, nil
+	return s.saveOps("deposit log", av, w.Create, w.Log.Version, w.ExpectVersion)
 }
 
 // GetEnterpriseState reads the profile, the certifications, the open-case

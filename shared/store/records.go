@@ -234,21 +234,34 @@ func (s *Store) refOps(r domain.Ref) ([]op, error) {
 // ListNotifications lists an enterprise's notifications, newest first
 // (pk ENT#<entId>, sk begins with N#, backwards).
 func (s *Store) ListNotifications(ctx context.Context, enterpriseID string, p domain.Page) ([]domain.Notification, string, error) {
+	return newestFirst(ctx, s, enterpriseID, skNotePrefix, p, func(av map[string]types.AttributeValue) (domain.Notification, error) {
+		var it notificationItem
+		if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+			return domain.Notification{}, internal("decode notification: %w", err)
+		}
+		return it.domain(), nil
+	})
+}
+
+// newestFirst pages the items of an enterprise's partition whose sort key
+// begins with prefix, newest first (sort keys hold the time).
+func newestFirst[T any](ctx context.Context, s *Store, enterpriseID, prefix string, p domain.Page,
+	decode func(map[string]types.AttributeValue) (T, error)) ([]T, string, error) {
 	spec := cursorSpec{hashAttr: attrPK, hashValue: entPK(enterpriseID), rangeAttr: attrSK,
-		prefixes: map[string]string{attrSK: skNotePrefix}}
+		prefixes: map[string]string{attrSK: prefix}}
 	kc := expression.Key(attrPK).Equal(expression.Value(entPK(enterpriseID))).
-		And(expression.Key(attrSK).BeginsWith(skNotePrefix))
+		And(expression.Key(attrSK).BeginsWith(prefix))
 	items, next, err := s.queryPage(ctx, &dynamodb.QueryInput{ScanIndexForward: aws.Bool(false)}, kc, spec, p)
 	if err != nil {
 		return nil, "", err
 	}
-	out := make([]domain.Notification, 0, len(items))
+	out := make([]T, 0, len(items))
 	for _, av := range items {
-		var it notificationItem
-		if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-			return nil, "", internal("decode notification: %w", err)
+		v, err := decode(av)
+		if err != nil {
+			return nil, "", err
 		}
-		out = append(out, it.domain())
+		out = append(out, v)
 	}
 	return out, next, nil
 }
