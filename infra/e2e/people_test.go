@@ -3,6 +3,7 @@ package e2e
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 // People of an enterprise and disputes of a USCC, end to end through the
@@ -279,6 +280,7 @@ func TestDisputeFlow(t *testing.T) {
 	squatted := squatter.createEnterprise(func(m map[string]any) { m["name"] = "深圳市抢注科技有限公司" })
 	uscc := squatted["uscc"].(string)
 	squatCase := squatter.openCase(squatted["id"].(string), "initial", "wecom")["id"].(string)
+	squatDoc := squatter.upload(squatCase, "business_license", "image/jpeg", uniqueScan())["id"].(string)
 
 	body := enterpriseBody(func(m map[string]any) { m["uscc"] = uscc })
 	r := company.do("POST", "/v1/enterprises", body)
@@ -327,6 +329,13 @@ func TestDisputeFlow(t *testing.T) {
 	}
 	if c := squatter.getCase(squatCase); c["status"] != "withdrawn" {
 		t.Fatalf("squatter's open case %v", c["status"])
+	}
+	if documentHasTTL(t, squatCase, squatDoc) {
+		t.Fatal("the closed case's documents are deleted before their retention ended")
+	}
+	runExpiry(t, time.Now().Add(31*24*time.Hour))
+	if !documentHasTTL(t, squatCase, squatDoc) {
+		t.Fatal("the closed case's documents have no TTL after their retention")
 	}
 	var notes struct {
 		Items []map[string]any `json:"items"`
