@@ -273,7 +273,9 @@ func (o *memObjects) Tag(ctx context.Context, key string, tags map[string]string
 
 // upload asks for a presigned POST, "uploads" the file and runs the
 // document check on its S3 event, as DocCheckFunction would.
-func (h *harness) upload(caseID, docType string, keyed bool) { h.uploadAs(applicant, caseID, docType, keyed) }
+func (h *harness) upload(caseID, docType string, keyed bool) {
+	h.uploadAs(applicant, caseID, docType, keyed)
+}
 
 func (h *harness) uploadAs(by who, caseID, docType string, keyed bool) {
 	h.t.Helper()
