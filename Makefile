@@ -11,6 +11,8 @@ RIE_VERSION := v0.0.0-20261030222936-bef5c4ba774d
 VERSITYGW := $(BIN)/versitygw
 RIE := $(BIN)/aws-lambda-rie
 TOOLS := $(VERSITYGW) $(RIE)
+# Run with `go run`, pinned: nothing to install.
+ACTIONLINT_VERSION := v1.7.12
 
 # The Lambda build: the provided.al2023 runtime runs a static `bootstrap`.
 LAMBDA_FLAGS := CGO_ENABLED=0
@@ -43,7 +45,7 @@ FUZZ_SMOKE_TIME ?= 3000x
 # The local stack's command (infra/local); rebuilt on every use (incremental).
 LOCAL := $(BIN)/local
 
-.PHONY: run test build tools token invoke bench fuzz lint clean $(LOCAL)
+.PHONY: run test build tools token invoke bench fuzz lint contract-lint client clean template-check template-tools $(LOCAL)
 
 run: ## start the whole stack on 127.0.0.1:3000 (Ctrl-C stops it)
 	@$(MAKE) --no-print-directory -j2 tools $(LOCAL)
@@ -54,10 +56,18 @@ run: ## start the whole stack on 127.0.0.1:3000 (Ctrl-C stops it)
 $(LOCAL):
 	@$(LAMBDA_FLAGS) $(GO) build -trimpath -o $@ ./infra/local
 
-test: tools ## go vet + every test (the e2e tests start the local stack) + a short fuzz of every parser
+# The benchmarks are a Go module of their own (infra/bench/go.mod): the
+# product's go.mod lists only what the product links. Every go command that
+# covers the whole repository runs in both modules.
+BENCH_MOD := -C infra/bench
+
+test: tools ## go vet + the contract linters + every test (the e2e tests start the local stack) + a short fuzz of every parser + cfn-lint and the deploy rehearsal
 	$(GO) vet ./...
+	$(GO) $(BENCH_MOD) vet ./...
+	@$(MAKE) --no-print-directory contract-lint
 	$(GO) test $(TEST_FLAGS) -timeout $(TEST_TIMEOUT) ./...
-	@$(MAKE) --no-print-directory fuzz-smoke bench-smoke
+	$(GO) $(BENCH_MOD) test $(TEST_FLAGS) -timeout $(TEST_TIMEOUT) ./...
+	@$(MAKE) --no-print-directory fuzz-smoke bench-smoke template-check
 
 tools: $(TOOLS)
 
@@ -92,14 +102,24 @@ token: $(LOCAL) ## print a bearer token of the local issuer: make token ROLE=rev
 invoke: tools $(LOCAL) ## run one function once: make invoke FN=ReminderFunction EVENT=events/schedule-reminder.json
 	@$(LOCAL) invoke -fn $(FN) -event $(EVENT)
 
-bench: ## run every benchmark of issue 8 and regenerate BENCHMARKS.md (BENCH_ARGS=-h lists the knobs)
+# The dead letters: the local stack's folder (STATE) or a deployed stack's
+# SQS queue (STACK, with AWS credentials as for sam deploy).
+STATE ?= .local
+STACK ?=
+.PHONY: redrive
+redrive: ## re-deliver dead-lettered document checks to DocCheckFunction: make redrive [STATE=.local] | make redrive STACK=microcert-prod [DRY_RUN=1]
+	@$(if $(STACK),,$(MAKE) --no-print-directory tools)
+	@$(GO) run ./infra/redrive/cmd/redrive $(if $(STACK),-stack $(STACK),-state $(STATE)) $(if $(DRY_RUN),-dry-run)
+
+bench: ## run every benchmark and regenerate BENCHMARKS.md (BENCH_ARGS=-h lists the knobs)
 	@$(MAKE) --no-print-directory tools
-	$(GO) run ./infra/bench/report $(BENCH_ARGS)
+	$(GO) $(BENCH_MOD) run ./report -root $(CURDIR) $(BENCH_ARGS)
 
 .PHONY: bench-smoke
 bench-smoke: ## every benchmark once (-benchtime 1x, -short sizes), so that none can rot
 	@$(MAKE) --no-print-directory tools
-	$(GO) test -short -run '^$$' -bench . -benchtime 1x -timeout $(TEST_TIMEOUT) ./shared/... ./infra/bench/...
+	$(GO) test -short -run '^$$' -bench . -benchtime 1x -timeout $(TEST_TIMEOUT) ./shared/... ./infra/localstack
+	$(GO) $(BENCH_MOD) test -short -run '^$$' -bench . -benchtime 1x -timeout $(TEST_TIMEOUT) ./...
 
 # Every fuzz target of the parsers that take outside input: package:target.
 FUZZ_TARGETS := \
@@ -108,7 +128,8 @@ FUZZ_TARGETS := \
 	./shared/httpapi:FuzzDecodeJSON ./infra/localstack/s3hook:FuzzNormalize \
 	./shared/doccheck:FuzzSniff ./shared/doccheck:FuzzCheckImage \
 	./shared/doccheck:FuzzCheckPDF ./shared/doccheck:FuzzCheckVideo \
-	./shared/store:FuzzCursorDecode ./shared/store:FuzzCompareSequencers
+	./shared/store:FuzzCursorDecode \
+	./shared/uploadcheck:FuzzNormalizeSequencer ./shared/uploadcheck:FuzzParseKey
 
 fuzz: ## fuzz every parser of outside input for FUZZTIME each (default 30s)
 	@set -e; for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; fn=$${t##*:}; \
@@ -120,10 +141,65 @@ fuzz: ## fuzz every parser of outside input for FUZZTIME each (default 30s)
 fuzz-smoke: ## every fuzz target briefly (part of make test)
 	@$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZ_SMOKE_TIME)
 
-lint: ## gofmt must list nothing; go vet
+lint: ## gofmt must list nothing; go vet; the contract linters; actionlint on .github/workflows; cfn-lint and the deploy rehearsal
 	@out=$$(gofmt -l .); \
 	  if [ -n "$$out" ]; then echo "gofmt -l:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) $(BENCH_MOD) vet ./...
+	@$(MAKE) --no-print-directory contract-lint
+	$(GO) run github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
+	@$(MAKE) --no-print-directory template-check
+
+# AWS's own tools, in Python (PyPI): the template linter with the SAM
+# translator, and moto for the deploy rehearsal. Pinned like everything else.
+AWS_PY_TOOLS := cfn-lint==1.51.0 aws-sam-translator==1.110.0 'moto[server]==5.2.1'
+
+template-tools: ## pip install the pinned cfn-lint, SAM translator and moto (what CI installs)
+	python3 -m pip install $(AWS_PY_TOOLS)
+
+# cfn-lint with the informational checks too: zero findings (a finding that is
+# accepted carries its reason in template.yaml, Metadata cfn-lint ignore_checks).
+# Then the rehearsal: the template through the SAM translator into moto's
+# CloudFormation (infra/rehearsal/rehearse.py). A machine without the tools
+# skips both with one line; CI (CI=true) fails instead.
+template-check: ## cfn-lint (0 findings, informational included) + the deploy rehearsal in moto
+	@missing=""; command -v cfn-lint >/dev/null 2>&1 || missing="cfn-lint"; \
+	  python3 -c 'import samtranslator, moto.server, boto3' >/dev/null 2>&1 || missing="$$missing$${missing:+, }aws-sam-translator/moto"; \
+	  if [ -n "$$missing" ]; then \
+	    msg="skipped: cfn-lint and the deploy rehearsal ($$missing not installed); install with: pip install $(AWS_PY_TOOLS)"; \
+	    if [ -n "$$CI" ]; then echo "$$msg" >&2; echo "CI must run them" >&2; exit 1; fi; \
+	    echo "$$msg"; exit 0; \
+	  fi; \
+	  set -e; echo "cfn-lint template.yaml (informational checks included)"; \
+	  cfn-lint --include-checks I -- template.yaml; \
+	  python3 infra/rehearsal/rehearse.py template.yaml
+
+# The API contract's linters, pinned in infra/contract/package-lock.json:
+# Spectral with spectral:oas (0 errors, 0 warnings), Spectral with the OWASP
+# ruleset (every finding fixed or waived with its reason in
+# spectral-owasp.yaml), Redocly's recommended rules (0 problems).
+CONTRACT := infra/contract
+CONTRACT_DOCS := openapi.yaml openapi-sandbox.yaml
+NODE_OK := node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=19)?0:1)'
+
+contract-lint: ## Spectral (spectral:oas, OWASP) and Redocly on openapi.yaml and openapi-sandbox.yaml
+	@if ! command -v npm >/dev/null 2>&1 || ! $(NODE_OK) 2>/dev/null; then \
+	  echo "contract-lint: skipped, install with: apt-get install nodejs npm (Node.js 20.19 or later), then run make lint"; exit 0; fi; \
+	  set -e; cd $(CONTRACT); \
+	  export REDOCLY_TELEMETRY=off SCARF_ANALYTICS=false; \
+	  if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then \
+	    npm ci --no-audit --no-fund --loglevel=error; fi; \
+	  docs="$(addprefix ../../,$(CONTRACT_DOCS))"; \
+	  echo "== Spectral, spectral:oas: $(CONTRACT_DOCS)"; \
+	  ./node_modules/.bin/spectral lint --fail-severity warn -r spectral-oas.yaml $$docs; \
+	  echo "== Spectral, OWASP API Security Top 10 2023: $(CONTRACT_DOCS)"; \
+	  ./node_modules/.bin/spectral lint --fail-severity warn -r spectral-owasp.yaml $$docs; \
+	  echo "== Redocly, recommended: $(CONTRACT_DOCS)"; \
+	  ./node_modules/.bin/redocly lint --config redocly.yaml --format stylish $$docs 2>&1 | grep -v "^\s*[║╔╚]"; \
+	  exit $${PIPESTATUS[0]}
+
+client: ## regenerate the Go client infra/contract/client from openapi.yaml (pinned oapi-codegen)
+	$(GO) generate ./$(CONTRACT)/client
 
 clean: ## remove build output and local state (.local/); keeps the pinned tools
 	rm -rf build .aws-sam .local $(BIN)/lambda $(BIN)/lambda-test $(LOCAL)

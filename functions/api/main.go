@@ -7,10 +7,12 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"microcert/shared/blob"
+	"microcert/shared/blob/s3blob"
 	"microcert/shared/certsvc"
+	"microcert/shared/clock"
 	"microcert/shared/config"
 	"microcert/shared/config/secrets"
+	"microcert/shared/holidays"
 	"microcert/shared/httpapi"
 	"microcert/shared/logging"
 	"microcert/shared/store"
@@ -20,11 +22,13 @@ func main() {
 	ctx := context.Background()
 	log := logging.New("api")
 	cfg, rules := config.MustLoad(log)
-	st := store.New(cfg.DynamoDB(), cfg.TableName).WithRules(rules)
+	st := store.New(cfg.DynamoDB(), cfg.TableName, rules)
+	objects := s3blob.New(cfg.S3(), cfg.BucketName)
 	svc := certsvc.New(certsvc.Config{
-		Store: st,
-		Blob:  blob.New(cfg.S3(), cfg.BucketName),
-		Rules: rules,
+		Store:     st,
+		Blob:      objects,
+		Calendars: holidays.New(objects, clock.System{}, log),
+		Rules:     rules,
 		// The same fields, so a conversion: certsvc does not import config.
 		Secrets: certsvc.Secrets(secrets.MustLoad(ctx, log, cfg.AWS)),
 		Log:     log,

@@ -5,7 +5,7 @@ package main
 import (
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"microcert/shared/blob"
+	"microcert/shared/blob/s3blob"
 	"microcert/shared/clock"
 	"microcert/shared/config"
 	"microcert/shared/logging"
@@ -16,6 +16,6 @@ import (
 func main() {
 	log := logging.New("doccheck")
 	cfg, rules := config.MustLoad(log)
-	checker := uploadcheck.New(store.New(cfg.DynamoDB(), cfg.TableName).WithRules(rules), blob.New(cfg.S3(), cfg.BucketName), clock.System{}, log)
+	checker := uploadcheck.New(store.New(cfg.DynamoDB(), cfg.TableName, rules), s3blob.New(cfg.S3(), cfg.BucketName), clock.System{}, log)
 	lambda.Start(checker.Handle)
 }

@@ -9,9 +9,10 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
-	"microcert/shared/blob"
+	"microcert/shared/blob/s3blob"
 	"microcert/shared/clock"
 	"microcert/shared/config"
+	"microcert/shared/holidays"
 	"microcert/shared/jobs"
 	"microcert/shared/logging"
 	"microcert/shared/store"
@@ -20,8 +21,10 @@ import (
 func main() {
 	log := logging.New("expiry")
 	cfg, rules := config.MustLoad(log)
-	st := store.New(cfg.DynamoDB(), cfg.TableName).WithRules(rules)
-	job := jobs.NewExpiry(jobs.Config{Store: st, Objects: blob.New(cfg.S3(), cfg.BucketName), Rules: rules, Log: log})
+	st := store.New(cfg.DynamoDB(), cfg.TableName, rules)
+	objects := s3blob.New(cfg.S3(), cfg.BucketName)
+	job := jobs.NewExpiry(jobs.Config{Store: st, Objects: objects, Calendars: holidays.New(objects, clock.System{}, log),
+		Rules: rules, Log: log})
 	h := &jobs.Handler{Job: job, Clock: clock.System{}, Log: log, Metrics: os.Stdout, Function: lambdacontext.FunctionName}
 	lambda.Start(h.Handle)
 }

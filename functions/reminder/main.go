@@ -19,7 +19,7 @@ import (
 func main() {
 	log := logging.New("reminder")
 	cfg, rules := config.MustLoad(log)
-	st := store.New(cfg.DynamoDB(), cfg.TableName).WithRules(rules)
+	st := store.New(cfg.DynamoDB(), cfg.TableName, rules)
 	job := jobs.NewReminders(jobs.Config{Store: st, Rules: rules, Log: log})
 	h := &jobs.Handler{Job: job, Clock: clock.System{}, Log: log, Metrics: os.Stdout, Function: lambdacontext.FunctionName}
 	lambda.Start(h.Handle)

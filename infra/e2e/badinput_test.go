@@ -77,7 +77,7 @@ func TestBadInput(t *testing.T) {
 		})
 	}
 	after := a.getCase(caseID)
-	if after["version"].(float64) != version || after["status"] != "draft" || after["explanation"] != nil {
+	if after["version"].(float64) != version || after["status"] != "draft" || after["explanation"] != "" {
 		t.Fatalf("case changed by bad requests: version %v -> %v", version, after["version"])
 	}
 	if r := other.getCase(otherCase["id"].(string)); r["version"].(float64) != otherCase["version"].(float64) {
@@ -310,4 +310,104 @@ func TestExpiredSessionsAndDeposits(t *testing.T) {
 	}
 	// Starting again works.
 	a.must(201, "POST", "/v1/cases/"+caseID+"/face-verification", nil)
+}
+
+// TestStrictInput: what encoding/json would quietly accept is refused, on
+// the API and in signed provider callbacks alike, and changes nothing:
+// repeated keys (400), member names in another case at any level (422),
+// invalid UTF-8 and unpaired surrogate escapes (400); control,
+// bidirectional and invisible characters in names and addresses (422); a
+// group name that mentions several roles gives none.
+func TestStrictInput(t *testing.T) {
+	a := newApp(t, "applicant", "")
+	ent := a.createEnterprise(nil)
+	entID := ent["id"].(string)
+	cs := a.openCase(entID, "initial", "wecom")
+	caseID := cs["id"].(string)
+	face := a.must(201, "POST", "/v1/cases/"+caseID+"/face-verification", nil).obj(t)
+	session := face["sessionId"].(string)
+	before := a.getCase(caseID)
+
+	withRep := func(k, v string) map[string]any {
+		return enterpriseBody(func(m map[string]any) { m["legalRep"].(map[string]any)[k] = v })
+	}
+	set := func(k, v string) map[string]any {
+		return enterpriseBody(func(m map[string]any) { m[k] = v })
+	}
+	signedFace := func(body string) []string {
+		return []string{webhook.Header, webhook.Sign("local-face-secret", time.Now(), []byte(body))}
+	}
+	dupFace := fmt.Sprintf(`{"sessionId":%q,"result":"fail","result":"pass","phoneMatchesRegistration":true}`, session)
+	caseFace := fmt.Sprintf(`{"sessionId":%q,"Result":"pass","phoneMatchesRegistration":true}`, session)
+	tests := []struct {
+		name       string
+		method     string
+		path       string
+		body       any
+		headers    []string
+		wantStatus int
+		wantCode   string
+		wantField  string
+	}{
+		{"repeated key", "POST", "/v1/cases", fmt.Sprintf(`{"enterpriseId":%q,"kind":"initial","kind":"appeal","types":["wecom"]}`, entID), nil, 400, "duplicate_key", "kind"},
+		{"repeated nested key", "POST", "/v1/enterprises", `{"legalRep":{"name":"张三","name":"李四"}}`, nil, 400, "duplicate_key", "legalRep.name"},
+		{"repeated key via an escape", "PATCH", "/v1/enterprises/" + entID, `{"name":"甲","n\u0061me":"乙"}`, nil, 400, "duplicate_key", "name"},
+		{"member name in another case", "POST", "/v1/cases", fmt.Sprintf(`{"EnterpriseId":%q,"kind":"initial","types":["wecom"]}`, entID), nil, 422, "unknown_field", "EnterpriseId"},
+		{"nested member name in another case", "POST", "/v1/enterprises", enterpriseBody(func(m map[string]any) {
+			rep := m["legalRep"].(map[string]any)
+			rep["Name"] = rep["name"]
+			delete(rep, "name")
+		}), nil, 422, "unknown_field", "legalRep.Name"},
+		{"Unicode case folding (long s)", "POST", "/v1/cases/" + caseID + "/explanation", `{"text":"x","\u017fomething":1}`, nil, 422, "unknown_field", ""},
+		{"invalid UTF-8", "POST", "/v1/cases/" + caseID + "/explanation", "{\"text\":\"\xff\xfe\"}", nil, 400, "invalid_utf8", ""},
+		{"unpaired surrogate escape", "POST", "/v1/cases/" + caseID + "/explanation", `{"text":"\ud800"}`, nil, 400, "invalid_utf8", ""},
+		{"newline in a name", "POST", "/v1/enterprises", set("name", "深圳市微认证\n科技有限公司"), nil, 422, "invalid_characters", "name"},
+		{"right-to-left override in an address", "POST", "/v1/enterprises", set("operatingAddress", "广东省深圳市\u202e号1路园技科"), nil, 422, "invalid_characters", "operatingAddress"},
+		{"zero-width space in the legal rep's name", "POST", "/v1/enterprises", withRep("name", "张\u200b三"), nil, 422, "invalid_characters", "legalRep.name"},
+		{"isolate in a patched address", "PATCH", "/v1/enterprises/" + entID, map[string]any{"registeredAddress": "广东省深圳市\u2067南山区\u2069"}, nil, 422, "invalid_characters", "registeredAddress"},
+		{"override in the account name", "POST", "/v1/cases/" + caseID + "/bank-verification",
+			map[string]any{"bankName": "招商银行", "accountName": "深圳市微认证科技有限公司\u202d", "accountNumber": "6222020200112233"}, nil, 422, "invalid_characters", "accountName"},
+		{"signed callback with a repeated key", "POST", "/v1/callbacks/face", dupFace, signedFace(dupFace), 400, "duplicate_key", "result"},
+		{"signed callback, member name in another case", "POST", "/v1/callbacks/face", caseFace, signedFace(caseFace), 422, "unknown_field", "Result"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := a.do(tc.method, tc.path, tc.body, tc.headers...)
+			if r.Status != tc.wantStatus || r.code(t) != tc.wantCode {
+				t.Fatalf("got %d %s, want %d %s", r.Status, r.Body, tc.wantStatus, tc.wantCode)
+			}
+			if tc.wantField != "" {
+				var p struct {
+					Errors []struct{ Field string } `json:"errors"`
+				}
+				r.decode(t, &p)
+				if len(p.Errors) == 0 || p.Errors[0].Field != tc.wantField {
+					t.Fatalf("errors %+v, want field %s", p.Errors, tc.wantField)
+				}
+			}
+		})
+	}
+	after := a.getCase(caseID)
+	if after["version"] != before["version"] || after["explanation"] != "" || after["bankVerification"] != nil {
+		t.Fatalf("bad requests changed the case: %v", after)
+	}
+	if f := after["verifications"].(map[string]any)["face"].(map[string]any); f["status"] != "pending" {
+		t.Fatalf("a refused callback changed the face session: %v", f)
+	}
+	if e := a.must(200, "GET", "/v1/enterprises/"+entID, nil).obj(t); e["version"] != ent["version"] {
+		t.Fatalf("bad patches changed the profile")
+	}
+
+	// A group whose name mentions two roles gives neither.
+	tok, err := shared.Token("reviewer", "u-groups", localstack.WithGroups("reviewer,admin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	odd := &app{t: t, base: shared.APIURL(), token: tok}
+	if r := odd.do("GET", "/v1/review/queue", nil); r.Status != 403 {
+		t.Fatalf("group \"reviewer,admin\" on the queue: %d %s", r.Status, r.Body)
+	}
+	tok, _ = shared.Token("reviewer", "u-groups", localstack.WithGroups("reviewer", "admin"))
+	two := &app{t: t, base: shared.APIURL(), token: tok}
+	two.must(200, "GET", "/v1/review/queue", nil)
 }

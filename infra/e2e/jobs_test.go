@@ -50,7 +50,7 @@ func TestScheduledJobs(t *testing.T) {
 	cert := &domain.Certification{EnterpriseID: ent.ID, Type: domain.CertWeCom, Status: domain.CertActive,
 		IssuedAt: issued, ExpiresAt: expires, CaseID: domain.NewIDAt(issued), Version: 1, Cycle: 1, UpdatedAt: issued}
 	cert.RemindAt = cert.NextReminderAt(issued, domain.DefaultRules, nil)
-	db := store.New(st.DynamoDB(), st.TableName())
+	db := store.New(st.DynamoDB(), st.TableName(), domain.DefaultRules)
 	if err := db.Commit(context.Background(), &domain.Change{Certifications: []domain.CertificationWrite{{Certification: cert, Create: true}}}); err != nil {
 		t.Fatal(err)
 	}

@@ -15,17 +15,20 @@ import (
 	"time"
 
 	"microcert/infra/localstack"
+	"microcert/infra/localstack/stacktest"
+	"microcert/infra/template"
 )
 
 // shared is the stack most tests use.
 var shared *localstack.Stack
 
 func TestMain(m *testing.M) {
+	stacktest.ServeIfChild() // a stack process of TestKilledStack...: serves, never returns
 	os.Exit(run(m))
 }
 
 func run(m *testing.M) int {
-	root, err := repoRoot()
+	root, err := template.RepoRoot()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
@@ -63,23 +66,6 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "close local stack:", err)
 	}
 	return code
-}
-
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", fmt.Errorf("no go.mod above %s", dir)
-		}
-		dir = parent
-	}
 }
 
 var users atomic.Int64

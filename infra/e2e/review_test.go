@@ -24,7 +24,9 @@ import (
 // others; shared/certsvc/review_test.go covers them with a fake clock too.
 
 // seedStore is the store over the shared stack's table, for moving dates.
-func seedStore() *store.Store { return store.New(shared.DynamoDB(), shared.TableName()) }
+func seedStore() *store.Store {
+	return store.New(shared.DynamoDB(), shared.TableName(), domain.DefaultRules)
+}
 
 // satisfy fulfils every item of the case's currentlyDue the way the app
 // does, and returns the case view once nothing is due or pending.
@@ -601,6 +603,19 @@ func TestReviewRevokeAppealApprove(t *testing.T) {
 	if cs["explanation"] == "" {
 		t.Errorf("reviewer does not see the explanation: %v", cs)
 	}
+	// The reviewer sees what is appealed (reason, severity) and the record;
+	// the applicant does not.
+	ctx, _ := cs["appeal"].(map[string]any)
+	revs, _ := ctx["revocations"].([]any)
+	if len(revs) != 1 || len(ctx["earlierViolations"].([]any)) != 0 {
+		t.Fatalf("reviewer's appeal context = %v", cs["appeal"])
+	}
+	if v := revs[0].(map[string]any); v["type"] != "official_account" || v["reason"] != "公众号发布虚假宣传内容" || v["severity"] != "minor" || v["overturned"] != false {
+		t.Errorf("revocation under appeal = %v", v)
+	}
+	if _, ok := a.getCase(appealID)["appeal"]; ok {
+		t.Errorf("the applicant sees the appeal context")
+	}
 	rev.approve(appealID)
 	back := certOf(t, a.enterprise(entID), "official_account")
 	if back["status"] != "active" || !parseTime(t, back["expiresAt"]).Equal(parseTime(t, original["expiresAt"])) || back["caseId"] != appealID {
@@ -652,19 +667,7 @@ func TestReviewExpiredClaimIsTakenOver(t *testing.T) {
 	_, caseID := a.submittedCase("wecom")
 	revA.claim(caseID)
 
-	// The claim ran out (moved back in the store, as two hours passing would).
-	db, ctx := seedStore(), context.Background()
-	c, err := db.GetCase(ctx, caseID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	next := *c
-	cl := *c.Claim
-	cl.ClaimedAt, cl.ExpiresAt = cl.ClaimedAt.Add(-3*time.Hour), time.Now().Add(-time.Minute)
-	next.Claim, next.Version = &cl, c.Version+1
-	if err := db.Commit(ctx, &domain.Change{Cases: []domain.CaseWrite{{Case: &next, ExpectVersion: c.Version}}}); err != nil {
-		t.Fatal(err)
-	}
+	next := expireClaim(t, caseID)
 
 	if r := revA.do("POST", "/v1/cases/"+caseID+"/decision", decisionBody("approve", next.Version)); r.Status != 409 || r.code(t) != "claim_required" {
 		t.Fatalf("decision on an expired claim: %d %s", r.Status, r.Body)
@@ -684,6 +687,25 @@ func TestReviewExpiredClaimIsTakenOver(t *testing.T) {
 	if !takeover {
 		t.Errorf("no takeover entry in %v", cs["history"])
 	}
+}
+
+// expireClaim lets a case's claim run out (moved back in the store, as two
+// hours passing would) and returns the case as stored now.
+func expireClaim(t testing.TB, caseID string) *domain.Case {
+	t.Helper()
+	db, ctx := seedStore(), context.Background()
+	c, err := db.GetCase(ctx, caseID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := *c
+	cl := *c.Claim
+	cl.ClaimedAt, cl.ExpiresAt = cl.ClaimedAt.Add(-3*time.Hour), time.Now().Add(-time.Minute)
+	next.Claim, next.Version = &cl, c.Version+1
+	if err := db.Commit(ctx, &domain.Change{Cases: []domain.CaseWrite{{Case: &next, ExpectVersion: c.Version}}}); err != nil {
+		t.Fatal(err)
+	}
+	return &next
 }
 
 // TestReviewAnnualReviewExtendsFromOldExpiry: the annual review opens 3

@@ -1,41 +1,55 @@
 package localstack
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
-	"sort"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/truora/minidyn/server"
 
 	"microcert/infra/template"
 )
 
 // dynamo is minidyn served over HTTP on its own port. minidyn keeps nothing on
-// disk, so the table is written to a snapshot file on Close and read back at
-// start: data and uploaded files (versitygw keeps those) survive a restart together.
+// disk, so the stack keeps the table in two files of the state folder: a
+// snapshot (dynamodb.json) and a journal of every acknowledged write since it
+// (dynamodb.wal, see journal). At start the snapshot is loaded and the journal
+// replayed on top, then both are folded into a new snapshot; a clean stop
+// does the same. A killed stack loses no acknowledged write, and data and
+// uploaded files (versitygw keeps those) survive together.
 type dynamo struct {
-	srv   *http.Server
-	url   string
-	table template.Table
+	srv      *http.Server
+	url      string
+	table    template.Table
+	j        *journal
+	snapshot string
+	wal      string
 }
 
-func startDynamo(ctx context.Context, addr string, tb template.Table) (*dynamo, error) {
+func startDynamo(ctx context.Context, addr string, tb template.Table, stateDir string) (*dynamo, error) {
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("dynamodb: %w", err)
 	}
+	j := &journal{inner: server.NewServer(), table: tb.Name, keyAttrs: []string{tb.HashKey}, sync: true}
+	if tb.RangeKey != "" {
+		j.keyAttrs = append(j.keyAttrs, tb.RangeKey)
+	}
 	d := &dynamo{
-		srv:   &http.Server{Handler: server.NewServer()},
-		url:   "http://" + l.Addr().String(),
-		table: tb,
+		srv:      &http.Server{Handler: j},
+		url:      "http://" + l.Addr().String(),
+		table:    tb,
+		j:        j,
+		snapshot: filepath.Join(stateDir, "dynamodb.json"),
+		wal:      filepath.Join(stateDir, "dynamodb.wal"),
 	}
 	go func() { _ = d.srv.Serve(l) }()
 	if err := d.createTable(ctx); err != nil {
@@ -45,79 +59,23 @@ func startDynamo(ctx context.Context, addr string, tb template.Table) (*dynamo, 
 	return d, nil
 }
 
-// call sends one DynamoDB JSON API request. The snapshot works on DynamoDB's
-// own JSON (the wire format), which needs no conversion either way.
-func (d *dynamo) call(ctx context.Context, op string, in any, out any) error {
-	body, err := json.Marshal(in)
-	if err != nil {
-		return err
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.url, bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("X-Amz-Target", "DynamoDB_20120810."+op)
-	req.Header.Set("Content-Type", "application/x-amz-json-1.0")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return fmt.Errorf("dynamodb %s: %w", op, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("dynamodb %s: %s: %s", op, resp.Status, b)
-	}
-	if out == nil {
-		return nil
-	}
-	return json.Unmarshal(b, out)
-}
-
 // createTable creates the table exactly as the template defines it. TTL is
 // left out: minidyn has no UpdateTimeToLive, so expired items stay locally.
 func (d *dynamo) createTable(ctx context.Context) error {
-	tb := d.table
-	keySchema := func(h, r string) []map[string]string {
-		ks := []map[string]string{{"AttributeName": h, "KeyType": "HASH"}}
-		if r != "" {
-			ks = append(ks, map[string]string{"AttributeName": r, "KeyType": "RANGE"})
-		}
-		return ks
-	}
-	var attrs []map[string]string
-	names := make([]string, 0, len(tb.Attributes))
-	for n := range tb.Attributes {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		attrs = append(attrs, map[string]string{"AttributeName": n, "AttributeType": tb.Attributes[n]})
-	}
-	var gsis []map[string]any
-	for _, g := range tb.GSIs {
-		proj := map[string]any{"ProjectionType": g.ProjectionType}
-		if len(g.NonKeyAttributes) > 0 {
-			proj["NonKeyAttributes"] = g.NonKeyAttributes
-		}
-		gsis = append(gsis, map[string]any{
-			"IndexName":  g.Name,
-			"KeySchema":  keySchema(g.HashKey, g.RangeKey),
-			"Projection": proj,
-		})
-	}
-	in := map[string]any{
-		"TableName":            tb.Name,
-		"BillingMode":          "PAY_PER_REQUEST",
-		"AttributeDefinitions": attrs,
-		"KeySchema":            keySchema(tb.HashKey, tb.RangeKey),
-	}
-	if len(gsis) > 0 {
-		in["GlobalSecondaryIndexes"] = gsis
-	}
-	return d.call(ctx, "CreateTable", in, nil)
+	// Straight to the stand-in, past the journal: the table is not a write
+	// to replay. The SDK input encodes as DynamoDB's JSON.
+	return d.j.call("CreateTable", d.table.CreateTableInput(d.table.Name), nil)
+}
+
+// dynamoClient is an SDK client of the local DynamoDB at url.
+func dynamoClient(url string) *dynamodb.Client {
+	return dynamodb.New(dynamodb.Options{
+		Region:       Region,
+		BaseEndpoint: aws.String(url),
+		Credentials:  credentials.NewStaticCredentialsProvider(AccessKeyID, SecretAccessKey, ""),
+		// minidyn sends no CRC32 of its responses.
+		DisableValidateResponseChecksum: true,
+	})
 }
 
 type snapshotFile struct {
@@ -125,8 +83,56 @@ type snapshotFile struct {
 	Items []json.RawMessage `json:"items"`
 }
 
-// save writes every item of the table to path (atomically).
-func (d *dynamo) save(ctx context.Context, path string) (int, error) {
+// recover loads the snapshot, replays the journal on top, folds both into a
+// new snapshot and starts journaling. It returns the items in the table and
+// the journal records replayed.
+func (d *dynamo) recover() (items, replayed int, err error) {
+	if err := d.load(); err != nil {
+		return 0, 0, err
+	}
+	if replayed, err = d.j.replay(d.wal); err != nil {
+		return 0, replayed, err
+	}
+	if err := d.j.open(d.wal + ".new"); err != nil {
+		return 0, replayed, err
+	}
+	// The new journal takes the old one's place only once the snapshot holds
+	// what the old one held.
+	d.j.mu.Lock()
+	defer d.j.mu.Unlock()
+	if items, err = d.saveLocked(); err != nil {
+		return 0, replayed, err
+	}
+	if err := os.Rename(d.wal+".new", d.wal); err != nil {
+		return items, replayed, err
+	}
+	return items, replayed, syncDir(filepath.Dir(d.wal))
+}
+
+// checkpoint writes the snapshot and empties the journal, holding off writes
+// meanwhile: after it the snapshot alone holds the table. Writes after it
+// are journaled again.
+func (d *dynamo) checkpoint() (int, error) {
+	d.j.mu.Lock()
+	defer d.j.mu.Unlock()
+	n, err := d.saveLocked()
+	if err != nil {
+		return n, err
+	}
+	if d.j.file != nil {
+		if err := d.j.file.Truncate(0); err != nil {
+			return n, err
+		}
+		if err := d.j.file.Sync(); err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// saveLocked writes every item of the table to the snapshot, atomically and
+// durably (the caller holds the journal's lock).
+func (d *dynamo) saveLocked() (int, error) {
 	snap := snapshotFile{Table: d.table.Name, Items: []json.RawMessage{}}
 	var start json.RawMessage
 	for {
@@ -138,7 +144,7 @@ func (d *dynamo) save(ctx context.Context, path string) (int, error) {
 			Items            []json.RawMessage `json:"Items"`
 			LastEvaluatedKey json.RawMessage   `json:"LastEvaluatedKey"`
 		}
-		if err := d.call(ctx, "Scan", in, &out); err != nil {
+		if err := d.j.call("Scan", in, &out); err != nil {
 			return 0, err
 		}
 		snap.Items = append(snap.Items, out.Items...)
@@ -151,28 +157,52 @@ func (d *dynamo) save(ctx context.Context, path string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+	if err := writeFileDurably(d.snapshot, b); err != nil {
 		return 0, err
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o644); err != nil {
-		return 0, err
-	}
-	return len(snap.Items), os.Rename(tmp, path)
+	return len(snap.Items), nil
 }
 
-// load puts the items of a snapshot back; a missing file is an empty table.
-func (d *dynamo) load(ctx context.Context, path string) (int, error) {
-	b, err := os.ReadFile(path)
+// writeFileDurably replaces path with data: a temporary file, synced, renamed
+// over path, and the folder synced, so a crash leaves the old or the new file.
+func writeFileDurably(path string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	f, err := os.Create(tmp)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return err
+	}
+	return syncDir(filepath.Dir(path))
+}
+
+// load puts the items of the snapshot back; a missing file is an empty table.
+func (d *dynamo) load() error {
+	b, err := os.ReadFile(d.snapshot)
 	if errors.Is(err, os.ErrNotExist) {
-		return 0, nil
+		return nil
 	}
 	if err != nil {
-		return 0, err
+		return err
 	}
 	var snap snapshotFile
 	if err := json.Unmarshal(b, &snap); err != nil {
-		return 0, fmt.Errorf("dynamodb snapshot %s: %w", path, err)
+		return fmt.Errorf("dynamodb snapshot %s: %w", d.snapshot, err)
 	}
 	for i := 0; i < len(snap.Items); i += 25 {
 		batch := snap.Items[i:min(i+25, len(snap.Items))]
@@ -184,14 +214,17 @@ func (d *dynamo) load(ctx context.Context, path string) (int, error) {
 		var out struct {
 			UnprocessedItems map[string][]json.RawMessage `json:"UnprocessedItems"`
 		}
-		if err := d.call(ctx, "BatchWriteItem", in, &out); err != nil {
-			return i, err
+		if err := d.j.call("BatchWriteItem", in, &out); err != nil {
+			return err
 		}
 		if n := len(out.UnprocessedItems[d.table.Name]); n > 0 {
-			return i, fmt.Errorf("dynamodb snapshot: %d items unprocessed", n)
+			return fmt.Errorf("dynamodb snapshot: %d items unprocessed", n)
 		}
 	}
-	return len(snap.Items), nil
+	return nil
 }
 
-func (d *dynamo) close() error { return d.srv.Close() }
+func (d *dynamo) close() error {
+	err := d.srv.Close()
+	return errors.Join(err, d.j.close())
+}

@@ -47,6 +47,10 @@ type function struct {
 	idle chan *worker
 	mu   sync.Mutex
 	all  []*worker
+
+	// pickAddrs chooses the emulator's and the runtime API's addresses
+	// (default: two free loopback ports); tests make it collide.
+	pickAddrs func() ([]string, error)
 }
 
 type worker struct {
@@ -90,32 +94,26 @@ func (f *function) start(ctx context.Context, size int) error {
 }
 
 func (f *function) spawn(ctx context.Context) (*worker, error) {
-	emu, err := freeAddr()
-	if err != nil {
-		return nil, err
-	}
-	rapi, err := freeAddr()
-	if err != nil {
-		return nil, err
-	}
-	cmd := exec.Command(f.rie,
-		"--log-level", "warn",
-		"--runtime-interface-emulator-address", emu,
-		"--runtime-api-address", rapi,
-		f.bootstrap)
-	cmd.Env = f.env
 	out := f.logs.writer()
-	cmd.Stdout, cmd.Stderr = out, out
-	cmd.WaitDelay = 2 * time.Second
-	c, err := startChild("aws-lambda-rie "+f.id, cmd)
+	pick := f.pickAddrs
+	if pick == nil {
+		pick = func() ([]string, error) { return freeAddrs(2) }
+	}
+	c, addrs, err := startOnFreePorts(ctx, 5, pick, func(addrs []string) (*child, error) {
+		cmd := exec.Command(f.rie,
+			"--log-level", "warn",
+			"--runtime-interface-emulator-address", addrs[0],
+			"--runtime-api-address", addrs[1],
+			f.bootstrap)
+		cmd.Env = f.env
+		cmd.Stdout, cmd.Stderr = out, out
+		cmd.WaitDelay = 2 * time.Second
+		return startChild("aws-lambda-rie "+f.id, cmd)
+	}, 15*time.Second, f.logger)
 	if err != nil {
 		return nil, err
 	}
-	if err := waitTCP(ctx, emu, c, 15*time.Second); err != nil {
-		c.stop(time.Second)
-		return nil, err
-	}
-	w := &worker{child: c, url: "http://" + emu + "/2015-03-31/functions/function/invocations", out: out}
+	w := &worker{child: c, url: "http://" + addrs[0] + "/2015-03-31/functions/function/invocations", out: out}
 	f.mu.Lock()
 	f.all = append(f.all, w)
 	f.mu.Unlock()

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -33,7 +35,9 @@ type objectStore struct {
 	client *s3.Client
 }
 
-func startObjectStore(ctx context.Context, bin, dir, addr, hookURL string, logw io.Writer) (*objectStore, error) {
+// startObjectStore starts versitygw on addr; port 0 picks a free port (and
+// picks again if another process takes it first).
+func startObjectStore(ctx context.Context, bin, dir, addr, hookURL string, logw io.Writer, logger *slog.Logger) (*objectStore, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
@@ -41,23 +45,25 @@ func startObjectStore(ctx context.Context, bin, dir, addr, hookURL string, logw 
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(bin, "-q", "--port", addr, "--event-webhook-url", hookURL, "posix", abs)
-	cmd.Env = []string{
-		"PATH=" + os.Getenv("PATH"),
-		"ROOT_ACCESS_KEY=" + AccessKeyID,
-		"ROOT_SECRET_KEY=" + SecretAccessKey,
+	pick, attempts := func() ([]string, error) { return []string{addr}, nil }, 1
+	if strings.HasSuffix(addr, ":0") {
+		pick, attempts = func() ([]string, error) { return freeAddrs(1) }, 5
 	}
-	cmd.Stdout, cmd.Stderr = logw, logw
-	cmd.WaitDelay = 2 * time.Second
-	c, err := startChild("versitygw", cmd)
+	c, addrs, err := startOnFreePorts(ctx, attempts, pick, func(addrs []string) (*child, error) {
+		cmd := exec.Command(bin, "-q", "--port", addrs[0], "--event-webhook-url", hookURL, "posix", abs)
+		cmd.Env = []string{
+			"PATH=" + os.Getenv("PATH"),
+			"ROOT_ACCESS_KEY=" + AccessKeyID,
+			"ROOT_SECRET_KEY=" + SecretAccessKey,
+		}
+		cmd.Stdout, cmd.Stderr = logw, logw
+		cmd.WaitDelay = 2 * time.Second
+		return startChild("versitygw", cmd)
+	}, 30*time.Second, logger)
 	if err != nil {
 		return nil, err
 	}
-	o := &objectStore{child: c, url: "http://" + addr}
-	if err := waitTCP(ctx, addr, c, 30*time.Second); err != nil {
-		c.stop(time.Second)
-		return nil, err
-	}
+	o := &objectStore{child: c, url: "http://" + addrs[0]}
 	o.client = newS3Client(o.url)
 	return o, nil
 }

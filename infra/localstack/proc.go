@@ -6,9 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"os"
 	"os/exec"
+	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -79,25 +82,130 @@ func freeAddr() (string, error) {
 	return l.Addr().String(), nil
 }
 
-// waitTCP waits until something accepts connections at addr, or the child exits.
-func waitTCP(ctx context.Context, addr string, c *child, timeout time.Duration) error {
+// errExitedEarly: the child ended before it listened, most likely because
+// another process took its port between freeAddr and the child's bind.
+var errExitedEarly = errors.New("exited before listening")
+
+// waitListening waits until the child itself listens on addr. Something else
+// answering there (another stack's child that won the port) does not count:
+// our child will fail its bind and exit, and the caller retries elsewhere.
+func waitListening(ctx context.Context, addr string, c *child, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	_, portText, err := net.SplitHostPort(addr)
+	if err != nil {
+		return err
+	}
+	port, err := strconv.Atoi(portText)
+	if err != nil {
+		return err
+	}
 	for {
-		conn, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
-		if err == nil {
-			conn.Close()
+		owned, err := listensOn(c.cmd.Process.Pid, port)
+		if err != nil {
+			// No /proc to tell whose socket it is: any listener will do.
+			conn, derr := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+			if derr == nil {
+				conn.Close()
+			}
+			owned = derr == nil
+		}
+		if owned && !c.exited() {
 			return nil
 		}
-		if c != nil && c.exited() {
-			return fmt.Errorf("%s exited before listening on %s: %v", c.name, addr, c.err)
+		if c.exited() {
+			return fmt.Errorf("%s %w on %s: %v", c.name, errExitedEarly, addr, c.err)
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("%s: nothing listens on %s after %s", c.name, addr, timeout)
+			return fmt.Errorf("%s: not listening on %s after %s", c.name, addr, timeout)
 		case <-time.After(25 * time.Millisecond):
 		}
 	}
+}
+
+// startOnFreePorts starts a child on ports chosen for it (pick) and waits
+// until it listens on the first. Choosing a free port and the child binding
+// it cannot be one step, so another process may take the port in between
+// (two stacks, tests in parallel); then the child exits, and it is started
+// again on fresh ports, up to attempts times.
+func startOnFreePorts(ctx context.Context, attempts int, pick func() ([]string, error),
+	start func(addrs []string) (*child, error), timeout time.Duration, logger *slog.Logger,
+) (*child, []string, error) {
+	var last error
+	for range attempts {
+		addrs, err := pick()
+		if err != nil {
+			return nil, nil, err
+		}
+		c, err := start(addrs)
+		if err != nil {
+			return nil, nil, err
+		}
+		err = waitListening(ctx, addrs[0], c, timeout)
+		if err == nil {
+			return c, addrs, nil
+		}
+		c.stop(time.Second)
+		if !errors.Is(err, errExitedEarly) {
+			return nil, nil, err
+		}
+		logger.Warn("port taken before the child bound it: retrying on other ports", "child", c.name, "addrs", addrs, "err", err)
+		last = err
+	}
+	return nil, nil, fmt.Errorf("after %d attempts: %w", attempts, last)
+}
+
+// freeAddrs returns n loopback addresses free right now.
+func freeAddrs(n int) ([]string, error) {
+	out := make([]string, 0, n)
+	for range n {
+		a, err := freeAddr()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+// listensOn reports whether process pid holds a listening TCP socket on port,
+// from Linux's /proc (an error where there is none).
+func listensOn(pid, port int) (bool, error) {
+	inodes := map[string]bool{}
+	for _, table := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
+		b, err := os.ReadFile(table)
+		if err != nil {
+			if table == "/proc/net/tcp" {
+				return false, err
+			}
+			continue
+		}
+		for _, line := range strings.Split(string(b), "\n")[1:] {
+			f := strings.Fields(line)
+			if len(f) < 10 || f[3] != "0A" { // 0A: LISTEN
+				continue
+			}
+			_, hexPort, _ := strings.Cut(f[1], ":")
+			if p, err := strconv.ParseUint(hexPort, 16, 32); err == nil && int(p) == port {
+				inodes["socket:["+f[9]+"]"] = true
+			}
+		}
+	}
+	if len(inodes) == 0 {
+		return false, nil
+	}
+	fdDir := fmt.Sprintf("/proc/%d/fd", pid)
+	fds, err := os.ReadDir(fdDir)
+	if err != nil {
+		return false, err
+	}
+	for _, fd := range fds {
+		if link, err := os.Readlink(fdDir + "/" + fd.Name()); err == nil && inodes[link] {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // lineLog collects whole lines from several processes into one file (and

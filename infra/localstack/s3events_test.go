@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -28,7 +29,10 @@ func testS3Events(t *testing.T, invoke func(ctx context.Context, fn, requestID s
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := newS3Events(tpl, t.TempDir(), []time.Duration{time.Millisecond, 2 * time.Millisecond}, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	e, err := newS3Events(tpl, t.TempDir(), t.TempDir(), []time.Duration{time.Millisecond, 2 * time.Millisecond}, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
 	e.invoke = invoke
 	t.Cleanup(e.stop)
 	return e
@@ -118,5 +122,80 @@ func TestS3DeliveryFilters(t *testing.T) {
 	e.handle([]byte(`not json`))
 	if ds, _ := e.snapshot(""); len(ds) != 0 {
 		t.Errorf("deliveries %+v", ds)
+	}
+}
+
+// TestS3DeliveryPendingSurvivesStop: an event whose delivery had not finished
+// when the stack stopped is delivered by the next start, with the attempts
+// it had used counted.
+func TestS3DeliveryPendingSurvivesStop(t *testing.T) {
+	tpl, err := template.LoadRepo(repoRoot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	state, dlq := t.TempDir(), t.TempDir()
+	start := func(invoke func(ctx context.Context, fn, id string, payload []byte) ([]byte, error)) *s3Events {
+		t.Helper()
+		e, err := newS3Events(tpl, state, dlq, []time.Duration{time.Millisecond}, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.invoke = invoke
+		return e
+	}
+	pending := func() int {
+		t.Helper()
+		ents, err := os.ReadDir(filepath.Join(state, "pending"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(ents)
+	}
+	boom := []byte(`{"errorMessage":"boom","errorType":"errorString"}`)
+
+	// First run: one event fails once, then the stack stops during the retry.
+	var calls atomic.Int32
+	e := start(func(ctx context.Context, fn, id string, payload []byte) ([]byte, error) {
+		if calls.Add(1) == 1 {
+			return boom, functionError(fn, boom)
+		}
+		<-ctx.Done()
+		return nil, ctx.Err()
+	})
+	e.handle(putEvent("uploads/c1/d1"))
+	for calls.Load() < 2 {
+		time.Sleep(time.Millisecond)
+	}
+	e.stop()
+	if n := pending(); n != 1 {
+		t.Fatalf("%d pending deliveries after the stop, want 1", n)
+	}
+
+	// Second run: the function fails for good; 1 attempt was used, so 2 are
+	// left before the dead-letter folder.
+	calls.Store(0)
+	e2 := start(func(ctx context.Context, fn, id string, payload []byte) ([]byte, error) {
+		calls.Add(1)
+		return boom, functionError(fn, boom)
+	})
+	defer e2.stop()
+	e2.resume()
+	d := waitDone(t, e2, "DocCheckFunction")
+	if d.Key != "uploads/c1/d1" || d.Attempts != 3 || calls.Load() != 2 || d.DLQFile == "" {
+		t.Fatalf("resumed delivery %+v after %d calls; want 2 more attempts, then the DLQ", d, calls.Load())
+	}
+	if n := pending(); n != 0 {
+		t.Fatalf("%d pending deliveries after the dead letter, want 0", n)
+	}
+
+	// Third run: nothing left to deliver.
+	e3 := start(func(ctx context.Context, fn, id string, payload []byte) ([]byte, error) {
+		t.Errorf("delivered again: %s", payload)
+		return nil, nil
+	})
+	defer e3.stop()
+	e3.resume()
+	if ds, _ := e3.snapshot(""); len(ds) != 0 {
+		t.Fatalf("deliveries after everything finished: %+v", ds)
 	}
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"microcert/shared/apitime"
 	"microcert/shared/domain"
 	"microcert/shared/webhook"
 )
@@ -34,9 +35,9 @@ type SandboxData interface {
 
 // Payout is one micro-deposit as the applicant reads it on the statement.
 type Payout struct {
-	AmountFen    int64     `json:"amountFen"`
-	AccountLast4 string    `json:"accountLast4"`
-	PaidAt       time.Time `json:"paidAt"`
+	AmountFen    int64        `json:"amountFen"`
+	AccountLast4 string       `json:"accountLast4"`
+	PaidAt       apitime.Time `json:"paidAt"`
 }
 
 // SandboxDataFactory builds the SandboxData once the table is up. db talks to

@@ -5,14 +5,17 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"microcert/shared/apitime"
+	"microcert/shared/domain"
 	"microcert/shared/store"
 )
 
 // The sandbox reads orders and payouts through the real store, so it sees
-// exactly what the functions wrote.
+// exactly what the functions wrote (the rules only schedule writes, which
+// the sandbox does not make).
 func init() {
 	DefaultSandboxData = func(ctx context.Context, db *dynamodb.Client, table string) (SandboxData, error) {
-		return storeSandbox{st: store.New(db, table)}, nil
+		return storeSandbox{st: store.New(db, table, domain.DefaultRules)}, nil
 	}
 }
 
@@ -29,7 +32,7 @@ func (s storeSandbox) Payouts(ctx context.Context, caseID string) ([]Payout, err
 	}
 	out := make([]Payout, 0, len(ps))
 	for _, p := range ps {
-		out = append(out, Payout{AmountFen: p.AmountFen, AccountLast4: p.AccountLast4, PaidAt: p.At})
+		out = append(out, Payout{AmountFen: p.AmountFen, AccountLast4: p.AccountLast4, PaidAt: apitime.Time(p.At)})
 	}
 	return out, nil
 }

@@ -23,8 +23,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
@@ -111,23 +109,22 @@ func (o Options) withDefaults() Options {
 
 // Stack is a running local system.
 type Stack struct {
-	opts     Options
-	tpl      *template.Template
-	logger   *slog.Logger
-	issuer   *LocalIssuer
-	db       *dynamo
-	objects  *objectStore
-	s3ev     *s3Events
-	fns      map[string]*function
-	fnLogs   map[string]*lineLog
-	apiSrv   *http.Server
-	apiURL   string
-	hookSrv  *http.Server
-	vgwLog   *lineLog
-	sched    *scheduler
-	closeMu  sync.Mutex
-	closed   bool
-	snapshot string
+	opts    Options
+	tpl     *template.Template
+	logger  *slog.Logger
+	issuer  *LocalIssuer
+	db      *dynamo
+	objects *objectStore
+	s3ev    *s3Events
+	fns     map[string]*function
+	fnLogs  map[string]*lineLog
+	apiSrv  *http.Server
+	apiURL  string
+	hookSrv *http.Server
+	vgwLog  *lineLog
+	sched   *scheduler
+	closeMu sync.Mutex
+	closed  bool
 }
 
 // Start brings the stack up and returns when every part is serving.
@@ -151,12 +148,11 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 		}
 	}
 	s := &Stack{
-		opts:     o,
-		tpl:      tpl,
-		logger:   o.Logger,
-		fns:      map[string]*function{},
-		fnLogs:   map[string]*lineLog{},
-		snapshot: filepath.Join(o.StateDir, "dynamodb.json"),
+		opts:   o,
+		tpl:    tpl,
+		logger: o.Logger,
+		fns:    map[string]*function{},
+		fnLogs: map[string]*lineLog{},
 	}
 	defer func() {
 		if err != nil {
@@ -167,19 +163,21 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 		return nil, err
 	}
 
-	// DynamoDB, with the previous run's data.
-	if s.db, err = startDynamo(ctx, o.DynamoDBAddr, tpl.Table); err != nil {
+	// DynamoDB, with the previous run's data: its snapshot and journal.
+	if s.db, err = startDynamo(ctx, o.DynamoDBAddr, tpl.Table, o.StateDir); err != nil {
 		return nil, err
 	}
-	n, err := s.db.load(ctx, s.snapshot)
+	n, replayed, err := s.db.recover()
 	if err != nil {
 		return nil, err
 	}
-	s.logger.Info("dynamodb ready", "url", s.db.url, "table", tpl.Table.Name, "itemsLoaded", n)
+	s.logger.Info("dynamodb ready", "url", s.db.url, "table", tpl.Table.Name, "items", n, "journalRecordsReplayed", replayed)
 
 	// The webhook receiver must listen before versitygw starts: versitygw
 	// posts a test event at start and exits if nobody answers.
-	s.s3ev = newS3Events(tpl, filepath.Join(o.StateDir, "dlq"), o.RetryBackoff, s.logger)
+	if s.s3ev, err = newS3Events(tpl, filepath.Join(o.StateDir, "s3events"), filepath.Join(o.StateDir, "dlq"), o.RetryBackoff, s.logger); err != nil {
+		return nil, err
+	}
 	hookLn, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
@@ -187,17 +185,11 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 	s.hookSrv = &http.Server{Handler: s.s3ev, ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = s.hookSrv.Serve(hookLn) }()
 
-	s3Addr := o.S3Addr
-	if strings.HasSuffix(s3Addr, ":0") {
-		if s3Addr, err = freeAddr(); err != nil {
-			return nil, err
-		}
-	}
 	if s.vgwLog, err = openLineLog(filepath.Join(o.StateDir, "logs", "versitygw.log"), 1000); err != nil {
 		return nil, err
 	}
 	if s.objects, err = startObjectStore(ctx, filepath.Join(o.ToolsDir, "versitygw"), filepath.Join(o.StateDir, "s3"),
-		s3Addr, "http://"+hookLn.Addr().String()+"/", s.vgwLog.writer()); err != nil {
+		o.S3Addr, "http://"+hookLn.Addr().String()+"/", s.vgwLog.writer(), s.logger); err != nil {
 		return nil, err
 	}
 	if err := s.objects.ensureBucket(ctx, tpl.Bucket.Name); err != nil {
@@ -357,15 +349,7 @@ func (s *Stack) StateDir() string { return s.opts.StateDir }
 func (s *Stack) S3() *s3.Client { return newS3Client(s.objects.url) }
 
 // DynamoDB returns a client of the local DynamoDB.
-func (s *Stack) DynamoDB() *dynamodb.Client {
-	return dynamodb.New(dynamodb.Options{
-		Region:       Region,
-		BaseEndpoint: aws.String(s.db.url),
-		Credentials:  credentials.NewStaticCredentialsProvider(AccessKeyID, SecretAccessKey, ""),
-		// minidyn sends no CRC32 of its responses.
-		DisableValidateResponseChecksum: true,
-	})
-}
+func (s *Stack) DynamoDB() *dynamodb.Client { return dynamoClient(s.db.url) }
 
 // Issuer is the local JWT issuer.
 func (s *Stack) Issuer() *LocalIssuer { return s.issuer }
@@ -373,15 +357,6 @@ func (s *Stack) Issuer() *LocalIssuer { return s.issuer }
 // Token returns a bearer token of the local issuer for userID in role.
 func (s *Stack) Token(role, userID string, opts ...TokenOption) (string, error) {
 	return s.issuer.Token(role, userID, opts...)
-}
-
-// FunctionEnv is the environment a function runs with (for tests and `make invoke`).
-func (s *Stack) FunctionEnv(logicalID string) (map[string]string, bool) {
-	f, ok := s.tpl.Function(logicalID)
-	if !ok {
-		return nil, false
-	}
-	return s.functionVars(f), true
 }
 
 // Invoke runs one synchronous invoke of a function through aws-lambda-rie and
@@ -530,13 +505,13 @@ func (s *Stack) Close() error {
 		s.s3ev.stop()
 	}
 	if s.db != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		n, err := s.db.save(ctx, s.snapshot)
-		cancel()
+		// Not needed for durability (the journal has every write): it keeps
+		// the next start from replaying this run's journal.
+		n, err := s.db.checkpoint()
 		if err != nil {
 			errs = append(errs, fmt.Errorf("dynamodb snapshot: %w", err))
 		} else {
-			s.logger.Info("dynamodb snapshot written", "file", s.snapshot, "items", n)
+			s.logger.Info("dynamodb snapshot written", "file", s.db.snapshot, "items", n)
 		}
 	}
 	s.stopAll()

@@ -16,6 +16,7 @@ type resolver struct {
 	l          Locals
 	params     map[string]string
 	numeric    map[string]bool
+	lists      map[string]bool // CommaDelimitedList parameters
 	conditions map[string]bool
 	resources  map[string]map[string]any
 	refCache   map[string]string
@@ -28,6 +29,7 @@ func newResolver(tree map[string]any, l Locals) (*resolver, error) {
 		l:          l,
 		params:     map[string]string{},
 		numeric:    map[string]bool{},
+		lists:      map[string]bool{},
 		conditions: map[string]bool{},
 		resources:  map[string]map[string]any{},
 		refCache:   map[string]string{},
@@ -37,6 +39,7 @@ func newResolver(tree map[string]any, l Locals) (*resolver, error) {
 	for name, p := range params {
 		pm, _ := p.(map[string]any)
 		r.numeric[name] = pm["Type"] == "Number"
+		r.lists[name] = pm["Type"] == "CommaDelimitedList"
 		if d, ok := pm["Default"]; ok {
 			r.params[name] = scalar(d)
 		} else {
@@ -108,7 +111,9 @@ func (r *resolver) eval(v any) (any, error) {
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", k, err)
 			}
-			out[k] = rv
+			if rv != noValue {
+				out[k] = rv
+			}
 		}
 		return out, nil
 	case []any:
@@ -118,7 +123,9 @@ func (r *resolver) eval(v any) (any, error) {
 			if err != nil {
 				return nil, err
 			}
-			out = append(out, rv)
+			if rv != noValue {
+				out = append(out, rv)
+			}
 		}
 		return out, nil
 	default:
@@ -133,9 +140,19 @@ func (r *resolver) intrinsic(name string, arg any) (any, error) {
 		if !ok {
 			return nil, fmt.Errorf("Ref: want a name")
 		}
+		if s == "AWS::NoValue" {
+			return noValue, nil
+		}
 		v, err := r.ref(s)
 		if err != nil {
 			return nil, err
+		}
+		if r.lists[s] {
+			items := []any{}
+			for _, e := range strings.Split(v, ",") {
+				items = append(items, strings.TrimSpace(e))
+			}
+			return items, nil
 		}
 		// CloudFormation hands a Number parameter to numeric properties as a number.
 		if r.numeric[s] {
@@ -339,6 +356,10 @@ func (r *resolver) getAtt(id, attr string) (string, error) {
 	}
 	return fmt.Sprintf("arn:%s:local:%s:%s:%s", p, reg, acct, name), nil
 }
+
+// noValue is what !Ref AWS::NoValue evaluates to: the property (or list
+// element) holding it is removed, as CloudFormation does.
+var noValue = &struct{ name string }{"AWS::NoValue"}
 
 var subVar = regexp.MustCompile(`\$\{([^}!][^}]*)\}`)
 

@@ -22,6 +22,10 @@ type LintOptions struct {
 	Calls map[string][]string
 	// UploadPrefix is the key prefix of uploads (uploads/{caseId}/{documentId}).
 	UploadPrefix string
+	// APIRoutes is the API's route table: route key -> public (no token),
+	// from httpapi.Routes. The template must declare exactly these routes,
+	// with the JWT authorizer on every route that is not public.
+	APIRoutes map[string]bool
 }
 
 // Lint returns every problem found in the template (nil when clean).
@@ -105,10 +109,13 @@ func Lint(t *Template, o LintOptions) []error {
 		errs = append(errs, lintPolicies(id, mapAt(resources[id], "Properties"), o.Calls[id])...)
 
 		for _, r := range f.Routes {
-			public := r.Path == "/v1/health" || strings.HasPrefix(r.Path, "/v1/callbacks/")
+			public, served := o.APIRoutes[r.Key()]
 			switch {
 			case strings.HasPrefix(r.Path, "/_sandbox"):
 				add("%s.%s: %s is the local provider sandbox and must never be deployed", id, r.Name, r.Key())
+			case o.APIRoutes == nil:
+			case !served:
+				add("%s.%s: %s is not in the API's route table", id, r.Name, r.Key())
 			case r.Public && !public:
 				add("%s.%s: %s has no authorizer", id, r.Name, r.Key())
 			case !r.Public && public:
@@ -130,6 +137,14 @@ func Lint(t *Template, o LintOptions) []error {
 			}
 		}
 	}
+
+	declared := t.Routes()
+	for _, key := range sortedKeys(o.APIRoutes) {
+		if _, ok := declared[key]; !ok {
+			add("the API serves %s, which the template does not declare", key)
+		}
+	}
+	errs = append(errs, lintOperations(resources)...)
 
 	// The HTTP API: JWT by default.
 	for id, r := range resources {

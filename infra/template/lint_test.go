@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"microcert/shared/httpapi"
 )
 
 // functionCalls lists the AWS actions each function's code calls. Keep it
@@ -23,7 +25,7 @@ var functionCalls = map[string][]string{
 		"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
 		"dynamodb:ConditionCheckItem", "dynamodb:Query", "dynamodb:TransactWriteItems",
 		"s3:PutObject", // presigned POST upload
-		"s3:GetObject", // presigned GET download
+		"s3:GetObject", // presigned GET download; the calendar document (config/calendar.json)
 		"ssm:GetParameters",
 	},
 	// HeadObject is authorized by s3:GetObject. A result is always written
@@ -42,13 +44,18 @@ var functionCalls = map[string][]string{
 	"ExpiryFunction": {
 		"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query", "dynamodb:TransactWriteItems",
 		"s3:PutObjectTagging", // marks released documents retention=expire
+		"s3:GetObject",        // the calendar document (config/calendar.json)
 	},
 }
 
 const repoRoot = "../.."
 
 func lintOptions() LintOptions {
-	return LintOptions{RepoRoot: repoRoot, Calls: functionCalls, UploadPrefix: "uploads/"}
+	routes := map[string]bool{}
+	for _, r := range httpapi.Routes() {
+		routes[r.Key()] = r.Access == httpapi.Public
+	}
+	return LintOptions{RepoRoot: repoRoot, Calls: functionCalls, UploadPrefix: "uploads/", APIRoutes: routes}
 }
 
 func TestLintTemplate(t *testing.T) {
@@ -124,6 +131,16 @@ func TestLintCatches(t *testing.T) {
 			want:    "POST /v1/callbacks/face must be open",
 		},
 		{
+			name:    "route the API does not serve",
+			replace: [2]string{"Path: /v1/review/queue }", "Path: /v1/review/queues }"},
+			want:    "GET /v1/review/queues is not in the API's route table",
+		},
+		{
+			name:    "route the template lacks",
+			replace: [2]string{"Path: /v1/review/queue }", "Path: /v1/review/queues }"},
+			want:    "the API serves GET /v1/review/queue, which the template does not declare",
+		},
+		{
 			name:    "sandbox route",
 			replace: [2]string{"Path: /v1/health, Auth: { Authorizer: NONE } }", "Path: /_sandbox/face, Auth: { Authorizer: NONE } }"},
 			want:    "provider sandbox",
@@ -147,6 +164,46 @@ func TestLintCatches(t *testing.T) {
 			name:    "function without code",
 			replace: [2]string{"Folder: functions/expiry", "Folder: functions/nowhere"},
 			want:    "functions/nowhere/main.go is missing",
+		},
+		{
+			name:    "stateful resource not retained",
+			replace: [2]string{"    # Every message is an upload nobody checked: keep them through a stack\n    # deletion or a replacement.\n    DeletionPolicy: Retain\n", ""},
+			want:    "DocCheckDeadLetterQueue (AWS::SQS::Queue) holds data: DeletionPolicy must be Retain",
+		},
+		{
+			name:    "user pool replaced without retention",
+			replace: [2]string{"    DeletionPolicy: Retain\n    UpdateReplacePolicy: Retain\n    Properties:\n      UserPoolName:", "    DeletionPolicy: Retain\n    UpdateReplacePolicy: Delete\n    Properties:\n      UserPoolName:"},
+			want:    "UserPool (AWS::Cognito::UserPool) holds data: UpdateReplacePolicy must be Retain",
+		},
+		{
+			name:    "function logging to the default group",
+			replace: [2]string{"      LoggingConfig:\n        LogGroup: !Ref ReminderFunctionLogGroup\n", ""},
+			want:    "ReminderFunction: LoggingConfig.LogGroup must be !Ref a log group",
+		},
+		{
+			name:    "log group without the retention parameter",
+			replace: [2]string{"  ApiAccessLogGroup:\n    Type: AWS::Logs::LogGroup\n    DeletionPolicy: Retain\n    UpdateReplacePolicy: Retain\n    Properties:\n      RetentionInDays: !Ref LogRetentionDays", "  ApiAccessLogGroup:\n    Type: AWS::Logs::LogGroup\n    DeletionPolicy: Retain\n    UpdateReplacePolicy: Retain\n    Properties:\n      RetentionInDays: 3653"},
+			want:    "ApiAccessLogGroup: RetentionInDays must be !Ref LogRetentionDays",
+		},
+		{
+			name:    "alarm nobody hears",
+			replace: [2]string{"      ExtendedStatistic: p99\n      Period: 300\n      EvaluationPeriods: 3\n      Threshold: !Ref ApiLatencyP99Ms\n      ComparisonOperator: GreaterThanThreshold\n      TreatMissingData: notBreaching\n      AlarmActions: [!Ref AlarmTopic]", "      ExtendedStatistic: p99\n      Period: 300\n      EvaluationPeriods: 3\n      Threshold: !Ref ApiLatencyP99Ms\n      ComparisonOperator: GreaterThanThreshold\n      TreatMissingData: notBreaching\n      AlarmActions: []"},
+			want:    "ApiLatencyAlarm: AlarmActions must notify the alarm topic",
+		},
+		{
+			name:    "function without a throttle alarm",
+			replace: [2]string{"      MetricName: Throttles\n      Dimensions: [{ Name: FunctionName, Value: !Ref DocCheckFunction }]", "      MetricName: Throttles\n      Dimensions: [{ Name: FunctionName, Value: !Ref ApiFunction }]"},
+			want:    "DocCheckFunction: no alarm on AWS/Lambda Throttles",
+		},
+		{
+			name:    "job without a missed-run alarm",
+			replace: [2]string{"              MetricName: read\n              Dimensions: [{ Name: FunctionName, Value: !Ref ExpiryFunction }]", "              MetricName: read\n              Dimensions: [{ Name: FunctionName, Value: !Ref ReminderFunction }]"},
+			want:    "ExpiryFunction: scheduled, so it needs an alarm on a missing run",
+		},
+		{
+			name:    "fixed throttling",
+			replace: [2]string{"ThrottlingRateLimit: !Ref ApiThrottlingRateLimit", "ThrottlingRateLimit: 100"},
+			want:    "throttling must come from the ApiThrottling* parameters",
 		},
 		{
 			name:    "x86 globals",

@@ -253,21 +253,25 @@ func mergeGlobal(global, local any) any {
 	return local
 }
 
-// goformation v7.14.9 rejects function properties newer than its schema. They
-// matter to CloudFormation, not to the local stack, so the typed view drops them
-// (Raw keeps them).
-var unsupportedFunctionProperties = []string{"LoggingConfig", "RuntimeManagementConfig", "SnapStart", "RecursiveLoop"}
+// goformation v7.14.9 rejects properties newer than its schema (and names
+// SAM's AccessLogSettings AccessLogSetting). They matter to CloudFormation,
+// not to the local stack, so the typed view drops them (Raw keeps them).
+var unsupportedProperties = map[string][]string{
+	"AWS::Serverless::Function": {"LoggingConfig", "RuntimeManagementConfig", "SnapStart", "RecursiveLoop"},
+	"AWS::Serverless::HttpApi":  {"AccessLogSettings"},
+}
 
 func stripUnsupported(tree map[string]any) {
 	resources, _ := tree["Resources"].(map[string]any)
 	for _, res := range resources {
 		m, _ := res.(map[string]any)
-		if m == nil || m["Type"] != "AWS::Serverless::Function" {
-			continue
-		}
+		typ, _ := m["Type"].(string)
 		props, _ := m["Properties"].(map[string]any)
-		for _, k := range unsupportedFunctionProperties {
+		for _, k := range unsupportedProperties[typ] {
 			delete(props, k)
+		}
+		if typ != "AWS::Serverless::Function" {
+			continue
 		}
 		// Environment values are strings to Lambda, whatever YAML made of them.
 		env, _ := props["Environment"].(map[string]any)

@@ -1,6 +1,7 @@
 package template
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"sort"
@@ -53,6 +54,7 @@ var apiRoutes = []string{
 	"GET /v1/review/queue",
 	"POST /v1/cases/{caseId}/claim",
 	"POST /v1/cases/{caseId}/decision",
+	"POST /v1/review/cases/{caseId}/reveal",
 	"GET /v1/documents/{documentId}/download",
 	"POST /v1/enterprises/{enterpriseId}/certifications/{type}/revoke",
 	// Callbacks
@@ -239,5 +241,40 @@ func TestParameterOverride(t *testing.T) {
 	}
 	if _, err := Load(filepath.Join(repoRoot, "template.yaml"), Locals{Parameters: map[string]string{"Nope": "x"}}); err == nil {
 		t.Error("an unknown parameter override was accepted")
+	}
+}
+
+// TestCorsOrigins: the CommaDelimitedList parameter resolves to a list, and
+// with no origins !Ref AWS::NoValue removes the CORS configuration entirely.
+func TestCorsOrigins(t *testing.T) {
+	cors := func(params map[string]string) (api, bucket any) {
+		t.Helper()
+		l := LocalDefaults()
+		for k, v := range params {
+			l.Parameters[k] = v
+		}
+		tpl, err := Load(filepath.Join(repoRoot, "template.yaml"), l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := json.Marshal(tpl.Resolved.Resources["HttpApi"])
+		var res map[string]any
+		_ = json.Unmarshal(b, &res)
+		api = mapAt(res, "Properties")["CorsConfiguration"]
+		b, _ = json.Marshal(tpl.Resolved.Resources[tpl.Bucket.LogicalID])
+		_ = json.Unmarshal(b, &res)
+		return api, mapAt(res, "Properties")["CorsConfiguration"]
+	}
+	if api, bucket := cors(nil); api != nil || bucket != nil {
+		t.Errorf("no origins: CORS %v on the API, %v on the bucket", api, bucket)
+	}
+	api, bucket := cors(map[string]string{"CorsAllowedOrigins": "https://a.example, https://b.example"})
+	want := []any{"https://a.example", "https://b.example"}
+	if got := mapAt(api)["AllowOrigins"]; !cmp.Equal(got, want) {
+		t.Errorf("API AllowOrigins = %v, want %v", got, want)
+	}
+	rules, _ := mapAt(bucket)["CorsRules"].([]any)
+	if len(rules) != 1 || !cmp.Equal(mapAt(rules[0])["AllowedOrigins"], want) {
+		t.Errorf("bucket CORS = %v", bucket)
 	}
 }

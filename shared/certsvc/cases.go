@@ -2,6 +2,7 @@ package certsvc
 
 import (
 	"context"
+	"time"
 
 	"microcert/shared/domain"
 	"microcert/shared/optimistic"
@@ -27,6 +28,8 @@ type CaseView struct {
 	Documents    []domain.Document
 	History      []domain.HistoryEntry
 	Requirements domain.Requirements
+	// Appeal is set on reviewers' and admins' views of an appeal.
+	Appeal *domain.AppealContext
 }
 
 // OpenCase creates a draft case for one or more types with one fee, or a
@@ -101,7 +104,7 @@ func (s *Service) OpenCase(ctx context.Context, by domain.Actor, in CaseInput) (
 			Version:      1,
 			CreatedAt:    now,
 			UpdatedAt:    now,
-			Fee:          domain.FeeFor(in.Kind, e.RegionCode, s.rules),
+			Fee:          domain.FeeFor(in.Kind, e.Region(), s.rules),
 			Change:       in.Change,
 		}
 		if err := st.CheckSlotsFree(c); err != nil {
@@ -190,7 +193,7 @@ func (s *Service) GetCase(ctx context.Context, by domain.Actor, id string) (*Cas
 	if err != nil {
 		return nil, err
 	}
-	return s.view(rd.Bundle.Case, rd.State, rd.Bundle.Documents, rd.Bundle.History), nil
+	return s.withStaffContext(ctx, by, s.view(rd.Bundle.Case, rd.State, rd.Bundle.Documents, rd.Bundle.History))
 }
 
 func (s *Service) view(c *domain.Case, st *domain.EnterpriseState, docs []domain.Document, hist []domain.HistoryEntry) *CaseView {
@@ -238,12 +241,15 @@ func (s *Service) Submit(ctx context.Context, by domain.Actor, id string) (*Case
 		if !req.Satisfied() {
 			return errRequirementsUnmet(req)
 		}
-		h, err := cy.Next.Submit(cy.By, cy.Now, s.rules)
-		if domain.CodeOf(err) == "calendar_out_of_range" {
-			s.log.Error("review deadline not computable", "alarm", "calendar_out_of_range", "err", err)
-		}
+		cal := s.Calendar(ctx)
+		h, err := cy.Next.Submit(cy.By, cy.Now, s.rules, cal)
 		if err != nil {
 			return err
+		}
+		if cy.Next.ReviewDueProvisional() {
+			_, last := cal.Range()
+			s.log.Warn("review deadline is provisional: the working-day calendar ends before it", "alarm", "calendar_horizon",
+				"case", c.ID, "calendarLastDay", last.Format(time.DateOnly), "calendarSource", cal.Source())
 		}
 		cy.Change.History = append(cy.Change.History, domain.HistoryRecord{CaseID: c.ID, Entry: h})
 		return nil
@@ -259,7 +265,7 @@ func (s *Service) Submit(ctx context.Context, by domain.Actor, id string) (*Case
 func errRequirementsUnmet(req domain.Requirements) error {
 	return domain.E(domain.KindConflict, "requirements_unmet",
 		"仍有未完成的认证要求，请补齐后再提交。", "Some requirements are still open; complete them first.").
-		With("requirements", LocalizedRequirements(req))
+		WithRequirements(req)
 }
 
 // Withdraw backs out before a decision. A paid case nobody has claimed yet
@@ -271,7 +277,7 @@ func (s *Service) Withdraw(ctx context.Context, by domain.Actor, id string) (*Ca
 			cy.Skip()
 			return nil
 		}
-		h, err := cy.Next.Withdraw(cy.By, cy.Now, "")
+		h, err := cy.Next.Withdraw(s.rules, cy.By, cy.Now, "")
 		if err != nil {
 			return err
 		}

@@ -56,8 +56,8 @@ func (s *Service) depositMAC(caseID string, started time.Time, fen int64) []byte
 func (s *Service) StartDeposit(ctx context.Context, by domain.Actor, caseID string, in BankInput) (*domain.Deposit, error) {
 	acct := strings.ReplaceAll(strings.TrimSpace(in.AccountNumber), " ", "")
 	var fields []domain.FieldError
-	fields = append(fields, textField("bankName", in.BankName, 1, 100)...)
-	fields = append(fields, textField("accountName", in.AccountName, 1, 100)...)
+	fields = append(fields, lineField("bankName", in.BankName, 1, 100)...)
+	fields = append(fields, lineField("accountName", in.AccountName, 1, 100)...)
 	if len(acct) < 8 || len(acct) > 30 || strings.Trim(acct, "0123456789") != "" {
 		fields = append(fields, domain.FieldError{Field: "accountNumber", Code: "invalid_account_number",
 			Message: domain.Text{Zh: "对公账号应为 8-30 位数字。", En: "accountNumber must be 8-30 digits."}})

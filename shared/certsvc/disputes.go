@@ -41,7 +41,7 @@ func (s *Service) OpenDispute(ctx context.Context, by domain.Actor, in Enterpris
 		Version:      1,
 		CreatedAt:    now,
 		UpdatedAt:    now,
-		Fee:          domain.FeeFor(domain.KindDispute, e.RegionCode, s.rules),
+		Fee:          domain.FeeFor(domain.KindDispute, e.Region(), s.rules),
 		Dispute:      &domain.DisputeClaim{USCC: e.USCC, HolderEnterpriseID: claim.EnterpriseID},
 	}
 	owner := ownerMembership(e)
@@ -152,7 +152,7 @@ func (s *Service) closeLostCase(ch *domain.Change, cur *domain.Case, by domain.A
 		return
 	}
 	next := *cur
-	h, err := next.Withdraw(by, now, "")
+	h, err := next.Withdraw(s.rules, by, now, "")
 	if err != nil {
 		return
 	}

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"microcert/shared/blob"
 	"microcert/shared/doccheck"
 	"microcert/shared/domain"
 )
@@ -28,7 +29,7 @@ type UploadInput struct {
 // Upload is a pending document and the presigned POST to send it with.
 type Upload struct {
 	Document *domain.Document
-	Post     PresignedPost
+	Post     blob.PresignedPost
 	MaxBytes int64
 }
 
@@ -78,7 +79,9 @@ func (s *Service) RequestUpload(ctx context.Context, by domain.Actor, caseID str
 		}
 	}
 	if len(b.Documents) >= maxDocsPerCase || perType >= maxDocsPerType {
-		return nil, domain.E(domain.KindTooMany, "too_many_documents",
+		// A limit of the case, not a rate: retrying never helps, so it is a
+		// conflict (409), not 429, which clients retry.
+		return nil, domain.E(domain.KindConflict, "too_many_documents",
 			"本案件上传次数过多。", "Too many uploads for this case.")
 	}
 	d := &domain.Document{

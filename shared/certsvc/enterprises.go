@@ -9,7 +9,9 @@ import (
 	"microcert/shared/domain"
 )
 
-// EnterpriseInput is a new profile as the applicant submits it.
+// EnterpriseInput is a new profile as the applicant submits it. RegionCode
+// is what the applicant declared, if anything: it is checked against the
+// USCC (region_mismatch) and never stored.
 type EnterpriseInput struct {
 	Name                string
 	USCC                string
@@ -87,14 +89,14 @@ func (s *Service) newProfile(by domain.Actor, in EnterpriseInput) (*domain.Enter
 	in.LegalRep.IDNumber = strings.ToUpper(strings.TrimSpace(in.LegalRep.IDNumber))
 	in.LegalRep.Phone = domain.NormalizePhone(in.LegalRep.Phone)
 	var fields []domain.FieldError
-	fields = append(fields, textField("name", in.Name, 1, 100)...)
+	fields = append(fields, lineField("name", in.Name, 1, 100)...)
 	fields = append(fields, errField("uscc", domain.ValidateUSCC(in.USCC))...)
-	fields = append(fields, textField("legalRep.name", in.LegalRep.Name, 1, 50)...)
+	fields = append(fields, lineField("legalRep.name", in.LegalRep.Name, 1, 50)...)
 	fields = append(fields, errField("legalRep.idNumber", domain.ValidateIDNumber(in.LegalRep.IDNumber, now))...)
 	fields = append(fields, errField("legalRep.phone", domain.ValidatePhone(in.LegalRep.Phone))...)
-	fields = append(fields, textField("registeredAddress", in.RegisteredAddress, 1, 200)...)
-	fields = append(fields, textField("operatingAddress", in.OperatingAddress, 1, 200)...)
-	fields = append(fields, regionField(in.RegionCode)...)
+	fields = append(fields, lineField("registeredAddress", in.RegisteredAddress, 1, 200)...)
+	fields = append(fields, lineField("operatingAddress", in.OperatingAddress, 1, 200)...)
+	fields = append(fields, declaredRegion(in.RegionCode, in.USCC)...)
 	if err := fieldsError(fields); err != nil {
 		return nil, err
 	}
@@ -105,7 +107,6 @@ func (s *Service) newProfile(by domain.Actor, in EnterpriseInput) (*domain.Enter
 		LegalRep:            domain.LegalRep{Name: strings.TrimSpace(in.LegalRep.Name), IDNumber: in.LegalRep.IDNumber, Phone: in.LegalRep.Phone},
 		RegisteredAddress:   strings.TrimSpace(in.RegisteredAddress),
 		OperatingAddress:    strings.TrimSpace(in.OperatingAddress),
-		RegionCode:          in.RegionCode,
 		HasCorporateAccount: in.HasCorporateAccount,
 		OwnerID:             by.UserID,
 		Status:              domain.EnterpriseActive,
@@ -149,6 +150,13 @@ func (s *Service) PatchEnterprise(ctx context.Context, by domain.Actor, id strin
 				"企业已认证，名称、法定代表人、地址和对公账户的变更须通过信息变更申请（kind=change）审核。",
 				"The enterprise is certified: changes of name, legal representative, addresses or corporate account go through a change case (kind change) and its review.").
 				With("fields", norm.reviewedFields())
+		}
+		if norm.RegionCode != nil {
+			// The USCC never changes, so neither does the region: a
+			// declared one is only checked.
+			if err := fieldsError(declaredRegion(*norm.RegionCode, st.Enterprise.USCC)); err != nil {
+				return err
+			}
 		}
 		if norm.HasCorporateAccount != nil && !*norm.HasCorporateAccount && st.Enterprise.HasCorporateAccount && st.Deposits.Locked(now) {
 			return domain.E(domain.KindConflict, "verification_locked",
@@ -201,7 +209,6 @@ func (n normalizedPatch) apply(e domain.Enterprise) domain.Enterprise {
 	set(&e.LegalRep.Name, n.RepName)
 	set(&e.LegalRep.IDNumber, n.RepIDNumber)
 	set(&e.LegalRep.Phone, n.RepPhone)
-	set(&e.RegionCode, n.RegionCode)
 	if n.HasCorporateAccount != nil {
 		e.HasCorporateAccount = *n.HasCorporateAccount
 	}
@@ -216,7 +223,7 @@ func (p EnterprisePatch) normalized(now time.Time) (normalizedPatch, []domain.Fi
 		if v == nil {
 			return nil
 		}
-		fields = append(fields, textField(name, *v, 1, max)...)
+		fields = append(fields, lineField(name, *v, 1, max)...)
 		t := strings.TrimSpace(*v)
 		return &t
 	}
@@ -234,10 +241,7 @@ func (p EnterprisePatch) normalized(now time.Time) (normalizedPatch, []domain.Fi
 		fields = append(fields, errField("legalRep.phone", domain.ValidatePhone(v))...)
 		n.RepPhone = &v
 	}
-	if p.RegionCode != nil {
-		fields = append(fields, regionField(*p.RegionCode)...)
-		n.RegionCode = p.RegionCode
-	}
+	n.RegionCode = p.RegionCode // checked against the USCC once read
 	n.HasCorporateAccount = p.HasCorporateAccount
 	return n, fields
 }
@@ -252,7 +256,7 @@ func (s *Service) validateChange(p *domain.ProfileChange) []domain.FieldError {
 	var fields []domain.FieldError
 	str := func(name string, v *string, max int) {
 		if v != nil {
-			fields = append(fields, textField(name, *v, 1, max)...)
+			fields = append(fields, lineField(name, *v, 1, max)...)
 			*v = strings.TrimSpace(*v)
 		}
 	}
@@ -342,10 +346,32 @@ func textField(name, v string, min, max int) []domain.FieldError {
 	return nil
 }
 
-func regionField(code string) []domain.FieldError {
+// lineField is textField for a name or an address: also no control,
+// bidirectional-override or invisible characters (422
+// invalid_characters).
+func lineField(name, v string, min, max int) []domain.FieldError {
+	if f := textField(name, v, min, max); f != nil {
+		return f
+	}
+	if f := domain.CheckLineText(name, v); f != nil {
+		return []domain.FieldError{*f}
+	}
+	return nil
+}
+
+// declaredRegion checks an optional declared region code: 6 digits, and on
+// one branch with the region in the USCC (an invalid USCC is reported on
+// its own field).
+func declaredRegion(code, uscc string) []domain.FieldError {
+	if code == "" {
+		return nil
+	}
 	if len(code) != 6 || strings.Trim(code, "0123456789") != "" {
 		return []domain.FieldError{{Field: "regionCode", Code: "invalid_region_code",
 			Message: domain.Text{Zh: "地区代码应为 6 位数字行政区划代码。", En: "regionCode must be a 6-digit administrative division code."}}}
+	}
+	if f := domain.CheckDeclaredRegion(code, uscc); f != nil {
+		return []domain.FieldError{*f}
 	}
 	return nil
 }

@@ -371,12 +371,3 @@ func TestAgentCases(t *testing.T) {
 		t.Fatalf("the operator starts the legal rep's session: %+v %v", v, err)
 	}
 }
-
-func hasItem(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}

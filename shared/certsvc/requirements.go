@@ -1,8 +1,7 @@
 package certsvc
 
 import (
-	"time"
-
+	"microcert/shared/apitime"
 	"microcert/shared/domain"
 )
 
@@ -11,7 +10,7 @@ type RequirementsDoc struct {
 	CurrentlyDue        []string          `json:"currentlyDue"`
 	PendingVerification []string          `json:"pendingVerification"`
 	Errors              []RequirementItem `json:"errors"`
-	Deadline            *time.Time        `json:"deadline"`
+	Deadline            *apitime.Time     `json:"deadline"`
 }
 
 // RequirementItem is one requirement error with its message.
@@ -24,7 +23,7 @@ type RequirementItem struct {
 // RequirementsJSON renders requirements for a language ("" = Chinese).
 func RequirementsJSON(r domain.Requirements, lang string) RequirementsDoc {
 	out := RequirementsDoc{CurrentlyDue: nonNil(r.CurrentlyDue), PendingVerification: nonNil(r.PendingVerification),
-		Errors: []RequirementItem{}, Deadline: r.Deadline}
+		Errors: []RequirementItem{}, Deadline: apitime.Ptr(r.Deadline)}
 	for _, e := range r.Errors {
 		out.Errors = append(out.Errors, RequirementItem{Requirement: e.Requirement, Code: e.Code, Message: e.Message.In(lang)})
 	}
@@ -36,13 +35,4 @@ func nonNil(s []string) []string {
 		return []string{}
 	}
 	return s
-}
-
-// LocalizedRequirements carries requirements inside an error so the HTTP
-// layer renders them in the caller's language.
-type LocalizedRequirements domain.Requirements
-
-// Localize renders the requirements for lang.
-func (r LocalizedRequirements) Localize(lang string) any {
-	return RequirementsJSON(domain.Requirements(r), lang)
 }

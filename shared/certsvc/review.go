@@ -30,17 +30,12 @@ func (s *Service) ListQueue(ctx context.Context, by domain.Actor, p domain.Page)
 		return nil, "", err
 	}
 	now := s.clock.Now()
+	cal := s.Calendar(ctx)
 	out := make([]QueueItem, 0, len(cases))
 	for _, c := range cases {
 		it := QueueItem{Case: c, SLAState: domain.SLAOnTime}
 		if c.ReviewDueAt != nil {
-			state, days, err := domain.SLAState(*c.ReviewDueAt, now)
-			if err != nil {
-				// Outside the holiday data: the state is still known,
-				// only the count of working days is not.
-				s.log.Error("sla state not computable", "alarm", "calendar_out_of_range", "err", err)
-			}
-			it.SLAState, it.OverdueWorkingDays = state, days
+			it.SLAState, it.OverdueWorkingDays = cal.SLAState(*c.ReviewDueAt, now)
 		}
 		out = append(out, it)
 	}
@@ -76,7 +71,7 @@ func (s *Service) Claim(ctx context.Context, by domain.Actor, caseID string) (*C
 		now := cy.Now
 		switch {
 		case c.Status == domain.CaseSubmitted:
-			h, err := cy.Next.TransitionWith(s.rules, domain.CaseInReview, by, now, nil, "")
+			h, err := cy.Next.Transition(s.rules, domain.CaseInReview, by, now, nil, "")
 			if err != nil {
 				return err
 			}
@@ -104,7 +99,7 @@ func (s *Service) Claim(ctx context.Context, by domain.Actor, caseID string) (*C
 	if err != nil {
 		return nil, err
 	}
-	return s.cycleView(cy), nil
+	return s.withStaffContext(ctx, by, s.cycleView(cy))
 }
 
 // DecisionInput is a reviewer's decision as sent.
@@ -187,7 +182,7 @@ func (s *Service) Decide(ctx context.Context, by domain.Actor, caseID string, in
 			return errCaseClaimed(c.Claim)
 		}
 		next := cy.Next
-		h, err := next.TransitionWith(s.rules, in.Decision.Target(), by, now, in.Reasons, in.Note)
+		h, err := next.Transition(s.rules, in.Decision.Target(), by, now, in.Reasons, in.Note)
 		if err != nil {
 			return err
 		}
@@ -314,7 +309,7 @@ func (s *Service) approveCertifications(ch *domain.Change, c *domain.Case, certs
 				existing = &certs[i]
 			}
 		}
-		cert, h, err := domain.ApproveCertification(existing, c.EnterpriseID, t, c.Kind, c.ID, now)
+		cert, h, err := domain.ApproveCertification(existing, c.EnterpriseID, t, c.Kind, c.ID, now, s.rules)
 		if err != nil {
 			return nil, err
 		}

@@ -9,8 +9,8 @@ import (
 	"microcert/shared/certsvc"
 	"microcert/shared/clock"
 	"microcert/shared/domain"
+	"microcert/shared/httpapi/apitest"
 	"microcert/shared/store"
-	"microcert/shared/store/storetest"
 )
 
 // Review and lifecycle use cases against the real store on the local
@@ -25,16 +25,6 @@ var rvCtx = context.Background()
 // rvBeijing builds a Beijing wall-clock time.
 func rvBeijing(y int, m time.Month, d, h, min int) time.Time {
 	return time.Date(y, m, d, h, min, 0, 0, domain.Beijing())
-}
-
-type rvBlob struct{}
-
-func (rvBlob) PresignUpload(ctx context.Context, key, contentType string, maxBytes int64, ttl time.Duration) (certsvc.PresignedPost, error) {
-	return certsvc.PresignedPost{URL: "http://s3.invalid/" + key, Fields: map[string]string{"key": key}}, nil
-}
-
-func (rvBlob) PresignDownload(ctx context.Context, key string, ttl time.Duration) (string, error) {
-	return "http://s3.invalid/" + key, nil
 }
 
 type rvEnv struct {
@@ -54,17 +44,16 @@ var (
 	rvAdmin     = domain.Actor{UserID: "adm-1", Roles: []domain.Role{domain.RoleAdmin}}
 )
 
+// newRvEnv runs the use cases on the harness (apitest) with the clock at
+// start and the rules tweaked.
 func newRvEnv(t *testing.T, start time.Time, tweak func(*domain.Rules)) *rvEnv {
 	t.Helper()
-	client, table := storetest.NewTable(t)
-	fc := clock.NewFake(start)
 	rules := domain.DefaultRules.Clone()
 	if tweak != nil {
 		tweak(&rules)
 	}
-	st := store.New(client, table).WithClock(fc)
-	svc := certsvc.New(certsvc.Config{Store: st, Blob: rvBlob{}, Clock: fc, Rules: rules})
-	return &rvEnv{t: t, st: st, svc: svc, clock: fc, rules: rules}
+	e := apitest.New(t, apitest.At(start), apitest.WithRules(rules))
+	return &rvEnv{t: t, st: e.Store, svc: e.Service, clock: e.Clock, rules: rules}
 }
 
 func (e *rvEnv) enterprise() *domain.Enterprise {
@@ -98,14 +87,11 @@ func (e *rvEnv) submitted(entID string, kind domain.CaseKind, types ...domain.Ce
 	prev := e.fulfil(v)
 	c := *prev
 	now := e.clock.Now()
-	h, err := c.Transition(domain.CaseSubmitted, rvApplicant, now, nil, "")
+	h, err := c.Transition(domain.DefaultRules, domain.CaseSubmitted, rvApplicant, now, nil, "")
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	due, err := domain.ReviewDueAt(now)
-	if err != nil {
-		e.t.Fatal(err)
-	}
+	due := domain.BuiltinCalendar().ReviewDueAt(now, e.rules).At
 	c.SubmittedAt, c.ReviewDueAt = &now, &due
 	if err := e.st.Commit(rvCtx, &domain.Change{
 		Cases:   []domain.CaseWrite{domain.UpdateCase(prev, &c)},
@@ -236,7 +222,7 @@ func TestReviewApproveCreatesCertificatesAtomically(t *testing.T) {
 		if cert.RemindAt == nil {
 			t.Errorf("%s has no reminder scheduled", typ)
 		}
-		caps := domain.CapabilitiesFor(&cert, e.clock.Now())
+		caps := domain.CapabilitiesFor(&cert, e.clock.Now(), domain.DefaultRules)
 		if !caps.Certified {
 			t.Errorf("%s capabilities = %+v", typ, caps)
 		}
@@ -325,7 +311,7 @@ func TestReviewClaimRules(t *testing.T) {
 	v := e.claim(rvReviewerA, c.ID)
 	_, err = e.svc.Claim(rvCtx, rvReviewerB, c.ID)
 	wantCode(t, err, "case_claimed")
-	if exp := err.(*domain.Error).Extra["claimExpiresAt"]; exp == nil {
+	if _, ok := err.(*domain.Error).Detail("claimExpiresAt"); !ok {
 		t.Fatalf("case_claimed without claimExpiresAt: %+v", err)
 	}
 	_, err = e.svc.Decide(rvCtx, rvReviewerB, c.ID, certsvc.DecisionInput{Decision: domain.DecisionApprove, Version: v})
@@ -414,7 +400,7 @@ func TestReviewRequestChangesLimit(t *testing.T) {
 	// reject remain.
 	cur, _ := e.st.GetCase(rvCtx, c.ID)
 	next := *cur
-	h, err := next.Submit(rvApplicant, e.clock.Now(), e.rules)
+	h, err := next.Submit(rvApplicant, e.clock.Now(), e.rules, domain.BuiltinCalendar())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -489,7 +475,7 @@ func TestReviewReinstatementOfLapsed(t *testing.T) {
 	if got := cert.EffectiveStatus(e.clock.Now(), e.rules); got != domain.CertLapsed {
 		t.Fatalf("effective status %s, want lapsed", got)
 	}
-	if caps := domain.CapabilitiesFor(&cert, e.clock.Now()); caps.Certified {
+	if caps := domain.CapabilitiesFor(&cert, e.clock.Now(), domain.DefaultRules); caps.Certified {
 		t.Fatalf("lapsed capabilities = %+v", caps)
 	}
 	_, err := e.svc.Cancel(rvCtx, rvApplicant, ent.ID, certsvc.CancelInput{Type: domain.CertWeCom})
@@ -545,7 +531,7 @@ func TestReviewRevokeAppealReinstates(t *testing.T) {
 		t.Fatalf("revoked = %+v", c)
 	}
 	revoked := e.cert(ent.ID, domain.CertOfficialAccount)
-	if caps := domain.CapabilitiesFor(&revoked, e.clock.Now()); caps.Certified || caps.Payments != domain.PaymentsNone {
+	if caps := domain.CapabilitiesFor(&revoked, e.clock.Now(), domain.DefaultRules); caps.Certified || caps.Payments != domain.PaymentsNone {
 		t.Fatalf("revoked capabilities = %+v", caps)
 	}
 	_, err = e.svc.OpenCase(rvCtx, rvApplicant, certsvc.CaseInput{EnterpriseID: ent.ID, Kind: domain.KindInitial,

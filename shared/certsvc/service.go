@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"time"
 
+	"microcert/shared/blob"
 	"microcert/shared/clock"
 	"microcert/shared/domain"
 )
@@ -28,6 +29,7 @@ type Store interface {
 	ListEnterpriseHistory(ctx context.Context, enterpriseID string, p domain.Page) ([]domain.HistoryEntry, string, error)
 	ListNotifications(ctx context.Context, enterpriseID string, p domain.Page) ([]domain.Notification, string, error)
 	ListQueue(ctx context.Context, p domain.Page) ([]domain.Case, string, error)
+	EnterpriseHistory(ctx context.Context, enterpriseID string) ([]domain.HistoryEntry, error)
 	ResolveRef(ctx context.Context, kind domain.RefKind, id string) (string, error)
 	Commit(ctx context.Context, ch *domain.Change) error
 }
@@ -36,17 +38,22 @@ type Store interface {
 type Blob interface {
 	// PresignUpload returns a presigned POST pinned to key, content type
 	// and a content-length-range of 1..maxBytes.
-	PresignUpload(ctx context.Context, key, contentType string, maxBytes int64, ttl time.Duration) (PresignedPost, error)
+	PresignUpload(ctx context.Context, key, contentType string, maxBytes int64, ttl time.Duration) (blob.PresignedPost, error)
 	// PresignDownload returns a short-lived GET URL for key.
 	PresignDownload(ctx context.Context, key string, ttl time.Duration) (string, error)
 }
 
-// PresignedPost is what an app needs to upload a file straight to S3.
-type PresignedPost struct {
-	URL       string
-	Fields    map[string]string
-	ExpiresAt time.Time
+// Calendars gives the working-day calendar in force: the built-in data as
+// extended by the operator's document (shared/holidays), refreshed now and
+// then. It never fails: on trouble it keeps what it had.
+type Calendars interface {
+	Calendar(ctx context.Context) *domain.Calendar
 }
+
+// builtinCalendar is the Calendars of a service configured without one.
+type builtinCalendar struct{}
+
+func (builtinCalendar) Calendar(context.Context) *domain.Calendar { return domain.BuiltinCalendar() }
 
 // Secrets are the keys the use cases need.
 type Secrets struct {
@@ -64,6 +71,7 @@ type Service struct {
 	clock   clock.Clock
 	rules   domain.Rules
 	secrets Secrets
+	cals    Calendars
 	log     *slog.Logger
 	// randFen draws the micro-deposit amount; crypto/rand in production.
 	randFen func() (int64, error)
@@ -76,7 +84,9 @@ type Config struct {
 	Clock   clock.Clock
 	Rules   domain.Rules
 	Secrets Secrets
-	Log     *slog.Logger
+	// Calendars is the working-day calendar; nil means the built-in data.
+	Calendars Calendars
+	Log       *slog.Logger
 }
 
 // New builds a Service.
@@ -87,8 +97,16 @@ func New(c Config) *Service {
 	if c.Log == nil {
 		c.Log = slog.Default()
 	}
-	return &Service{store: c.Store, blob: c.Blob, clock: c.Clock, rules: c.Rules, secrets: c.Secrets, log: c.Log, randFen: randomFen}
+	if c.Calendars == nil {
+		c.Calendars = builtinCalendar{}
+	}
+	return &Service{store: c.Store, blob: c.Blob, clock: c.Clock, rules: c.Rules, secrets: c.Secrets, cals: c.Calendars,
+		log: c.Log, randFen: randomFen}
 }
+
+// Calendar is the working-day calendar in force (also for views that count
+// working days).
+func (s *Service) Calendar(ctx context.Context) *domain.Calendar { return s.cals.Calendar(ctx) }
 
 // Rules returns the rules in force (for views that show limits).
 func (s *Service) Rules() domain.Rules { return s.rules }

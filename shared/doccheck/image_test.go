@@ -13,7 +13,6 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -23,22 +22,21 @@ import (
 
 // TestBombRejectedBeforeDecode proves that a PNG header claiming 50000x50000
 // is refused from its header: followed by an endless stream of pixel data,
-// the image check reads at most 64 KB, allocates next to nothing (decoding
-// would need 10 GB) and takes well under a millisecond.
+// the image check reads at most 64 KB and allocates next to nothing
+// (decoding would need 10 GB). How fast it refuses is a measurement:
+// BenchmarkBombRejection, judged by make bench (under a millisecond).
 func TestBombRejectedBeforeDecode(t *testing.T) {
 	spec := SpecFor(domain.DocBusinessLicense)
 	bomb := fx.BombPNG()
-	run := func() (res Result, read int64, alloc uint64, took time.Duration) {
+	run := func() (res Result, read int64, alloc uint64) {
 		src := &countingReader{r: io.MultiReader(bytes.NewReader(bomb), endless(0))}
 		res = Result{RealType: TypePNG, Metrics: map[string]float64{}}
 		before := totalAlloc()
-		start := time.Now()
 		checkImage(&res, spec, bufio.NewReaderSize(src, readBufSize))
-		return res, src.n, totalAlloc() - before, time.Since(start)
+		return res, src.n, totalAlloc() - before
 	}
-	best := time.Hour
-	for range 20 {
-		res, read, alloc, took := run()
+	for range 3 {
+		res, read, alloc := run()
 		if diff := cmp.Diff([]string{CodeImageTooLarge}, res.Codes()); diff != "" {
 			t.Fatalf("codes (-want +got):\n%s", diff)
 		}
@@ -48,10 +46,6 @@ func TestBombRejectedBeforeDecode(t *testing.T) {
 		if alloc > 256<<10 {
 			t.Fatalf("allocated %d bytes before refusing, want < 256 KB", alloc)
 		}
-		best = min(best, took)
-	}
-	if best > time.Millisecond && !raceEnabled {
-		t.Errorf("refusing took %v, want < 1ms", best)
 	}
 }
 

@@ -9,15 +9,18 @@ import (
 )
 
 // China's working-day calendar. A day is a working day when the State
-// Council's schedule (from github.com/6tail/lunar-go's HolidayUtil data)
-// says so: statutory holidays are off, adjusted weekend days (调休) are
-// working days, every other Saturday and Sunday is off. Days are Beijing
-// calendar days.
+// Council's schedule says so: statutory holidays are off, adjusted weekend
+// days (调休) are working days, every other Saturday and Sunday is off.
+// Days are Beijing calendar days.
 //
-// The data ends with the last year the library version knows (2027 in
-// v1.4.7). A day outside the covered years is an error
-// (calendar_out_of_range), never a weekends-only guess: upgrading the
-// library extends the range.
+// The schedule is data. The built-in default is github.com/6tail/lunar-go's
+// HolidayUtil (2002-2027 in v1.4.7); the State Council publishes the next
+// year's schedule each autumn, and operators extend (or correct) the
+// built-in data with a document of their own (Calendar.Extend; the
+// functions load it, see shared/holidays). A day the data does not cover is
+// never an error: it counts as a working day unless it is a Saturday or a
+// Sunday, and whatever is computed from it is provisional (a review
+// deadline gets a margin for the holidays nobody has announced yet).
 
 // SLA states of a case in the review queue.
 const (
@@ -41,14 +44,29 @@ var beijing = sync.OnceValue(func() *time.Location {
 // +08:00 zone where the tz database is missing).
 func Beijing() *time.Location { return beijing() }
 
-// calendarData is the holiday table flattened for lookups.
-type calendarData struct {
+// UnknownDaysMargin is how many working days a deadline that runs into
+// days the calendar does not know is pushed back, counting those days
+// weekends-only: it covers the most weekdays a holiday period of the
+// built-in data (2002-2027: National Day with Mid-Autumn, the extended
+// 2020 Spring Festival) ever took out of a window of up to 10 working days,
+// so the provisional deadline is never earlier than the real one will be
+// (TestUnknownDaysMarginIsConservative checks it against every day of the
+// data).
+const UnknownDaysMargin = 6
+
+// Calendar is the working-day calendar over the years its data covers.
+// It is immutable; Extend returns a new one.
+type Calendar struct {
 	adjusted    map[int]bool // yyyymmdd -> is a working day
 	first, last time.Time    // covered civil dates (UTC midnight), inclusive
+	source      string       // where the data came from, for operators
 }
 
-var holidayCalendar = sync.OnceValue(func() calendarData {
-	cd := calendarData{adjusted: map[int]bool{}}
+// builtinSource names the built-in data.
+const builtinSource = "lunar-go"
+
+var builtinCalendar = sync.OnceValue(func() *Calendar {
+	c := &Calendar{adjusted: map[int]bool{}, source: builtinSource}
 	firstYear, lastYear := 0, 0
 	// The library's data starts in 2001; probe a generous range and keep
 	// the first contiguous run of years that have entries.
@@ -62,59 +80,61 @@ var holidayCalendar = sync.OnceValue(func() calendarData {
 		}
 		for e := l.Front(); e != nil; e = e.Next() {
 			h := e.Value.(*HolidayUtil.Holiday)
-			var yy, mm, dd int
-			if _, err := fmt.Sscanf(h.GetDay(), "%d-%d-%d", &yy, &mm, &dd); err != nil {
+			d, err := time.Parse(time.DateOnly, h.GetDay())
+			if err != nil {
 				continue
 			}
-			cd.adjusted[yy*10000+mm*100+dd] = h.IsWork()
+			c.adjusted[dayKey(d)] = h.IsWork()
 			if firstYear == 0 {
 				// A year is covered only if its data starts in January
 				// (2001's data holds just the end of December for 2002's
 				// New Year).
-				firstYear = yy
-				if mm != 1 {
+				firstYear = d.Year()
+				if d.Month() != time.January {
 					firstYear++
 				}
 			}
 		}
 		lastYear = y
 	}
-	cd.first = time.Date(firstYear, 1, 1, 0, 0, 0, 0, time.UTC)
-	cd.last = time.Date(lastYear, 12, 31, 0, 0, 0, 0, time.UTC)
-	return cd
+	c.first = time.Date(firstYear, 1, 1, 0, 0, 0, 0, time.UTC)
+	c.last = time.Date(lastYear, 12, 31, 0, 0, 0, 0, time.UTC)
+	return c
 })
 
-// CalendarRange reports the first and last Beijing calendar days the
-// working-day calendar covers (as midnight Beijing time).
-func CalendarRange() (first, last time.Time) {
-	cd := holidayCalendar()
-	return civilStart(cd.first), civilStart(cd.last)
+// BuiltinCalendar is the calendar of the built-in data (lunar-go).
+func BuiltinCalendar() *Calendar { return builtinCalendar() }
+
+func dayKey(d time.Time) int { return d.Year()*10000 + int(d.Month())*100 + d.Day() }
+
+// Range reports the first and last Beijing calendar days the data covers
+// (as midnight Beijing time).
+func (c *Calendar) Range() (first, last time.Time) {
+	return civilStart(c.first), civilStart(c.last)
 }
 
-// isWorkingDay tells whether the civil date d (UTC midnight) is a working
-// day.
-func (cd calendarData) isWorkingDay(d time.Time) (bool, error) {
-	if d.Before(cd.first) || d.After(cd.last) {
-		return false, errCalendarRange(d, cd)
-	}
-	if w, ok := cd.adjusted[d.Year()*10000+int(d.Month())*100+d.Day()]; ok {
-		return w, nil
-	}
+// Source says where the data came from: "lunar-go", or "lunar-go + " the
+// source an operator's document names.
+func (c *Calendar) Source() string { return c.source }
+
+// DaysLeft is the number of Beijing days from now's day to the last
+// covered day (0 on the last covered day, negative past it).
+func (c *Calendar) DaysLeft(now time.Time) int {
+	return int(c.last.Sub(beijingDate(now)).Hours() / 24)
+}
+
+// day tells whether the civil date d (UTC midnight) is a working day, and
+// whether the data knows it (else: weekends off, weekdays working).
+func (c *Calendar) day(d time.Time) (working, known bool) {
 	wd := d.Weekday()
-	return wd != time.Saturday && wd != time.Sunday, nil
-}
-
-func errCalendarRange(d time.Time, cd calendarData) *Error {
-	return &Error{
-		Kind: KindInternal,
-		Code: "calendar_out_of_range",
-		Message: Text{
-			Zh: "工作日历尚未包含该日期的节假日安排。",
-			En: "The working-day calendar has no holiday data for this date yet.",
-		},
-		Err: fmt.Errorf("%s is outside the holiday data %s..%s",
-			d.Format(time.DateOnly), cd.first.Format(time.DateOnly), cd.last.Format(time.DateOnly)),
+	weekday := wd != time.Saturday && wd != time.Sunday
+	if d.Before(c.first) || d.After(c.last) {
+		return weekday, false
 	}
+	if w, ok := c.adjusted[dayKey(d)]; ok {
+		return w, true
+	}
+	return weekday, true
 }
 
 // beijingDate is t's Beijing calendar date, carried as midnight UTC so that
@@ -130,67 +150,181 @@ func civilStart(d time.Time) time.Time {
 	return time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, beijing())
 }
 
-// IsWorkingDay reports whether t's Beijing calendar day is a working day.
-func IsWorkingDay(t time.Time) (bool, error) {
-	return holidayCalendar().isWorkingDay(beijingDate(t))
+// IsWorkingDay reports whether t's Beijing calendar day is a working day,
+// and whether the data knows that day (outside it: weekends off).
+func (c *Calendar) IsWorkingDay(t time.Time) (working, known bool) {
+	return c.day(beijingDate(t))
 }
 
 // AddWorkingDays returns the start (00:00 Beijing, in the Beijing zone) of
 // the n-th working day after the Beijing calendar day of from; that day
 // itself never counts, whether or not it is a working day. n = 0 gives the
 // start of from's day; a negative n counts backwards (the n-th working day
-// before it). Days outside the calendar's data give calendar_out_of_range.
-func AddWorkingDays(from time.Time, n int) (time.Time, error) {
-	cd := holidayCalendar()
+// before it). provisional is true when a day counted over lies outside the
+// data.
+func (c *Calendar) AddWorkingDays(from time.Time, n int) (day time.Time, provisional bool) {
 	d := beijingDate(from)
-	if _, err := cd.isWorkingDay(d); err != nil {
-		return time.Time{}, err
-	}
 	step := 1
 	if n < 0 {
 		step, n = -1, -n
 	}
 	for n > 0 {
 		d = d.AddDate(0, 0, step)
-		w, err := cd.isWorkingDay(d)
-		if err != nil {
-			return time.Time{}, err
-		}
+		w, known := c.day(d)
+		provisional = provisional || !known
 		if w {
 			n--
 		}
 	}
-	return civilStart(d), nil
+	return civilStart(d), provisional
 }
 
 // WorkingDaysBetween counts the working days from a's Beijing day to b's:
 // for b after a, the working days in (a's day, b's day]; for b before a,
 // minus the working days in [b's day, a's day). So
 // WorkingDaysBetween(a, AddWorkingDays(a, n)) == n for every n.
-func WorkingDaysBetween(a, b time.Time) (int, error) {
-	cd := holidayCalendar()
+// provisional is true when a day counted over lies outside the data.
+func (c *Calendar) WorkingDaysBetween(a, b time.Time) (n int, provisional bool) {
 	da, db := beijingDate(a), beijingDate(b)
-	for _, d := range []time.Time{da, db} {
-		if _, err := cd.isWorkingDay(d); err != nil {
-			return 0, err
-		}
-	}
 	lo, hi, sign := da, db, 1
 	if db.Before(da) {
 		// [db, da) is (db-1, da-1]
 		lo, hi, sign = db.AddDate(0, 0, -1), da.AddDate(0, 0, -1), -1
 	}
-	n := 0
 	for d := lo.AddDate(0, 0, 1); !d.After(hi); d = d.AddDate(0, 0, 1) {
-		w, err := cd.isWorkingDay(d)
-		if err != nil {
-			return 0, err
-		}
+		w, known := c.day(d)
+		provisional = provisional || !known
 		if w {
 			n++
 		}
 	}
-	return sign * n, nil
+	return sign * n, provisional
+}
+
+// ReviewDue is a review deadline: the end (23:59:59 Beijing, in UTC) of
+// the r.ReviewSLAWorkingDays-th working day after the submission day.
+// Provisional: the count ran into days the calendar does not know, so At
+// was computed weekends-only with UnknownDaysMargin more working days, and
+// is to be recomputed once the data covers them.
+type ReviewDue struct {
+	At          time.Time
+	Provisional bool
+}
+
+// ReviewDueAt computes the review deadline of a submission at submittedAt.
+func (c *Calendar) ReviewDueAt(submittedAt time.Time, r Rules) ReviewDue {
+	day, provisional := c.AddWorkingDays(submittedAt, r.ReviewSLAWorkingDays)
+	if provisional {
+		day, _ = c.AddWorkingDays(submittedAt, r.ReviewSLAWorkingDays+UnknownDaysMargin)
+	}
+	return ReviewDue{At: EndOfBeijingDay(day), Provisional: provisional}
+}
+
+// SLAState places now against a review deadline: on_time before due's
+// Beijing day, due_today on that day up to due itself, overdue after due,
+// with the number of working days from due's day to now's day (0 when the
+// days after due were all holidays; counted weekends-only over days the
+// data does not know).
+func (c *Calendar) SLAState(due, now time.Time) (state string, overdueWorkingDays int) {
+	switch {
+	case now.After(due):
+		n, _ := c.WorkingDaysBetween(due, now)
+		return SLAOverdue, n
+	case beijingDate(now).Equal(beijingDate(due)):
+		return SLADueToday, 0
+	default:
+		return SLAOnTime, 0
+	}
+}
+
+// ---- Extending the data ----
+
+// CalendarYear is one year of the State Council's holiday schedule as an
+// operator transcribes it: the days off (every day of each holiday period,
+// weekends included) and the adjusted working days (weekend days worked,
+// 调休), as YYYY-MM-DD. Dates belong to Year, or to the December before or
+// the January after it when the schedule moves a day there.
+type CalendarYear struct {
+	Year     int
+	Holidays []string
+	Workdays []string
+}
+
+// maxCalendarYears bounds a document (a few decades is plenty).
+const maxCalendarYears = 50
+
+// Extend returns the calendar with years replacing what c says about them:
+// every day of a listed year that the year does not list as a holiday or
+// an adjusted working day is an ordinary day (weekends off). The covered
+// range grows to the last listed year; the listed years after c's data
+// must follow it without a gap (a year in between would be covered but
+// unknown). Errors are invalid_calendar, naming the first problem.
+func (c *Calendar) Extend(source string, years []CalendarYear) (*Calendar, error) {
+	bad := func(format string, a ...any) (*Calendar, error) {
+		return nil, Wrap(KindInvalid, "invalid_calendar", fmt.Errorf(format, a...))
+	}
+	if len(years) == 0 {
+		return bad("no years")
+	}
+	if len(years) > maxCalendarYears {
+		return bad("%d years: at most %d", len(years), maxCalendarYears)
+	}
+	next := &Calendar{adjusted: make(map[int]bool, len(c.adjusted)), first: c.first, last: c.last, source: c.source}
+	if source != "" {
+		next.source = c.source + " + " + source
+	}
+	listed := map[int]bool{}
+	for _, y := range years {
+		if y.Year < c.first.Year() || y.Year > 9998 {
+			return bad("year %d: before the built-in data (%d) or not a year", y.Year, c.first.Year())
+		}
+		if listed[y.Year] {
+			return bad("year %d listed twice", y.Year)
+		}
+		listed[y.Year] = true
+	}
+	for k, w := range c.adjusted {
+		if !listed[k/10000] {
+			next.adjusted[k] = w
+		}
+	}
+	seen := map[int]string{}
+	for _, y := range years {
+		from := time.Date(y.Year-1, 12, 1, 0, 0, 0, 0, time.UTC)
+		to := time.Date(y.Year+1, 1, 31, 0, 0, 0, 0, time.UTC)
+		for _, list := range []struct {
+			name    string
+			dates   []string
+			working bool
+		}{{"holidays", y.Holidays, false}, {"workdays", y.Workdays, true}} {
+			for _, s := range list.dates {
+				d, err := time.Parse(time.DateOnly, s)
+				if err != nil {
+					return bad("year %d: %s: %q is not a YYYY-MM-DD date", y.Year, list.name, s)
+				}
+				if d.Before(from) || d.After(to) {
+					return bad("year %d: %s: %s is not in or next to that year", y.Year, list.name, s)
+				}
+				if wd := d.Weekday(); list.working && wd != time.Saturday && wd != time.Sunday {
+					return bad("year %d: workdays: %s is a %s; adjusted working days are weekend days", y.Year, s, wd)
+				}
+				if prev, dup := seen[dayKey(d)]; dup {
+					return bad("year %d: %s listed twice (%s and %s)", y.Year, s, prev, list.name)
+				}
+				seen[dayKey(d)] = list.name
+				next.adjusted[dayKey(d)] = list.working
+			}
+		}
+		if end := time.Date(y.Year, 12, 31, 0, 0, 0, 0, time.UTC); end.After(next.last) {
+			next.last = end
+		}
+	}
+	for y := c.last.Year() + 1; y <= next.last.Year(); y++ {
+		if !listed[y] {
+			return bad("year %d is missing: the years after %d must follow without a gap", y, c.last.Year())
+		}
+	}
+	return next, nil
 }
 
 // EndOfBeijingDay is 23:59:59 Beijing time of t's Beijing calendar day, in
@@ -198,40 +332,6 @@ func WorkingDaysBetween(a, b time.Time) (int, error) {
 func EndOfBeijingDay(t time.Time) time.Time {
 	b := t.In(beijing())
 	return time.Date(b.Year(), b.Month(), b.Day(), 23, 59, 59, 0, beijing()).UTC()
-}
-
-// ReviewDueAt is the end (23:59:59 Beijing) of the 5th working day after the
-// submission day, in UTC (DefaultRules.ReviewSLAWorkingDays).
-func ReviewDueAt(submittedAt time.Time) (time.Time, error) {
-	return ReviewDueAtWith(submittedAt, DefaultRules)
-}
-
-// ReviewDueAtWith is ReviewDueAt under r.ReviewSLAWorkingDays.
-func ReviewDueAtWith(submittedAt time.Time, r Rules) (time.Time, error) {
-	day, err := AddWorkingDays(submittedAt, r.ReviewSLAWorkingDays)
-	if err != nil {
-		return time.Time{}, err
-	}
-	return EndOfBeijingDay(day), nil
-}
-
-// SLAState places now against a review deadline: on_time before due's
-// Beijing day, due_today on that day up to due itself, overdue after due,
-// with the number of working days from due's day to now's day (0 when the
-// days after due were all holidays).
-func SLAState(due, now time.Time) (state string, overdueWorkingDays int, err error) {
-	switch {
-	case now.After(due):
-		n, err := WorkingDaysBetween(due, now)
-		if err != nil {
-			return SLAOverdue, 0, err
-		}
-		return SLAOverdue, n, nil
-	case beijingDate(now).Equal(beijingDate(due)):
-		return SLADueToday, 0, nil
-	default:
-		return SLAOnTime, 0, nil
-	}
 }
 
 // ExpiryAfterOneYear is the end (23:59:59 Beijing, in UTC) of the same

@@ -71,16 +71,11 @@ var certifiedCapabilities = map[CertType]capabilitySet{
 	},
 }
 
-// CapabilitiesFor is CapabilitiesForWith under DefaultRules.
-func CapabilitiesFor(cert *Certification, now time.Time) Capabilities {
-	return CapabilitiesForWith(cert, now, DefaultRules)
-}
-
-// CapabilitiesForWith gives the capabilities a certification (nil: the type
+// CapabilitiesFor gives the capabilities a certification (nil: the type
 // was never held) grants at now, by its effective status: active -> the
 // type's certified set; overdue -> the uncertified set with Suspended;
 // lapsed, cancelled, revoked or none -> the uncertified set.
-func CapabilitiesForWith(cert *Certification, now time.Time, r Rules) Capabilities {
+func CapabilitiesFor(cert *Certification, now time.Time, r Rules) Capabilities {
 	if cert == nil {
 		return uncertifiedCapabilities.build(r, false, false)
 	}

@@ -42,7 +42,7 @@ func TestCapabilitiesFor(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if diff := cmp.Diff(tt.want, CapabilitiesFor(tt.cert, now)); diff != "" {
+			if diff := cmp.Diff(tt.want, CapabilitiesFor(tt.cert, now, DefaultRules)); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
 			}
 		})
@@ -52,20 +52,20 @@ func TestCapabilitiesFor(t *testing.T) {
 func TestCapabilitiesForWithRules(t *testing.T) {
 	r := DefaultRules.Clone()
 	r.UncertifiedExternalContacts = 500
-	got := CapabilitiesForWith(nil, time.Time{}, r)
+	got := CapabilitiesFor(nil, time.Time{}, r)
 	if got.ExternalContactsLimit == nil || *got.ExternalContactsLimit != 500 {
 		t.Errorf("limit = %v, want 500", got.ExternalContactsLimit)
 	}
 	// results do not share the limit
 	*got.ExternalContactsLimit = 1
-	if again := CapabilitiesForWith(nil, time.Time{}, r); *again.ExternalContactsLimit != 500 {
+	if again := CapabilitiesFor(nil, time.Time{}, r); *again.ExternalContactsLimit != 500 {
 		t.Errorf("limit shared between results")
 	}
 }
 
 func TestCapabilitiesJSON(t *testing.T) {
 	now := time.Date(2026, 9, 24, 2, 0, 0, 0, time.UTC)
-	got, _ := json.Marshal(CapabilitiesFor(&Certification{Type: CertWeCom, Status: CertActive, ExpiresAt: now.AddDate(1, 0, 0)}, now))
+	got, _ := json.Marshal(CapabilitiesFor(&Certification{Type: CertWeCom, Status: CertActive, ExpiresAt: now.AddDate(1, 0, 0)}, now, DefaultRules))
 	want := `{"certified":true,"suspended":false,"externalContactsLimit":null,"payments":"none","dataTools":"basic","searchExposure":"badge_first","brandMiniProgramEligible":false}`
 	if diff := cmp.Diff(want, string(got)); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)

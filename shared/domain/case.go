@@ -9,6 +9,8 @@ import "time"
 //   - a pending face or QR session's expiry;
 //   - the expiry of the reviewer's claim while in_review;
 //   - reviewDueAt while submitted or in_review and not yet SLABreached;
+//   - ReviewDueRecheckAt while submitted or in_review with a provisional
+//     reviewDueAt (waiting for the calendar's data);
 //   - DocumentsExpireAt of a closed case (set from RetentionEndsAt when it
 //     closed, cleared once the documents were handed to deletion).
 func (c *Case) PendingWorkAt() *time.Time {
@@ -33,6 +35,9 @@ func (c *Case) PendingWorkAt() *time.Time {
 	if (c.Status == CaseSubmitted || c.Status == CaseInReview) && c.ReviewDueAt != nil && !c.SLABreached {
 		consider(*c.ReviewDueAt)
 	}
+	if (c.Status == CaseSubmitted || c.Status == CaseInReview) && c.ReviewDueRecheckAt != nil {
+		consider(*c.ReviewDueRecheckAt)
+	}
 	if c.DocumentsExpireAt != nil {
 		consider(*c.DocumentsExpireAt)
 	}
@@ -41,27 +46,54 @@ func (c *Case) PendingWorkAt() *time.Time {
 
 // Submit moves a draft or changes_requested case to submitted under r:
 // SubmittedAt = at, ReviewDueAt = the end of the r.ReviewSLAWorkingDays-th
-// working day after at's Beijing day, SLABreached cleared, and a claim left
-// from a previous round dropped. A resubmission restarts the SLA. It does
-// not check requirements (the caller answers 409 requirements_unmet from
-// ComputeRequirements first). On error c is unchanged.
-func (c *Case) Submit(by Actor, at time.Time, r Rules) (HistoryEntry, error) {
+// working day after at's Beijing day on cal (provisional, with a recheck
+// due, when that runs past cal's data), SLABreached cleared, and a claim
+// left from a previous round dropped. A resubmission restarts the SLA. It
+// does not check requirements (the caller answers 409 requirements_unmet
+// from ComputeRequirements first). On error c is unchanged.
+func (c *Case) Submit(by Actor, at time.Time, r Rules, cal *Calendar) (HistoryEntry, error) {
 	if c.Status != CaseDraft && c.Status != CaseChangesRequested {
 		return HistoryEntry{}, ErrInvalidTransition(string(c.Status), string(CaseSubmitted))
 	}
-	due, err := ReviewDueAtWith(at, r)
-	if err != nil {
-		return HistoryEntry{}, err
-	}
-	h, err := c.TransitionWith(r, CaseSubmitted, by, at, nil, "")
+	h, err := c.Transition(r, CaseSubmitted, by, at, nil, "")
 	if err != nil {
 		return HistoryEntry{}, err
 	}
 	sub := at
-	c.SubmittedAt, c.ReviewDueAt = &sub, &due
+	c.SubmittedAt = &sub
+	c.setReviewDue(cal.ReviewDueAt(at, r), at)
 	c.SLABreached = false
 	c.Claim = nil
 	return h, nil
+}
+
+// setReviewDue records a computed deadline; a provisional one is rechecked
+// from the next Beijing day on (the daily job runs once a day).
+func (c *Case) setReviewDue(due ReviewDue, now time.Time) {
+	at := due.At
+	c.ReviewDueAt, c.ReviewDueRecheckAt = &at, nil
+	if due.Provisional {
+		next := civilStart(beijingDate(now).AddDate(0, 0, 1)).UTC()
+		c.ReviewDueRecheckAt = &next
+	}
+}
+
+// ReviewDueProvisional reports whether ReviewDueAt ran past the calendar's
+// data and awaits a recheck.
+func (c *Case) ReviewDueProvisional() bool { return c.ReviewDueRecheckAt != nil }
+
+// RecheckReviewDue recomputes a provisional review deadline from the
+// submission time on cal (the calendar as it is now). It reports whether
+// the deadline is final; if not, the next recheck is the next Beijing day.
+// The deadline may move earlier (the provisional one had a margin), and
+// SLABreached is left for the caller's SLA check against the new one.
+func (c *Case) RecheckReviewDue(cal *Calendar, r Rules, now time.Time) (final bool) {
+	if c.SubmittedAt == nil || !c.ReviewDueProvisional() {
+		return true
+	}
+	due := cal.ReviewDueAt(*c.SubmittedAt, r)
+	c.setReviewDue(due, now)
+	return !due.Provisional
 }
 
 // Withdraw moves the case to withdrawn and sets RefundDue when the fee was
@@ -69,10 +101,10 @@ func (c *Case) Submit(by Actor, at time.Time, r Rules) (HistoryEntry, error) {
 // that was never claimed (no Claim recorded, no decision, never sent back).
 // Use cases releasing an expired claim should therefore keep c.Claim as the
 // record that a reviewer held the case.
-func (c *Case) Withdraw(by Actor, at time.Time, note string) (HistoryEntry, error) {
+func (c *Case) Withdraw(r Rules, by Actor, at time.Time, note string) (HistoryEntry, error) {
 	untouched := c.Status == CaseDraft ||
 		(c.Status == CaseSubmitted && c.Claim == nil && c.LastDecision == nil && c.ChangeRequests == 0)
-	h, err := c.Transition(CaseWithdrawn, by, at, nil, note)
+	h, err := c.Transition(r, CaseWithdrawn, by, at, nil, note)
 	if err != nil {
 		return HistoryEntry{}, err
 	}

@@ -31,6 +31,9 @@ func TestPendingWorkAt(t *testing.T) {
 		{"in review, breached: claim only", Case{Status: CaseInReview, ReviewDueAt: timePtr(h(100)), SLABreached: true, Claim: &Claim{ExpiresAt: h(2)}}, timePtr(h(2))},
 		{"approved: nothing", Case{Status: CaseApproved, ReviewDueAt: timePtr(h(100)), Claim: &Claim{ExpiresAt: h(2)}}, nil},
 		{"changes requested: old review due ignored", Case{Status: CaseChangesRequested, ReviewDueAt: timePtr(h(100))}, nil},
+		{"provisional review due: the recheck first", Case{Status: CaseSubmitted, ReviewDueAt: timePtr(h(100)), ReviewDueRecheckAt: timePtr(h(20))}, timePtr(h(20))},
+		{"provisional, breached: still rechecked", Case{Status: CaseInReview, ReviewDueAt: timePtr(h(100)), SLABreached: true, ReviewDueRecheckAt: timePtr(h(20))}, timePtr(h(20))},
+		{"provisional but decided: nothing", Case{Status: CaseRejected, ReviewDueAt: timePtr(h(100)), ReviewDueRecheckAt: timePtr(h(20))}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -44,23 +47,30 @@ func TestPendingWorkAt(t *testing.T) {
 func TestSubmit(t *testing.T) {
 	at := bjTime(2026, 9, 24, 10, 0, 0)
 	wantDue := time.Date(2026, 10, 9, 15, 59, 59, 0, time.UTC)
+	late := bjTime(2027, 12, 28, 9, 0, 0)
 	tests := []struct {
-		name     string
-		c        Case
-		at       time.Time
-		wantCode string
+		name        string
+		c           Case
+		at          time.Time
+		wantCode    string
+		wantDue     time.Time
+		wantRecheck *time.Time
 	}{
-		{"draft", Case{Status: CaseDraft}, at, ""},
-		{"resubmission restarts the SLA", Case{Status: CaseChangesRequested, SLABreached: true, Claim: &Claim{ReviewerID: "r"}, ChangeRequests: 1}, at, ""},
-		{"in review is not a submission", Case{Status: CaseInReview}, at, "invalid_transition"},
-		{"approved", Case{Status: CaseApproved}, at, "invalid_transition"},
-		{"beyond the calendar", Case{Status: CaseDraft}, bjTime(2027, 12, 28, 9, 0, 0), "calendar_out_of_range"},
+		{"draft", Case{Status: CaseDraft}, at, "", wantDue, nil},
+		{"resubmission restarts the SLA", Case{Status: CaseChangesRequested, SLABreached: true, Claim: &Claim{ReviewerID: "r"}, ChangeRequests: 1}, at, "", wantDue, nil},
+		{"a provisional deadline of an earlier round is replaced", Case{Status: CaseChangesRequested, ReviewDueRecheckAt: timePtr(at)}, at, "", wantDue, nil},
+		{"in review is not a submission", Case{Status: CaseInReview}, at, "invalid_transition", time.Time{}, nil},
+		{"approved", Case{Status: CaseApproved}, at, "invalid_transition", time.Time{}, nil},
+		// 5 + 6 working days: 12-29..31 per the data, then weekends-only
+		// from 2028-01-03: 2028-01-12, rechecked from the next Beijing day.
+		{"beyond the calendar: provisional, never an error", Case{Status: CaseDraft}, late, "",
+			time.Date(2028, 1, 12, 15, 59, 59, 0, time.UTC), timePtr(time.Date(2027, 12, 28, 16, 0, 0, 0, time.UTC))},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := tt.c
 			before := tt.c
-			h, err := c.Submit(actApplicant, tt.at, DefaultRules)
+			h, err := c.Submit(actApplicant, tt.at, DefaultRules, BuiltinCalendar())
 			if diff := cmp.Diff(tt.wantCode, codeOfErr(err)); diff != "" {
 				t.Fatalf("code (-want +got):\n%s", diff)
 			}
@@ -71,14 +81,80 @@ func TestSubmit(t *testing.T) {
 				return
 			}
 			if c.Status != CaseSubmitted || c.SubmittedAt == nil || !c.SubmittedAt.Equal(tt.at) ||
-				c.ReviewDueAt == nil || !c.ReviewDueAt.Equal(wantDue) || c.SLABreached || c.Claim != nil {
+				c.ReviewDueAt == nil || !c.ReviewDueAt.Equal(tt.wantDue) || c.SLABreached || c.Claim != nil {
 				t.Errorf("after Submit: %+v", c)
+			}
+			if diff := cmp.Diff(tt.wantRecheck, c.ReviewDueRecheckAt); diff != "" {
+				t.Errorf("recheck (-want +got):\n%s", diff)
+			}
+			if c.ReviewDueProvisional() != (tt.wantRecheck != nil) {
+				t.Errorf("provisional = %v", c.ReviewDueProvisional())
 			}
 			if h.To != "submitted" || h.Role != RoleApplicant {
 				t.Errorf("history %+v", h)
 			}
 		})
 	}
+}
+
+// TestRecheckReviewDue: a deadline computed past the calendar's horizon
+// stays provisional (rechecked daily) until the data covers it, then
+// becomes the real one, which may be earlier than the provisional one.
+func TestRecheckReviewDue(t *testing.T) {
+	submitted := bjTime(2027, 12, 28, 9, 0, 0)
+	extended, err := BuiltinCalendar().Extend("test 2028", []CalendarYear{{Year: 2028,
+		Holidays: []string{"2028-01-01", "2028-01-02", "2028-01-03"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	provisional := func() Case {
+		c := Case{Status: CaseDraft}
+		if _, err := c.Submit(actApplicant, submitted, DefaultRules, BuiltinCalendar()); err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	tests := []struct {
+		name        string
+		cal         *Calendar
+		now         time.Time
+		wantFinal   bool
+		wantDue     time.Time
+		wantRecheck *time.Time
+	}{
+		{"no data yet: still provisional, next recheck tomorrow", BuiltinCalendar(), bjTime(2028, 1, 4, 9, 0, 0), false,
+			time.Date(2028, 1, 12, 15, 59, 59, 0, time.UTC), timePtr(time.Date(2028, 1, 4, 16, 0, 0, 0, time.UTC))},
+		// 12-29, 12-30, 12-31, then 2028-01-03 is a holiday: 01-04, 01-05.
+		{"the data arrived: final, and earlier", extended, bjTime(2028, 1, 4, 9, 0, 0), true,
+			time.Date(2028, 1, 5, 15, 59, 59, 0, time.UTC), nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := provisional()
+			if got := c.RecheckReviewDue(tt.cal, DefaultRules, tt.now); got != tt.wantFinal {
+				t.Fatalf("final = %v, want %v", got, tt.wantFinal)
+			}
+			if !c.ReviewDueAt.Equal(tt.wantDue) {
+				t.Errorf("due = %v, want %v", c.ReviewDueAt, tt.wantDue)
+			}
+			if diff := cmp.Diff(tt.wantRecheck, c.ReviewDueRecheckAt); diff != "" {
+				t.Errorf("recheck (-want +got):\n%s", diff)
+			}
+		})
+	}
+	t.Run("a final deadline is left alone", func(t *testing.T) {
+		c := Case{Status: CaseDraft}
+		if _, err := c.Submit(actApplicant, bjTime(2026, 9, 24, 10, 0, 0), DefaultRules, BuiltinCalendar()); err != nil {
+			t.Fatal(err)
+		}
+		before := c
+		if !c.RecheckReviewDue(BuiltinCalendar(), DefaultRules, bjTime(2026, 9, 25, 9, 0, 0)) {
+			t.Fatal("not final")
+		}
+		if diff := cmp.Diff(before, c); diff != "" {
+			t.Errorf("changed (-before +after):\n%s", diff)
+		}
+	})
 }
 
 func TestWithdraw(t *testing.T) {
@@ -105,7 +181,7 @@ func TestWithdraw(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := tt.c
-			_, err := c.Withdraw(actApplicant, at, "")
+			_, err := c.Withdraw(DefaultRules, actApplicant, at, "")
 			if diff := cmp.Diff(tt.wantCode, codeOfErr(err)); diff != "" {
 				t.Fatalf("code (-want +got):\n%s", diff)
 			}

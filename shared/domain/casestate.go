@@ -52,13 +52,7 @@ func CanTransition(from, to CaseStatus) bool {
 	return false
 }
 
-// Transition moves the case to state to under DefaultRules; see
-// TransitionWith.
-func (c *Case) Transition(to CaseStatus, by Actor, at time.Time, reasons []string, note string) (HistoryEntry, error) {
-	return c.TransitionWith(DefaultRules, to, by, at, reasons, note)
-}
-
-// TransitionWith checks the move against the table and r, sets Status and
+// Transition checks the move against the table and r, sets Status and
 // UpdatedAt, counts a request for changes, and returns the history entry
 // (Subject "case", with a fresh id sorted by at). A move the table lacks is
 // a conflict (invalid_transition); a request for changes beyond
@@ -67,7 +61,7 @@ func (c *Case) Transition(to CaseStatus, by Actor, at time.Time, reasons []strin
 //
 // Other fields (SubmittedAt, ReviewDueAt, Claim, LastDecision, RefundDue)
 // belong to the use case; Submit and Withdraw in case.go set theirs.
-func (c *Case) TransitionWith(r Rules, to CaseStatus, by Actor, at time.Time, reasons []string, note string) (HistoryEntry, error) {
+func (c *Case) Transition(r Rules, to CaseStatus, by Actor, at time.Time, reasons []string, note string) (HistoryEntry, error) {
 	if !CanTransition(c.Status, to) {
 		return HistoryEntry{}, ErrInvalidTransition(string(c.Status), string(to))
 	}

@@ -45,7 +45,7 @@ func TestCanTransitionEveryPair(t *testing.T) {
 				}
 				c := &Case{Status: from, ChangeRequests: 0}
 				at := time.Date(2026, 9, 24, 2, 0, 0, 0, time.UTC)
-				_, err := c.Transition(to, actReviewer, at, nil, "")
+				_, err := c.Transition(DefaultRules, to, actReviewer, at, nil, "")
 				if want {
 					if err != nil {
 						t.Fatalf("Transition: %v", err)
@@ -92,7 +92,7 @@ func TestCaseTransitionHistory(t *testing.T) {
 	at := time.Date(2026, 9, 24, 2, 0, 0, 0, time.UTC)
 	c := &Case{ID: "c1", Status: CaseInReview}
 	reasons := []string{"address_mismatch"}
-	h, err := c.Transition(CaseChangesRequested, actAdmin, at, reasons, "fix the address")
+	h, err := c.Transition(DefaultRules, CaseChangesRequested, actAdmin, at, reasons, "fix the address")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +132,7 @@ func TestChangeRequestLimit(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := &Case{Status: CaseInReview, ChangeRequests: tt.already}
-			_, err := c.TransitionWith(tt.rules, tt.to, actReviewer, at, nil, "")
+			_, err := c.Transition(tt.rules, tt.to, actReviewer, at, nil, "")
 			if diff := cmp.Diff(tt.wantCode, codeOfErr(err)); diff != "" {
 				t.Fatalf("code (-want +got):\n%s", diff)
 			}

@@ -77,7 +77,10 @@ func containsCertStatus(list []CertStatus, s CertStatus) bool {
 	return false
 }
 
-func certSubject(t CertType) string { return "certification:" + string(t) }
+// certSubjectPrefix starts the history subject of a certification.
+const certSubjectPrefix = "certification:"
+
+func certSubject(t CertType) string { return certSubjectPrefix + string(t) }
 
 // Transition checks the move against the table, sets Status and UpdatedAt
 // and returns the history entry (Subject "certification:<type>"). It does
@@ -193,9 +196,8 @@ func (c *Certification) Revoke(by Actor, reason, severity string, at time.Time) 
 // The history entry is by the system actor with the kind as reason and the
 // case id as note (the reviewer's decision is in the case's history). A
 // kind that cannot apply to the current state is invalid_transition.
-// Lapse uses DefaultRules.LapseAfterDays.
-func ApproveCertification(existing *Certification, ent string, t CertType, kind CaseKind, caseID string, now time.Time) (Certification, HistoryEntry, error) {
-	r := DefaultRules
+// Lapse is judged by r.LapseAfterDays.
+func ApproveCertification(existing *Certification, ent string, t CertType, kind CaseKind, caseID string, now time.Time, r Rules) (Certification, HistoryEntry, error) {
 	if !t.Valid() || !kind.Valid() {
 		return Certification{}, HistoryEntry{}, E(KindInvalid, "invalid_certification",
 			"认证类型或申请类型无效。", "Unknown certification type or case kind.")

@@ -97,7 +97,7 @@ func TestApproveCertification(t *testing.T) {
 				before.RevokedReason, before.Severity = "fraud", "minor"
 				*tt.existing = before
 			}
-			got, h, err := ApproveCertification(tt.existing, "e1", CertWeCom, tt.kind, "c9", now)
+			got, h, err := ApproveCertification(tt.existing, "e1", CertWeCom, tt.kind, "c9", now, DefaultRules)
 			if diff := cmp.Diff(tt.wantCode, codeOfErr(err)); diff != "" {
 				t.Fatalf("code (-want +got):\n%s (%v)", diff, err)
 			}
@@ -127,7 +127,7 @@ func TestApproveCertification(t *testing.T) {
 		})
 	}
 	t.Run("api.md example", func(t *testing.T) {
-		got, _, err := ApproveCertification(nil, "e1", CertMiniProgram, KindInitial, "c1", bjTime(2026, 11, 26, 15, 0, 0))
+		got, _, err := ApproveCertification(nil, "e1", CertMiniProgram, KindInitial, "c1", bjTime(2026, 11, 26, 15, 0, 0), DefaultRules)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -149,7 +149,7 @@ func TestApproveCertification(t *testing.T) {
 			{"another type's record", &Certification{EnterpriseID: "e1", Type: CertMiniProgram, Status: CertLapsed}, CertWeCom, KindReinstatement, "certification_mismatch"},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
-				_, _, err := ApproveCertification(tc.existing, "e1", tc.ty, tc.kind, "c", now)
+				_, _, err := ApproveCertification(tc.existing, "e1", tc.ty, tc.kind, "c", now, DefaultRules)
 				if CodeOf(err) != tc.code {
 					t.Errorf("err = %v, want %s", err, tc.code)
 				}

@@ -79,10 +79,22 @@ type Error struct {
 	Code    string
 	Message Text
 	Fields  []FieldError
-	// Extra members of the problem document, e.g. attemptsLeft.
-	Extra map[string]any
+	// Details are extra members of the problem document, e.g.
+	// attemptsLeft: plain values (strings, numbers, times) that encode to
+	// JSON as they are.
+	Details []Detail
+	// Requirements are the case's open requirements, when they are why the
+	// request is refused (requirements_unmet); the HTTP layer renders them
+	// in the caller's language.
+	Requirements *Requirements
 	// Err is the cause, for logs only; never shown to clients.
 	Err error
+}
+
+// Detail is one extra member of a problem document.
+type Detail struct {
+	Name  string
+	Value any
 }
 
 func (e *Error) Error() string {
@@ -104,14 +116,34 @@ func Wrap(kind Kind, code string, err error) *Error {
 	return &Error{Kind: kind, Code: code, Err: err, Message: defaultText(kind)}
 }
 
-// With returns a copy of e carrying an extra problem member.
-func (e *Error) With(key string, v any) *Error {
+// With returns a copy of e carrying the detail name: v (replacing one of
+// the same name).
+func (e *Error) With(name string, v any) *Error {
 	c := *e
-	c.Extra = make(map[string]any, len(e.Extra)+1)
-	for k, x := range e.Extra {
-		c.Extra[k] = x
+	c.Details = make([]Detail, 0, len(e.Details)+1)
+	for _, d := range e.Details {
+		if d.Name != name {
+			c.Details = append(c.Details, d)
+		}
 	}
-	c.Extra[key] = v
+	c.Details = append(c.Details, Detail{Name: name, Value: v})
+	return &c
+}
+
+// Detail returns the value of the detail name.
+func (e *Error) Detail(name string) (any, bool) {
+	for _, d := range e.Details {
+		if d.Name == name {
+			return d.Value, true
+		}
+	}
+	return nil, false
+}
+
+// WithRequirements returns a copy of e carrying the case's requirements.
+func (e *Error) WithRequirements(r Requirements) *Error {
+	c := *e
+	c.Requirements = &r
 	return &c
 }
 

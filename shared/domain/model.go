@@ -150,7 +150,8 @@ type LegalRep struct {
 	Phone    string
 }
 
-// Enterprise is an applicant's profile, one per USCC.
+// Enterprise is an applicant's profile, one per USCC. Its region is not a
+// field: it is read from the USCC (Region).
 type Enterprise struct {
 	ID                  string
 	Name                string
@@ -158,7 +159,6 @@ type Enterprise struct {
 	LegalRep            LegalRep
 	RegisteredAddress   string
 	OperatingAddress    string
-	RegionCode          string
 	HasCorporateAccount bool
 	// OwnerID is the member with role owner (exactly one; transferable).
 	OwnerID string
@@ -330,6 +330,10 @@ type Case struct {
 	// are handed to the bucket's deletion (retention, PIPL); nil for open
 	// cases and once done.
 	DocumentsExpireAt *time.Time
+	// ReviewDueRecheckAt is set while ReviewDueAt is provisional (it ran
+	// past the working-day calendar's data): when the daily job next
+	// recomputes it.
+	ReviewDueRecheckAt *time.Time
 }
 
 // RedoItem is one requirement a reviewer sent back, with why.

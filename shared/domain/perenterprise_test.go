@@ -246,7 +246,7 @@ func TestChangeTransitions(t *testing.T) {
 	// A change case moves through the same state machine as any case.
 	c := &Case{Kind: KindChange, Status: CaseDraft, Types: ts}
 	for _, to := range []CaseStatus{CaseSubmitted, CaseInReview, CaseChangesRequested, CaseSubmitted, CaseInReview, CaseApproved} {
-		if _, err := c.TransitionWith(DefaultRules, to, SystemActor, now, nil, ""); err != nil {
+		if _, err := c.Transition(DefaultRules, to, SystemActor, now, nil, ""); err != nil {
 			t.Fatalf("-> %s: %v", to, err)
 		}
 	}
@@ -254,8 +254,8 @@ func TestChangeTransitions(t *testing.T) {
 		t.Errorf("slots %v", subjects)
 	}
 	name := "新名称"
-	e := Enterprise{Name: "旧名称", RegionCode: "110105"}
-	if got := (&ProfileChange{Name: &name}).Apply(e); got.Name != name || got.RegionCode != "110105" {
+	e := Enterprise{Name: "旧名称", USCC: SampleUSCCIn("110105", 1)}
+	if got := (&ProfileChange{Name: &name}).Apply(e); got.Name != name || got.USCC != e.USCC {
 		t.Errorf("apply = %+v", got)
 	}
 }

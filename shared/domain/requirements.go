@@ -187,7 +187,7 @@ func (c *Case) hasAnyType(ts []CertType) bool {
 //   - registered and operating addresses that do not match give an
 //     address_mismatch error (on business_license) with advice.
 //
-// The fee is c.Fee, or FeeFor(c.Kind, e.RegionCode, r) if the case has
+// The fee is c.Fee, or FeeFor(c.Kind, e.Region(), r) if the case has
 // none yet (no currency).
 func ComputeRequirements(e *Enterprise, c *Case, docs []Document, now time.Time, r Rules) Requirements {
 	req := Requirements{CurrentlyDue: []string{}, PendingVerification: []string{}, Errors: []RequirementError{}}
@@ -200,7 +200,7 @@ func ComputeRequirements(e *Enterprise, c *Case, docs []Document, now time.Time,
 	}
 	fee := c.Fee
 	if fee.Currency == "" {
-		fee = FeeFor(c.Kind, ent.RegionCode, r)
+		fee = FeeFor(c.Kind, ent.Region(), r)
 	}
 	due := func(item string) { req.CurrentlyDue = appendOnce(req.CurrentlyDue, item) }
 	pending := func(item string, deadline time.Time) {

@@ -58,7 +58,7 @@ func TestRequiredItems(t *testing.T) {
 func reqFixture(now time.Time) (*Enterprise, *Case, []Document) {
 	yes := true
 	e := &Enterprise{
-		ID: "e1", Name: "北京示例科技有限公司", RegionCode: "110105", HasCorporateAccount: true,
+		ID: "e1", Name: "北京示例科技有限公司", USCC: SampleUSCCIn("110105", 1), HasCorporateAccount: true,
 		LegalRep:          LegalRep{Name: "张三", IDNumber: "11010519491231002X"},
 		RegisteredAddress: "北京市朝阳区建国路88号", OperatingAddress: "朝阳区建国路88号",
 	}
@@ -209,7 +209,7 @@ func TestComputeRequirements(t *testing.T) {
 			c.Payment.PaidFen = 100
 		}, nil, with(func(r *Requirements) { r.CurrentlyDue = []string{"payment"} })},
 		{"fee not yet on the case: computed from the region (Shenzhen, half paid is enough)", func(e *Enterprise, c *Case, docs *[]Document) {
-			e.RegionCode = "440300"
+			e.USCC = SampleUSCC(1)
 			c.Fee = Fee{}
 			c.Payment.PaidFen = 15000
 		}, nil, empty},

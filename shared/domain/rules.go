@@ -8,9 +8,10 @@ import (
 
 // Rules is THE table of microcert's business numbers. Every default of
 // domain.md lives here and nowhere else; configuration may override some
-// fields of a copy (DefaultRules.Clone()) and pass it to the functions that
-// take a Rules. Functions whose signature has no Rules use DefaultRules; each
-// has a ...With sibling taking one.
+// fields of a copy (DefaultRules.Clone()). Every function that applies a
+// rule takes the Rules it applies: shared/config loads them once per
+// function and they are passed down from there, never read from
+// DefaultRules on the way.
 type Rules struct {
 	// Currency of every amount.
 	Currency string

@@ -13,7 +13,11 @@ import (
 // SampleUSCC returns a valid enterprise USCC (authority 9, category 1,
 // Shenzhen 440300) whose organisation-code part encodes seed: distinct
 // seeds give distinct codes for |seed| < 31^9/2 (about 1.3e13).
-func SampleUSCC(seed int) string {
+func SampleUSCC(seed int) string { return SampleUSCCIn("440300", seed) }
+
+// SampleUSCCIn is SampleUSCC registered in another administrative division
+// (a 6-digit GB/T 2260 code such as 110105, Beijing Chaoyang).
+func SampleUSCCIn(region string, seed int) string {
 	const space = 26439622160671 // 31^9
 	v := uint64(seed) % space
 	var org [9]byte
@@ -21,7 +25,7 @@ func SampleUSCC(seed int) string {
 		org[i] = usccAlphabet[v%31]
 		v /= 31
 	}
-	body := "91440300" + string(org[:])
+	body := "91" + region + string(org[:])
 	return body + string(usccCheckChar(body))
 }
 

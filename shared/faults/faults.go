@@ -57,6 +57,11 @@ const (
 	// Timeout: the transport gave up waiting (a net.Error with Timeout()
 	// that is also context.DeadlineExceeded, as net/http's is).
 	Timeout Kind = "timeout"
+	// LostRace: another writer got there first: DynamoDB
+	// ConditionalCheckFailedException (HTTP 400), S3 PreconditionFailed
+	// (HTTP 412). Always before the call. Not in AllKinds: it is for
+	// proving what a writer that loses every race answers.
+	LostRace Kind = "lost_race"
 )
 
 // AllKinds is the default mix, each kind equally likely.
@@ -146,8 +151,8 @@ func New(cfg Config) (*Injector, error) {
 		cfg.Kinds = AllKinds
 	}
 	for _, k := range cfg.Kinds {
-		if k != Throttle && k != ServerError && k != Timeout {
-			return nil, fmt.Errorf("faults: unknown kind %q (want throttle, 5xx or timeout)", k)
+		if k != Throttle && k != ServerError && k != Timeout && k != LostRace {
+			return nil, fmt.Errorf("faults: unknown kind %q (want throttle, 5xx, timeout or lost_race)", k)
 		}
 	}
 	return &Injector{cfg: cfg, rng: rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15))}, nil
@@ -157,7 +162,7 @@ func New(cfg Config) (*Injector, error) {
 const (
 	EnvRate  = "FAULT_RATE"  // 0..1; unset or empty: no injection
 	EnvSeed  = "FAULT_SEED"  // uint64; default 1; mixed with AWS_LAMBDA_FUNCTION_NAME
-	EnvKinds = "FAULT_KINDS" // comma list of throttle, 5xx, timeout; default all
+	EnvKinds = "FAULT_KINDS" // comma list of throttle, 5xx, timeout, lost_race; default the first three
 	EnvAfter = "FAULT_AFTER" // share of 5xx/timeouts after the call; default 0.5
 	EnvOps   = "FAULT_OPS"   // comma list of Operation or Service.Operation; default all
 	EnvLimit = "FAULT_LIMIT" // stop after this many faults per process; default no limit
@@ -290,7 +295,7 @@ func (i *Injector) draw(service, op string) (Fault, bool) {
 	}
 	k := i.cfg.Kinds[i.rng.IntN(len(i.cfg.Kinds))]
 	when := Before
-	if k != Throttle && i.rng.Float64() < i.cfg.After {
+	if k != Throttle && k != LostRace && i.rng.Float64() < i.cfg.After {
 		when = After
 	}
 	i.n++
@@ -421,10 +426,21 @@ func response(status int, contentType string, headers map[string]string, body st
 }
 
 // dynamoErrors are DynamoDB's JSON 1.0 error documents.
-func dynamoErrors(k Kind, _ *smithyhttp.Request, n int) *http.Response {
+func dynamoErrors(k Kind, req *smithyhttp.Request, n int) *http.Response {
 	reqID := fmt.Sprintf("FAULT%027d", n)
 	hdr := map[string]string{"X-Amzn-Requestid": reqID}
 	const ct = "application/x-amz-json-1.0"
+	if k == LostRace {
+		if strings.HasSuffix(req.Header.Get("X-Amz-Target"), ".TransactWriteItems") {
+			// The first write of the transaction lost.
+			return response(http.StatusBadRequest, ct, hdr,
+				`{"__type":"com.amazonaws.dynamodb.v20120810#TransactionCanceledException",`+
+					`"message":"Transaction cancelled, please refer cancellation reasons for specific reasons [ConditionalCheckFailed] (injected fault)",`+
+					`"CancellationReasons":[{"Code":"ConditionalCheckFailed","Message":"The conditional request failed"}]}`)
+		}
+		return response(http.StatusBadRequest, ct, hdr,
+			`{"__type":"com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException","message":"The conditional request failed (injected fault)"}`)
+	}
 	if k == Throttle {
 		return response(http.StatusBadRequest, ct, hdr,
 			`{"__type":"com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException",`+
@@ -439,8 +455,11 @@ func s3Errors(k Kind, req *smithyhttp.Request, n int) *http.Response {
 	reqID := fmt.Sprintf("FAULT%011d", n)
 	hdr := map[string]string{"X-Amz-Request-Id": reqID, "X-Amz-Id-2": "injected-fault"}
 	status, code, msg := http.StatusInternalServerError, "InternalError", "We encountered an internal error. Please try again."
-	if k == Throttle {
+	switch k {
+	case Throttle:
 		status, code, msg = http.StatusServiceUnavailable, "SlowDown", "Please reduce your request rate."
+	case LostRace:
+		status, code, msg = http.StatusPreconditionFailed, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold."
 	}
 	if req.Method == http.MethodHead {
 		return response(status, "", hdr, "")

@@ -102,7 +102,7 @@ func TestDynamoDBFaultsLookReal(t *testing.T) {
 				t.Errorf("no API error: %v", err)
 			}
 			// The store maps it to "retry later" (503), never internal.
-			_, _, serr := store.New(db, table).GetEnterprise(context.Background(), domain.NewID())
+			_, _, serr := store.New(db, table, domain.DefaultRules).GetEnterprise(context.Background(), domain.NewID())
 			if !domain.IsKind(serr, domain.KindUnavailable) {
 				t.Errorf("store: %v, want KindUnavailable", serr)
 			}
@@ -389,4 +389,27 @@ func TestS3Faults(t *testing.T) {
 			t.Errorf("%d of 50 failed", failed)
 		}
 	})
+}
+
+// A lost race looks like the real one: the store sees a conditional check
+// that failed (a single write's, or a transaction's first write's) and
+// answers it as the write's conflict.
+func TestLostRaceLooksReal(t *testing.T) {
+	inj := mustNew(t, faults.Config{Rate: 1, Kinds: []faults.Kind{faults.LostRace}})
+	db, table := faultyTable(t, inj, noRetries)
+	ctx := context.Background()
+	_, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: item("a")})
+	var ccf *types.ConditionalCheckFailedException
+	if !errors.As(err, &ccf) {
+		t.Fatalf("PutItem: %T %v, want ConditionalCheckFailedException", err, err)
+	}
+	_, err = db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+		{Put: &types.Put{TableName: aws.String(table), Item: item("b")}}}})
+	var tce *types.TransactionCanceledException
+	if !errors.As(err, &tce) || len(tce.CancellationReasons) != 1 || aws.ToString(tce.CancellationReasons[0].Code) != "ConditionalCheckFailed" {
+		t.Fatalf("TransactWriteItems: %T %v, want a cancellation with ConditionalCheckFailed", err, err)
+	}
+	if c := faults.Counts(inj.Faults()); c["lost_race before"] != 2 {
+		t.Fatalf("faults %v", c)
+	}
 }

@@ -3,25 +3,17 @@ package faults_test
 import (
 	"context"
 	"encoding/json"
-	"fmt"
-	"log/slog"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"microcert/shared/certsvc"
-	"microcert/shared/clock"
 	"microcert/shared/domain"
 	"microcert/shared/faults"
-	"microcert/shared/httpapi"
-	"microcert/shared/store"
-	"microcert/shared/store/storetest"
+	"microcert/shared/httpapi/apitest"
 )
 
 // The Idempotency-Key crash cases, through the real HTTP adapter, use case
@@ -66,48 +58,29 @@ func either(ms ...func(faults.Call) bool) func(faults.Call) bool {
 	}
 }
 
+// crashEnv is the API in process (apitest) whose store client retries
+// once; api gives its wiring over a client with faults.
 type crashEnv struct {
-	t     *testing.T
-	env   *storetest.Env
-	clock *clock.Fake
-	n     atomic.Int64
+	t *testing.T
+	*apitest.Env
 }
 
 func newCrashEnv(t *testing.T) *crashEnv {
-	return &crashEnv{t: t, env: storetest.Start(t), clock: clock.NewFake(time.Now())}
+	return &crashEnv{t: t, Env: apitest.New(t, apitest.WithDynamoDB(func(o *dynamodb.Options) { o.RetryMaxAttempts = 2 }))}
 }
 
 // api is ApiFunction's wiring over a client with inj (nil: no faults).
-func (e *crashEnv) api(inj *faults.Injector) *httpapi.API {
-	opts := []func(*dynamodb.Options){func(o *dynamodb.Options) { o.RetryMaxAttempts = 2 }}
-	if inj != nil {
-		opts = append(opts, inj.DynamoDB)
+func (e *crashEnv) api(inj *faults.Injector) *apitest.Env {
+	if inj == nil {
+		return e.Env
 	}
-	st := store.New(dynamodb.New(e.env.Client.Options(), opts...), e.env.Table).WithClock(e.clock)
-	quiet := slog.New(slog.DiscardHandler)
-	svc := certsvc.New(certsvc.Config{Store: st, Clock: e.clock, Rules: domain.DefaultRules, Log: quiet})
-	return httpapi.New(httpapi.Config{Service: svc, Idempotency: st, Clock: e.clock, Log: quiet})
+	return e.Rewire(func(o *dynamodb.Options) { o.RetryMaxAttempts = 2 }, inj.DynamoDB)
 }
 
-func (e *crashEnv) createEnterprise(api *httpapi.API, key, body string) events.APIGatewayV2HTTPResponse {
+func (e *crashEnv) createEnterprise(api *apitest.Env, key, body string) apitest.Response {
 	e.t.Helper()
-	ev := events.APIGatewayV2HTTPRequest{
-		RouteKey: "POST /v1/enterprises",
-		RawPath:  "/v1/enterprises",
-		Headers:  map[string]string{"Content-Type": "application/json", "Idempotency-Key": key},
-		Body:     body,
-		RequestContext: events.APIGatewayV2HTTPRequestContext{
-			RequestID: fmt.Sprintf("req-%d", e.n.Add(1)),
-			HTTP:      events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: "POST", Path: "/v1/enterprises"},
-			Authorizer: &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{
-				JWT: &events.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription{Claims: map[string]string{"sub": "owner-1"}}},
-		},
-	}
-	resp, err := api.Handle(context.Background(), ev)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return resp
+	return api.Do(apitest.Request{Route: "POST /v1/enterprises", As: apitest.Owner, Body: body,
+		Headers: map[string]string{"Idempotency-Key": key}})
 }
 
 func enterpriseJSON(n int) string {
@@ -123,7 +96,7 @@ func enterpriseJSON(n int) string {
 // entities counts the table's items by entity, read without faults.
 func (e *crashEnv) entities() map[string]int {
 	e.t.Helper()
-	out, err := e.env.Client.Scan(context.Background(), &dynamodb.ScanInput{TableName: aws.String(e.env.Table)})
+	out, err := e.Table.Client.Scan(context.Background(), &dynamodb.ScanInput{TableName: aws.String(e.Table.Table)})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -138,7 +111,7 @@ func (e *crashEnv) entities() map[string]int {
 
 func (e *crashEnv) idemState() string {
 	e.t.Helper()
-	out, err := e.env.Client.Scan(context.Background(), &dynamodb.ScanInput{TableName: aws.String(e.env.Table)})
+	out, err := e.Table.Client.Scan(context.Background(), &dynamodb.ScanInput{TableName: aws.String(e.Table.Table)})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -150,18 +123,10 @@ func (e *crashEnv) idemState() string {
 	return "none"
 }
 
-func codeOf(r events.APIGatewayV2HTTPResponse) string {
-	var p struct {
-		Code string `json:"code"`
-	}
-	_ = json.Unmarshal([]byte(r.Body), &p)
-	return p.Code
-}
-
-func want(t *testing.T, what string, r events.APIGatewayV2HTTPResponse, status int, code string) {
+func want(t *testing.T, what string, r apitest.Response, status int, code string) {
 	t.Helper()
-	if r.StatusCode != status || (code != "" && codeOf(r) != code) {
-		t.Fatalf("%s: %d %s, want %d %s", what, r.StatusCode, r.Body, status, code)
+	if r.Status != status || (code != "" && r.Code() != code) {
+		t.Fatalf("%s: %d %s, want %d %s", what, r.Status, r.Body, status, code)
 	}
 	if status == 503 && r.Headers["Retry-After"] == "" {
 		t.Fatalf("%s: 503 without Retry-After", what)
@@ -207,7 +172,7 @@ func TestFaultIdemCrashAfterSideEffectBeforeResponseRecorded(t *testing.T) {
 	// Within the lease the first attempt may still be about to record its
 	// response (a concurrent retry): "in progress", retry later.
 	want(t, "retry within the lease", e.createEnterprise(clean, "k-crash", body), 409, "request_in_progress")
-	e.clock.Advance(31 * time.Second)
+	e.Clock.Advance(31 * time.Second)
 	want(t, "retry after the lease", e.createEnterprise(clean, "k-crash", body), 409, "request_already_applied")
 	e.wantOneEnterprise()
 }
@@ -227,7 +192,7 @@ func TestFaultIdemCommitResponseLost(t *testing.T) {
 	}
 	again := e.createEnterprise(e.api(nil), "k-lost", body)
 	want(t, "retry", again, 201, "")
-	if again.Body != first.Body || again.Headers["Idempotent-Replayed"] != "true" {
+	if string(again.Body) != string(first.Body) || again.Headers["Idempotent-Replayed"] != "true" {
 		t.Fatalf("retry is not a byte-for-byte replay:\n%s\n%s", first.Body, again.Body)
 	}
 	e.wantOneEnterprise()
@@ -244,7 +209,7 @@ func TestFaultIdemCommitOutcomeUnknown(t *testing.T) {
 	want(t, "first attempt", first, 503, "unavailable")
 	clean := e.api(nil)
 	want(t, "retry within the lease", e.createEnterprise(clean, "k-unknown", body), 409, "request_in_progress")
-	e.clock.Advance(31 * time.Second)
+	e.Clock.Advance(31 * time.Second)
 	want(t, "retry after the lease", e.createEnterprise(clean, "k-unknown", body), 409, "request_already_applied")
 	e.wantOneEnterprise()
 }
@@ -286,7 +251,7 @@ func TestFaultIdemReleaseLost(t *testing.T) {
 	want(t, "first attempt", e.createEnterprise(e.api(inj), "k-release", body), 503, "unavailable")
 	clean := e.api(nil)
 	want(t, "retry within the lease", e.createEnterprise(clean, "k-release", body), 409, "request_in_progress")
-	e.clock.Advance(31 * time.Second)
+	e.Clock.Advance(31 * time.Second)
 	want(t, "retry after the lease", e.createEnterprise(clean, "k-release", body), 201, "")
 	e.wantOneEnterprise()
 }

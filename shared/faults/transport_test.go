@@ -40,7 +40,7 @@ func TestFaultTransportFailuresAreUnavailable(t *testing.T) {
 			}))
 			defer srv.Close()
 			client := storetest.NewClient(srv.URL, func(o *dynamodb.Options) { o.RetryMaxAttempts = 1 })
-			_, _, err := store.New(client, "t").GetEnterprise(context.Background(), domain.NewID())
+			_, _, err := store.New(client, "t", domain.DefaultRules).GetEnterprise(context.Background(), domain.NewID())
 			if !domain.IsKind(err, domain.KindUnavailable) {
 				t.Fatalf("%v: kind %s, want unavailable", err, domain.KindOf(err))
 			}

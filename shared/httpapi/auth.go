@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"encoding/json"
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -15,8 +14,8 @@ var errUnauthenticated = domain.E(domain.KindUnauthorized, "unauthenticated",
 // actorFrom reads the caller from the JWT authorizer's claims. API Gateway
 // has already checked the token; we only read sub and the groups, which it
 // passes as one string such as "[reviewer admin]".
-func actorFrom(ev events.APIGatewayV2HTTPRequest, acc access) (domain.Actor, error) {
-	if acc == public {
+func actorFrom(ev events.APIGatewayV2HTTPRequest, acc Access) (domain.Actor, error) {
+	if acc == Public {
 		return domain.Actor{}, nil
 	}
 	var claims map[string]string
@@ -44,16 +43,26 @@ func actorFrom(ev events.APIGatewayV2HTTPRequest, acc access) (domain.Actor, err
 	return actor, nil
 }
 
-// parseGroups accepts API Gateway's "[a b]" form, a JSON array, or a plain
-// comma/space separated list.
+// parseGroups reads the groups claim exactly as API Gateway's JWT
+// authorizer hands it over, and nothing else: a claim that is an array in
+// the token arrives as "[a b c]" (the names joined by single spaces; Cognito
+// group names cannot contain white space), a claim that is a string arrives
+// as that string and names one group. A group name is never split further:
+// "reviewer,admin" or "[reviewer,admin]" is one group, which is no role at
+// all, so no one gets two roles from a group whose name mentions them.
 func parseGroups(v string) []string {
-	v = strings.TrimSpace(v)
-	if strings.HasPrefix(v, "[\"") {
-		var out []string
-		if json.Unmarshal([]byte(v), &out) == nil {
-			return out
+	if v == "" {
+		return nil
+	}
+	if len(v) < 2 || v[0] != '[' || v[len(v)-1] != ']' {
+		return []string{v}
+	}
+	inner := v[1 : len(v)-1]
+	var out []string
+	for _, g := range strings.Split(inner, " ") {
+		if g != "" {
+			out = append(out, g)
 		}
 	}
-	v = strings.Trim(v, "[]")
-	return strings.FieldsFunc(v, func(r rune) bool { return r == ' ' || r == ',' })
+	return out
 }

@@ -1,8 +1,14 @@
 package httpapi
 
 import (
+	"bytes"
+	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
+	"unicode/utf8"
+
+	"github.com/aws/aws-lambda-go/events"
 
 	"microcert/shared/domain"
 )
@@ -31,6 +37,10 @@ func TestDecodeJSON(t *testing.T) {
 		{"float for int", `{"count":0.5}`, domain.KindInvalid, "validation_failed", "count"},
 		{"too deep", strings.Repeat(`{"name":`, 20) + `"a"` + strings.Repeat(`}`, 20), domain.KindMalformed, "json_too_deep", ""},
 		{"deep array", `{"tags":` + strings.Repeat(`[`, 30) + strings.Repeat(`]`, 30) + `}`, domain.KindMalformed, "json_too_deep", ""},
+		{"duplicate key", `{"name":"a","name":"b"}`, domain.KindMalformed, "duplicate_key", "name"},
+		{"field name in another case", `{"Name":"a"}`, domain.KindInvalid, "unknown_field", "Name"},
+		{"invalid UTF-8", "{\"name\":\"\xff\"}", domain.KindMalformed, "invalid_utf8", ""},
+		{"unpaired surrogate escape", `{"name":"\udc00"}`, domain.KindMalformed, "invalid_utf8", ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -69,16 +79,55 @@ func TestParseGroups(t *testing.T) {
 		in   string
 		want []string
 	}{
-		{"[reviewer admin]", []string{"reviewer", "admin"}},
-		{`["reviewer","admin"]`, []string{"reviewer", "admin"}},
-		{"applicant", []string{"applicant"}},
+		{"[reviewer admin]", []string{"reviewer", "admin"}}, // API Gateway's form of an array claim
+		{"[reviewer]", []string{"reviewer"}},
+		{"applicant", []string{"applicant"}}, // a string claim: one group
 		{"", nil},
-		{"reviewer,admin", []string{"reviewer", "admin"}},
+		{"[]", nil},
+		// A group name never splits into several roles.
+		{"reviewer,admin", []string{"reviewer,admin"}},
+		{"[reviewer,admin]", []string{"reviewer,admin"}},
+		{"reviewer admin", []string{"reviewer admin"}},
+		{`["reviewer","admin"]`, []string{`"reviewer","admin"`}}, // not JSON: one group
+		{"[[admin]]", []string{"[admin]"}},
+		{"admin]", []string{"admin]"}},
+		{"[admin", []string{"[admin"}},
+		{"[ admin ]", []string{"admin"}},
 	}
 	for _, tc := range tests {
 		got := parseGroups(tc.in)
-		if strings.Join(got, "|") != strings.Join(tc.want, "|") {
-			t.Errorf("parseGroups(%q) = %v, want %v", tc.in, got, tc.want)
+		if strings.Join(got, "|") != strings.Join(tc.want, "|") || len(got) != len(tc.want) {
+			t.Errorf("parseGroups(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+// TestActorRolesMatchExactly: only a group named exactly like a role gives
+// it; look-alikes give none, and the caller is an applicant.
+func TestActorRolesMatchExactly(t *testing.T) {
+	tests := []struct {
+		groups string
+		want   []domain.Role
+	}{
+		{"[reviewer admin]", []domain.Role{domain.RoleReviewer, domain.RoleAdmin}},
+		{"admin", []domain.Role{domain.RoleAdmin}},
+		{"reviewer,admin", []domain.Role{domain.RoleApplicant}},
+		{"[reviewer,admin]", []domain.Role{domain.RoleApplicant}},
+		{"[Admin]", []domain.Role{domain.RoleApplicant}},
+		{"[admin ]", []domain.Role{domain.RoleAdmin}},
+		{"[ADMIN reviewers]", []domain.Role{domain.RoleApplicant}},
+		{`["admin"]`, []domain.Role{domain.RoleApplicant}},
+	}
+	for _, tc := range tests {
+		ev := events.APIGatewayV2HTTPRequest{RequestContext: events.APIGatewayV2HTTPRequestContext{
+			Authorizer: &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{JWT: &events.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription{
+				Claims: map[string]string{"sub": "u-1", "cognito:groups": tc.groups}}}}}
+		a, err := actorFrom(ev, AnyUser)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(a.Roles) != fmt.Sprint(tc.want) {
+			t.Errorf("groups %q: roles %v, want %v", tc.groups, a.Roles, tc.want)
 		}
 	}
 }
@@ -96,25 +145,81 @@ func TestStatusOfEveryKind(t *testing.T) {
 	}
 }
 
-// FuzzDecodeJSON: the decoder never panics, and whatever it accepts is a
-// JSON object whose re-decode agrees.
+// FuzzDecodeJSON: the decoder never panics, refuses only with 400 or 422,
+// and whatever it accepts is a JSON object of valid Unicode without a
+// repeated key at any level, whose member names are exactly the target's
+// (checked here with a reader of its own), and whose re-decode agrees.
 func FuzzDecodeJSON(f *testing.F) {
 	for _, s := range []string{`{"name":"a","count":1,"tags":["x"]}`, `{}`, `{"name":`, `[1]`, `{"a":{"b":{"c":1}}}`,
-		`{"count":1e400}`, `{"tags":[` + strings.Repeat(`"x",`, 10) + `"y"]}`, "{\"name\":\"\xff\"}"} {
+		`{"count":1e400}`, `{"tags":[` + strings.Repeat(`"x",`, 10) + `"y"]}`, "{\"name\":\"\xff\"}",
+		`{"name":"a","name":"b"}`, `{"Name":"a"}`, `{"n\u0061me":"a"}`, `{"name":"\ud83d\ude00"}`, `{"name":"\ud83d"}`,
+		`{"tag\u017f":["x"]}`, `{"name":"\\ud800"}`} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		var v sample
 		err := DecodeJSON(body, &v)
-		if err == nil {
-			var again sample
-			if err2 := DecodeJSON(body, &again); err2 != nil {
-				t.Fatalf("accepted once, refused twice: %v", err2)
+		if err != nil {
+			if k := domain.KindOf(err); k != domain.KindMalformed && k != domain.KindInvalid {
+				t.Fatalf("unexpected kind %s for %q", k, body)
 			}
 			return
 		}
-		if k := domain.KindOf(err); k != domain.KindMalformed && k != domain.KindInvalid {
-			t.Fatalf("unexpected kind %s for %q", k, body)
+		if !utf8.Valid(body) || bytes.ContainsRune(body, utf8.RuneError) {
+			t.Fatalf("accepted invalid UTF-8 or U+FFFD: %q", body)
+		}
+		dec := json.NewDecoder(bytes.NewReader(body))
+		top, problem := strictShape(dec)
+		if problem != "" {
+			t.Fatalf("accepted %q: %s", body, problem)
+		}
+		for _, k := range top {
+			if k != "name" && k != "count" && k != "tags" {
+				t.Fatalf("accepted member %q of %q", k, body)
+			}
+		}
+		var again sample
+		if err2 := DecodeJSON(body, &again); err2 != nil {
+			t.Fatalf("accepted once, refused twice: %v", err2)
 		}
 	})
+}
+
+// strictShape reads one value and reports a repeated key at any level; it
+// returns the keys of the value if it is an object.
+func strictShape(dec *json.Decoder) ([]string, string) {
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, "unreadable: " + err.Error()
+	}
+	switch tok {
+	case json.Delim('{'):
+		var keys []string
+		seen := map[string]bool{}
+		for dec.More() {
+			kt, err := dec.Token()
+			if err != nil {
+				return nil, "unreadable key"
+			}
+			k := kt.(string)
+			if seen[k] {
+				return nil, "repeated key " + k
+			}
+			seen[k] = true
+			keys = append(keys, k)
+			if _, p := strictShape(dec); p != "" {
+				return nil, p
+			}
+		}
+		dec.Token()
+		return keys, ""
+	case json.Delim('['):
+		for dec.More() {
+			if _, p := strictShape(dec); p != "" {
+				return nil, p
+			}
+		}
+		dec.Token()
+	}
+	return nil, ""
 }

@@ -3,8 +3,8 @@ package httpapi
 import (
 	"context"
 	"strconv"
-	"time"
 
+	"microcert/shared/apitime"
 	"microcert/shared/certsvc"
 	"microcert/shared/domain"
 	"microcert/shared/webhook"
@@ -128,6 +128,17 @@ func required(pairs ...any) error {
 	return e
 }
 
+// noFields refuses a body with any field on a route that takes none (an
+// empty body or {} is fine): what a client sends is either used or refused,
+// never silently dropped.
+func noFields(r *request) error {
+	if len(r.body) == 0 {
+		return nil
+	}
+	var empty struct{}
+	return DecodeJSON(r.body, &empty)
+}
+
 func str(p *string) string {
 	if p == nil {
 		return ""
@@ -148,7 +159,7 @@ func enterpriseInput(body []byte) (certsvc.EnterpriseInput, error) {
 	}
 	if err := required("name", b.Name != nil, "uscc", b.USCC != nil, "legalRep", b.LegalRep != nil,
 		"registeredAddress", b.RegisteredAddress != nil, "operatingAddress", b.OperatingAddress != nil,
-		"regionCode", b.RegionCode != nil, "hasCorporateAccount", b.HasCorporateAccount != nil); err != nil {
+		"hasCorporateAccount", b.HasCorporateAccount != nil); err != nil {
 		return certsvc.EnterpriseInput{}, err
 	}
 	if err := required("legalRep.name", b.LegalRep.Name != nil, "legalRep.idNumber", b.LegalRep.IDNumber != nil,
@@ -158,7 +169,7 @@ func enterpriseInput(body []byte) (certsvc.EnterpriseInput, error) {
 	return certsvc.EnterpriseInput{
 		Name: *b.Name, USCC: *b.USCC,
 		LegalRep:          domain.LegalRep{Name: *b.LegalRep.Name, IDNumber: *b.LegalRep.IDNumber, Phone: *b.LegalRep.Phone},
-		RegisteredAddress: *b.RegisteredAddress, OperatingAddress: *b.OperatingAddress, RegionCode: *b.RegionCode,
+		RegisteredAddress: *b.RegisteredAddress, OperatingAddress: *b.OperatingAddress, RegionCode: str(b.RegionCode),
 		HasCorporateAccount: *b.HasCorporateAccount,
 	}, nil
 }
@@ -172,21 +183,21 @@ func (a *API) createEnterprise(ctx context.Context, r *request) (*reply, error) 
 	if err != nil {
 		return nil, err
 	}
-	return created(enterpriseView(&certsvc.EnterpriseView{Enterprise: e, MyRole: domain.MemberOwner}, a.clock.Now()))
+	return created(enterpriseView(&certsvc.EnterpriseView{Enterprise: e, MyRole: domain.MemberOwner}, a.clock.Now(), a.svc.Rules()))
 }
 
 // enterpriseSummaryJSON is a profile in the caller's list, with the
 // caller's role: enough to pick one; the full view (with certifications
 // and capabilities) is one GET away.
 type enterpriseSummaryJSON struct {
-	ID         string    `json:"id"`
-	Name       string    `json:"name"`
-	USCC       string    `json:"uscc"`
-	RegionCode string    `json:"regionCode"`
-	Status     string    `json:"status"`
-	Role       string    `json:"role"`
-	Version    int       `json:"version"`
-	CreatedAt  time.Time `json:"createdAt"`
+	ID         string       `json:"id"`
+	Name       string       `json:"name"`
+	USCC       string       `json:"uscc"`
+	RegionCode string       `json:"regionCode"`
+	Status     string       `json:"status"`
+	Role       string       `json:"role"`
+	Version    int          `json:"version"`
+	CreatedAt  apitime.Time `json:"createdAt"`
 }
 
 func (a *API) listEnterprises(ctx context.Context, r *request) (*reply, error) {
@@ -201,8 +212,8 @@ func (a *API) listEnterprises(ctx context.Context, r *request) (*reply, error) {
 	items := make([]enterpriseSummaryJSON, 0, len(ents))
 	for _, m := range ents {
 		e := m.Enterprise
-		items = append(items, enterpriseSummaryJSON{ID: e.ID, Name: e.Name, USCC: e.USCC, RegionCode: e.RegionCode,
-			Status: enterpriseStatus(e), Role: string(m.Role), Version: e.Version, CreatedAt: e.CreatedAt})
+		items = append(items, enterpriseSummaryJSON{ID: e.ID, Name: e.Name, USCC: e.USCC, RegionCode: e.Region(),
+			Status: enterpriseStatus(e), Role: string(m.Role), Version: e.Version, CreatedAt: apitime.Time(e.CreatedAt)})
 	}
 	return ok(newPage(items, next))
 }
@@ -212,7 +223,7 @@ func (a *API) getEnterprise(ctx context.Context, r *request) (*reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	return ok(enterpriseView(v, a.clock.Now()))
+	return ok(enterpriseView(v, a.clock.Now(), a.svc.Rules()))
 }
 
 func (a *API) patchEnterprise(ctx context.Context, r *request) (*reply, error) {
@@ -232,7 +243,7 @@ func (a *API) patchEnterprise(ctx context.Context, r *request) (*reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	return ok(enterpriseView(v, a.clock.Now()))
+	return ok(enterpriseView(v, a.clock.Now(), a.svc.Rules()))
 }
 
 // pageOf reads ?limit= (1-100, default 20) and ?cursor=.
@@ -261,10 +272,14 @@ func (a *API) listCases(ctx context.Context, r *request) (*reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	now := a.clock.Now()
+	at := a.asOf(ctx)
 	items := make([]caseJSON, 0, len(cases))
 	for i := range cases {
-		items = append(items, caseSummary(&cases[i], now, r.actor.CanReview()))
+		c := caseSummary(&cases[i], at)
+		if r.actor.CanReview() {
+			c = withStaffDetail(c, &cases[i])
+		}
+		items = append(items, c)
 	}
 	return ok(newPage(items, next))
 }
@@ -308,7 +323,7 @@ func (a *API) openCase(ctx context.Context, r *request) (*reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	return created(caseView(v, r.lang, r.actor.CanReview(), a.clock.Now()))
+	return created(caseView(v, r.lang, r.actor.CanReview(), a.asOf(ctx)))
 }
 
 func (a *API) getCase(ctx context.Context, r *request) (*reply, error) {
@@ -316,7 +331,7 @@ func (a *API) getCase(ctx context.Context, r *request) (*reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	return ok(caseView(v, r.lang, r.actor.CanReview(), a.clock.Now()))
+	return ok(caseView(v, r.lang, r.actor.CanReview(), a.asOf(ctx)))
 }
 
 type uploadJSON struct {
@@ -324,7 +339,7 @@ type uploadJSON struct {
 	Key        string            `json:"key"`
 	URL        string            `json:"url"`
 	Fields     map[string]string `json:"fields"`
-	ExpiresAt  string            `json:"expiresAt"`
+	ExpiresAt  apitime.Time      `json:"expiresAt"`
 	MaxBytes   int64             `json:"maxBytes"`
 	Document   documentJSON      `json:"document"`
 }
@@ -343,11 +358,9 @@ func (a *API) requestUpload(ctx context.Context, r *request) (*reply, error) {
 		return nil, err
 	}
 	return created(uploadJSON{DocumentID: u.Document.ID, Key: u.Document.Key(), URL: u.Post.URL, Fields: u.Post.Fields,
-		ExpiresAt: u.Post.ExpiresAt.UTC().Format(rfc3339), MaxBytes: u.MaxBytes,
+		ExpiresAt: apitime.Time(u.Post.ExpiresAt), MaxBytes: u.MaxBytes,
 		Document: documentView(u.Document, r.lang, false)})
 }
-
-const rfc3339 = "2006-01-02T15:04:05Z07:00"
 
 func (a *API) listDocuments(ctx context.Context, r *request) (*reply, error) {
 	docs, err := a.svc.ListDocuments(ctx, r.actor, r.params["caseId"])
@@ -370,11 +383,8 @@ func (a *API) startQR(ctx context.Context, r *request) (*reply, error) {
 }
 
 func (a *API) startVerification(ctx context.Context, r *request, kind domain.VerificationKind) (*reply, error) {
-	if len(r.body) > 0 {
-		var empty struct{}
-		if err := DecodeJSON(r.body, &empty); err != nil {
-			return nil, err
-		}
+	if err := noFields(r); err != nil {
+		return nil, err
 	}
 	v, err := a.svc.StartVerification(ctx, r.actor, r.params["caseId"], kind)
 	if err != nil {
@@ -395,7 +405,7 @@ func (a *API) setExplanation(ctx context.Context, r *request) (*reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	return ok(caseView(v, r.lang, false, a.clock.Now()))
+	return ok(caseView(v, r.lang, false, a.asOf(ctx)))
 }
 
 func (a *API) startDeposit(ctx context.Context, r *request) (*reply, error) {
@@ -430,11 +440,8 @@ func (a *API) confirmDeposit(ctx context.Context, r *request) (*reply, error) {
 }
 
 func (a *API) createPayment(ctx context.Context, r *request) (*reply, error) {
-	if len(r.body) > 0 {
-		var empty struct{}
-		if err := DecodeJSON(r.body, &empty); err != nil {
-			return nil, err
-		}
+	if err := noFields(r); err != nil {
+		return nil, err
 	}
 	p, fee, err := a.svc.CreatePayment(ctx, r.actor, r.params["caseId"])
 	if err != nil {
@@ -444,24 +451,30 @@ func (a *API) createPayment(ctx context.Context, r *request) (*reply, error) {
 }
 
 func (a *API) submit(ctx context.Context, r *request) (*reply, error) {
+	if err := noFields(r); err != nil {
+		return nil, err
+	}
 	v, err := a.svc.Submit(ctx, r.actor, r.params["caseId"])
 	if err != nil {
 		return nil, err
 	}
-	return ok(caseView(v, r.lang, false, a.clock.Now()))
+	return ok(caseView(v, r.lang, false, a.asOf(ctx)))
 }
 
 func (a *API) withdraw(ctx context.Context, r *request) (*reply, error) {
+	if err := noFields(r); err != nil {
+		return nil, err
+	}
 	v, err := a.svc.Withdraw(ctx, r.actor, r.params["caseId"])
 	if err != nil {
 		return nil, err
 	}
-	return ok(caseView(v, r.lang, false, a.clock.Now()))
+	return ok(caseView(v, r.lang, false, a.asOf(ctx)))
 }
 
 type downloadJSON struct {
 	URL       string       `json:"url"`
-	ExpiresAt string       `json:"expiresAt"`
+	ExpiresAt apitime.Time `json:"expiresAt"`
 	Document  documentJSON `json:"document"`
 }
 
@@ -470,7 +483,7 @@ func (a *API) download(ctx context.Context, r *request) (*reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	return ok(downloadJSON{URL: d.URL, ExpiresAt: d.ExpiresAt.UTC().Format(rfc3339), Document: documentView(d.Document, r.lang, r.actor.CanReview())})
+	return ok(downloadJSON{URL: d.URL, ExpiresAt: apitime.Time(d.ExpiresAt), Document: documentView(d.Document, r.lang, r.actor.CanReview())})
 }
 
 func (a *API) faceCallback(ctx context.Context, r *request) (*reply, error) {

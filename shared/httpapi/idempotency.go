@@ -23,6 +23,13 @@ type IdempotencyStore interface {
 	ReleaseIdempotency(ctx context.Context, key, token string) error
 }
 
+// notReplayed are the POST routes that ignore Idempotency-Key: a reveal
+// answers with identifiers in the clear, which must not be copied into the
+// idempotency table for 24 h, and every reveal must leave its own audit
+// record (a replay would hand them out unrecorded). Repeating one is
+// harmless: it reveals, and is recorded, again.
+var notReplayed = map[string]bool{"POST " + revealPath: true}
+
 const (
 	idempotencyTTL   = 24 * time.Hour
 	idempotencyLease = 30 * time.Second // longer than the function's timeout
@@ -40,8 +47,8 @@ func (a *API) idempotent(ctx context.Context, log *slog.Logger, rt route, r *req
 	}
 	now := a.clock.Now()
 	rec := idem.Record{
-		Key:         hashHex(r.actor.UserID, rt.key(), clientKey),
-		Fingerprint: hashHex(rt.key(), paramsKey(r.params), string(r.body)),
+		Key:         hashHex(r.actor.UserID, rt.Key(), clientKey),
+		Fingerprint: hashHex(rt.Key(), paramsKey(r.params), string(r.body)),
 		State:       idem.StateInProgress,
 		Token:       newToken(),
 		LeaseUntil:  now.Add(idempotencyLease),

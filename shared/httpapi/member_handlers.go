@@ -57,6 +57,9 @@ func (a *API) changeMemberRole(ctx context.Context, r *request) (*reply, error) 
 }
 
 func (a *API) removeMember(ctx context.Context, r *request) (*reply, error) {
+	if err := noFields(r); err != nil {
+		return nil, err
+	}
 	if err := a.svc.RemoveMember(ctx, r.actor, r.params["enterpriseId"], r.params["userId"]); err != nil {
 		return nil, err
 	}
@@ -75,7 +78,7 @@ func (a *API) transferOwnership(ctx context.Context, r *request) (*reply, error)
 	if err != nil {
 		return nil, err
 	}
-	return ok(enterpriseView(v, a.clock.Now()))
+	return ok(enterpriseView(v, a.clock.Now(), a.svc.Rules()))
 }
 
 func (a *API) createInvitation(ctx context.Context, r *request) (*reply, error) {
@@ -110,6 +113,9 @@ func (a *API) listInvitations(ctx context.Context, r *request) (*reply, error) {
 }
 
 func (a *API) revokeInvitation(ctx context.Context, r *request) (*reply, error) {
+	if err := noFields(r); err != nil {
+		return nil, err
+	}
 	inv, err := a.svc.RevokeInvitation(ctx, r.actor, r.params["enterpriseId"], r.params["invitationId"])
 	if err != nil {
 		return nil, err
@@ -147,7 +153,7 @@ func (a *API) listHistory(ctx context.Context, r *request) (*reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	return ok(newPage(historyView(hs), next))
+	return ok(newPage(historyView(hs, r.actor.CanReview()), next))
 }
 
 func (a *API) openDispute(ctx context.Context, r *request) (*reply, error) {
@@ -159,5 +165,5 @@ func (a *API) openDispute(ctx context.Context, r *request) (*reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	return created(caseView(v, r.lang, false, a.clock.Now()))
+	return created(caseView(v, r.lang, false, a.asOf(ctx)))
 }

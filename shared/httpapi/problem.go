@@ -9,6 +9,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"microcert/shared/apitime"
+	"microcert/shared/certsvc"
 	"microcert/shared/domain"
 )
 
@@ -39,9 +41,6 @@ func statusOf(k domain.Kind) int {
 		return http.StatusInternalServerError
 	}
 }
-
-// localizer is an extra problem member that renders per language.
-type localizer interface{ Localize(lang string) any }
 
 // problem is an RFC 9457 problem document.
 type problem struct {
@@ -75,12 +74,13 @@ func problemResponse(log *slog.Logger, err error, lang string) events.APIGateway
 	default:
 		log.Info("request refused", "kind", e.Kind.String(), "code", e.Code, "status", status)
 	}
+	code := publicCode(e)
 	p := problem{
-		Type:   "https://microcert.dev/problems/" + strings.ReplaceAll(e.Code, "_", "-"),
+		Type:   "https://microcert.dev/problems/" + strings.ReplaceAll(code, "_", "-"),
 		Title:  http.StatusText(status),
 		Status: status,
 		Detail: e.Message.In(lang),
-		Code:   e.Code,
+		Code:   code,
 	}
 	for _, f := range e.Fields {
 		p.Errors = append(p.Errors, problemField{Field: f.Field, Code: f.Code, Message: f.Message.In(lang)})
@@ -88,14 +88,13 @@ func problemResponse(log *slog.Logger, err error, lang string) events.APIGateway
 	body := map[string]any{}
 	raw, _ := json.Marshal(p)
 	_ = json.Unmarshal(raw, &body)
-	for k, v := range e.Extra {
-		if _, taken := body[k]; taken {
-			continue
+	for _, d := range e.Details {
+		if _, taken := body[d.Name]; !taken {
+			body[d.Name] = apitime.Normalize(d.Value)
 		}
-		if l, ok := v.(localizer); ok {
-			v = l.Localize(lang)
-		}
-		body[k] = v
+	}
+	if e.Requirements != nil {
+		body["requirements"] = certsvc.RequirementsJSON(*e.Requirements, lang)
 	}
 	out, _ := json.Marshal(body)
 	headers := map[string]string{"Content-Type": "application/problem+json", "Content-Language": langTag(lang)}
@@ -103,6 +102,19 @@ func problemResponse(log *slog.Logger, err error, lang string) events.APIGateway
 		headers["Retry-After"] = "1"
 	}
 	return events.APIGatewayV2HTTPResponse{StatusCode: status, Headers: headers, Body: string(out)}
+}
+
+// publicCode is the code a client sees. Internal and unavailable errors
+// carry a code that names the failure for the logs (random, read_failed,
+// ...); clients get the one code of their kind, which openapi.yaml lists.
+func publicCode(e *domain.Error) string {
+	switch e.Kind {
+	case domain.KindInternal:
+		return "internal"
+	case domain.KindUnavailable:
+		return "unavailable"
+	}
+	return e.Code
 }
 
 // langTag normalises Accept-Language to the two languages served.

@@ -52,23 +52,39 @@ func (a *API) reviewQueue(ctx context.Context, r *request) (*reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	now := a.clock.Now()
+	at := a.asOf(ctx)
 	out := make([]queueItemJSON, 0, len(items))
 	for i := range items {
-		c := caseSummary(&items[i].Case, now, true)
+		c := withStaffDetail(caseSummary(&items[i].Case, at), &items[i].Case)
 		c.Review.SLAState, c.Review.OverdueDays = items[i].SLAState, items[i].OverdueWorkingDays
 		out = append(out, queueItemJSON{caseJSON: c, SLAState: items[i].SLAState})
 	}
 	return ok(newPage(out, next))
 }
 
-// claim: POST /v1/cases/{caseId}/claim. No body is read.
+// claim: POST /v1/cases/{caseId}/claim. It takes no fields.
 func (a *API) claim(ctx context.Context, r *request) (*reply, error) {
+	if err := noFields(r); err != nil {
+		return nil, err
+	}
 	v, err := a.svc.Claim(ctx, r.actor, r.params["caseId"])
 	if err != nil {
 		return nil, err
 	}
-	return ok(caseView(v, r.lang, true, a.clock.Now()))
+	return ok(caseView(v, r.lang, true, a.asOf(ctx)))
+}
+
+// revealPath is the route of RevealLegalRep.
+const revealPath = "/v1/review/cases/{caseId}/reveal"
+
+// reveal: POST /v1/review/cases/{caseId}/reveal (the claim's holder). No
+// body is read; every call is audited and none is replayed.
+func (a *API) reveal(ctx context.Context, r *request) (*reply, error) {
+	v, err := a.svc.RevealLegalRep(ctx, r.actor, r.params["caseId"])
+	if err != nil {
+		return nil, err
+	}
+	return ok(revealView(v))
 }
 
 // decide: POST /v1/cases/{caseId}/decision.
@@ -91,7 +107,7 @@ func (a *API) decide(ctx context.Context, r *request) (*reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	return ok(caseView(res.View, r.lang, true, a.clock.Now()))
+	return ok(caseView(res.View, r.lang, true, a.asOf(ctx)))
 }
 
 // cancelCertification: POST /v1/enterprises/{enterpriseId}/certifications/{type}/cancel
@@ -134,7 +150,7 @@ func (a *API) revokeCertification(ctx context.Context, r *request) (*reply, erro
 func (a *API) certReply(v *certsvc.EnterpriseView, t domain.CertType) (*reply, error) {
 	for i := range v.Certifications {
 		if v.Certifications[i].Type == t {
-			return ok(certView(&v.Certifications[i], a.clock.Now()))
+			return ok(certView(&v.Certifications[i], a.clock.Now(), a.svc.Rules()))
 		}
 	}
 	return nil, domain.ErrNotFound

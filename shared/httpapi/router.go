@@ -19,25 +19,37 @@ import (
 	"microcert/shared/logging"
 )
 
-// access says who may call a route.
-type access int
+// Access says who may call a route.
+type Access int
 
 const (
-	public     access = iota // no token (health, provider callbacks)
-	anyUser                  // any authenticated caller; membership and role checked by the service
-	reviewers                // reviewers and admins
-	adminsOnly               // admins
+	Public    Access = iota // no token (health, provider callbacks)
+	AnyUser                 // any authenticated caller; membership and role checked by the service
+	Reviewers               // reviewers and admins
+	Admins                  // admins only
 )
 
-// route is one row of the route table.
-type route struct {
-	method string
-	path   string
-	access access
-	handle func(ctx context.Context, r *request) (*reply, error)
+var accessNames = map[Access]string{Public: "public", AnyUser: "any user", Reviewers: "reviewers", Admins: "admins"}
+
+func (a Access) String() string { return accessNames[a] }
+
+// Route is one row of the route table as the rest of the repository sees
+// it: the template lint, the OpenAPI test and the end-to-end tests read
+// Routes instead of keeping lists of their own.
+type Route struct {
+	Method string
+	Path   string // with {params}, as API Gateway's route key has it
+	Access Access
 }
 
-func (rt route) key() string { return rt.method + " " + rt.path }
+// Key is the API Gateway route key, e.g. "POST /v1/cases/{caseId}/submit".
+func (r Route) Key() string { return r.Method + " " + r.Path }
+
+// route is a Route with its handler.
+type route struct {
+	Route
+	handle func(ctx context.Context, r *request) (*reply, error)
+}
 
 // request is what a handler sees.
 type request struct {
@@ -89,67 +101,69 @@ func New(c Config) *API {
 	}
 	a.routes = map[string]route{}
 	for _, rt := range a.table() {
-		a.routes[rt.key()] = rt
+		a.routes[rt.Key()] = rt
 	}
 	return a
 }
 
-// RouteKeys lists "METHOD /path" of every route the API serves; the
-// template must declare exactly these (a test checks both ways).
-func RouteKeys() []string {
-	var keys []string
+// Routes lists every route the API serves with who may call it, sorted by
+// key. The template must declare exactly these, with the JWT authorizer on
+// every route that is not Public (the template lint checks both ways).
+func Routes() []Route {
+	var out []Route
 	for _, rt := range (&API{}).table() {
-		keys = append(keys, rt.key())
+		out = append(out, rt.Route)
 	}
-	sort.Strings(keys)
-	return keys
+	sort.Slice(out, func(i, j int) bool { return out[i].Key() < out[j].Key() })
+	return out
 }
 
 // table is the route table: the one place that says which handler serves
 // which route and who may call it.
 func (a *API) table() []route {
 	return []route{
-		{"GET", "/v1/health", public, a.health},
-		{"POST", "/v1/callbacks/face", public, a.faceCallback},
-		{"POST", "/v1/callbacks/payment", public, a.paymentCallback},
+		{Route{"GET", "/v1/health", Public}, a.health},
+		{Route{"POST", "/v1/callbacks/face", Public}, a.faceCallback},
+		{Route{"POST", "/v1/callbacks/payment", Public}, a.paymentCallback},
 
-		{"GET", "/v1/enterprises", anyUser, a.listEnterprises},
-		{"POST", "/v1/enterprises", anyUser, a.createEnterprise},
-		{"GET", "/v1/enterprises/{enterpriseId}", anyUser, a.getEnterprise},
-		{"PATCH", "/v1/enterprises/{enterpriseId}", anyUser, a.patchEnterprise},
-		{"GET", "/v1/enterprises/{enterpriseId}/cases", anyUser, a.listCases},
-		{"GET", "/v1/enterprises/{enterpriseId}/notifications", anyUser, a.listNotifications},
-		{"GET", "/v1/enterprises/{enterpriseId}/history", anyUser, a.listHistory},
+		{Route{"GET", "/v1/enterprises", AnyUser}, a.listEnterprises},
+		{Route{"POST", "/v1/enterprises", AnyUser}, a.createEnterprise},
+		{Route{"GET", "/v1/enterprises/{enterpriseId}", AnyUser}, a.getEnterprise},
+		{Route{"PATCH", "/v1/enterprises/{enterpriseId}", AnyUser}, a.patchEnterprise},
+		{Route{"GET", "/v1/enterprises/{enterpriseId}/cases", AnyUser}, a.listCases},
+		{Route{"GET", "/v1/enterprises/{enterpriseId}/notifications", AnyUser}, a.listNotifications},
+		{Route{"GET", "/v1/enterprises/{enterpriseId}/history", AnyUser}, a.listHistory},
 
-		{"GET", "/v1/enterprises/{enterpriseId}/members", anyUser, a.listMembers},
-		{"PATCH", "/v1/enterprises/{enterpriseId}/members/{userId}", anyUser, a.changeMemberRole},
-		{"DELETE", "/v1/enterprises/{enterpriseId}/members/{userId}", anyUser, a.removeMember},
-		{"POST", "/v1/enterprises/{enterpriseId}/ownership", anyUser, a.transferOwnership},
-		{"POST", "/v1/enterprises/{enterpriseId}/invitations", anyUser, a.createInvitation},
-		{"GET", "/v1/enterprises/{enterpriseId}/invitations", anyUser, a.listInvitations},
-		{"DELETE", "/v1/enterprises/{enterpriseId}/invitations/{invitationId}", anyUser, a.revokeInvitation},
-		{"POST", "/v1/invitations/redeem", anyUser, a.redeemInvitation},
-		{"POST", "/v1/disputes", anyUser, a.openDispute},
+		{Route{"GET", "/v1/enterprises/{enterpriseId}/members", AnyUser}, a.listMembers},
+		{Route{"PATCH", "/v1/enterprises/{enterpriseId}/members/{userId}", AnyUser}, a.changeMemberRole},
+		{Route{"DELETE", "/v1/enterprises/{enterpriseId}/members/{userId}", AnyUser}, a.removeMember},
+		{Route{"POST", "/v1/enterprises/{enterpriseId}/ownership", AnyUser}, a.transferOwnership},
+		{Route{"POST", "/v1/enterprises/{enterpriseId}/invitations", AnyUser}, a.createInvitation},
+		{Route{"GET", "/v1/enterprises/{enterpriseId}/invitations", AnyUser}, a.listInvitations},
+		{Route{"DELETE", "/v1/enterprises/{enterpriseId}/invitations/{invitationId}", AnyUser}, a.revokeInvitation},
+		{Route{"POST", "/v1/invitations/redeem", AnyUser}, a.redeemInvitation},
+		{Route{"POST", "/v1/disputes", AnyUser}, a.openDispute},
 
-		{"POST", "/v1/cases", anyUser, a.openCase},
-		{"GET", "/v1/cases/{caseId}", anyUser, a.getCase},
-		{"POST", "/v1/cases/{caseId}/documents", anyUser, a.requestUpload},
-		{"GET", "/v1/cases/{caseId}/documents", anyUser, a.listDocuments},
-		{"POST", "/v1/cases/{caseId}/face-verification", anyUser, a.startFace},
-		{"POST", "/v1/cases/{caseId}/qr-verification", anyUser, a.startQR},
-		{"POST", "/v1/cases/{caseId}/explanation", anyUser, a.setExplanation},
-		{"POST", "/v1/cases/{caseId}/bank-verification", anyUser, a.startDeposit},
-		{"POST", "/v1/cases/{caseId}/bank-verification/confirm", anyUser, a.confirmDeposit},
-		{"POST", "/v1/cases/{caseId}/payment", anyUser, a.createPayment},
-		{"POST", "/v1/cases/{caseId}/submit", anyUser, a.submit},
-		{"POST", "/v1/cases/{caseId}/withdraw", anyUser, a.withdraw},
-		{"GET", "/v1/documents/{documentId}/download", anyUser, a.download},
-		{"POST", "/v1/enterprises/{enterpriseId}/certifications/{type}/cancel", anyUser, a.cancelCertification},
+		{Route{"POST", "/v1/cases", AnyUser}, a.openCase},
+		{Route{"GET", "/v1/cases/{caseId}", AnyUser}, a.getCase},
+		{Route{"POST", "/v1/cases/{caseId}/documents", AnyUser}, a.requestUpload},
+		{Route{"GET", "/v1/cases/{caseId}/documents", AnyUser}, a.listDocuments},
+		{Route{"POST", "/v1/cases/{caseId}/face-verification", AnyUser}, a.startFace},
+		{Route{"POST", "/v1/cases/{caseId}/qr-verification", AnyUser}, a.startQR},
+		{Route{"POST", "/v1/cases/{caseId}/explanation", AnyUser}, a.setExplanation},
+		{Route{"POST", "/v1/cases/{caseId}/bank-verification", AnyUser}, a.startDeposit},
+		{Route{"POST", "/v1/cases/{caseId}/bank-verification/confirm", AnyUser}, a.confirmDeposit},
+		{Route{"POST", "/v1/cases/{caseId}/payment", AnyUser}, a.createPayment},
+		{Route{"POST", "/v1/cases/{caseId}/submit", AnyUser}, a.submit},
+		{Route{"POST", "/v1/cases/{caseId}/withdraw", AnyUser}, a.withdraw},
+		{Route{"GET", "/v1/documents/{documentId}/download", AnyUser}, a.download},
+		{Route{"POST", "/v1/enterprises/{enterpriseId}/certifications/{type}/cancel", AnyUser}, a.cancelCertification},
 
-		{"GET", "/v1/review/queue", reviewers, a.reviewQueue},
-		{"POST", "/v1/cases/{caseId}/claim", reviewers, a.claim},
-		{"POST", "/v1/cases/{caseId}/decision", reviewers, a.decide},
-		{"POST", "/v1/enterprises/{enterpriseId}/certifications/{type}/revoke", adminsOnly, a.revokeCertification},
+		{Route{"GET", "/v1/review/queue", Reviewers}, a.reviewQueue},
+		{Route{"POST", "/v1/cases/{caseId}/claim", Reviewers}, a.claim},
+		{Route{"POST", "/v1/cases/{caseId}/decision", Reviewers}, a.decide},
+		{Route{"POST", revealPath, Reviewers}, a.reveal},
+		{Route{"POST", "/v1/enterprises/{enterpriseId}/certifications/{type}/revoke", Admins}, a.revokeCertification},
 	}
 }
 
@@ -178,13 +192,13 @@ func (a *API) serve(ctx context.Context, log *slog.Logger, ev events.APIGatewayV
 		return events.APIGatewayV2HTTPResponse{StatusCode: http.StatusNotFound,
 			Headers: map[string]string{"Content-Type": "application/json"}, Body: `{"message":"Not Found"}`}
 	}
-	actor, err := actorFrom(ev, rt.access)
+	actor, err := actorFrom(ev, rt.Access)
 	if err != nil {
 		return problemResponse(log, err, lang)
 	}
 	switch {
-	case rt.access == reviewers && !actor.CanReview(),
-		rt.access == adminsOnly && !actor.Has(domain.RoleAdmin):
+	case rt.Access == Reviewers && !actor.CanReview(),
+		rt.Access == Admins && !actor.Has(domain.RoleAdmin):
 		return problemResponse(log, domain.ErrForbidden, lang)
 	}
 	body, err := rawBody(ev.Body, ev.IsBase64Encoded)
@@ -210,7 +224,7 @@ func (a *API) serve(ctx context.Context, log *slog.Logger, ev events.APIGatewayV
 		}
 		return render(rep, lang)
 	}
-	if rt.method == http.MethodPost && rt.access != public && headers["idempotency-key"] != "" {
+	if rt.Method == http.MethodPost && rt.Access != Public && !notReplayed[rt.Key()] && headers["idempotency-key"] != "" {
 		return a.idempotent(ctx, log, rt, r, run)
 	}
 	return run(ctx)
@@ -221,10 +235,10 @@ func (a *API) serve(ctx context.Context, log *slog.Logger, ev events.APIGatewayV
 func (a *API) match(method, path string) (route, map[string]string, bool) {
 	segs := strings.Split(strings.Trim(path, "/"), "/")
 	for _, rt := range a.routes {
-		if rt.method != method {
+		if rt.Method != method {
 			continue
 		}
-		pat := strings.Split(strings.Trim(rt.path, "/"), "/")
+		pat := strings.Split(strings.Trim(rt.Path, "/"), "/")
 		if len(pat) != len(segs) {
 			continue
 		}

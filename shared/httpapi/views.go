@@ -1,19 +1,22 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"microcert/shared/apitime"
 	"microcert/shared/certsvc"
 	"microcert/shared/domain"
 )
 
 // The JSON shapes below are the API's contract (openapi.yaml). They are
 // built from domain values here and nowhere else, so masking happens in one
-// place: ID numbers, phones and account numbers never leave unmasked.
+// place: ID numbers, phones and account numbers never leave unmasked, except
+// in revealView (a claimed case's reviewer, audited).
 
 type legalRepJSON struct {
 	Name     string `json:"name"`
@@ -22,15 +25,15 @@ type legalRepJSON struct {
 }
 
 type certificationJSON struct {
-	Type      string     `json:"type"`
-	Status    string     `json:"status"`
-	IssuedAt  time.Time  `json:"issuedAt"`
-	ExpiresAt time.Time  `json:"expiresAt"`
-	CaseID    string     `json:"caseId"`
-	Version   int        `json:"version"`
-	Reason    string     `json:"revokedReason,omitempty"`
-	Severity  string     `json:"severity,omitempty"`
-	UpdatedAt *time.Time `json:"updatedAt,omitempty"`
+	Type      string        `json:"type"`
+	Status    string        `json:"status"`
+	IssuedAt  apitime.Time  `json:"issuedAt"`
+	ExpiresAt apitime.Time  `json:"expiresAt"`
+	CaseID    string        `json:"caseId"`
+	Version   int           `json:"version"`
+	Reason    string        `json:"revokedReason,omitempty"`
+	Severity  string        `json:"severity,omitempty"`
+	UpdatedAt *apitime.Time `json:"updatedAt,omitempty"`
 }
 
 type enterpriseJSON struct {
@@ -46,21 +49,21 @@ type enterpriseJSON struct {
 	FrozenReason        string                                  `json:"frozenReason,omitempty"`
 	MyRole              string                                  `json:"myRole,omitempty"`
 	Version             int                                     `json:"version"`
-	CreatedAt           time.Time                               `json:"createdAt"`
-	UpdatedAt           time.Time                               `json:"updatedAt"`
+	CreatedAt           apitime.Time                            `json:"createdAt"`
+	UpdatedAt           apitime.Time                            `json:"updatedAt"`
 	Certifications      []certificationJSON                     `json:"certifications"`
 	Capabilities        map[domain.CertType]domain.Capabilities `json:"capabilities"`
 }
 
-func enterpriseView(v *certsvc.EnterpriseView, now time.Time) enterpriseJSON {
+func enterpriseView(v *certsvc.EnterpriseView, now time.Time, r domain.Rules) enterpriseJSON {
 	e := v.Enterprise
 	out := enterpriseJSON{
 		ID: e.ID, Name: e.Name, USCC: e.USCC,
 		LegalRep: legalRepJSON{Name: e.LegalRep.Name, IDNumber: domain.MaskIDNumber(e.LegalRep.IDNumber),
 			Phone: domain.MaskPhone(e.LegalRep.Phone)},
-		RegisteredAddress: e.RegisteredAddress, OperatingAddress: e.OperatingAddress, RegionCode: e.RegionCode,
+		RegisteredAddress: e.RegisteredAddress, OperatingAddress: e.OperatingAddress, RegionCode: e.Region(),
 		HasCorporateAccount: e.HasCorporateAccount, Status: enterpriseStatus(e), FrozenReason: e.FrozenReason, MyRole: string(v.MyRole),
-		Version: e.Version, CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt,
+		Version: e.Version, CreatedAt: apitime.Time(e.CreatedAt), UpdatedAt: apitime.Time(e.UpdatedAt),
 		Certifications: []certificationJSON{},
 		Capabilities:   map[domain.CertType]domain.Capabilities{},
 	}
@@ -68,10 +71,10 @@ func enterpriseView(v *certsvc.EnterpriseView, now time.Time) enterpriseJSON {
 	for i := range v.Certifications {
 		c := &v.Certifications[i]
 		held[c.Type] = c
-		out.Certifications = append(out.Certifications, certView(c, now))
+		out.Certifications = append(out.Certifications, certView(c, now, r))
 	}
 	for _, t := range domain.CertTypes {
-		out.Capabilities[t] = domain.CapabilitiesFor(held[t], now)
+		out.Capabilities[t] = domain.CapabilitiesFor(held[t], now, r)
 	}
 	return out
 }
@@ -84,15 +87,14 @@ func enterpriseStatus(e *domain.Enterprise) string {
 	return string(domain.EnterpriseActive)
 }
 
-// certView shows the status in force at now: a certification past its
-// expiry is overdue even before the daily job has recorded it, so the status
-// and the capabilities shown never disagree.
-func certView(c *domain.Certification, now time.Time) certificationJSON {
-	out := certificationJSON{Type: string(c.Type), Status: string(c.EffectiveStatus(now, domain.DefaultRules)), IssuedAt: c.IssuedAt, ExpiresAt: c.ExpiresAt,
+// certView shows the status in force at now under r: a certification past
+// its expiry is overdue even before the daily job has recorded it, so the
+// status and the capabilities shown never disagree.
+func certView(c *domain.Certification, now time.Time, r domain.Rules) certificationJSON {
+	out := certificationJSON{Type: string(c.Type), Status: string(c.EffectiveStatus(now, r)), IssuedAt: apitime.Time(c.IssuedAt), ExpiresAt: apitime.Time(c.ExpiresAt),
 		CaseID: c.CaseID, Version: c.Version, Reason: c.RevokedReason, Severity: c.Severity}
 	if !c.UpdatedAt.IsZero() {
-		u := c.UpdatedAt
-		out.UpdatedAt = &u
+		out.UpdatedAt = apitime.Ptr(&c.UpdatedAt)
 	}
 	return out
 }
@@ -118,25 +120,25 @@ type checkJSON struct {
 	Status    string             `json:"status"`
 	Findings  []findingJSON      `json:"findings"`
 	Metrics   map[string]float64 `json:"metrics,omitempty"`
-	CheckedAt *time.Time         `json:"checkedAt,omitempty"`
+	CheckedAt *apitime.Time      `json:"checkedAt,omitempty"`
 }
 
 type documentJSON struct {
-	ID            string    `json:"id"`
-	CaseID        string    `json:"caseId"`
-	DocType       string    `json:"docType"`
-	ContentType   string    `json:"contentType"`
-	ContentLength int64     `json:"contentLength"`
-	CreatedAt     time.Time `json:"createdAt"`
-	Check         checkJSON `json:"check"`
+	ID            string       `json:"id"`
+	CaseID        string       `json:"caseId"`
+	DocType       string       `json:"docType"`
+	ContentType   string       `json:"contentType"`
+	ContentLength int64        `json:"contentLength"`
+	CreatedAt     apitime.Time `json:"createdAt"`
+	Check         checkJSON    `json:"check"`
 	// ReusedByOtherEnterprise is shown to reviewers only: a fraud signal.
 	ReusedByOtherEnterprise *bool `json:"reusedByOtherEnterprise,omitempty"`
 }
 
 func documentView(d *domain.Document, lang string, reviewer bool) documentJSON {
 	out := documentJSON{ID: d.ID, CaseID: d.CaseID, DocType: string(d.DocType), ContentType: d.ContentType,
-		ContentLength: d.ContentLength, CreatedAt: d.CreatedAt,
-		Check: checkJSON{Status: string(d.Status), Findings: findingsView(d.Findings, lang), Metrics: d.Metrics, CheckedAt: d.CheckedAt}}
+		ContentLength: d.ContentLength, CreatedAt: apitime.Time(d.CreatedAt),
+		Check: checkJSON{Status: string(d.Status), Findings: findingsView(d.Findings, lang), Metrics: d.Metrics, CheckedAt: apitime.Ptr(d.CheckedAt)}}
 	if reviewer {
 		r := d.ReusedByOthers
 		out.ReusedByOtherEnterprise = &r
@@ -153,28 +155,28 @@ func findingsView(fs []domain.Finding, lang string) []findingJSON {
 }
 
 type verificationJSON struct {
-	SessionID   string     `json:"sessionId"`
-	Kind        string     `json:"kind"`
-	Status      string     `json:"status"`
-	ExpiresAt   time.Time  `json:"expiresAt"`
-	CompletedAt *time.Time `json:"completedAt,omitempty"`
+	SessionID   string        `json:"sessionId"`
+	Kind        string        `json:"kind"`
+	Status      string        `json:"status"`
+	ExpiresAt   apitime.Time  `json:"expiresAt"`
+	CompletedAt *apitime.Time `json:"completedAt,omitempty"`
 }
 
 func verificationView(v *domain.Verification) *verificationJSON {
 	if v == nil {
 		return nil
 	}
-	return &verificationJSON{SessionID: v.SessionID, Kind: string(v.Kind), Status: string(v.Status), ExpiresAt: v.ExpiresAt, CompletedAt: v.CompletedAt}
+	return &verificationJSON{SessionID: v.SessionID, Kind: string(v.Kind), Status: string(v.Status), ExpiresAt: apitime.Time(v.ExpiresAt), CompletedAt: apitime.Ptr(v.CompletedAt)}
 }
 
 type bankJSON struct {
-	Status       string     `json:"status"`
-	BankName     string     `json:"bankName"`
-	AccountName  string     `json:"accountName"`
-	Account      string     `json:"account"`
-	Deadline     time.Time  `json:"deadline"`
-	AttemptsLeft int        `json:"attemptsLeft"`
-	VerifiedAt   *time.Time `json:"verifiedAt,omitempty"`
+	Status       string        `json:"status"`
+	BankName     string        `json:"bankName"`
+	AccountName  string        `json:"accountName"`
+	Account      string        `json:"account"`
+	Deadline     apitime.Time  `json:"deadline"`
+	AttemptsLeft int           `json:"attemptsLeft"`
+	VerifiedAt   *apitime.Time `json:"verifiedAt,omitempty"`
 }
 
 func bankView(d *domain.Deposit) *bankJSON {
@@ -182,18 +184,18 @@ func bankView(d *domain.Deposit) *bankJSON {
 		return nil
 	}
 	return &bankJSON{Status: string(d.Status), BankName: d.BankName, AccountName: d.AccountName,
-		Account: "**** " + d.AccountLast4, Deadline: d.Deadline, AttemptsLeft: d.AttemptsLeft, VerifiedAt: d.VerifiedAt}
+		Account: "**** " + d.AccountLast4, Deadline: apitime.Time(d.Deadline), AttemptsLeft: d.AttemptsLeft, VerifiedAt: apitime.Ptr(d.VerifiedAt)}
 }
 
 type paymentJSON struct {
-	OrderID    string     `json:"orderId"`
-	Status     string     `json:"status"`
-	AmountFen  int64      `json:"amountFen"`
-	SubsidyFen int64      `json:"subsidyFen"`
-	PayableFen int64      `json:"payableFen"`
-	PaidFen    int64      `json:"paidFen"`
-	Currency   string     `json:"currency"`
-	PaidAt     *time.Time `json:"paidAt,omitempty"`
+	OrderID    string        `json:"orderId"`
+	Status     string        `json:"status"`
+	AmountFen  int64         `json:"amountFen"`
+	SubsidyFen int64         `json:"subsidyFen"`
+	PayableFen int64         `json:"payableFen"`
+	PaidFen    int64         `json:"paidFen"`
+	Currency   string        `json:"currency"`
+	PaidAt     *apitime.Time `json:"paidAt,omitempty"`
 }
 
 func paymentView(p *domain.Payment, f domain.Fee) *paymentJSON {
@@ -201,52 +203,66 @@ func paymentView(p *domain.Payment, f domain.Fee) *paymentJSON {
 		return nil
 	}
 	return &paymentJSON{OrderID: p.OrderID, Status: string(p.Status), AmountFen: f.AmountFen, SubsidyFen: f.SubsidyFen,
-		PayableFen: p.AmountFen, PaidFen: p.PaidFen, Currency: "CNY", PaidAt: p.PaidAt}
+		PayableFen: p.AmountFen, PaidFen: p.PaidFen, Currency: "CNY", PaidAt: apitime.Ptr(p.PaidAt)}
 }
 
 type historyJSON struct {
-	At         time.Time `json:"at"`
-	ActorID    string    `json:"actorId"`
-	Role       string    `json:"role"`
-	MemberRole string    `json:"memberRole,omitempty"`
-	Subject    string    `json:"subject"`
-	From       string    `json:"from"`
-	To         string    `json:"to"`
-	Reasons    []string  `json:"reasons"`
-	Note       string    `json:"note,omitempty"`
+	At         apitime.Time `json:"at"`
+	ActorID    string       `json:"actorId,omitempty"`
+	Role       string       `json:"role"`
+	MemberRole string       `json:"memberRole,omitempty"`
+	Subject    string       `json:"subject"`
+	From       string       `json:"from"`
+	To         string       `json:"to"`
+	Reasons    []string     `json:"reasons"`
+	Note       string       `json:"note,omitempty"`
 }
 
-func historyView(hs []domain.HistoryEntry) []historyJSON {
+// historyView renders a case's history. Applicants never see the account
+// of a reviewer, an admin or the system: such entries keep their role but
+// lose the actor id, and a claim passing from one reviewer to another
+// (in_review -> in_review, noting the previous holder) is review-internal
+// and left out.
+func historyView(hs []domain.HistoryEntry, staff bool) []historyJSON {
 	out := []historyJSON{}
 	for _, h := range hs {
 		reasons := h.Reasons
 		if reasons == nil {
 			reasons = []string{}
 		}
-		out = append(out, historyJSON{At: h.At, ActorID: h.ActorID, Role: string(h.Role), MemberRole: string(h.MemberRole), Subject: h.Subject,
-			From: h.From, To: h.To, Reasons: reasons, Note: h.Note})
+		j := historyJSON{At: apitime.Time(h.At), ActorID: h.ActorID, Role: string(h.Role), MemberRole: string(h.MemberRole), Subject: h.Subject,
+			From: h.From, To: h.To, Reasons: reasons, Note: h.Note}
+		if !staff {
+			if h.Subject == "case" && h.From == string(domain.CaseInReview) && h.To == string(domain.CaseInReview) {
+				continue
+			}
+			if h.Role != domain.RoleApplicant {
+				j.ActorID = ""
+			}
+		}
+		out = append(out, j)
 	}
 	return out
 }
 
 type reviewJSON struct {
-	ClaimedBy      string     `json:"claimedBy,omitempty"`
-	ClaimExpiresAt *time.Time `json:"claimExpiresAt,omitempty"`
-	Decision       string     `json:"decision,omitempty"`
-	Reasons        []string   `json:"reasons"`
-	Note           string     `json:"note,omitempty"`
-	DecidedAt      *time.Time `json:"decidedAt,omitempty"`
-	SLAState       string     `json:"slaState,omitempty"`
-	OverdueDays    int        `json:"overdueWorkingDays,omitempty"`
+	ClaimedBy      string        `json:"claimedBy,omitempty"`
+	ClaimExpiresAt *apitime.Time `json:"claimExpiresAt,omitempty"`
+	Decision       string        `json:"decision,omitempty"`
+	Reasons        []string      `json:"reasons"`
+	Note           string        `json:"note,omitempty"`
+	DecidedAt      *apitime.Time `json:"decidedAt,omitempty"`
+	SLAState       string        `json:"slaState,omitempty"`
+	OverdueDays    int           `json:"overdueWorkingDays,omitempty"`
 	// Redo: what the last request for changes sent back.
 	Redo []redoJSON `json:"redo"`
 }
 
 type redoJSON struct {
-	Requirement string    `json:"requirement"`
-	Reason      string    `json:"reason"`
-	Note        string    `json:"note,omitempty"`
-	RequestedAt time.Time `json:"requestedAt"`
+	Requirement string       `json:"requirement"`
+	Reason      string       `json:"reason"`
+	Note        string       `json:"note,omitempty"`
+	RequestedAt apitime.Time `json:"requestedAt"`
 }
 
 // profileChangeJSON: the new values a change case carries (the legal rep's
@@ -271,6 +287,8 @@ func profileChangeView(p *domain.ProfileChange) *profileChangeJSON {
 	return out
 }
 
+// caseJSON is the case summary (lists and the queue): every member is
+// always present, so generated clients can make them required.
 type caseJSON struct {
 	ID             string                       `json:"id"`
 	EnterpriseID   string                       `json:"enterpriseId"`
@@ -281,22 +299,76 @@ type caseJSON struct {
 	Dispute        *disputeJSON                 `json:"dispute,omitempty"`
 	Status         string                       `json:"status"`
 	Version        int                          `json:"version"`
-	CreatedAt      time.Time                    `json:"createdAt"`
-	UpdatedAt      time.Time                    `json:"updatedAt"`
-	SubmittedAt    *time.Time                   `json:"submittedAt"`
-	ReviewDueAt    *time.Time                   `json:"reviewDueAt"`
+	CreatedAt      apitime.Time                 `json:"createdAt"`
+	UpdatedAt      apitime.Time                 `json:"updatedAt"`
+	SubmittedAt    *apitime.Time                `json:"submittedAt"`
+	ReviewDueAt    *apitime.Time                `json:"reviewDueAt"`
 	Fee            feeJSON                      `json:"fee"`
-	Requirements   *requirementsJSON            `json:"requirements,omitempty"`
-	Documents      []documentJSON               `json:"documents,omitempty"`
 	Verifications  map[string]*verificationJSON `json:"verifications"`
 	Bank           *bankJSON                    `json:"bankVerification"`
 	Payment        *paymentJSON                 `json:"payment"`
-	Explanation    string                       `json:"explanation,omitempty"`
+	Explanation    string                       `json:"explanation"`
 	Review         reviewJSON                   `json:"review"`
 	ChangeRequests int                          `json:"changeRequests"`
 	Change         *profileChangeJSON           `json:"change,omitempty"`
 	RefundDue      bool                         `json:"refundDue"`
-	History        []historyJSON                `json:"history,omitempty"`
+	// ReviewDueProvisional: reviewDueAt ran past the working-day calendar's
+	// data; it has a margin and is recomputed once the data arrives.
+	ReviewDueProvisional bool `json:"reviewDueProvisional"`
+}
+
+// caseDetailJSON is the full view of one case: the summary plus what needs
+// more reads (requirements, documents, history), each always present.
+type caseDetailJSON struct {
+	caseJSON
+	Requirements requirementsJSON `json:"requirements"`
+	Documents    []documentJSON   `json:"documents"`
+	History      []historyJSON    `json:"history"`
+	// Appeal: reviewers' and admins' views of an appeal only.
+	Appeal *appealJSON `json:"appeal,omitempty"`
+}
+
+// violationJSON is a revocation on the enterprise's record (staff only).
+type violationJSON struct {
+	Type       string       `json:"type"`
+	Reason     string       `json:"reason"`
+	Severity   string       `json:"severity"`
+	RevokedAt  apitime.Time `json:"revokedAt"`
+	Overturned bool         `json:"overturned"`
+}
+
+// appealJSON is what a reviewer weighs on an appeal (staff only).
+type appealJSON struct {
+	Revocations       []violationJSON `json:"revocations"`
+	EarlierViolations []violationJSON `json:"earlierViolations"`
+}
+
+func appealView(a *domain.AppealContext) *appealJSON {
+	if a == nil {
+		return nil
+	}
+	list := func(vs []domain.Violation) []violationJSON {
+		out := []violationJSON{}
+		for _, v := range vs {
+			out = append(out, violationJSON{Type: string(v.Type), Reason: v.Reason, Severity: v.Severity,
+				RevokedAt: apitime.Time(v.RevokedAt), Overturned: v.Overturned})
+		}
+		return out
+	}
+	return &appealJSON{Revocations: list(a.Revocations), EarlierViolations: list(a.EarlierViolations)}
+}
+
+// asOf is what a case view is rendered against: the time, and the
+// working-day calendar in force (read only when a view counts working
+// days).
+type asOf struct {
+	now time.Time
+	cal func() *domain.Calendar
+}
+
+// asOf is the API's present.
+func (a *API) asOf(ctx context.Context) asOf {
+	return asOf{now: a.clock.Now(), cal: func() *domain.Calendar { return a.svc.Calendar(ctx) }}
 }
 
 // disputeJSON is what a dispute case claims; the holding profile's id is
@@ -318,69 +390,95 @@ func disputeView(d *domain.DisputeClaim, reviewer bool) *disputeJSON {
 }
 
 // caseSummary renders a case without its documents, requirements and
-// history (lists and the queue); reviewer says whether staff read it.
-func caseSummary(c *domain.Case, now time.Time, reviewer bool) caseJSON {
-	types := c.Types
-	if types == nil {
-		types = []domain.CertType{}
-	}
+// history (lists and the queue), as an applicant may see it: without the
+// reviewer holding the claim nor the profile a dispute claims from
+// (withStaffDetail adds them for staff).
+func caseSummary(c *domain.Case, at asOf) caseJSON {
 	out := caseJSON{
-		ID: c.ID, EnterpriseID: c.EnterpriseID, Kind: string(c.Kind), Types: types, ViaAgent: c.ViaAgent,
-		AgentID: c.AgentID, Dispute: disputeView(c.Dispute, reviewer),
-		Status: string(c.Status), Version: c.Version, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
-		SubmittedAt: c.SubmittedAt, ReviewDueAt: c.ReviewDueAt, Fee: feeView(c.Fee),
+		ID: c.ID, EnterpriseID: c.EnterpriseID, Kind: string(c.Kind), Types: c.Types, ViaAgent: c.ViaAgent,
+		AgentID: c.AgentID, Dispute: disputeView(c.Dispute, false),
+		Status: string(c.Status), Version: c.Version, CreatedAt: apitime.Time(c.CreatedAt), UpdatedAt: apitime.Time(c.UpdatedAt),
+		SubmittedAt: apitime.Ptr(c.SubmittedAt), ReviewDueAt: apitime.Ptr(c.ReviewDueAt),
+		ReviewDueProvisional: c.ReviewDueProvisional(), Fee: feeView(c.Fee),
 		Verifications: map[string]*verificationJSON{"face": verificationView(c.Face), "qr": verificationView(c.QR)},
 		Bank:          bankView(c.Deposit), Payment: paymentView(c.Payment, c.Fee), Explanation: c.Explanation,
 		ChangeRequests: c.ChangeRequests, RefundDue: c.RefundDue, Review: reviewJSON{Reasons: []string{}, Redo: []redoJSON{}},
 		Change: profileChangeView(c.Change),
 	}
 	for _, it := range c.Redo {
-		out.Review.Redo = append(out.Review.Redo, redoJSON{Requirement: it.Requirement, Reason: it.Reason, Note: it.Note, RequestedAt: it.Since})
+		out.Review.Redo = append(out.Review.Redo, redoJSON{Requirement: it.Requirement, Reason: it.Reason, Note: it.Note, RequestedAt: apitime.Time(it.Since)})
+	}
+	if out.Types == nil {
+		out.Types = []domain.CertType{}
 	}
 	if cl := c.Claim; cl != nil {
-		exp := cl.ExpiresAt
-		out.Review.ClaimedBy, out.Review.ClaimExpiresAt = cl.ReviewerID, &exp
+		out.Review.ClaimExpiresAt = apitime.Ptr(&cl.ExpiresAt)
 	}
 	if d := c.LastDecision; d != nil {
-		at := d.At
-		out.Review.Decision, out.Review.Note, out.Review.DecidedAt = string(d.Decision), d.Note, &at
+		out.Review.Decision, out.Review.Note, out.Review.DecidedAt = string(d.Decision), d.Note, apitime.Ptr(&d.At)
 		if d.Reasons != nil {
 			out.Review.Reasons = d.Reasons
 		}
 	}
 	if c.ReviewDueAt != nil && (c.Status == domain.CaseSubmitted || c.Status == domain.CaseInReview) {
-		if state, days, err := domain.SLAState(*c.ReviewDueAt, now); err == nil {
-			out.Review.SLAState, out.Review.OverdueDays = state, days
-		}
+		out.Review.SLAState, out.Review.OverdueDays = at.cal().SLAState(*c.ReviewDueAt, at.now)
 	}
 	return out
 }
 
-func caseView(v *certsvc.CaseView, lang string, reviewer bool, now time.Time) caseJSON {
-	out := caseSummary(v.Case, now, reviewer)
-	req := certsvc.RequirementsJSON(v.Requirements, lang)
-	out.Requirements = &req
-	out.Documents = []documentJSON{}
+// withStaffDetail adds to a staff view which reviewer holds (or last
+// held) the claim and, for a dispute, the profile holding the USCC:
+// applicants see neither.
+func withStaffDetail(out caseJSON, c *domain.Case) caseJSON {
+	if c.Claim != nil {
+		out.Review.ClaimedBy = c.Claim.ReviewerID
+	}
+	out.Dispute = disputeView(c.Dispute, true)
+	return out
+}
+
+func caseView(v *certsvc.CaseView, lang string, reviewer bool, at asOf) caseDetailJSON {
+	sum := caseSummary(v.Case, at)
+	out := caseDetailJSON{caseJSON: sum, Requirements: certsvc.RequirementsJSON(v.Requirements, lang),
+		Documents: []documentJSON{}}
+	if reviewer {
+		out.caseJSON = withStaffDetail(sum, v.Case)
+		out.Appeal = appealView(v.Appeal)
+	}
 	for i := range v.Documents {
 		out.Documents = append(out.Documents, documentView(&v.Documents[i], lang, reviewer))
 	}
-	out.History = historyView(v.History)
+	out.History = historyView(v.History, reviewer)
 	return out
+}
+
+// revealJSON is the one response with the legal representative's
+// identifiers in the clear (POST /v1/review/cases/{caseId}/reveal, audited).
+type revealJSON struct {
+	CaseID       string       `json:"caseId"`
+	EnterpriseID string       `json:"enterpriseId"`
+	LegalRep     legalRepJSON `json:"legalRep"`
+	RevealedAt   apitime.Time `json:"revealedAt"`
+}
+
+func revealView(v *certsvc.LegalRepReveal) revealJSON {
+	return revealJSON{CaseID: v.CaseID, EnterpriseID: v.EnterpriseID, RevealedAt: apitime.Time(v.RevealedAt),
+		LegalRep: legalRepJSON{Name: v.LegalRep.Name, IDNumber: v.LegalRep.IDNumber, Phone: v.LegalRep.Phone}}
 }
 
 type requirementsJSON = certsvc.RequirementsDoc
 
 type notificationJSON struct {
-	ID        string    `json:"id"`
-	Kind      string    `json:"kind"`
-	CaseID    string    `json:"caseId,omitempty"`
-	Title     string    `json:"title"`
-	Body      string    `json:"body"`
-	CreatedAt time.Time `json:"createdAt"`
+	ID        string       `json:"id"`
+	Kind      string       `json:"kind"`
+	CaseID    string       `json:"caseId,omitempty"`
+	Title     string       `json:"title"`
+	Body      string       `json:"body"`
+	CreatedAt apitime.Time `json:"createdAt"`
 }
 
 func notificationView(n *domain.Notification, lang string) notificationJSON {
-	return notificationJSON{ID: n.ID, Kind: n.Kind, CaseID: n.CaseID, Title: n.Title.In(lang), Body: n.Body.In(lang), CreatedAt: n.CreatedAt}
+	return notificationJSON{ID: n.ID, Kind: n.Kind, CaseID: n.CaseID, Title: n.Title.In(lang), Body: n.Body.In(lang), CreatedAt: apitime.Time(n.CreatedAt)}
 }
 
 // page is the list envelope.
@@ -424,37 +522,37 @@ func render(rep *reply, lang string) events.APIGatewayV2HTTPResponse {
 
 // memberJSON is one member of an enterprise.
 type memberJSON struct {
-	UserID    string    `json:"userId"`
-	Role      string    `json:"role"`
-	Label     string    `json:"label,omitempty"`
-	InvitedBy string    `json:"invitedBy,omitempty"`
-	JoinedAt  time.Time `json:"joinedAt"`
-	Version   int       `json:"version"`
+	UserID    string       `json:"userId"`
+	Role      string       `json:"role"`
+	Label     string       `json:"label,omitempty"`
+	InvitedBy string       `json:"invitedBy,omitempty"`
+	JoinedAt  apitime.Time `json:"joinedAt"`
+	Version   int          `json:"version"`
 }
 
 func memberView(m *domain.Member) memberJSON {
-	return memberJSON{UserID: m.UserID, Role: string(m.Role), Label: m.Label, InvitedBy: m.InvitedBy, JoinedAt: m.JoinedAt, Version: m.Version}
+	return memberJSON{UserID: m.UserID, Role: string(m.Role), Label: m.Label, InvitedBy: m.InvitedBy, JoinedAt: apitime.Time(m.JoinedAt), Version: m.Version}
 }
 
 // invitationJSON is an invitation; Code is set only in the answer that
 // made it.
 type invitationJSON struct {
-	ID           string     `json:"id"`
-	EnterpriseID string     `json:"enterpriseId"`
-	Role         string     `json:"role"`
-	Label        string     `json:"label,omitempty"`
-	Status       string     `json:"status"`
-	CreatedBy    string     `json:"createdBy"`
-	CreatedAt    time.Time  `json:"createdAt"`
-	ExpiresAt    time.Time  `json:"expiresAt"`
-	AcceptedBy   string     `json:"acceptedBy,omitempty"`
-	AcceptedAt   *time.Time `json:"acceptedAt,omitempty"`
-	Version      int        `json:"version"`
-	Code         string     `json:"code,omitempty"`
+	ID           string        `json:"id"`
+	EnterpriseID string        `json:"enterpriseId"`
+	Role         string        `json:"role"`
+	Label        string        `json:"label,omitempty"`
+	Status       string        `json:"status"`
+	CreatedBy    string        `json:"createdBy"`
+	CreatedAt    apitime.Time  `json:"createdAt"`
+	ExpiresAt    apitime.Time  `json:"expiresAt"`
+	AcceptedBy   string        `json:"acceptedBy,omitempty"`
+	AcceptedAt   *apitime.Time `json:"acceptedAt,omitempty"`
+	Version      int           `json:"version"`
+	Code         string        `json:"code,omitempty"`
 }
 
 func invitationView(i *domain.Invitation, now time.Time) invitationJSON {
 	return invitationJSON{ID: i.ID, EnterpriseID: i.EnterpriseID, Role: string(i.Role), Label: i.Label, Status: string(i.StatusAt(now)),
-		CreatedBy: i.CreatedBy, CreatedAt: i.CreatedAt, ExpiresAt: i.ExpiresAt, AcceptedBy: i.AcceptedBy, AcceptedAt: i.AcceptedAt,
+		CreatedBy: i.CreatedBy, CreatedAt: apitime.Time(i.CreatedAt), ExpiresAt: apitime.Time(i.ExpiresAt), AcceptedBy: i.AcceptedBy, AcceptedAt: apitime.Ptr(i.AcceptedAt),
 		Version: i.Version}
 }

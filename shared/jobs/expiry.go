@@ -21,8 +21,14 @@ import (
 // micro-deposit past its deadline and pending face/QR sessions past their
 // expiry become expired; an in_review case whose claim expired goes back
 // to submitted (history entry; the claim stays recorded, see
-// Case.Withdraw); a submitted or in_review case past reviewDueAt is marked
-// SLABreached (history entry).
+// Case.Withdraw); a provisional review deadline (computed past the
+// working-day calendar's data) whose recheck is due is recomputed on the
+// calendar as it is now (final once the data covers it); a submitted or
+// in_review case past reviewDueAt is marked SLABreached (history entry).
+//
+// Each run reads the calendar afresh (an operator's new year applies from
+// the next run) and reports how far it reaches (Summary.Calendar, the
+// calendar_days_left metric).
 //
 // Every write is conditional on the version read. A conflict means someone
 // else changed the record first: the item is skipped, and if it is still
@@ -38,7 +44,11 @@ func (j *Expiry) Name() string { return "expiry" }
 // Run processes every certification and case due at now, or as many as the
 // context's deadline allows.
 func (j *Expiry) Run(ctx context.Context, now time.Time) Summary {
-	return run(ctx, j.cfg, j.Name(), now,
+	cal := domain.BuiltinCalendar()
+	if j.cfg.Calendars != nil {
+		cal = j.cfg.Calendars.Load(ctx)
+	}
+	s := run(ctx, j.cfg, j.Name(), now,
 		func(t *tally) string {
 			return drain(ctx, j.cfg, t, now, j.cfg.Store.DueCertifications, certKey, func(ctx context.Context, c domain.Certification) []string {
 				return j.certification(ctx, now, c)
@@ -46,9 +56,11 @@ func (j *Expiry) Run(ctx context.Context, now time.Time) Summary {
 		},
 		func(t *tally) string {
 			return drain(ctx, j.cfg, t, now, j.cfg.Store.DueCases, func(c domain.Case) string { return c.ID }, func(ctx context.Context, c domain.Case) []string {
-				return j.kase(ctx, now, c)
+				return j.kase(ctx, now, cal, c)
 			})
 		})
+	s.Calendar = calendarInfo(cal, now)
+	return s
 }
 
 // certification advances one certification; it returns the outcomes. On
@@ -99,7 +111,7 @@ func (j *Expiry) certification(ctx context.Context, now time.Time, c domain.Cert
 
 // kase applies the timeouts of one case on the write path (a case the API
 // wrote since the index was read is read again); it returns the outcomes.
-func (j *Expiry) kase(ctx context.Context, now time.Time, c domain.Case) []string {
+func (j *Expiry) kase(ctx context.Context, now time.Time, cal *domain.Calendar, c domain.Case) []string {
 	var outcomes []string
 	first := true
 	err := optimistic.Retry(ctx, func(ctx context.Context) error {
@@ -112,7 +124,7 @@ func (j *Expiry) kase(ctx context.Context, now time.Time, c domain.Case) []strin
 		}
 		first = false
 		var err error
-		outcomes, err = j.caseTimeouts(ctx, now, c)
+		outcomes, err = j.caseTimeouts(ctx, now, cal, c)
 		return err
 	})
 	if err != nil {
@@ -126,7 +138,7 @@ func (j *Expiry) kase(ctx context.Context, now time.Time, c domain.Case) []strin
 }
 
 // caseTimeouts applies the timeouts of one case as read and commits them.
-func (j *Expiry) caseTimeouts(ctx context.Context, now time.Time, c domain.Case) ([]string, error) {
+func (j *Expiry) caseTimeouts(ctx context.Context, now time.Time, cal *domain.Calendar, c domain.Case) ([]string, error) {
 	r := j.cfg.Rules
 	next := c
 	var (
@@ -152,7 +164,7 @@ func (j *Expiry) caseTimeouts(ctx context.Context, now time.Time, c domain.Case)
 	if c.Status == domain.CaseInReview && c.Claim != nil && !c.ClaimActive(now) {
 		// The claim stays recorded: a reviewer held the case (no refund
 		// on withdrawal, see Case.Withdraw).
-		h, err := next.TransitionWith(r, domain.CaseSubmitted, domain.SystemActor, now, []string{"claim_expired"}, "")
+		h, err := next.Transition(r, domain.CaseSubmitted, domain.SystemActor, now, []string{"claim_expired"}, "")
 		if err != nil {
 			return nil, err
 		}
@@ -160,7 +172,17 @@ func (j *Expiry) caseTimeouts(ctx context.Context, now time.Time, c domain.Case)
 		outcomes = append(outcomes, OutClaimReleased)
 	}
 	if (next.Status == domain.CaseSubmitted || next.Status == domain.CaseInReview) &&
-		c.ReviewDueAt != nil && !c.SLABreached && now.After(*c.ReviewDueAt) {
+		c.ReviewDueProvisional() && !now.Before(*c.ReviewDueRecheckAt) {
+		// The deadline may move (earlier: the provisional one had a
+		// margin), so the SLA check below reads the recomputed one.
+		if next.RecheckReviewDue(cal, r, now) {
+			outcomes = append(outcomes, OutReviewDueSettled)
+		} else {
+			outcomes = append(outcomes, OutReviewDueProvisional)
+		}
+	}
+	if (next.Status == domain.CaseSubmitted || next.Status == domain.CaseInReview) &&
+		next.ReviewDueAt != nil && !c.SLABreached && now.After(*next.ReviewDueAt) {
 		next.SLABreached = true
 		history = append(history, slaHistory(next.Status, now))
 		outcomes = append(outcomes, OutSLABreached)

@@ -14,7 +14,7 @@ import (
 
 func TestExpiryDaysAfterExpiry(t *testing.T) {
 	certified := domain.CapabilitiesFor(&domain.Certification{Type: domain.CertOfficialAccount, Status: domain.CertActive,
-		ExpiresAt: expires}, expires.Add(-time.Hour))
+		ExpiresAt: expires}, expires.Add(-time.Hour), rules)
 	tests := []struct {
 		name      string
 		days      []int // days after the expiry day on which the job runs
@@ -72,7 +72,7 @@ func TestExpiryDaysAfterExpiry(t *testing.T) {
 				t.Errorf("notifications (-want +got):\n%s", d)
 			}
 			// Capabilities follow the stored state (and the effective one).
-			caps := domain.CapabilitiesFor(got, now)
+			caps := domain.CapabilitiesFor(got, now, rules)
 			if caps.Certified != tt.certified || caps.Suspended != tt.suspended {
 				t.Errorf("capabilities %+v, want certified=%v suspended=%v", caps, tt.certified, tt.suspended)
 			}
@@ -124,7 +124,7 @@ func TestExpiryConflictRereads(t *testing.T) {
 	// between the read and the write.
 	racing := &raceStore{Store: e.store, before: func() {
 		cur := e.cert(ent, domain.CertWeCom)
-		renewed, _, err := domain.ApproveCertification(cur, ent, domain.CertWeCom, domain.KindAnnualReview, "case", now)
+		renewed, _, err := domain.ApproveCertification(cur, ent, domain.CertWeCom, domain.KindAnnualReview, "case", now, rules)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -70,6 +70,9 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (Summary, err
 	s := h.Job.Run(ctx, now)
 	attrs := []any{"job", s.Job, "now", s.Now, "read", s.Read, "complete", s.Complete,
 		"durationMs", s.Duration.Milliseconds(), "counts", s.Counts}
+	if c := s.Calendar; c != nil {
+		attrs = append(attrs, "calendarSource", c.Source, "calendarLastDay", c.LastDay, "calendarDaysLeft", c.DaysLeft)
+	}
 	if s.Stopped != "" {
 		attrs = append(attrs, "stopped", s.Stopped)
 	}
@@ -121,12 +124,16 @@ func (h *Handler) now(raw json.RawMessage) (time.Time, error) {
 // Namespace of the jobs' CloudWatch metrics.
 const Namespace = "microcert"
 
+// MetricCalendarDaysLeft is the expiry job's daily gauge of the days left
+// in the working-day calendar's data.
+const MetricCalendarDaysLeft = "calendar_days_left"
+
 // metricOrder lists the counts every summary reports (0 when nothing
 // happened), so that dashboards and alarms see a data point every day.
 var metricOrder = map[string][]string{
 	"reminder": {OutSent, OutDuplicate, OutRescheduled, OutConflict, OutFailed},
 	"expiry": {OutOverdue, OutLapsed, OutDepositExpired, OutSessionExpired, OutClaimReleased,
-		OutSLABreached, OutNotDue, OutConflict, OutFailed},
+		OutSLABreached, OutReviewDueSettled, OutReviewDueProvisional, OutDocsExpired, OutNotDue, OutConflict, OutFailed},
 }
 
 // WriteEMF prints one CloudWatch Embedded Metric Format line for s: the
@@ -164,6 +171,11 @@ func WriteEMF(w io.Writer, function string, s Summary) error {
 	}
 	add("incomplete", "Count", incomplete)
 	add("duration", "Milliseconds", s.Duration.Milliseconds())
+	if s.Calendar != nil {
+		// How many days of known working-day calendar are left (an alarm
+		// fires below 90): publish next year's schedule before then.
+		add(MetricCalendarDaysLeft, "None", s.Calendar.DaysLeft)
+	}
 
 	doc := map[string]any{
 		"_aws": map[string]any{

@@ -42,7 +42,7 @@ func newEnv(t testing.TB) *env {
 	t.Helper()
 	c := storetest.NewCounter()
 	client, table := storetest.NewTable(t, c.Option())
-	return &env{t: t, client: client, table: table, store: store.New(client, table).WithRules(rules), counter: c, logs: &bytes.Buffer{}}
+	return &env{t: t, client: client, table: table, store: store.New(client, table, rules), counter: c, logs: &bytes.Buffer{}}
 }
 
 func (e *env) config() jobs.Config {

@@ -58,6 +58,13 @@ type Objects interface {
 	Tag(ctx context.Context, key string, tags map[string]string) error
 }
 
+// Calendars loads the working-day calendar in force (shared/holidays):
+// the built-in data extended by the operator's document. It never fails
+// (on trouble it returns what it had).
+type Calendars interface {
+	Load(ctx context.Context) *domain.Calendar
+}
+
 // Defaults of Config.
 const (
 	DefaultPageSize     = 100
@@ -70,8 +77,12 @@ type Config struct {
 	Store Store
 	// Objects is needed by the expiry job only (document retention).
 	Objects Objects
-	// Rules are the business numbers (milestones, lapse period); the zero
-	// value means domain.DefaultRules.
+	// Calendars is read by the expiry job at the start of each run
+	// (provisional review deadlines, calendar_days_left); nil means the
+	// built-in data.
+	Calendars Calendars
+	// Rules are the business numbers (milestones, lapse period, review
+	// SLA): the ones the function loaded (shared/config). Required.
 	Rules domain.Rules
 	Log   *slog.Logger
 	// PageSize is the number of index items read per Query.
@@ -103,8 +114,10 @@ func (c Config) withDefaults() Config {
 	if c.Log == nil {
 		c.Log = slog.New(slog.DiscardHandler)
 	}
-	if c.Rules.ReminderDays == nil && c.Rules.Currency == "" {
-		c.Rules = domain.DefaultRules
+	if err := c.Rules.Validate(); err != nil {
+		// A wiring mistake, found at init: a job never runs on rules it
+		// was not given.
+		panic("jobs: Config.Rules: " + err.Error())
 	}
 	return c
 }
@@ -126,6 +139,10 @@ const (
 	OutClaimReleased  = "claim_released"
 	OutSLABreached    = "sla_breached"
 	OutDocsExpired    = "documents_expired" // a closed case's files handed to the bucket's deletion
+	// A provisional review deadline (past the calendar's data) recomputed:
+	// final now that the data covers it, or still provisional.
+	OutReviewDueSettled     = "review_due_settled"
+	OutReviewDueProvisional = "review_due_provisional"
 	// Any job.
 	OutNotDue   = "not_due"  // read but nothing due at now (an index entry ahead of the rules)
 	OutConflict = "conflict" // someone else changed the record first: skipped, the index brings it back if still due
@@ -147,6 +164,23 @@ type Summary struct {
 	// Stopped says why an incomplete run stopped.
 	Stopped  string        `json:"stopped,omitempty"`
 	Duration time.Duration `json:"durationNs"`
+	// Calendar is the working-day calendar the run used (expiry job).
+	Calendar *CalendarInfo `json:"calendar,omitempty"`
+}
+
+// CalendarInfo says how far the working-day calendar reaches: what an
+// operator checks after publishing a year, and the calendar_days_left
+// metric (an alarm fires below 90).
+type CalendarInfo struct {
+	Source   string `json:"source"`
+	LastDay  string `json:"lastDay"`  // YYYY-MM-DD, Beijing
+	DaysLeft int    `json:"daysLeft"` // from the run's Beijing day to LastDay
+}
+
+// calendarInfo describes cal as of now.
+func calendarInfo(cal *domain.Calendar, now time.Time) *CalendarInfo {
+	_, last := cal.Range()
+	return &CalendarInfo{Source: cal.Source(), LastDay: last.Format(time.DateOnly), DaysLeft: cal.DaysLeft(now)}
 }
 
 // Count is Counts[outcome] (0 when absent).

@@ -183,7 +183,7 @@ func TestRemindersRenewalStopsOldCycle(t *testing.T) {
 	// (the 30-day milestone of the old cycle): the job must notice.
 	approvedAt := beijingMorning(expires, -40)
 	cur := e.cert(ent, domain.CertWeCom)
-	renewed, _, err := domain.ApproveCertification(cur, ent, domain.CertWeCom, domain.KindAnnualReview, domain.NewIDAt(approvedAt), approvedAt)
+	renewed, _, err := domain.ApproveCertification(cur, ent, domain.CertWeCom, domain.KindAnnualReview, domain.NewIDAt(approvedAt), approvedAt, rules)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -51,8 +51,11 @@ func TestRetry(t *testing.T) {
 func TestStaleCarriesCurrentVersion(t *testing.T) {
 	err := Default.Retry(context.Background(), func(context.Context) error { return Stale(12) })
 	var de *domain.Error
-	if !errors.As(err, &de) || de.Extra["currentVersion"] != 12 {
+	if !errors.As(err, &de) {
 		t.Fatalf("err = %#v", err)
+	}
+	if v, ok := de.Detail("currentVersion"); !ok || v != 12 {
+		t.Fatalf("currentVersion detail %v, %v", v, ok)
 	}
 }
 

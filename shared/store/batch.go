@@ -45,19 +45,19 @@ func (s *Store) batchGet(ctx context.Context, keys []map[string]types.AttributeV
 func (s *Store) GetEnterprises(ctx context.Context, ids []string) (map[string]*domain.Enterprise, error) {
 	keys := make([]map[string]types.AttributeValue, 0, len(ids))
 	for _, id := range ids {
-		keys = append(keys, profileKey(id))
+		keys = append(keys, itemKey(entPK(id), skProfile))
 	}
 	items, err := s.batchGet(ctx, keys, false)
 	if err != nil {
 		return nil, err
 	}
-	out := make(map[string]*domain.Enterprise, len(items))
-	for _, av := range items {
-		e, err := fromEnterpriseItem(av)
-		if err != nil {
-			return nil, err
-		}
-		out[e.ID] = e
+	ents, err := decodeAll(items, "enterprise", enterpriseItem.domain)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]*domain.Enterprise, len(ents))
+	for i := range ents {
+		out[ents[i].ID] = &ents[i]
 	}
 	return out, nil
 }
@@ -73,12 +73,12 @@ func (s *Store) GetCases(ctx context.Context, ids []string) ([]domain.Case, erro
 	if err != nil {
 		return nil, err
 	}
-	byID := make(map[string]*domain.Case, len(items))
-	for _, av := range items {
-		c, err := fromCaseItem(av)
-		if err != nil {
-			return nil, err
-		}
+	cases, err := decodeAll(items, "case", caseItem.domain)
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[string]domain.Case, len(cases))
+	for _, c := range cases {
 		byID[c.ID] = c
 	}
 	out := make([]domain.Case, 0, len(ids))
@@ -87,7 +87,7 @@ func (s *Store) GetCases(ctx context.Context, ids []string) ([]domain.Case, erro
 		if !ok {
 			return nil, domain.ErrNotFound
 		}
-		out = append(out, *c)
+		out = append(out, c)
 	}
 	return out, nil
 }

@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
@@ -30,21 +29,21 @@ func (s *Store) GetCaseBundle(ctx context.Context, id string) (*domain.CaseBundl
 		sk := stringAttr(av, attrSK)
 		switch {
 		case sk == skCase:
-			if b.Case, err = fromCaseItem(av); err != nil {
+			if b.Case, err = ref(decode(av, "case", caseItem.domain)); err != nil {
 				return nil, err
 			}
 		case strings.HasPrefix(sk, skDocPrefix):
-			d, err := fromDocumentItem(av)
+			d, err := decode(av, "document", documentItem.domain)
 			if err != nil {
 				return nil, err
 			}
-			b.Documents = append(b.Documents, *d)
+			b.Documents = append(b.Documents, d)
 		case strings.HasPrefix(sk, skHistPrefix):
-			var it historyItem
-			if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-				return nil, internal("decode history: %w", err)
+			h, err := decode(av, "history", historyItem.domain)
+			if err != nil {
+				return nil, err
 			}
-			b.History = append(b.History, it.domain())
+			b.History = append(b.History, h)
 		}
 	}
 	if b.Case == nil {

@@ -5,11 +5,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-
 	"microcert/shared/domain"
 )
 
@@ -62,6 +59,8 @@ type caseItem struct {
 	SLABreached    bool               `dynamodbav:"slaBreached"`
 	RefundDue      bool               `dynamodbav:"refundDue"`
 	DocsExpireAt   *time.Time         `dynamodbav:"documentsExpireAt,omitempty"`
+	// ReviewDueRecheckAt: set while reviewDueAt is provisional.
+	ReviewDueRecheckAt *time.Time `dynamodbav:"reviewDueRecheckAt,omitempty"`
 }
 
 func toCaseItem(c *domain.Case) caseItem {
@@ -109,6 +108,7 @@ func toCaseItem(c *domain.Case) caseItem {
 		RefundDue:      c.RefundDue,
 		DocsExpireAt:   utcp(c.DocumentsExpireAt),
 	}
+	it.ReviewDueRecheckAt = utcp(c.ReviewDueRecheckAt)
 	if inQueue(c) {
 		it.QPK, it.QSK = queuePK, keyJoin(ts(*c.ReviewDueAt), c.ID)
 	}
@@ -118,7 +118,7 @@ func toCaseItem(c *domain.Case) caseItem {
 	return it
 }
 
-func (it caseItem) domain() *domain.Case {
+func (it caseItem) domain() domain.Case {
 	var typesList []domain.CertType
 	if it.Types != nil {
 		typesList = make([]domain.CertType, len(it.Types))
@@ -126,7 +126,7 @@ func (it caseItem) domain() *domain.Case {
 			typesList[i] = domain.CertType(t)
 		}
 	}
-	return &domain.Case{
+	return domain.Case{
 		ID:           it.ID,
 		EnterpriseID: it.EnterpriseID,
 		OpenedBy:     it.OpenedBy,
@@ -157,6 +157,8 @@ func (it caseItem) domain() *domain.Case {
 		SLABreached:       it.SLABreached,
 		DocumentsExpireAt: it.DocsExpireAt,
 		RefundDue:         it.RefundDue,
+		// Set while reviewDueAt is provisional.
+		ReviewDueRecheckAt: it.ReviewDueRecheckAt,
 	}
 }
 
@@ -180,14 +182,6 @@ func (it *disputeClaimItem) domain() *domain.DisputeClaim {
 	return &domain.DisputeClaim{USCC: it.USCC, HolderEnterpriseID: it.HolderEnterpriseID}
 }
 
-func fromCaseItem(av map[string]types.AttributeValue) (*domain.Case, error) {
-	var it caseItem
-	if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-		return nil, internal("decode case: %w", err)
-	}
-	return it.domain(), nil
-}
-
 func (s *Store) caseOps(w domain.CaseWrite) ([]op, error) {
 	c := w.Case
 	if c == nil || c.ID == "" || c.EnterpriseID == "" {
@@ -207,7 +201,7 @@ func (s *Store) GetCase(ctx context.Context, id string) (*domain.Case, error) {
 	if err != nil {
 		return nil, err
 	}
-	return fromCaseItem(av)
+	return ref(decode(av, "case", caseItem.domain))
 }
 
 // ListCases lists an enterprise's cases, newest first (GSI1,
@@ -243,13 +237,6 @@ func (s *Store) casePage(ctx context.Context, in *dynamodb.QueryInput, kc expres
 	if err != nil {
 		return nil, "", err
 	}
-	out := make([]domain.Case, 0, len(items))
-	for _, av := range items {
-		c, err := fromCaseItem(av)
-		if err != nil {
-			return nil, "", err
-		}
-		out = append(out, *c)
-	}
-	return out, next, nil
+	out, err := decodeAll(items, "case", caseItem.domain)
+	return out, next, err
 }

@@ -5,11 +5,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-
 	"microcert/shared/domain"
 )
 
@@ -67,8 +64,8 @@ func toCertificationItem(c *domain.Certification, r domain.Rules) certificationI
 	return it
 }
 
-func (it certificationItem) domain() *domain.Certification {
-	return &domain.Certification{
+func (it certificationItem) domain() domain.Certification {
+	return domain.Certification{
 		EnterpriseID:  it.EnterpriseID,
 		Type:          domain.CertType(it.Type),
 		Status:        domain.CertStatus(it.Status),
@@ -82,14 +79,6 @@ func (it certificationItem) domain() *domain.Certification {
 		UpdatedAt:     it.UpdatedAt,
 		RemindAt:      it.RemindAt,
 	}
-}
-
-func fromCertificationItem(av map[string]types.AttributeValue) (*domain.Certification, error) {
-	var it certificationItem
-	if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-		return nil, internal("decode certification: %w", err)
-	}
-	return it.domain(), nil
 }
 
 func (s *Store) certificationOps(w domain.CertificationWrite) ([]op, error) {
@@ -126,13 +115,6 @@ func (s *Store) certsByTime(ctx context.Context, index, hashAttr, rangeAttr, has
 	if err != nil {
 		return nil, "", err
 	}
-	out := make([]domain.Certification, 0, len(items))
-	for _, av := range items {
-		c, err := fromCertificationItem(av)
-		if err != nil {
-			return nil, "", err
-		}
-		out = append(out, *c)
-	}
-	return out, next, nil
+	out, err := decodeAll(items, "certification", certificationItem.domain)
+	return out, next, err
 }

@@ -160,7 +160,7 @@ func TestUnavailable(t *testing.T) {
 	env := storetest.Start(t)
 	// One attempt: the SDK would otherwise retry the 500s with backoff.
 	client := dynamodb.New(env.Client.Options(), func(o *dynamodb.Options) { o.RetryMaxAttempts = 1 })
-	s := New(client, env.Table)
+	s := New(client, env.Table, domain.DefaultRules)
 	e := createEnterprise(t, s, "u1")
 	c := createCase(t, s, e, t0)
 

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"microcert/shared/strictjson"
 )
 
 // Cursors are the URL-safe base64 (no padding) of a JSON object holding the
@@ -67,8 +69,10 @@ func (c cursorSpec) decode(cursor string) (map[string]types.AttributeValue, erro
 	if err != nil {
 		return nil, ErrInvalidCursor
 	}
+	// Strictly: a repeated key would collapse into one and slip past the
+	// count below.
 	var m map[string]string
-	if err := json.Unmarshal(b, &m); err != nil || m == nil {
+	if err := strictjson.Decode(b, &m); err != nil || m == nil {
 		return nil, ErrInvalidCursor
 	}
 	want := c.attrs()

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"encoding/base64"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -36,6 +37,16 @@ func TestCursorRoundTrip(t *testing.T) {
 	}
 	if _, err := encodeCursor(map[string]types.AttributeValue{"pk": &types.AttributeValueMemberN{Value: "1"}}); err == nil {
 		t.Error("a numeric key encoded")
+	}
+}
+
+// A cursor with a repeated key is refused: the repeat would otherwise
+// collapse and pass the count of attributes.
+func TestCursorRepeatedKey(t *testing.T) {
+	raw := `{"pk":"CASE#a","sk":"A#CASE","qpk":"QUEUE","qsk":"x","qsk":"y"}`
+	c := base64.RawURLEncoding.EncodeToString([]byte(raw))
+	if _, err := queueSpec.decode(c); err != ErrInvalidCursor {
+		t.Fatalf("decode = %v, want ErrInvalidCursor", err)
 	}
 }
 

@@ -44,7 +44,8 @@
 //	                                                                          h SHA#<hex> / <entId>#<docId> (hash known); ttl (marked for deletion)
 //	case history          CASE#<caseId>       H#<at>#<id>                     -
 //	payout (bank outbox)  CASE#<caseId>       P#<at>                          -
-//	audit (download)      CASE#<caseId>       U#<at>#<id>                     -
+//	audit (download,      CASE#<caseId>       U#<at>#<id>                     -
+//	  identifier reveal)
 //	ref                   REF#<kind>#<id>     REF                             - (ttl ExpiresAt + 1 day)
 //	idempotency           IDEM#<key>          IDEM                            - (ttl ExpiresAt)
 //
@@ -77,7 +78,8 @@
 //	one document of a case                  GetDocument                GetItem CASE#<caseId> / D#<docId>, consistent                1 GetItem
 //	a document by id (download)             FindDocument               GSI1 gsi1pk=DOC#<docId>, gsi1sk=DOC                          1 Query
 //	same content uploaded elsewhere         FindDocumentsByHash        HashIndex hpk=SHA#<hex>                                      1 Query (+ pages)
-//	downloads of a case (audit)             ListAudit                  Query pk=CASE#<id>, sk begins_with U#, consistent            1 Query (+ pages)
+//	downloads and reveals of a case (audit) ListAudit                  Query pk=CASE#<id>, sk begins_with U#, consistent            1 Query (+ pages)
+//	certification history (appeal context)  EnterpriseHistory          Query pk=ENT#<id>, sk begins_with H#, consistent             1 Query (+ pages)
 //	micro-deposit payouts of a case         Payouts                    Query pk=CASE#<id>, sk begins_with P#, consistent            1 Query (+ pages)
 //	provider id (session, order) -> case    ResolveRef                 GetItem REF#<kind>#<id> / REF, consistent                    1 GetItem
 //	what an order asks to be paid           OrderPayable               ResolveRef, then GetCase                                     2 GetItem

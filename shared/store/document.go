@@ -5,11 +5,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-
 	"microcert/shared/domain"
 )
 
@@ -82,8 +79,8 @@ func toDocumentItem(d *domain.Document, expireAt *time.Time) documentItem {
 	return it
 }
 
-func (it documentItem) domain() *domain.Document {
-	return &domain.Document{
+func (it documentItem) domain() domain.Document {
+	return domain.Document{
 		ID:             it.ID,
 		CaseID:         it.CaseID,
 		EnterpriseID:   it.EnterpriseID,
@@ -101,14 +98,6 @@ func (it documentItem) domain() *domain.Document {
 		CheckedAt:      it.CheckedAt,
 		Superseded:     it.Superseded,
 	}
-}
-
-func fromDocumentItem(av map[string]types.AttributeValue) (*domain.Document, error) {
-	var it documentItem
-	if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-		return nil, internal("decode document: %w", err)
-	}
-	return it.domain(), nil
 }
 
 // documentOps writes one DocumentWrite:
@@ -172,7 +161,7 @@ func (s *Store) GetDocument(ctx context.Context, caseID, docID string) (*domain.
 	if err != nil {
 		return nil, err
 	}
-	return fromDocumentItem(av)
+	return ref(decode(av, "document", documentItem.domain))
 }
 
 // FindDocument finds a document by its id alone (GSI1 DOC#<docId>; eventually
@@ -191,7 +180,7 @@ func (s *Store) FindDocument(ctx context.Context, docID string) (*domain.Documen
 	if len(out.Items) == 0 {
 		return nil, domain.ErrNotFound
 	}
-	return fromDocumentItem(out.Items[0])
+	return ref(decode(out.Items[0], "document", documentItem.domain))
 }
 
 // FindDocumentsByHash lists every document whose content has this SHA-256
@@ -202,13 +191,5 @@ func (s *Store) FindDocumentsByHash(ctx context.Context, sha256 string) ([]domai
 	if err != nil {
 		return nil, err
 	}
-	out := make([]domain.Document, 0, len(items))
-	for _, av := range items {
-		d, err := fromDocumentItem(av)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, *d)
-	}
-	return out, nil
+	return decodeAll(items, "document", documentItem.domain)
 }

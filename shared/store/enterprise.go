@@ -4,7 +4,6 @@ import (
 	"context"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -23,7 +22,6 @@ type enterpriseItem struct {
 	LegalRep            legalRepItem `dynamodbav:"legalRep"`
 	RegisteredAddress   string       `dynamodbav:"registeredAddress"`
 	OperatingAddress    string       `dynamodbav:"operatingAddress"`
-	RegionCode          string       `dynamodbav:"regionCode"`
 	HasCorporateAccount bool         `dynamodbav:"hasCorporateAccount"`
 	OwnerID             string       `dynamodbav:"ownerId"`
 	Status              string       `dynamodbav:"status,omitempty"`
@@ -48,10 +46,6 @@ type usccItem struct {
 	TransferredAt *time.Time `dynamodbav:"transferredAt,omitempty"`
 }
 
-func profileKey(id string) map[string]types.AttributeValue {
-	return itemKey(entPK(id), skProfile)
-}
-
 // itemKey is the primary key of an item.
 func itemKey(pk, sk string) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{
@@ -71,7 +65,6 @@ func toEnterpriseItem(e *domain.Enterprise) enterpriseItem {
 		LegalRep:            legalRepItem{Name: e.LegalRep.Name, IDNumber: e.LegalRep.IDNumber, Phone: e.LegalRep.Phone},
 		RegisteredAddress:   e.RegisteredAddress,
 		OperatingAddress:    e.OperatingAddress,
-		RegionCode:          e.RegionCode,
 		HasCorporateAccount: e.HasCorporateAccount,
 		OwnerID:             e.OwnerID,
 		Status:              string(e.Status),
@@ -82,18 +75,17 @@ func toEnterpriseItem(e *domain.Enterprise) enterpriseItem {
 	}
 }
 
-func (it enterpriseItem) domain() *domain.Enterprise {
+func (it enterpriseItem) domain() domain.Enterprise {
 	if it.Status == "" {
 		it.Status = string(domain.EnterpriseActive)
 	}
-	return &domain.Enterprise{
+	return domain.Enterprise{
 		ID:                  it.ID,
 		Name:                it.Name,
 		USCC:                it.USCC,
 		LegalRep:            domain.LegalRep{Name: it.LegalRep.Name, IDNumber: it.LegalRep.IDNumber, Phone: it.LegalRep.Phone},
 		RegisteredAddress:   it.RegisteredAddress,
 		OperatingAddress:    it.OperatingAddress,
-		RegionCode:          it.RegionCode,
 		HasCorporateAccount: it.HasCorporateAccount,
 		OwnerID:             it.OwnerID,
 		Status:              domain.EnterpriseStatus(it.Status),
@@ -102,14 +94,6 @@ func (it enterpriseItem) domain() *domain.Enterprise {
 		CreatedAt:           it.CreatedAt,
 		UpdatedAt:           it.UpdatedAt,
 	}
-}
-
-func fromEnterpriseItem(av map[string]types.AttributeValue) (*domain.Enterprise, error) {
-	var it enterpriseItem
-	if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-		return nil, internal("decode enterprise: %w", err)
-	}
-	return it.domain(), nil
 }
 
 // enterpriseOps are the writes of one EnterpriseWrite: a create puts the
@@ -173,11 +157,9 @@ func (s *Store) GetUSCCClaim(ctx context.Context, uscc string) (*domain.USCCClai
 	if err != nil {
 		return nil, err
 	}
-	var it usccItem
-	if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-		return nil, internal("decode uscc claim: %w", err)
-	}
-	return &domain.USCCClaim{USCC: it.USCC, EnterpriseID: it.EnterpriseID, DisputeCaseID: it.DisputeCaseID, CreatedAt: it.CreatedAt}, nil
+	return ref(decode(av, "uscc claim", func(it usccItem) domain.USCCClaim {
+		return domain.USCCClaim{USCC: it.USCC, EnterpriseID: it.EnterpriseID, DisputeCaseID: it.DisputeCaseID, CreatedAt: it.CreatedAt}
+	}))
 }
 
 // usccClaimOps updates a USCC claim (never on an index, so an UpdateItem of

@@ -31,7 +31,7 @@ func newStore(t *testing.T) (*Store, *storetest.Counter) {
 			t.Errorf("the store made %d Scan calls", n)
 		}
 	})
-	return New(client, table), c
+	return New(client, table, domain.DefaultRules), c
 }
 
 func ptr[T any](v T) *T { return &v }
@@ -50,7 +50,6 @@ func sampleEnterprise(owner string) *domain.Enterprise {
 		LegalRep:            domain.LegalRep{Name: "张三", IDNumber: domain.SampleIDNumber(n), Phone: "13800138000"},
 		RegisteredAddress:   "深圳市南山区科技园1号",
 		OperatingAddress:    "深圳市南山区科技园1号",
-		RegionCode:          "440305",
 		HasCorporateAccount: true,
 		OwnerID:             owner,
 		Status:              domain.EnterpriseActive,

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -47,9 +46,9 @@ func (it idemItem) record() (*idem.Record, error) {
 }
 
 func decodeIdem(av map[string]types.AttributeValue) (*idem.Record, error) {
-	var it idemItem
-	if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-		return nil, internal("decode idempotency record: %w", err)
+	it, err := decode(av, "idempotency record", identity[idemItem])
+	if err != nil {
+		return nil, err
 	}
 	return it.record()
 }

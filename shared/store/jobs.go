@@ -17,5 +17,5 @@ func (s *Store) GetCertification(ctx context.Context, enterpriseID string, t dom
 	if err != nil {
 		return nil, err
 	}
-	return fromCertificationItem(av)
+	return ref(decode(av, "certification", certificationItem.domain))
 }

@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -58,14 +57,6 @@ func toMemberItem(m *domain.Member) memberItem {
 func (it memberItem) domain() domain.Member {
 	return domain.Member{EnterpriseID: it.EnterpriseID, UserID: it.UserID, Role: domain.MemberRole(it.Role), Label: it.Label,
 		InvitedBy: it.InvitedBy, JoinedAt: it.JoinedAt, UpdatedAt: it.UpdatedAt, Version: it.Version}
-}
-
-func fromMemberItem(av map[string]types.AttributeValue) (domain.Member, error) {
-	var it memberItem
-	if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-		return domain.Member{}, internal("decode member: %w", err)
-	}
-	return it.domain(), nil
 }
 
 // memberOps creates a membership (the user must not be a member yet:
@@ -175,26 +166,13 @@ func (s *Store) ListMemberships(ctx context.Context, userID string, p domain.Pag
 	if err != nil {
 		return nil, "", err
 	}
-	out := make([]domain.Member, 0, len(items))
-	for _, av := range items {
-		m, err := fromMemberItem(av)
-		if err != nil {
-			return nil, "", err
-		}
-		out = append(out, m)
-	}
-	return out, next, nil
+	out, err := decodeAll(items, "member", memberItem.domain)
+	return out, next, err
 }
 
 // ListEnterpriseHistory lists an enterprise's history (members,
 // ownership, profile, USCC and certification transitions), newest first
 // (pk ENT#<entId>, sk begins with H#, backwards).
 func (s *Store) ListEnterpriseHistory(ctx context.Context, enterpriseID string, p domain.Page) ([]domain.HistoryEntry, string, error) {
-	return newestFirst(ctx, s, enterpriseID, skHistPrefix, p, func(av map[string]types.AttributeValue) (domain.HistoryEntry, error) {
-		var it historyItem
-		if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-			return domain.HistoryEntry{}, internal("decode history: %w", err)
-		}
-		return it.domain(), nil
-	})
+	return newestFirst(ctx, s, enterpriseID, skHistPrefix, "history", p, historyItem.domain)
 }

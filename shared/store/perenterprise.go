@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -180,34 +179,31 @@ func (s *Store) stateOf(id string, items []map[string]types.AttributeValue) (*do
 		var err error
 		switch {
 		case sk == skProfile:
-			st.Enterprise, err = fromEnterpriseItem(av)
+			st.Enterprise, err = ref(decode(av, "enterprise", enterpriseItem.domain))
 		case strings.HasPrefix(sk, skCertPrefix):
-			var c *domain.Certification
-			if c, err = fromCertificationItem(av); err == nil {
-				st.Certifications = append(st.Certifications, *c)
+			var c domain.Certification
+			if c, err = decode(av, "certification", certificationItem.domain); err == nil {
+				st.Certifications = append(st.Certifications, c)
 			}
 		case strings.HasPrefix(sk, skSlotPrefix):
 			st.OpenCases[strings.TrimPrefix(sk, skSlotPrefix)] = stringAttr(av, attrSlotCaseID)
 		case sk == skDepositLog:
-			var it depositLogItem
-			if err = attributevalue.UnmarshalMap(av, &it); err == nil {
-				st.Deposits = it.domain(id)
-			}
+			st.Deposits, err = decode(av, "deposit log", func(it depositLogItem) *domain.DepositLog { return it.domain(id) })
 		case strings.HasPrefix(sk, skMemberPrefix):
 			var m domain.Member
-			if m, err = fromMemberItem(av); err == nil {
+			if m, err = decode(av, "member", memberItem.domain); err == nil {
 				st.Members = append(st.Members, m)
 			}
 		case strings.HasPrefix(sk, skInvitePrefix):
 			var it invitationItem
 			// An invitation whose TTL passed is gone, whether or not
 			// DynamoDB deleted it yet.
-			if err = attributevalue.UnmarshalMap(av, &it); err == nil && now.Unix() <= it.TTL {
+			if it, err = decode(av, "invitation", identity[invitationItem]); err == nil && now.Unix() <= it.TTL {
 				st.Invitations = append(st.Invitations, it.domain())
 			}
 		}
 		if err != nil {
-			return nil, internal("decode enterprise state item %s: %w", sk, err)
+			return nil, err
 		}
 	}
 	if st.Enterprise == nil {

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -234,19 +233,12 @@ func (s *Store) refOps(r domain.Ref) ([]op, error) {
 // ListNotifications lists an enterprise's notifications, newest first
 // (pk ENT#<entId>, sk begins with N#, backwards).
 func (s *Store) ListNotifications(ctx context.Context, enterpriseID string, p domain.Page) ([]domain.Notification, string, error) {
-	return newestFirst(ctx, s, enterpriseID, skNotePrefix, p, func(av map[string]types.AttributeValue) (domain.Notification, error) {
-		var it notificationItem
-		if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-			return domain.Notification{}, internal("decode notification: %w", err)
-		}
-		return it.domain(), nil
-	})
+	return newestFirst(ctx, s, enterpriseID, skNotePrefix, "notification", p, notificationItem.domain)
 }
 
 // newestFirst pages the items of an enterprise's partition whose sort key
 // begins with prefix, newest first (sort keys hold the time).
-func newestFirst[T any](ctx context.Context, s *Store, enterpriseID, prefix string, p domain.Page,
-	decode func(map[string]types.AttributeValue) (T, error)) ([]T, string, error) {
+func newestFirst[I, D any](ctx context.Context, s *Store, enterpriseID, prefix, what string, p domain.Page, toDomain func(I) D) ([]D, string, error) {
 	spec := cursorSpec{hashAttr: attrPK, hashValue: entPK(enterpriseID), rangeAttr: attrSK,
 		prefixes: map[string]string{attrSK: prefix}}
 	kc := expression.Key(attrPK).Equal(expression.Value(entPK(enterpriseID))).
@@ -255,51 +247,37 @@ func newestFirst[T any](ctx context.Context, s *Store, enterpriseID, prefix stri
 	if err != nil {
 		return nil, "", err
 	}
-	out := make([]T, 0, len(items))
-	for _, av := range items {
-		v, err := decode(av)
-		if err != nil {
-			return nil, "", err
-		}
-		out = append(out, v)
-	}
-	return out, next, nil
+	out, err := decodeAll(items, what, toDomain)
+	return out, next, err
 }
 
-// ListAudit lists the audit entries (downloads) of a case, oldest first
-// (pk CASE#<caseId>, sk begins with U#).
+// ListAudit lists the audit entries (downloads, identifier reveals) of a
+// case, oldest first (pk CASE#<caseId>, sk begins with U#).
 func (s *Store) ListAudit(ctx context.Context, caseID string) ([]domain.AuditEntry, error) {
-	items, err := s.partitionPrefix(ctx, casePK(caseID), skAuditPrefix)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]domain.AuditEntry, 0, len(items))
-	for _, av := range items {
-		var it auditItem
-		if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-			return nil, internal("decode audit: %w", err)
-		}
-		out = append(out, it.domain())
-	}
-	return out, nil
+	return listRecords[auditItem](ctx, s, casePK(caseID), skAuditPrefix, "audit")
+}
+
+// EnterpriseHistory lists the history of an enterprise's certifications,
+// oldest first (pk ENT#<entId>, sk begins with H#): what a reviewer of an
+// appeal reads the enterprise's violations from.
+func (s *Store) EnterpriseHistory(ctx context.Context, enterpriseID string) ([]domain.HistoryEntry, error) {
+	return listRecords[historyItem](ctx, s, entPK(enterpriseID), skHistPrefix, "history")
 }
 
 // Payouts lists the micro-deposit payout instructions of a case, oldest
 // first (pk CASE#<caseId>, sk begins with P#).
 func (s *Store) Payouts(ctx context.Context, caseID string) ([]domain.Payout, error) {
-	items, err := s.partitionPrefix(ctx, casePK(caseID), skPayoutPrefix)
+	return listRecords[payoutItem](ctx, s, casePK(caseID), skPayoutPrefix, "payout")
+}
+
+// listRecords reads every append-only record of a partition under prefix
+// (strongly consistent) and converts each item to its domain value.
+func listRecords[I interface{ domain() D }, D any](ctx context.Context, s *Store, pk, prefix, what string) ([]D, error) {
+	items, err := s.partitionPrefix(ctx, pk, prefix)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]domain.Payout, 0, len(items))
-	for _, av := range items {
-		var it payoutItem
-		if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-			return nil, internal("decode payout: %w", err)
-		}
-		out = append(out, it.domain())
-	}
-	return out, nil
+	return decodeAll(items, what, func(it I) D { return it.domain() })
 }
 
 func (s *Store) partitionPrefix(ctx context.Context, pk, prefix string) ([]map[string]types.AttributeValue, error) {
@@ -315,9 +293,9 @@ func (s *Store) ResolveRef(ctx context.Context, kind domain.RefKind, id string) 
 	if err != nil {
 		return "", err
 	}
-	var it refItem
-	if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-		return "", internal("decode ref: %w", err)
+	it, err := decode(av, "ref", identity[refItem])
+	if err != nil {
+		return "", err
 	}
 	if it.TTL > 0 && s.clock.Now().Unix() > it.TTL {
 		return "", domain.ErrNotFound

@@ -82,25 +82,25 @@ func through[T any](t *testing.T, it T) T {
 func TestRoundTripEveryField(t *testing.T) {
 	t.Run("enterprise", func(t *testing.T) {
 		e := filled[domain.Enterprise]()
-		if d := diff(e, through(t, toEnterpriseItem(e)).domain()); d != "" {
+		if d := diff(*e, through(t, toEnterpriseItem(e)).domain()); d != "" {
 			t.Errorf("(-want +got):\n%s", d)
 		}
 	})
 	t.Run("case", func(t *testing.T) {
 		c := filled[domain.Case]()
-		if d := diff(c, through(t, toCaseItem(c)).domain()); d != "" {
+		if d := diff(*c, through(t, toCaseItem(c)).domain()); d != "" {
 			t.Errorf("(-want +got):\n%s", d)
 		}
 	})
 	t.Run("document", func(t *testing.T) {
 		d := filled[domain.Document]()
-		if df := diff(d, through(t, toDocumentItem(d, nil)).domain()); df != "" {
+		if df := diff(*d, through(t, toDocumentItem(d, nil)).domain()); df != "" {
 			t.Errorf("(-want +got):\n%s", df)
 		}
 	})
 	t.Run("certification", func(t *testing.T) {
 		c := filled[domain.Certification]()
-		if d := diff(c, through(t, toCertificationItem(c, domain.DefaultRules)).domain()); d != "" {
+		if d := diff(*c, through(t, toCertificationItem(c, domain.DefaultRules)).domain()); d != "" {
 			t.Errorf("(-want +got):\n%s", d)
 		}
 	})

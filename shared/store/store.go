@@ -26,18 +26,11 @@ type Store struct {
 	rules domain.Rules
 }
 
-// New returns a Store over table, with domain.DefaultRules and the system
-// clock.
-func New(client *dynamodb.Client, table string) *Store {
-	return &Store{db: client, table: table, clock: clock.System{}, rules: domain.DefaultRules}
-}
-
-// WithRules makes the store schedule certifications on DueIndex with r
-// (Certification.NextTransitionAt: the lapse period); pass the rules the
-// service runs with. It returns s; call it before use.
-func (s *Store) WithRules(r domain.Rules) *Store {
-	s.rules = r
-	return s
+// New returns a Store over table with the system clock. It schedules
+// certifications on DueIndex by rules (Certification.NextTransitionAt: the
+// lapse period): pass the rules the service runs with.
+func New(client *dynamodb.Client, table string, rules domain.Rules) *Store {
+	return &Store{db: client, table: table, clock: clock.System{}, rules: rules}
 }
 
 // WithClock makes the store read time from c (used only to treat items whose

@@ -20,6 +20,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"microcert/shared/blob"
 	"microcert/shared/clock"
 	"microcert/shared/doccheck"
 	"microcert/shared/domain"
@@ -37,20 +38,10 @@ type Store interface {
 
 // Objects is what the check needs from object storage.
 type Objects interface {
-	Head(ctx context.Context, key string) (ObjectInfo, error)
+	Head(ctx context.Context, key string) (blob.ObjectInfo, error)
 	Open(ctx context.Context, key string) (io.ReadCloser, error)
 	Tag(ctx context.Context, key string, tags map[string]string) error
 }
-
-// ObjectInfo is an object's metadata.
-type ObjectInfo struct {
-	Size        int64
-	ContentType string
-	VersionID   string
-}
-
-// ErrObjectGone is what Objects returns for a deleted object.
-var ErrObjectGone = domain.E(domain.KindNotFound, "object_gone", "文件已不存在。", "The file no longer exists.")
 
 // Outcome of one record, for logs and tests.
 type Outcome string
@@ -173,7 +164,7 @@ func (c *Checker) process(ctx context.Context, rec events.S3EventRecord) (Outcom
 	if outcome == Checked {
 		// Tag first: it is idempotent, and the conditional write below
 		// decides whether this result is the one that counts.
-		if err := c.objects.Tag(ctx, key, map[string]string{"check": string(doc.Status)}); err != nil && !errors.Is(err, ErrObjectGone) {
+		if err := c.objects.Tag(ctx, key, map[string]string{"check": string(doc.Status)}); err != nil && !errors.Is(err, blob.ErrObjectGone) {
 			return "", false, "", err
 		}
 	}
@@ -204,7 +195,7 @@ func (c *Checker) ours(ctx context.Context, doc *domain.Document) bool {
 func (c *Checker) check(ctx context.Context, key string, doc *domain.Document) (doccheck.Result, Outcome, bool, error) {
 	in := doccheck.Input{DocType: doc.DocType, DeclaredContentType: doc.ContentType}
 	info, err := c.objects.Head(ctx, key)
-	if errors.Is(err, ErrObjectGone) {
+	if errors.Is(err, blob.ErrObjectGone) {
 		return goneResult(), Missing, false, nil
 	}
 	if err != nil {
@@ -215,7 +206,7 @@ func (c *Checker) check(ctx context.Context, key string, doc *domain.Document) (
 		return res, Checked, false, nil // over the limit: never read the body
 	}
 	body, err := c.objects.Open(ctx, key)
-	if errors.Is(err, ErrObjectGone) {
+	if errors.Is(err, blob.ErrObjectGone) {
 		return goneResult(), Missing, false, nil
 	}
 	if err != nil {

@@ -2,33 +2,19 @@ package apicalls
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
-	"io/fs"
-	"log/slog"
 	"os"
 	"sort"
 	"strings"
 	"sync"
 	"testing"
 	"text/tabwriter"
-	"time"
 
-	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-
-	"microcert/shared/blob"
-	"microcert/shared/certsvc"
-	"microcert/shared/clock"
 	"microcert/shared/doccheck/doccheckfixtures"
-	"microcert/shared/domain"
 	"microcert/shared/httpapi"
-	"microcert/shared/store"
+	"microcert/shared/httpapi/apitest"
 	"microcert/shared/store/storetest"
 	"microcert/shared/uploadcheck"
 	"microcert/shared/webhook"
@@ -36,22 +22,11 @@ import (
 
 var tableOut = flag.String("apicalls.json", "", "write the table as JSON to this file (infra/bench/report)")
 
-const (
-	faceSecret    = "bench-face-secret"
-	paymentSecret = "bench-payment-secret"
-	bucket        = "microcert-bench"
-)
-
-// harness is the API in-process over a counted client.
+// harness is the API in process (apitest) over a counted client.
 type harness struct {
+	*apitest.Env
 	t       testing.TB
 	counter *storetest.Counter
-	st      *store.Store
-	api     *httpapi.API
-	checker *uploadcheck.Checker
-	objects *memObjects
-	seq     int
-	n       int
 
 	// label, when set, names the rows recorded (a route measured again in
 	// another situation gets a row of its own).
@@ -64,128 +39,40 @@ type harness struct {
 func newHarness(t testing.TB) *harness {
 	t.Helper()
 	counter := storetest.NewCounter()
-	client, table := storetest.NewTable(t, counter.Option())
-	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
-	st := store.New(client, table).WithRules(domain.DefaultRules)
-	// Presigning signs locally and makes no network call: a dummy endpoint
-	// is enough.
-	s3c := s3.NewFromConfig(aws.Config{
-		Region:      "us-east-1",
-		Credentials: credentials.NewStaticCredentialsProvider("bench", "bench-secret", ""),
-	}, func(o *s3.Options) {
-		o.BaseEndpoint = aws.String("http://127.0.0.1:9")
-		o.UsePathStyle = true
-	})
-	svc := certsvc.New(certsvc.Config{
-		Store: st,
-		Blob:  blob.New(s3c, bucket),
-		Rules: domain.DefaultRules,
-		Secrets: certsvc.Secrets{FaceWebhook: faceSecret, PaymentWebhook: paymentSecret,
-			DepositHMACKey: "bench-deposit-key"},
-		Log: log,
-	})
-	objects := &memObjects{m: map[string][]byte{}}
-	return &harness{
-		t:       t,
-		counter: counter,
-		st:      st,
-		api:     httpapi.New(httpapi.Config{Service: svc, Idempotency: st, Log: log}),
-		checker: uploadcheck.New(st, objects, clock.System{}, log),
-		objects: objects,
-		n:       int(time.Now().UnixNano() % 1_000_000),
-		rows:    map[string]*Row{},
-	}
-}
-
-// who calls.
-type who struct {
-	user  string
-	group string // applicant, reviewer, admin; "" = public route
+	return &harness{Env: apitest.New(t, apitest.WithDynamoDB(counter.Option())), t: t, counter: counter,
+		rows: map[string]*Row{}}
 }
 
 var (
-	applicant = who{"bench-applicant", "applicant"}
-	reviewer  = who{"bench-reviewer", "reviewer"}
-	admin     = who{"bench-admin", "admin"}
-	public    = who{}
+	applicant = apitest.Applicant("bench-applicant")
+	reviewer  = apitest.Reviewer("bench-reviewer")
+	admin     = apitest.Admin("bench-admin")
+	public    = apitest.Public
 )
 
-// event builds the API Gateway v2 event of routeKey ("POST
-// /v1/cases/{caseId}") as the gateway sends it. keyed adds an
-// Idempotency-Key; extra are header name/value pairs.
-func (h *harness) event(routeKey string, params map[string]string, by who, body any, keyed bool, extra ...string) events.APIGatewayV2HTTPRequest {
-	h.t.Helper()
-	method, path, _ := strings.Cut(routeKey, " ")
-	raw := path
-	for k, v := range params {
-		raw = strings.ReplaceAll(raw, "{"+k+"}", v)
-	}
-	var b []byte
-	switch v := body.(type) {
-	case nil:
-	case []byte:
-		b = v
-	default:
-		var err error
-		if b, err = json.Marshal(v); err != nil {
-			h.t.Fatal(err)
-		}
-	}
-	h.seq++
-	now := time.Now().UTC()
-	headers := map[string]string{"host": "api.local", "accept-language": "zh-CN", "user-agent": "microcert-bench"}
-	if len(b) > 0 {
-		headers["content-type"] = "application/json"
-		headers["content-length"] = fmt.Sprint(len(b))
-	}
+// request is the apitest request of routeKey; keyed adds an
+// Idempotency-Key, extra are header name/value pairs.
+func (h *harness) request(routeKey string, params map[string]string, by apitest.Caller, body any, keyed bool, extra ...string) apitest.Request {
+	r := apitest.Request{Route: routeKey, Params: params, As: by, Body: body, Headers: map[string]string{}}
 	if keyed {
-		headers["idempotency-key"] = fmt.Sprintf("bench-%d-%d", h.n, h.seq)
+		r.Headers = h.Key()
 	}
 	for i := 0; i+1 < len(extra); i += 2 {
-		headers[strings.ToLower(extra[i])] = extra[i+1]
+		r.Headers[extra[i]] = extra[i+1]
 	}
-	if len(params) == 0 {
-		params = nil
-	}
-	ev := events.APIGatewayV2HTTPRequest{
-		Version:        "2.0",
-		RouteKey:       routeKey,
-		RawPath:        raw,
-		Headers:        headers,
-		PathParameters: params,
-		Body:           string(b),
-		RequestContext: events.APIGatewayV2HTTPRequestContext{
-			RouteKey: routeKey, AccountID: "000000000000", Stage: "$default", APIID: "bench",
-			RequestID: fmt.Sprintf("bench-%d", h.seq), DomainName: "api.local", DomainPrefix: "api",
-			Time: now.Format("02/Jan/2006:15:04:05 -0700"), TimeEpoch: now.UnixMilli(),
-			HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: method, Path: raw,
-				Protocol: "HTTP/1.1", SourceIP: "127.0.0.1", UserAgent: "microcert-bench"},
-		},
-	}
-	if by.group != "" {
-		ev.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{
-			JWT: &events.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription{
-				Claims: map[string]string{"sub": by.user, "groups": "[" + by.group + "]", "token_use": "id"},
-			},
-		}
-	}
-	return ev
+	return r
 }
 
 // call sends the event of routeKey and records its DynamoDB calls.
-func (h *harness) call(routeKey string, params map[string]string, by who, body any, keyed bool, extra ...string) (int, map[string]any) {
+func (h *harness) call(routeKey string, params map[string]string, by apitest.Caller, body any, keyed bool, extra ...string) (int, map[string]any) {
 	h.t.Helper()
-	ev := h.event(routeKey, params, by, body, keyed, extra...)
+	req := h.request(routeKey, params, by, body, keyed, extra...)
 	h.counter.Reset()
-	resp, err := h.api.Handle(context.Background(), ev)
-	if err != nil {
-		h.t.Fatalf("%s: %v", routeKey, err)
-	}
-	c := h.count(resp.StatusCode)
-	h.record(routeKey+h.label, by, keyed, c)
+	resp := h.Do(req)
+	h.record(routeKey+h.label, keyed, h.count(resp.Status))
 	var out map[string]any
-	_ = json.Unmarshal([]byte(resp.Body), &out)
-	return resp.StatusCode, out
+	_ = json.Unmarshal(resp.Body, &out)
+	return resp.Status, out
 }
 
 func (h *harness) count(status int) Count {
@@ -199,7 +86,7 @@ func (h *harness) count(status int) Count {
 	return c
 }
 
-func (h *harness) record(route string, by who, keyed bool, c Count) {
+func (h *harness) record(route string, keyed bool, c Count) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	r := h.rows[route]
@@ -223,7 +110,7 @@ func (h *harness) record(route string, by who, keyed bool, c Count) {
 }
 
 // must calls and fails unless the status is one of want.
-func (h *harness) must(want []int, routeKey string, params map[string]string, by who, body any, keyed bool, extra ...string) map[string]any {
+func (h *harness) must(want []int, routeKey string, params map[string]string, by apitest.Caller, body any, keyed bool, extra ...string) map[string]any {
 	h.t.Helper()
 	st, out := h.call(routeKey, params, by, body, keyed, extra...)
 	for _, w := range want {
@@ -237,78 +124,31 @@ func (h *harness) must(want []int, routeKey string, params map[string]string, by
 
 func codes(c ...int) []int { return c }
 
-// memObjects is the S3 side of the document check, in memory.
-type memObjects struct {
-	mu sync.Mutex
-	m  map[string][]byte
-}
-
-func (o *memObjects) put(key string, b []byte) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	o.m[key] = b
-}
-
-func (o *memObjects) Head(ctx context.Context, key string) (uploadcheck.ObjectInfo, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	b, ok := o.m[key]
-	if !ok {
-		return uploadcheck.ObjectInfo{}, uploadcheck.ErrObjectGone
-	}
-	return uploadcheck.ObjectInfo{Size: int64(len(b)), ContentType: "image/jpeg"}, nil
-}
-
-func (o *memObjects) Open(ctx context.Context, key string) (io.ReadCloser, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	b, ok := o.m[key]
-	if !ok {
-		return nil, fs.ErrNotExist
-	}
-	return io.NopCloser(bytes.NewReader(b)), nil
-}
-
-func (o *memObjects) Tag(ctx context.Context, key string, tags map[string]string) error { return nil }
-
-// upload asks for a presigned POST, "uploads" the file and runs the
+// upload asks for a presigned POST, uploads the file with it and runs the
 // document check on its S3 event, as DocCheckFunction would.
 func (h *harness) upload(caseID, docType string, keyed bool) {
 	h.uploadAs(applicant, caseID, docType, keyed)
 }
 
-func (h *harness) uploadAs(by who, caseID, docType string, keyed bool) {
+func (h *harness) uploadAs(by apitest.Caller, caseID, docType string, keyed bool) {
 	h.t.Helper()
-	h.seq++
-	content := doccheckfixtures.ScanJPEG(1000+h.seq%200, 800)
+	content := doccheckfixtures.ScanJPEG(1000+h.Next()%200, 800)
 	up := h.must(codes(201), "POST /v1/cases/{caseId}/documents", map[string]string{"caseId": caseID}, by,
 		map[string]any{"docType": docType, "contentType": "image/jpeg", "contentLength": len(content)}, keyed)
-	key, _ := up["key"].(string)
-	if key == "" {
-		h.t.Fatalf("upload answer without key: %v", up)
+	if err := h.Bucket.Post(apitest.PostOf(h.t, up), content); err != nil {
+		h.t.Fatal(err)
 	}
-	h.objects.put(key, content)
-	rec := events.S3EventRecord{EventName: "ObjectCreated:Post", EventSource: "aws:s3", AWSRegion: "us-east-1"}
-	rec.S3.Bucket.Name = bucket
-	rec.S3.Object.Key = key
-	rec.S3.Object.Size = int64(len(content))
-	rec.S3.Object.Sequencer = fmt.Sprintf("%X", time.Now().UnixNano())
 	h.counter.Reset()
-	out, err := h.checker.Process(context.Background(), rec)
+	out, err := h.Check(str(up, "key"))
 	if err != nil || out != uploadcheck.Checked {
-		h.t.Fatalf("document check of %s: %v %v", key, out, err)
+		h.t.Fatalf("document check of %s: %v %v", str(up, "key"), out, err)
 	}
-	h.record("EVENT S3 ObjectCreated uploads/ (DocCheckFunction)"+h.label, public, keyed, h.count(200))
+	h.record("EVENT S3 ObjectCreated uploads/ (DocCheckFunction)"+h.label, keyed, h.count(200))
 }
 
-// enterpriseBody is a valid profile; n makes its USCC and ID number unique.
-func enterpriseBody(n int) map[string]any {
-	return map[string]any{
-		"name": "深圳市基准测试有限公司", "uscc": domain.SampleUSCC(n),
-		"legalRep":          map[string]any{"name": "张三", "idNumber": domain.SampleIDNumber(n), "phone": "13812345678"},
-		"registeredAddress": "广东省深圳市南山区科技园路1号", "operatingAddress": "广东省深圳市南山区科技园路1号",
-		"regionCode": "440300", "hasCorporateAccount": true,
-	}
+// signed is the signature header of a provider callback body.
+func (h *harness) signed(secret string, body []byte) []string {
+	return []string{webhook.Header, webhook.Sign(secret, h.Clock.Now(), body)}
 }
 
 func str(m map[string]any, k string) string {
@@ -327,8 +167,7 @@ func (h *harness) flow(keyed bool) {
 	t.Helper()
 	h.must(codes(200), "GET /v1/health", nil, public, nil, false)
 
-	h.n++
-	ent := h.must(codes(201), "POST /v1/enterprises", nil, applicant, enterpriseBody(h.n), keyed)
+	ent := h.must(codes(201), "POST /v1/enterprises", nil, applicant, apitest.EnterpriseBody(h.Next()), keyed)
 	entID := str(ent, "id")
 	ep := map[string]string{"enterpriseId": entID}
 	ent = h.must(codes(200), "GET /v1/enterprises/{enterpriseId}", ep, applicant, nil, false)
@@ -361,7 +200,7 @@ func (h *harness) flow(keyed bool) {
 	// Face: the app starts a session, the provider calls back (signed).
 	face := h.must(codes(201), "POST /v1/cases/{caseId}/face-verification", cp, applicant, nil, keyed)
 	cb, _ := json.Marshal(map[string]any{"sessionId": str(face, "sessionId"), "result": "pass", "phoneMatchesRegistration": true, "livenessScore": 0.98})
-	h.must(codes(200), "POST /v1/callbacks/face", nil, public, cb, false, webhook.Header, webhook.Sign(faceSecret, time.Now(), cb))
+	h.must(codes(200), "POST /v1/callbacks/face", nil, public, cb, false, h.signed(apitest.Secrets.FaceWebhook, cb)...)
 	// QR is required only by some case kinds: a refusal costs what it costs.
 	h.must(codes(201, 409), "POST /v1/cases/{caseId}/qr-verification", cp, applicant, nil, keyed)
 	h.must(codes(200), "POST /v1/cases/{caseId}/explanation", cp, applicant, map[string]any{"text": "营业执照地址已更新。"}, keyed)
@@ -369,17 +208,13 @@ func (h *harness) flow(keyed bool) {
 	// Micro-deposit: the amount is read from the payout outbox, as the
 	// bank's statement would show it.
 	h.must(codes(201), "POST /v1/cases/{caseId}/bank-verification", cp, applicant,
-		map[string]any{"bankName": "招商银行深圳分行", "accountName": "深圳市基准测试有限公司", "accountNumber": "755912345678901"}, keyed)
-	payouts, err := h.st.Payouts(context.Background(), caseID)
-	if err != nil || len(payouts) == 0 {
-		t.Fatalf("payouts: %v %v", payouts, err)
-	}
+		map[string]any{"bankName": "招商银行深圳分行", "accountName": apitest.CompanyName, "accountNumber": "755912345678901"}, keyed)
 	h.must(codes(200), "POST /v1/cases/{caseId}/bank-verification/confirm", cp, applicant,
-		map[string]any{"amountFen": payouts[len(payouts)-1].AmountFen}, keyed)
+		map[string]any{"amountFen": h.DepositPaid(caseID)}, keyed)
 
 	order := h.must(codes(201), "POST /v1/cases/{caseId}/payment", cp, applicant, nil, keyed)
 	pb, _ := json.Marshal(map[string]any{"orderId": str(order, "orderId"), "status": "paid", "paidFen": num(order, "payableFen")})
-	h.must(codes(200), "POST /v1/callbacks/payment", nil, public, pb, false, webhook.Header, webhook.Sign(paymentSecret, time.Now(), pb))
+	h.must(codes(200), "POST /v1/callbacks/payment", nil, public, pb, false, h.signed(apitest.Secrets.PaymentWebhook, pb)...)
 
 	h.must(codes(200), "POST /v1/cases/{caseId}/submit", cp, applicant, nil, keyed)
 	h.must(codes(200), "GET /v1/enterprises/{enterpriseId}/cases", ep, applicant, nil, false)
@@ -388,6 +223,7 @@ func (h *harness) flow(keyed bool) {
 	// Review.
 	h.must(codes(200), "GET /v1/review/queue", nil, reviewer, nil, false)
 	claimed := h.must(codes(200), "POST /v1/cases/{caseId}/claim", cp, reviewer, nil, keyed)
+	h.must(codes(200), "POST /v1/review/cases/{caseId}/reveal", cp, reviewer, nil, keyed)
 	h.must(codes(200), "POST /v1/cases/{caseId}/decision", cp, reviewer,
 		map[string]any{"decision": "approve", "version": num(claimed, "version")}, keyed)
 
@@ -399,18 +235,12 @@ func (h *harness) flow(keyed bool) {
 		map[string]any{"reason": "违规经营", "severity": "major"}, keyed)
 
 	// The owner hands the enterprise to the member, then leaves it.
-	h.must(codes(200), "POST /v1/enterprises/{enterpriseId}/ownership", ep, applicant, map[string]any{"userId": member.user}, keyed)
+	h.must(codes(200), "POST /v1/enterprises/{enterpriseId}/ownership", ep, applicant, map[string]any{"userId": member.User}, keyed)
 	h.must(codes(204), "DELETE /v1/enterprises/{enterpriseId}/members/{userId}",
-		map[string]string{"enterpriseId": entID, "userId": applicant.user}, applicant, nil, false)
+		map[string]string{"enterpriseId": entID, "userId": applicant.User}, applicant, nil, false)
 
 	// A second case, withdrawn.
-	h.n++
-	ent2 := h.must(codes(201), "POST /v1/enterprises", nil, applicant, map[string]any{
-		"name": "深圳市基准撤回有限公司", "uscc": domain.SampleUSCC(h.n),
-		"legalRep":          map[string]any{"name": "李四", "idNumber": domain.SampleIDNumber(h.n), "phone": "13912345678"},
-		"registeredAddress": "广东省深圳市福田区深南大道1号", "operatingAddress": "广东省深圳市福田区深南大道1号",
-		"regionCode": "440300", "hasCorporateAccount": true,
-	}, false)
+	ent2 := h.must(codes(201), "POST /v1/enterprises", nil, applicant, apitest.EnterpriseBody(h.Next()), false)
 	cs2 := h.must(codes(201), "POST /v1/cases", nil, applicant,
 		map[string]any{"enterpriseId": str(ent2, "id"), "kind": "initial", "types": []string{"wecom"}}, false)
 	h.must(codes(200), "POST /v1/cases/{caseId}/withdraw", map[string]string{"caseId": str(cs2, "id")}, applicant, nil, keyed)
@@ -423,16 +253,15 @@ func (h *harness) flow(keyed bool) {
 
 // people drives the member routes on entID: an invitation redeemed, a
 // role changed, an invitation revoked; it returns the member.
-func (h *harness) people(entID string, keyed bool) who {
+func (h *harness) people(entID string, keyed bool) apitest.Caller {
 	ep := map[string]string{"enterpriseId": entID}
 	h.must(codes(200), "GET /v1/enterprises/{enterpriseId}/history", ep, applicant, nil, false)
 	inv := h.must(codes(201), "POST /v1/enterprises/{enterpriseId}/invitations", ep, applicant, map[string]any{"role": "operator"}, keyed)
-	h.seq++
-	member := who{fmt.Sprintf("bench-member-%d-%d", h.n, h.seq), "applicant"}
+	member := apitest.Applicant(fmt.Sprintf("bench-member-%d", h.Next()))
 	h.must(codes(200), "POST /v1/invitations/redeem", nil, member, map[string]any{"code": str(inv, "code")}, keyed)
 	h.must(codes(200), "GET /v1/enterprises/{enterpriseId}/members", ep, applicant, nil, false)
 	h.must(codes(200), "PATCH /v1/enterprises/{enterpriseId}/members/{userId}",
-		map[string]string{"enterpriseId": entID, "userId": member.user}, applicant, map[string]any{"role": "admin"}, false)
+		map[string]string{"enterpriseId": entID, "userId": member.User}, applicant, map[string]any{"role": "admin"}, false)
 	unused := h.must(codes(201), "POST /v1/enterprises/{enterpriseId}/invitations", ep, applicant, map[string]any{"role": "viewer"}, false)
 	h.must(codes(200), "GET /v1/enterprises/{enterpriseId}/invitations", ep, applicant, nil, false)
 	h.must(codes(200), "DELETE /v1/enterprises/{enterpriseId}/invitations/{invitationId}",
@@ -443,9 +272,8 @@ func (h *harness) people(entID string, keyed bool) who {
 // dispute has another user dispute uscc, complete and submit the dispute,
 // and an admin approve it (the holder's open cases are closed with it).
 func (h *harness) dispute(uscc string, keyed bool) {
-	h.seq++
-	claimant := who{fmt.Sprintf("bench-claimant-%d-%d", h.n, h.seq), "applicant"}
-	body := enterpriseBody(h.n)
+	claimant := apitest.Applicant(fmt.Sprintf("bench-claimant-%d", h.Next()))
+	body := apitest.EnterpriseBody(h.Next())
 	body["uscc"] = uscc
 	d := h.must(codes(201), "POST /v1/disputes", nil, claimant, body, keyed)
 	h.label = " (dispute)"
@@ -456,7 +284,7 @@ func (h *harness) dispute(uscc string, keyed bool) {
 	}
 	face := h.must(codes(201), "POST /v1/cases/{caseId}/face-verification", dp, claimant, nil, keyed)
 	cb, _ := json.Marshal(map[string]any{"sessionId": str(face, "sessionId"), "result": "pass", "phoneMatchesRegistration": true, "livenessScore": 0.97})
-	h.must(codes(200), "POST /v1/callbacks/face", nil, public, cb, false, webhook.Header, webhook.Sign(faceSecret, time.Now(), cb))
+	h.must(codes(200), "POST /v1/callbacks/face", nil, public, cb, false, h.signed(apitest.Secrets.FaceWebhook, cb)...)
 	h.must(codes(200), "POST /v1/cases/{caseId}/submit", dp, claimant, nil, keyed)
 	claimed := h.must(codes(200), "POST /v1/cases/{caseId}/claim", dp, admin, nil, keyed)
 	h.label = " (dispute won, the holder with an open case)"
@@ -488,8 +316,8 @@ func TestAPICalls(t *testing.T) {
 	// Every route of the API is measured: a new route needs a line in flow.
 	// Rows of a route measured again in another situation ("... (dispute)")
 	// are held to the same budget.
-	for _, key := range httpapi.RouteKeys() {
-		if h.rows[key] == nil {
+	for _, r := range httpapi.Routes() {
+		if key := r.Key(); h.rows[key] == nil {
 			t.Errorf("route %s is not measured: add it to flow", key)
 		}
 	}

@@ -2,6 +2,8 @@ package apicalls
 
 import (
 	"context"
+
+	"microcert/shared/httpapi/apitest"
 	"sort"
 	"testing"
 	"time"
@@ -13,12 +15,11 @@ import (
 // Their difference is what the adapter, the service and the view add to
 // the store round trip (budget: 0.5 ms at p50). Profile with
 //
-//	go test -run '^$' -bench 'GetCase' -cpuprofile cpu.out ./infra/bench/apicalls
+//	go -C infra/bench test -run '^$' -bench 'GetCase' -cpuprofile cpu.out ./apicalls
 func setupCase(b *testing.B) (*harness, map[string]string, string) {
 	b.Helper()
 	h := newHarness(b)
-	h.n++
-	ent := h.must(codes(201), "POST /v1/enterprises", nil, applicant, enterpriseBody(h.n), false)
+	ent := h.must(codes(201), "POST /v1/enterprises", nil, applicant, apitest.EnterpriseBody(h.Next()), false)
 	cs := h.must(codes(201), "POST /v1/cases", nil, applicant,
 		map[string]any{"enterpriseId": str(ent, "id"), "kind": "initial", "types": []string{"wecom", "official_account"}}, false)
 	caseID := str(cs, "id")
@@ -30,11 +31,11 @@ func setupCase(b *testing.B) (*harness, map[string]string, string) {
 
 func BenchmarkGetCaseHandler(b *testing.B) {
 	h, cp, _ := setupCase(b)
-	ev := h.event("GET /v1/cases/{caseId}", cp, applicant, nil, false)
+	ev := h.Event(h.request("GET /v1/cases/{caseId}", cp, applicant, nil, false))
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
-		resp, err := h.api.Handle(ctx, ev)
+		resp, err := h.API.Handle(ctx, ev)
 		if err != nil || resp.StatusCode != 200 {
 			b.Fatalf("status %d: %v", resp.StatusCode, err)
 		}
@@ -46,11 +47,11 @@ func BenchmarkGetCaseRawStore(b *testing.B) {
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
-		bd, err := h.st.GetCaseBundle(ctx, caseID)
+		bd, err := h.Store.GetCaseBundle(ctx, caseID)
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, _, err := h.st.GetEnterprise(ctx, bd.Case.EnterpriseID); err != nil {
+		if _, _, err := h.Store.GetEnterprise(ctx, bd.Case.EnterpriseID); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -60,22 +61,22 @@ func BenchmarkGetCaseRawStore(b *testing.B) {
 // see the same noise) and reports the medians and the median difference.
 func BenchmarkGetCaseOverhead(b *testing.B) {
 	h, cp, caseID := setupCase(b)
-	ev := h.event("GET /v1/cases/{caseId}", cp, applicant, nil, false)
+	ev := h.Event(h.request("GET /v1/cases/{caseId}", cp, applicant, nil, false))
 	ctx := context.Background()
 	var hs, rs, ds []float64
 	for b.Loop() {
 		start := time.Now()
-		resp, err := h.api.Handle(ctx, ev)
+		resp, err := h.API.Handle(ctx, ev)
 		if err != nil || resp.StatusCode != 200 {
 			b.Fatalf("status %d: %v", resp.StatusCode, err)
 		}
 		hd := time.Since(start)
 		start = time.Now()
-		bd, err := h.st.GetCaseBundle(ctx, caseID)
+		bd, err := h.Store.GetCaseBundle(ctx, caseID)
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, _, err := h.st.GetEnterprise(ctx, bd.Case.EnterpriseID); err != nil {
+		if _, _, err := h.Store.GetEnterprise(ctx, bd.Case.EnterpriseID); err != nil {
 			b.Fatal(err)
 		}
 		rd := time.Since(start)

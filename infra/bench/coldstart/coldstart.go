@@ -46,8 +46,11 @@ import (
 // Hello is the name of the baseline in results.
 const Hello = "hello"
 
-// HelloPackage is the baseline's source folder.
+// HelloPackage is the baseline's source folder (in the repository).
 const HelloPackage = "infra/bench/hello"
+
+// benchModule is the folder of the benchmarks' own Go module.
+const benchModule = "infra/bench"
 
 // Budgets of issue 8.
 const (
@@ -313,22 +316,35 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	return res, nil
 }
 
-// Build compiles pkgs into dir (one binary per package, named after its
-// folder) with the Lambda flags: CGO off, -tags lambda.norpc, -trimpath,
-// -ldflags='-s -w'. goos/goarch "" build for the host.
+// Build compiles pkgs (folders relative to the repository root, "./...")
+// into dir (one binary per package, named after its folder) with the
+// Lambda flags: CGO off, -tags lambda.norpc, -trimpath, -ldflags='-s -w'.
+// goos/goarch "" build for the host. The functions are built in the
+// product's module, the baseline and the probes in the benchmarks' module
+// (infra/bench): one go build each.
 func Build(ctx context.Context, repoRoot, dir, goos, goarch string, pkgs []string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	args := append([]string{"build", "-tags", "lambda.norpc", "-trimpath", "-ldflags=-s -w", "-o", dir + "/"}, pkgs...)
-	cmd := exec.CommandContext(ctx, "go", args...)
-	cmd.Dir = repoRoot
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if goos != "" {
-		cmd.Env = append(cmd.Env, "GOOS="+goos, "GOARCH="+goarch)
+	byModule := map[string][]string{}
+	for _, p := range pkgs {
+		if rest, ok := strings.CutPrefix(p, "./"+benchModule+"/"); ok {
+			byModule[benchModule] = append(byModule[benchModule], "./"+rest)
+		} else {
+			byModule["."] = append(byModule["."], p)
+		}
 	}
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("go build %s/%s: %w\n%s", goos, goarch, err, out)
+	for mod, ps := range byModule {
+		args := append([]string{"build", "-tags", "lambda.norpc", "-trimpath", "-ldflags=-s -w", "-o", dir + "/"}, ps...)
+		cmd := exec.CommandContext(ctx, "go", args...)
+		cmd.Dir = filepath.Join(repoRoot, mod)
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if goos != "" {
+			cmd.Env = append(cmd.Env, "GOOS="+goos, "GOARCH="+goarch)
+		}
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("go build %s/%s in %s: %w\n%s", goos, goarch, mod, err, out)
+		}
 	}
 	return nil
 }

@@ -597,8 +597,8 @@ func (g *gen) rawStore(ctx context.Context) (func(caseID string) (rawTimes, erro
 		}
 		g.cleanup = append(g.cleanup, func() { os.RemoveAll(dir) })
 		bin := filepath.Join(dir, "rawstore")
-		cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", bin, "./infra/bench/load/rawstore")
-		cmd.Dir = g.root
+		cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", bin, "./load/rawstore")
+		cmd.Dir = filepath.Join(g.root, "infra", "bench") // the benchmarks' module
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			return nil, nil, fmt.Errorf("build rawstore: %w\n%s", err, out)

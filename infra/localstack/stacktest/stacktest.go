@@ -13,12 +13,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"log/slog"
 	"mime/multipart"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -30,6 +28,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"microcert/infra/localstack"
+	"microcert/infra/template"
 )
 
 // Stack is a running local stack with test helpers.
@@ -55,58 +54,21 @@ func WithEnv(key, value string) Option {
 // state of the first, as a restart does).
 func WithStateDir(dir string) Option { return func(o *localstack.Options) { o.StateDir = dir } }
 
-// WithPoolSize sets the emulators per function (logicalID "" = every function).
-func WithPoolSize(logicalID string, n int) Option {
-	return func(o *localstack.Options) {
-		if logicalID == "" {
-			o.PoolSize = n
-			o.PoolSizes = nil
-			return
-		}
-		if o.PoolSizes == nil {
-			o.PoolSizes = map[string]int{}
-		}
-		o.PoolSizes[logicalID] = n
-	}
-}
-
-// WithSchedules lets the scheduled functions fire on their template
-// schedules (off by default in tests: invoke them explicitly instead).
-func WithSchedules() Option { return func(o *localstack.Options) { o.DisableSchedules = false } }
-
-// WithSandboxData backs the provider sandbox.
-func WithSandboxData(f localstack.SandboxDataFactory) Option {
-	return func(o *localstack.Options) { o.SandboxData = f }
-}
-
-// WithOptions edits the options directly.
-func WithOptions(f func(*localstack.Options)) Option { return f }
-
 var (
 	buildOnce sync.Once
 	buildErr  error
 	repoRoot  string
 )
 
-// RepoRoot returns the module root (the folder of template.yaml).
+// RepoRoot is template.RepoRoot for a test: the repository's root, or the
+// test fails.
 func RepoRoot(t testing.TB) string {
 	t.Helper()
-	dir, err := os.Getwd()
+	root, err := template.RepoRoot()
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("stacktest: %v", err)
 	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "template.yaml")); err == nil {
-			if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-				return dir
-			}
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("stacktest: no template.yaml above the test's folder")
-		}
-		dir = parent
-	}
+	return root
 }
 
 // BinDir is where the tests' host bootstraps are built (shared by the test
@@ -352,6 +314,3 @@ func (s *Stack) LogsContaining(logicalID, substr string) []string {
 	}
 	return out
 }
-
-// String helps in failure messages.
-func (s *Stack) String() string { return fmt.Sprintf("local stack at %s", s.APIURL()) }

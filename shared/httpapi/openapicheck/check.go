@@ -4,6 +4,14 @@
 // one the route declares for that status, or the body does not match the
 // schema of openapi.yaml (at the repository root).
 //
+// The published document is open for clients (response schemas accept
+// members a later version adds, every operation has a `default` response),
+// which would let the service add an undocumented member or status unseen.
+// So responses are validated against a strict copy (Strict): every object
+// schema that lists its properties and says nothing about others is closed
+// (additionalProperties: false), and `default` responses are dropped, so
+// every status must be declared.
+//
 // The document is loaded and validated once per test binary. Security
 // requirements are not checked (the JWT authorizer and the callback signature
 // are tested elsewhere); request bodies are not validated either, because the
@@ -16,8 +24,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"os"
 	"path/filepath"
+	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -26,36 +35,73 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
+
+	"microcert/infra/template"
 )
 
 // DocFile is the contract's file name at the repository root.
 const DocFile = "openapi.yaml"
 
-var (
-	loadOnce sync.Once
-	loaded   *state
-	loadErr  error
-)
+// SandboxDocFile describes the local stack's provider sandbox (/_sandbox/),
+// which is no part of the published contract; it reuses DocFile's schemas.
+const SandboxDocFile = "openapi-sandbox.yaml"
+
+// sandboxPrefix is the path prefix of the routes SandboxDocFile describes.
+const sandboxPrefix = "/_sandbox/"
+
+type loadOnce struct {
+	once sync.Once
+	st   *state
+	err  error
+}
+
+var loads = map[string]*loadOnce{DocFile: {}, SandboxDocFile: {}}
 
 type state struct {
-	path   string
-	doc    *openapi3.T
+	doc    *openapi3.T // as published
+	strict *openapi3.T // closed copy the responses are validated against
 	router routers.Router
 }
 
-func load() (*state, error) {
-	loadOnce.Do(func() { loaded, loadErr = loadState() })
-	return loaded, loadErr
+func load() (*state, error) { return loadFile(DocFile) }
+
+func loadFile(name string) (*state, error) {
+	l := loads[name]
+	l.once.Do(func() { l.st, l.err = loadState(name) })
+	return l.st, l.err
 }
 
-func loadState() (*state, error) {
-	root, err := repoRoot()
+func loadState(name string) (*state, error) {
+	root, err := template.RepoRoot()
+	if err != nil {
+		return nil, fmt.Errorf("openapicheck: %w", err)
+	}
+	path := filepath.Join(root, name)
+	doc, err := loadDoc(path)
 	if err != nil {
 		return nil, err
 	}
-	path := filepath.Join(root, DocFile)
+	strict, err := loadDoc(path)
+	if err != nil {
+		return nil, err
+	}
+	Strict(strict)
+	// Route on a copy without servers, so that any scheme and host match
+	// (tests use httptest servers, the local stack or bare paths).
+	routed := *strict
+	routed.Servers = nil
+	router, err := gorillamux.NewRouter(&routed)
+	if err != nil {
+		return nil, fmt.Errorf("openapicheck: router for %s: %w", path, err)
+	}
+	return &state{doc: doc, strict: strict, router: router}, nil
+}
+
+func loadDoc(path string) (*openapi3.T, error) {
 	loader := openapi3.NewLoader()
-	loader.IsExternalRefsAllowed = false
+	// The sandbox's document reuses openapi.yaml's schemas (beside it in
+	// the repository); the contract itself refers to nothing outside.
+	loader.IsExternalRefsAllowed = filepath.Base(path) == SandboxDocFile
 	doc, err := loader.LoadFromFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("openapicheck: load %s: %w", path, err)
@@ -63,52 +109,62 @@ func loadState() (*state, error) {
 	if err := doc.Validate(loader.Context); err != nil {
 		return nil, fmt.Errorf("openapicheck: %s is not a valid OpenAPI document: %w", path, err)
 	}
-	// Route on a copy without servers, so that any scheme and host match
-	// (tests use httptest servers, the local stack or bare paths).
-	routed := *doc
-	routed.Servers = nil
-	router, err := gorillamux.NewRouter(&routed)
-	if err != nil {
-		return nil, fmt.Errorf("openapicheck: router for %s: %w", path, err)
-	}
-	return &state{path: path, doc: doc, router: router}, nil
+	return doc, nil
 }
 
-// repoRoot walks up from the working directory to the folder holding go.mod.
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", fmt.Errorf("openapicheck: %w", err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
+// Strict turns a loaded document into the tests' closed variant, in place:
+// object schemas with properties and no additionalProperties are closed, and
+// operations lose their `default` response. Schemas that say
+// additionalProperties (true, false or a schema: maps) keep what they say.
+func Strict(doc *openapi3.T) {
+	seen := map[*openapi3.Schema]bool{}
+	var closeSchema func(ref *openapi3.SchemaRef)
+	closeSchema = func(ref *openapi3.SchemaRef) {
+		if ref == nil || ref.Value == nil || seen[ref.Value] {
+			return
 		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("openapicheck: no go.mod above the working directory")
+		s := ref.Value
+		seen[s] = true
+		if len(s.Properties) > 0 && s.AdditionalProperties.Has == nil && s.AdditionalProperties.Schema == nil {
+			s.AdditionalProperties = openapi3.AdditionalProperties{Has: openapi3.Ptr(false)}
 		}
-		dir = parent
+		for _, p := range s.Properties {
+			closeSchema(p)
+		}
+		for _, list := range []openapi3.SchemaRefs{s.AllOf, s.OneOf, s.AnyOf} {
+			for _, x := range list {
+				closeSchema(x)
+			}
+		}
+		closeSchema(s.Items)
+		closeSchema(s.AdditionalProperties.Schema)
+		closeSchema(s.Not)
 	}
-}
-
-// Doc returns the loaded and validated document. It panics if openapi.yaml
-// cannot be loaded or is invalid (tests call it; TestDocument reports why).
-func Doc() *openapi3.T {
-	s, err := load()
-	if err != nil {
-		panic(err)
+	for _, ref := range doc.Components.Schemas {
+		closeSchema(ref)
 	}
-	return s.doc
-}
-
-// Path is the absolute path of the document that was loaded.
-func Path() (string, error) {
-	s, err := load()
-	if err != nil {
-		return "", err
+	closeContent := func(r *openapi3.ResponseRef) {
+		if r == nil || r.Value == nil {
+			return
+		}
+		for _, mt := range r.Value.Content {
+			closeSchema(mt.Schema)
+		}
 	}
-	return s.path, nil
+	for _, r := range doc.Components.Responses {
+		closeContent(r)
+	}
+	for _, item := range doc.Paths.Map() {
+		for _, op := range item.Operations() {
+			if op.Responses == nil {
+				continue
+			}
+			op.Responses.Delete("default")
+			for _, r := range op.Responses.Map() {
+				closeContent(r)
+			}
+		}
+	}
 }
 
 // maxShownBody bounds how much of a response body a failure message quotes.
@@ -123,16 +179,26 @@ const maxShownBody = 2000
 // gateway's {"message":"Not Found"}.
 func ValidateResponse(t testing.TB, method, url string, reqHeaders http.Header, reqBody []byte, status int, respHeaders http.Header, respBody []byte) {
 	t.Helper()
-	s, err := load()
-	if err != nil {
-		t.Fatalf("%v", err)
-		return
+	for _, f := range Failures(method, url, reqHeaders, reqBody, status, respHeaders, respBody) {
+		t.Errorf("%s", f)
 	}
+}
+
+// Failures is ValidateResponse's verdict without a test: one message per
+// way the response departs from the document, none when it matches.
+func Failures(method, url string, reqHeaders http.Header, reqBody []byte, status int, respHeaders http.Header, respBody []byte) []string {
 	where := fmt.Sprintf("%s %s -> %d", method, url, status)
 	req, err := http.NewRequest(method, url, bytes.NewReader(reqBody))
 	if err != nil {
-		t.Errorf("openapicheck: %s: bad request URL: %v", where, err)
-		return
+		return []string{fmt.Sprintf("openapicheck: %s: bad request URL: %v", where, err)}
+	}
+	file := DocFile
+	if strings.HasPrefix(req.URL.Path, sandboxPrefix) {
+		file = SandboxDocFile
+	}
+	s, err := loadFile(file)
+	if err != nil {
+		return []string{err.Error()}
 	}
 	if reqHeaders != nil {
 		req.Header = reqHeaders.Clone()
@@ -140,11 +206,10 @@ func ValidateResponse(t testing.TB, method, url string, reqHeaders http.Header, 
 	route, params, err := s.router.FindRoute(req)
 	if err != nil {
 		if status == http.StatusNotFound && isGatewayNotFound(respHeaders, respBody) {
-			return
+			return nil
 		}
-		t.Errorf("openapicheck: %s: no operation for %s %s in %s (%v); body: %s",
-			where, method, req.URL.Path, DocFile, err, shown(respBody))
-		return
+		return []string{fmt.Sprintf("openapicheck: %s: no operation for %s %s in %s (%v); body: %s",
+			where, method, req.URL.Path, file, err, shown(respBody))}
 	}
 	opts := &openapi3filter.Options{
 		IncludeResponseStatus: true,
@@ -171,9 +236,10 @@ func ValidateResponse(t testing.TB, method, url string, reqHeaders http.Header, 
 		if route.Operation != nil && route.Operation.OperationID != "" {
 			op += " (" + route.Operation.OperationID + ")"
 		}
-		t.Errorf("openapicheck: %s: response does not match %s, operation %s, status %d:\n%s\nContent-Type: %q\nbody: %s",
-			where, DocFile, op, status, strings.Join(describe(err), "\n"), respHeaders.Get("Content-Type"), shown(respBody))
+		return []string{fmt.Sprintf("openapicheck: %s: response does not match %s, operation %s, status %d:\n%s\nContent-Type: %q\nbody: %s",
+			where, file, op, status, strings.Join(describe(err), "\n"), respHeaders.Get("Content-Type"), shown(respBody))}
 	}
+	return nil
 }
 
 // isGatewayNotFound reports whether a response is the gateway's (or the
@@ -241,4 +307,31 @@ func shown(body []byte) string {
 		return string(body[:maxShownBody]) + fmt.Sprintf("... (%d bytes)", len(body))
 	}
 	return string(body)
+}
+
+// Statuses lists, per route key ("POST /v1/cases"), the HTTP statuses the
+// document declares for the operation, in ascending order.
+func Statuses() (map[string][]int, error) {
+	s, err := load()
+	if err != nil {
+		return nil, err
+	}
+	out := map[string][]int{}
+	for path, item := range s.doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			key := strings.ToUpper(method) + " " + path
+			for code := range op.Responses.Map() {
+				if code == "default" {
+					continue // any status a later version adds, not one declared
+				}
+				n, err := strconv.Atoi(code)
+				if err != nil {
+					return nil, fmt.Errorf("openapicheck: %s: response %q is not a status", key, code)
+				}
+				out[key] = append(out[key], n)
+			}
+			sort.Ints(out[key])
+		}
+	}
+	return out, nil
 }

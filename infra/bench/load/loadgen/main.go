@@ -1,7 +1,7 @@
 // Command loadgen runs the load generator of infra/bench/load on its own:
 //
-//	go run ./infra/bench/load/loadgen                       # starts a stack on free ports
-//	go run ./infra/bench/load/loadgen -url http://127.0.0.1:3000   # against `make run`
+//	go -C infra/bench run ./load/loadgen                       # starts a stack on free ports
+//	go -C infra/bench run ./load/loadgen -url http://127.0.0.1:3000   # against `make run`
 //
 // Only loopback addresses are accepted. make bench runs it through
 // infra/bench/report, which also writes BENCHMARKS.md.
@@ -17,11 +17,16 @@ import (
 	"time"
 
 	"microcert/infra/bench/load"
+	"microcert/infra/template"
 )
 
 func main() {
 	var o load.Options
-	flag.StringVar(&o.RepoRoot, "root", ".", "module root (template.yaml)")
+	root, err := template.RepoRoot()
+	if err != nil {
+		root = "."
+	}
+	flag.StringVar(&o.RepoRoot, "root", root, "repository root (template.yaml)")
 	flag.StringVar(&o.URL, "url", "", "API of a running stack on loopback (default: start one)")
 	flag.StringVar(&o.StateDir, "state", "", "state folder of the running stack (default <root>/.local)")
 	flag.IntVar(&o.Apps, "apps", 50, "concurrent simulated apps")

@@ -38,9 +38,14 @@ func main() {
 		fmt.Fprintln(os.Stderr, "rawstore:", err)
 		os.Exit(1)
 	}
+	rules, err := cfg.Rules()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "rawstore:", err)
+		os.Exit(1)
+	}
 	db := cfg.DynamoDB()
 	quiet := cfg.DynamoDB(func(o *dynamodb.Options) { o.DisableValidateResponseChecksum = true })
-	st, stQuiet := store.New(db, cfg.TableName), store.New(quiet, cfg.TableName)
+	st, stQuiet := store.New(db, cfg.TableName, rules), store.New(quiet, cfg.TableName, rules)
 	reads := func(s *store.Store, caseID string) (float64, error) {
 		start := time.Now()
 		b, err := s.GetCaseBundle(ctx, caseID)

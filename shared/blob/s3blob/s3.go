@@ -1,6 +1,7 @@
-// Package blob is the S3 adapter: presigned uploads and downloads for the
-// API, streaming reads and result tags for the document check.
-package blob
+// Package s3blob is the S3 adapter of package blob: presigned uploads and
+// downloads for the API, streaming reads and result tags for the document
+// check, retention tags for the expiry job.
+package s3blob
 
 import (
 	"context"
@@ -13,9 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
 
-	"microcert/shared/certsvc"
+	"microcert/shared/blob"
 	"microcert/shared/domain"
-	"microcert/shared/uploadcheck"
 )
 
 // S3 talks to one bucket.
@@ -25,11 +25,6 @@ type S3 struct {
 	bucket  string
 }
 
-var (
-	_ certsvc.Blob        = (*S3)(nil)
-	_ uploadcheck.Objects = (*S3)(nil)
-)
-
 // New wraps client for bucket. Presigned URLs use the client's endpoint.
 func New(client *s3.Client, bucket string) *S3 {
 	return &S3{client: client, presign: s3.NewPresignClient(client), bucket: bucket}
@@ -37,7 +32,7 @@ func New(client *s3.Client, bucket string) *S3 {
 
 // PresignUpload returns a POST policy pinned to the key, the content type
 // and a content-length-range of 1..maxBytes: S3 itself refuses anything else.
-func (b *S3) PresignUpload(ctx context.Context, key, contentType string, maxBytes int64, ttl time.Duration) (certsvc.PresignedPost, error) {
+func (b *S3) PresignUpload(ctx context.Context, key, contentType string, maxBytes int64, ttl time.Duration) (blob.PresignedPost, error) {
 	out, err := b.presign.PresignPostObject(ctx, &s3.PutObjectInput{Bucket: aws.String(b.bucket), Key: aws.String(key)},
 		func(o *s3.PresignPostOptions) {
 			o.Expires = ttl
@@ -47,14 +42,14 @@ func (b *S3) PresignUpload(ctx context.Context, key, contentType string, maxByte
 			}
 		})
 	if err != nil {
-		return certsvc.PresignedPost{}, domain.Wrap(domain.KindUnavailable, "unavailable", err)
+		return blob.PresignedPost{}, domain.Wrap(domain.KindUnavailable, "unavailable", err)
 	}
 	fields := make(map[string]string, len(out.Values)+1)
 	for k, v := range out.Values {
 		fields[k] = v
 	}
 	fields["Content-Type"] = contentType
-	return certsvc.PresignedPost{URL: out.URL, Fields: fields, ExpiresAt: time.Now().Add(ttl).UTC()}, nil
+	return blob.PresignedPost{URL: out.URL, Fields: fields, ExpiresAt: time.Now().Add(ttl).UTC()}, nil
 }
 
 // PresignDownload returns a short-lived GET URL.
@@ -68,12 +63,12 @@ func (b *S3) PresignDownload(ctx context.Context, key string, ttl time.Duration)
 }
 
 // Head reads an object's metadata without its body.
-func (b *S3) Head(ctx context.Context, key string) (uploadcheck.ObjectInfo, error) {
+func (b *S3) Head(ctx context.Context, key string) (blob.ObjectInfo, error) {
 	out, err := b.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(b.bucket), Key: aws.String(key)})
 	if err != nil {
-		return uploadcheck.ObjectInfo{}, mapErr(err)
+		return blob.ObjectInfo{}, mapErr(err)
 	}
-	return uploadcheck.ObjectInfo{Size: aws.ToInt64(out.ContentLength), ContentType: aws.ToString(out.ContentType),
+	return blob.ObjectInfo{Size: aws.ToInt64(out.ContentLength), ContentType: aws.ToString(out.ContentType),
 		VersionID: aws.ToString(out.VersionId)}, nil
 }
 
@@ -84,6 +79,25 @@ func (b *S3) Open(ctx context.Context, key string) (io.ReadCloser, error) {
 		return nil, mapErr(err)
 	}
 	return out.Body, nil
+}
+
+// Get reads a whole small object (the operator's calendar document): at
+// most max bytes, else invalid object_too_large; a missing object is
+// KindNotFound.
+func (b *S3) Get(ctx context.Context, key string, max int64) ([]byte, error) {
+	body, err := b.Open(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	defer body.Close()
+	data, err := io.ReadAll(io.LimitReader(body, max+1))
+	if err != nil {
+		return nil, domain.Wrap(domain.KindUnavailable, "unavailable", err)
+	}
+	if int64(len(data)) > max {
+		return nil, domain.E(domain.KindInvalid, "object_too_large", "对象过大。", "The object is too large.")
+	}
+	return data, nil
 }
 
 // Tag replaces the object's tags.
@@ -106,9 +120,9 @@ func mapErr(err error) error {
 	var api smithy.APIError
 	switch {
 	case errors.As(err, &nsk), errors.As(err, &nf):
-		return uploadcheck.ErrObjectGone
+		return blob.ErrObjectGone
 	case errors.As(err, &api) && (api.ErrorCode() == "NoSuchKey" || api.ErrorCode() == "NotFound"):
-		return uploadcheck.ErrObjectGone
+		return blob.ErrObjectGone
 	}
 	return domain.Wrap(domain.KindUnavailable, "unavailable", err)
 }

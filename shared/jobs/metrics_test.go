@@ -1,0 +1,88 @@
+package jobs_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"strconv"
+	"strings"
+	"testing"
+
+	"microcert/shared/jobs"
+)
+
+// TestEveryOutcomeHasADailyZero: every outcome a job's code can count is
+// in its metric list, so the EMF line of a quiet day still carries it as 0
+// (an alarm on a metric without data points never fires). The outcomes a
+// job counts are read from its source file: each Out... constant it names.
+func TestEveryOutcomeHasADailyZero(t *testing.T) {
+	values := outcomeValues(t)
+	for job, file := range map[string]string{"reminder": "reminder.go", "expiry": "expiry.go"} {
+		t.Run(job, func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := jobs.WriteEMF(&buf, "F", jobs.Summary{Job: job}); err != nil {
+				t.Fatal(err)
+			}
+			var doc map[string]any
+			if err := json.Unmarshal(buf.Bytes(), &doc); err != nil {
+				t.Fatal(err)
+			}
+			for _, name := range outcomesNamed(t, file) {
+				if v, ok := doc[values[name]]; !ok || v != float64(0) {
+					t.Errorf("%s counts %s (%q) but its EMF line of a quiet day has %v", file, name, values[name], v)
+				}
+			}
+		})
+	}
+}
+
+// outcomeValues maps each Out... constant of jobs.go to its value.
+func outcomeValues(t *testing.T) map[string]string {
+	t.Helper()
+	f, err := parser.ParseFile(token.NewFileSet(), "jobs.go", nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	ast.Inspect(f, func(n ast.Node) bool {
+		if vs, ok := n.(*ast.ValueSpec); ok {
+			for i, id := range vs.Names {
+				if i >= len(vs.Values) {
+					break
+				}
+				if lit, ok := vs.Values[i].(*ast.BasicLit); ok && strings.HasPrefix(id.Name, "Out") {
+					out[id.Name], _ = strconv.Unquote(lit.Value)
+				}
+			}
+		}
+		return true
+	})
+	if len(out) == 0 {
+		t.Fatal("no Out... constants in jobs.go")
+	}
+	return out
+}
+
+// outcomesNamed lists the Out... identifiers a source file uses.
+func outcomesNamed(t *testing.T, file string) []string {
+	t.Helper()
+	f, err := parser.ParseFile(token.NewFileSet(), file, nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	var out []string
+	ast.Inspect(f, func(n ast.Node) bool {
+		if id, ok := n.(*ast.Ident); ok && strings.HasPrefix(id.Name, "Out") && !seen[id.Name] {
+			seen[id.Name] = true
+			out = append(out, id.Name)
+		}
+		return true
+	})
+	if len(out) == 0 {
+		t.Fatalf("%s names no outcome", file)
+	}
+	return out
+}
