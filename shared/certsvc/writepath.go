@@ -71,9 +71,30 @@ func (cy *caseCycle) History() []domain.HistoryEntry {
 // version_conflict (with currentVersion) instead of being retried.
 func (s *Service) writeCase(ctx context.Context, by domain.Actor, caseID string, acc caseAccess, pinned *int,
 	apply func(*caseCycle) error) (*caseCycle, error) {
+	read := func(ctx context.Context) (*caseRead, error) { return s.readCase(ctx, by, caseID, acc) }
+	return s.caseCycles(ctx, read, pinned, apply)
+}
+
+// writeCaseAlone is writeCase for provider callbacks: one read (the case
+// alone, no documents, history or enterprise), no caller to check.
+func (s *Service) writeCaseAlone(ctx context.Context, caseID string, apply func(*caseCycle) error) (*caseCycle, error) {
+	read := func(ctx context.Context) (*caseRead, error) {
+		c, err := s.store.GetCase(ctx, caseID)
+		if err != nil {
+			return nil, err
+		}
+		return &caseRead{Bundle: &domain.CaseBundle{Case: c}, By: domain.SystemActor}, nil
+	}
+	return s.caseCycles(ctx, read, nil, apply)
+}
+
+// caseCycles runs read-apply-commit cycles until one commits or fails for a
+// reason other than someone else's write (optimistic.Retry).
+func (s *Service) caseCycles(ctx context.Context, read func(context.Context) (*caseRead, error),
+	pinned *int, apply func(*caseCycle) error) (*caseCycle, error) {
 	var out *caseCycle
 	err := optimistic.Retry(ctx, func(ctx context.Context) error {
-		rd, err := s.readCase(ctx, by, caseID, acc)
+		rd, err := read(ctx)
 		if err != nil {
 			return err
 		}
@@ -83,32 +104,6 @@ func (s *Service) writeCase(ctx context.Context, by domain.Actor, caseID string,
 		}
 		next := *b.Case
 		cy := &caseCycle{Bundle: b, State: rd.State, Holder: rd.Holder, By: rd.By, Prev: b.Case, Next: &next, Now: s.clock.Now()}
-		if err := apply(cy); err != nil {
-			return err
-		}
-		out = cy
-		if cy.skip {
-			return nil
-		}
-		return s.store.Commit(ctx, s.caseChange(cy))
-	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
-// writeCaseAlone is writeCase for provider callbacks: one read (the case
-// alone, no documents, history or enterprise), no caller to check.
-func (s *Service) writeCaseAlone(ctx context.Context, caseID string, apply func(*caseCycle) error) (*caseCycle, error) {
-	var out *caseCycle
-	err := optimistic.Retry(ctx, func(ctx context.Context) error {
-		c, err := s.store.GetCase(ctx, caseID)
-		if err != nil {
-			return err
-		}
-		next := *c
-		cy := &caseCycle{Bundle: &domain.CaseBundle{Case: c}, By: domain.SystemActor, Prev: c, Next: &next, Now: s.clock.Now()}
 		if err := apply(cy); err != nil {
 			return err
 		}

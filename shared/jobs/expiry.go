@@ -69,16 +69,11 @@ func (j *Expiry) Run(ctx context.Context, now time.Time) Summary {
 func (j *Expiry) certification(ctx context.Context, now time.Time, c domain.Certification) []string {
 	r := j.cfg.Rules
 	var outcomes []string
-	first := true
+	current := j.cfg.certificationReader(c)
 	err := optimistic.Retry(ctx, func(ctx context.Context) error {
-		if !first {
-			fresh, err := j.cfg.Store.GetCertification(ctx, c.EnterpriseID, c.Type)
-			if err != nil {
-				return err
-			}
-			c = *fresh
+		if err := current(ctx, &c); err != nil {
+			return err
 		}
-		first = false
 		next := c
 		hs := next.Advance(now, r)
 		if len(hs) == 0 {

@@ -363,3 +363,24 @@ func conflict(err error) bool {
 	var de *domain.Error
 	return errors.As(err, &de) && de.Kind == domain.KindConflict
 }
+
+// certificationReader gives the write path's cycles their copy of a
+// certification read from an index: that copy on the first cycle, a
+// strongly consistent re-read on every later one (someone wrote it in
+// between).
+func (c Config) certificationReader(from domain.Certification) func(context.Context, *domain.Certification) error {
+	first := true
+	return func(ctx context.Context, dst *domain.Certification) error {
+		if first {
+			first = false
+			*dst = from
+			return nil
+		}
+		fresh, err := c.Store.GetCertification(ctx, from.EnterpriseID, from.Type)
+		if err != nil {
+			return err
+		}
+		*dst = *fresh
+		return nil
+	}
+}

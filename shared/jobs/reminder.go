@@ -56,16 +56,11 @@ func (j *Reminders) one(ctx context.Context, now time.Time, c domain.Certificati
 	r := j.cfg.Rules
 	log := j.cfg.Log.With("enterprise", c.EnterpriseID, "type", c.Type, "cycle", c.Cycle)
 	var outcome string
-	first := true
+	current := j.cfg.certificationReader(c)
 	err := optimistic.Retry(ctx, func(ctx context.Context) error {
-		if !first {
-			fresh, err := j.cfg.Store.GetCertification(ctx, c.EnterpriseID, c.Type)
-			if err != nil {
-				return err
-			}
-			c = *fresh
+		if err := current(ctx, &c); err != nil {
+			return err
 		}
-		first = false
 		if c.RemindAt == nil || c.RemindAt.After(now) {
 			// A fresh copy (after a conflict) says the work is done.
 			outcome = OutConflict
