@@ -71,7 +71,7 @@ func init() {
 			{"unknown document type", 422, "invalid_doc_type", caseReq(r, apitest.Owner, c, upload("selfie", "image/jpeg", 1000)), nil},
 			{"a type the case does not need", 422, "doc_type_not_required", caseReq(r, apitest.Owner, c, upload("office_video", "video/mp4", 1000)), nil},
 			{"over the size limit", 422, "file_too_large", caseReq(r, apitest.Owner, c, upload("business_license", "image/jpeg", 11<<20)), nil},
-			{"too many uploads", 429, "too_many_documents", caseReq(r, apitest.Owner, full, upload("business_license", "image/jpeg", 1000)), nil},
+			{"too many uploads", 409, "too_many_documents", caseReq(r, apitest.Owner, full, upload("business_license", "image/jpeg", 1000)), nil},
 		}
 	}}
 
