@@ -230,6 +230,8 @@ func (f *sweepFixture) rows(t *testing.T) []sweepRow {
 		{"GET /v1/review/queue", fixed("/v1/review/queue"), nil, staffOnly("200")},
 		{"POST /v1/cases/{caseId}/claim", fixed(cs + "/claim"), nil, staffOnly("409")},
 		{"POST /v1/cases/{caseId}/decision", fixed(cs + "/decision"), map[string]any{"decision": "approve", "version": 1}, staffOnly("409")},
+		// The case is not claimed: staff get past authorization to claim_required.
+		{"POST /v1/review/cases/{caseId}/reveal", fixed("/v1/review/cases/" + f.caseID + "/reveal"), nil, staffOnly("409")},
 		// Last: it closes the case.
 		{"POST /v1/cases/{caseId}/withdraw", fixed(cs + "/withdraw"), nil, preparers("200")},
 	}
