@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/awslabs/goformation/v7"
 	"github.com/awslabs/goformation/v7/cloudformation"
@@ -162,12 +163,19 @@ func LoadRepo(repoRoot string) (*Template, error) {
 	return Load(filepath.Join(repoRoot, "template.yaml"), LocalDefaults())
 }
 
+// processYAML serializes goformation's ProcessYAML: it registers its tag
+// resolvers in a package-level map on every call, so two templates parsed
+// at once (two local stacks starting side by side) crash the process.
+var processYAML sync.Mutex
+
 // Parse parses template YAML and resolves it with l.
 func Parse(data []byte, l Locals) (*Template, error) {
 	// goformation turns the short-form tags (!Ref, !Sub...) into long form; with
 	// NoProcess it leaves them unresolved so that we keep them for the lint and
 	// resolve them ourselves with the local values.
+	processYAML.Lock()
 	js, err := intrinsics.ProcessYAML(data, &intrinsics.ProcessorOptions{NoProcess: true})
+	processYAML.Unlock()
 	if err != nil {
 		return nil, fmt.Errorf("template: %w", err)
 	}
