@@ -45,7 +45,7 @@ FUZZ_SMOKE_TIME ?= 3000x
 # The local stack's command (infra/local); rebuilt on every use (incremental).
 LOCAL := $(BIN)/local
 
-.PHONY: run test build tools token invoke bench fuzz lint contract-lint client clean template-check template-tools $(LOCAL)
+.PHONY: run test build tools token invoke bench fuzz lint deadcode contract-lint client clean template-check template-tools $(LOCAL)
 
 run: ## start the whole stack on 127.0.0.1:3000 (Ctrl-C stops it)
 	@$(MAKE) --no-print-directory -j2 tools $(LOCAL)
@@ -127,7 +127,7 @@ FUZZ_TARGETS := \
 	./shared/domain:FuzzAddressesMatch ./shared/domain:FuzzValidID \
 	./shared/httpapi:FuzzDecodeJSON ./infra/localstack/s3hook:FuzzNormalize \
 	./shared/doccheck:FuzzSniff ./shared/doccheck:FuzzCheckImage \
-	./shared/doccheck:FuzzCheckPDF ./shared/doccheck:FuzzCheckVideo \
+	./shared/doccheck:FuzzCheckPDF ./shared/doccheck:FuzzDecodeStream ./shared/doccheck:FuzzCheckVideo \
 	./shared/store:FuzzCursorDecode \
 	./shared/uploadcheck:FuzzNormalizeSequencer ./shared/uploadcheck:FuzzParseKey
 
@@ -200,6 +200,16 @@ contract-lint: ## Spectral (spectral:oas, OWASP) and Redocly on openapi.yaml and
 
 client: ## regenerate the Go client infra/contract/client from openapi.yaml (pinned oapi-codegen)
 	$(GO) generate ./$(CONTRACT)/client
+
+DEADCODE_VERSION := v0.52.0
+
+# Both modules at once (a throwaway go.work), so that what only the
+# benchmarks call counts as called; tests count too.
+deadcode: ## unreachable functions of both modules, tests included: must list nothing
+	@work=$$(mktemp -d); trap 'rm -rf "$$work"' EXIT; \
+	  printf 'go %s\nuse (\n\t%s\n\t%s/infra/bench\n)\n' "$$($(GO) env GOVERSION | sed 's/^go//')" "$(CURDIR)" "$(CURDIR)" > "$$work/go.work"; \
+	  out=$$(GOWORK="$$work/go.work" $(GO) run golang.org/x/tools/cmd/deadcode@$(DEADCODE_VERSION) -test ./... ./infra/bench/...) || exit 1; \
+	  if [ -n "$$out" ]; then echo "$$out"; exit 1; fi; echo "deadcode: nothing unreachable"
 
 clean: ## remove build output and local state (.local/); keeps the pinned tools
 	rm -rf build .aws-sam .local $(BIN)/lambda $(BIN)/lambda-test $(LOCAL)

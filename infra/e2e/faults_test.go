@@ -418,7 +418,7 @@ func eventSequencer(t *testing.T, st *stacktest.Stack, key string) string {
 
 // TestFaultsFlow drives the whole applicant flow and the review under
 // injected faults, then checks every item, then runs the scheduled jobs
-// under the same faults. At the 30% the SDK's retries absorb almost
+// under the same faults. At 30% the SDK's retries absorb almost
 // everything; at 50% they cannot, so the apps see 503s and retry, and the
 // document check's events fail over to the dead-letter folder.
 func TestFaultsFlow(t *testing.T) {

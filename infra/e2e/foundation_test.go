@@ -25,7 +25,7 @@ import (
 	"microcert/shared/domain"
 )
 
-// TestFoundation is the issue's acceptance test of the local stack: it starts
+// TestFoundation is the acceptance test of the local stack: it starts
 // the stack as `make run` does and drives each kind of trigger once.
 func TestFoundation(t *testing.T) {
 	st := stacktest.Start(t)

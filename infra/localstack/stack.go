@@ -351,9 +351,6 @@ func (s *Stack) S3() *s3.Client { return newS3Client(s.objects.url) }
 // DynamoDB returns a client of the local DynamoDB.
 func (s *Stack) DynamoDB() *dynamodb.Client { return dynamoClient(s.db.url) }
 
-// Issuer is the local JWT issuer.
-func (s *Stack) Issuer() *LocalIssuer { return s.issuer }
-
 // Token returns a bearer token of the local issuer for userID in role.
 func (s *Stack) Token(role, userID string, opts ...TokenOption) (string, error) {
 	return s.issuer.Token(role, userID, opts...)

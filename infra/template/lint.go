@@ -37,7 +37,7 @@ func Lint(t *Template, o LintOptions) []error {
 	globals, _ := t.Raw["Globals"].(map[string]any)
 	fnGlobals, _ := globals["Function"].(map[string]any)
 
-	// Globals the issue requires.
+	// Globals every function needs (the runtime Lambda runs, tracing).
 	want := map[string]any{"Runtime": "provided.al2023", "Handler": "bootstrap", "Tracing": "Active"}
 	for k, v := range want {
 		if fnGlobals[k] != v {

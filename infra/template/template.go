@@ -164,8 +164,8 @@ func LoadRepo(repoRoot string) (*Template, error) {
 }
 
 // processYAML serializes goformation's ProcessYAML: it registers its tag
-// resolvers in a package-level map on every call, so two templates parsed
-// at once (two local stacks starting side by side) crash the process.
+// resolvers in a package-level map on every call, so two stacks starting at
+// once (tests) crash with "concurrent map writes".
 var processYAML sync.Mutex
 
 // Parse parses template YAML and resolves it with l.

@@ -2,9 +2,9 @@ package template
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -13,53 +13,6 @@ import (
 func readRepoTemplate() (string, error) {
 	b, err := os.ReadFile(filepath.Join(repoRoot, "template.yaml"))
 	return string(b), err
-}
-
-// apiRoutes is the route table of the API contract (shared/api.md): the
-// template must list each as its own HttpApi event.
-var apiRoutes = []string{
-	"GET /v1/health",
-	// Applicant
-	"GET /v1/enterprises", // added to api.md's list: see openapi.yaml's description
-	"POST /v1/enterprises",
-	"GET /v1/enterprises/{enterpriseId}",
-	"PATCH /v1/enterprises/{enterpriseId}",
-	"GET /v1/enterprises/{enterpriseId}/cases",
-	"GET /v1/enterprises/{enterpriseId}/notifications",
-	// People and disputes (added to api.md's list: see openapi.yaml)
-	"GET /v1/enterprises/{enterpriseId}/history",
-	"GET /v1/enterprises/{enterpriseId}/members",
-	"PATCH /v1/enterprises/{enterpriseId}/members/{userId}",
-	"DELETE /v1/enterprises/{enterpriseId}/members/{userId}",
-	"POST /v1/enterprises/{enterpriseId}/ownership",
-	"POST /v1/enterprises/{enterpriseId}/invitations",
-	"GET /v1/enterprises/{enterpriseId}/invitations",
-	"DELETE /v1/enterprises/{enterpriseId}/invitations/{invitationId}",
-	"POST /v1/invitations/redeem",
-	"POST /v1/disputes",
-	"POST /v1/cases",
-	"GET /v1/cases/{caseId}",
-	"POST /v1/cases/{caseId}/documents",
-	"GET /v1/cases/{caseId}/documents",
-	"POST /v1/cases/{caseId}/face-verification",
-	"POST /v1/cases/{caseId}/qr-verification",
-	"POST /v1/cases/{caseId}/explanation",
-	"POST /v1/cases/{caseId}/bank-verification",
-	"POST /v1/cases/{caseId}/bank-verification/confirm",
-	"POST /v1/cases/{caseId}/payment",
-	"POST /v1/cases/{caseId}/submit",
-	"POST /v1/cases/{caseId}/withdraw",
-	"POST /v1/enterprises/{enterpriseId}/certifications/{type}/cancel",
-	// Reviewer and admin
-	"GET /v1/review/queue",
-	"POST /v1/cases/{caseId}/claim",
-	"POST /v1/cases/{caseId}/decision",
-	"POST /v1/review/cases/{caseId}/reveal",
-	"GET /v1/documents/{documentId}/download",
-	"POST /v1/enterprises/{enterpriseId}/certifications/{type}/revoke",
-	// Callbacks
-	"POST /v1/callbacks/face",
-	"POST /v1/callbacks/payment",
 }
 
 func TestTemplateLocal(t *testing.T) {
@@ -87,16 +40,10 @@ func TestTemplateLocal(t *testing.T) {
 		t.Errorf("functions (-want +got):\n%s", d)
 	}
 
+	// Which routes: exactly the router's (the lint's route table check).
 	api, _ := tpl.Function("ApiFunction")
-	var got []string
-	for _, r := range api.Routes {
-		got = append(got, r.Key())
-	}
-	want := append([]string(nil), apiRoutes...)
-	sort.Strings(got)
-	sort.Strings(want)
-	if d := cmp.Diff(want, got); d != "" {
-		t.Errorf("ApiFunction routes vs api.md (-want +got):\n%s", d)
+	if len(api.Routes) == 0 {
+		t.Error("ApiFunction has no HttpApi routes")
 	}
 	for _, k := range []string{"FACE_WEBHOOK_SECRET_PARAM", "FACE_WEBHOOK_SECRET_PREVIOUS_PARAM", "PAYMENT_WEBHOOK_SECRET_PARAM", "PAYMENT_WEBHOOK_SECRET_PREVIOUS_PARAM", "DEPOSIT_HMAC_KEY_PARAM"} {
 		if api.Env[k] == "" {
@@ -124,15 +71,21 @@ func TestTemplateLocal(t *testing.T) {
 	}
 
 	gsi := func(name, h, r string) GSI { return GSI{Name: name, HashKey: h, RangeKey: r, ProjectionType: "ALL"} }
+	phashGSI := func(band int) GSI {
+		return GSI{Name: fmt.Sprintf("PHashIndex%d", band), HashKey: fmt.Sprintf("ph%d", band), RangeKey: "phsk",
+			ProjectionType: "INCLUDE", NonKeyAttributes: []string{"id", "caseId", "enterpriseId", "phash"}}
+	}
 	wantTable := Table{
 		LogicalID: "Table", Name: "microcert-local", HashKey: "pk", RangeKey: "sk",
 		Attributes: map[string]string{
 			"pk": "S", "sk": "S", "gsi1pk": "S", "gsi1sk": "S", "qpk": "S", "qsk": "S",
 			"duepk": "S", "duesk": "S", "rpk": "S", "rsk": "S", "hpk": "S", "hsk": "S",
+			"ph0": "S", "ph1": "S", "ph2": "S", "ph3": "S", "phsk": "S",
 		},
 		GSIs: []GSI{
 			gsi("GSI1", "gsi1pk", "gsi1sk"), gsi("QueueIndex", "qpk", "qsk"), gsi("DueIndex", "duepk", "duesk"),
 			gsi("RemindIndex", "rpk", "rsk"), gsi("HashIndex", "hpk", "hsk"),
+			phashGSI(0), phashGSI(1), phashGSI(2), phashGSI(3),
 		},
 		TTLAttribute: "ttl",
 	}

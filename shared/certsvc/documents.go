@@ -12,7 +12,11 @@ import (
 
 // Upload windows and limits.
 const (
-	uploadTTL       = 15 * time.Minute
+	// uploadTTL is how long a presigned POST is good for: long enough to
+	// send 10 MB from a phone on a slow network, short enough that a form
+	// kept around is of no use later (and once the case is submitted, an
+	// upload changes nothing anyway: see uploadcheck's late uploads).
+	uploadTTL       = 5 * time.Minute
 	downloadTTL     = 5 * time.Minute
 	maxDocsPerCase  = 40 // keeps every case's writes within one transaction
 	maxDocsPerType  = 10
@@ -72,6 +76,11 @@ func (s *Service) RequestUpload(ctx context.Context, by domain.Actor, caseID str
 	if err := editable(c); err != nil {
 		return nil, err
 	}
+	if !c.AcceptsUpload(in.DocType) {
+		return nil, domain.E(domain.KindConflict, "document_frozen",
+			"审核员未要求重新提交此材料，已提交的材料不能更换。", "The reviewer did not ask for this document again; submitted documents cannot be replaced.").
+			With("docType", string(in.DocType))
+	}
 	perType := 0
 	for _, d := range b.Documents {
 		if d.DocType == in.DocType {
@@ -125,10 +134,14 @@ type Download struct {
 
 // DownloadDocument issues a presigned GET for the enterprise's members,
 // reviewers and admins, and records who downloaded what and when before
-// handing it out. It is authorized from the document alone: the audit is
-// written on condition that the caller is a member of the document's
-// enterprise (domain.ReadCheck), so a non-member's request writes nothing
-// and is answered 404 (one read, one write).
+// handing it out. It serves the checked copy (CheckedKey): exactly the
+// bytes the stored result is about, whatever was posted to the upload key
+// since. It is authorized from the document alone: the audit is written on
+// condition that the caller is a member of the document's enterprise
+// (domain.ReadCheck), so a non-member's request writes nothing and is
+// answered 404 (one read, one write). A document whose upload was never
+// read has no copy (409 document_not_checked, once the caller is known to
+// be allowed to read it: one more read on that path only).
 func (s *Service) DownloadDocument(ctx context.Context, by domain.Actor, docID string) (*Download, error) {
 	if !domain.ValidID(docID) {
 		return nil, domain.ErrNotFound
@@ -137,8 +150,16 @@ func (s *Service) DownloadDocument(ctx context.Context, by domain.Actor, docID s
 	if err != nil {
 		return nil, err
 	}
+	if d.CheckedKey == "" {
+		if _, _, err := s.enterpriseAs(ctx, by, d.EnterpriseID, domain.PermRead); err != nil {
+			return nil, err
+		}
+		return nil, domain.E(domain.KindConflict, "document_not_checked",
+			"该材料尚未通过读取检查，没有可供查看的文件。", "This document has not been read by the check yet; there is no file to show.").
+			With("status", string(d.Status))
+	}
 	now := s.clock.Now()
-	url, err := s.blob.PresignDownload(ctx, d.Key(), downloadTTL)
+	url, err := s.blob.PresignDownload(ctx, d.CheckedKey, downloadTTL)
 	if err != nil {
 		return nil, err
 	}

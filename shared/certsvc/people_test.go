@@ -352,7 +352,7 @@ func TestAgentCases(t *testing.T) {
 	if err != nil || mine.Case.AgentID != agent.UserID || !mine.Case.ViaAgent {
 		t.Fatalf("agent's case %+v %v", mine, err)
 	}
-	if !hasItem(mine.Requirements.CurrentlyDue, "authorization_letter") {
+	if !hasStr(mine.Requirements.CurrentlyDue, "authorization_letter") {
 		t.Errorf("an agent's case needs the authorization letter: %v", mine.Requirements.CurrentlyDue)
 	}
 	ours, err := open(op, false, "", domain.CertOfficialAccount)

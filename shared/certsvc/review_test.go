@@ -204,7 +204,8 @@ func wantCode(t *testing.T, err error, code string) {
 }
 
 func TestReviewApproveCreatesCertificatesAtomically(t *testing.T) {
-	// api.md: approved on 2026-11-26 -> expiresAt 2027-11-26T23:59:59+08:00.
+	// The documented example: approved on 2026-11-26 -> expiresAt
+	// 2027-11-26T23:59:59+08:00.
 	e := newRvEnv(t, rvBeijing(2026, 11, 26, 10, 0), nil)
 	ent := e.enterprise()
 	c := e.submitted(ent.ID, domain.KindInitial, domain.CertWeCom, domain.CertOfficialAccount)

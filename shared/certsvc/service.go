@@ -110,6 +110,3 @@ func (s *Service) Calendar(ctx context.Context) *domain.Calendar { return s.cals
 
 // Rules returns the rules in force (for views that show limits).
 func (s *Service) Rules() domain.Rules { return s.rules }
-
-// Now is the service's clock reading.
-func (s *Service) Now() time.Time { return s.clock.Now() }

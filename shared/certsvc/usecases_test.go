@@ -2,6 +2,7 @@ package certsvc_test
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -111,23 +112,14 @@ func TestLegalRepChangeUndoesTheFaceCheck(t *testing.T) {
 	entID := e.NewEnterprise(apitest.Owner)
 	caseID := e.OpenCase(apitest.Owner, entID, "wecom")
 	e.PassFace(apitest.Owner, caseID, "POST /v1/cases/{caseId}/face-verification")
-	if due := e.CurrentlyDue(apitest.Owner, caseID); hasItem(due, domain.ReqFaceVerification) {
+	if due := e.CurrentlyDue(apitest.Owner, caseID); slices.Contains(due, domain.ReqFaceVerification) {
 		t.Fatalf("face still due after passing: %v", due)
 	}
 	name, id := "李四", domain.SampleIDNumber(99)
 	must(e.Service.PatchEnterprise(ctx, ucOwner, entID, certsvc.EnterprisePatch{LegalRepName: &name, LegalRepIDNumber: &id}))(t)
-	if due := e.CurrentlyDue(apitest.Owner, caseID); !hasItem(due, domain.ReqFaceVerification) {
+	if due := e.CurrentlyDue(apitest.Owner, caseID); !slices.Contains(due, domain.ReqFaceVerification) {
 		t.Errorf("after a new legal rep: due %v, want face_verification again", due)
 	}
-}
-
-func hasItem(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func TestOpenCaseFeeAndSlots(t *testing.T) {

@@ -58,9 +58,6 @@ type caseCycle struct {
 // case already shows.
 func (cy *caseCycle) Skip() { cy.skip = true }
 
-// Enterprise is the profile as read.
-func (cy *caseCycle) Enterprise() *domain.Enterprise { return cy.State.Enterprise }
-
 // History is the case's history with this cycle's new case entries.
 func (cy *caseCycle) History() []domain.HistoryEntry {
 	return appendHistory(cy.Bundle.History, cy.Change.History)

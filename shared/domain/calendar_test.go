@@ -262,7 +262,7 @@ func TestExpiryAfterOneYear(t *testing.T) {
 		from time.Time
 		want string
 	}{
-		{"api.md example", bjTime(2026, 11, 26, 10, 0, 0), "2027-11-26T23:59:59+08:00"},
+		{"the documented example", bjTime(2026, 11, 26, 10, 0, 0), "2027-11-26T23:59:59+08:00"},
 		{"approved late in the UTC day", time.Date(2026, 11, 26, 17, 0, 0, 0, time.UTC), "2027-11-27T23:59:59+08:00"},
 		{"29 February becomes 28 February", bjTime(2028, 2, 29, 10, 0, 0), "2029-02-28T23:59:59+08:00"},
 		{"28 February into a leap year", bjTime(2027, 2, 28, 10, 0, 0), "2028-02-28T23:59:59+08:00"},

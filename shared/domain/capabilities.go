@@ -2,7 +2,7 @@ package domain
 
 import "time"
 
-// Capability values (domain.md, "Capabilities by state").
+// Capability values (what a certification state allows).
 const (
 	PaymentsNone             = "none"
 	PaymentsNative           = "native"
@@ -44,8 +44,8 @@ var uncertifiedCapabilities = capabilitySet{
 	searchExposure: SearchExposureLow,
 }
 
-// certifiedCapabilities is the "certified" column per type. domain.md notes
-// that some capabilities need their own type's certification, so each type
+// certifiedCapabilities is the "certified" column per type. Some
+// capabilities need their own type's certification, so each type
 // unlocks what it is for and keeps the uncertified value of the others:
 // wecom the unlimited customer contacts, official_account the payment
 // interface, mini_program in-app payment, the advanced data tools and the

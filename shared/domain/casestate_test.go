@@ -15,8 +15,8 @@ var (
 	actAdmin     = Actor{UserID: "u-admin", Roles: []Role{RoleAdmin, RoleReviewer}}
 )
 
-// allowedCaseMoves is written out from domain.md / api.md, independently of
-// the table in casestate.go.
+// allowedCaseMoves is written out from the case lifecycle (README, openapi.yaml),
+// independently of the table in casestate.go.
 var allowedCaseMoves = map[[2]CaseStatus]bool{
 	{CaseDraft, CaseSubmitted}:            true,
 	{CaseDraft, CaseWithdrawn}:            true,

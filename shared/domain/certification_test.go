@@ -9,8 +9,8 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
-// allowedCertMoves is written out from domain.md and the brief, independently
-// of certTransitions.
+// allowedCertMoves is written out from the certification lifecycle (README,
+// "Review and lifecycle"), independently of certTransitions.
 var allowedCertMoves = map[[2]CertStatus]bool{
 	{CertNone, CertActive}:       true, // initial
 	{CertActive, CertActive}:     true, // annual review before expiry
@@ -126,7 +126,7 @@ func TestApproveCertification(t *testing.T) {
 			}
 		})
 	}
-	t.Run("api.md example", func(t *testing.T) {
+	t.Run("the documented example", func(t *testing.T) {
 		got, _, err := ApproveCertification(nil, "e1", CertMiniProgram, KindInitial, "c1", bjTime(2026, 11, 26, 15, 0, 0), DefaultRules)
 		if err != nil {
 			t.Fatal(err)

@@ -192,7 +192,7 @@ func ValidatePhone(s string) error {
 	return nil
 }
 
-// ---- Masking (api.md: identifiers in responses are masked) ----
+// ---- Masking (identifiers in responses are masked) ----
 
 // MaskIDNumber keeps the first and last 4 characters of an ID number and
 // stars the rest: "1101**********002X". Values of 8 characters or fewer are

@@ -28,9 +28,9 @@ type Reason struct {
 }
 
 // reasonTable is THE table of decision reasons, in the order the reviewers'
-// tool lists them. domain.md gives the two most common causes of rejection
-// (address mismatch 32%, outdated legal-rep information 25%) and the advice
-// the texts repeat.
+// tool lists them. The two most common causes of rejection come first
+// (address mismatch, 32% of rejections; outdated legal-rep information,
+// 25%), with the advice their texts repeat.
 var reasonTable = []Reason{
 	{ReasonAddressMismatch, Text{
 		Zh: "营业执照上的登记地址与填写的经营地址不一致。请对照营业执照或国家企业信用信息公示系统修改企业资料中的地址；如已迁址，请先办理工商变更登记。",
@@ -65,9 +65,6 @@ var reasonTable = []Reason{
 		En: "Another reason; see the reviewer's note.",
 	}},
 }
-
-// Reasons lists the reason table.
-func Reasons() []Reason { return append([]Reason(nil), reasonTable...) }
 
 // ReasonFor looks a reason code up.
 func ReasonFor(code string) (Reason, bool) {

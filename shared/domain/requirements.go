@@ -8,8 +8,8 @@ import (
 	"unicode/utf8"
 )
 
-// Requirement codes besides the document types (api.md, "Names the app
-// switches on").
+// Requirement codes besides the document types: names the app switches on
+// (openapi.yaml lists them).
 const (
 	ReqFaceVerification = "face_verification"
 	ReqBankVerification = "bank_verification"
@@ -69,8 +69,8 @@ var (
 	accountTypes  = []CertType{CertOfficialAccount, CertMiniProgram} // types that need a corporate account
 )
 
-// requirementTable is THE table of what a case needs (domain.md, "Materials
-// required per type" and the first-application flow), in the order the app
+// requirementTable is THE table of what a case needs (the materials each
+// type requires and the first application's steps), in the order the app
 // shows it. Annual reviews and reinstatements re-review the full materials.
 // Appeals need the rectification proof and an explanation, no fee and no
 // face check. bank_account_proof is asked only of enterprises that have a

@@ -6,8 +6,8 @@ import (
 	"time"
 )
 
-// Rules is THE table of microcert's business numbers. Every default of
-// domain.md lives here and nowhere else; configuration may override some
+// Rules is THE table of microcert's business numbers. Every default lives
+// here and nowhere else; configuration may override some
 // fields of a copy (DefaultRules.Clone()). Every function that applies a
 // rule takes the Rules it applies: shared/config loads them once per
 // function and they are passed down from there, never read from
@@ -81,8 +81,9 @@ type SubsidyProgram struct {
 	Name       Text
 }
 
-// DefaultRules holds the defaults of domain.md and api.md. Treat it as
-// read-only: override fields on DefaultRules.Clone().
+// DefaultRules holds the business defaults (fees, subsidies, deposit
+// limits, deadlines, reminders, retention). Treat it as read-only: override
+// fields on DefaultRules.Clone().
 var DefaultRules = Rules{
 	Currency: "CNY",
 	FeeFen: map[CaseKind]int64{

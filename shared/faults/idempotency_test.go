@@ -151,7 +151,7 @@ func injector(t *testing.T, cfg faults.Config) *faults.Injector {
 	return mustNew(t, cfg)
 }
 
-// TestFaultIdemCrashAfterSideEffectBeforeResponseRecorded is the crash case:
+// TestFaultIdemCrashAfterSideEffectBeforeResponseRecorded is the crash case:
 // the enterprise is committed (and the reservation flipped to applied in the
 // same transaction) but the response is never recorded (CompleteIdempotency
 // fails: the function died, or the write was lost) and never reaches the

@@ -127,46 +127,25 @@ func (e *env) markExists(ent string, typ domain.CertType, cycle, milestone int) 
 	return true
 }
 
-// history lists the history entries under a partition ("ENT#<id>" for
-// certification history, "CASE#<id>" for a case's), oldest first. The
-// store has no reader for certification history, so this reads the
-// items by their key layout (keys.go).
+// history lists the history entries of an enterprise's certifications
+// ("ENT#<id>") or of a case ("CASE#<id>"), oldest first, as the store
+// reads them.
 func (e *env) history(pk string) []domain.HistoryEntry {
 	e.t.Helper()
-	out, err := e.client.Query(ctx, &dynamodb.QueryInput{
-		TableName:              aws.String(e.table),
-		KeyConditionExpression: aws.String("pk = :pk AND begins_with(sk, :h)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": &types.AttributeValueMemberS{Value: pk},
-			":h":  &types.AttributeValueMemberS{Value: "H#"},
-		},
-	})
-	if err != nil {
-		e.t.Fatalf("query history: %v", err)
+	var (
+		hs  []domain.HistoryEntry
+		err error
+	)
+	if id, ok := strings.CutPrefix(pk, "ENT#"); ok {
+		hs, err = e.store.EnterpriseHistory(ctx, id)
+	} else {
+		var b *domain.CaseBundle
+		if b, err = e.store.GetCaseBundle(ctx, strings.TrimPrefix(pk, "CASE#")); err == nil {
+			hs = b.History
+		}
 	}
-	var hs []domain.HistoryEntry
-	for _, it := range out.Items {
-		h := domain.HistoryEntry{}
-		if v, ok := it["from"].(*types.AttributeValueMemberS); ok {
-			h.From = v.Value
-		}
-		if v, ok := it["to"].(*types.AttributeValueMemberS); ok {
-			h.To = v.Value
-		}
-		if v, ok := it["subject"].(*types.AttributeValueMemberS); ok {
-			h.Subject = v.Value
-		}
-		if v, ok := it["actorId"].(*types.AttributeValueMemberS); ok {
-			h.ActorID = v.Value
-		}
-		if v, ok := it["reasons"].(*types.AttributeValueMemberL); ok {
-			for _, r := range v.Value {
-				if s, ok := r.(*types.AttributeValueMemberS); ok {
-					h.Reasons = append(h.Reasons, s.Value)
-				}
-			}
-		}
-		hs = append(hs, h)
+	if err != nil {
+		e.t.Fatalf("history of %s: %v", pk, err)
 	}
 	return hs
 }

@@ -187,12 +187,7 @@ func (s *Store) caseOps(w domain.CaseWrite) ([]op, error) {
 	if c == nil || c.ID == "" || c.EnterpriseID == "" {
 		return nil, internal("case write without id or enterprise")
 	}
-	it := toCaseItem(c)
-	av, err := marshalItem(it)
-	if err != nil {
-		return nil, err
-	}
-	return s.saveOps("case", av, w.Create, c.Version, w.ExpectVersion)
+	return s.entityOps("case", toCaseItem(c), w.Create, c.Version, w.ExpectVersion)
 }
 
 // GetCase reads one case (strongly consistent GetItem).

@@ -86,12 +86,7 @@ func (s *Store) certificationOps(w domain.CertificationWrite) ([]op, error) {
 	if c == nil || c.EnterpriseID == "" || c.Type == "" {
 		return nil, internal("certification write without enterprise or type")
 	}
-	it := toCertificationItem(c, s.rules)
-	av, err := marshalItem(it)
-	if err != nil {
-		return nil, err
-	}
-	return s.saveOps("certification", av, w.Create, c.Version, w.ExpectVersion)
+	return s.entityOps("certification", toCertificationItem(c, s.rules), w.Create, c.Version, w.ExpectVersion)
 }
 
 // DueCertifications lists certifications whose scheduled transition is due

@@ -86,14 +86,15 @@ func (s *Store) versionedPut(what string, av map[string]types.AttributeValue, ve
 	return s.putIf(av, cond, domain.ErrVersionConflict, true)
 }
 
-// saveOps is the write of a versioned entity's item av: a create under
-// attribute_not_exists, else a replacement under the version read (see
-// versionedPut).
-func (s *Store) saveOps(what string, av map[string]types.AttributeValue, create bool, version, expect int) ([]op, error) {
-	var (
-		o   op
-		err error
-	)
+// entityOps writes a versioned entity's item: a create on condition that
+// its key is free, an update under the version it replaces (versionedPut).
+// A lost race is domain.ErrVersionConflict either way.
+func (s *Store) entityOps(what string, item any, create bool, version, expect int) ([]op, error) {
+	av, err := marshalItem(item)
+	if err != nil {
+		return nil, err
+	}
+	var o op
 	if create {
 		o, err = s.putNew(av, domain.ErrVersionConflict)
 	} else {

@@ -81,11 +81,7 @@ func (s *Store) memberOps(w domain.MemberWrite) ([]op, error) {
 			ExpressionAttributeValues: expr.Values(),
 		}}, onFail: domain.ErrVersionConflict, versioned: true}}, nil
 	}
-	av, err := marshalItem(toMemberItem(m))
-	if err != nil {
-		return nil, err
-	}
-	return s.saveOps("member", av, w.Create, m.Version, w.ExpectVersion)
+	return s.entityOps("member", toMemberItem(m), w.Create, m.Version, w.ExpectVersion)
 }
 
 // memberCheckOps is a ConditionCheck that the user is a member with one
@@ -149,11 +145,7 @@ func (s *Store) invitationOps(w domain.InvitationWrite) ([]op, error) {
 	if i == nil || i.ID == "" || i.EnterpriseID == "" {
 		return nil, internal("invitation write without id or enterprise")
 	}
-	av, err := marshalItem(toInvitationItem(i))
-	if err != nil {
-		return nil, err
-	}
-	return s.saveOps("invitation", av, w.Create, i.Version, w.ExpectVersion)
+	return s.entityOps("invitation", toInvitationItem(i), w.Create, i.Version, w.ExpectVersion)
 }
 
 // ListMemberships lists the enterprises userID is a member of, in the

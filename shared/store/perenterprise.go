@@ -109,11 +109,7 @@ func (s *Store) depositLogOps(w domain.DepositLogWrite) ([]op, error) {
 	if w.Log == nil || w.Log.EnterpriseID == "" {
 		return nil, internal("deposit log write without enterprise")
 	}
-	av, err := marshalItem(toDepositLogItem(w.Log))
-	if err != nil {
-		return nil, err
-	}
-	return s.saveOps("deposit log", av, w.Create, w.Log.Version, w.ExpectVersion)
+	return s.entityOps("deposit log", toDepositLogItem(w.Log), w.Create, w.Log.Version, w.ExpectVersion)
 }
 
 // GetEnterpriseState reads the profile, the certifications, the open-case

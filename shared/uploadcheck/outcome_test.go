@@ -2,6 +2,7 @@ package uploadcheck_test
 
 import (
 	"context"
+	"slices"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -68,7 +69,7 @@ func TestOutcomes(t *testing.T) {
 		{name: "a PDF with JavaScript fails", docType: domain.DocBusinessLicense, contentType: "application/pdf", content: fx.PDFWithEscapedJavaScript(),
 			want: uploadcheck.Checked, status: domain.DocFailed, finding: "pdf_active_content"},
 		{name: "a file deleted before the check", docType: domain.DocBusinessLicense, contentType: "image/jpeg", content: fx.ClearJPEG(),
-			before: func(e *apitest.Env, key string) { e.Bucket.Delete(key) },
+			before: func(e *apitest.Env, key string) { e.Bucket.Delete(context.Background(), key) },
 			want:   uploadcheck.Missing, status: domain.DocFailed, finding: "object_missing"},
 	}
 	for _, tt := range tests {
@@ -88,7 +89,7 @@ func TestOutcomes(t *testing.T) {
 			if d.Status != tt.status || d.CheckedAt == nil || d.Sequencer == "" {
 				t.Errorf("document %s, checked at %v, sequencer %q; want %s", d.Status, d.CheckedAt, d.Sequencer, tt.status)
 			}
-			if tt.finding != "" && !contains(codes(d), tt.finding) {
+			if tt.finding != "" && !slices.Contains(codes(d), tt.finding) {
 				t.Errorf("findings %v, want %s", codes(d), tt.finding)
 			}
 			if tt.want == uploadcheck.Checked {
@@ -103,15 +104,6 @@ func TestOutcomes(t *testing.T) {
 			}
 		})
 	}
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // S3 delivers at least once and out of order: an event whose sequencer is

@@ -8,7 +8,7 @@ package apicalls
 
 import "fmt"
 
-// Budgets of issue 8.
+// Budgets of DynamoDB calls per request.
 const (
 	MaxReadCalls  = 2 // GET routes
 	MaxWriteCalls = 4 // every other method

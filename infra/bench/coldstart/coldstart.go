@@ -52,7 +52,7 @@ const HelloPackage = "infra/bench/hello"
 // benchModule is the folder of the benchmarks' own Go module.
 const benchModule = "infra/bench"
 
-// Budgets of issue 8.
+// Budgets of the cold start (BENCHMARKS.md judges them).
 const (
 	MaxInitRatio  = 1.5
 	MaxArm64Bytes = 12 << 20

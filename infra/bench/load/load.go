@@ -1,4 +1,4 @@
-// Package load is the load generator of issue 8: simulated mobile apps doing
+// Package load is the load generator of make bench: simulated mobile apps doing
 // the applicant flow over HTTP against the local stack (loopback only),
 // bounded in count and time. It reports throughput, client-side p50/p99 per
 // route, the error count (must be 0), and, from ApiFunction's own `request`
@@ -310,7 +310,13 @@ func connect(ctx context.Context, o Options) (*target, error) {
 		os.RemoveAll(work)
 		return nil, err
 	}
-	return &target{api: st.APIURL(), issuer: st.Issuer(), db: st.DynamoDB(), dbURL: st.DynamoDBURL(), table: st.TableName(),
+	iss, err := localstack.OpenIssuer(st.StateDir()) // the key the stack signs with
+	if err != nil {
+		_ = st.Close()
+		os.RemoveAll(work)
+		return nil, err
+	}
+	return &target{api: st.APIURL(), issuer: iss, db: st.DynamoDB(), dbURL: st.DynamoDBURL(), table: st.TableName(),
 		logFile: filepath.Join(st.StateDir(), "logs", "ApiFunction.log"),
 		stop: func() {
 			_ = st.Close()

@@ -2,7 +2,7 @@
 // the S3 event notification JSON that AWS delivers to Lambda, so that
 // DocCheckFunction parses the same bytes locally as in AWS.
 //
-// versitygw's events differ from AWS's (see shared/stand-ins.md): eventName
+// versitygw's events differ from AWS's: eventName
 // carries an "s3:" prefix, the key is not URL-encoded, the eTag is quoted, the
 // bucket ARN has a stray "/" and the object path, glacierEventData holds an
 // empty time that aws-lambda-go cannot parse, the sequencer is a small counter,

@@ -14,7 +14,6 @@
 package apitest
 
 import (
-	"io"
 	"log/slog"
 	"testing"
 	"time"
@@ -70,7 +69,6 @@ type settings struct {
 	dynamo []func(*dynamodb.Options)
 	rules  domain.Rules
 	start  time.Time
-	log    io.Writer
 }
 
 // WithDynamoDB adjusts the store's DynamoDB client: a storetest.Counter's
@@ -86,13 +84,10 @@ func WithRules(r domain.Rules) Option { return func(s *settings) { s.rules = r }
 // At starts the fake clock at t instead of Start.
 func At(t time.Time) Option { return func(s *settings) { s.start = t } }
 
-// WithLog sends the functions' JSON logs to w (default: discarded).
-func WithLog(w io.Writer) Option { return func(s *settings) { s.log = w } }
-
 // New starts a stand-in table for the test and wires everything on it.
 func New(t testing.TB, opts ...Option) *Env {
 	t.Helper()
-	s := settings{rules: domain.DefaultRules, start: Start, log: io.Discard}
+	s := settings{rules: domain.DefaultRules, start: Start}
 	for _, o := range opts {
 		o(&s)
 	}
@@ -103,7 +98,7 @@ func New(t testing.TB, opts ...Option) *Env {
 		Clock:  clk,
 		Bucket: NewBucket(clk),
 		Rules:  s.rules,
-		Log:    slog.New(slog.NewJSONHandler(s.log, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Log:    slog.New(slog.DiscardHandler),
 		shared: &counters{},
 	}
 	e.wire(s.dynamo)

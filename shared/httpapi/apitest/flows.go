@@ -251,11 +251,6 @@ func str(m map[string]any, k string) string {
 	return s
 }
 
-// Key is a fresh Idempotency-Key header.
-func (e *Env) Key() map[string]string {
-	return map[string]string{"Idempotency-Key": fmt.Sprintf("apitest-key-%d", e.Next())}
-}
-
 // ApprovedCase registers an enterprise of Owner, takes an initial case of
 // the types through review and has reviewer approve it; it returns the
 // enterprise and the case.

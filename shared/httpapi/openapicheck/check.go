@@ -310,7 +310,8 @@ func shown(body []byte) string {
 }
 
 // Statuses lists, per route key ("POST /v1/cases"), the HTTP statuses the
-// document declares for the operation, in ascending order.
+// document declares for the operation, in ascending order ("default" is no
+// status and is left out).
 func Statuses() (map[string][]int, error) {
 	s, err := load()
 	if err != nil {
@@ -322,7 +323,7 @@ func Statuses() (map[string][]int, error) {
 			key := strings.ToUpper(method) + " " + path
 			for code := range op.Responses.Map() {
 				if code == "default" {
-					continue // any status a later version adds, not one declared
+					continue // the catch-all (internal errors), no status of its own
 				}
 				n, err := strconv.Atoi(code)
 				if err != nil {
