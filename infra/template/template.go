@@ -163,19 +163,20 @@ func LoadRepo(repoRoot string) (*Template, error) {
 	return Load(filepath.Join(repoRoot, "template.yaml"), LocalDefaults())
 }
 
-// processYAML serializes goformation's ProcessYAML: it registers its tag
-// resolvers in a package-level map on every call, so two stacks starting at
-// once (tests) crash with "concurrent map writes".
-var processYAML sync.Mutex
+// goformationMu serializes goformation: its YAML tag registry is a global
+// map written on every parse, so two stacks starting at once (tests do)
+// would write it concurrently.
+var goformationMu sync.Mutex
 
-// Parse parses template YAML and resolves it with l.
+// Parse parses template YAML and resolves it with l. It is safe for
+// concurrent use.
 func Parse(data []byte, l Locals) (*Template, error) {
+	goformationMu.Lock()
+	defer goformationMu.Unlock()
 	// goformation turns the short-form tags (!Ref, !Sub...) into long form; with
 	// NoProcess it leaves them unresolved so that we keep them for the lint and
 	// resolve them ourselves with the local values.
-	processYAML.Lock()
 	js, err := intrinsics.ProcessYAML(data, &intrinsics.ProcessorOptions{NoProcess: true})
-	processYAML.Unlock()
 	if err != nil {
 		return nil, fmt.Errorf("template: %w", err)
 	}

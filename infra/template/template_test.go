@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -230,4 +231,21 @@ func TestCorsOrigins(t *testing.T) {
 	if len(rules) != 1 || !cmp.Equal(mapAt(rules[0])["AllowedOrigins"], want) {
 		t.Errorf("bucket CORS = %v", bucket)
 	}
+}
+
+// Two stacks starting at once parse the template at once.
+func TestParseConcurrently(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(repoRoot, "template.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			if _, err := Parse(data, LocalDefaults()); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
 }

@@ -1,7 +1,3 @@
-// Package certsvc holds the use cases of microcert: what happens when an
-// applicant opens a case, a provider calls back, a reviewer decides. It
-// applies the domain's rules and writes through a Store, one atomic Change per
-// use case. It knows nothing of HTTP or AWS.
 package certsvc
 
 import (

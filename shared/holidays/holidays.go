@@ -1,31 +1,3 @@
-// Package holidays keeps the working-day calendar current without a
-// release. The built-in data (lunar-go, domain.BuiltinCalendar) ends with
-// the last year the library knows; each autumn the State Council publishes
-// the next year's holiday schedule, and an operator transcribes it into a
-// JSON document in the documents bucket under Key. The functions read that
-// document on top of the built-in data, cache the result, and read it
-// again every Refresh (the expiry job at the start of every run), so an
-// upload is in force everywhere within minutes.
-//
-// The document (README: "Working-day calendar"):
-//
-//	{
-//	  "source": "国办发明电〔2027〕N号",
-//	  "years": [
-//	    {"year": 2028,
-//	     "holidays": ["2028-01-01", "2028-01-25", ...],
-//	     "workdays": ["2028-01-22", ...]}
-//	  ]
-//	}
-//
-// A listed year replaces what the built-in data says about it (so a
-// correction of a covered year is possible too); the years after the
-// built-in data must follow it without a gap. The document is decoded
-// strictly (shared/strictjson) and checked by domain.Calendar.Extend.
-//
-// Nothing here ever fails a request: a missing document means the built-in
-// data; an unreadable or invalid one is logged (alarm calendar_invalid or
-// calendar_unavailable) and the calendar in force is kept.
 package holidays
 
 import (

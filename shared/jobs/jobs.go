@@ -1,21 +1,3 @@
-// Package jobs holds microcert's two daily batch jobs:
-//
-//   - Reminders (ReminderFunction): renewal reminders before a
-//     certification's expiry, each milestone exactly once per cycle;
-//   - Expiry (ExpiryFunction): active -> overdue -> lapsed certifications,
-//     and the timeouts of cases (micro-deposits, face/QR sessions, review
-//     claims, the review SLA).
-//
-// Both read only the store's sparse due-time indexes (never a Scan), so a
-// run costs in proportion to the work that is due, not to the table. Every
-// write is conditional on the version read (and reminders on a mark keyed by
-// certification, cycle and milestone), so a run that is repeated, overlaps
-// another or is cut short by its deadline never does anything twice: the
-// next run (or Lambda's retry) finishes the rest.
-//
-// The jobs know nothing of Lambda: "now" is a parameter of Run and the
-// deadline comes from the context. handler.go adapts them to scheduled
-// events.
 package jobs
 
 import (

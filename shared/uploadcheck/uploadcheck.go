@@ -1,13 +1,3 @@
-// Package uploadcheck is the document-check use case: for each S3 upload
-// event it finds the document, checks the object (shared/doccheck), flags
-// content reused by another enterprise, records exactly one result per
-// object version, tags the object, and bumps the case so apps see the new
-// requirements on their next read.
-//
-// Events arrive at least once, possibly concurrently and out of order. The
-// S3 sequencer orders events of one key: a result is only stored when its
-// sequencer is greater than the stored one (a conditional write), so
-// duplicates and stale events change nothing.
 package uploadcheck
 
 import (
