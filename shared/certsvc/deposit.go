@@ -66,7 +66,7 @@ func (s *Service) StartDeposit(ctx context.Context, by domain.Actor, caseID stri
 		return nil, err
 	}
 	var sent *domain.Deposit
-	_, err := s.writeCase(ctx, by, caseID, byOwner, nil, func(cy *caseCycle) error {
+	_, err := s.writeCase(ctx, by, caseID, asMember(domain.PermPrepare), nil, func(cy *caseCycle) error {
 		c := cy.Prev
 		if err := editable(c); err != nil {
 			return err
@@ -134,7 +134,7 @@ func (s *Service) ConfirmDeposit(ctx context.Context, by domain.Actor, caseID st
 		return nil, invalidField("amountFen", "invalid_amount", "金额应为 1 到 99 分之间的整数。", "amountFen must be an integer from 1 to 99.")
 	}
 	var result *domain.Deposit
-	cy, err := s.writeCase(ctx, by, caseID, byOwner, nil, func(cy *caseCycle) error {
+	cy, err := s.writeCase(ctx, by, caseID, asMember(domain.PermPrepare), nil, func(cy *caseCycle) error {
 		c := cy.Prev
 		d := c.Deposit
 		now := cy.Now

@@ -15,7 +15,7 @@ func (s *Service) CreatePayment(ctx context.Context, by domain.Actor, caseID str
 		order *domain.Payment
 		fee   domain.Fee
 	)
-	_, err := s.writeCase(ctx, by, caseID, byOwner, nil, func(cy *caseCycle) error {
+	_, err := s.writeCase(ctx, by, caseID, asMember(domain.PermPrepare), nil, func(cy *caseCycle) error {
 		c := cy.Prev
 		if err := editable(c); err != nil {
 			return err
@@ -158,7 +158,7 @@ func (s *Service) SetExplanation(ctx context.Context, by domain.Actor, caseID, t
 	if f := textField("text", text, 1, s.rules.ExplanationMaxChars); f != nil {
 		return nil, fieldsError(f)
 	}
-	cy, err := s.writeCase(ctx, by, caseID, byOwner, nil, func(cy *caseCycle) error {
+	cy, err := s.writeCase(ctx, by, caseID, asMember(domain.PermPrepare), nil, func(cy *caseCycle) error {
 		if err := editable(cy.Prev); err != nil {
 			return err
 		}

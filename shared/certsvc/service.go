@@ -13,11 +13,16 @@ import (
 // Store is what the use cases need from persistence.
 type Store interface {
 	GetEnterpriseState(ctx context.Context, id string) (*domain.EnterpriseState, error)
+	GetEnterpriseStatesAs(ctx context.Context, userID string, ids ...string) (map[string]*domain.EnterpriseState, error)
+	GetEnterprises(ctx context.Context, ids []string) (map[string]*domain.Enterprise, error)
+	GetUSCCClaim(ctx context.Context, uscc string) (*domain.USCCClaim, error)
 	GetCase(ctx context.Context, id string) (*domain.Case, error)
+	GetCases(ctx context.Context, ids []string) ([]domain.Case, error)
 	GetCaseBundle(ctx context.Context, id string) (*domain.CaseBundle, error)
 	FindDocument(ctx context.Context, docID string) (*domain.Document, error)
 	ListCases(ctx context.Context, enterpriseID string, p domain.Page) ([]domain.Case, string, error)
-	ListEnterprises(ctx context.Context, ownerID string, p domain.Page) ([]domain.Enterprise, string, error)
+	ListMemberships(ctx context.Context, userID string, p domain.Page) ([]domain.Member, string, error)
+	ListEnterpriseHistory(ctx context.Context, enterpriseID string, p domain.Page) ([]domain.HistoryEntry, string, error)
 	ListNotifications(ctx context.Context, enterpriseID string, p domain.Page) ([]domain.Notification, string, error)
 	ListQueue(ctx context.Context, p domain.Page) ([]domain.Case, string, error)
 	EnterpriseHistory(ctx context.Context, enterpriseID string) ([]domain.HistoryEntry, error)

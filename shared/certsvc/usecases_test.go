@@ -154,7 +154,7 @@ func TestOpenCaseFeeAndSlots(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if v.Case.Fee.PayableFen != tt.payable || v.Case.Status != domain.CaseDraft || v.Case.OwnerID != ucOwner.UserID {
+			if v.Case.Fee.PayableFen != tt.payable || v.Case.Status != domain.CaseDraft || v.Case.OpenedBy != ucOwner.UserID {
 				t.Errorf("case %+v, fee %+v", v.Case, v.Case.Fee)
 			}
 			if first == "" {

@@ -123,6 +123,18 @@ type Withdrawal struct {
 	Subsidy *SubsidyEntry
 }
 
+// AddWithdrawal writes what a withdrawal of the case caused: its history
+// entry, and the fee's refund and subsidy reversal when one is owed.
+func (ch *Change) AddWithdrawal(caseID string, w Withdrawal) {
+	ch.History = append(ch.History, HistoryRecord{CaseID: caseID, Entry: w.History})
+	if w.Refund != nil {
+		ch.Refunds = append(ch.Refunds, RefundWrite{Refund: w.Refund, Create: true})
+	}
+	if w.Subsidy != nil {
+		ch.Subsidies = append(ch.Subsidies, *w.Subsidy)
+	}
+}
+
 // Withdraw moves the case to withdrawn. The fee pays for the review, so it
 // is owed back only when no reviewer has worked on the case: a draft, or a
 // submitted case that was never claimed (no Claim recorded, no decision,

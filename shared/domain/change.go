@@ -29,6 +29,12 @@ type Change struct {
 	Refunds       []RefundWrite
 	Subsidies     []SubsidyEntry
 	Discrepancies []DiscrepancyWrite
+	Members       []MemberWrite
+	Invitations   []InvitationWrite
+	USCCClaims    []USCCClaimWrite
+	// MemberChecks are conditions, not writes: the Change applies only
+	// while each holds.
+	MemberChecks []MemberCheck
 }
 
 // Empty reports whether the change writes nothing.
@@ -36,14 +42,18 @@ func (c *Change) Empty() bool {
 	return len(c.Enterprises)+len(c.Cases)+len(c.Documents)+len(c.Certifications)+
 		len(c.History)+len(c.Notifications)+len(c.Audits)+len(c.Refs)+len(c.Payouts)+
 		len(c.ReminderMarks)+len(c.Slots)+len(c.DepositLogs)+len(c.Ledger)+len(c.Refunds)+
-		len(c.Subsidies)+len(c.Discrepancies) == 0
+		len(c.Subsidies)+len(c.Discrepancies)+len(c.Members)+len(c.Invitations)+
+		len(c.USCCClaims) == 0
 }
 
 // EnterpriseWrite creates or updates a profile. Creating also claims the
-// USCC: a second profile for the same USCC fails with enterprise_exists.
+// USCC (a second profile for the same USCC fails with enterprise_exists),
+// unless Unclaimed: a dispute's claimant profile holds no claim until the
+// dispute is won.
 type EnterpriseWrite struct {
 	Enterprise    *Enterprise
 	Create        bool
+	Unclaimed     bool
 	ExpectVersion int
 }
 

@@ -77,6 +77,9 @@ type Rules struct {
 	RefundRetryMax    time.Duration
 	RefundMaxAttempts int
 	RefundCheckAfter  time.Duration
+	// InvitationTTL is how long an invitation to join an enterprise can
+	// be redeemed.
+	InvitationTTL time.Duration
 }
 
 // SubsidyProgram is a regional program that pays part of the fee.
@@ -127,6 +130,7 @@ var DefaultRules = Rules{
 	RefundRetryMax:              6 * time.Hour,
 	RefundMaxAttempts:           10,
 	RefundCheckAfter:            30 * time.Minute,
+	InvitationTTL:               7 * 24 * time.Hour,
 }
 
 // Clone returns a deep copy, so that overriding a map entry or the reminder
@@ -179,6 +183,8 @@ func (r Rules) Validate() error {
 		return bad("uncertified external-contact cap %d < 1", r.UncertifiedExternalContacts)
 	case r.RefundRetryBase <= 0 || r.RefundRetryMax < r.RefundRetryBase || r.RefundMaxAttempts < 1 || r.RefundCheckAfter <= 0:
 		return bad("refund retries: base %s, max %s, attempts %d, check after %s", r.RefundRetryBase, r.RefundRetryMax, r.RefundMaxAttempts, r.RefundCheckAfter)
+	case r.InvitationTTL <= 0:
+		return bad("invitation TTL %s is not positive", r.InvitationTTL)
 	}
 	for k, v := range r.FeeFen {
 		if v < 0 {

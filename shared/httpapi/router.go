@@ -24,7 +24,7 @@ type Access int
 
 const (
 	Public    Access = iota // no token (health, provider callbacks)
-	AnyUser                 // any authenticated caller; ownership checked by the service
+	AnyUser                 // any authenticated caller; membership and role checked by the service
 	Reviewers               // reviewers and admins
 	Admins                  // admins only
 )
@@ -71,6 +71,7 @@ type reply struct {
 
 func ok(body any) (*reply, error)      { return &reply{status: http.StatusOK, body: body}, nil }
 func created(body any) (*reply, error) { return &reply{status: http.StatusCreated, body: body}, nil }
+func noContent() (*reply, error)       { return &reply{status: http.StatusNoContent}, nil }
 
 // API is the HTTP adapter. Build it once at init.
 type API struct {
@@ -132,6 +133,17 @@ func (a *API) table() []route {
 		{Route{"PATCH", "/v1/enterprises/{enterpriseId}", AnyUser}, a.patchEnterprise},
 		{Route{"GET", "/v1/enterprises/{enterpriseId}/cases", AnyUser}, a.listCases},
 		{Route{"GET", "/v1/enterprises/{enterpriseId}/notifications", AnyUser}, a.listNotifications},
+		{Route{"GET", "/v1/enterprises/{enterpriseId}/history", AnyUser}, a.listHistory},
+
+		{Route{"GET", "/v1/enterprises/{enterpriseId}/members", AnyUser}, a.listMembers},
+		{Route{"PATCH", "/v1/enterprises/{enterpriseId}/members/{userId}", AnyUser}, a.changeMemberRole},
+		{Route{"DELETE", "/v1/enterprises/{enterpriseId}/members/{userId}", AnyUser}, a.removeMember},
+		{Route{"POST", "/v1/enterprises/{enterpriseId}/ownership", AnyUser}, a.transferOwnership},
+		{Route{"POST", "/v1/enterprises/{enterpriseId}/invitations", AnyUser}, a.createInvitation},
+		{Route{"GET", "/v1/enterprises/{enterpriseId}/invitations", AnyUser}, a.listInvitations},
+		{Route{"DELETE", "/v1/enterprises/{enterpriseId}/invitations/{invitationId}", AnyUser}, a.revokeInvitation},
+		{Route{"POST", "/v1/invitations/redeem", AnyUser}, a.redeemInvitation},
+		{Route{"POST", "/v1/disputes", AnyUser}, a.openDispute},
 
 		{Route{"POST", "/v1/cases", AnyUser}, a.openCase},
 		{Route{"GET", "/v1/cases/{caseId}", AnyUser}, a.getCase},

@@ -45,6 +45,9 @@ type enterpriseJSON struct {
 	OperatingAddress    string                                  `json:"operatingAddress"`
 	RegionCode          string                                  `json:"regionCode"`
 	HasCorporateAccount bool                                    `json:"hasCorporateAccount"`
+	Status              string                                  `json:"status"`
+	FrozenReason        string                                  `json:"frozenReason,omitempty"`
+	MyRole              string                                  `json:"myRole,omitempty"`
 	Version             int                                     `json:"version"`
 	CreatedAt           apitime.Time                            `json:"createdAt"`
 	UpdatedAt           apitime.Time                            `json:"updatedAt"`
@@ -59,7 +62,8 @@ func enterpriseView(v *certsvc.EnterpriseView, now time.Time, r domain.Rules) en
 		LegalRep: legalRepJSON{Name: e.LegalRep.Name, IDNumber: domain.MaskIDNumber(e.LegalRep.IDNumber),
 			Phone: domain.MaskPhone(e.LegalRep.Phone)},
 		RegisteredAddress: e.RegisteredAddress, OperatingAddress: e.OperatingAddress, RegionCode: e.Region(),
-		HasCorporateAccount: e.HasCorporateAccount, Version: e.Version, CreatedAt: apitime.Time(e.CreatedAt), UpdatedAt: apitime.Time(e.UpdatedAt),
+		HasCorporateAccount: e.HasCorporateAccount, Status: enterpriseStatus(e), FrozenReason: e.FrozenReason, MyRole: string(v.MyRole),
+		Version: e.Version, CreatedAt: apitime.Time(e.CreatedAt), UpdatedAt: apitime.Time(e.UpdatedAt),
 		Certifications: []certificationJSON{},
 		Capabilities:   map[domain.CertType]domain.Capabilities{},
 	}
@@ -73,6 +77,14 @@ func enterpriseView(v *certsvc.EnterpriseView, now time.Time, r domain.Rules) en
 		out.Capabilities[t] = domain.CapabilitiesFor(held[t], now, r)
 	}
 	return out
+}
+
+// enterpriseStatus is a profile's status as shown (active unless frozen).
+func enterpriseStatus(e *domain.Enterprise) string {
+	if e.Frozen() {
+		return string(domain.EnterpriseFrozen)
+	}
+	return string(domain.EnterpriseActive)
 }
 
 // certView shows the status in force at now under r: a certification past
@@ -210,14 +222,15 @@ func paymentView(p *domain.Payment, f domain.Fee) *paymentJSON {
 }
 
 type historyJSON struct {
-	At      apitime.Time `json:"at"`
-	ActorID string       `json:"actorId,omitempty"`
-	Role    string       `json:"role"`
-	Subject string       `json:"subject"`
-	From    string       `json:"from"`
-	To      string       `json:"to"`
-	Reasons []string     `json:"reasons"`
-	Note    string       `json:"note,omitempty"`
+	At         apitime.Time `json:"at"`
+	ActorID    string       `json:"actorId,omitempty"`
+	Role       string       `json:"role"`
+	MemberRole string       `json:"memberRole,omitempty"`
+	Subject    string       `json:"subject"`
+	From       string       `json:"from"`
+	To         string       `json:"to"`
+	Reasons    []string     `json:"reasons"`
+	Note       string       `json:"note,omitempty"`
 }
 
 // historyView renders a case's history. Applicants never see the account
@@ -232,7 +245,7 @@ func historyView(hs []domain.HistoryEntry, staff bool) []historyJSON {
 		if reasons == nil {
 			reasons = []string{}
 		}
-		j := historyJSON{At: apitime.Time(h.At), ActorID: h.ActorID, Role: string(h.Role), Subject: h.Subject,
+		j := historyJSON{At: apitime.Time(h.At), ActorID: h.ActorID, Role: string(h.Role), MemberRole: string(h.MemberRole), Subject: h.Subject,
 			From: h.From, To: h.To, Reasons: reasons, Note: h.Note}
 		if !staff {
 			if h.Subject == "case" && h.From == string(domain.CaseInReview) && h.To == string(domain.CaseInReview) {
@@ -297,6 +310,8 @@ type caseJSON struct {
 	Kind           string                       `json:"kind"`
 	Types          []domain.CertType            `json:"types"`
 	ViaAgent       bool                         `json:"viaAgent"`
+	AgentID        string                       `json:"agentId,omitempty"`
+	Dispute        *disputeJSON                 `json:"dispute,omitempty"`
 	Status         string                       `json:"status"`
 	Version        int                          `json:"version"`
 	CreatedAt      apitime.Time                 `json:"createdAt"`
@@ -375,12 +390,32 @@ func (a *API) asOf(ctx context.Context) asOf {
 	return asOf{now: a.clock.Now(), cal: func() *domain.Calendar { return a.svc.Calendar(ctx) }}
 }
 
+// disputeJSON is what a dispute case claims; the holding profile's id is
+// shown to reviewers and admins only.
+type disputeJSON struct {
+	USCC               string `json:"uscc"`
+	HolderEnterpriseID string `json:"holderEnterpriseId,omitempty"`
+}
+
+func disputeView(d *domain.DisputeClaim, reviewer bool) *disputeJSON {
+	if d == nil {
+		return nil
+	}
+	out := &disputeJSON{USCC: d.USCC}
+	if reviewer {
+		out.HolderEnterpriseID = d.HolderEnterpriseID
+	}
+	return out
+}
+
 // caseSummary renders a case without its documents, requirements and
 // history (lists and the queue), as an applicant may see it: without the
-// reviewer holding the claim (withClaimHolder adds it for staff).
+// reviewer holding the claim nor the profile a dispute claims from
+// (withStaffDetail adds them for staff).
 func caseSummary(c *domain.Case, at asOf) caseJSON {
 	out := caseJSON{
 		ID: c.ID, EnterpriseID: c.EnterpriseID, Kind: string(c.Kind), Types: c.Types, ViaAgent: c.ViaAgent,
+		AgentID: c.AgentID, Dispute: disputeView(c.Dispute, false),
 		Status: string(c.Status), Version: c.Version, CreatedAt: apitime.Time(c.CreatedAt), UpdatedAt: apitime.Time(c.UpdatedAt),
 		SubmittedAt: apitime.Ptr(c.SubmittedAt), ReviewDueAt: apitime.Ptr(c.ReviewDueAt),
 		ReviewDueProvisional: c.ReviewDueProvisional(), Fee: feeView(c.Fee),
@@ -410,12 +445,14 @@ func caseSummary(c *domain.Case, at asOf) caseJSON {
 	return out
 }
 
-// withClaimHolder adds to a staff view which reviewer holds (or last held)
-// the claim: applicants never see reviewers' accounts.
-func withClaimHolder(out caseJSON, c *domain.Case) caseJSON {
+// withStaffDetail adds to a staff view which reviewer holds (or last
+// held) the claim and, for a dispute, the profile holding the USCC:
+// applicants see neither.
+func withStaffDetail(out caseJSON, c *domain.Case) caseJSON {
 	if c.Claim != nil {
 		out.Review.ClaimedBy = c.Claim.ReviewerID
 	}
+	out.Dispute = disputeView(c.Dispute, true)
 	return out
 }
 
@@ -424,7 +461,7 @@ func caseView(v *certsvc.CaseView, lang string, reviewer bool, at asOf) caseDeta
 	out := caseDetailJSON{caseJSON: sum, Requirements: certsvc.RequirementsJSON(v.Requirements, lang),
 		Documents: []documentJSON{}}
 	if reviewer {
-		out.caseJSON = withClaimHolder(sum, v.Case)
+		out.caseJSON = withStaffDetail(sum, v.Case)
 		out.Appeal = appealView(v.Appeal)
 	}
 	for i := range v.Documents {
@@ -492,6 +529,10 @@ func render(rep *reply, lang string) events.APIGatewayV2HTTPResponse {
 	if status == 0 {
 		status = http.StatusOK
 	}
+	if status == http.StatusNoContent {
+		delete(headers, "Content-Type")
+		return events.APIGatewayV2HTTPResponse{StatusCode: status, Headers: headers}
+	}
 	body, err := json.Marshal(rep.body)
 	if err != nil {
 		return events.APIGatewayV2HTTPResponse{StatusCode: 500, Headers: map[string]string{"Content-Type": "application/problem+json"},
@@ -545,4 +586,41 @@ func moneyView(c *domain.Case, refunds []domain.Refund) moneyJSON {
 		m.Refunds = append(m.Refunds, refundView(r))
 	}
 	return m
+}
+
+// memberJSON is one member of an enterprise.
+type memberJSON struct {
+	UserID    string       `json:"userId"`
+	Role      string       `json:"role"`
+	Label     string       `json:"label,omitempty"`
+	InvitedBy string       `json:"invitedBy,omitempty"`
+	JoinedAt  apitime.Time `json:"joinedAt"`
+	Version   int          `json:"version"`
+}
+
+func memberView(m *domain.Member) memberJSON {
+	return memberJSON{UserID: m.UserID, Role: string(m.Role), Label: m.Label, InvitedBy: m.InvitedBy, JoinedAt: apitime.Time(m.JoinedAt), Version: m.Version}
+}
+
+// invitationJSON is an invitation; Code is set only in the answer that
+// made it.
+type invitationJSON struct {
+	ID           string        `json:"id"`
+	EnterpriseID string        `json:"enterpriseId"`
+	Role         string        `json:"role"`
+	Label        string        `json:"label,omitempty"`
+	Status       string        `json:"status"`
+	CreatedBy    string        `json:"createdBy"`
+	CreatedAt    apitime.Time  `json:"createdAt"`
+	ExpiresAt    apitime.Time  `json:"expiresAt"`
+	AcceptedBy   string        `json:"acceptedBy,omitempty"`
+	AcceptedAt   *apitime.Time `json:"acceptedAt,omitempty"`
+	Version      int           `json:"version"`
+	Code         string        `json:"code,omitempty"`
+}
+
+func invitationView(i *domain.Invitation, now time.Time) invitationJSON {
+	return invitationJSON{ID: i.ID, EnterpriseID: i.EnterpriseID, Role: string(i.Role), Label: i.Label, Status: string(i.StatusAt(now)),
+		CreatedBy: i.CreatedBy, CreatedAt: apitime.Time(i.CreatedAt), ExpiresAt: apitime.Time(i.ExpiresAt), AcceptedBy: i.AcceptedBy, AcceptedAt: apitime.Ptr(i.AcceptedAt),
+		Version: i.Version}
 }

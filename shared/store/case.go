@@ -32,10 +32,12 @@ type caseItem struct {
 	Entity         string             `dynamodbav:"entity"`
 	ID             string             `dynamodbav:"id"`
 	EnterpriseID   string             `dynamodbav:"enterpriseId"`
-	OwnerID        string             `dynamodbav:"ownerId"`
+	OpenedBy       string             `dynamodbav:"openedBy"`
 	Kind           string             `dynamodbav:"kind"`
 	Types          []string           `dynamodbav:"types,omitempty"`
 	ViaAgent       bool               `dynamodbav:"viaAgent"`
+	AgentID        string             `dynamodbav:"agentId,omitempty"`
+	Dispute        *disputeClaimItem  `dynamodbav:"dispute,omitempty"`
 	Status         string             `dynamodbav:"status"`
 	Version        int                `dynamodbav:"version"`
 	CreatedAt      time.Time          `dynamodbav:"createdAt"`
@@ -77,10 +79,12 @@ func toCaseItem(c *domain.Case) caseItem {
 		Entity:       "case",
 		ID:           c.ID,
 		EnterpriseID: c.EnterpriseID,
-		OwnerID:      c.OwnerID,
+		OpenedBy:     c.OpenedBy,
 		Kind:         string(c.Kind),
 		Types:        typesList,
 		ViaAgent:     c.ViaAgent,
+		AgentID:      c.AgentID,
+		Dispute:      toDisputeClaim(c.Dispute),
 		Status:       string(c.Status),
 		Version:      c.Version,
 		CreatedAt:    c.CreatedAt.UTC(),
@@ -125,10 +129,12 @@ func (it caseItem) domain() domain.Case {
 	return domain.Case{
 		ID:           it.ID,
 		EnterpriseID: it.EnterpriseID,
-		OwnerID:      it.OwnerID,
+		OpenedBy:     it.OpenedBy,
 		Kind:         domain.CaseKind(it.Kind),
 		Types:        typesList,
 		ViaAgent:     it.ViaAgent,
+		AgentID:      it.AgentID,
+		Dispute:      it.Dispute.domain(),
 		Status:       domain.CaseStatus(it.Status),
 		Version:      it.Version,
 		CreatedAt:    it.CreatedAt,
@@ -154,6 +160,26 @@ func (it caseItem) domain() domain.Case {
 		// Set while reviewDueAt is provisional.
 		ReviewDueRecheckAt: it.ReviewDueRecheckAt,
 	}
+}
+
+// disputeClaimItem is a dispute case's claim (what it disputes).
+type disputeClaimItem struct {
+	USCC               string `dynamodbav:"uscc"`
+	HolderEnterpriseID string `dynamodbav:"holderEnterpriseId"`
+}
+
+func toDisputeClaim(d *domain.DisputeClaim) *disputeClaimItem {
+	if d == nil {
+		return nil
+	}
+	return &disputeClaimItem{USCC: d.USCC, HolderEnterpriseID: d.HolderEnterpriseID}
+}
+
+func (it *disputeClaimItem) domain() *domain.DisputeClaim {
+	if it == nil {
+		return nil
+	}
+	return &domain.DisputeClaim{USCC: it.USCC, HolderEnterpriseID: it.HolderEnterpriseID}
 }
 
 func (s *Store) caseOps(w domain.CaseWrite) ([]op, error) {

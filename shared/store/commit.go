@@ -269,6 +269,26 @@ func (s *Store) changeOps(ch *domain.Change) ([]op, error) {
 			return nil, err
 		}
 	}
+	for _, w := range ch.Members {
+		if err := add(s.memberOps(w)); err != nil {
+			return nil, err
+		}
+	}
+	for _, w := range ch.Invitations {
+		if err := add(s.invitationOps(w)); err != nil {
+			return nil, err
+		}
+	}
+	for _, w := range ch.USCCClaims {
+		if err := add(s.usccClaimOps(w)); err != nil {
+			return nil, err
+		}
+	}
+	for _, c := range ch.MemberChecks {
+		if err := add(s.memberCheckOps(c)); err != nil {
+			return nil, err
+		}
+	}
 	return ops, nil
 }
 

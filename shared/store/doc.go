@@ -12,7 +12,7 @@
 // while it belongs there; writes that change membership rebuild the whole
 // item, so the attributes disappear with the state that called for them):
 //
-//	GSI1         gsi1pk / gsi1sk   owner's enterprises, enterprise's cases, documents by id
+//	GSI1         gsi1pk / gsi1sk   a user's memberships, enterprise's cases, documents by id
 //	QueueIndex   qpk / qsk         the reviewers' queue
 //	DueIndex     duepk / duesk     scheduled work: cases and certifications by due time
 //	RemindIndex  rpk / rsk         renewal reminders by due time
@@ -27,8 +27,10 @@
 // # Items
 //
 //	item                  pk                  sk                              index attributes (while ...)
-//	enterprise profile    ENT#<id>            A#PROFILE                       gsi1 OWNER#<ownerId> / <createdAt>#<id>
-//	USCC claim            USCC#<uscc>         USCC                            -
+//	enterprise profile    ENT#<id>            A#PROFILE                       -
+//	member                ENT#<entId>         A#MEMBER#<userId>               gsi1 MEMBER#<userId> / <joinedAt>#<entId>
+//	invitation            ENT#<entId>         A#INVITE#<invId>                - (ttl a day after it expires)
+//	USCC claim            USCC#<uscc>         USCC                            - (disputeCaseId: the lock of a dispute in review)
 //	certification         ENT#<entId>         B#CERT#<type>                   due CERT / <next transition>#<entId>#<type> (active: expiry; overdue: lapse)
 //	                                                                          remind REMIND / <remindAt>#<entId>#<type> (RemindAt set)
 //	open-case slot        ENT#<entId>         B#OPEN#<type|profile>           - (one open case per type; see perenterprise.go)
@@ -64,8 +66,14 @@
 //
 //	access pattern                          method                     key / index                                                  reads
 //	enterprise state (profile, certs,       GetEnterpriseState         Query pk=ENT#<id>, sk BETWEEN A# AND B#~, consistent         1 Query
-//	  open-case slots, deposit log)
-//	an owner's enterprises                  ListEnterprises            GSI1 gsi1pk=OWNER#<ownerId>, oldest first, paged             1 Query
+//	  open-case slots, deposit log,
+//	  members, invitations)
+//	states as one user sees them, by key    GetEnterpriseStatesAs      BatchGetItem profile, deposit log, certs, slots, own member  1 BatchGetItem
+//	a user's memberships                    ListMemberships            GSI1 gsi1pk=MEMBER#<userId>, in the order joined, paged      1 Query
+//	profiles by id                          GetEnterprises             BatchGetItem ENT#<id> / A#PROFILE                            1 BatchGetItem
+//	cases by id                             GetCases                   BatchGetItem CASE#<id> / A#CASE, consistent                  1 BatchGetItem
+//	who holds a USCC                        GetUSCCClaim               GetItem USCC#<uscc> / USCC, consistent                       1 GetItem
+//	an enterprise's history, newest first   ListEnterpriseHistory      Query pk=ENT#<id>, sk begins_with H#, backwards, paged       1 Query
 //	one certification                       GetCertification           GetItem ENT#<entId> / B#CERT#<type>, consistent              1 GetItem
 //	certifications due to expire or lapse   DueCertifications          DueIndex duepk=CERT, duesk <= <before>#~, paged              1 Query, due items only
 //	renewal reminders due                   RemindersDue               RemindIndex rpk=REMIND, rsk <= <before>#~, paged             1 Query, due items only
@@ -96,6 +104,7 @@
 //	what an order asks to be paid           OrderPayable               ResolveRef, then GetCase                                     2 GetItem
 //	idempotency reservation                 Reserve/Complete/Release   PutItem / UpdateItem / DeleteItem IDEM#<key> / IDEM         -
 //	USCC uniqueness                         Commit                     Put USCC#<uscc> / USCC, attribute_not_exists, in the create  -
+//	a read's membership (download audit)    Commit                     ConditionCheck ENT#<entId> / A#MEMBER#<userId>, role IN      -
 //
 // Index reads are eventually consistent (a case just created may be missing
 // from ListCases for a moment); single-entity reads are strongly consistent.
@@ -115,6 +124,13 @@
 // idem.Mark, the transaction also flips IDEM#<key> from in_progress to
 // applied under token = :token, so a request's side effect commits at most
 // once.
+//
+// Memberships are created under attribute_not_exists(pk), replaced or
+// deleted under their version; invitations likewise. A USCC claim is
+// updated (SET only) to take a dispute's lock (on condition that the
+// expected profile holds it and no other dispute holds the lock: else
+// dispute_open), give it up, or move it to the dispute's winner. A member
+// check is a ConditionCheck; when it fails the Change is not_found.
 //
 // A failed condition is a domain.KindConflict error with one of these codes:
 //

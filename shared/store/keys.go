@@ -70,7 +70,6 @@ const (
 )
 
 func entPK(id string) string                { return prefixEnt + id }
-func ownerPK(ownerID string) string         { return "OWNER#" + ownerID }
 func usccPK(uscc string) string             { return "USCC#" + uscc }
 func certSK(t domain.CertType) string       { return skCertPrefix + string(t) }
 func casePK(id string) string               { return prefixCase + id }

@@ -61,6 +61,7 @@ type verificationItem struct {
 	LivenessScore *float64   `dynamodbav:"livenessScore,omitempty"`
 	CompletedAt   *time.Time `dynamodbav:"completedAt,omitempty"`
 	LegalRep      string     `dynamodbav:"legalRep,omitempty"`
+	StartedBy     string     `dynamodbav:"startedBy,omitempty"`
 }
 
 // depositItem never holds the amount: only its HMAC (the amount itself is
@@ -141,7 +142,7 @@ func toVerification(v *domain.Verification) *verificationItem {
 	}
 	return &verificationItem{SessionID: v.SessionID, Kind: string(v.Kind), Status: string(v.Status),
 		ExpiresAt: v.ExpiresAt.UTC(), PhoneMatches: v.PhoneMatches, LivenessScore: v.LivenessScore,
-		CompletedAt: utcp(v.CompletedAt), LegalRep: v.LegalRep}
+		CompletedAt: utcp(v.CompletedAt), LegalRep: v.LegalRep, StartedBy: v.StartedBy}
 }
 
 func (v *verificationItem) domain() *domain.Verification {
@@ -150,7 +151,7 @@ func (v *verificationItem) domain() *domain.Verification {
 	}
 	return &domain.Verification{SessionID: v.SessionID, Kind: domain.VerificationKind(v.Kind),
 		Status: domain.VerificationStatus(v.Status), ExpiresAt: v.ExpiresAt, PhoneMatches: v.PhoneMatches,
-		LivenessScore: v.LivenessScore, CompletedAt: v.CompletedAt, LegalRep: v.LegalRep}
+		LivenessScore: v.LivenessScore, CompletedAt: v.CompletedAt, LegalRep: v.LegalRep, StartedBy: v.StartedBy}
 }
 
 func toDeposit(d *domain.Deposit) *depositItem {

@@ -33,6 +33,7 @@ type historyItem struct {
 	At           time.Time `dynamodbav:"at"`
 	ActorID      string    `dynamodbav:"actorId"`
 	Role         string    `dynamodbav:"role"`
+	MemberRole   string    `dynamodbav:"memberRole,omitempty"`
 	Subject      string    `dynamodbav:"subject"`
 	From         string    `dynamodbav:"from"`
 	To           string    `dynamodbav:"to"`
@@ -57,13 +58,13 @@ func toHistoryItem(h domain.HistoryRecord) (historyItem, error) {
 		return historyItem{}, internal("history entry without id")
 	}
 	return historyItem{PK: pk, SK: histSK(e.At, e.ID), Entity: "history", ID: e.ID, At: e.At.UTC(),
-		ActorID: e.ActorID, Role: string(e.Role), Subject: e.Subject, From: e.From, To: e.To,
+		ActorID: e.ActorID, Role: string(e.Role), MemberRole: string(e.MemberRole), Subject: e.Subject, From: e.From, To: e.To,
 		Reasons: e.Reasons, Note: e.Note, CaseID: h.CaseID, EnterpriseID: h.EnterpriseID}, nil
 }
 
 func (it historyItem) domain() domain.HistoryEntry {
 	return domain.HistoryEntry{ID: it.ID, At: it.At, ActorID: it.ActorID, Role: domain.Role(it.Role),
-		Subject: it.Subject, From: it.From, To: it.To, Reasons: it.Reasons, Note: it.Note}
+		MemberRole: domain.MemberRole(it.MemberRole), Subject: it.Subject, From: it.From, To: it.To, Reasons: it.Reasons, Note: it.Note}
 }
 
 // notificationItem: pk ENT#<entId>, sk N#<at>#<id>.
@@ -248,15 +249,21 @@ func (s *Store) refOps(r domain.Ref) ([]op, error) {
 // ListNotifications lists an enterprise's notifications, newest first
 // (pk ENT#<entId>, sk begins with N#, backwards).
 func (s *Store) ListNotifications(ctx context.Context, enterpriseID string, p domain.Page) ([]domain.Notification, string, error) {
+	return newestFirst(ctx, s, enterpriseID, skNotePrefix, "notification", p, notificationItem.domain)
+}
+
+// newestFirst pages the items of an enterprise's partition whose sort key
+// begins with prefix, newest first (sort keys hold the time).
+func newestFirst[I, D any](ctx context.Context, s *Store, enterpriseID, prefix, what string, p domain.Page, toDomain func(I) D) ([]D, string, error) {
 	spec := cursorSpec{hashAttr: attrPK, hashValue: entPK(enterpriseID), rangeAttr: attrSK,
-		prefixes: map[string]string{attrSK: skNotePrefix}}
+		prefixes: map[string]string{attrSK: prefix}}
 	kc := expression.Key(attrPK).Equal(expression.Value(entPK(enterpriseID))).
-		And(expression.Key(attrSK).BeginsWith(skNotePrefix))
+		And(expression.Key(attrSK).BeginsWith(prefix))
 	items, next, err := s.queryPage(ctx, &dynamodb.QueryInput{ScanIndexForward: aws.Bool(false)}, kc, spec, p)
 	if err != nil {
 		return nil, "", err
 	}
-	out, err := decodeAll(items, "notification", notificationItem.domain)
+	out, err := decodeAll(items, what, toDomain)
 	return out, next, err
 }
 
