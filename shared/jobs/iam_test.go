@@ -42,7 +42,9 @@ func TestJobsCallOnlyWhatTheirPolicyGrants(t *testing.T) {
 		{
 			function: "ReminderFunction",
 			due:      func(e *env, ent string) *domain.Certification { return newCert(ent, domain.CertWeCom, expires) },
-			run:      func(cfg jobs.Config, e *env, ent string) { jobs.NewReminders(cfg).Run(ctx, beijingMorning(expires, -60)) },
+			run: func(cfg jobs.Config, e *env, ent string) {
+				jobs.NewReminders(cfg).Run(ctx, beijingMorning(expires, -60))
+			},
 		},
 	}
 	for _, tc := range cases {
