@@ -25,6 +25,8 @@ type app struct {
 	base  string
 	token string
 	lang  string
+	// user is the token's sub (empty for hand-made clients).
+	user string
 }
 
 // resp is a response with its body read.

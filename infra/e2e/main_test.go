@@ -81,5 +81,5 @@ func newApp(t testing.TB, role, user string) *app {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &app{t: t, base: shared.APIURL(), token: tok}
+	return &app{t: t, base: shared.APIURL(), token: tok, user: user}
 }

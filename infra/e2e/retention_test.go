@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"microcert/infra/localstack"
@@ -36,17 +38,7 @@ func TestRetentionOfClosedCases(t *testing.T) {
 		}
 		return m
 	}
-	run := func(at time.Time) map[string]any {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		out, err := shared.Invoke(ctx, "ExpiryFunction", localstack.ScheduledEvent("ExpiryFunction", "Daily", at))
-		if err != nil {
-			t.Fatal(err)
-		}
-		var sum map[string]any
-		_ = json.Unmarshal(out, &sum)
-		return sum
-	}
+	run := func(at time.Time) map[string]any { return runExpiry(t, at) }
 
 	run(time.Now().Add(29 * 24 * time.Hour))
 	if tags()["retention"] == "expire" {
@@ -56,9 +48,39 @@ func TestRetentionOfClosedCases(t *testing.T) {
 	if tags()["retention"] != "expire" || tags()["check"] != "passed" {
 		t.Fatalf("tags after retention: %v (run %v)", tags(), sum)
 	}
+	if !documentHasTTL(t, caseID, d["id"].(string)) {
+		t.Fatal("document item without a TTL after retention")
+	}
 	// Done once: the case left the due index.
 	again := run(time.Now().Add(32 * 24 * time.Hour))
 	if c, _ := again["counts"].(map[string]any); c != nil && c["documents_expired"] != nil {
 		t.Fatalf("retention applied twice: %v", again)
 	}
+}
+
+// runExpiry invokes the expiry job as of at and returns its summary.
+func runExpiry(t *testing.T, at time.Time) map[string]any {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	out, err := shared.Invoke(ctx, "ExpiryFunction", localstack.ScheduledEvent("ExpiryFunction", "Daily", at))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum map[string]any
+	_ = json.Unmarshal(out, &sum)
+	return sum
+}
+
+// documentHasTTL reports whether a document's item is marked for
+// deletion (its ttl attribute, read from the stack's table).
+func documentHasTTL(t *testing.T, caseID, docID string) bool {
+	t.Helper()
+	item, err := shared.DynamoDB().GetItem(context.Background(), &dynamodb.GetItemInput{TableName: aws.String(shared.TableName()),
+		Key: map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "CASE#" + caseID},
+			"sk": &types.AttributeValueMemberS{Value: "D#" + docID}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return item.Item["ttl"] != nil
 }

@@ -79,7 +79,7 @@ func RunOnce(ctx context.Context, o Options, logicalID string, event []byte) ([]
 		}
 		defer logs.close()
 		timeout := time.Duration(max(f.Timeout, 3)) * time.Second
-		vars := LocalVars(f, ri.DynamoDB, ri.S3, o.Env)
+		vars := LocalVars(f, ri.DynamoDB, ri.S3, ri.API, o.Env)
 		if ri.Lambda != "" {
 			// The jobs' fan-out runs on the running stack.
 			vars["AWS_ENDPOINT_URL_LAMBDA"] = ri.Lambda

@@ -15,11 +15,15 @@ import (
 // and the function's policy in template.yaml together; the lint fails when the
 // two differ. Destinations' sqs:SendMessage is added by SAM, not listed here.
 var functionCalls = map[string][]string{
-	// UpdateItem and DeleteItem: idempotency reservations and document
-	// updates; every versioned entity is a conditional PutItem.
+	// UpdateItem and DeleteItem: idempotency reservations, document and
+	// USCC-claim updates, removed members; every versioned entity is a
+	// conditional PutItem. BatchGetItem: a user's enterprises, reviewers'
+	// reads of enterprise states by key, a disputed profile's open cases.
+	// ConditionCheckItem: a download's audit holds only while the caller is
+	// a member.
 	"ApiFunction": {
-		"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
-		"dynamodb:Query", "dynamodb:TransactWriteItems",
+		"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
+		"dynamodb:ConditionCheckItem", "dynamodb:Query", "dynamodb:TransactWriteItems",
 		"s3:PutObject", // presigned POST upload
 		"s3:GetObject", // presigned GET download; the calendar document (config/calendar.json)
 		"ssm:GetParameters",
@@ -40,12 +44,26 @@ var functionCalls = map[string][]string{
 		"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:TransactWriteItems",
 		"lambda:InvokeFunction",
 	},
-	// PutItem: a lone case write (e.g. only a deposit expired).
+	// GetItem: re-reading a certification after a conflict; PutItem: a lone
+	// case write (e.g. only a deposit expired). UpdateItem: the TTL of an
+	// expired case's documents, in the case's transaction.
 	"ExpiryFunction": {
-		"dynamodb:PutItem", "dynamodb:Query", "dynamodb:TransactWriteItems",
+		"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query", "dynamodb:TransactWriteItems",
 		"s3:PutObjectTagging", // marks released documents retention=expire
 		"s3:GetObject",        // the calendar document (config/calendar.json)
 		"lambda:InvokeFunction",
+	},
+	// GetItem: the refund; PutItem: a lone refund write (no answer: it
+	// backs off); TransactWriteItems: a result with its ledger entry and
+	// notification; the payment provider's key signs its requests.
+	"RefundFunction": {
+		"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:TransactWriteItems",
+		"ssm:GetParameters",
+	},
+	// Query: a day's ledger and payouts; PutItem: each discrepancy, once.
+	"ReconcileFunction": {
+		"dynamodb:PutItem", "dynamodb:Query",
+		"s3:GetObject", // the statements
 	},
 }
 
@@ -118,7 +136,7 @@ func TestLintCatches(t *testing.T) {
 		},
 		{
 			name:    "policy template",
-			replace: [2]string{"      Policies:\n        - Version: \"2012-10-17\"\n          Statement:\n            - Sid: Table\n              Effect: Allow\n              Action:\n                - dynamodb:GetItem\n                - dynamodb:PutItem\n                - dynamodb:UpdateItem\n                - dynamodb:DeleteItem", "      Policies:\n        - DynamoDBCrudPolicy: { TableName: !Ref Table }\n        - Version: \"2012-10-17\"\n          Statement:\n            - Sid: Table\n              Effect: Allow\n              Action:\n                - dynamodb:GetItem\n                - dynamodb:PutItem\n                - dynamodb:UpdateItem\n                - dynamodb:DeleteItem"},
+			replace: [2]string{"      Policies:\n        - Version: \"2012-10-17\"\n          Statement:\n            - Sid: Table\n              Effect: Allow\n              Action:\n                - dynamodb:GetItem\n                - dynamodb:BatchGetItem", "      Policies:\n        - DynamoDBCrudPolicy: { TableName: !Ref Table }\n        - Version: \"2012-10-17\"\n          Statement:\n            - Sid: Table\n              Effect: Allow\n              Action:\n                - dynamodb:GetItem\n                - dynamodb:BatchGetItem"},
 			want:    "is not an inline statement list",
 		},
 		{

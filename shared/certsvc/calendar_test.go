@@ -56,7 +56,7 @@ func readyCase(t *testing.T, svc *certsvc.Service, st *store.Store, now time.Tim
 				PaidFen: c.Fee.PayableFen, CreatedAt: now, PaidAt: &now}
 		default:
 			ch.Documents = append(ch.Documents, domain.DocumentWrite{Create: true, Document: &domain.Document{
-				ID: domain.NewIDAt(now), CaseID: c.ID, EnterpriseID: ent.ID, OwnerID: rvApplicant.UserID,
+				ID: domain.NewIDAt(now), CaseID: c.ID, EnterpriseID: ent.ID,
 				DocType: domain.DocType(item), ContentType: "image/jpeg", ContentLength: 1000, Status: domain.DocPassed, CreatedAt: now}})
 		}
 	}

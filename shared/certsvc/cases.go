@@ -14,6 +14,9 @@ type CaseInput struct {
 	Kind         domain.CaseKind
 	Types        []domain.CertType
 	ViaAgent     bool
+	// AgentID names the agent member who prepares a case opened via an
+	// agent (an agent opening a case names itself, or leaves it empty).
+	AgentID string
 	// Change: the new profile values of a change case.
 	Change *domain.ProfileChange
 }
@@ -25,6 +28,8 @@ type CaseView struct {
 	Documents    []domain.Document
 	History      []domain.HistoryEntry
 	Requirements domain.Requirements
+	// Refunds are the money the case owes back, in any state.
+	Refunds []domain.Refund
 	// Appeal is set on reviewers' and admins' views of an appeal.
 	Appeal *domain.AppealContext
 }
@@ -37,9 +42,18 @@ type CaseView struct {
 // case_already_open with the open case's id.
 func (s *Service) OpenCase(ctx context.Context, by domain.Actor, in CaseInput) (*CaseView, error) {
 	var fields []domain.FieldError
-	if !in.Kind.Valid() {
+	if !in.Kind.Valid() || in.Kind == domain.KindDispute {
 		fields = append(fields, domain.FieldError{Field: "kind", Code: "invalid_kind",
-			Message: domain.Text{Zh: "kind 必须是 initial、annual_review、appeal、reinstatement 或 change。", En: "kind must be initial, annual_review, appeal, reinstatement or change."}})
+			Message: domain.Text{Zh: "kind 必须是 initial、annual_review、appeal、reinstatement 或 change（争议请使用 POST " + DisputeRoute + "）。",
+				En: "kind must be initial, annual_review, appeal, reinstatement or change (disputes: POST " + DisputeRoute + ")."}})
+	}
+	if in.Kind == domain.KindChange && in.ViaAgent {
+		fields = append(fields, domain.FieldError{Field: "viaAgent", Code: "via_agent_not_allowed",
+			Message: domain.Text{Zh: "信息变更申请不能由服务商代办。", En: "A change case cannot be prepared by a service agent."}})
+	}
+	if in.AgentID != "" && !in.ViaAgent {
+		fields = append(fields, domain.FieldError{Field: "agentId", Code: "agent_without_via_agent",
+			Message: domain.Text{Zh: "只有 viaAgent 为 true 的申请可以指定服务商。", En: "Only a case with viaAgent true names an agent."}})
 	}
 	var types []domain.CertType
 	if in.Kind == domain.KindChange {
@@ -62,7 +76,11 @@ func (s *Service) OpenCase(ctx context.Context, by domain.Actor, in CaseInput) (
 	}
 	var out *CaseView
 	err := optimistic.Retry(ctx, func(ctx context.Context) error {
-		st, err := s.ownedEnterprise(ctx, by, in.EnterpriseID)
+		st, as, err := s.enterpriseAs(ctx, by, in.EnterpriseID, domain.PermPrepare)
+		if err != nil {
+			return err
+		}
+		agentID, err := caseAgent(as, st, in)
 		if err != nil {
 			return err
 		}
@@ -79,10 +97,11 @@ func (s *Service) OpenCase(ctx context.Context, by domain.Actor, in CaseInput) (
 		c := &domain.Case{
 			ID:           domain.NewID(),
 			EnterpriseID: e.ID,
-			OwnerID:      e.OwnerID,
+			OpenedBy:     as.UserID,
 			Kind:         in.Kind,
 			Types:        caseTypes,
 			ViaAgent:     in.ViaAgent,
+			AgentID:      agentID,
 			Status:       domain.CaseDraft,
 			Version:      1,
 			CreatedAt:    now,
@@ -93,7 +112,7 @@ func (s *Service) OpenCase(ctx context.Context, by domain.Actor, in CaseInput) (
 		if err := st.CheckSlotsFree(c); err != nil {
 			return err
 		}
-		h := domain.HistoryEntry{ID: domain.NewID(), At: now, ActorID: by.UserID, Role: by.MainRole(), Subject: "case", To: string(domain.CaseDraft)}
+		h := domain.NewHistoryEntry("case", "", string(domain.CaseDraft), as, now, nil, viaAgentNote(agentID))
 		ch := &domain.Change{
 			Cases:   []domain.CaseWrite{{Case: c, Create: true}},
 			History: []domain.HistoryRecord{{CaseID: c.ID, Entry: h}},
@@ -106,6 +125,43 @@ func (s *Service) OpenCase(ctx context.Context, by domain.Actor, in CaseInput) (
 		return nil
 	})
 	return out, err
+}
+
+// caseAgent checks who prepares a case opened via an agent and returns the
+// agent's user id ("" for a case the enterprise prepares itself): an agent
+// opens only cases via itself; anyone else names an agent member.
+func caseAgent(by domain.Actor, st *domain.EnterpriseState, in CaseInput) (string, error) {
+	if by.MemberRole == domain.MemberAgent {
+		switch {
+		case !in.ViaAgent:
+			return "", invalidField("viaAgent", "via_agent_required",
+				"服务商代办的申请须设置 viaAgent 为 true，并上传授权委托书。",
+				"A service agent opens cases with viaAgent true (and uploads the authorization letter).")
+		case in.AgentID != "" && in.AgentID != by.UserID:
+			return "", invalidField("agentId", "agent_mismatch", "服务商只能指定自己。", "A service agent can only name itself.")
+		}
+		return by.UserID, nil
+	}
+	if !in.ViaAgent {
+		return "", nil
+	}
+	if in.AgentID == "" {
+		return "", invalidField("agentId", "agent_required",
+			"服务商代办的申请须指定代办的服务商成员（agentId）。", "A case via an agent names the agent member who prepares it (agentId).")
+	}
+	if m := st.Member(in.AgentID); m == nil || m.Role != domain.MemberAgent {
+		return "", invalidField("agentId", "agent_not_member",
+			"agentId 不是本企业邀请的服务商成员。", "agentId is not a service agent member of this enterprise.")
+	}
+	return in.AgentID, nil
+}
+
+// viaAgentNote records in the history who prepares a case via an agent.
+func viaAgentNote(agentID string) string {
+	if agentID == "" {
+		return ""
+	}
+	return "via agent " + agentID
 }
 
 func normalizeTypes(in []domain.CertType) ([]domain.CertType, []domain.FieldError) {
@@ -132,22 +188,16 @@ func normalizeTypes(in []domain.CertType) ([]domain.CertType, []domain.FieldErro
 	return out, nil
 }
 
-// GetCase returns the case view for its owner, reviewers and admins.
+// GetCase returns the case view for the enterprise's members, reviewers
+// and admins.
 func (s *Service) GetCase(ctx context.Context, by domain.Actor, id string) (*CaseView, error) {
-	b, st, err := s.bundleFor(ctx, by, id)
+	rd, err := s.readCase(ctx, by, id, asMember(domain.PermRead))
 	if err != nil {
 		return nil, err
 	}
-	return s.withStaffContext(ctx, by, s.view(b.Case, st, b.Documents, b.History))
-}
-
-// bundleFor reads a case the caller may see (two reads: the case's
-// partition, the enterprise's): its owner, reviewers and admins.
-func (s *Service) bundleFor(ctx context.Context, by domain.Actor, id string) (*domain.CaseBundle, *domain.EnterpriseState, error) {
-	if by.CanReview() {
-		return s.readCase(ctx, by, id, byReviewer)
-	}
-	return s.readCase(ctx, by, id, byOwner)
+	v := s.view(rd.Bundle.Case, rd.State, rd.Bundle.Documents, rd.Bundle.History)
+	v.Refunds = rd.Bundle.Refunds
+	return s.withStaffContext(ctx, by, v)
 }
 
 func (s *Service) view(c *domain.Case, st *domain.EnterpriseState, docs []domain.Document, hist []domain.HistoryEntry) *CaseView {
@@ -165,7 +215,14 @@ func (s *Service) view(c *domain.Case, st *domain.EnterpriseState, docs []domain
 
 // cycleView is the case view after a write cycle.
 func (s *Service) cycleView(cy *caseCycle) *CaseView {
-	return s.view(cy.Next, cy.State, cy.Bundle.Documents, cy.History())
+	v := s.view(cy.Next, cy.State, cy.Bundle.Documents, cy.History())
+	v.Refunds = append([]domain.Refund(nil), cy.Bundle.Refunds...)
+	for _, w := range cy.Change.Refunds {
+		if w.Create {
+			v.Refunds = append(v.Refunds, *w.Refund)
+		}
+	}
+	return v
 }
 
 // editable reports whether the applicant may still change the case.
@@ -181,7 +238,7 @@ func editable(c *domain.Case) error {
 // are derived again inside the write, from what it read, so a document that
 // failed or a verification that lost its binding in between blocks it.
 func (s *Service) Submit(ctx context.Context, by domain.Actor, id string) (*CaseView, error) {
-	cy, err := s.writeCase(ctx, by, id, byOwner, nil, func(cy *caseCycle) error {
+	cy, err := s.writeCase(ctx, by, id, asMember(domain.PermPrepare), nil, func(cy *caseCycle) error {
 		c := cy.Prev
 		if c.Status == domain.CaseSubmitted {
 			// A retried submit of an already submitted case is not an error.
@@ -196,7 +253,7 @@ func (s *Service) Submit(ctx context.Context, by domain.Actor, id string) (*Case
 			return errRequirementsUnmet(req)
 		}
 		cal := s.Calendar(ctx)
-		h, err := cy.Next.Submit(by, cy.Now, s.rules, cal)
+		h, err := cy.Next.Submit(cy.By, cy.Now, s.rules, cal)
 		if err != nil {
 			return err
 		}
@@ -223,25 +280,30 @@ func errRequirementsUnmet(req domain.Requirements) error {
 }
 
 // Withdraw backs out before a decision. A paid case nobody has claimed yet
-// is marked for refund (the fee pays for a review that never started). The
-// case's open-case slots are released with it.
+// owes its fee back (the fee pays for a review that never started): the
+// refund is created with the withdrawal and sent to the provider at once
+// (the refund job retries what does not go through). The case's open-case
+// slots are released with it.
 func (s *Service) Withdraw(ctx context.Context, by domain.Actor, id string) (*CaseView, error) {
-	cy, err := s.writeCase(ctx, by, id, byOwner, nil, func(cy *caseCycle) error {
+	cy, err := s.writeCase(ctx, by, id, asMember(domain.PermPrepare), nil, func(cy *caseCycle) error {
 		if cy.Prev.Status == domain.CaseWithdrawn {
 			cy.Skip()
 			return nil
 		}
-		h, err := cy.Next.Withdraw(s.rules, by, cy.Now, "")
+		w, err := cy.Next.Withdraw(s.rules, cy.By, cy.Now, "")
 		if err != nil {
 			return err
 		}
 		cy.Next.UpdatedAt = cy.Now
-		cy.Change.History = append(cy.Change.History, domain.HistoryRecord{CaseID: cy.Prev.ID, Entry: h})
+		cy.Change.AddWithdrawal(cy.Prev.ID, w)
 		s.expireDocuments(&cy.Change, cy.Next, cy.Bundle.Documents)
 		return nil
 	})
 	if err != nil {
 		return nil, err
+	}
+	if !cy.skip {
+		s.sendNewRefunds(ctx, cy.Change.Refunds)
 	}
 	return s.cycleView(cy), nil
 }

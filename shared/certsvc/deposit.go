@@ -66,7 +66,7 @@ func (s *Service) StartDeposit(ctx context.Context, by domain.Actor, caseID stri
 		return nil, err
 	}
 	var sent *domain.Deposit
-	_, err := s.writeCase(ctx, by, caseID, byOwner, nil, func(cy *caseCycle) error {
+	_, err := s.writeCase(ctx, by, caseID, asMember(domain.PermPrepare), nil, func(cy *caseCycle) error {
 		c := cy.Prev
 		if err := editable(c); err != nil {
 			return err
@@ -111,7 +111,7 @@ func (s *Service) StartDeposit(ctx context.Context, by domain.Actor, caseID stri
 		cy.Next.Deposit = d
 		log := cy.State.Deposits.WithStart(c.EnterpriseID, domain.DepositStart{At: now, CaseID: c.ID, AccountLast4: d.AccountLast4}, s.rules)
 		cy.Deposits = &log
-		cy.Change.Payouts = append(cy.Change.Payouts, domain.Payout{CaseID: c.ID, AmountFen: fen, AccountLast4: d.AccountLast4, At: now})
+		cy.Change.Payouts = append(cy.Change.Payouts, domain.Payout{ID: domain.NewIDAt(now), CaseID: c.ID, AmountFen: fen, AccountLast4: d.AccountLast4, At: now})
 		sent = d
 		return nil
 	})
@@ -134,7 +134,7 @@ func (s *Service) ConfirmDeposit(ctx context.Context, by domain.Actor, caseID st
 		return nil, invalidField("amountFen", "invalid_amount", "金额应为 1 到 99 分之间的整数。", "amountFen must be an integer from 1 to 99.")
 	}
 	var result *domain.Deposit
-	cy, err := s.writeCase(ctx, by, caseID, byOwner, nil, func(cy *caseCycle) error {
+	cy, err := s.writeCase(ctx, by, caseID, asMember(domain.PermPrepare), nil, func(cy *caseCycle) error {
 		c := cy.Prev
 		d := c.Deposit
 		now := cy.Now

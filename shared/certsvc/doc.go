@@ -111,9 +111,57 @@
 // (the fee and the full materials), an annual review from three months
 // before expiry, and a new initial case after a cancellation.
 //
+// # People: members, roles, agents
+//
+// Several users work for one enterprise, each a member with one role
+// (owner, admin, operator, viewer, agent); what a role may do is one table
+// (domain/members.go, rolePermissions) and one function decides every
+// access, domain.Authorize, called in the read step of the write path
+// (readCase, enterpriseAs) from the members read with the enterprise's
+// state: another enterprise's objects are not_found, a member whose role
+// lacks the permission insufficient_role, staff who are not members may
+// read. A download is authorized from the document alone: its audit is
+// committed with a ConditionCheck on the caller's membership
+// (domain.ReadCheck), one read and one write.
+//
+// Invitations (members.go) are items of the enterprise's partition: a code
+// "<enterpriseId>.<secret>" is shown once; the invitation's id is the hash
+// of the secret, so the code finds it in the state and cannot be rebuilt
+// from what is stored. Redeeming takes the invitation under its version
+// (of two racing redemptions one joins); malformed, unknown, used, revoked
+// and expired codes are one answer. The owner is the profile's OwnerID and
+// a member with role owner: never removed nor demoted, only transferred (the
+// profile and both memberships in one transaction). Every change is in the
+// enterprise's history with the actor's member role, and notified.
+//
+// A service agent opens only cases via itself (Case.AgentID), works only on
+// those, and never starts the legal rep's face or QR session: the session
+// is bound to the legal rep on record (LegalRepFingerprint) and started by
+// a member of the enterprise, so the agent never holds it.
+//
+// # Disputes of a registered USCC
+//
+// Registration proves nothing, so a USCC can be won back (disputes.go,
+// domain/dispute.go). OpenDispute creates the claimant's own profile,
+// frozen and without the USCC's claim, with a case of kind dispute (free;
+// the license, the legal rep's ID card and face verification). Submitting
+// takes the USCC's lock (the claim item's disputeCaseId): one dispute per
+// USCC in review; drafts hold nothing, and the lock is given up when the
+// case leaves review other than by approval (domain.DisputeLockWrites, in
+// caseChange). A reviewer reads both profiles' states by key in one
+// BatchGetItem; a holder with a certification in force loses its USCC only
+// by an admin's decision. Winning (winDispute) is one transaction: the claim
+// moves to the claimant (on condition that the holder holds it and this
+// dispute the lock), the claimant's profile is unfrozen, the holder's
+// frozen, its certifications in force revoked, its open cases withdrawn
+// (read with one more BatchGetItem; a paid case no reviewer had taken is
+// marked refundDue, as any withdrawal), and it is notified. A rejected or
+// withdrawn dispute leaves the claimant's profile frozen (dispute_failed).
+//
 // The tests of these use cases run on the in-process harness
 // (shared/httpapi/apitest) with a fake clock: review_test.go (claims,
 // decisions, the lifecycle, everything that needs time to pass),
 // usecases_test.go (the applicant's use cases), calendar_test.go (review
-// deadlines past the calendar's data).
+// deadlines past the calendar's data), people_test.go (invitations,
+// member management, agents, disputes).
 package certsvc

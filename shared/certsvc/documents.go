@@ -41,10 +41,11 @@ type Upload struct {
 // pinned to its server-generated key, the declared content type and the
 // type's size limit.
 func (s *Service) RequestUpload(ctx context.Context, by domain.Actor, caseID string, in UploadInput) (*Upload, error) {
-	b, st, err := s.readCase(ctx, by, caseID, byOwner)
+	rd, err := s.readCase(ctx, by, caseID, asMember(domain.PermPrepare))
 	if err != nil {
 		return nil, err
 	}
+	b, st := rd.Bundle, rd.State
 	c := b.Case
 	e := domain.CaseRequirementsEnterprise(st, c)
 	now := s.clock.Now()
@@ -96,7 +97,6 @@ func (s *Service) RequestUpload(ctx context.Context, by domain.Actor, caseID str
 		ID:            domain.NewID(),
 		CaseID:        c.ID,
 		EnterpriseID:  c.EnterpriseID,
-		OwnerID:       c.OwnerID,
 		DocType:       in.DocType,
 		ContentType:   ct,
 		ContentLength: in.ContentLength,
@@ -115,14 +115,14 @@ func (s *Service) RequestUpload(ctx context.Context, by domain.Actor, caseID str
 
 // ListDocuments returns the case's documents with their check results.
 func (s *Service) ListDocuments(ctx context.Context, by domain.Actor, caseID string) ([]domain.Document, error) {
-	b, _, err := s.bundleFor(ctx, by, caseID)
+	rd, err := s.readCase(ctx, by, caseID, asMember(domain.PermRead))
 	if err != nil {
 		return nil, err
 	}
-	if b.Documents == nil {
+	if rd.Bundle.Documents == nil {
 		return []domain.Document{}, nil
 	}
-	return b.Documents, nil
+	return rd.Bundle.Documents, nil
 }
 
 // Download is a short-lived link to a document.
@@ -132,11 +132,16 @@ type Download struct {
 	Document  *domain.Document
 }
 
-// DownloadDocument issues a presigned GET for the owner, reviewers and
-// admins, and records who downloaded what and when before handing it out.
-// It serves the checked copy (CheckedKey): exactly the bytes the stored
-// result is about, whatever was posted to the upload key since. A document
-// whose upload was never read has none (409 document_not_checked).
+// DownloadDocument issues a presigned GET for the enterprise's members,
+// reviewers and admins, and records who downloaded what and when before
+// handing it out. It serves the checked copy (CheckedKey): exactly the
+// bytes the stored result is about, whatever was posted to the upload key
+// since. It is authorized from the document alone: the audit is written on
+// condition that the caller is a member of the document's enterprise
+// (domain.ReadCheck), so a non-member's request writes nothing and is
+// answered 404 (one read, one write). A document whose upload was never
+// read has no copy (409 document_not_checked, once the caller is known to
+// be allowed to read it: one more read on that path only).
 func (s *Service) DownloadDocument(ctx context.Context, by domain.Actor, docID string) (*Download, error) {
 	if !domain.ValidID(docID) {
 		return nil, domain.ErrNotFound
@@ -145,10 +150,10 @@ func (s *Service) DownloadDocument(ctx context.Context, by domain.Actor, docID s
 	if err != nil {
 		return nil, err
 	}
-	if d.OwnerID != by.UserID && !by.CanReview() {
-		return nil, domain.ErrNotFound
-	}
 	if d.CheckedKey == "" {
+		if _, _, err := s.enterpriseAs(ctx, by, d.EnterpriseID, domain.PermRead); err != nil {
+			return nil, err
+		}
 		return nil, domain.E(domain.KindConflict, "document_not_checked",
 			"该材料尚未通过读取检查，没有可供查看的文件。", "This document has not been read by the check yet; there is no file to show.").
 			With("status", string(d.Status))
@@ -160,7 +165,11 @@ func (s *Service) DownloadDocument(ctx context.Context, by domain.Actor, docID s
 	}
 	audit := domain.AuditEntry{ID: domain.NewID(), At: now, ActorID: by.UserID, Role: by.MainRole(),
 		Action: documentAudited, DocumentID: d.ID, CaseID: d.CaseID}
-	if err := s.store.Commit(ctx, &domain.Change{Audits: []domain.AuditEntry{audit}}); err != nil {
+	ch := &domain.Change{Audits: []domain.AuditEntry{audit}}
+	if check := domain.ReadCheck(by, d.EnterpriseID); check != nil {
+		ch.MemberChecks = append(ch.MemberChecks, *check)
+	}
+	if err := s.store.Commit(ctx, ch); err != nil {
 		return nil, err
 	}
 	return &Download{URL: url, ExpiresAt: now.Add(downloadTTL), Document: d}, nil

@@ -36,14 +36,54 @@ type EnterprisePatch struct {
 	Version *int
 }
 
-// EnterpriseView is a profile with its certifications.
+// EnterpriseView is a profile with its certifications, and the caller's
+// role in the enterprise ("" for staff who are not members).
 type EnterpriseView struct {
 	Enterprise     *domain.Enterprise
 	Certifications []domain.Certification
+	MyRole         domain.MemberRole
 }
 
-// CreateEnterprise registers a profile owned by the caller.
+// CreateEnterprise registers a profile; the caller becomes its owner (a
+// member with role owner, written in the same transaction). A USCC another
+// profile holds is 409 enterprise_exists, with the way to dispute it.
 func (s *Service) CreateEnterprise(ctx context.Context, by domain.Actor, in EnterpriseInput) (*domain.Enterprise, error) {
+	e, err := s.newProfile(by, in)
+	if err != nil {
+		return nil, err
+	}
+	err = s.store.Commit(ctx, &domain.Change{
+		Enterprises: []domain.EnterpriseWrite{{Enterprise: e, Create: true}},
+		Members:     []domain.MemberWrite{ownerMembership(e)},
+	})
+	if domain.CodeOf(err) == "enterprise_exists" {
+		return nil, errEnterpriseExists
+	}
+	if err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// DisputeRoute is where the owner of a squatted USCC starts a dispute.
+const DisputeRoute = "/v1/disputes"
+
+// errEnterpriseExists answers a registration of a USCC another profile
+// holds, with the way out: a dispute (POST /v1/disputes with the same
+// body).
+var errEnterpriseExists = domain.E(domain.KindConflict, "enterprise_exists",
+	"该统一社会信用代码已注册企业资料。如果这是贵企业的代码而资料并非贵企业所建，可以提起争议：以相同内容 POST "+DisputeRoute+"，并完成营业执照与法定代表人核验。",
+	"An enterprise with this USCC is already registered. If the USCC is your enterprise's and you did not register it, dispute it: POST the same body to "+DisputeRoute+", then prove the business license and the legal representative.").
+	With("dispute", map[string]string{"method": "POST", "href": DisputeRoute})
+
+// ownerMembership is the owner's membership of a new profile.
+func ownerMembership(e *domain.Enterprise) domain.MemberWrite {
+	return domain.MemberWrite{Create: true, Member: &domain.Member{EnterpriseID: e.ID, UserID: e.OwnerID,
+		Role: domain.MemberOwner, JoinedAt: e.CreatedAt, UpdatedAt: e.CreatedAt, Version: 1}}
+}
+
+// newProfile validates a new profile and builds it, owned by the caller.
+func (s *Service) newProfile(by domain.Actor, in EnterpriseInput) (*domain.Enterprise, error) {
 	now := s.clock.Now()
 	in.USCC = domain.NormalizeUSCC(in.USCC)
 	in.LegalRep.IDNumber = strings.ToUpper(strings.TrimSpace(in.LegalRep.IDNumber))
@@ -69,58 +109,22 @@ func (s *Service) CreateEnterprise(ctx context.Context, by domain.Actor, in Ente
 		OperatingAddress:    strings.TrimSpace(in.OperatingAddress),
 		HasCorporateAccount: in.HasCorporateAccount,
 		OwnerID:             by.UserID,
+		Status:              domain.EnterpriseActive,
 		Version:             1,
 		CreatedAt:           now,
 		UpdatedAt:           now,
 	}
-	err := s.store.Commit(ctx, &domain.Change{Enterprises: []domain.EnterpriseWrite{{Enterprise: e, Create: true}}})
-	if domain.CodeOf(err) == "enterprise_exists" {
-		return nil, domain.E(domain.KindConflict, "enterprise_exists",
-			"该统一社会信用代码已注册企业资料。", "An enterprise with this USCC is already registered.")
-	}
-	if err != nil {
-		return nil, err
-	}
 	return e, nil
 }
 
-// GetEnterprise returns a profile the caller may see: its owner's, or any
-// for reviewers and admins. Others get not found, never forbidden.
+// GetEnterprise returns a profile the caller may see: its members', or
+// any for reviewers and admins. Others get not found, never forbidden.
 func (s *Service) GetEnterprise(ctx context.Context, by domain.Actor, id string) (*EnterpriseView, error) {
-	st, err := s.enterpriseFor(ctx, by, id)
+	st, as, err := s.enterpriseAs(ctx, by, id, domain.PermRead)
 	if err != nil {
 		return nil, err
 	}
-	return &EnterpriseView{Enterprise: st.Enterprise, Certifications: st.Certifications}, nil
-}
-
-func (s *Service) enterpriseFor(ctx context.Context, by domain.Actor, id string) (*domain.EnterpriseState, error) {
-	if !domain.ValidID(id) {
-		return nil, domain.ErrNotFound
-	}
-	st, err := s.store.GetEnterpriseState(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	if st.Enterprise.OwnerID != by.UserID && !by.CanReview() {
-		return nil, domain.ErrNotFound
-	}
-	return st, nil
-}
-
-// ownedEnterprise is enterpriseFor restricted to the owner (mutations).
-func (s *Service) ownedEnterprise(ctx context.Context, by domain.Actor, id string) (*domain.EnterpriseState, error) {
-	st, err := s.enterpriseFor(ctx, by, id)
-	if err != nil {
-		return nil, err
-	}
-	if st.Enterprise.OwnerID != by.UserID {
-		if by.CanReview() {
-			return nil, domain.ErrForbidden
-		}
-		return nil, domain.ErrNotFound
-	}
-	return st, nil
+	return &EnterpriseView{Enterprise: st.Enterprise, Certifications: st.Certifications, MyRole: as.MemberRole}, nil
 }
 
 // PatchEnterprise corrects the profile; the USCC never changes. Version is
@@ -138,7 +142,9 @@ func (s *Service) PatchEnterprise(ctx context.Context, by domain.Actor, id strin
 	if err := fieldsError(fields); err != nil {
 		return nil, err
 	}
-	st, next, err := s.writeEnterprise(ctx, by, id, p.Version, func(st *domain.EnterpriseState, next *domain.Enterprise, _ *domain.Change, now time.Time) error {
+	var role domain.MemberRole
+	st, next, err := s.writeEnterprise(ctx, by, id, domain.PermEditProfile, p.Version, func(st *domain.EnterpriseState, as domain.Actor, next *domain.Enterprise, _ *domain.Change, now time.Time) error {
+		role = as.MemberRole
 		if len(norm.reviewedFields()) > 0 && domain.HoldsCertification(st.Certifications, now, s.rules) {
 			return domain.E(domain.KindConflict, "change_requires_review",
 				"企业已认证，名称、法定代表人、地址和对公账户的变更须通过信息变更申请（kind=change）审核。",
@@ -163,7 +169,7 @@ func (s *Service) PatchEnterprise(ctx context.Context, by domain.Actor, id strin
 	if err != nil {
 		return nil, err
 	}
-	return &EnterpriseView{Enterprise: next, Certifications: st.Certifications}, nil
+	return &EnterpriseView{Enterprise: next, Certifications: st.Certifications, MyRole: role}, nil
 }
 
 // normalizedPatch is a patch with its values trimmed and checked; nil
@@ -267,16 +273,44 @@ func (s *Service) validateChange(p *domain.ProfileChange) []domain.FieldError {
 	return fields
 }
 
-// ListMyEnterprises pages the profiles the caller owns, oldest first: what
-// an app shows after sign-in (and how it finds a profile whose creation
-// response it never received).
-func (s *Service) ListMyEnterprises(ctx context.Context, by domain.Actor, p domain.Page) ([]domain.Enterprise, string, error) {
-	return s.store.ListEnterprises(ctx, by.UserID, p)
+// MyEnterprise is one enterprise of the sign-in list, with the caller's
+// role in it.
+type MyEnterprise struct {
+	Enterprise *domain.Enterprise
+	Role       domain.MemberRole
+}
+
+// ListMyEnterprises pages the enterprises the caller is a member of, in
+// the order joined, each with the caller's role: what an app shows after
+// sign-in (and how it finds a profile whose creation response it never
+// received). Two reads: the caller's memberships (GSI1), their profiles
+// (one BatchGetItem). A membership whose profile is not readable yet (the
+// index is ahead of nothing: both are written together) is left out.
+func (s *Service) ListMyEnterprises(ctx context.Context, by domain.Actor, p domain.Page) ([]MyEnterprise, string, error) {
+	ms, next, err := s.store.ListMemberships(ctx, by.UserID, p)
+	if err != nil || len(ms) == 0 {
+		return []MyEnterprise{}, next, err
+	}
+	ids := make([]string, 0, len(ms))
+	for _, m := range ms {
+		ids = append(ids, m.EnterpriseID)
+	}
+	ents, err := s.store.GetEnterprises(ctx, ids)
+	if err != nil {
+		return nil, "", err
+	}
+	out := make([]MyEnterprise, 0, len(ms))
+	for _, m := range ms {
+		if e, ok := ents[m.EnterpriseID]; ok {
+			out = append(out, MyEnterprise{Enterprise: e, Role: m.Role})
+		}
+	}
+	return out, next, nil
 }
 
 // ListNotifications pages the enterprise's inbox, newest first.
 func (s *Service) ListNotifications(ctx context.Context, by domain.Actor, enterpriseID string, p domain.Page) ([]domain.Notification, string, error) {
-	if _, err := s.enterpriseFor(ctx, by, enterpriseID); err != nil {
+	if _, _, err := s.enterpriseAs(ctx, by, enterpriseID, domain.PermRead); err != nil {
 		return nil, "", err
 	}
 	return s.store.ListNotifications(ctx, enterpriseID, p)
@@ -284,10 +318,20 @@ func (s *Service) ListNotifications(ctx context.Context, by domain.Actor, enterp
 
 // ListCases pages the enterprise's cases, newest first.
 func (s *Service) ListCases(ctx context.Context, by domain.Actor, enterpriseID string, p domain.Page) ([]domain.Case, string, error) {
-	if _, err := s.enterpriseFor(ctx, by, enterpriseID); err != nil {
+	if _, _, err := s.enterpriseAs(ctx, by, enterpriseID, domain.PermRead); err != nil {
 		return nil, "", err
 	}
 	return s.store.ListCases(ctx, enterpriseID, p)
+}
+
+// ListHistory pages the enterprise's history, newest first: member
+// changes, ownership transfers, profile changes, the USCC's moves and the
+// certifications' transitions, each with who did it as which role.
+func (s *Service) ListHistory(ctx context.Context, by domain.Actor, enterpriseID string, p domain.Page) ([]domain.HistoryEntry, string, error) {
+	if _, _, err := s.enterpriseAs(ctx, by, enterpriseID, domain.PermRead); err != nil {
+		return nil, "", err
+	}
+	return s.store.ListEnterpriseHistory(ctx, enterpriseID, p)
 }
 
 // textField checks a required free-text field's length in characters.

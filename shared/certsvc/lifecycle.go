@@ -43,11 +43,11 @@ func (s *Service) Cancel(ctx context.Context, by domain.Actor, enterpriseID stri
 	if utf8.RuneCountInString(in.Reason) > maxLifecycleTextChars || !utf8.ValidString(in.Reason) {
 		return nil, invalidField("reason", "too_long", "原因过长。", "The reason is too long.")
 	}
-	read := func(ctx context.Context) (*domain.EnterpriseState, error) {
-		return s.ownedEnterprise(ctx, by, enterpriseID)
+	read := func(ctx context.Context) (*domain.EnterpriseState, domain.Actor, error) {
+		return s.enterpriseAs(ctx, by, enterpriseID, domain.PermEndCertification)
 	}
-	return s.endCertification(ctx, read, in.Type, func(c *domain.Certification, now time.Time) (domain.HistoryEntry, domain.Notification, error) {
-		h, err := c.Cancel(by, now, in.Reason)
+	return s.endCertification(ctx, read, in.Type, func(c *domain.Certification, as domain.Actor, now time.Time) (domain.HistoryEntry, domain.Notification, error) {
+		h, err := c.Cancel(as, now, in.Reason)
 		title, body := domain.CancelNotice(c.Type)
 		return h, domain.Notification{Kind: domain.NoticeCancelled, Title: title, Body: body}, err
 	})
@@ -67,11 +67,11 @@ func (s *Service) Revoke(ctx context.Context, by domain.Actor, enterpriseID stri
 	if utf8.RuneCountInString(in.Reason) > maxLifecycleTextChars || !utf8.ValidString(in.Reason) {
 		return nil, invalidField("reason", "too_long", "原因过长。", "The reason is too long.")
 	}
-	read := func(ctx context.Context) (*domain.EnterpriseState, error) {
-		return s.enterpriseFor(ctx, by, enterpriseID)
+	read := func(ctx context.Context) (*domain.EnterpriseState, domain.Actor, error) {
+		return s.enterpriseAs(ctx, by, enterpriseID, domain.PermRead)
 	}
-	return s.endCertification(ctx, read, in.Type, func(c *domain.Certification, now time.Time) (domain.HistoryEntry, domain.Notification, error) {
-		h, err := c.Revoke(by, in.Reason, in.Severity, now)
+	return s.endCertification(ctx, read, in.Type, func(c *domain.Certification, as domain.Actor, now time.Time) (domain.HistoryEntry, domain.Notification, error) {
+		h, err := c.Revoke(as, in.Reason, in.Severity, now)
 		title, body := domain.RevokeNotice(c.Type, in.Reason, in.Severity)
 		return h, domain.Notification{Kind: domain.NoticeRevoked, Title: title, Body: body}, err
 	})
@@ -82,11 +82,11 @@ func (s *Service) Revoke(ctx context.Context, by domain.Actor, enterpriseID stri
 // certification is cancelled from overdue, and a lapsed one cannot be
 // cancelled), then move; one Change with the certification (under its
 // version), every history entry and the notification.
-func (s *Service) endCertification(ctx context.Context, read func(context.Context) (*domain.EnterpriseState, error), t domain.CertType,
-	move func(*domain.Certification, time.Time) (domain.HistoryEntry, domain.Notification, error)) (*EnterpriseView, error) {
+func (s *Service) endCertification(ctx context.Context, read func(context.Context) (*domain.EnterpriseState, domain.Actor, error), t domain.CertType,
+	move func(*domain.Certification, domain.Actor, time.Time) (domain.HistoryEntry, domain.Notification, error)) (*EnterpriseView, error) {
 	var out *EnterpriseView
 	err := optimistic.Retry(ctx, func(ctx context.Context) error {
-		st, err := read(ctx)
+		st, as, err := read(ctx)
 		if err != nil {
 			return err
 		}
@@ -104,7 +104,7 @@ func (s *Service) endCertification(ctx context.Context, read func(context.Contex
 		cur := certs[idx]
 		next := cur
 		hist := next.Advance(now, s.rules)
-		h, n, err := move(&next, now)
+		h, n, err := move(&next, as, now)
 		if err != nil {
 			return err
 		}
@@ -124,7 +124,7 @@ func (s *Service) endCertification(ctx context.Context, read func(context.Contex
 		}
 		list := append([]domain.Certification(nil), certs...)
 		list[idx] = next
-		out = &EnterpriseView{Enterprise: e, Certifications: list}
+		out = &EnterpriseView{Enterprise: e, Certifications: list, MyRole: as.MemberRole}
 		return nil
 	})
 	return out, err

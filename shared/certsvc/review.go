@@ -66,11 +66,8 @@ var errOwnCase = domain.E(domain.KindForbidden, "own_case",
 // extends the claim. The write is conditional on the version read, so of
 // two racing claims exactly one wins.
 func (s *Service) Claim(ctx context.Context, by domain.Actor, caseID string) (*CaseView, error) {
-	cy, err := s.writeCase(ctx, by, caseID, byReviewer, nil, func(cy *caseCycle) error {
+	cy, err := s.writeCase(ctx, by, caseID, asReviewer, nil, func(cy *caseCycle) error {
 		c := cy.Prev
-		if c.OwnerID == by.UserID {
-			return errOwnCase
-		}
 		now := cy.Now
 		switch {
 		case c.Status == domain.CaseSubmitted:
@@ -90,11 +87,9 @@ func (s *Service) Claim(ctx context.Context, by domain.Actor, caseID string) (*C
 			if c.Claim != nil {
 				prev = c.Claim.ReviewerID
 			}
-			cy.Change.History = append(cy.Change.History, domain.HistoryRecord{CaseID: c.ID, Entry: domain.HistoryEntry{
-				ID: domain.NewIDAt(now), At: now, ActorID: by.UserID, Role: by.MainRole(), Subject: "case",
-				From: string(domain.CaseInReview), To: string(domain.CaseInReview),
-				Reasons: []string{"claim_expired"}, Note: strings.TrimSpace("previous claim: " + prev),
-			}})
+			cy.Change.History = append(cy.Change.History, domain.HistoryRecord{CaseID: c.ID, Entry: domain.NewHistoryEntry("case",
+				string(domain.CaseInReview), string(domain.CaseInReview), by, now, []string{"claim_expired"},
+				strings.TrimSpace("previous claim: "+prev))})
 		default:
 			return domain.ErrInvalidTransition(string(c.Status), string(domain.CaseInReview))
 		}
@@ -175,11 +170,8 @@ func (s *Service) Decide(ctx context.Context, by domain.Actor, caseID string, in
 		return nil, fieldsError(fields)
 	}
 	var made []domain.Certification
-	cy, err := s.writeCase(ctx, by, caseID, byReviewer, &in.Version, func(cy *caseCycle) error {
+	cy, err := s.writeCase(ctx, by, caseID, asReviewer, &in.Version, func(cy *caseCycle) error {
 		c := cy.Prev
-		if c.OwnerID == by.UserID {
-			return errOwnCase
-		}
 		now := cy.Now
 		switch {
 		case c.Status.Final() || c.Status == domain.CaseChangesRequested || c.Status == domain.CaseDraft:
@@ -205,10 +197,17 @@ func (s *Service) Decide(ctx context.Context, by domain.Actor, caseID string, in
 			if req := domain.CaseRequirements(cy.State, c, cy.Bundle.Documents, now, s.rules); !req.Satisfied() {
 				return errRequirementsUnmet(req)
 			}
-			if c.Kind == domain.KindChange {
+			switch c.Kind {
+			case domain.KindChange:
 				s.applyChange(cy, by)
-			} else if made, err = s.approveCertifications(&cy.Change, c, cy.State.Certifications, now); err != nil {
-				return err
+			case domain.KindDispute:
+				if err := s.winDispute(ctx, cy); err != nil {
+					return err
+				}
+			default:
+				if made, err = s.approveCertifications(&cy.Change, c, cy.State.Certifications, now); err != nil {
+					return err
+				}
 			}
 		case domain.DecisionRequestChanges:
 			req := domain.RequiredItems(c, domain.CaseRequirementsEnterprise(cy.State, c).HasCorporateAccount, c.Fee.PayableFen)
@@ -232,7 +231,7 @@ func (s *Service) Decide(ctx context.Context, by domain.Actor, caseID string, in
 		return nil, err
 	}
 	view := s.cycleView(cy)
-	if in.Decision == domain.DecisionApprove && cy.Prev.Kind == domain.KindChange && len(cy.Change.Enterprises) > 0 {
+	if in.Decision == domain.DecisionApprove && (cy.Prev.Kind == domain.KindChange || cy.Prev.Kind == domain.KindDispute) && len(cy.Change.Enterprises) > 0 {
 		view.Enterprise = cy.Change.Enterprises[0].Enterprise
 	}
 	return &DecisionResult{View: view, Certifications: made}, nil
@@ -245,10 +244,8 @@ func (s *Service) applyChange(cy *caseCycle, by domain.Actor) {
 	e := cy.State.Enterprise
 	next := cy.Prev.Change.Apply(*e)
 	cy.Change.Enterprises = append(cy.Change.Enterprises, domain.UpdateEnterprise(e, &next, cy.Now))
-	cy.Change.History = append(cy.Change.History, domain.HistoryRecord{EnterpriseID: e.ID, Entry: domain.HistoryEntry{
-		ID: domain.NewIDAt(cy.Now), At: cy.Now, ActorID: by.UserID, Role: by.MainRole(), Subject: "profile",
-		From: "", To: "changed", Note: "change case " + cy.Prev.ID,
-	}})
+	cy.Change.History = append(cy.Change.History, domain.HistoryRecord{EnterpriseID: e.ID,
+		Entry: domain.NewHistoryEntry("profile", "", "changed", by, cy.Now, nil, "change case "+cy.Prev.ID)})
 }
 
 // redoReasons are the distinct reasons of the redo items, in order.

@@ -29,7 +29,8 @@ type LegalRepReveal struct {
 // (who, when, which case) before anything is returned, like a document
 // download. Only the claim's holder may reveal: an unclaimed or expired
 // case is 409 claim_required, another reviewer's 409 case_claimed, the
-// reviewer's own enterprise 403 own_case; applicants are forbidden.
+// case of an enterprise the reviewer is a member of (or opened) 403
+// own_case; applicants are forbidden.
 func (s *Service) RevealLegalRep(ctx context.Context, by domain.Actor, caseID string) (*LegalRepReveal, error) {
 	if !by.CanReview() {
 		return nil, domain.ErrForbidden
@@ -41,18 +42,18 @@ func (s *Service) RevealLegalRep(ctx context.Context, by domain.Actor, caseID st
 	if err != nil {
 		return nil, err
 	}
+	st, err := s.store.GetEnterpriseState(ctx, c.EnterpriseID)
+	if err != nil {
+		return nil, err
+	}
 	now := s.clock.Now()
 	switch {
-	case c.OwnerID == by.UserID:
+	case c.OpenedBy == by.UserID || st.Member(by.UserID) != nil:
 		return nil, errOwnCase
 	case !c.ClaimActive(now):
 		return nil, errClaimRequired
 	case c.Claim.ReviewerID != by.UserID:
 		return nil, errCaseClaimed(c.Claim)
-	}
-	st, err := s.store.GetEnterpriseState(ctx, c.EnterpriseID)
-	if err != nil {
-		return nil, err
 	}
 	audit := domain.AuditEntry{ID: domain.NewIDAt(now), At: now, ActorID: by.UserID, Role: by.MainRole(),
 		Action: legalRepRevealed, CaseID: c.ID}

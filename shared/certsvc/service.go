@@ -13,16 +13,24 @@ import (
 // Store is what the use cases need from persistence.
 type Store interface {
 	GetEnterpriseState(ctx context.Context, id string) (*domain.EnterpriseState, error)
+	GetEnterpriseStatesAs(ctx context.Context, userID string, ids ...string) (map[string]*domain.EnterpriseState, error)
+	GetEnterprises(ctx context.Context, ids []string) (map[string]*domain.Enterprise, error)
+	GetUSCCClaim(ctx context.Context, uscc string) (*domain.USCCClaim, error)
 	GetCase(ctx context.Context, id string) (*domain.Case, error)
+	GetCases(ctx context.Context, ids []string) ([]domain.Case, error)
 	GetCaseBundle(ctx context.Context, id string) (*domain.CaseBundle, error)
 	FindDocument(ctx context.Context, docID string) (*domain.Document, error)
 	ListCases(ctx context.Context, enterpriseID string, p domain.Page) ([]domain.Case, string, error)
-	ListEnterprises(ctx context.Context, ownerID string, p domain.Page) ([]domain.Enterprise, string, error)
+	ListMemberships(ctx context.Context, userID string, p domain.Page) ([]domain.Member, string, error)
+	ListEnterpriseHistory(ctx context.Context, enterpriseID string, p domain.Page) ([]domain.HistoryEntry, string, error)
 	ListNotifications(ctx context.Context, enterpriseID string, p domain.Page) ([]domain.Notification, string, error)
 	ListQueue(ctx context.Context, p domain.Page) ([]domain.Case, string, error)
 	EnterpriseHistory(ctx context.Context, enterpriseID string) ([]domain.HistoryEntry, error)
 	ResolveRef(ctx context.Context, kind domain.RefKind, id string) (string, error)
 	Commit(ctx context.Context, ch *domain.Change) error
+	// Money (refunds.go, money.go).
+	GetRefund(ctx context.Context, caseID, id string) (*domain.Refund, error)
+	MoneyStore
 }
 
 // Blob is what the use cases need from object storage.
@@ -64,6 +72,9 @@ type Service struct {
 	secrets Secrets
 	cals    Calendars
 	log     *slog.Logger
+	// refunds is the payment provider's refund API (nil: refunds stay
+	// pending until a function with a provider sends them).
+	refunds RefundProvider
 	// randFen draws the micro-deposit amount; crypto/rand in production.
 	randFen func() (int64, error)
 }
@@ -78,6 +89,8 @@ type Config struct {
 	// Calendars is the working-day calendar; nil means the built-in data.
 	Calendars Calendars
 	Log       *slog.Logger
+	// Refunds is the payment provider's refund API.
+	Refunds RefundProvider
 }
 
 // New builds a Service.
@@ -92,7 +105,7 @@ func New(c Config) *Service {
 		c.Calendars = builtinCalendar{}
 	}
 	return &Service{store: c.Store, blob: c.Blob, clock: c.Clock, rules: c.Rules, secrets: c.Secrets, cals: c.Calendars,
-		log: c.Log, randFen: randomFen}
+		log: c.Log, refunds: c.Refunds, randFen: randomFen}
 }
 
 // Calendar is the working-day calendar in force (also for views that count

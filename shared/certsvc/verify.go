@@ -9,12 +9,16 @@ import (
 
 // StartVerification opens a face (liveness) or QR-scan session for the
 // legal representative on record (for a change case: the new one). The
-// session is bound to that person (name and ID number): if the legal rep
-// changes afterwards, its result no longer counts. A new session replaces a
-// failed or expired one, or a passed one that lost its binding.
+// session is bound to that person (name and ID number): the provider
+// checks the face against that identity and the phone against the
+// registration, and if the legal rep changes afterwards the result no
+// longer counts. Members whose role may verify the legal rep start it
+// (PermVerifyLegalRep): never a service agent, so an agent preparing a case
+// cannot pass the legal rep's verification for them. A new session
+// replaces a failed or expired one, or a passed one that lost its binding.
 func (s *Service) StartVerification(ctx context.Context, by domain.Actor, caseID string, kind domain.VerificationKind) (*domain.Verification, error) {
 	var v *domain.Verification
-	_, err := s.writeCase(ctx, by, caseID, byOwner, nil, func(cy *caseCycle) error {
+	_, err := s.writeCase(ctx, by, caseID, asMember(domain.PermVerifyLegalRep), nil, func(cy *caseCycle) error {
 		c := cy.Prev
 		if err := editable(c); err != nil {
 			return err
@@ -37,7 +41,7 @@ func (s *Service) StartVerification(ctx context.Context, by domain.Actor, caseID
 			return domain.E(domain.KindConflict, "already_verified", "已通过验证。", "Already verified.")
 		}
 		v = &domain.Verification{SessionID: domain.NewID(), Kind: kind, Status: domain.VerificationPending,
-			ExpiresAt: cy.Now.Add(s.rules.VerificationSessionTTL), LegalRep: rep}
+			ExpiresAt: cy.Now.Add(s.rules.VerificationSessionTTL), LegalRep: rep, StartedBy: cy.By.UserID}
 		if kind == domain.VerifyQR {
 			cy.Next.QR = v
 		} else {

@@ -31,7 +31,10 @@ type Config struct {
 	ClaimTTL          time.Duration
 	RetentionDays     int
 	ReminderMilestone []int
-	AWS               aws.Config
+	// PaymentProviderURL is the base URL of the payment provider's refund
+	// API ("" where the function sends no refunds).
+	PaymentProviderURL string
+	AWS                aws.Config
 }
 
 // Load reads the environment.
@@ -47,6 +50,8 @@ func Load() (Config, error) {
 		ClaimTTL:       2 * time.Hour,
 		RetentionDays:  30,
 		AWS:            awsCfg,
+
+		PaymentProviderURL: os.Getenv("PAYMENT_PROVIDER_URL"),
 	}
 	if c.TableName == "" {
 		return Config{}, fmt.Errorf("TABLE_NAME is not set")

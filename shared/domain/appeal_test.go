@@ -11,13 +11,13 @@ func TestAppealContextFor(t *testing.T) {
 	day := func(d int) time.Time { return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, d) }
 	admin := Actor{UserID: "u-admin", Roles: []Role{RoleAdmin}}
 	revoke := func(ty CertType, at int, severity, reason string) HistoryEntry {
-		return newHistory(certSubject(ty), string(CertActive), string(CertRevoked), admin, day(at), []string{severity}, reason)
+		return NewHistoryEntry(certSubject(ty), string(CertActive), string(CertRevoked), admin, day(at), []string{severity}, reason)
 	}
 	restore := func(ty CertType, at int) HistoryEntry {
-		return newHistory(certSubject(ty), string(CertRevoked), string(CertActive), SystemActor, day(at), []string{string(KindAppeal)}, "case")
+		return NewHistoryEntry(certSubject(ty), string(CertRevoked), string(CertActive), SystemActor, day(at), []string{string(KindAppeal)}, "case")
 	}
 	issue := func(ty CertType, at int) HistoryEntry {
-		return newHistory(certSubject(ty), "", string(CertActive), SystemActor, day(at), []string{string(KindInitial)}, "case")
+		return NewHistoryEntry(certSubject(ty), "", string(CertActive), SystemActor, day(at), []string{string(KindInitial)}, "case")
 	}
 	appeal := func(opened int, types ...CertType) *Case {
 		return &Case{Kind: KindAppeal, Types: types, CreatedAt: day(opened)}

@@ -59,7 +59,7 @@ func CanTransition(from, to CaseStatus) bool {
 // r.MaxChangeRequests is a conflict (change_requests_exhausted): the
 // reviewer can then only approve or reject. On error c is unchanged.
 //
-// Other fields (SubmittedAt, ReviewDueAt, Claim, LastDecision, RefundDue)
+// Other fields (SubmittedAt, ReviewDueAt, Claim, LastDecision, Money)
 // belong to the use case; Submit and Withdraw in case.go set theirs.
 func (c *Case) Transition(r Rules, to CaseStatus, by Actor, at time.Time, reasons []string, note string) (HistoryEntry, error) {
 	if !CanTransition(c.Status, to) {
@@ -77,7 +77,7 @@ func (c *Case) Transition(r Rules, to CaseStatus, by Actor, at time.Time, reason
 	if to == CaseChangesRequested {
 		c.ChangeRequests++
 	}
-	return newHistory("case", string(from), string(to), by, at, reasons, note), nil
+	return NewHistoryEntry("case", string(from), string(to), by, at, reasons, note), nil
 }
 
 // ErrInvalidTransition is the conflict of a move the state machine lacks.
@@ -87,16 +87,19 @@ func ErrInvalidTransition(from, to string) *Error {
 		With("from", from).With("to", to)
 }
 
-func newHistory(subject, from, to string, by Actor, at time.Time, reasons []string, note string) HistoryEntry {
+// NewHistoryEntry is the record of by moving subject from -> to at at:
+// who, as which platform role and which member role, why.
+func NewHistoryEntry(subject, from, to string, by Actor, at time.Time, reasons []string, note string) HistoryEntry {
 	return HistoryEntry{
-		ID:      NewIDAt(at),
-		At:      at,
-		ActorID: by.UserID,
-		Role:    by.MainRole(),
-		Subject: subject,
-		From:    from,
-		To:      to,
-		Reasons: append([]string(nil), reasons...),
-		Note:    note,
+		ID:         NewIDAt(at),
+		At:         at,
+		ActorID:    by.UserID,
+		Role:       by.MainRole(),
+		MemberRole: by.MemberRole,
+		Subject:    subject,
+		From:       from,
+		To:         to,
+		Reasons:    append([]string(nil), reasons...),
+		Note:       note,
 	}
 }

@@ -91,7 +91,7 @@ func (c *Certification) Transition(to CertStatus, by Actor, at time.Time, reason
 	}
 	from := c.Status
 	c.Status, c.UpdatedAt = to, at
-	return newHistory(certSubject(c.Type), string(from), string(to), by, at, reasons, note), nil
+	return NewHistoryEntry(certSubject(c.Type), string(from), string(to), by, at, reasons, note), nil
 }
 
 // LapsesAt is when an overdue certification lapses: r.LapseAfterDays after
@@ -231,7 +231,7 @@ func ApproveCertification(existing *Certification, ent string, t CertType, kind 
 	next.CaseID = caseID
 	next.UpdatedAt = now
 	next.RevokedReason, next.Severity = "", ""
-	h := newHistory(certSubject(t), string(from), string(CertActive), SystemActor, now, []string{string(kind)}, caseID)
+	h := NewHistoryEntry(certSubject(t), string(from), string(CertActive), SystemActor, now, []string{string(kind)}, caseID)
 	return next, h, nil
 }
 

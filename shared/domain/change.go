@@ -23,20 +23,37 @@ type Change struct {
 	ReminderMarks  []ReminderMark
 	Slots          []CaseSlot
 	DepositLogs    []DepositLogWrite
+	// Money (money.go): ledger entries and subsidy lines are append-only;
+	// refunds and discrepancies are versioned.
+	Ledger        []LedgerEntry
+	Refunds       []RefundWrite
+	Subsidies     []SubsidyEntry
+	Discrepancies []DiscrepancyWrite
+	Members       []MemberWrite
+	Invitations   []InvitationWrite
+	USCCClaims    []USCCClaimWrite
+	// MemberChecks are conditions, not writes: the Change applies only
+	// while each holds.
+	MemberChecks []MemberCheck
 }
 
 // Empty reports whether the change writes nothing.
 func (c *Change) Empty() bool {
 	return len(c.Enterprises)+len(c.Cases)+len(c.Documents)+len(c.Certifications)+
 		len(c.History)+len(c.Notifications)+len(c.Audits)+len(c.Refs)+len(c.Payouts)+
-		len(c.ReminderMarks)+len(c.Slots)+len(c.DepositLogs) == 0
+		len(c.ReminderMarks)+len(c.Slots)+len(c.DepositLogs)+len(c.Ledger)+len(c.Refunds)+
+		len(c.Subsidies)+len(c.Discrepancies)+len(c.Members)+len(c.Invitations)+
+		len(c.USCCClaims) == 0
 }
 
 // EnterpriseWrite creates or updates a profile. Creating also claims the
-// USCC: a second profile for the same USCC fails with enterprise_exists.
+// USCC (a second profile for the same USCC fails with enterprise_exists),
+// unless Unclaimed: a dispute's claimant profile holds no claim until the
+// dispute is won.
 type EnterpriseWrite struct {
 	Enterprise    *Enterprise
 	Create        bool
+	Unclaimed     bool
 	ExpectVersion int
 }
 
@@ -82,6 +99,7 @@ type RefKind string
 const (
 	RefSession RefKind = "session" // face / QR session id -> case
 	RefOrder   RefKind = "order"   // payment order id -> case
+	RefRefund  RefKind = "refund"  // refund id -> case
 )
 
 // Ref lets a provider callback find its case by the provider-facing id.
@@ -95,6 +113,8 @@ type Ref struct {
 // Payout is the instruction for the bank integration to pay the
 // micro-deposit: it holds the amount the bank must pay (an outbox item).
 type Payout struct {
+	// ID is the transfer's reference on the bank's statement.
+	ID           string
 	CaseID       string
 	AmountFen    int64
 	AccountLast4 string
@@ -122,4 +142,5 @@ type CaseBundle struct {
 	Case      *Case
 	Documents []Document
 	History   []HistoryEntry
+	Refunds   []Refund
 }

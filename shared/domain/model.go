@@ -20,6 +20,10 @@ const (
 type Actor struct {
 	UserID string
 	Roles  []Role
+	// MemberRole is the actor's role in the enterprise acted on, set by
+	// Authorize (empty for reviewers, admins and the system acting as
+	// staff, and before authorization). History entries record it.
+	MemberRole MemberRole
 }
 
 // Has reports whether the actor holds role r.
@@ -86,12 +90,16 @@ const (
 	// KindChange (信息变更) changes reviewed profile fields of a certified
 	// enterprise: the new values are applied when a reviewer approves.
 	KindChange CaseKind = "change"
+	// KindDispute claims a USCC another profile registered: opened with a
+	// new (frozen) profile of the claimant, decided by a reviewer; winning
+	// moves the USCC to the claimant's profile (dispute.go).
+	KindDispute CaseKind = "dispute"
 )
 
 // Valid reports whether k is a known kind.
 func (k CaseKind) Valid() bool {
 	switch k {
-	case KindInitial, KindAnnualReview, KindAppeal, KindReinstatement, KindChange:
+	case KindInitial, KindAnnualReview, KindAppeal, KindReinstatement, KindChange, KindDispute:
 		return true
 	}
 	return false
@@ -152,10 +160,15 @@ type Enterprise struct {
 	RegisteredAddress   string
 	OperatingAddress    string
 	HasCorporateAccount bool
-	OwnerID             string
-	Version             int
-	CreatedAt           time.Time
-	UpdatedAt           time.Time
+	// OwnerID is the member with role owner (exactly one; transferable).
+	OwnerID string
+	// Status is active, or frozen (FrozenReason says why): a frozen
+	// profile can be read but not worked on (dispute.go).
+	Status       EnterpriseStatus
+	FrozenReason string
+	Version      int
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
 }
 
 // Money is the fee of a case, in fen.
@@ -164,6 +177,9 @@ type Fee struct {
 	SubsidyFen int64  // covered by a regional program
 	PayableFen int64  // AmountFen - SubsidyFen
 	Program    string // subsidy program code, "" if none
+	// RegionCode is the enterprise's region the subsidy was granted for
+	// ("" without a program): the monthly subsidy report groups by it.
+	RegionCode string
 	Currency   string // always "CNY"
 }
 
@@ -184,6 +200,8 @@ type Payment struct {
 	PaidFen   int64
 	CreatedAt time.Time
 	PaidAt    *time.Time
+	// TransactionID is the provider's id of the payment that paid it.
+	TransactionID string
 }
 
 // VerificationKind distinguishes the legal rep's face check from the QR-scan
@@ -218,6 +236,9 @@ type Verification struct {
 	// verifies: a passed check counts only while the legal rep it
 	// verified is the one on record.
 	LegalRep string
+	// StartedBy is the member who started the session for the legal rep
+	// (never an agent: domain.Authorize).
+	StartedBy string
 }
 
 // DepositStatus of the corporate-account micro-deposit challenge.
@@ -272,12 +293,16 @@ type Decision struct {
 
 // Case is one application (one or more types, one fee).
 type Case struct {
-	ID             string
-	EnterpriseID   string
-	OwnerID        string
-	Kind           CaseKind
-	Types          []CertType
-	ViaAgent       bool
+	ID           string
+	EnterpriseID string
+	// OpenedBy is the user who opened the case.
+	OpenedBy string
+	Kind     CaseKind
+	Types    []CertType
+	ViaAgent bool
+	// AgentID is the agent member who prepares a case opened via an agent
+	// (ViaAgent); it alone of the agents may work on the case.
+	AgentID        string
 	Status         CaseStatus
 	Version        int
 	CreatedAt      time.Time
@@ -299,10 +324,13 @@ type Case struct {
 	// ExplanationAt is when the explanation was last written.
 	ExplanationAt *time.Time
 	// Change carries the new profile values of a change case.
-	Change      *ProfileChange
+	Change *ProfileChange
+	// Dispute names the USCC a dispute case claims and the profile that
+	// holds it (dispute cases only).
+	Dispute     *DisputeClaim
 	SLABreached bool // set by the expiry job once past reviewDueAt
-	// RefundDue is set when a paid case is withdrawn before any claim.
-	RefundDue bool
+	// Money is the case's fee account (money.go).
+	Money CaseMoney
 	// DocumentsExpireAt is when a withdrawn or rejected case's documents
 	// are handed to the bucket's deletion (retention, PIPL); nil for open
 	// cases and once done.
@@ -388,12 +416,11 @@ type Finding struct {
 // Document is one uploaded file of a case. Uploads go straight to S3 under
 // uploads/{caseId}/{documentId}; the check function fills in the result.
 type Document struct {
-	ID           string
-	CaseID       string
-	EnterpriseID string
-	// OwnerID is the case owner's, copied so that a download is
-	// authorized from the document alone.
-	OwnerID       string
+	ID     string
+	CaseID string
+	// EnterpriseID is the case's, copied so that a download is authorized
+	// from the document alone (membership of this enterprise).
+	EnterpriseID  string
 	DocType       DocType
 	ContentType   string
 	ContentLength int64
@@ -488,11 +515,14 @@ type HistoryEntry struct {
 	At      time.Time
 	ActorID string
 	Role    Role
-	Subject string // "case" or "certification:<type>"
-	From    string
-	To      string
-	Reasons []string
-	Note    string
+	// MemberRole is the actor's role in the enterprise when they acted
+	// (empty for staff and the system).
+	MemberRole MemberRole
+	Subject    string // "case", "certification:<type>", "profile", "member:<userId>", "ownership", "uscc"
+	From       string
+	To         string
+	Reasons    []string
+	Note       string
 }
 
 // Notification is a message in the enterprise's inbox.
@@ -506,7 +536,8 @@ type Notification struct {
 	CreatedAt    time.Time
 }
 
-// AuditEntry records a sensitive read (a document download).
+// AuditEntry records a sensitive read (a document download) or an admin's
+// action on money.
 type AuditEntry struct {
 	ID         string
 	At         time.Time
@@ -515,4 +546,7 @@ type AuditEntry struct {
 	Action     string
 	DocumentID string
 	CaseID     string
+	// Target names what an admin action concerned when it is not a
+	// document (a refund, a discrepancy, a report month, a list query).
+	Target string
 }

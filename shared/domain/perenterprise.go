@@ -24,19 +24,63 @@ type EnterpriseState struct {
 	OpenCases map[string]string
 	// Deposits is nil until the enterprise's first micro-deposit.
 	Deposits *DepositLog
+	// Members are the people of the enterprise, owner first (as read for a
+	// member; a reviewer's read holds only the reviewer's own membership,
+	// if any: see Store.GetEnterpriseStatesAs).
+	Members []Member
+	// Invitations are the enterprise's invitations still stored (pending,
+	// or accepted, revoked or expired until the store drops them).
+	Invitations []Invitation
 }
 
 // SlotProfile is the slot subject of change cases: one open change of the
-// profile at a time.
-const SlotProfile = "profile"
+// profile at a time. SlotDispute is the dispute case's (a claimant's
+// profile has one).
+const (
+	SlotProfile = "profile"
+	SlotDispute = "dispute"
+)
+
+// AllSlotSubjects lists every slot subject an enterprise can have (the
+// store reads slots by key with it).
+func AllSlotSubjects() []string {
+	out := make([]string, 0, len(CertTypes)+2)
+	for _, t := range CertTypes {
+		out = append(out, string(t))
+	}
+	return append(out, SlotProfile, SlotDispute)
+}
+
+// OpenCaseIDs lists the distinct cases holding the enterprise's slots.
+func (st *EnterpriseState) OpenCaseIDs() []string {
+	var out []string
+	for _, s := range AllSlotSubjects() {
+		if id, ok := st.OpenCases[s]; ok && !containsString(out, id) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+func containsString(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
 
 // SlotSubjects are what an open case of c's kind holds exclusively: each
 // certification type it covers, or the profile for a change case. At most
 // one open case per (enterprise, subject), so two open cases can never be
 // paid for the same type, and approving one never strands the other.
 func (c *Case) SlotSubjects() []string {
-	if c.Kind == KindChange {
+	switch c.Kind {
+	case KindChange:
 		return []string{SlotProfile}
+	case KindDispute:
+		return []string{SlotDispute}
 	}
 	out := make([]string, 0, len(c.Types))
 	for _, t := range c.Types {

@@ -181,12 +181,20 @@ func typeList(types []CertType) Text {
 // approval made active (their expiry is quoted, in Beijing time).
 func DecisionNotice(c *Case, d Decision, certs []Certification, maxChangeRequests int) (title, body Text) {
 	types := typeList(c.Types)
+	what := Text{Zh: types.Zh + "认证申请", En: "application for " + types.En + " certification"}
+	if c.Kind == KindDispute && c.Dispute != nil {
+		what = Text{Zh: "统一社会信用代码 " + c.Dispute.USCC + " 的争议", En: "dispute of the USCC " + c.Dispute.USCC}
+	}
 	var zh, en []string
 	switch d.Decision {
 	case DecisionApprove:
 		title = Text{Zh: "认证审核已通过", En: "Certification approved"}
-		zh = append(zh, fmt.Sprintf("您的%s认证申请已通过审核。", types.Zh))
-		en = append(en, fmt.Sprintf("Your application for %s certification was approved.", types.En))
+		zh = append(zh, fmt.Sprintf("您的%s已通过审核。", what.Zh))
+		en = append(en, fmt.Sprintf("Your %s was approved.", what.En))
+		if c.Kind == KindDispute && c.Dispute != nil {
+			won := disputeWonText(c.Dispute.USCC)
+			zh, en = append(zh, won.Zh), append(en, won.En)
+		}
 		for _, cert := range certs {
 			exp := cert.ExpiresAt.In(Beijing()).Format("2006-01-02 15:04:05")
 			n := TypeName(cert.Type)
@@ -195,12 +203,15 @@ func DecisionNotice(c *Case, d Decision, certs []Certification, maxChangeRequest
 		}
 	case DecisionReject:
 		title = Text{Zh: "认证审核未通过", En: "Certification rejected"}
-		zh = append(zh, fmt.Sprintf("很遗憾，您的%s认证申请未通过审核。原因：", types.Zh))
-		en = append(en, fmt.Sprintf("Your application for %s certification was rejected, for these reasons:", types.En))
+		zh = append(zh, fmt.Sprintf("很遗憾，您的%s未通过审核。原因：", what.Zh))
+		en = append(en, fmt.Sprintf("Your %s was rejected, for these reasons:", what.En))
 	case DecisionRequestChanges:
 		title = Text{Zh: "认证申请需补充材料", En: "Changes requested on your application"}
-		zh = append(zh, fmt.Sprintf("您的%s认证申请需要补充或修改材料。原因：", types.Zh))
-		en = append(en, fmt.Sprintf("Your application for %s certification needs changes, for these reasons:", types.En))
+		zh = append(zh, fmt.Sprintf("您的%s需要补充或修改材料。原因：", what.Zh))
+		en = append(en, fmt.Sprintf("Your %s needs changes, for these reasons:", what.En))
+	}
+	if c.Kind == KindDispute {
+		title = disputeTitles[d.Decision]
 	}
 	for i, code := range d.Reasons {
 		r, ok := ReasonFor(code)
@@ -227,6 +238,13 @@ func DecisionNotice(c *Case, d Decision, certs []Certification, maxChangeRequest
 		en = append(en, fmt.Sprintf("Fix the points above and submit the same application again (it can be sent back %d more time(s)).", left))
 	}
 	return title, Text{Zh: strings.Join(zh, "\n"), En: strings.Join(en, "\n")}
+}
+
+// disputeTitles are the notification titles of dispute decisions.
+var disputeTitles = map[DecisionKind]Text{
+	DecisionApprove:        {Zh: "统一社会信用代码争议成功", En: "USCC dispute won"},
+	DecisionReject:         {Zh: "统一社会信用代码争议未通过", En: "USCC dispute rejected"},
+	DecisionRequestChanges: {Zh: "统一社会信用代码争议需补充材料", En: "Changes requested on your USCC dispute"},
 }
 
 // CancelNotice is the enterprise's notification of a voluntary cancellation.

@@ -93,8 +93,11 @@ var requirementTable = []requirementRow{
 // RequiredItems lists the requirement codes a case needs, in display order,
 // given whether the enterprise has a corporate account and the fee payable.
 func RequiredItems(c *Case, hasCorporateAccount bool, payableFen int64) []string {
-	if c.Kind == KindChange {
+	switch c.Kind {
+	case KindChange:
 		return changeItems(c.Change)
+	case KindDispute:
+		return disputeItems()
 	}
 	out := []string{}
 	for _, row := range requirementTable {
@@ -211,7 +214,7 @@ func ComputeRequirements(e *Enterprise, c *Case, docs []Document, now time.Time,
 		req.Errors = append(req.Errors, RequirementError{Requirement: item, Code: code, Message: msg})
 	}
 
-	if !c.Kind.Valid() || len(c.Types) == 0 || !allValidTypes(c.Types) {
+	if !c.Kind.Valid() || (len(c.Types) == 0 && c.Kind != KindDispute) || !allValidTypes(c.Types) {
 		// Cases are checked when opened (CanOpenCase); never let a broken
 		// one look complete.
 		fail("case", "invalid_case", Text{Zh: "申请类型或认证类型无效。", En: "The case has an unknown kind or certification type."})
@@ -302,7 +305,7 @@ func ComputeRequirements(e *Enterprise, c *Case, docs []Document, now time.Time,
 			}
 		}
 	}
-	if e != nil && (containsKind(materialKinds, c.Kind) || c.Kind == KindChange) && !AddressesMatch(ent.RegisteredAddress, ent.OperatingAddress) {
+	if e != nil && (containsKind(materialKinds, c.Kind) || c.Kind == KindChange || c.Kind == KindDispute) && !AddressesMatch(ent.RegisteredAddress, ent.OperatingAddress) {
 		fail(string(DocBusinessLicense), "address_mismatch", msgAddressMismatch)
 	}
 	for _, it := range c.Redo {

@@ -67,6 +67,19 @@ type Rules struct {
 	// UncertifiedExternalContacts is the external-contact cap of an
 	// enterprise without certification (certified: unlimited).
 	UncertifiedExternalContacts int
+
+	// Refunds: an unanswered call to the provider is made again after
+	// RefundRetryBase, doubling up to RefundRetryMax; after
+	// RefundMaxAttempts unanswered calls the refund fails (an admin
+	// retries it). A request the provider accepted is asked about again
+	// after RefundCheckAfter if its callback has not come.
+	RefundRetryBase   time.Duration
+	RefundRetryMax    time.Duration
+	RefundMaxAttempts int
+	RefundCheckAfter  time.Duration
+	// InvitationTTL is how long an invitation to join an enterprise can
+	// be redeemed.
+	InvitationTTL time.Duration
 }
 
 // SubsidyProgram is a regional program that pays part of the fee.
@@ -113,6 +126,11 @@ var DefaultRules = Rules{
 	RetentionDays:               30,
 	ExplanationMaxChars:         2000,
 	UncertifiedExternalContacts: 20000,
+	RefundRetryBase:             time.Minute,
+	RefundRetryMax:              6 * time.Hour,
+	RefundMaxAttempts:           10,
+	RefundCheckAfter:            30 * time.Minute,
+	InvitationTTL:               7 * 24 * time.Hour,
 }
 
 // Clone returns a deep copy, so that overriding a map entry or the reminder
@@ -163,6 +181,10 @@ func (r Rules) Validate() error {
 		return bad("explanation limit %d < 1", r.ExplanationMaxChars)
 	case r.UncertifiedExternalContacts < 1:
 		return bad("uncertified external-contact cap %d < 1", r.UncertifiedExternalContacts)
+	case r.RefundRetryBase <= 0 || r.RefundRetryMax < r.RefundRetryBase || r.RefundMaxAttempts < 1 || r.RefundCheckAfter <= 0:
+		return bad("refund retries: base %s, max %s, attempts %d, check after %s", r.RefundRetryBase, r.RefundRetryMax, r.RefundMaxAttempts, r.RefundCheckAfter)
+	case r.InvitationTTL <= 0:
+		return bad("invitation TTL %s is not positive", r.InvitationTTL)
 	}
 	for k, v := range r.FeeFen {
 		if v < 0 {

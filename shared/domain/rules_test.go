@@ -27,6 +27,11 @@ func TestDefaultRules(t *testing.T) {
 		RetentionDays:               30,
 		ExplanationMaxChars:         2000,
 		UncertifiedExternalContacts: 20000,
+		RefundRetryBase:             time.Minute,
+		RefundRetryMax:              6 * time.Hour,
+		RefundMaxAttempts:           10,
+		RefundCheckAfter:            30 * time.Minute,
+		InvitationTTL:               7 * 24 * time.Hour,
 	}
 	if diff := cmp.Diff(want, DefaultRules); diff != "" {
 		t.Errorf("DefaultRules (-want +got):\n%s", diff)
@@ -65,6 +70,7 @@ func TestRulesValidate(t *testing.T) {
 		{"reminder 0", func(r *Rules) { r.ReminderDays = []int{0} }, false},
 		{"annual window 12 months", func(r *Rules) { r.AnnualReviewOpensMonths = 12 }, false},
 		{"no currency", func(r *Rules) { r.Currency = "" }, false},
+		{"no invitation TTL", func(r *Rules) { r.InvitationTTL = 0 }, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

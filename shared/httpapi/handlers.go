@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"strconv"
+	"time"
 
 	"microcert/shared/apitime"
 	"microcert/shared/certsvc"
@@ -45,6 +46,7 @@ type openCaseBody struct {
 	Kind         *string            `json:"kind"`
 	Types        []domain.CertType  `json:"types"`
 	ViaAgent     *bool              `json:"viaAgent"`
+	AgentID      *string            `json:"agentId"`
 	Change       *profileChangeBody `json:"change"`
 }
 
@@ -103,9 +105,20 @@ type faceCallbackBody struct {
 }
 
 type paymentCallbackBody struct {
-	OrderID *string `json:"orderId"`
-	Status  *string `json:"status"`
-	PaidFen *int64  `json:"paidFen"`
+	OrderID       *string    `json:"orderId"`
+	Status        *string    `json:"status"`
+	PaidFen       *int64     `json:"paidFen"`
+	TransactionID *string    `json:"transactionId"`
+	PaidAt        *time.Time `json:"paidAt"`
+}
+
+type refundCallbackBody struct {
+	RefundID         *string    `json:"refundId"`
+	ProviderRefundID *string    `json:"providerRefundId"`
+	Status           *string    `json:"status"`
+	AmountFen        *int64     `json:"amountFen"`
+	SucceededAt      *time.Time `json:"succeededAt"`
+	FailReason       *string    `json:"failReason"`
 }
 
 // required lists the missing fields among name/present pairs.
@@ -149,39 +162,52 @@ func (a *API) health(ctx context.Context, r *request) (*reply, error) {
 	return ok(map[string]string{"status": "ok"})
 }
 
-func (a *API) createEnterprise(ctx context.Context, r *request) (*reply, error) {
+// enterpriseInput reads a new profile's body (a registration and a
+// dispute send the same).
+func enterpriseInput(body []byte) (certsvc.EnterpriseInput, error) {
 	var b createEnterpriseBody
-	if err := DecodeJSON(r.body, &b); err != nil {
-		return nil, err
+	if err := DecodeJSON(body, &b); err != nil {
+		return certsvc.EnterpriseInput{}, err
 	}
 	if err := required("name", b.Name != nil, "uscc", b.USCC != nil, "legalRep", b.LegalRep != nil,
 		"registeredAddress", b.RegisteredAddress != nil, "operatingAddress", b.OperatingAddress != nil,
 		"hasCorporateAccount", b.HasCorporateAccount != nil); err != nil {
-		return nil, err
+		return certsvc.EnterpriseInput{}, err
 	}
 	if err := required("legalRep.name", b.LegalRep.Name != nil, "legalRep.idNumber", b.LegalRep.IDNumber != nil,
 		"legalRep.phone", b.LegalRep.Phone != nil); err != nil {
-		return nil, err
+		return certsvc.EnterpriseInput{}, err
 	}
-	e, err := a.svc.CreateEnterprise(ctx, r.actor, certsvc.EnterpriseInput{
+	return certsvc.EnterpriseInput{
 		Name: *b.Name, USCC: *b.USCC,
 		LegalRep:          domain.LegalRep{Name: *b.LegalRep.Name, IDNumber: *b.LegalRep.IDNumber, Phone: *b.LegalRep.Phone},
 		RegisteredAddress: *b.RegisteredAddress, OperatingAddress: *b.OperatingAddress, RegionCode: str(b.RegionCode),
 		HasCorporateAccount: *b.HasCorporateAccount,
-	})
+	}, nil
+}
+
+func (a *API) createEnterprise(ctx context.Context, r *request) (*reply, error) {
+	in, err := enterpriseInput(r.body)
 	if err != nil {
 		return nil, err
 	}
-	return created(enterpriseView(&certsvc.EnterpriseView{Enterprise: e}, a.clock.Now(), a.svc.Rules()))
+	e, err := a.svc.CreateEnterprise(ctx, r.actor, in)
+	if err != nil {
+		return nil, err
+	}
+	return created(enterpriseView(&certsvc.EnterpriseView{Enterprise: e, MyRole: domain.MemberOwner}, a.clock.Now(), a.svc.Rules()))
 }
 
-// enterpriseSummaryJSON is a profile in the caller's list: enough to pick
-// one; the full view (with certifications and capabilities) is one GET away.
+// enterpriseSummaryJSON is a profile in the caller's list, with the
+// caller's role: enough to pick one; the full view (with certifications
+// and capabilities) is one GET away.
 type enterpriseSummaryJSON struct {
 	ID         string       `json:"id"`
 	Name       string       `json:"name"`
 	USCC       string       `json:"uscc"`
 	RegionCode string       `json:"regionCode"`
+	Status     string       `json:"status"`
+	Role       string       `json:"role"`
 	Version    int          `json:"version"`
 	CreatedAt  apitime.Time `json:"createdAt"`
 }
@@ -196,9 +222,10 @@ func (a *API) listEnterprises(ctx context.Context, r *request) (*reply, error) {
 		return nil, err
 	}
 	items := make([]enterpriseSummaryJSON, 0, len(ents))
-	for _, e := range ents {
+	for _, m := range ents {
+		e := m.Enterprise
 		items = append(items, enterpriseSummaryJSON{ID: e.ID, Name: e.Name, USCC: e.USCC, RegionCode: e.Region(),
-			Version: e.Version, CreatedAt: apitime.Time(e.CreatedAt)})
+			Status: enterpriseStatus(e), Role: string(m.Role), Version: e.Version, CreatedAt: apitime.Time(e.CreatedAt)})
 	}
 	return ok(newPage(items, next))
 }
@@ -262,7 +289,7 @@ func (a *API) listCases(ctx context.Context, r *request) (*reply, error) {
 	for i := range cases {
 		c := caseSummary(&cases[i], at)
 		if r.actor.CanReview() {
-			c = withClaimHolder(c, &cases[i])
+			c = withStaffDetail(c, &cases[i])
 		}
 		items = append(items, c)
 	}
@@ -304,7 +331,7 @@ func (a *API) openCase(ctx context.Context, r *request) (*reply, error) {
 	}
 	viaAgent := b.ViaAgent != nil && *b.ViaAgent
 	v, err := a.svc.OpenCase(ctx, r.actor, certsvc.CaseInput{EnterpriseID: *b.EnterpriseID, Kind: domain.CaseKind(*b.Kind),
-		Types: b.Types, ViaAgent: viaAgent, Change: change})
+		Types: b.Types, ViaAgent: viaAgent, AgentID: str(b.AgentID), Change: change})
 	if err != nil {
 		return nil, err
 	}
@@ -508,9 +535,29 @@ func (a *API) paymentCallback(ctx context.Context, r *request) (*reply, error) {
 	if err := required("orderId", b.OrderID != nil, "status", b.Status != nil, "paidFen", b.PaidFen != nil); err != nil {
 		return nil, err
 	}
-	p, err := a.svc.RecordPayment(ctx, certsvc.PaymentResult{OrderID: *b.OrderID, Status: *b.Status, PaidFen: *b.PaidFen})
+	p, err := a.svc.RecordPayment(ctx, certsvc.PaymentResult{OrderID: *b.OrderID, Status: *b.Status, PaidFen: *b.PaidFen,
+		TransactionID: str(b.TransactionID), PaidAt: b.PaidAt})
 	if err != nil {
 		return nil, err
 	}
-	return ok(map[string]string{"orderId": p.OrderID, "status": string(p.Status)})
+	return ok(map[string]string{"orderId": p.OrderID, "status": p.Status})
+}
+
+func (a *API) refundCallback(ctx context.Context, r *request) (*reply, error) {
+	if err := a.svc.VerifyRefundCallback(r.headers[lowerSig], r.body); err != nil {
+		return nil, err
+	}
+	var b refundCallbackBody
+	if err := DecodeJSON(r.body, &b); err != nil {
+		return nil, err
+	}
+	if err := required("refundId", b.RefundID != nil, "status", b.Status != nil, "amountFen", b.AmountFen != nil); err != nil {
+		return nil, err
+	}
+	f, err := a.svc.RecordRefundResult(ctx, certsvc.RefundResult{RefundKey: *b.RefundID, ProviderRefundID: str(b.ProviderRefundID),
+		Status: *b.Status, AmountFen: *b.AmountFen, At: b.SucceededAt, Detail: str(b.FailReason)})
+	if err != nil {
+		return nil, err
+	}
+	return ok(map[string]string{"refundId": *b.RefundID, "status": string(f.Status)})
 }

@@ -55,7 +55,7 @@ func (a *API) reviewQueue(ctx context.Context, r *request) (*reply, error) {
 	at := a.asOf(ctx)
 	out := make([]queueItemJSON, 0, len(items))
 	for i := range items {
-		c := withClaimHolder(caseSummary(&items[i].Case, at), &items[i].Case)
+		c := withStaffDetail(caseSummary(&items[i].Case, at), &items[i].Case)
 		c.Review.SLAState, c.Review.OverdueDays = items[i].SLAState, items[i].OverdueWorkingDays
 		out = append(out, queueItemJSON{caseJSON: c, SLAState: items[i].SLAState})
 	}

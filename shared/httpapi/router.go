@@ -24,7 +24,7 @@ type Access int
 
 const (
 	Public    Access = iota // no token (health, provider callbacks)
-	AnyUser                 // any authenticated caller; ownership checked by the service
+	AnyUser                 // any authenticated caller; membership and role checked by the service
 	Reviewers               // reviewers and admins
 	Admins                  // admins only
 )
@@ -71,6 +71,7 @@ type reply struct {
 
 func ok(body any) (*reply, error)      { return &reply{status: http.StatusOK, body: body}, nil }
 func created(body any) (*reply, error) { return &reply{status: http.StatusCreated, body: body}, nil }
+func noContent() (*reply, error)       { return &reply{status: http.StatusNoContent}, nil }
 
 // API is the HTTP adapter. Build it once at init.
 type API struct {
@@ -124,6 +125,7 @@ func (a *API) table() []route {
 		{Route{"GET", "/v1/health", Public}, a.health},
 		{Route{"POST", "/v1/callbacks/face", Public}, a.faceCallback},
 		{Route{"POST", "/v1/callbacks/payment", Public}, a.paymentCallback},
+		{Route{"POST", "/v1/callbacks/refund", Public}, a.refundCallback},
 
 		{Route{"GET", "/v1/enterprises", AnyUser}, a.listEnterprises},
 		{Route{"POST", "/v1/enterprises", AnyUser}, a.createEnterprise},
@@ -131,6 +133,17 @@ func (a *API) table() []route {
 		{Route{"PATCH", "/v1/enterprises/{enterpriseId}", AnyUser}, a.patchEnterprise},
 		{Route{"GET", "/v1/enterprises/{enterpriseId}/cases", AnyUser}, a.listCases},
 		{Route{"GET", "/v1/enterprises/{enterpriseId}/notifications", AnyUser}, a.listNotifications},
+		{Route{"GET", "/v1/enterprises/{enterpriseId}/history", AnyUser}, a.listHistory},
+
+		{Route{"GET", "/v1/enterprises/{enterpriseId}/members", AnyUser}, a.listMembers},
+		{Route{"PATCH", "/v1/enterprises/{enterpriseId}/members/{userId}", AnyUser}, a.changeMemberRole},
+		{Route{"DELETE", "/v1/enterprises/{enterpriseId}/members/{userId}", AnyUser}, a.removeMember},
+		{Route{"POST", "/v1/enterprises/{enterpriseId}/ownership", AnyUser}, a.transferOwnership},
+		{Route{"POST", "/v1/enterprises/{enterpriseId}/invitations", AnyUser}, a.createInvitation},
+		{Route{"GET", "/v1/enterprises/{enterpriseId}/invitations", AnyUser}, a.listInvitations},
+		{Route{"DELETE", "/v1/enterprises/{enterpriseId}/invitations/{invitationId}", AnyUser}, a.revokeInvitation},
+		{Route{"POST", "/v1/invitations/redeem", AnyUser}, a.redeemInvitation},
+		{Route{"POST", "/v1/disputes", AnyUser}, a.openDispute},
 
 		{Route{"POST", "/v1/cases", AnyUser}, a.openCase},
 		{Route{"GET", "/v1/cases/{caseId}", AnyUser}, a.getCase},
@@ -152,6 +165,12 @@ func (a *API) table() []route {
 		{Route{"POST", "/v1/cases/{caseId}/decision", Reviewers}, a.decide},
 		{Route{"POST", revealPath, Reviewers}, a.reveal},
 		{Route{"POST", "/v1/enterprises/{enterpriseId}/certifications/{type}/revoke", Admins}, a.revokeCertification},
+
+		{Route{"GET", "/v1/admin/refunds", Admins}, a.listRefunds},
+		{Route{"POST", "/v1/admin/refunds/{refundId}/retry", Admins}, a.retryRefund},
+		{Route{"GET", "/v1/admin/discrepancies", Admins}, a.listDiscrepancies},
+		{Route{"POST", "/v1/admin/discrepancies/{discrepancyId}/resolve", Admins}, a.resolveDiscrepancy},
+		{Route{"GET", "/v1/admin/reports/subsidies", Admins}, a.subsidyReport},
 	}
 }
 

@@ -45,6 +45,9 @@ type enterpriseJSON struct {
 	OperatingAddress    string                                  `json:"operatingAddress"`
 	RegionCode          string                                  `json:"regionCode"`
 	HasCorporateAccount bool                                    `json:"hasCorporateAccount"`
+	Status              string                                  `json:"status"`
+	FrozenReason        string                                  `json:"frozenReason,omitempty"`
+	MyRole              string                                  `json:"myRole,omitempty"`
 	Version             int                                     `json:"version"`
 	CreatedAt           apitime.Time                            `json:"createdAt"`
 	UpdatedAt           apitime.Time                            `json:"updatedAt"`
@@ -59,7 +62,8 @@ func enterpriseView(v *certsvc.EnterpriseView, now time.Time, r domain.Rules) en
 		LegalRep: legalRepJSON{Name: e.LegalRep.Name, IDNumber: domain.MaskIDNumber(e.LegalRep.IDNumber),
 			Phone: domain.MaskPhone(e.LegalRep.Phone)},
 		RegisteredAddress: e.RegisteredAddress, OperatingAddress: e.OperatingAddress, RegionCode: e.Region(),
-		HasCorporateAccount: e.HasCorporateAccount, Version: e.Version, CreatedAt: apitime.Time(e.CreatedAt), UpdatedAt: apitime.Time(e.UpdatedAt),
+		HasCorporateAccount: e.HasCorporateAccount, Status: enterpriseStatus(e), FrozenReason: e.FrozenReason, MyRole: string(v.MyRole),
+		Version: e.Version, CreatedAt: apitime.Time(e.CreatedAt), UpdatedAt: apitime.Time(e.UpdatedAt),
 		Certifications: []certificationJSON{},
 		Capabilities:   map[domain.CertType]domain.Capabilities{},
 	}
@@ -73,6 +77,14 @@ func enterpriseView(v *certsvc.EnterpriseView, now time.Time, r domain.Rules) en
 		out.Capabilities[t] = domain.CapabilitiesFor(held[t], now, r)
 	}
 	return out
+}
+
+// enterpriseStatus is a profile's status as shown (active unless frozen).
+func enterpriseStatus(e *domain.Enterprise) string {
+	if e.Frozen() {
+		return string(domain.EnterpriseFrozen)
+	}
+	return string(domain.EnterpriseActive)
 }
 
 // certView shows the status in force at now under r: a certification past
@@ -210,14 +222,15 @@ func paymentView(p *domain.Payment, f domain.Fee) *paymentJSON {
 }
 
 type historyJSON struct {
-	At      apitime.Time `json:"at"`
-	ActorID string       `json:"actorId,omitempty"`
-	Role    string       `json:"role"`
-	Subject string       `json:"subject"`
-	From    string       `json:"from"`
-	To      string       `json:"to"`
-	Reasons []string     `json:"reasons"`
-	Note    string       `json:"note,omitempty"`
+	At         apitime.Time `json:"at"`
+	ActorID    string       `json:"actorId,omitempty"`
+	Role       string       `json:"role"`
+	MemberRole string       `json:"memberRole,omitempty"`
+	Subject    string       `json:"subject"`
+	From       string       `json:"from"`
+	To         string       `json:"to"`
+	Reasons    []string     `json:"reasons"`
+	Note       string       `json:"note,omitempty"`
 }
 
 // historyView renders a case's history. Applicants never see the account
@@ -232,7 +245,7 @@ func historyView(hs []domain.HistoryEntry, staff bool) []historyJSON {
 		if reasons == nil {
 			reasons = []string{}
 		}
-		j := historyJSON{At: apitime.Time(h.At), ActorID: h.ActorID, Role: string(h.Role), Subject: h.Subject,
+		j := historyJSON{At: apitime.Time(h.At), ActorID: h.ActorID, Role: string(h.Role), MemberRole: string(h.MemberRole), Subject: h.Subject,
 			From: h.From, To: h.To, Reasons: reasons, Note: h.Note}
 		if !staff {
 			if h.Subject == "case" && h.From == string(domain.CaseInReview) && h.To == string(domain.CaseInReview) {
@@ -297,6 +310,8 @@ type caseJSON struct {
 	Kind           string                       `json:"kind"`
 	Types          []domain.CertType            `json:"types"`
 	ViaAgent       bool                         `json:"viaAgent"`
+	AgentID        string                       `json:"agentId,omitempty"`
+	Dispute        *disputeJSON                 `json:"dispute,omitempty"`
 	Status         string                       `json:"status"`
 	Version        int                          `json:"version"`
 	CreatedAt      apitime.Time                 `json:"createdAt"`
@@ -311,7 +326,10 @@ type caseJSON struct {
 	Review         reviewJSON                   `json:"review"`
 	ChangeRequests int                          `json:"changeRequests"`
 	Change         *profileChangeJSON           `json:"change,omitempty"`
-	RefundDue      bool                         `json:"refundDue"`
+	// RefundDue: in the full view, money is still owed back (pending or
+	// failed refunds); in lists (no refunds read), money was owed back
+	// on this case at all.
+	RefundDue bool `json:"refundDue"`
 	// ReviewDueProvisional: reviewDueAt ran past the working-day calendar's
 	// data; it has a margin and is recomputed once the data arrives.
 	ReviewDueProvisional bool `json:"reviewDueProvisional"`
@@ -324,6 +342,7 @@ type caseDetailJSON struct {
 	Requirements requirementsJSON `json:"requirements"`
 	Documents    []documentJSON   `json:"documents"`
 	History      []historyJSON    `json:"history"`
+	Money        *moneyJSON       `json:"money,omitempty"`
 	// Appeal: reviewers' and admins' views of an appeal only.
 	Appeal *appealJSON `json:"appeal,omitempty"`
 }
@@ -371,19 +390,39 @@ func (a *API) asOf(ctx context.Context) asOf {
 	return asOf{now: a.clock.Now(), cal: func() *domain.Calendar { return a.svc.Calendar(ctx) }}
 }
 
+// disputeJSON is what a dispute case claims; the holding profile's id is
+// shown to reviewers and admins only.
+type disputeJSON struct {
+	USCC               string `json:"uscc"`
+	HolderEnterpriseID string `json:"holderEnterpriseId,omitempty"`
+}
+
+func disputeView(d *domain.DisputeClaim, reviewer bool) *disputeJSON {
+	if d == nil {
+		return nil
+	}
+	out := &disputeJSON{USCC: d.USCC}
+	if reviewer {
+		out.HolderEnterpriseID = d.HolderEnterpriseID
+	}
+	return out
+}
+
 // caseSummary renders a case without its documents, requirements and
 // history (lists and the queue), as an applicant may see it: without the
-// reviewer holding the claim (withClaimHolder adds it for staff).
+// reviewer holding the claim nor the profile a dispute claims from
+// (withStaffDetail adds them for staff).
 func caseSummary(c *domain.Case, at asOf) caseJSON {
 	out := caseJSON{
 		ID: c.ID, EnterpriseID: c.EnterpriseID, Kind: string(c.Kind), Types: c.Types, ViaAgent: c.ViaAgent,
+		AgentID: c.AgentID, Dispute: disputeView(c.Dispute, false),
 		Status: string(c.Status), Version: c.Version, CreatedAt: apitime.Time(c.CreatedAt), UpdatedAt: apitime.Time(c.UpdatedAt),
 		SubmittedAt: apitime.Ptr(c.SubmittedAt), ReviewDueAt: apitime.Ptr(c.ReviewDueAt),
 		ReviewDueProvisional: c.ReviewDueProvisional(), Fee: feeView(c.Fee),
 		Verifications: map[string]*verificationJSON{"face": verificationView(c.Face), "qr": verificationView(c.QR)},
 		Bank:          bankView(c.Deposit), Payment: paymentView(c.Payment, c.Fee), Explanation: c.Explanation,
-		ChangeRequests: c.ChangeRequests, RefundDue: c.RefundDue, Review: reviewJSON{Reasons: []string{}, Redo: []redoJSON{}},
-		Change: profileChangeView(c.Change),
+		ChangeRequests: c.ChangeRequests, Review: reviewJSON{Reasons: []string{}, Redo: []redoJSON{}},
+		Change: profileChangeView(c.Change), RefundDue: c.Money.ReceivedFen > c.Money.KeptFen,
 	}
 	for _, it := range c.Redo {
 		out.Review.Redo = append(out.Review.Redo, redoJSON{Requirement: it.Requirement, Reason: it.Reason, Note: it.Note, RequestedAt: apitime.Time(it.Since)})
@@ -406,12 +445,14 @@ func caseSummary(c *domain.Case, at asOf) caseJSON {
 	return out
 }
 
-// withClaimHolder adds to a staff view which reviewer holds (or last held)
-// the claim: applicants never see reviewers' accounts.
-func withClaimHolder(out caseJSON, c *domain.Case) caseJSON {
+// withStaffDetail adds to a staff view which reviewer holds (or last
+// held) the claim and, for a dispute, the profile holding the USCC:
+// applicants see neither.
+func withStaffDetail(out caseJSON, c *domain.Case) caseJSON {
 	if c.Claim != nil {
 		out.Review.ClaimedBy = c.Claim.ReviewerID
 	}
+	out.Dispute = disputeView(c.Dispute, true)
 	return out
 }
 
@@ -420,13 +461,15 @@ func caseView(v *certsvc.CaseView, lang string, reviewer bool, at asOf) caseDeta
 	out := caseDetailJSON{caseJSON: sum, Requirements: certsvc.RequirementsJSON(v.Requirements, lang),
 		Documents: []documentJSON{}}
 	if reviewer {
-		out.caseJSON = withClaimHolder(sum, v.Case)
+		out.caseJSON = withStaffDetail(sum, v.Case)
 		out.Appeal = appealView(v.Appeal)
 	}
 	for i := range v.Documents {
 		out.Documents = append(out.Documents, documentView(&v.Documents[i], lang, reviewer))
 	}
 	out.History = historyView(v.History, reviewer)
+	m := moneyView(v.Case, v.Refunds)
+	out.Money, out.RefundDue = &m, m.RefundPendingFen > 0
 	return out
 }
 
@@ -486,10 +529,98 @@ func render(rep *reply, lang string) events.APIGatewayV2HTTPResponse {
 	if status == 0 {
 		status = http.StatusOK
 	}
+	if status == http.StatusNoContent {
+		delete(headers, "Content-Type")
+		return events.APIGatewayV2HTTPResponse{StatusCode: status, Headers: headers}
+	}
 	body, err := json.Marshal(rep.body)
 	if err != nil {
 		return events.APIGatewayV2HTTPResponse{StatusCode: 500, Headers: map[string]string{"Content-Type": "application/problem+json"},
 			Body: `{"type":"about:blank","title":"Internal Server Error","status":500,"detail":"","code":"internal"}`}
 	}
 	return events.APIGatewayV2HTTPResponse{StatusCode: status, Headers: headers, Body: string(body)}
+}
+
+// moneyJSON is the case's fee account: what was paid, what the fee kept,
+// what was paid back and what is still owed back (pending or failed and
+// awaiting an admin's retry), with each refund.
+type moneyJSON struct {
+	Currency         string       `json:"currency"`
+	PaidFen          int64        `json:"paidFen"`
+	KeptFen          int64        `json:"keptFen"`
+	RefundedFen      int64        `json:"refundedFen"`
+	RefundPendingFen int64        `json:"refundPendingFen"`
+	Refunds          []refundJSON `json:"refunds"`
+}
+
+type refundJSON struct {
+	ID            string        `json:"id"`
+	CaseID        string        `json:"caseId"`
+	OrderID       string        `json:"orderId"`
+	AmountFen     int64         `json:"amountFen"`
+	Currency      string        `json:"currency"`
+	Reason        string        `json:"reason"`
+	Status        string        `json:"status"`
+	Attempts      int           `json:"attempts"`
+	NextAttemptAt *apitime.Time `json:"nextAttemptAt"`
+	FailureCode   string        `json:"failureCode,omitempty"`
+	CreatedAt     apitime.Time  `json:"createdAt"`
+	CompletedAt   *apitime.Time `json:"completedAt"`
+}
+
+func refundView(r *domain.Refund) refundJSON {
+	return refundJSON{ID: r.ID, CaseID: r.CaseID, OrderID: r.OrderID, AmountFen: r.AmountFen, Currency: "CNY",
+		Reason: string(r.Reason), Status: string(r.Status), Attempts: r.Attempts, NextAttemptAt: apitime.Ptr(r.NextAttemptAt),
+		FailureCode: r.FailureCode, CreatedAt: apitime.Time(r.CreatedAt), CompletedAt: apitime.Ptr(r.CompletedAt)}
+}
+
+func moneyView(c *domain.Case, refunds []domain.Refund) moneyJSON {
+	m := moneyJSON{Currency: "CNY", PaidFen: c.Money.ReceivedFen, KeptFen: c.Money.KeptFen, Refunds: []refundJSON{}}
+	for i := range refunds {
+		r := &refunds[i]
+		if r.Status == domain.RefundSucceeded {
+			m.RefundedFen += r.AmountFen
+		} else {
+			m.RefundPendingFen += r.AmountFen
+		}
+		m.Refunds = append(m.Refunds, refundView(r))
+	}
+	return m
+}
+
+// memberJSON is one member of an enterprise.
+type memberJSON struct {
+	UserID    string       `json:"userId"`
+	Role      string       `json:"role"`
+	Label     string       `json:"label,omitempty"`
+	InvitedBy string       `json:"invitedBy,omitempty"`
+	JoinedAt  apitime.Time `json:"joinedAt"`
+	Version   int          `json:"version"`
+}
+
+func memberView(m *domain.Member) memberJSON {
+	return memberJSON{UserID: m.UserID, Role: string(m.Role), Label: m.Label, InvitedBy: m.InvitedBy, JoinedAt: apitime.Time(m.JoinedAt), Version: m.Version}
+}
+
+// invitationJSON is an invitation; Code is set only in the answer that
+// made it.
+type invitationJSON struct {
+	ID           string        `json:"id"`
+	EnterpriseID string        `json:"enterpriseId"`
+	Role         string        `json:"role"`
+	Label        string        `json:"label,omitempty"`
+	Status       string        `json:"status"`
+	CreatedBy    string        `json:"createdBy"`
+	CreatedAt    apitime.Time  `json:"createdAt"`
+	ExpiresAt    apitime.Time  `json:"expiresAt"`
+	AcceptedBy   string        `json:"acceptedBy,omitempty"`
+	AcceptedAt   *apitime.Time `json:"acceptedAt,omitempty"`
+	Version      int           `json:"version"`
+	Code         string        `json:"code,omitempty"`
+}
+
+func invitationView(i *domain.Invitation, now time.Time) invitationJSON {
+	return invitationJSON{ID: i.ID, EnterpriseID: i.EnterpriseID, Role: string(i.Role), Label: i.Label, Status: string(i.StatusAt(now)),
+		CreatedBy: i.CreatedBy, CreatedAt: apitime.Time(i.CreatedAt), ExpiresAt: apitime.Time(i.ExpiresAt), AcceptedBy: i.AcceptedBy, AcceptedAt: apitime.Ptr(i.AcceptedAt),
+		Version: i.Version}
 }

@@ -198,9 +198,16 @@ func (j *Expiry) caseTimeouts(ctx context.Context, now time.Time, cal *domain.Ca
 		history = append(history, slaHistory(next.Status, now))
 		outcomes = append(outcomes, OutSLABreached)
 	}
+	var docs []domain.DocumentWrite
 	if at := c.DocumentsExpireAt; at != nil && !now.Before(*at) {
-		if err := j.expireDocuments(ctx, c.ID); err != nil {
+		expired, err := j.expireDocuments(ctx, c.ID)
+		if err != nil {
 			return nil, err
+		}
+		for i := range expired {
+			// The items get their TTL here too: a case closed without its
+			// documents at hand (a profile that lost its USCC) set none.
+			docs = append(docs, domain.DocumentWrite{Document: &expired[i], ExpireAt: at})
 		}
 		next.DocumentsExpireAt = nil
 		outcomes = append(outcomes, OutDocsExpired)
@@ -213,7 +220,7 @@ func (j *Expiry) caseTimeouts(ctx context.Context, now time.Time, cal *domain.Ca
 		// counts from it (RetentionEndsAt).
 		next.UpdatedAt = now
 	}
-	ch := &domain.Change{Cases: []domain.CaseWrite{domain.UpdateCase(&c, &next)}}
+	ch := &domain.Change{Cases: []domain.CaseWrite{domain.UpdateCase(&c, &next)}, Documents: docs}
 	for _, h := range inOrder(history) {
 		ch.History = append(ch.History, domain.HistoryRecord{CaseID: c.ID, Entry: h})
 	}
@@ -221,16 +228,16 @@ func (j *Expiry) caseTimeouts(ctx context.Context, now time.Time, cal *domain.Ca
 }
 
 // expireDocuments tags every object of a closed case retention=expire, so
-// the bucket's lifecycle rule deletes them (the items already carry a TTL
-// from when the case closed). Tagging is idempotent: a rerun after a crash
-// tags again and changes nothing; a file already gone is fine.
-func (j *Expiry) expireDocuments(ctx context.Context, caseID string) error {
+// the bucket's lifecycle rule deletes them, and returns the documents (the
+// caller gives their items the TTL). Tagging is idempotent: a rerun after
+// a crash tags again and changes nothing; a file already gone is fine.
+func (j *Expiry) expireDocuments(ctx context.Context, caseID string) ([]domain.Document, error) {
 	if j.cfg.Objects == nil {
-		return domain.Wrap(domain.KindInternal, "no_objects", errors.New("expiry job has no object store"))
+		return nil, domain.Wrap(domain.KindInternal, "no_objects", errors.New("expiry job has no object store"))
 	}
 	b, err := j.cfg.Store.GetCaseBundle(ctx, caseID)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for _, d := range b.Documents {
 		// The upload (which the lifecycle removes soon anyway) and the
@@ -241,11 +248,11 @@ func (j *Expiry) expireDocuments(ctx context.Context, caseID string) error {
 			}
 			err := j.cfg.Objects.Tag(ctx, key, map[string]string{"check": string(d.Status), "retention": "expire"})
 			if err != nil && !domain.IsKind(err, domain.KindNotFound) {
-				return err
+				return nil, err
 			}
 		}
 	}
-	return nil
+	return b.Documents, nil
 }
 
 // inOrder makes entries written at the same instant sort in the order they

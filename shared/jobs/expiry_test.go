@@ -314,7 +314,7 @@ func newCase(at time.Time) *domain.Case {
 	return &domain.Case{
 		ID:           domain.NewIDAt(at),
 		EnterpriseID: domain.NewIDAt(at),
-		OwnerID:      "user-1",
+		OpenedBy:     "user-1",
 		Kind:         domain.KindInitial,
 		Types:        []domain.CertType{domain.CertWeCom},
 		Status:       domain.CaseDraft,

@@ -32,10 +32,12 @@ type caseItem struct {
 	Entity         string             `dynamodbav:"entity"`
 	ID             string             `dynamodbav:"id"`
 	EnterpriseID   string             `dynamodbav:"enterpriseId"`
-	OwnerID        string             `dynamodbav:"ownerId"`
+	OpenedBy       string             `dynamodbav:"openedBy"`
 	Kind           string             `dynamodbav:"kind"`
 	Types          []string           `dynamodbav:"types,omitempty"`
 	ViaAgent       bool               `dynamodbav:"viaAgent"`
+	AgentID        string             `dynamodbav:"agentId,omitempty"`
+	Dispute        *disputeClaimItem  `dynamodbav:"dispute,omitempty"`
 	Status         string             `dynamodbav:"status"`
 	Version        int                `dynamodbav:"version"`
 	CreatedAt      time.Time          `dynamodbav:"createdAt"`
@@ -55,7 +57,7 @@ type caseItem struct {
 	ExplanationAt  *time.Time         `dynamodbav:"explanationAt,omitempty"`
 	Change         *profileChangeItem `dynamodbav:"change,omitempty"`
 	SLABreached    bool               `dynamodbav:"slaBreached"`
-	RefundDue      bool               `dynamodbav:"refundDue"`
+	Money          moneyItem          `dynamodbav:"money"`
 	DocsExpireAt   *time.Time         `dynamodbav:"documentsExpireAt,omitempty"`
 	// ReviewDueRecheckAt: set while reviewDueAt is provisional.
 	ReviewDueRecheckAt *time.Time `dynamodbav:"reviewDueRecheckAt,omitempty"`
@@ -77,10 +79,12 @@ func toCaseItem(c *domain.Case) caseItem {
 		Entity:       "case",
 		ID:           c.ID,
 		EnterpriseID: c.EnterpriseID,
-		OwnerID:      c.OwnerID,
+		OpenedBy:     c.OpenedBy,
 		Kind:         string(c.Kind),
 		Types:        typesList,
 		ViaAgent:     c.ViaAgent,
+		AgentID:      c.AgentID,
+		Dispute:      toDisputeClaim(c.Dispute),
 		Status:       string(c.Status),
 		Version:      c.Version,
 		CreatedAt:    c.CreatedAt.UTC(),
@@ -88,7 +92,7 @@ func toCaseItem(c *domain.Case) caseItem {
 		SubmittedAt:  utcp(c.SubmittedAt),
 		ReviewDueAt:  utcp(c.ReviewDueAt),
 		Fee: feeItem{AmountFen: c.Fee.AmountFen, SubsidyFen: c.Fee.SubsidyFen, PayableFen: c.Fee.PayableFen,
-			Program: c.Fee.Program, Currency: c.Fee.Currency},
+			Program: c.Fee.Program, RegionCode: c.Fee.RegionCode, Currency: c.Fee.Currency},
 		Payment:        toPayment(c.Payment),
 		Face:           toVerification(c.Face),
 		QR:             toVerification(c.QR),
@@ -101,7 +105,7 @@ func toCaseItem(c *domain.Case) caseItem {
 		ExplanationAt:  utcp(c.ExplanationAt),
 		Change:         toProfileChange(c.Change),
 		SLABreached:    c.SLABreached,
-		RefundDue:      c.RefundDue,
+		Money:          moneyItem{ReceivedFen: c.Money.ReceivedFen, KeptFen: c.Money.KeptFen},
 		DocsExpireAt:   utcp(c.DocumentsExpireAt),
 	}
 	it.ReviewDueRecheckAt = utcp(c.ReviewDueRecheckAt)
@@ -125,10 +129,12 @@ func (it caseItem) domain() domain.Case {
 	return domain.Case{
 		ID:           it.ID,
 		EnterpriseID: it.EnterpriseID,
-		OwnerID:      it.OwnerID,
+		OpenedBy:     it.OpenedBy,
 		Kind:         domain.CaseKind(it.Kind),
 		Types:        typesList,
 		ViaAgent:     it.ViaAgent,
+		AgentID:      it.AgentID,
+		Dispute:      it.Dispute.domain(),
 		Status:       domain.CaseStatus(it.Status),
 		Version:      it.Version,
 		CreatedAt:    it.CreatedAt,
@@ -136,7 +142,7 @@ func (it caseItem) domain() domain.Case {
 		SubmittedAt:  it.SubmittedAt,
 		ReviewDueAt:  it.ReviewDueAt,
 		Fee: domain.Fee{AmountFen: it.Fee.AmountFen, SubsidyFen: it.Fee.SubsidyFen, PayableFen: it.Fee.PayableFen,
-			Program: it.Fee.Program, Currency: it.Fee.Currency},
+			Program: it.Fee.Program, RegionCode: it.Fee.RegionCode, Currency: it.Fee.Currency},
 		Payment:           it.Payment.domain(),
 		Face:              it.Face.domain(),
 		QR:                it.QR.domain(),
@@ -150,10 +156,30 @@ func (it caseItem) domain() domain.Case {
 		Change:            it.Change.domain(),
 		SLABreached:       it.SLABreached,
 		DocumentsExpireAt: it.DocsExpireAt,
-		RefundDue:         it.RefundDue,
+		Money:             domain.CaseMoney{ReceivedFen: it.Money.ReceivedFen, KeptFen: it.Money.KeptFen},
 		// Set while reviewDueAt is provisional.
 		ReviewDueRecheckAt: it.ReviewDueRecheckAt,
 	}
+}
+
+// disputeClaimItem is a dispute case's claim (what it disputes).
+type disputeClaimItem struct {
+	USCC               string `dynamodbav:"uscc"`
+	HolderEnterpriseID string `dynamodbav:"holderEnterpriseId"`
+}
+
+func toDisputeClaim(d *domain.DisputeClaim) *disputeClaimItem {
+	if d == nil {
+		return nil
+	}
+	return &disputeClaimItem{USCC: d.USCC, HolderEnterpriseID: d.HolderEnterpriseID}
+}
+
+func (it *disputeClaimItem) domain() *domain.DisputeClaim {
+	if it == nil {
+		return nil
+	}
+	return &domain.DisputeClaim{USCC: it.USCC, HolderEnterpriseID: it.HolderEnterpriseID}
 }
 
 func (s *Store) caseOps(w domain.CaseWrite) ([]op, error) {

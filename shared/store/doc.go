@@ -12,7 +12,7 @@
 // while it belongs there; writes that change membership rebuild the whole
 // item, so the attributes disappear with the state that called for them):
 //
-//	GSI1         gsi1pk / gsi1sk   owner's enterprises, enterprise's cases, documents by id
+//	GSI1         gsi1pk / gsi1sk   a user's memberships, enterprise's cases, documents by id
 //	QueueIndex   qpk / qsk         the reviewers' queue
 //	DueIndex     duepk / duesk     scheduled work: cases and certifications by due time
 //	RemindIndex  rpk / rsk         renewal reminders by due time
@@ -27,8 +27,10 @@
 // # Items
 //
 //	item                  pk                  sk                              index attributes (while ...)
-//	enterprise profile    ENT#<id>            A#PROFILE                       gsi1 OWNER#<ownerId> / <createdAt>#<id>
-//	USCC claim            USCC#<uscc>         USCC                            -
+//	enterprise profile    ENT#<id>            A#PROFILE                       -
+//	member                ENT#<entId>         A#MEMBER#<userId>               gsi1 MEMBER#<userId> / <joinedAt>#<entId>
+//	invitation            ENT#<entId>         A#INVITE#<invId>                - (ttl a day after it expires)
+//	USCC claim            USCC#<uscc>         USCC                            - (disputeCaseId: the lock of a dispute in review)
 //	certification         ENT#<entId>         B#CERT#<type>                   due CERT / <next transition>#<entId>#<type> (active: expiry; overdue: lapse)
 //	                                                                          remind REMIND / <remindAt>#<entId>#<type> (RemindAt set)
 //	open-case slot        ENT#<entId>         B#OPEN#<type|profile>           - (one open case per type; see perenterprise.go)
@@ -42,9 +44,16 @@
 //	document              CASE#<caseId>       D#<docId>                       gsi1 DOC#<docId> / DOC
 //	                                                                          h SHA#<hex> / <entId>#<docId> (hash known); ttl (marked for deletion)
 //	case history          CASE#<caseId>       H#<at>#<id>                     -
-//	payout (bank outbox)  CASE#<caseId>       P#<at>                          -
+//	payout (bank outbox)  CASE#<caseId>       P#<at>                          gsi1 PAYOUTS#<Beijing day> / <at>#<id>
+//	refund                CASE#<caseId>       F#<id>                          gsi1 REFUNDS / <createdAt>#<id>
+//	                                                                          due REFUND / <nextAttemptAt>#<caseId>#<id> (pending)
+//	ledger entry          CASE#<caseId>       L#<id>                          gsi1 LEDGER#<Beijing day of the movement> / <at>#<id>
+//	discrepancy           DISC#<id>           DISC                            gsi1 DISCREPANCIES / <day>#<id>
+//	subsidy line          SUBSIDY#<month>     <program>#<caseId>#<kind>       -
+//	admin audit           AUDIT#<day>         U#<at>#<id>                     -
 //	audit (download,      CASE#<caseId>       U#<at>#<id>                     -
-//	  identifier reveal)
+//	  identifier reveal,
+//	  refund retry)
 //	ref                   REF#<kind>#<id>     REF                             - (ttl ExpiresAt + 1 day)
 //	idempotency           IDEM#<key>          IDEM                            - (ttl ExpiresAt)
 //
@@ -57,14 +66,20 @@
 //
 //	access pattern                          method                     key / index                                                  reads
 //	enterprise state (profile, certs,       GetEnterpriseState         Query pk=ENT#<id>, sk BETWEEN A# AND B#~, consistent         1 Query
-//	  open-case slots, deposit log)
-//	an owner's enterprises                  ListEnterprises            GSI1 gsi1pk=OWNER#<ownerId>, oldest first, paged             1 Query
+//	  open-case slots, deposit log,
+//	  members, invitations)
+//	states as one user sees them, by key    GetEnterpriseStatesAs      BatchGetItem profile, deposit log, certs, slots, own member  1 BatchGetItem
+//	a user's memberships                    ListMemberships            GSI1 gsi1pk=MEMBER#<userId>, in the order joined, paged      1 Query
+//	profiles by id                          GetEnterprises             BatchGetItem ENT#<id> / A#PROFILE                            1 BatchGetItem
+//	cases by id                             GetCases                   BatchGetItem CASE#<id> / A#CASE, consistent                  1 BatchGetItem
+//	who holds a USCC                        GetUSCCClaim               GetItem USCC#<uscc> / USCC, consistent                       1 GetItem
+//	an enterprise's history, newest first   ListEnterpriseHistory      Query pk=ENT#<id>, sk begins_with H#, backwards, paged       1 Query
 //	one certification                       GetCertification           GetItem ENT#<entId> / B#CERT#<type>, consistent              1 GetItem
 //	certifications due to expire or lapse   DueCertifications          DueIndex duepk=CERT, duesk <= <before>#~, paged              1 Query, due items only
 //	renewal reminders due                   RemindersDue               RemindIndex rpk=REMIND, rsk <= <before>#~, paged             1 Query, due items only
 //	notifications, newest first             ListNotifications          Query pk=ENT#<id>, sk begins_with N#, backwards, paged       1 Query
 //	one case                                GetCase                    GetItem CASE#<id> / A#CASE, consistent                       1 GetItem
-//	case view (case, documents, history)    GetCaseBundle              Query pk=CASE#<id>, sk BETWEEN A# AND H#~, consistent        1 Query (+ pages)
+//	case view (case, docs, refunds, hist.)  GetCaseBundle              Query pk=CASE#<id>, sk BETWEEN A# AND H#~, consistent        1 Query (+ pages)
 //	an enterprise's cases, newest first     ListCases                  GSI1 gsi1pk=ENTCASES#<entId>, backwards, paged               1 Query
 //	reviewers' queue, earliest due first    ListQueue                  QueueIndex qpk=QUEUE, paged                                  1 Query
 //	cases with pending work                 DueCases                   DueIndex duepk=CASE, duesk <= <before>#~, paged              1 Query, due items only
@@ -75,10 +90,21 @@
 //	downloads and reveals of a case (audit) ListAudit                  Query pk=CASE#<id>, sk begins_with U#, consistent            1 Query (+ pages)
 //	certification history (appeal context)  EnterpriseHistory          Query pk=ENT#<id>, sk begins_with H#, consistent             1 Query (+ pages)
 //	micro-deposit payouts of a case         Payouts                    Query pk=CASE#<id>, sk begins_with P#, consistent            1 Query (+ pages)
+//	refunds due (refund job)                RefundsDue                 DueIndex duepk=REFUND, duesk <= <before>#~, paged            1 Query, due items only
+//	one refund                              GetRefund                  GetItem CASE#<caseId> / F#<id>, consistent                   1 GetItem
+//	refunds, newest first (admins)          ListRefunds                GSI1 gsi1pk=REFUNDS (createdAt range), matched in code       1+ Query
+//	a case's ledger                         CaseLedger                 Query pk=CASE#<id>, sk begins_with L#, consistent            1 Query (+ pages)
+//	a day's ledger (reconciliation)         LedgerForDay               GSI1 gsi1pk=LEDGER#<day>                                     1 Query (+ pages)
+//	a day's payouts (reconciliation)        PayoutsForDay              GSI1 gsi1pk=PAYOUTS#<day>                                    1 Query (+ pages)
+//	discrepancies (admins)                  ListDiscrepancies          GSI1 gsi1pk=DISCREPANCIES (day range), matched in code       1+ Query
+//	one discrepancy                         GetDiscrepancy             GetItem DISC#<id> / DISC, consistent                         1 GetItem
+//	a month's subsidy lines                 SubsidyEntries             Query pk=SUBSIDY#<month>, consistent                         1 Query (+ pages)
+//	admin actions of a day                  ListAdminAudit             Query pk=AUDIT#<day>, sk begins_with U#, consistent          1 Query (+ pages)
 //	provider id (session, order) -> case    ResolveRef                 GetItem REF#<kind>#<id> / REF, consistent                    1 GetItem
 //	what an order asks to be paid           OrderPayable               ResolveRef, then GetCase                                     2 GetItem
 //	idempotency reservation                 Reserve/Complete/Release   PutItem / UpdateItem / DeleteItem IDEM#<key> / IDEM         -
 //	USCC uniqueness                         Commit                     Put USCC#<uscc> / USCC, attribute_not_exists, in the create  -
+//	a read's membership (download audit)    Commit                     ConditionCheck ENT#<entId> / A#MEMBER#<userId>, role IN      -
 //
 // Index reads are eventually consistent (a case just created may be missing
 // from ListCases for a moment); single-entity reads are strongly consistent.
@@ -88,7 +114,7 @@
 // Commit(ctx, change) writes a domain.Change atomically with one
 // TransactWriteItems (at most 100 writes; a Change of one write and no
 // idempotency mark uses PutItem / UpdateItem). Versioned entities
-// (enterprise, case, certification) are created with attribute_not_exists(pk)
+// (enterprise, case, certification, refund, discrepancy) are created with attribute_not_exists(pk)
 // and replaced as a whole under version = :expected (the entity carries
 // expected+1). History, notifications, audits, payouts, refs and reminder
 // marks are puts under attribute_not_exists(pk). A document check result
@@ -98,6 +124,13 @@
 // idem.Mark, the transaction also flips IDEM#<key> from in_progress to
 // applied under token = :token, so a request's side effect commits at most
 // once.
+//
+// Memberships are created under attribute_not_exists(pk), replaced or
+// deleted under their version; invitations likewise. A USCC claim is
+// updated (SET only) to take a dispute's lock (on condition that the
+// expected profile holds it and no other dispute holds the lock: else
+// dispute_open), give it up, or move it to the dispute's winner. A member
+// check is a ConditionCheck; when it fails the Change is not_found.
 //
 // A failed condition is a domain.KindConflict error with one of these codes:
 //

@@ -33,7 +33,6 @@ type documentItem struct {
 	ID             string             `dynamodbav:"id"`
 	CaseID         string             `dynamodbav:"caseId"`
 	EnterpriseID   string             `dynamodbav:"enterpriseId"`
-	OwnerID        string             `dynamodbav:"ownerId"`
 	DocType        string             `dynamodbav:"docType"`
 	ContentType    string             `dynamodbav:"contentType"`
 	ContentLength  int64              `dynamodbav:"contentLength"`
@@ -68,7 +67,6 @@ func toDocumentItem(d *domain.Document, expireAt *time.Time) documentItem {
 		ID:             d.ID,
 		CaseID:         d.CaseID,
 		EnterpriseID:   d.EnterpriseID,
-		OwnerID:        d.OwnerID,
 		DocType:        string(d.DocType),
 		ContentType:    d.ContentType,
 		ContentLength:  d.ContentLength,
@@ -114,7 +112,6 @@ func (it documentItem) domain() domain.Document {
 		PHashBands:     bands,
 		CaseID:         it.CaseID,
 		EnterpriseID:   it.EnterpriseID,
-		OwnerID:        it.OwnerID,
 		DocType:        domain.DocType(it.DocType),
 		ContentType:    it.ContentType,
 		ContentLength:  it.ContentLength,

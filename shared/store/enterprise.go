@@ -4,21 +4,17 @@ import (
 	"context"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"microcert/shared/domain"
 )
 
-// enterpriseItem is the profile: pk ENT#<id>, sk A#PROFILE, listed by owner
-// on GSI1 (OWNER#<ownerId>, <createdAt>#<id>).
+// enterpriseItem is the profile: pk ENT#<id>, sk A#PROFILE. A user's
+// enterprises are listed through their memberships (member.go).
 type enterpriseItem struct {
 	PK                  string       `dynamodbav:"pk"`
 	SK                  string       `dynamodbav:"sk"`
-	GSI1PK              string       `dynamodbav:"gsi1pk"`
-	GSI1SK              string       `dynamodbav:"gsi1sk"`
 	Entity              string       `dynamodbav:"entity"`
 	ID                  string       `dynamodbav:"id"`
 	Name                string       `dynamodbav:"name"`
@@ -28,6 +24,8 @@ type enterpriseItem struct {
 	OperatingAddress    string       `dynamodbav:"operatingAddress"`
 	HasCorporateAccount bool         `dynamodbav:"hasCorporateAccount"`
 	OwnerID             string       `dynamodbav:"ownerId"`
+	Status              string       `dynamodbav:"status,omitempty"`
+	FrozenReason        string       `dynamodbav:"frozenReason,omitempty"`
 	Version             int          `dynamodbav:"version"`
 	CreatedAt           time.Time    `dynamodbav:"createdAt"`
 	UpdatedAt           time.Time    `dynamodbav:"updatedAt"`
@@ -35,13 +33,17 @@ type enterpriseItem struct {
 
 // usccItem claims a USCC for one enterprise: pk USCC#<uscc>, sk USCC. It is
 // written with the profile, under attribute_not_exists, in one transaction.
+// disputeCaseId names the dispute that holds the USCC's lock ("" when
+// none); a won dispute moves enterpriseId to the claimant's profile.
 type usccItem struct {
-	PK           string    `dynamodbav:"pk"`
-	SK           string    `dynamodbav:"sk"`
-	Entity       string    `dynamodbav:"entity"`
-	USCC         string    `dynamodbav:"uscc"`
-	EnterpriseID string    `dynamodbav:"enterpriseId"`
-	CreatedAt    time.Time `dynamodbav:"createdAt"`
+	PK            string     `dynamodbav:"pk"`
+	SK            string     `dynamodbav:"sk"`
+	Entity        string     `dynamodbav:"entity"`
+	USCC          string     `dynamodbav:"uscc"`
+	EnterpriseID  string     `dynamodbav:"enterpriseId"`
+	DisputeCaseID string     `dynamodbav:"disputeCaseId,omitempty"`
+	CreatedAt     time.Time  `dynamodbav:"createdAt"`
+	TransferredAt *time.Time `dynamodbav:"transferredAt,omitempty"`
 }
 
 // itemKey is the primary key of an item.
@@ -56,8 +58,6 @@ func toEnterpriseItem(e *domain.Enterprise) enterpriseItem {
 	return enterpriseItem{
 		PK:                  entPK(e.ID),
 		SK:                  skProfile,
-		GSI1PK:              ownerPK(e.OwnerID),
-		GSI1SK:              createdSK(e.CreatedAt, e.ID),
 		Entity:              "enterprise",
 		ID:                  e.ID,
 		Name:                e.Name,
@@ -67,6 +67,8 @@ func toEnterpriseItem(e *domain.Enterprise) enterpriseItem {
 		OperatingAddress:    e.OperatingAddress,
 		HasCorporateAccount: e.HasCorporateAccount,
 		OwnerID:             e.OwnerID,
+		Status:              string(e.Status),
+		FrozenReason:        e.FrozenReason,
 		Version:             e.Version,
 		CreatedAt:           e.CreatedAt.UTC(),
 		UpdatedAt:           e.UpdatedAt.UTC(),
@@ -74,6 +76,9 @@ func toEnterpriseItem(e *domain.Enterprise) enterpriseItem {
 }
 
 func (it enterpriseItem) domain() domain.Enterprise {
+	if it.Status == "" {
+		it.Status = string(domain.EnterpriseActive)
+	}
 	return domain.Enterprise{
 		ID:                  it.ID,
 		Name:                it.Name,
@@ -83,6 +88,8 @@ func (it enterpriseItem) domain() domain.Enterprise {
 		OperatingAddress:    it.OperatingAddress,
 		HasCorporateAccount: it.HasCorporateAccount,
 		OwnerID:             it.OwnerID,
+		Status:              domain.EnterpriseStatus(it.Status),
+		FrozenReason:        it.FrozenReason,
 		Version:             it.Version,
 		CreatedAt:           it.CreatedAt,
 		UpdatedAt:           it.UpdatedAt,
@@ -100,6 +107,13 @@ func (s *Store) enterpriseOps(w domain.EnterpriseWrite) ([]op, error) {
 	av, err := marshalItem(it)
 	if err != nil {
 		return nil, err
+	}
+	if w.Create && w.Unclaimed {
+		o, err := s.putNew(av, domain.ErrVersionConflict)
+		if err != nil {
+			return nil, err
+		}
+		return []op{o}, nil
 	}
 	if w.Create {
 		claim, err := marshalItem(usccItem{PK: usccPK(e.USCC), SK: skUSCC, Entity: "uscc", USCC: e.USCC,
@@ -137,16 +151,57 @@ func certRank(t domain.CertType) int {
 	return len(domain.CertTypes)
 }
 
-// ListEnterprises lists the profiles an owner created, oldest first (GSI1,
-// OWNER#<ownerId>).
-func (s *Store) ListEnterprises(ctx context.Context, ownerID string, p domain.Page) ([]domain.Enterprise, string, error) {
-	spec := cursorSpec{index: indexGSI1, hashAttr: attrGSI1PK, hashValue: ownerPK(ownerID), rangeAttr: attrGSI1SK,
-		prefixes: map[string]string{attrPK: prefixEnt, attrSK: skProfile}}
-	kc := expression.Key(attrGSI1PK).Equal(expression.Value(ownerPK(ownerID)))
-	items, next, err := s.queryPage(ctx, &dynamodb.QueryInput{IndexName: aws.String(indexGSI1)}, kc, spec, p)
+// GetUSCCClaim reads who holds a USCC (strongly consistent GetItem).
+func (s *Store) GetUSCCClaim(ctx context.Context, uscc string) (*domain.USCCClaim, error) {
+	av, err := s.getItem(ctx, usccPK(uscc), skUSCC)
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
-	out, err := decodeAll(items, "enterprise", enterpriseItem.domain)
-	return out, next, err
+	return ref(decode(av, "uscc claim", func(it usccItem) domain.USCCClaim {
+		return domain.USCCClaim{USCC: it.USCC, EnterpriseID: it.EnterpriseID, DisputeCaseID: it.DisputeCaseID, CreatedAt: it.CreatedAt}
+	}))
+}
+
+// usccClaimOps updates a USCC claim (never on an index, so an UpdateItem of
+// SET clauses):
+//   - lock: on condition that Holder holds it and no other dispute holds
+//     the lock (else dispute_open);
+//   - unlock: on condition that CaseID holds the lock;
+//   - transfer: on condition that Holder holds it and CaseID the lock.
+func (s *Store) usccClaimOps(w domain.USCCClaimWrite) ([]op, error) {
+	if w.USCC == "" || w.Holder == "" || w.CaseID == "" {
+		return nil, internal("uscc claim write without uscc, holder or case")
+	}
+	held := expression.Name("enterpriseId").Equal(expression.Value(w.Holder))
+	ours := expression.Name("disputeCaseId").Equal(expression.Value(w.CaseID))
+	var (
+		ub     expression.UpdateBuilder
+		cond   expression.ConditionBuilder
+		onFail error = domain.ErrVersionConflict
+	)
+	switch w.Op {
+	case domain.USCCLock:
+		free := expression.AttributeNotExists(expression.Name("disputeCaseId")).
+			Or(expression.Name("disputeCaseId").Equal(expression.Value("")), ours)
+		ub = expression.Set(expression.Name("disputeCaseId"), expression.Value(w.CaseID))
+		cond, onFail = held.And(free), domain.ErrDisputeOpen
+	case domain.USCCUnlock:
+		ub = expression.Set(expression.Name("disputeCaseId"), expression.Value(""))
+		cond = ours
+	case domain.USCCTransfer:
+		if w.NewHolder == "" {
+			return nil, internal("uscc transfer without a new holder")
+		}
+		ub = expression.Set(expression.Name("disputeCaseId"), expression.Value("")).
+			Set(expression.Name("enterpriseId"), expression.Value(w.NewHolder)).
+			Set(expression.Name("transferredAt"), expression.Value(w.At.UTC()))
+		cond = held.And(ours)
+	default:
+		return nil, internal("unknown uscc claim op %q", w.Op)
+	}
+	o, err := s.updateOp(itemKey(usccPK(w.USCC), skUSCC), ub, cond, onFail, true)
+	if err != nil {
+		return nil, err
+	}
+	return []op{o}, nil
 }

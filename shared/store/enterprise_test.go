@@ -96,28 +96,3 @@ func TestEnterpriseUSCCUnique(t *testing.T) {
 		t.Errorf("wins %d, losses %d; want 1 and %d", wins, losses, n-1)
 	}
 }
-
-func TestListEnterprises(t *testing.T) {
-	s, _ := newStore(t)
-	a := createEnterprise(t, s, "owner-a")
-	b := createEnterprise(t, s, "owner-a")
-	createEnterprise(t, s, "owner-b")
-	got, next, err := s.ListEnterprises(ctx, "owner-a", domain.Page{Limit: 10})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if next != "" {
-		t.Errorf("next = %q, want none", next)
-	}
-	ids := []string{}
-	for _, e := range got {
-		ids = append(ids, e.ID)
-	}
-	want := []string{a.ID, b.ID}
-	if a.ID > b.ID {
-		want = []string{b.ID, a.ID}
-	}
-	if d := diff(want, ids); d != "" {
-		t.Errorf("ids (-want +got):\n%s", d)
-	}
-}

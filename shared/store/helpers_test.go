@@ -52,6 +52,7 @@ func sampleEnterprise(owner string) *domain.Enterprise {
 		OperatingAddress:    "深圳市南山区科技园1号",
 		HasCorporateAccount: true,
 		OwnerID:             owner,
+		Status:              domain.EnterpriseActive,
 		Version:             1,
 		CreatedAt:           t0,
 		UpdatedAt:           t0,
@@ -62,7 +63,7 @@ func sampleCase(e *domain.Enterprise, at time.Time) *domain.Case {
 	return &domain.Case{
 		ID:           domain.NewIDAt(at),
 		EnterpriseID: e.ID,
-		OwnerID:      e.OwnerID,
+		OpenedBy:     e.OwnerID,
 		Kind:         domain.KindInitial,
 		Types:        []domain.CertType{domain.CertWeCom, domain.CertOfficialAccount},
 		Status:       domain.CaseDraft,
@@ -111,7 +112,9 @@ func mustCommit(t *testing.T, s *Store, ch *domain.Change) {
 func createEnterprise(t *testing.T, s *Store, owner string) *domain.Enterprise {
 	t.Helper()
 	e := sampleEnterprise(owner)
-	mustCommit(t, s, &domain.Change{Enterprises: []domain.EnterpriseWrite{{Enterprise: e, Create: true}}})
+	mustCommit(t, s, &domain.Change{Enterprises: []domain.EnterpriseWrite{{Enterprise: e, Create: true}},
+		Members: []domain.MemberWrite{{Create: true, Member: &domain.Member{EnterpriseID: e.ID, UserID: owner,
+			Role: domain.MemberOwner, JoinedAt: e.CreatedAt, UpdatedAt: e.CreatedAt, Version: 1}}}})
 	return e
 }
 

@@ -113,8 +113,8 @@ func (s *Store) depositLogOps(w domain.DepositLogWrite) ([]op, error) {
 }
 
 // GetEnterpriseState reads the profile, the certifications, the open-case
-// slots and the deposit log of an enterprise with one strongly consistent
-// Query (pk ENT#<id>, sk between A# and B#~).
+// slots, the deposit log, the members and the invitations of an enterprise
+// with one strongly consistent Query (pk ENT#<id>, sk between A# and B#~).
 func (s *Store) GetEnterpriseState(ctx context.Context, id string) (*domain.EnterpriseState, error) {
 	kc := expression.Key(attrPK).Equal(expression.Value(entPK(id))).
 		And(expression.Key(attrSK).Between(expression.Value("A#"), expression.Value("B#"+hi)))
@@ -122,26 +122,84 @@ func (s *Store) GetEnterpriseState(ctx context.Context, id string) (*domain.Ente
 	if err != nil {
 		return nil, err
 	}
+	return s.stateOf(id, items)
+}
+
+// GetEnterpriseStatesAs reads the states of several enterprises as userID
+// sees them, with one strongly consistent BatchGetItem of the keys every
+// enterprise has: the profile, the deposit log, each certification type,
+// each open-case slot and userID's own membership. Other members and the
+// invitations are not read (staff acting on a case need neither). An
+// enterprise without a profile is not found.
+func (s *Store) GetEnterpriseStatesAs(ctx context.Context, userID string, ids ...string) (map[string]*domain.EnterpriseState, error) {
+	var keys []map[string]types.AttributeValue
+	for _, id := range ids {
+		pk := entPK(id)
+		keys = append(keys, itemKey(pk, skProfile), itemKey(pk, skDepositLog))
+		for _, t := range domain.CertTypes {
+			keys = append(keys, itemKey(pk, certSK(t)))
+		}
+		for _, sub := range domain.AllSlotSubjects() {
+			keys = append(keys, itemKey(pk, slotSK(sub)))
+		}
+		if userID != "" {
+			keys = append(keys, itemKey(pk, memberSK(userID)))
+		}
+	}
+	items, err := s.batchGet(ctx, keys, true)
+	if err != nil {
+		return nil, err
+	}
+	byEnt := map[string][]map[string]types.AttributeValue{}
+	for _, av := range items {
+		pk := stringAttr(av, attrPK)
+		byEnt[pk] = append(byEnt[pk], av)
+	}
+	out := make(map[string]*domain.EnterpriseState, len(ids))
+	for _, id := range ids {
+		st, err := s.stateOf(id, byEnt[entPK(id)])
+		if err != nil {
+			return nil, err
+		}
+		out[id] = st
+	}
+	return out, nil
+}
+
+// stateOf decodes the items of an enterprise's partition (A# .. B#~).
+func (s *Store) stateOf(id string, items []map[string]types.AttributeValue) (*domain.EnterpriseState, error) {
 	st := &domain.EnterpriseState{OpenCases: map[string]string{}}
+	now := s.clock.Now()
 	for _, av := range items {
 		sk := stringAttr(av, attrSK)
+		var err error
 		switch {
 		case sk == skProfile:
-			if st.Enterprise, err = ref(decode(av, "enterprise", enterpriseItem.domain)); err != nil {
-				return nil, err
-			}
+			st.Enterprise, err = ref(decode(av, "enterprise", enterpriseItem.domain))
 		case strings.HasPrefix(sk, skCertPrefix):
-			c, err := decode(av, "certification", certificationItem.domain)
-			if err != nil {
-				return nil, err
+			var c domain.Certification
+			if c, err = decode(av, "certification", certificationItem.domain); err == nil {
+				st.Certifications = append(st.Certifications, c)
 			}
-			st.Certifications = append(st.Certifications, c)
 		case strings.HasPrefix(sk, skSlotPrefix):
 			st.OpenCases[strings.TrimPrefix(sk, skSlotPrefix)] = stringAttr(av, attrSlotCaseID)
 		case sk == skDepositLog:
-			if st.Deposits, err = decode(av, "deposit log", func(it depositLogItem) *domain.DepositLog { return it.domain(id) }); err != nil {
-				return nil, err
+			st.Deposits, err = decode(av, "deposit log", func(it depositLogItem) *domain.DepositLog { return it.domain(id) })
+		case strings.HasPrefix(sk, skMemberPrefix):
+			var m domain.Member
+			if m, err = decode(av, "member", memberItem.domain); err == nil {
+				st.Members = append(st.Members, m)
 			}
+		case strings.HasPrefix(sk, skInvitePrefix):
+			var it invitationItem
+			// An invitation whose TTL passed is gone, whether or not
+			// DynamoDB deleted it yet.
+			if it, err = decode(av, "invitation", identity[invitationItem]); err == nil && now.Unix() <= it.TTL {
+				st.Invitations = append(st.Invitations, it.domain())
+			}
+		}
+		if err != nil {
+			return nil, err
 		}
 	}
 	if st.Enterprise == nil {
@@ -150,6 +208,8 @@ func (s *Store) GetEnterpriseState(ctx context.Context, id string) (*domain.Ente
 	sort.SliceStable(st.Certifications, func(i, j int) bool {
 		return certRank(st.Certifications[i].Type) < certRank(st.Certifications[j].Type)
 	})
+	domain.SortMembers(st.Members)
+	sort.SliceStable(st.Invitations, func(i, j int) bool { return st.Invitations[i].CreatedAt.After(st.Invitations[j].CreatedAt) })
 	return st, nil
 }
 

@@ -2,6 +2,7 @@ package apicalls
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -12,7 +13,9 @@ import (
 	"testing"
 	"text/tabwriter"
 
+	"microcert/shared/certsvc"
 	"microcert/shared/doccheck/doccheckfixtures"
+	"microcert/shared/domain"
 	"microcert/shared/httpapi"
 	"microcert/shared/httpapi/apitest"
 	"microcert/shared/store/storetest"
@@ -28,6 +31,10 @@ type harness struct {
 	t       testing.TB
 	counter *storetest.Counter
 
+	// label, when set, names the rows recorded (a route measured again in
+	// another situation gets a row of its own).
+	label string
+
 	mu   sync.Mutex
 	rows map[string]*Row
 }
@@ -35,7 +42,7 @@ type harness struct {
 func newHarness(t testing.TB) *harness {
 	t.Helper()
 	counter := storetest.NewCounter()
-	return &harness{Env: apitest.New(t, apitest.WithDynamoDB(counter.Option())), t: t, counter: counter,
+	return &harness{Env: apitest.New(t, apitest.WithDynamoDB(counter.Option()), apitest.WithRefunds(declineRefunds{})), t: t, counter: counter,
 		rows: map[string]*Row{}}
 }
 
@@ -65,7 +72,7 @@ func (h *harness) call(routeKey string, params map[string]string, by apitest.Cal
 	req := h.request(routeKey, params, by, body, keyed, extra...)
 	h.counter.Reset()
 	resp := h.Do(req)
-	h.record(routeKey, keyed, h.count(resp.Status))
+	h.record(routeKey+h.label, keyed, h.count(resp.Status))
 	var out map[string]any
 	_ = json.Unmarshal(resp.Body, &out)
 	return resp.Status, out
@@ -123,9 +130,13 @@ func codes(c ...int) []int { return c }
 // upload asks for a presigned POST, uploads the file with it and runs the
 // document check on its S3 event, as DocCheckFunction would.
 func (h *harness) upload(caseID, docType string, keyed bool) {
+	h.uploadAs(applicant, caseID, docType, keyed)
+}
+
+func (h *harness) uploadAs(by apitest.Caller, caseID, docType string, keyed bool) {
 	h.t.Helper()
 	content := doccheckfixtures.ScanJPEG(1000+h.Next()%200, 800)
-	up := h.must(codes(201), "POST /v1/cases/{caseId}/documents", map[string]string{"caseId": caseID}, applicant,
+	up := h.must(codes(201), "POST /v1/cases/{caseId}/documents", map[string]string{"caseId": caseID}, by,
 		map[string]any{"docType": docType, "contentType": "image/jpeg", "contentLength": len(content)}, keyed)
 	if err := h.Bucket.Post(apitest.PostOf(h.t, up), content); err != nil {
 		h.t.Fatal(err)
@@ -135,7 +146,7 @@ func (h *harness) upload(caseID, docType string, keyed bool) {
 	if err != nil || out != uploadcheck.Checked {
 		h.t.Fatalf("document check of %s: %v %v", str(up, "key"), out, err)
 	}
-	h.record("EVENT S3 ObjectCreated uploads/ (DocCheckFunction)", keyed, h.count(200))
+	h.record("EVENT S3 ObjectCreated uploads/ (DocCheckFunction)"+h.label, keyed, h.count(200))
 }
 
 // signed is the signature header of a provider callback body.
@@ -166,6 +177,7 @@ func (h *harness) flow(keyed bool) {
 	h.must(codes(200), "GET /v1/enterprises", nil, applicant, nil, false)
 	h.must(codes(200), "PATCH /v1/enterprises/{enterpriseId}", ep, applicant,
 		map[string]any{"legalRep": map[string]any{"phone": "13812345679"}, "version": num(ent, "version")}, false)
+	member := h.people(entID, keyed)
 
 	cs := h.must(codes(201), "POST /v1/cases", nil, applicant,
 		map[string]any{"enterpriseId": entID, "kind": "initial", "types": []string{"wecom", "official_account"}}, keyed)
@@ -225,11 +237,96 @@ func (h *harness) flow(keyed bool) {
 		map[string]string{"enterpriseId": entID, "type": "official_account"}, admin,
 		map[string]any{"reason": "违规经营", "severity": "major"}, keyed)
 
+	// The owner hands the enterprise to the member, then leaves it.
+	h.must(codes(200), "POST /v1/enterprises/{enterpriseId}/ownership", ep, applicant, map[string]any{"userId": member.User}, keyed)
+	h.must(codes(204), "DELETE /v1/enterprises/{enterpriseId}/members/{userId}",
+		map[string]string{"enterpriseId": entID, "userId": applicant.User}, applicant, nil, false)
+
 	// A second case, withdrawn.
 	ent2 := h.must(codes(201), "POST /v1/enterprises", nil, applicant, apitest.EnterpriseBody(h.Next()), false)
 	cs2 := h.must(codes(201), "POST /v1/cases", nil, applicant,
 		map[string]any{"enterpriseId": str(ent2, "id"), "kind": "initial", "types": []string{"wecom"}}, false)
-	h.must(codes(200), "POST /v1/cases/{caseId}/withdraw", map[string]string{"caseId": str(cs2, "id")}, applicant, nil, keyed)
+	cp2 := map[string]string{"caseId": str(cs2, "id")}
+	order2 := h.must(codes(201), "POST /v1/cases/{caseId}/payment", cp2, applicant, nil, false)
+	pb2, _ := json.Marshal(map[string]any{"orderId": str(order2, "orderId"), "status": "paid", "paidFen": num(order2, "payableFen"), "transactionId": fmt.Sprintf("t-%d", h.Next())})
+	h.must(codes(200), "POST /v1/callbacks/payment", nil, public, pb2, false, h.signed(apitest.Secrets.PaymentWebhook, pb2)...)
+	h.must(codes(200), "POST /v1/cases/{caseId}/withdraw", cp2, applicant, nil, keyed)
+
+	// Money: the fee's refund (declined by the provider) is retried by an
+	// admin; the provider reports it paid.
+	refunds := h.must(codes(200), "GET /v1/admin/refunds", nil, admin, nil, false)
+	items, _ := refunds["items"].([]any)
+	if len(items) == 0 {
+		t.Fatalf("no refund after a paid withdrawal: %v", refunds)
+	}
+	refundID := str(items[0].(map[string]any), "id")
+	retried := h.must(codes(200), "POST /v1/admin/refunds/{refundId}/retry", map[string]string{"refundId": refundID}, admin, nil, keyed)
+	rb, _ := json.Marshal(map[string]any{"refundId": domain.RefundKey(refundID, int(num(retried, "round"))), "status": "succeeded", "amountFen": num(retried, "amountFen")})
+	h.must(codes(200), "POST /v1/callbacks/refund", nil, public, rb, false, h.signed(apitest.Secrets.PaymentWebhook, rb)...)
+	now := h.Clock.Now()
+	d := &domain.Discrepancy{ID: domain.NewIDAt(now), Source: domain.SourcePayments, Day: domain.Day(now), Kind: domain.MissingOnOurs,
+		LineKind: domain.LinePayment, Ref: "t-bench", TheirsFen: 100, Status: domain.DiscrepancyOpen, DetectedAt: now}
+	if err := h.Store.Commit(context.Background(), &domain.Change{Discrepancies: []domain.DiscrepancyWrite{{Discrepancy: d, Create: true}}}); err != nil {
+		t.Fatal(err)
+	}
+	h.must(codes(200), "GET /v1/admin/discrepancies", nil, admin, nil, false)
+	h.must(codes(200), "POST /v1/admin/discrepancies/{discrepancyId}/resolve", map[string]string{"discrepancyId": d.ID}, admin,
+		map[string]any{"note": "已核对"}, keyed)
+	h.must(codes(200), "GET /v1/admin/reports/subsidies", nil, admin, nil, false)
+
+	// Its USCC disputed and won back while it has an open case.
+	h.must(codes(201), "POST /v1/cases", nil, applicant,
+		map[string]any{"enterpriseId": str(ent2, "id"), "kind": "initial", "types": []string{"mini_program"}}, false)
+	h.dispute(str(ent2, "uscc"), keyed)
+}
+
+// people drives the member routes on entID: an invitation redeemed, a
+// role changed, an invitation revoked; it returns the member.
+func (h *harness) people(entID string, keyed bool) apitest.Caller {
+	ep := map[string]string{"enterpriseId": entID}
+	h.must(codes(200), "GET /v1/enterprises/{enterpriseId}/history", ep, applicant, nil, false)
+	inv := h.must(codes(201), "POST /v1/enterprises/{enterpriseId}/invitations", ep, applicant, map[string]any{"role": "operator"}, keyed)
+	member := apitest.Applicant(fmt.Sprintf("bench-member-%d", h.Next()))
+	h.must(codes(200), "POST /v1/invitations/redeem", nil, member, map[string]any{"code": str(inv, "code")}, keyed)
+	h.must(codes(200), "GET /v1/enterprises/{enterpriseId}/members", ep, applicant, nil, false)
+	h.must(codes(200), "PATCH /v1/enterprises/{enterpriseId}/members/{userId}",
+		map[string]string{"enterpriseId": entID, "userId": member.User}, applicant, map[string]any{"role": "admin"}, false)
+	unused := h.must(codes(201), "POST /v1/enterprises/{enterpriseId}/invitations", ep, applicant, map[string]any{"role": "viewer"}, false)
+	h.must(codes(200), "GET /v1/enterprises/{enterpriseId}/invitations", ep, applicant, nil, false)
+	h.must(codes(200), "DELETE /v1/enterprises/{enterpriseId}/invitations/{invitationId}",
+		map[string]string{"enterpriseId": entID, "invitationId": str(unused, "id")}, applicant, nil, false)
+	return member
+}
+
+// dispute has another user dispute uscc, complete and submit the dispute,
+// and an admin approve it (the holder's open cases are closed with it).
+func (h *harness) dispute(uscc string, keyed bool) {
+	claimant := apitest.Applicant(fmt.Sprintf("bench-claimant-%d", h.Next()))
+	body := apitest.EnterpriseBody(h.Next())
+	body["uscc"] = uscc
+	d := h.must(codes(201), "POST /v1/disputes", nil, claimant, body, keyed)
+	h.label = " (dispute)"
+	defer func() { h.label = "" }()
+	dp := map[string]string{"caseId": str(d, "id")}
+	for _, dt := range []string{"business_license", "legal_rep_id_front", "legal_rep_id_back"} {
+		h.uploadAs(claimant, str(d, "id"), dt, keyed)
+	}
+	face := h.must(codes(201), "POST /v1/cases/{caseId}/face-verification", dp, claimant, nil, keyed)
+	cb, _ := json.Marshal(map[string]any{"sessionId": str(face, "sessionId"), "result": "pass", "phoneMatchesRegistration": true, "livenessScore": 0.97})
+	h.must(codes(200), "POST /v1/callbacks/face", nil, public, cb, false, h.signed(apitest.Secrets.FaceWebhook, cb)...)
+	h.must(codes(200), "POST /v1/cases/{caseId}/submit", dp, claimant, nil, keyed)
+	claimed := h.must(codes(200), "POST /v1/cases/{caseId}/claim", dp, admin, nil, keyed)
+	h.label = " (dispute won, the holder with an open case)"
+	h.must(codes(200), "POST /v1/cases/{caseId}/decision", dp, admin,
+		map[string]any{"decision": "approve", "version": num(claimed, "version")}, keyed)
+}
+
+// declineRefunds is a provider that declines every refund (a refund's
+// calls are then measured up to its admin retry).
+type declineRefunds struct{}
+
+func (declineRefunds) Refund(ctx context.Context, req certsvc.RefundRequest) (domain.ProviderAnswer, error) {
+	return domain.ProviderAnswer{Status: domain.RefundFailed, Detail: "declined"}, nil
 }
 
 // TestAPICalls measures every route and holds it to the budget: at most 2
@@ -254,6 +351,8 @@ func TestAPICalls(t *testing.T) {
 	})
 
 	// Every route of the API is measured: a new route needs a line in flow.
+	// Rows of a route measured again in another situation ("... (dispute)")
+	// are held to the same budget.
 	for _, r := range httpapi.Routes() {
 		if key := r.Key(); h.rows[key] == nil {
 			t.Errorf("route %s is not measured: add it to flow", key)

@@ -15,7 +15,26 @@ import (
 	"time"
 
 	"github.com/oapi-codegen/runtime"
+	openapi_types "github.com/oapi-codegen/runtime/types"
 )
+
+// Defines values for AdminRefundFailureCode.
+const (
+	AdminRefundFailureCodeDeclined    AdminRefundFailureCode = "declined"
+	AdminRefundFailureCodeUnreachable AdminRefundFailureCode = "unreachable"
+)
+
+// Valid indicates whether the value is a known member of the AdminRefundFailureCode enum.
+func (e AdminRefundFailureCode) Valid() bool {
+	switch e {
+	case AdminRefundFailureCodeDeclined:
+		return true
+	case AdminRefundFailureCodeUnreachable:
+		return true
+	default:
+		return false
+	}
+}
 
 // Defines values for BankVerificationStatus.
 const (
@@ -100,6 +119,7 @@ const (
 	CaseKindAnnualReview  CaseKind = "annual_review"
 	CaseKindAppeal        CaseKind = "appeal"
 	CaseKindChange        CaseKind = "change"
+	CaseKindDispute       CaseKind = "dispute"
 	CaseKindInitial       CaseKind = "initial"
 	CaseKindReinstatement CaseKind = "reinstatement"
 )
@@ -112,6 +132,8 @@ func (e CaseKind) Valid() bool {
 	case CaseKindAppeal:
 		return true
 	case CaseKindChange:
+		return true
+	case CaseKindDispute:
 		return true
 	case CaseKindInitial:
 		return true
@@ -275,6 +297,129 @@ func (e DecisionReason) Valid() bool {
 	}
 }
 
+// Defines values for DiscrepancyKind.
+const (
+	DiscrepancyKindAmountMismatch  DiscrepancyKind = "amount_mismatch"
+	DiscrepancyKindMissingOnOurs   DiscrepancyKind = "missing_on_ours"
+	DiscrepancyKindMissingOnTheirs DiscrepancyKind = "missing_on_theirs"
+	DiscrepancyKindStatusMismatch  DiscrepancyKind = "status_mismatch"
+)
+
+// Valid indicates whether the value is a known member of the DiscrepancyKind enum.
+func (e DiscrepancyKind) Valid() bool {
+	switch e {
+	case DiscrepancyKindAmountMismatch:
+		return true
+	case DiscrepancyKindMissingOnOurs:
+		return true
+	case DiscrepancyKindMissingOnTheirs:
+		return true
+	case DiscrepancyKindStatusMismatch:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DiscrepancyLineKind.
+const (
+	DiscrepancyLineKindPayment DiscrepancyLineKind = "payment"
+	DiscrepancyLineKindPayout  DiscrepancyLineKind = "payout"
+	DiscrepancyLineKindRefund  DiscrepancyLineKind = "refund"
+)
+
+// Valid indicates whether the value is a known member of the DiscrepancyLineKind enum.
+func (e DiscrepancyLineKind) Valid() bool {
+	switch e {
+	case DiscrepancyLineKindPayment:
+		return true
+	case DiscrepancyLineKindPayout:
+		return true
+	case DiscrepancyLineKindRefund:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DiscrepancyOursStatus.
+const (
+	DiscrepancyOursStatusFailed    DiscrepancyOursStatus = "failed"
+	DiscrepancyOursStatusOther     DiscrepancyOursStatus = "other"
+	DiscrepancyOursStatusSucceeded DiscrepancyOursStatus = "succeeded"
+)
+
+// Valid indicates whether the value is a known member of the DiscrepancyOursStatus enum.
+func (e DiscrepancyOursStatus) Valid() bool {
+	switch e {
+	case DiscrepancyOursStatusFailed:
+		return true
+	case DiscrepancyOursStatusOther:
+		return true
+	case DiscrepancyOursStatusSucceeded:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DiscrepancySource.
+const (
+	DiscrepancySourceBank     DiscrepancySource = "bank"
+	DiscrepancySourcePayments DiscrepancySource = "payments"
+)
+
+// Valid indicates whether the value is a known member of the DiscrepancySource enum.
+func (e DiscrepancySource) Valid() bool {
+	switch e {
+	case DiscrepancySourceBank:
+		return true
+	case DiscrepancySourcePayments:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DiscrepancyStatus.
+const (
+	DiscrepancyStatusOpen     DiscrepancyStatus = "open"
+	DiscrepancyStatusResolved DiscrepancyStatus = "resolved"
+)
+
+// Valid indicates whether the value is a known member of the DiscrepancyStatus enum.
+func (e DiscrepancyStatus) Valid() bool {
+	switch e {
+	case DiscrepancyStatusOpen:
+		return true
+	case DiscrepancyStatusResolved:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DiscrepancyTheirsStatus.
+const (
+	DiscrepancyTheirsStatusFailed    DiscrepancyTheirsStatus = "failed"
+	DiscrepancyTheirsStatusOther     DiscrepancyTheirsStatus = "other"
+	DiscrepancyTheirsStatusSucceeded DiscrepancyTheirsStatus = "succeeded"
+)
+
+// Valid indicates whether the value is a known member of the DiscrepancyTheirsStatus enum.
+func (e DiscrepancyTheirsStatus) Valid() bool {
+	switch e {
+	case DiscrepancyTheirsStatusFailed:
+		return true
+	case DiscrepancyTheirsStatusOther:
+		return true
+	case DiscrepancyTheirsStatusSucceeded:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for DocContentType.
 const (
 	DocContentTypeApplicationpdf DocContentType = "application/pdf"
@@ -356,10 +501,37 @@ func (e DocumentCheckStatus) Valid() bool {
 	}
 }
 
+// Defines values for EnterpriseStatus.
+const (
+	EnterpriseStatusActive EnterpriseStatus = "active"
+	EnterpriseStatusFrozen EnterpriseStatus = "frozen"
+)
+
+// Valid indicates whether the value is a known member of the EnterpriseStatus enum.
+func (e EnterpriseStatus) Valid() bool {
+	switch e {
+	case EnterpriseStatusActive:
+		return true
+	case EnterpriseStatusFrozen:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ErrorCode.
 const (
 	ErrorCodeAccountNameMismatch     ErrorCode = "account_name_mismatch"
+	ErrorCodeAdminDecisionRequired   ErrorCode = "admin_decision_required"
+	ErrorCodeAgentCannotOwn          ErrorCode = "agent_cannot_own"
+	ErrorCodeAgentCannotVerify       ErrorCode = "agent_cannot_verify"
+	ErrorCodeAgentMismatch           ErrorCode = "agent_mismatch"
+	ErrorCodeAgentNotMember          ErrorCode = "agent_not_member"
+	ErrorCodeAgentRequired           ErrorCode = "agent_required"
+	ErrorCodeAgentWithoutViaAgent    ErrorCode = "agent_without_via_agent"
 	ErrorCodeAlreadyCertified        ErrorCode = "already_certified"
+	ErrorCodeAlreadyMember           ErrorCode = "already_member"
+	ErrorCodeAlreadyOwner            ErrorCode = "already_owner"
 	ErrorCodeAlreadyPaid             ErrorCode = "already_paid"
 	ErrorCodeAlreadyVerified         ErrorCode = "already_verified"
 	ErrorCodeAmountMismatch          ErrorCode = "amount_mismatch"
@@ -377,6 +549,8 @@ const (
 	ErrorCodeChangeRequiresReview    ErrorCode = "change_requires_review"
 	ErrorCodeClaimRequired           ErrorCode = "claim_required"
 	ErrorCodeDepositLimitReached     ErrorCode = "deposit_limit_reached"
+	ErrorCodeDiscrepancyResolved     ErrorCode = "discrepancy_resolved"
+	ErrorCodeDisputeOpen             ErrorCode = "dispute_open"
 	ErrorCodeDocTypeNotRequired      ErrorCode = "doc_type_not_required"
 	ErrorCodeDocumentFrozen          ErrorCode = "document_frozen"
 	ErrorCodeDocumentNotChecked      ErrorCode = "document_not_checked"
@@ -385,9 +559,11 @@ const (
 	ErrorCodeDuplicateReason         ErrorCode = "duplicate_reason"
 	ErrorCodeDuplicateRequirement    ErrorCode = "duplicate_requirement"
 	ErrorCodeEnterpriseExists        ErrorCode = "enterprise_exists"
+	ErrorCodeEnterpriseFrozen        ErrorCode = "enterprise_frozen"
 	ErrorCodeFileTooLarge            ErrorCode = "file_too_large"
 	ErrorCodeForbidden               ErrorCode = "forbidden"
 	ErrorCodeIdempotencyKeyReused    ErrorCode = "idempotency_key_reused"
+	ErrorCodeInsufficientRole        ErrorCode = "insufficient_role"
 	ErrorCodeInternal                ErrorCode = "internal"
 	ErrorCodeInvalidAccountNumber    ErrorCode = "invalid_account_number"
 	ErrorCodeInvalidAmount           ErrorCode = "invalid_amount"
@@ -395,27 +571,39 @@ const (
 	ErrorCodeInvalidCertification    ErrorCode = "invalid_certification"
 	ErrorCodeInvalidCharacters       ErrorCode = "invalid_characters"
 	ErrorCodeInvalidCursor           ErrorCode = "invalid_cursor"
+	ErrorCodeInvalidDate             ErrorCode = "invalid_date"
 	ErrorCodeInvalidDecision         ErrorCode = "invalid_decision"
 	ErrorCodeInvalidDocType          ErrorCode = "invalid_doc_type"
+	ErrorCodeInvalidFormat           ErrorCode = "invalid_format"
 	ErrorCodeInvalidIdNumber         ErrorCode = "invalid_id_number"
 	ErrorCodeInvalidIdempotencyKey   ErrorCode = "invalid_idempotency_key"
 	ErrorCodeInvalidKind             ErrorCode = "invalid_kind"
 	ErrorCodeInvalidLimit            ErrorCode = "invalid_limit"
+	ErrorCodeInvalidMonth            ErrorCode = "invalid_month"
 	ErrorCodeInvalidPhone            ErrorCode = "invalid_phone"
 	ErrorCodeInvalidRegionCode       ErrorCode = "invalid_region_code"
 	ErrorCodeInvalidResult           ErrorCode = "invalid_result"
+	ErrorCodeInvalidRole             ErrorCode = "invalid_role"
 	ErrorCodeInvalidSeverity         ErrorCode = "invalid_severity"
 	ErrorCodeInvalidSignature        ErrorCode = "invalid_signature"
 	ErrorCodeInvalidStatus           ErrorCode = "invalid_status"
+	ErrorCodeInvalidTime             ErrorCode = "invalid_time"
 	ErrorCodeInvalidTransition       ErrorCode = "invalid_transition"
 	ErrorCodeInvalidType             ErrorCode = "invalid_type"
 	ErrorCodeInvalidTypes            ErrorCode = "invalid_types"
 	ErrorCodeInvalidUscc             ErrorCode = "invalid_uscc"
 	ErrorCodeInvalidUtf8             ErrorCode = "invalid_utf8"
+	ErrorCodeInvalidValue            ErrorCode = "invalid_value"
+	ErrorCodeInvitationInvalid       ErrorCode = "invitation_invalid"
+	ErrorCodeInvitationLimitReached  ErrorCode = "invitation_limit_reached"
+	ErrorCodeInvitationNotPending    ErrorCode = "invitation_not_pending"
 	ErrorCodeJsonTooDeep             ErrorCode = "json_too_deep"
 	ErrorCodeMalformedJson           ErrorCode = "malformed_json"
+	ErrorCodeMemberLimitReached      ErrorCode = "member_limit_reached"
 	ErrorCodeMissingField            ErrorCode = "missing_field"
 	ErrorCodeNoFeeDue                ErrorCode = "no_fee_due"
+	ErrorCodeNotAMember              ErrorCode = "not_a_member"
+	ErrorCodeNotCaseAgent            ErrorCode = "not_case_agent"
 	ErrorCodeNotFound                ErrorCode = "not_found"
 	ErrorCodeNotLapsed               ErrorCode = "not_lapsed"
 	ErrorCodeNotRenewable            ErrorCode = "not_renewable"
@@ -425,10 +613,12 @@ const (
 	ErrorCodeObjectGone              ErrorCode = "object_gone"
 	ErrorCodeObjectTooLarge          ErrorCode = "object_too_large"
 	ErrorCodeOwnCase                 ErrorCode = "own_case"
+	ErrorCodeOwnerCannotBeRemoved    ErrorCode = "owner_cannot_be_removed"
 	ErrorCodeReasonRequired          ErrorCode = "reason_required"
 	ErrorCodeReasonsRequired         ErrorCode = "reasons_required"
 	ErrorCodeRedoNotAllowed          ErrorCode = "redo_not_allowed"
 	ErrorCodeRedoRequired            ErrorCode = "redo_required"
+	ErrorCodeRefundNotFailed         ErrorCode = "refund_not_failed"
 	ErrorCodeRegionMismatch          ErrorCode = "region_mismatch"
 	ErrorCodeRequestAlreadyApplied   ErrorCode = "request_already_applied"
 	ErrorCodeRequestInProgress       ErrorCode = "request_in_progress"
@@ -447,6 +637,7 @@ const (
 	ErrorCodeUnknownReason           ErrorCode = "unknown_reason"
 	ErrorCodeUnsupportedContentType  ErrorCode = "unsupported_content_type"
 	ErrorCodeUnsupportedMediaType    ErrorCode = "unsupported_media_type"
+	ErrorCodeUsccNotRegistered       ErrorCode = "uscc_not_registered"
 	ErrorCodeValidationFailed        ErrorCode = "validation_failed"
 	ErrorCodeVerificationExpired     ErrorCode = "verification_expired"
 	ErrorCodeVerificationLocked      ErrorCode = "verification_locked"
@@ -454,6 +645,8 @@ const (
 	ErrorCodeVerificationNotStarted  ErrorCode = "verification_not_started"
 	ErrorCodeVerificationPending     ErrorCode = "verification_pending"
 	ErrorCodeVersionConflict         ErrorCode = "version_conflict"
+	ErrorCodeViaAgentNotAllowed      ErrorCode = "via_agent_not_allowed"
+	ErrorCodeViaAgentRequired        ErrorCode = "via_agent_required"
 	ErrorCodeWrongAmount             ErrorCode = "wrong_amount"
 )
 
@@ -462,7 +655,25 @@ func (e ErrorCode) Valid() bool {
 	switch e {
 	case ErrorCodeAccountNameMismatch:
 		return true
+	case ErrorCodeAdminDecisionRequired:
+		return true
+	case ErrorCodeAgentCannotOwn:
+		return true
+	case ErrorCodeAgentCannotVerify:
+		return true
+	case ErrorCodeAgentMismatch:
+		return true
+	case ErrorCodeAgentNotMember:
+		return true
+	case ErrorCodeAgentRequired:
+		return true
+	case ErrorCodeAgentWithoutViaAgent:
+		return true
 	case ErrorCodeAlreadyCertified:
+		return true
+	case ErrorCodeAlreadyMember:
+		return true
+	case ErrorCodeAlreadyOwner:
 		return true
 	case ErrorCodeAlreadyPaid:
 		return true
@@ -498,6 +709,10 @@ func (e ErrorCode) Valid() bool {
 		return true
 	case ErrorCodeDepositLimitReached:
 		return true
+	case ErrorCodeDiscrepancyResolved:
+		return true
+	case ErrorCodeDisputeOpen:
+		return true
 	case ErrorCodeDocTypeNotRequired:
 		return true
 	case ErrorCodeDocumentFrozen:
@@ -514,11 +729,15 @@ func (e ErrorCode) Valid() bool {
 		return true
 	case ErrorCodeEnterpriseExists:
 		return true
+	case ErrorCodeEnterpriseFrozen:
+		return true
 	case ErrorCodeFileTooLarge:
 		return true
 	case ErrorCodeForbidden:
 		return true
 	case ErrorCodeIdempotencyKeyReused:
+		return true
+	case ErrorCodeInsufficientRole:
 		return true
 	case ErrorCodeInternal:
 		return true
@@ -534,9 +753,13 @@ func (e ErrorCode) Valid() bool {
 		return true
 	case ErrorCodeInvalidCursor:
 		return true
+	case ErrorCodeInvalidDate:
+		return true
 	case ErrorCodeInvalidDecision:
 		return true
 	case ErrorCodeInvalidDocType:
+		return true
+	case ErrorCodeInvalidFormat:
 		return true
 	case ErrorCodeInvalidIdNumber:
 		return true
@@ -546,17 +769,23 @@ func (e ErrorCode) Valid() bool {
 		return true
 	case ErrorCodeInvalidLimit:
 		return true
+	case ErrorCodeInvalidMonth:
+		return true
 	case ErrorCodeInvalidPhone:
 		return true
 	case ErrorCodeInvalidRegionCode:
 		return true
 	case ErrorCodeInvalidResult:
 		return true
+	case ErrorCodeInvalidRole:
+		return true
 	case ErrorCodeInvalidSeverity:
 		return true
 	case ErrorCodeInvalidSignature:
 		return true
 	case ErrorCodeInvalidStatus:
+		return true
+	case ErrorCodeInvalidTime:
 		return true
 	case ErrorCodeInvalidTransition:
 		return true
@@ -568,13 +797,27 @@ func (e ErrorCode) Valid() bool {
 		return true
 	case ErrorCodeInvalidUtf8:
 		return true
+	case ErrorCodeInvalidValue:
+		return true
+	case ErrorCodeInvitationInvalid:
+		return true
+	case ErrorCodeInvitationLimitReached:
+		return true
+	case ErrorCodeInvitationNotPending:
+		return true
 	case ErrorCodeJsonTooDeep:
 		return true
 	case ErrorCodeMalformedJson:
 		return true
+	case ErrorCodeMemberLimitReached:
+		return true
 	case ErrorCodeMissingField:
 		return true
 	case ErrorCodeNoFeeDue:
+		return true
+	case ErrorCodeNotAMember:
+		return true
+	case ErrorCodeNotCaseAgent:
 		return true
 	case ErrorCodeNotFound:
 		return true
@@ -594,6 +837,8 @@ func (e ErrorCode) Valid() bool {
 		return true
 	case ErrorCodeOwnCase:
 		return true
+	case ErrorCodeOwnerCannotBeRemoved:
+		return true
 	case ErrorCodeReasonRequired:
 		return true
 	case ErrorCodeReasonsRequired:
@@ -601,6 +846,8 @@ func (e ErrorCode) Valid() bool {
 	case ErrorCodeRedoNotAllowed:
 		return true
 	case ErrorCodeRedoRequired:
+		return true
+	case ErrorCodeRefundNotFailed:
 		return true
 	case ErrorCodeRegionMismatch:
 		return true
@@ -638,6 +885,8 @@ func (e ErrorCode) Valid() bool {
 		return true
 	case ErrorCodeUnsupportedMediaType:
 		return true
+	case ErrorCodeUsccNotRegistered:
+		return true
 	case ErrorCodeValidationFailed:
 		return true
 	case ErrorCodeVerificationExpired:
@@ -651,6 +900,10 @@ func (e ErrorCode) Valid() bool {
 	case ErrorCodeVerificationPending:
 		return true
 	case ErrorCodeVersionConflict:
+		return true
+	case ErrorCodeViaAgentNotAllowed:
+		return true
+	case ErrorCodeViaAgentRequired:
 		return true
 	case ErrorCodeWrongAmount:
 		return true
@@ -752,6 +1005,27 @@ func (e FindingCode) Valid() bool {
 	}
 }
 
+// Defines values for FrozenReason.
+const (
+	FrozenReasonDisputeFailed  FrozenReason = "dispute_failed"
+	FrozenReasonDisputeLost    FrozenReason = "dispute_lost"
+	FrozenReasonDisputePending FrozenReason = "dispute_pending"
+)
+
+// Valid indicates whether the value is a known member of the FrozenReason enum.
+func (e FrozenReason) Valid() bool {
+	switch e {
+	case FrozenReasonDisputeFailed:
+		return true
+	case FrozenReasonDisputeLost:
+		return true
+	case FrozenReasonDisputePending:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for GatewayMessageMessage.
 const (
 	GatewayMessageMessageForbidden             GatewayMessageMessage = "Forbidden"
@@ -785,6 +1059,30 @@ func (e GatewayMessageMessage) Valid() bool {
 	}
 }
 
+// Defines values for GrantableRole.
+const (
+	GrantableRoleAdmin    GrantableRole = "admin"
+	GrantableRoleAgent    GrantableRole = "agent"
+	GrantableRoleOperator GrantableRole = "operator"
+	GrantableRoleViewer   GrantableRole = "viewer"
+)
+
+// Valid indicates whether the value is a known member of the GrantableRole enum.
+func (e GrantableRole) Valid() bool {
+	switch e {
+	case GrantableRoleAdmin:
+		return true
+	case GrantableRoleAgent:
+		return true
+	case GrantableRoleOperator:
+		return true
+	case GrantableRoleViewer:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for HealthStatus.
 const (
 	HealthStatusOk HealthStatus = "ok"
@@ -800,13 +1098,71 @@ func (e HealthStatus) Valid() bool {
 	}
 }
 
+// Defines values for InvitationStatus.
+const (
+	InvitationStatusAccepted InvitationStatus = "accepted"
+	InvitationStatusExpired  InvitationStatus = "expired"
+	InvitationStatusPending  InvitationStatus = "pending"
+	InvitationStatusRevoked  InvitationStatus = "revoked"
+)
+
+// Valid indicates whether the value is a known member of the InvitationStatus enum.
+func (e InvitationStatus) Valid() bool {
+	switch e {
+	case InvitationStatusAccepted:
+		return true
+	case InvitationStatusExpired:
+		return true
+	case InvitationStatusPending:
+		return true
+	case InvitationStatusRevoked:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for MemberRole.
+const (
+	MemberRoleAdmin    MemberRole = "admin"
+	MemberRoleAgent    MemberRole = "agent"
+	MemberRoleOperator MemberRole = "operator"
+	MemberRoleOwner    MemberRole = "owner"
+	MemberRoleViewer   MemberRole = "viewer"
+)
+
+// Valid indicates whether the value is a known member of the MemberRole enum.
+func (e MemberRole) Valid() bool {
+	switch e {
+	case MemberRoleAdmin:
+		return true
+	case MemberRoleAgent:
+		return true
+	case MemberRoleOperator:
+		return true
+	case MemberRoleOwner:
+		return true
+	case MemberRoleViewer:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for NotificationKind.
 const (
 	NotificationKindCertificationCancelled NotificationKind = "certification_cancelled"
 	NotificationKindCertificationRevoked   NotificationKind = "certification_revoked"
 	NotificationKindDecision               NotificationKind = "decision"
+	NotificationKindDisputeLost            NotificationKind = "dispute_lost"
 	NotificationKindExpiry                 NotificationKind = "expiry"
 	NotificationKindLapse                  NotificationKind = "lapse"
+	NotificationKindMemberInvited          NotificationKind = "member_invited"
+	NotificationKindMemberJoined           NotificationKind = "member_joined"
+	NotificationKindMemberRemoved          NotificationKind = "member_removed"
+	NotificationKindMemberRoleChanged      NotificationKind = "member_role_changed"
+	NotificationKindOwnershipTransferred   NotificationKind = "ownership_transferred"
+	NotificationKindRefund                 NotificationKind = "refund"
 	NotificationKindReminder               NotificationKind = "reminder"
 )
 
@@ -819,11 +1175,43 @@ func (e NotificationKind) Valid() bool {
 		return true
 	case NotificationKindDecision:
 		return true
+	case NotificationKindDisputeLost:
+		return true
 	case NotificationKindExpiry:
 		return true
 	case NotificationKindLapse:
 		return true
+	case NotificationKindMemberInvited:
+		return true
+	case NotificationKindMemberJoined:
+		return true
+	case NotificationKindMemberRemoved:
+		return true
+	case NotificationKindMemberRoleChanged:
+		return true
+	case NotificationKindOwnershipTransferred:
+		return true
+	case NotificationKindRefund:
+		return true
 	case NotificationKindReminder:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PaymentCallbackAckStatus.
+const (
+	PaymentCallbackAckStatusFailed PaymentCallbackAckStatus = "failed"
+	PaymentCallbackAckStatusPaid   PaymentCallbackAckStatus = "paid"
+)
+
+// Valid indicates whether the value is a known member of the PaymentCallbackAckStatus enum.
+func (e PaymentCallbackAckStatus) Valid() bool {
+	switch e {
+	case PaymentCallbackAckStatusFailed:
+		return true
+	case PaymentCallbackAckStatusPaid:
 		return true
 	default:
 		return false
@@ -863,6 +1251,114 @@ func (e PaymentStatus) Valid() bool {
 	case PaymentStatusPaid:
 		return true
 	case PaymentStatusPending:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ProblemInvitationStatus.
+const (
+	ProblemInvitationStatusAccepted ProblemInvitationStatus = "accepted"
+	ProblemInvitationStatusExpired  ProblemInvitationStatus = "expired"
+	ProblemInvitationStatusRevoked  ProblemInvitationStatus = "revoked"
+)
+
+// Valid indicates whether the value is a known member of the ProblemInvitationStatus enum.
+func (e ProblemInvitationStatus) Valid() bool {
+	switch e {
+	case ProblemInvitationStatusAccepted:
+		return true
+	case ProblemInvitationStatusExpired:
+		return true
+	case ProblemInvitationStatusRevoked:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for RefundFailureCode.
+const (
+	RefundFailureCodeDeclined    RefundFailureCode = "declined"
+	RefundFailureCodeUnreachable RefundFailureCode = "unreachable"
+)
+
+// Valid indicates whether the value is a known member of the RefundFailureCode enum.
+func (e RefundFailureCode) Valid() bool {
+	switch e {
+	case RefundFailureCodeDeclined:
+		return true
+	case RefundFailureCodeUnreachable:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for RefundCallbackRequestStatus.
+const (
+	RefundCallbackRequestStatusFailed    RefundCallbackRequestStatus = "failed"
+	RefundCallbackRequestStatusSucceeded RefundCallbackRequestStatus = "succeeded"
+)
+
+// Valid indicates whether the value is a known member of the RefundCallbackRequestStatus enum.
+func (e RefundCallbackRequestStatus) Valid() bool {
+	switch e {
+	case RefundCallbackRequestStatusFailed:
+		return true
+	case RefundCallbackRequestStatusSucceeded:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for RefundReason.
+const (
+	RefundReasonCaseClosed       RefundReason = "case_closed"
+	RefundReasonDuplicatePayment RefundReason = "duplicate_payment"
+	RefundReasonOverpaid         RefundReason = "overpaid"
+	RefundReasonReplacedOrder    RefundReason = "replaced_order"
+	RefundReasonUnderpaid        RefundReason = "underpaid"
+	RefundReasonWithdrawn        RefundReason = "withdrawn"
+)
+
+// Valid indicates whether the value is a known member of the RefundReason enum.
+func (e RefundReason) Valid() bool {
+	switch e {
+	case RefundReasonCaseClosed:
+		return true
+	case RefundReasonDuplicatePayment:
+		return true
+	case RefundReasonOverpaid:
+		return true
+	case RefundReasonReplacedOrder:
+		return true
+	case RefundReasonUnderpaid:
+		return true
+	case RefundReasonWithdrawn:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for RefundStatus.
+const (
+	RefundStatusFailed    RefundStatus = "failed"
+	RefundStatusPending   RefundStatus = "pending"
+	RefundStatusSucceeded RefundStatus = "succeeded"
+)
+
+// Valid indicates whether the value is a known member of the RefundStatus enum.
+func (e RefundStatus) Valid() bool {
+	switch e {
+	case RefundStatusFailed:
+		return true
+	case RefundStatusPending:
+		return true
+	case RefundStatusSucceeded:
 		return true
 	default:
 		return false
@@ -1031,6 +1527,24 @@ func (e Severity) Valid() bool {
 	}
 }
 
+// Defines values for SubsidyReportProgramsLinesKind.
+const (
+	SubsidyReportProgramsLinesKindClaim    SubsidyReportProgramsLinesKind = "claim"
+	SubsidyReportProgramsLinesKindReversal SubsidyReportProgramsLinesKind = "reversal"
+)
+
+// Valid indicates whether the value is a known member of the SubsidyReportProgramsLinesKind enum.
+func (e SubsidyReportProgramsLinesKind) Valid() bool {
+	switch e {
+	case SubsidyReportProgramsLinesKindClaim:
+		return true
+	case SubsidyReportProgramsLinesKindReversal:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for TransitionState.
 const (
 	TransitionStateActive           TransitionState = "active"
@@ -1124,8 +1638,127 @@ func (e VerificationStatus) Valid() bool {
 	}
 }
 
+// Defines values for ListDiscrepanciesParamsStatus.
+const (
+	ListDiscrepanciesParamsStatusOpen     ListDiscrepanciesParamsStatus = "open"
+	ListDiscrepanciesParamsStatusResolved ListDiscrepanciesParamsStatus = "resolved"
+)
+
+// Valid indicates whether the value is a known member of the ListDiscrepanciesParamsStatus enum.
+func (e ListDiscrepanciesParamsStatus) Valid() bool {
+	switch e {
+	case ListDiscrepanciesParamsStatusOpen:
+		return true
+	case ListDiscrepanciesParamsStatusResolved:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListDiscrepanciesParamsKind.
+const (
+	ListDiscrepanciesParamsKindAmountMismatch  ListDiscrepanciesParamsKind = "amount_mismatch"
+	ListDiscrepanciesParamsKindMissingOnOurs   ListDiscrepanciesParamsKind = "missing_on_ours"
+	ListDiscrepanciesParamsKindMissingOnTheirs ListDiscrepanciesParamsKind = "missing_on_theirs"
+	ListDiscrepanciesParamsKindStatusMismatch  ListDiscrepanciesParamsKind = "status_mismatch"
+)
+
+// Valid indicates whether the value is a known member of the ListDiscrepanciesParamsKind enum.
+func (e ListDiscrepanciesParamsKind) Valid() bool {
+	switch e {
+	case ListDiscrepanciesParamsKindAmountMismatch:
+		return true
+	case ListDiscrepanciesParamsKindMissingOnOurs:
+		return true
+	case ListDiscrepanciesParamsKindMissingOnTheirs:
+		return true
+	case ListDiscrepanciesParamsKindStatusMismatch:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListDiscrepanciesParamsSource.
+const (
+	ListDiscrepanciesParamsSourceBank     ListDiscrepanciesParamsSource = "bank"
+	ListDiscrepanciesParamsSourcePayments ListDiscrepanciesParamsSource = "payments"
+)
+
+// Valid indicates whether the value is a known member of the ListDiscrepanciesParamsSource enum.
+func (e ListDiscrepanciesParamsSource) Valid() bool {
+	switch e {
+	case ListDiscrepanciesParamsSourceBank:
+		return true
+	case ListDiscrepanciesParamsSourcePayments:
+		return true
+	default:
+		return false
+	}
+}
+
 // Address 1-200 characters after trimming.
 type Address = string
+
+// AdminRefund defines model for AdminRefund.
+type AdminRefund struct {
+	// AmountFen An amount in fen (1/100 CNY); at most 2^53-1, so it is exact in JavaScript.
+	//
+	// Example: 30000
+	AmountFen Fen   `json:"amountFen"`
+	Attempts  int32 `json:"attempts"`
+
+	// CaseId 26 lowercase Crockford base32 characters (ULID-shaped), time-ordered.
+	//
+	// Example: 01jd4x8k2m9q7r5t3v1w0y6z8a
+	CaseId      Id            `json:"caseId"`
+	CompletedAt *NullableTime `json:"completedAt"`
+
+	// CreatedAt RFC 3339 in UTC with exactly three fractional digits (what `Date.prototype.toISOString` writes).
+	//
+	// Example: 2027-11-26T15:59:59.000Z
+	CreatedAt Timestamp `json:"createdAt"`
+	Currency  Currency  `json:"currency"`
+
+	// EnterpriseId 26 lowercase Crockford base32 characters (ULID-shaped), time-ordered.
+	//
+	// Example: 01jd4x8k2m9q7r5t3v1w0y6z8a
+	EnterpriseId  Id                      `json:"enterpriseId"`
+	FailureCode   *AdminRefundFailureCode `json:"failureCode,omitempty"`
+	FailureDetail *string                 `json:"failureDetail,omitempty"`
+
+	// Id 26 lowercase Crockford base32 characters (ULID-shaped), time-ordered.
+	//
+	// Example: 01jd4x8k2m9q7r5t3v1w0y6z8a
+	Id               Id            `json:"id"`
+	NextAttemptAt    *NullableTime `json:"nextAttemptAt"`
+	OrderId          string        `json:"orderId"`
+	ProviderRefundId *string       `json:"providerRefundId,omitempty"`
+	Reason           RefundReason  `json:"reason"`
+
+	// Round Requests with a new request id (`<id>-<round>`): 1, plus one per retry after a decline.
+	Round         int32         `json:"round"`
+	Status        RefundStatus  `json:"status"`
+	SubmittedAt   *NullableTime `json:"submittedAt"`
+	TransactionId *string       `json:"transactionId,omitempty"`
+
+	// UpdatedAt RFC 3339 in UTC with exactly three fractional digits (what `Date.prototype.toISOString` writes).
+	//
+	// Example: 2027-11-26T15:59:59.000Z
+	UpdatedAt Timestamp `json:"updatedAt"`
+}
+
+// AdminRefundFailureCode defines model for AdminRefund.FailureCode.
+type AdminRefundFailureCode string
+
+// AdminRefundPage defines model for AdminRefundPage.
+type AdminRefundPage struct {
+	Items []AdminRefund `json:"items"`
+
+	// NextCursor Null on the last page. A page holds the items that match the filters among at most 1,000 read: it may be short (even empty) while `nextCursor` says more follow.
+	NextCursor *string `json:"nextCursor"`
+}
 
 // AppealContext Reviewers and admins only, on appeal cases: what the decision turns on.
 type AppealContext struct {
@@ -1222,6 +1855,9 @@ type CapabilitiesByType struct {
 // when empty). Listed out rather than composed with `allOf`, so that
 // generated clients get one flat type.
 type CaseDetail struct {
+	// AgentId The agent member who prepares a case via an agent.
+	AgentId *UserId `json:"agentId,omitempty"`
+
 	// Appeal Reviewers and admins only, on appeal cases: what the decision turns on.
 	Appeal *AppealContext `json:"appeal,omitempty"`
 
@@ -1238,6 +1874,9 @@ type CaseDetail struct {
 	//
 	// Example: 2027-11-26T15:59:59.000Z
 	CreatedAt Timestamp `json:"createdAt"`
+
+	// Dispute What a dispute case claims.
+	Dispute *Dispute `json:"dispute,omitempty"`
 
 	// Documents Every upload of the case (`[]` when none).
 	Documents []Document `json:"documents"`
@@ -1259,13 +1898,16 @@ type CaseDetail struct {
 	// Example: 01jd4x8k2m9q7r5t3v1w0y6z8a
 	Id Id `json:"id"`
 
-	// Kind Extensible.
+	// Kind `dispute` cases are opened with POST /v1/disputes, the others with POST /v1/cases. Extensible.
 	Kind CaseKind `json:"kind"`
+
+	// Money The fee account and its refunds.
+	Money *Money `json:"money,omitempty"`
 
 	// Payment The fee order. Nullable: `payment` of a case is null until an order exists; an operation answering one never answers null.
 	Payment *Payment `json:"payment"`
 
-	// RefundDue A paid case withdrawn before any claim.
+	// RefundDue Money of the case is still owed back (`money.refundPendingFen` > 0).
 	RefundDue bool `json:"refundDue"`
 
 	// Requirements What stands between the case and submission (Stripe-style); the three lists are `[]` when empty.
@@ -1307,7 +1949,7 @@ type CaseDetail struct {
 	ViaAgent bool    `json:"viaAgent"`
 }
 
-// CaseKind Extensible.
+// CaseKind `dispute` cases are opened with POST /v1/disputes, the others with POST /v1/cases. Extensible.
 type CaseKind string
 
 // CasePage defines model for CasePage.
@@ -1326,6 +1968,9 @@ type CaseStatus string
 // CaseSummary A case as lists and the review queue show it. Every member is always
 // present (`null` where the schema says so).
 type CaseSummary struct {
+	// AgentId The agent member who prepares a case via an agent.
+	AgentId *UserId `json:"agentId,omitempty"`
+
 	// BankVerification The masked micro-deposit state. Nullable: `bankVerification` of a case is null until a micro-deposit is sent; an operation answering one never answers null.
 	BankVerification *BankVerification `json:"bankVerification"`
 
@@ -1339,6 +1984,9 @@ type CaseSummary struct {
 	//
 	// Example: 2027-11-26T15:59:59.000Z
 	CreatedAt Timestamp `json:"createdAt"`
+
+	// Dispute What a dispute case claims.
+	Dispute *Dispute `json:"dispute,omitempty"`
 
 	// EnterpriseId 26 lowercase Crockford base32 characters (ULID-shaped), time-ordered.
 	//
@@ -1354,13 +2002,13 @@ type CaseSummary struct {
 	// Example: 01jd4x8k2m9q7r5t3v1w0y6z8a
 	Id Id `json:"id"`
 
-	// Kind Extensible.
+	// Kind `dispute` cases are opened with POST /v1/disputes, the others with POST /v1/cases. Extensible.
 	Kind CaseKind `json:"kind"`
 
 	// Payment The fee order. Nullable: `payment` of a case is null until an order exists; an operation answering one never answers null.
 	Payment *Payment `json:"payment"`
 
-	// RefundDue A paid case withdrawn before any claim.
+	// RefundDue In lists (no refunds read): money of this case was owed back at all; the full view says whether it still is.
 	RefundDue bool `json:"refundDue"`
 
 	// Review The review state; `reasons` and `redo` are `[]` before a decision, the other members appear once they apply.
@@ -1386,7 +2034,9 @@ type CaseSummary struct {
 
 	// SubmittedAt Null before the first submission.
 	SubmittedAt *time.Time `json:"submittedAt"`
-	Types       []CertType `json:"types"`
+
+	// Types Empty for a dispute.
+	Types []CertType `json:"types"`
 
 	// UpdatedAt RFC 3339 in UTC with exactly three fractional digits (what `Date.prototype.toISOString` writes).
 	//
@@ -1441,6 +2091,15 @@ type Certification struct {
 	Version Version `json:"version"`
 }
 
+// ChangeMemberRoleRequest defines model for ChangeMemberRoleRequest.
+type ChangeMemberRoleRequest struct {
+	// Role A role an invitation or a role change gives (ownership is only transferred).
+	Role GrantableRole `json:"role"`
+
+	// Version Optional; the member's version as read (stale is 409 `version_conflict`).
+	Version *Version `json:"version,omitempty"`
+}
+
 // ConfirmBankVerificationRequest defines model for ConfirmBankVerificationRequest.
 type ConfirmBankVerificationRequest struct {
 	// AmountFen The amount received, in fen (0.37 CNY = 37; 422 `invalid_amount` outside 1-99).
@@ -1470,6 +2129,15 @@ type CreateEnterpriseRequest struct {
 
 	// Uscc Never changes afterwards.
 	Uscc USCC `json:"uscc"`
+}
+
+// CreateInvitationRequest defines model for CreateInvitationRequest.
+type CreateInvitationRequest struct {
+	// Label Optional.
+	Label *MemberLabel `json:"label,omitempty"`
+
+	// Role A role an invitation or a role change gives (ownership is only transferred).
+	Role GrantableRole `json:"role"`
 }
 
 // Currency defines model for Currency.
@@ -1508,6 +2176,82 @@ type DecisionRequest struct {
 
 	// Version The case's `version` as read with the claim; a stale one is 409 `version_conflict`. An approval is decided against the requirements as they stand at that moment (409 `requirements_unmet` when something is due again).
 	Version Version `json:"version"`
+}
+
+// Discrepancy One difference between our records and a statement of a Beijing day.
+type Discrepancy struct {
+	CaseId   *string            `json:"caseId,omitempty"`
+	Currency Currency           `json:"currency"`
+	Day      openapi_types.Date `json:"day"`
+
+	// DetectedAt RFC 3339 in UTC with exactly three fractional digits (what `Date.prototype.toISOString` writes).
+	//
+	// Example: 2027-11-26T15:59:59.000Z
+	DetectedAt Timestamp `json:"detectedAt"`
+
+	// Id 26 lowercase Crockford base32 characters (ULID-shaped), time-ordered.
+	//
+	// Example: 01jd4x8k2m9q7r5t3v1w0y6z8a
+	Id       Id                  `json:"id"`
+	Kind     DiscrepancyKind     `json:"kind"`
+	LineKind DiscrepancyLineKind `json:"lineKind"`
+	Note     *string             `json:"note,omitempty"`
+	OrderId  *string             `json:"orderId,omitempty"`
+
+	// OursFen An amount in fen (1/100 CNY); at most 2^53-1, so it is exact in JavaScript.
+	//
+	// Example: 30000
+	OursFen    Fen                    `json:"oursFen"`
+	OursStatus *DiscrepancyOursStatus `json:"oursStatus,omitempty"`
+
+	// Ref The line's id: the provider's transaction id, our refund request id, or the payout's transfer reference.
+	Ref        string        `json:"ref"`
+	ResolvedAt *NullableTime `json:"resolvedAt"`
+	ResolvedBy *string       `json:"resolvedBy,omitempty"`
+
+	// Source The payment provider's trade bill, or the bank's payout statement.
+	Source DiscrepancySource `json:"source"`
+	Status DiscrepancyStatus `json:"status"`
+
+	// TheirsFen An amount in fen (1/100 CNY); at most 2^53-1, so it is exact in JavaScript.
+	//
+	// Example: 30000
+	TheirsFen    Fen                      `json:"theirsFen"`
+	TheirsStatus *DiscrepancyTheirsStatus `json:"theirsStatus,omitempty"`
+	Version      int32                    `json:"version"`
+}
+
+// DiscrepancyKind defines model for Discrepancy.Kind.
+type DiscrepancyKind string
+
+// DiscrepancyLineKind defines model for Discrepancy.LineKind.
+type DiscrepancyLineKind string
+
+// DiscrepancyOursStatus defines model for Discrepancy.OursStatus.
+type DiscrepancyOursStatus string
+
+// DiscrepancySource The payment provider's trade bill, or the bank's payout statement.
+type DiscrepancySource string
+
+// DiscrepancyStatus defines model for Discrepancy.Status.
+type DiscrepancyStatus string
+
+// DiscrepancyTheirsStatus defines model for Discrepancy.TheirsStatus.
+type DiscrepancyTheirsStatus string
+
+// DiscrepancyPage defines model for DiscrepancyPage.
+type DiscrepancyPage struct {
+	Items []Discrepancy `json:"items"`
+
+	// NextCursor Null on the last page; with filters pages may be short.
+	NextCursor *string `json:"nextCursor"`
+}
+
+// Dispute What a dispute case claims.
+type Dispute struct {
+	// HolderEnterpriseId The profile holding the USCC when the dispute was opened (reviewers and admins only).
+	HolderEnterpriseId *Id    `json:"holderEnterpriseId,omitempty"`
+	Uscc               string `json:"uscc"`
 }
 
 // DocContentType JPEG, PNG or PDF for documents (up to 10 MiB); MP4 or QuickTime for `office_video` (up to 100 MiB). Extensible.
@@ -1615,20 +2359,29 @@ type Enterprise struct {
 	// CreatedAt RFC 3339 in UTC with exactly three fractional digits (what `Date.prototype.toISOString` writes).
 	//
 	// Example: 2027-11-26T15:59:59.000Z
-	CreatedAt           Timestamp `json:"createdAt"`
-	HasCorporateAccount bool      `json:"hasCorporateAccount"`
+	CreatedAt Timestamp `json:"createdAt"`
+
+	// FrozenReason `dispute_pending`: a claimant's profile until its dispute is decided; `dispute_lost`: the profile that held a USCC a dispute won back; `dispute_failed`: a claimant's profile whose dispute was rejected or withdrawn. Extensible.
+	FrozenReason        *FrozenReason `json:"frozenReason,omitempty"`
+	HasCorporateAccount bool          `json:"hasCorporateAccount"`
 
 	// Id 26 lowercase Crockford base32 characters (ULID-shaped), time-ordered.
 	//
 	// Example: 01jd4x8k2m9q7r5t3v1w0y6z8a
-	Id               Id       `json:"id"`
-	LegalRep         LegalRep `json:"legalRep"`
-	Name             string   `json:"name"`
-	OperatingAddress string   `json:"operatingAddress"`
+	Id       Id       `json:"id"`
+	LegalRep LegalRep `json:"legalRep"`
+
+	// MyRole The caller's role in the enterprise (left out for staff who are not members).
+	MyRole           *MemberRole `json:"myRole,omitempty"`
+	Name             string      `json:"name"`
+	OperatingAddress string      `json:"operatingAddress"`
 
 	// RegionCode Administrative division code (GB/T 2260) of the registration authority, characters 3-8 of the USCC; it selects regional fee subsidies (e.g. 440300 Shenzhen, matched by prefecture, so 440305 Nanshan too).
 	RegionCode        RegionCode `json:"regionCode"`
 	RegisteredAddress string     `json:"registeredAddress"`
+
+	// Status Extensible.
+	Status EnterpriseStatus `json:"status"`
 
 	// UpdatedAt RFC 3339 in UTC with exactly three fractional digits (what `Date.prototype.toISOString` writes).
 	//
@@ -1641,6 +2394,47 @@ type Enterprise struct {
 	// Example: 3
 	Version Version `json:"version"`
 }
+
+// EnterpriseHistoryEntry One entry of an enterprise's history.
+type EnterpriseHistoryEntry struct {
+	// ActorId Who acted; members see staff entries by role only.
+	ActorId *string `json:"actorId,omitempty"`
+
+	// At RFC 3339 in UTC with exactly three fractional digits (what `Date.prototype.toISOString` writes).
+	//
+	// Example: 2027-11-26T15:59:59.000Z
+	At Timestamp `json:"at"`
+
+	// From The previous state, role or owner (empty when none).
+	From string `json:"from"`
+
+	// MemberRole The actor's role in the enterprise when they acted (left out for staff and the system).
+	MemberRole *MemberRole `json:"memberRole,omitempty"`
+	Note       *string     `json:"note,omitempty"`
+
+	// Reasons Why (e.g. `invitation_accepted`, `left`, `removed`, `ownership_transferred`, `uscc_dispute_won`, `uscc_dispute_lost`).
+	Reasons []string `json:"reasons"`
+
+	// Role Who acted (`system` = the daily jobs). Extensible.
+	Role Role `json:"role"`
+
+	// Subject `certification:<type>`, `profile` (changed, frozen, unfrozen), `uscc` (disputed, held, lost), `member:<userId>` (a role: joined from "", removed to ""), `invitation:<id>`, `ownership` (from and to the owner's user id).
+	Subject string `json:"subject"`
+
+	// To The new state, role or owner (empty when removed).
+	To string `json:"to"`
+}
+
+// EnterpriseHistoryPage defines model for EnterpriseHistoryPage.
+type EnterpriseHistoryPage struct {
+	Items []EnterpriseHistoryEntry `json:"items"`
+
+	// NextCursor Null on the last page.
+	NextCursor *string `json:"nextCursor"`
+}
+
+// EnterpriseStatus Extensible.
+type EnterpriseStatus string
 
 // EnterpriseSummary defines model for EnterpriseSummary.
 type EnterpriseSummary struct {
@@ -1659,7 +2453,13 @@ type EnterpriseSummary struct {
 	//
 	// Example: 440300
 	RegionCode RegionCode `json:"regionCode"`
-	Uscc       string     `json:"uscc"`
+
+	// Role The caller's role in the enterprise.
+	Role MemberRole `json:"role"`
+
+	// Status Extensible.
+	Status EnterpriseStatus `json:"status"`
+	Uscc   string           `json:"uscc"`
 
 	// Version Optimistic-locking version; send the one you read.
 	//
@@ -1749,6 +2549,9 @@ type Finding struct {
 // FindingCode What a document check found (`check.findings[].code`). Extensible.
 type FindingCode string
 
+// FrozenReason `dispute_pending`: a claimant's profile until its dispute is decided; `dispute_lost`: the profile that held a USCC a dispute won back; `dispute_failed`: a claimant's profile whose dispute was rejected or withdrawn. Extensible.
+type FrozenReason string
+
 // GatewayMessage Body of a response made by API Gateway itself (401 from the JWT
 // authorizer, 404 without a route, 413 above its payload limit, 429
 // throttling). Only those responses have it.
@@ -1759,6 +2562,9 @@ type GatewayMessage struct {
 
 // GatewayMessageMessage Example: Unauthorized
 type GatewayMessageMessage string
+
+// GrantableRole A role an invitation or a role change gives (ownership is only transferred).
+type GrantableRole string
 
 // Health defines model for Health.
 type Health struct {
@@ -1780,7 +2586,10 @@ type HistoryEntry struct {
 
 	// From Previous state ("" when created).
 	From TransitionState `json:"from"`
-	Note *string         `json:"note,omitempty"`
+
+	// MemberRole The actor's role in the enterprise when they acted (left out for staff and the system).
+	MemberRole *MemberRole `json:"memberRole,omitempty"`
+	Note       *string     `json:"note,omitempty"`
 
 	// Reasons Decision reasons (`DecisionReason`) or a system reason such as `claim_expired`.
 	Reasons []string `json:"reasons"`
@@ -1809,6 +2618,72 @@ type Id = string
 
 // IdempotencyKey Example: 5f0c6a8e-3b1d-4c6e-9a57-2d8f1e4b7c90
 type IdempotencyKey = string
+
+// Invitation defines model for Invitation.
+type Invitation struct {
+	// AcceptedAt RFC 3339 in UTC with exactly three fractional digits (what `Date.prototype.toISOString` writes).
+	//
+	// Example: 2027-11-26T15:59:59.000Z
+	AcceptedAt *Timestamp `json:"acceptedAt,omitempty"`
+
+	// AcceptedBy A user id (the identity provider's `sub`).
+	//
+	// Example: 0b7c2d4e-9f1a-4c3b-8e5d-6a7b8c9d0e1f
+	AcceptedBy *UserId `json:"acceptedBy,omitempty"`
+
+	// Code The code to redeem (`<enterpriseId>.<secret>`), only in the answer that made the invitation.
+	Code *string `json:"code,omitempty"`
+
+	// CreatedAt RFC 3339 in UTC with exactly three fractional digits (what `Date.prototype.toISOString` writes).
+	//
+	// Example: 2027-11-26T15:59:59.000Z
+	CreatedAt Timestamp `json:"createdAt"`
+
+	// CreatedBy A user id (the identity provider's `sub`).
+	//
+	// Example: 0b7c2d4e-9f1a-4c3b-8e5d-6a7b8c9d0e1f
+	CreatedBy UserId `json:"createdBy"`
+
+	// EnterpriseId 26 lowercase Crockford base32 characters (ULID-shaped), time-ordered.
+	//
+	// Example: 01jd4x8k2m9q7r5t3v1w0y6z8a
+	EnterpriseId Id `json:"enterpriseId"`
+
+	// ExpiresAt RFC 3339 in UTC with exactly three fractional digits (what `Date.prototype.toISOString` writes).
+	//
+	// Example: 2027-11-26T15:59:59.000Z
+	ExpiresAt Timestamp `json:"expiresAt"`
+
+	// Id 26 lowercase Crockford base32 characters (ULID-shaped), time-ordered.
+	//
+	// Example: 01jd4x8k2m9q7r5t3v1w0y6z8a
+	Id Id `json:"id"`
+
+	// Label How the enterprise names the person (e.g. 财务 王五), from the invitation; not verified.
+	Label *MemberLabel `json:"label,omitempty"`
+
+	// Role A member's role in one enterprise (see "People of an enterprise"). Extensible.
+	Role MemberRole `json:"role"`
+
+	// Status Extensible.
+	Status InvitationStatus `json:"status"`
+
+	// Version Optimistic-locking version; send the one you read.
+	//
+	// Example: 3
+	Version Version `json:"version"`
+}
+
+// InvitationStatus Extensible.
+type InvitationStatus string
+
+// InvitationPage defines model for InvitationPage.
+type InvitationPage struct {
+	Items []Invitation `json:"items"`
+
+	// NextCursor Always null (not paged).
+	NextCursor *string `json:"nextCursor"`
+}
 
 // LegalRep defines model for LegalRep.
 type LegalRep struct {
@@ -1878,6 +2753,108 @@ type LegalRepReveal struct {
 	RevealedAt Timestamp `json:"revealedAt"`
 }
 
+// Member defines model for Member.
+type Member struct {
+	// InvitedBy Who made the invitation (left out for the founding owner).
+	InvitedBy *UserId `json:"invitedBy,omitempty"`
+
+	// JoinedAt RFC 3339 in UTC with exactly three fractional digits (what `Date.prototype.toISOString` writes).
+	//
+	// Example: 2027-11-26T15:59:59.000Z
+	JoinedAt Timestamp `json:"joinedAt"`
+
+	// Label How the enterprise names the person (e.g. 财务 王五), from the invitation; not verified.
+	Label *MemberLabel `json:"label,omitempty"`
+
+	// Role A member's role in one enterprise (see "People of an enterprise"). Extensible.
+	Role MemberRole `json:"role"`
+
+	// UserId A user id (the identity provider's `sub`).
+	//
+	// Example: 0b7c2d4e-9f1a-4c3b-8e5d-6a7b8c9d0e1f
+	UserId UserId `json:"userId"`
+
+	// Version Send it with a role change.
+	Version Version `json:"version"`
+}
+
+// MemberLabel How the enterprise names the person (e.g. 财务 王五), from the invitation; not verified.
+type MemberLabel = string
+
+// MemberPage defines model for MemberPage.
+type MemberPage struct {
+	Items []Member `json:"items"`
+
+	// NextCursor Always null (not paged).
+	NextCursor *string `json:"nextCursor"`
+}
+
+// MemberRole A member's role in one enterprise (see "People of an enterprise"). Extensible.
+type MemberRole string
+
+// Membership The caller's membership after a redemption.
+type Membership struct {
+	// EnterpriseId 26 lowercase Crockford base32 characters (ULID-shaped), time-ordered.
+	//
+	// Example: 01jd4x8k2m9q7r5t3v1w0y6z8a
+	EnterpriseId Id `json:"enterpriseId"`
+
+	// InvitedBy A user id (the identity provider's `sub`).
+	//
+	// Example: 0b7c2d4e-9f1a-4c3b-8e5d-6a7b8c9d0e1f
+	InvitedBy *UserId `json:"invitedBy,omitempty"`
+
+	// JoinedAt RFC 3339 in UTC with exactly three fractional digits (what `Date.prototype.toISOString` writes).
+	//
+	// Example: 2027-11-26T15:59:59.000Z
+	JoinedAt Timestamp `json:"joinedAt"`
+
+	// Label How the enterprise names the person (e.g. 财务 王五), from the invitation; not verified.
+	Label *MemberLabel `json:"label,omitempty"`
+
+	// Role A member's role in one enterprise (see "People of an enterprise"). Extensible.
+	Role MemberRole `json:"role"`
+
+	// UserId A user id (the identity provider's `sub`).
+	//
+	// Example: 0b7c2d4e-9f1a-4c3b-8e5d-6a7b8c9d0e1f
+	UserId UserId `json:"userId"`
+
+	// Version Optimistic-locking version; send the one you read.
+	//
+	// Example: 3
+	Version Version `json:"version"`
+}
+
+// Money The case's fee account: `paidFen` received for any order of the case,
+// `keptFen` of it paying the fee, `refundedFen` paid back,
+// `refundPendingFen` still owed back (pending, or failed until an admin
+// retries it). Always `paidFen = keptFen + refundedFen + refundPendingFen`.
+type Money struct {
+	Currency Currency `json:"currency"`
+
+	// KeptFen An amount in fen (1/100 CNY); at most 2^53-1, so it is exact in JavaScript.
+	//
+	// Example: 30000
+	KeptFen Fen `json:"keptFen"`
+
+	// PaidFen An amount in fen (1/100 CNY); at most 2^53-1, so it is exact in JavaScript.
+	//
+	// Example: 30000
+	PaidFen Fen `json:"paidFen"`
+
+	// RefundPendingFen An amount in fen (1/100 CNY); at most 2^53-1, so it is exact in JavaScript.
+	//
+	// Example: 30000
+	RefundPendingFen Fen `json:"refundPendingFen"`
+
+	// RefundedFen An amount in fen (1/100 CNY); at most 2^53-1, so it is exact in JavaScript.
+	//
+	// Example: 30000
+	RefundedFen Fen      `json:"refundedFen"`
+	Refunds     []Refund `json:"refunds"`
+}
+
 // Notification defines model for Notification.
 type Notification struct {
 	Body string `json:"body"`
@@ -1897,16 +2874,22 @@ type Notification struct {
 
 	// Kind `decision` (a case was decided), `certification_cancelled`,
 	// `certification_revoked`, `reminder` (renewal due), `expiry` (overdue:
-	// capabilities suspended), `lapse` (the certification was lost).
-	// Extensible.
+	// capabilities suspended), `lapse` (the certification was lost),
+	// `refund` (a refund was paid back, or failed and staff handle it);
+	// membership: `member_invited`, `member_joined`, `member_removed`,
+	// `member_role_changed`, `ownership_transferred`; `dispute_lost` (the
+	// profile lost its USCC to a dispute). Extensible.
 	Kind  NotificationKind `json:"kind"`
 	Title string           `json:"title"`
 }
 
 // NotificationKind `decision` (a case was decided), `certification_cancelled`,
 // `certification_revoked`, `reminder` (renewal due), `expiry` (overdue:
-// capabilities suspended), `lapse` (the certification was lost).
-// Extensible.
+// capabilities suspended), `lapse` (the certification was lost),
+// `refund` (a refund was paid back, or failed and staff handle it);
+// membership: `member_invited`, `member_joined`, `member_removed`,
+// `member_role_changed`, `ownership_transferred`; `dispute_lost` (the
+// profile lost its USCC to a dispute). Extensible.
 type NotificationKind string
 
 // NotificationPage defines model for NotificationPage.
@@ -1917,10 +2900,16 @@ type NotificationPage struct {
 	NextCursor *string `json:"nextCursor"`
 }
 
+// NullableTime defines model for NullableTime.
+type NullableTime = time.Time
+
 // OpenCaseRequest At most one open case per enterprise and certification type (and one
 // open change case): 409 `case_already_open` with `openCaseId` and
 // `subject` otherwise, also when two creations race.
 type OpenCaseRequest struct {
+	// AgentId With `viaAgent`, the agent member who prepares the case (an agent opening a case names itself, or leaves it out).
+	AgentId *UserId `json:"agentId,omitempty"`
+
 	// Change New values of a change case (kind `change`), applied to the profile
 	// when a reviewer approves it. At least one member (422
 	// `change_required`). A new name or address needs a new business
@@ -1934,13 +2923,13 @@ type OpenCaseRequest struct {
 	// Example: 01jd4x8k2m9q7r5t3v1w0y6z8a
 	EnterpriseId Id `json:"enterpriseId"`
 
-	// Kind Extensible.
+	// Kind `dispute` cases are opened with POST /v1/disputes, the others with POST /v1/cases. Extensible.
 	Kind CaseKind `json:"kind"`
 
 	// Types One or more types, without repeats; one fee covers them all. Required, except for a change case (which names none; it covers the certified types).
 	Types *[]CertType `json:"types,omitempty"`
 
-	// ViaAgent An agent applies on the legal representative's behalf (an authorization letter is then required).
+	// ViaAgent A service agent prepares the case (an authorization letter is then required). Not for change cases.
 	ViaAgent *bool `json:"viaAgent,omitempty"`
 }
 
@@ -2012,9 +3001,14 @@ type PaymentCallbackAck struct {
 	// OrderId 26 lowercase Crockford base32 characters (ULID-shaped), time-ordered.
 	//
 	// Example: 01jd4x8k2m9q7r5t3v1w0y6z8a
-	OrderId Id            `json:"orderId"`
-	Status  PaymentStatus `json:"status"`
+	OrderId Id `json:"orderId"`
+
+	// Status The report as recorded.
+	Status PaymentCallbackAckStatus `json:"status"`
 }
+
+// PaymentCallbackAckStatus The report as recorded.
+type PaymentCallbackAckStatus string
 
 // PaymentCallbackRequest defines model for PaymentCallbackRequest.
 type PaymentCallbackRequest struct {
@@ -2023,11 +3017,17 @@ type PaymentCallbackRequest struct {
 	// Example: 01jd4x8k2m9q7r5t3v1w0y6z8a
 	OrderId Id `json:"orderId"`
 
-	// PaidFen What was paid, in fen; must equal the order's `payableFen` when paid (422 `amount_mismatch`).
+	// PaidAt The provider's time of payment (optional): the day of its statement line.
+	PaidAt *time.Time `json:"paidAt,omitempty"`
+
+	// PaidFen What was paid, in fen (0 when failed). An amount other than the order's `payableFen` is recorded and the difference refunded.
 	PaidFen Fen `json:"paidFen"`
 
 	// Status 422 `invalid_status` otherwise.
 	Status PaymentCallbackRequestStatus `json:"status"`
+
+	// TransactionId The provider's payment id (optional; without it an order is paid at most once).
+	TransactionId *string `json:"transactionId,omitempty"`
 }
 
 // PaymentCallbackRequestStatus 422 `invalid_status` otherwise.
@@ -2048,6 +3048,9 @@ type Phone = string
 // members appear where the code says more; apps must ignore members
 // they do not know.
 type Problem struct {
+	// AllowedRoles The roles that may do it (`insufficient_role`).
+	AllowedRoles *[]MemberRole `json:"allowedRoles,omitempty"`
+
 	// AttemptsLeft Micro-deposit entries left (`wrong_amount`, `verification_locked`, `verification_pending`).
 	AttemptsLeft *int32 `json:"attemptsLeft,omitempty"`
 
@@ -2075,6 +3078,15 @@ type Problem struct {
 	// Detail For people, in the `Content-Language` (may be empty for `internal`). It may quote a member name of the request as sent (`unknown_field`), so its bound is the body's (64 KB).
 	Detail string `json:"detail"`
 
+	// Dispute How to dispute the USCC (`enterprise_exists`).
+	Dispute *struct {
+		// Href Example: /v1/disputes
+		Href string `json:"href"`
+
+		// Method Example: POST
+		Method string `json:"method"`
+	} `json:"dispute,omitempty"`
+
 	// EnterpriseName The registered name the account holder must match (`account_name_mismatch`).
 	EnterpriseName *string `json:"enterpriseName,omitempty"`
 
@@ -2087,11 +3099,23 @@ type Problem struct {
 	// From Current state (`invalid_transition`).
 	From *TransitionState `json:"from,omitempty"`
 
+	// FrozenReason Why the profile is frozen (`enterprise_frozen`).
+	FrozenReason *FrozenReason `json:"frozenReason,omitempty"`
+
+	// InvitationStatus The invitation's status (`invitation_not_pending`). Extensible.
+	InvitationStatus *ProblemInvitationStatus `json:"invitationStatus,omitempty"`
+
 	// Kind Case kind the transition was tried for.
 	Kind *CaseKind `json:"kind,omitempty"`
 
+	// Limit The limit reached (`member_limit_reached`, `invitation_limit_reached`).
+	Limit *int32 `json:"limit,omitempty"`
+
 	// MaxChangeRequests `change_requests_exhausted`.
 	MaxChangeRequests *int32 `json:"maxChangeRequests,omitempty"`
+
+	// MemberRole The caller's role in the enterprise (`insufficient_role`, `already_member`).
+	MemberRole *MemberRole `json:"memberRole,omitempty"`
 
 	// NextDepositAt When a new micro-deposit may be started (`deposit_limit_reached`, `verification_locked`, `verification_expired`).
 	NextDepositAt *Timestamp `json:"nextDepositAt,omitempty"`
@@ -2124,6 +3148,9 @@ type Problem struct {
 	// Example: https://microcert.dev/problems/version-conflict
 	Type string `json:"type"`
 }
+
+// ProblemInvitationStatus The invitation's status (`invitation_not_pending`). Extensible.
+type ProblemInvitationStatus string
 
 // ProblemField defines model for ProblemField.
 type ProblemField struct {
@@ -2173,6 +3200,9 @@ type ProfileChangeView struct {
 
 // QueueItem A case summary plus its SLA state (the queue's sort and badge).
 type QueueItem struct {
+	// AgentId The agent member who prepares a case via an agent.
+	AgentId *UserId `json:"agentId,omitempty"`
+
 	// BankVerification The masked micro-deposit state. Nullable: `bankVerification` of a case is null until a micro-deposit is sent; an operation answering one never answers null.
 	BankVerification *BankVerification `json:"bankVerification"`
 
@@ -2184,6 +3214,9 @@ type QueueItem struct {
 	//
 	// Example: 2027-11-26T15:59:59.000Z
 	CreatedAt Timestamp `json:"createdAt"`
+
+	// Dispute What a dispute case claims.
+	Dispute *Dispute `json:"dispute,omitempty"`
 
 	// EnterpriseId 26 lowercase Crockford base32 characters (ULID-shaped), time-ordered.
 	//
@@ -2197,7 +3230,7 @@ type QueueItem struct {
 	// Example: 01jd4x8k2m9q7r5t3v1w0y6z8a
 	Id Id `json:"id"`
 
-	// Kind Extensible.
+	// Kind `dispute` cases are opened with POST /v1/disputes, the others with POST /v1/cases. Extensible.
 	Kind CaseKind `json:"kind"`
 
 	// Payment The fee order. Nullable: `payment` of a case is null until an order exists; an operation answering one never answers null.
@@ -2242,6 +3275,12 @@ type QueuePage struct {
 	NextCursor *string `json:"nextCursor"`
 }
 
+// RedeemInvitationRequest defines model for RedeemInvitationRequest.
+type RedeemInvitationRequest struct {
+	// Code The invitation's code as handed out.
+	Code string `json:"code"`
+}
+
 // RedoItem One requirement a request for changes sent back. It is in `requirements.currentlyDue` (error `changes_requested` with the reason and note) until it is done again after `requestedAt`.
 type RedoItem struct {
 	Note *string `json:"note,omitempty"`
@@ -2271,6 +3310,80 @@ type RedoRequest struct {
 	// Requirement A requirement of the case (422 `requirement_not_in_case` otherwise).
 	Requirement RequirementCode `json:"requirement"`
 }
+
+// Refund Money a case owes back, and its order to the provider.
+type Refund struct {
+	// AmountFen An amount in fen (1/100 CNY); at most 2^53-1, so it is exact in JavaScript.
+	//
+	// Example: 30000
+	AmountFen Fen `json:"amountFen"`
+
+	// Attempts Unanswered calls to the provider in the current round.
+	Attempts int32 `json:"attempts"`
+
+	// CaseId 26 lowercase Crockford base32 characters (ULID-shaped), time-ordered.
+	//
+	// Example: 01jd4x8k2m9q7r5t3v1w0y6z8a
+	CaseId      Id            `json:"caseId"`
+	CompletedAt *NullableTime `json:"completedAt"`
+
+	// CreatedAt RFC 3339 in UTC with exactly three fractional digits (what `Date.prototype.toISOString` writes).
+	//
+	// Example: 2027-11-26T15:59:59.000Z
+	CreatedAt Timestamp `json:"createdAt"`
+	Currency  Currency  `json:"currency"`
+
+	// FailureCode Why it failed: the provider declined (a retry uses a new request id) or never answered (a retry keeps the request id).
+	FailureCode *RefundFailureCode `json:"failureCode,omitempty"`
+
+	// Id 26 lowercase Crockford base32 characters (ULID-shaped), time-ordered.
+	//
+	// Example: 01jd4x8k2m9q7r5t3v1w0y6z8a
+	Id            Id            `json:"id"`
+	NextAttemptAt *NullableTime `json:"nextAttemptAt"`
+
+	// OrderId 26 lowercase Crockford base32 characters (ULID-shaped), time-ordered.
+	//
+	// Example: 01jd4x8k2m9q7r5t3v1w0y6z8a
+	OrderId Id           `json:"orderId"`
+	Reason  RefundReason `json:"reason"`
+	Status  RefundStatus `json:"status"`
+}
+
+// RefundFailureCode Why it failed: the provider declined (a retry uses a new request id) or never answered (a retry keeps the request id).
+type RefundFailureCode string
+
+// RefundCallbackAck defines model for RefundCallbackAck.
+type RefundCallbackAck struct {
+	RefundId string       `json:"refundId"`
+	Status   RefundStatus `json:"status"`
+}
+
+// RefundCallbackRequest defines model for RefundCallbackRequest.
+type RefundCallbackRequest struct {
+	// AmountFen An amount in fen (1/100 CNY); at most 2^53-1, so it is exact in JavaScript.
+	//
+	// Example: 30000
+	AmountFen        Fen     `json:"amountFen"`
+	FailReason       *string `json:"failReason,omitempty"`
+	ProviderRefundId *string `json:"providerRefundId,omitempty"`
+
+	// RefundId The refund request id we sent (`<refund id>-<round>`).
+	RefundId string `json:"refundId"`
+
+	// Status 422 `invalid_status` otherwise.
+	Status      RefundCallbackRequestStatus `json:"status"`
+	SucceededAt *time.Time                  `json:"succeededAt,omitempty"`
+}
+
+// RefundCallbackRequestStatus 422 `invalid_status` otherwise.
+type RefundCallbackRequestStatus string
+
+// RefundReason defines model for RefundReason.
+type RefundReason string
+
+// RefundStatus defines model for RefundStatus.
+type RefundStatus string
 
 // RegionCode 6-digit administrative division code (GB/T 2260); selects regional fee subsidies (e.g. 440300 Shenzhen).
 //
@@ -2308,6 +3421,12 @@ type Requirements struct {
 
 	// PendingVerification Provided, being checked (document checks, verification sessions, payment).
 	PendingVerification []RequirementCode `json:"pendingVerification"`
+}
+
+// ResolveDiscrepancyRequest defines model for ResolveDiscrepancyRequest.
+type ResolveDiscrepancyRequest struct {
+	// Note What was done about it.
+	Note string `json:"note"`
 }
 
 // Review The review state; `reasons` and `redo` are `[]` before a decision, the other members appear once they apply.
@@ -2360,10 +3479,61 @@ type SLAState string
 // Severity Extensible (in responses; requests take only these).
 type Severity string
 
+// SubsidyReport defines model for SubsidyReport.
+type SubsidyReport struct {
+	Currency Currency `json:"currency"`
+	Month    string   `json:"month"`
+	Programs []struct {
+		// Cases Subsidised fees paid in the month.
+		Cases    int32 `json:"cases"`
+		ClaimFen int64 `json:"claimFen"`
+		Lines    []struct {
+			// At RFC 3339 in UTC with exactly three fractional digits (what `Date.prototype.toISOString` writes).
+			//
+			// Example: 2027-11-26T15:59:59.000Z
+			At Timestamp `json:"at"`
+
+			// CaseId 26 lowercase Crockford base32 characters (ULID-shaped), time-ordered.
+			//
+			// Example: 01jd4x8k2m9q7r5t3v1w0y6z8a
+			CaseId Id `json:"caseId"`
+
+			// EnterpriseId 26 lowercase Crockford base32 characters (ULID-shaped), time-ordered.
+			//
+			// Example: 01jd4x8k2m9q7r5t3v1w0y6z8a
+			EnterpriseId Id                             `json:"enterpriseId"`
+			Kind         SubsidyReportProgramsLinesKind `json:"kind"`
+
+			// SubsidyFen Negative for a reversal.
+			SubsidyFen int64 `json:"subsidyFen"`
+		} `json:"lines"`
+		Name    string `json:"name"`
+		Program string `json:"program"`
+
+		// RegionCode The enterprises' region the subsidy was granted for.
+		RegionCode string `json:"regionCode"`
+
+		// Reversals Subsidised fees refunded in the month (withdrawn before review).
+		Reversals int32 `json:"reversals"`
+	} `json:"programs"`
+
+	// TotalFen What to claim in all (reversals subtracted).
+	TotalFen int64 `json:"totalFen"`
+}
+
+// SubsidyReportProgramsLinesKind defines model for SubsidyReport.Programs.Lines.Kind.
+type SubsidyReportProgramsLinesKind string
+
 // Timestamp RFC 3339 in UTC with exactly three fractional digits (what `Date.prototype.toISOString` writes).
 //
 // Example: 2027-11-26T15:59:59.000Z
 type Timestamp = time.Time
+
+// TransferOwnershipRequest defines model for TransferOwnershipRequest.
+type TransferOwnershipRequest struct {
+	// UserId The member who becomes the owner.
+	UserId UserId `json:"userId"`
+}
 
 // TransitionState A state in a transition (history, `invalid_transition`): a
 // `CaseStatus` for a case, a `CertStatus` for a certification, `""`
@@ -2413,6 +3583,11 @@ type UploadRequest struct {
 	// DocType Extensible.
 	DocType DocType `json:"docType"`
 }
+
+// UserId A user id (the identity provider's `sub`).
+//
+// Example: 0b7c2d4e-9f1a-4c3b-8e5d-6a7b8c9d0e1f
+type UserId = string
 
 // Verification A face or QR-scan session. Nullable: where a member holds one (`verifications.face`, `verifications.qr`) it is null until a session is started; an operation answering one never answers null.
 type Verification struct {
@@ -2496,6 +3671,11 @@ type EnterpriseId = Id
 // IdempotencyKeyIgnored Example: 5f0c6a8e-3b1d-4c6e-9a57-2d8f1e4b7c90
 type IdempotencyKeyIgnored = IdempotencyKey
 
+// InvitationId 26 lowercase Crockford base32 characters (ULID-shaped), time-ordered.
+//
+// Example: 01jd4x8k2m9q7r5t3v1w0y6z8a
+type InvitationId = Id
+
 // Limit defines model for Limit.
 type Limit = int32
 
@@ -2574,6 +3754,118 @@ type Unprocessable = Problem
 // they do not know.
 type UnsupportedMediaType = Problem
 
+// ListDiscrepanciesParams defines parameters for ListDiscrepancies.
+type ListDiscrepanciesParams struct {
+	// Status Open or resolved.
+	Status *ListDiscrepanciesParamsStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// Kind The kind of difference.
+	Kind *ListDiscrepanciesParamsKind `form:"kind,omitempty" json:"kind,omitempty"`
+
+	// Source The statement.
+	Source *ListDiscrepanciesParamsSource `form:"source,omitempty" json:"source,omitempty"`
+
+	// From First statement day (YYYY-MM-DD).
+	From *openapi_types.Date `form:"from,omitempty" json:"from,omitempty"`
+
+	// To Last statement day (YYYY-MM-DD).
+	To *openapi_types.Date `form:"to,omitempty" json:"to,omitempty"`
+
+	// Limit Page size, 1-100 (default 20); anything else is 422 (`errors[0].code = invalid_limit`).
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `nextCursor` of the previous page; omit for the first page. Opaque; a malformed one is 422 `invalid_cursor`.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// AcceptLanguage Language of human-readable texts: `zh-CN` (the default, also for any
+	// other or missing value) or `en` (any tag starting with `en`). The
+	// first `en*` or `zh*` tag of the list wins. `code` members never change.
+	AcceptLanguage *AcceptLanguage `json:"Accept-Language,omitempty"`
+}
+
+// ListDiscrepanciesParamsStatus defines parameters for ListDiscrepancies.
+type ListDiscrepanciesParamsStatus string
+
+// ListDiscrepanciesParamsKind defines parameters for ListDiscrepancies.
+type ListDiscrepanciesParamsKind string
+
+// ListDiscrepanciesParamsSource defines parameters for ListDiscrepancies.
+type ListDiscrepanciesParamsSource string
+
+// ResolveDiscrepancyParams defines parameters for ResolveDiscrepancy.
+type ResolveDiscrepancyParams struct {
+	// IdempotencyKey Optional, 1-255 characters (else 422 `invalid_idempotency_key`); use a
+	// fresh random value (e.g. a UUID) per intended action. Kept 24 hours,
+	// scoped to the caller and the route. The same key with the same body
+	// replays the first response with `Idempotent-Replayed: true`; another
+	// body is 422 `idempotency_key_reused`; while the first request is still
+	// running 409 `request_in_progress`. A first attempt that failed with a
+	// 5xx is not kept.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+
+	// AcceptLanguage Language of human-readable texts: `zh-CN` (the default, also for any
+	// other or missing value) or `en` (any tag starting with `en`). The
+	// first `en*` or `zh*` tag of the list wins. `code` members never change.
+	AcceptLanguage *AcceptLanguage `json:"Accept-Language,omitempty"`
+}
+
+// ListRefundsParams defines parameters for ListRefunds.
+type ListRefundsParams struct {
+	// Status Only refunds in this status.
+	Status *RefundStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// Reason Only refunds for this reason.
+	Reason *RefundReason `form:"reason,omitempty" json:"reason,omitempty"`
+
+	// CaseId Only this case's refunds.
+	CaseId *Id `form:"caseId,omitempty" json:"caseId,omitempty"`
+
+	// From Created at or after (RFC 3339).
+	From *time.Time `form:"from,omitempty" json:"from,omitempty"`
+
+	// To Created before (RFC 3339).
+	To *time.Time `form:"to,omitempty" json:"to,omitempty"`
+
+	// Limit Page size, 1-100 (default 20); anything else is 422 (`errors[0].code = invalid_limit`).
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `nextCursor` of the previous page; omit for the first page. Opaque; a malformed one is 422 `invalid_cursor`.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// AcceptLanguage Language of human-readable texts: `zh-CN` (the default, also for any
+	// other or missing value) or `en` (any tag starting with `en`). The
+	// first `en*` or `zh*` tag of the list wins. `code` members never change.
+	AcceptLanguage *AcceptLanguage `json:"Accept-Language,omitempty"`
+}
+
+// RetryRefundParams defines parameters for RetryRefund.
+type RetryRefundParams struct {
+	// IdempotencyKey Optional, 1-255 characters (else 422 `invalid_idempotency_key`); use a
+	// fresh random value (e.g. a UUID) per intended action. Kept 24 hours,
+	// scoped to the caller and the route. The same key with the same body
+	// replays the first response with `Idempotent-Replayed: true`; another
+	// body is 422 `idempotency_key_reused`; while the first request is still
+	// running 409 `request_in_progress`. A first attempt that failed with a
+	// 5xx is not kept.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+
+	// AcceptLanguage Language of human-readable texts: `zh-CN` (the default, also for any
+	// other or missing value) or `en` (any tag starting with `en`). The
+	// first `en*` or `zh*` tag of the list wins. `code` members never change.
+	AcceptLanguage *AcceptLanguage `json:"Accept-Language,omitempty"`
+}
+
+// SubsidyReportParams defines parameters for SubsidyReport.
+type SubsidyReportParams struct {
+	// Month YYYY-MM (default: last month).
+	Month *string `form:"month,omitempty" json:"month,omitempty"`
+
+	// AcceptLanguage Language of human-readable texts: `zh-CN` (the default, also for any
+	// other or missing value) or `en` (any tag starting with `en`). The
+	// first `en*` or `zh*` tag of the list wins. `code` members never change.
+	AcceptLanguage *AcceptLanguage `json:"Accept-Language,omitempty"`
+}
+
 // FaceCallbackParams defines parameters for FaceCallback.
 type FaceCallbackParams struct {
 	// IdempotencyKey Accepted and ignored on provider callbacks, which are idempotent by session or order id (a replay is acknowledged and changes nothing).
@@ -2587,6 +3879,17 @@ type FaceCallbackParams struct {
 
 // PaymentCallbackParams defines parameters for PaymentCallback.
 type PaymentCallbackParams struct {
+	// IdempotencyKey Accepted and ignored on provider callbacks, which are idempotent by session or order id (a replay is acknowledged and changes nothing).
+	IdempotencyKey *IdempotencyKeyIgnored `json:"Idempotency-Key,omitempty"`
+
+	// AcceptLanguage Language of human-readable texts: `zh-CN` (the default, also for any
+	// other or missing value) or `en` (any tag starting with `en`). The
+	// first `en*` or `zh*` tag of the list wins. `code` members never change.
+	AcceptLanguage *AcceptLanguage `json:"Accept-Language,omitempty"`
+}
+
+// RefundCallbackParams defines parameters for RefundCallback.
+type RefundCallbackParams struct {
 	// IdempotencyKey Accepted and ignored on provider callbacks, which are idempotent by session or order id (a replay is acknowledged and changes nothing).
 	IdempotencyKey *IdempotencyKeyIgnored `json:"Idempotency-Key,omitempty"`
 
@@ -2816,6 +4119,23 @@ type WithdrawCaseParams struct {
 	AcceptLanguage *AcceptLanguage `json:"Accept-Language,omitempty"`
 }
 
+// OpenDisputeParams defines parameters for OpenDispute.
+type OpenDisputeParams struct {
+	// IdempotencyKey Optional, 1-255 characters (else 422 `invalid_idempotency_key`); use a
+	// fresh random value (e.g. a UUID) per intended action. Kept 24 hours,
+	// scoped to the caller and the route. The same key with the same body
+	// replays the first response with `Idempotent-Replayed: true`; another
+	// body is 422 `idempotency_key_reused`; while the first request is still
+	// running 409 `request_in_progress`. A first attempt that failed with a
+	// 5xx is not kept.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+
+	// AcceptLanguage Language of human-readable texts: `zh-CN` (the default, also for any
+	// other or missing value) or `en` (any tag starting with `en`). The
+	// first `en*` or `zh*` tag of the list wins. `code` members never change.
+	AcceptLanguage *AcceptLanguage `json:"Accept-Language,omitempty"`
+}
+
 // DownloadDocumentParams defines parameters for DownloadDocument.
 type DownloadDocumentParams struct {
 	// AcceptLanguage Language of human-readable texts: `zh-CN` (the default, also for any
@@ -2919,6 +4239,77 @@ type RevokeCertificationParams struct {
 	AcceptLanguage *AcceptLanguage `json:"Accept-Language,omitempty"`
 }
 
+// ListEnterpriseHistoryParams defines parameters for ListEnterpriseHistory.
+type ListEnterpriseHistoryParams struct {
+	// Limit Page size, 1-100 (default 20); anything else is 422 (`errors[0].code = invalid_limit`).
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `nextCursor` of the previous page; omit for the first page. Opaque; a malformed one is 422 `invalid_cursor`.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// AcceptLanguage Language of human-readable texts: `zh-CN` (the default, also for any
+	// other or missing value) or `en` (any tag starting with `en`). The
+	// first `en*` or `zh*` tag of the list wins. `code` members never change.
+	AcceptLanguage *AcceptLanguage `json:"Accept-Language,omitempty"`
+}
+
+// ListInvitationsParams defines parameters for ListInvitations.
+type ListInvitationsParams struct {
+	// AcceptLanguage Language of human-readable texts: `zh-CN` (the default, also for any
+	// other or missing value) or `en` (any tag starting with `en`). The
+	// first `en*` or `zh*` tag of the list wins. `code` members never change.
+	AcceptLanguage *AcceptLanguage `json:"Accept-Language,omitempty"`
+}
+
+// CreateInvitationParams defines parameters for CreateInvitation.
+type CreateInvitationParams struct {
+	// IdempotencyKey Optional, 1-255 characters (else 422 `invalid_idempotency_key`); use a
+	// fresh random value (e.g. a UUID) per intended action. Kept 24 hours,
+	// scoped to the caller and the route. The same key with the same body
+	// replays the first response with `Idempotent-Replayed: true`; another
+	// body is 422 `idempotency_key_reused`; while the first request is still
+	// running 409 `request_in_progress`. A first attempt that failed with a
+	// 5xx is not kept.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+
+	// AcceptLanguage Language of human-readable texts: `zh-CN` (the default, also for any
+	// other or missing value) or `en` (any tag starting with `en`). The
+	// first `en*` or `zh*` tag of the list wins. `code` members never change.
+	AcceptLanguage *AcceptLanguage `json:"Accept-Language,omitempty"`
+}
+
+// RevokeInvitationParams defines parameters for RevokeInvitation.
+type RevokeInvitationParams struct {
+	// AcceptLanguage Language of human-readable texts: `zh-CN` (the default, also for any
+	// other or missing value) or `en` (any tag starting with `en`). The
+	// first `en*` or `zh*` tag of the list wins. `code` members never change.
+	AcceptLanguage *AcceptLanguage `json:"Accept-Language,omitempty"`
+}
+
+// ListMembersParams defines parameters for ListMembers.
+type ListMembersParams struct {
+	// AcceptLanguage Language of human-readable texts: `zh-CN` (the default, also for any
+	// other or missing value) or `en` (any tag starting with `en`). The
+	// first `en*` or `zh*` tag of the list wins. `code` members never change.
+	AcceptLanguage *AcceptLanguage `json:"Accept-Language,omitempty"`
+}
+
+// RemoveMemberParams defines parameters for RemoveMember.
+type RemoveMemberParams struct {
+	// AcceptLanguage Language of human-readable texts: `zh-CN` (the default, also for any
+	// other or missing value) or `en` (any tag starting with `en`). The
+	// first `en*` or `zh*` tag of the list wins. `code` members never change.
+	AcceptLanguage *AcceptLanguage `json:"Accept-Language,omitempty"`
+}
+
+// ChangeMemberRoleParams defines parameters for ChangeMemberRole.
+type ChangeMemberRoleParams struct {
+	// AcceptLanguage Language of human-readable texts: `zh-CN` (the default, also for any
+	// other or missing value) or `en` (any tag starting with `en`). The
+	// first `en*` or `zh*` tag of the list wins. `code` members never change.
+	AcceptLanguage *AcceptLanguage `json:"Accept-Language,omitempty"`
+}
+
 // ListNotificationsParams defines parameters for ListNotifications.
 type ListNotificationsParams struct {
 	// Limit Page size, 1-100 (default 20); anything else is 422 (`errors[0].code = invalid_limit`).
@@ -2933,8 +4324,42 @@ type ListNotificationsParams struct {
 	AcceptLanguage *AcceptLanguage `json:"Accept-Language,omitempty"`
 }
 
+// TransferOwnershipParams defines parameters for TransferOwnership.
+type TransferOwnershipParams struct {
+	// IdempotencyKey Optional, 1-255 characters (else 422 `invalid_idempotency_key`); use a
+	// fresh random value (e.g. a UUID) per intended action. Kept 24 hours,
+	// scoped to the caller and the route. The same key with the same body
+	// replays the first response with `Idempotent-Replayed: true`; another
+	// body is 422 `idempotency_key_reused`; while the first request is still
+	// running 409 `request_in_progress`. A first attempt that failed with a
+	// 5xx is not kept.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+
+	// AcceptLanguage Language of human-readable texts: `zh-CN` (the default, also for any
+	// other or missing value) or `en` (any tag starting with `en`). The
+	// first `en*` or `zh*` tag of the list wins. `code` members never change.
+	AcceptLanguage *AcceptLanguage `json:"Accept-Language,omitempty"`
+}
+
 // GetHealthParams defines parameters for GetHealth.
 type GetHealthParams struct {
+	// AcceptLanguage Language of human-readable texts: `zh-CN` (the default, also for any
+	// other or missing value) or `en` (any tag starting with `en`). The
+	// first `en*` or `zh*` tag of the list wins. `code` members never change.
+	AcceptLanguage *AcceptLanguage `json:"Accept-Language,omitempty"`
+}
+
+// RedeemInvitationParams defines parameters for RedeemInvitation.
+type RedeemInvitationParams struct {
+	// IdempotencyKey Optional, 1-255 characters (else 422 `invalid_idempotency_key`); use a
+	// fresh random value (e.g. a UUID) per intended action. Kept 24 hours,
+	// scoped to the caller and the route. The same key with the same body
+	// replays the first response with `Idempotent-Replayed: true`; another
+	// body is 422 `idempotency_key_reused`; while the first request is still
+	// running 409 `request_in_progress`. A first attempt that failed with a
+	// 5xx is not kept.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+
 	// AcceptLanguage Language of human-readable texts: `zh-CN` (the default, also for any
 	// other or missing value) or `en` (any tag starting with `en`). The
 	// first `en*` or `zh*` tag of the list wins. `code` members never change.
@@ -2966,11 +4391,17 @@ type GetReviewQueueParams struct {
 	AcceptLanguage *AcceptLanguage `json:"Accept-Language,omitempty"`
 }
 
+// ResolveDiscrepancyJSONRequestBody defines body for ResolveDiscrepancy for application/json ContentType.
+type ResolveDiscrepancyJSONRequestBody = ResolveDiscrepancyRequest
+
 // FaceCallbackJSONRequestBody defines body for FaceCallback for application/json ContentType.
 type FaceCallbackJSONRequestBody = FaceCallbackRequest
 
 // PaymentCallbackJSONRequestBody defines body for PaymentCallback for application/json ContentType.
 type PaymentCallbackJSONRequestBody = PaymentCallbackRequest
+
+// RefundCallbackJSONRequestBody defines body for RefundCallback for application/json ContentType.
+type RefundCallbackJSONRequestBody = RefundCallbackRequest
 
 // OpenCaseJSONRequestBody defines body for OpenCase for application/json ContentType.
 type OpenCaseJSONRequestBody = OpenCaseRequest
@@ -2999,6 +4430,9 @@ type CreatePaymentJSONRequestBody = EmptyRequest
 // StartQRVerificationJSONRequestBody defines body for StartQRVerification for application/json ContentType.
 type StartQRVerificationJSONRequestBody = EmptyRequest
 
+// OpenDisputeJSONRequestBody defines body for OpenDispute for application/json ContentType.
+type OpenDisputeJSONRequestBody = CreateEnterpriseRequest
+
 // CreateEnterpriseJSONRequestBody defines body for CreateEnterprise for application/json ContentType.
 type CreateEnterpriseJSONRequestBody = CreateEnterpriseRequest
 
@@ -3010,6 +4444,18 @@ type CancelCertificationJSONRequestBody = CancelRequest
 
 // RevokeCertificationJSONRequestBody defines body for RevokeCertification for application/json ContentType.
 type RevokeCertificationJSONRequestBody = RevokeRequest
+
+// CreateInvitationJSONRequestBody defines body for CreateInvitation for application/json ContentType.
+type CreateInvitationJSONRequestBody = CreateInvitationRequest
+
+// ChangeMemberRoleJSONRequestBody defines body for ChangeMemberRole for application/json ContentType.
+type ChangeMemberRoleJSONRequestBody = ChangeMemberRoleRequest
+
+// TransferOwnershipJSONRequestBody defines body for TransferOwnership for application/json ContentType.
+type TransferOwnershipJSONRequestBody = TransferOwnershipRequest
+
+// RedeemInvitationJSONRequestBody defines body for RedeemInvitation for application/json ContentType.
+type RedeemInvitationJSONRequestBody = RedeemInvitationRequest
 
 // RequestEditorFn is the function signature for the RequestEditor callback function
 type RequestEditorFn func(ctx context.Context, req *http.Request) error
@@ -3085,6 +4531,82 @@ func WithRequestEditorFn(fn RequestEditorFn) ClientOption {
 // The interface specification for the client above.
 type ClientInterface interface {
 
+	// ListDiscrepancies Admin: reconciliation discrepancies, latest day first
+	//
+	// Admins only (403 otherwise); audited.
+	//
+	// Errors (the problem's `code`):
+	// - 422: `validation_failed` (`invalid_limit`, `invalid_value` of status, kind or source, `invalid_date` of from/to), `invalid_cursor`.
+	//
+	// Corresponds with GET /v1/admin/discrepancies (the `ListDiscrepancies` operationId).
+	ListDiscrepancies(ctx context.Context, params *ListDiscrepanciesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ResolveDiscrepancyWithBody Admin: resolve a discrepancy with a note
+	//
+	// Admins only; audited in the same transaction.
+	//
+	// Errors (the problem's `code`):
+	// - 404: `not_found`: no such discrepancy.
+	// - 409: `discrepancy_resolved`, `version_conflict`; `request_in_progress`, `request_already_applied`.
+	// - 422: `missing_field`, `unknown_field`, `invalid_type`, `validation_failed` (note empty or too long), `idempotency_key_reused`, `invalid_idempotency_key`.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/admin/discrepancies/{discrepancyId}/resolve (the `ResolveDiscrepancy` operationId).
+	ResolveDiscrepancyWithBody(ctx context.Context, discrepancyId Id, params *ResolveDiscrepancyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ResolveDiscrepancy Admin: resolve a discrepancy with a note
+	//
+	// Admins only; audited in the same transaction.
+	//
+	// Errors (the problem's `code`):
+	// - 404: `not_found`: no such discrepancy.
+	// - 409: `discrepancy_resolved`, `version_conflict`; `request_in_progress`, `request_already_applied`.
+	// - 422: `missing_field`, `unknown_field`, `invalid_type`, `validation_failed` (note empty or too long), `idempotency_key_reused`, `invalid_idempotency_key`.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/admin/discrepancies/{discrepancyId}/resolve (the `ResolveDiscrepancy` operationId).
+	ResolveDiscrepancy(ctx context.Context, discrepancyId Id, params *ResolveDiscrepancyParams, body ResolveDiscrepancyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListRefunds Admin: refunds, newest first
+	//
+	// Admins only (403 otherwise); audited.
+	//
+	// Errors (the problem's `code`):
+	// - 422: `validation_failed` (`invalid_limit`, `invalid_value` of status or reason, `invalid_format` of caseId, `invalid_time` of from/to), `invalid_cursor`.
+	//
+	// Corresponds with GET /v1/admin/refunds (the `ListRefunds` operationId).
+	ListRefunds(ctx context.Context, params *ListRefundsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RetryRefund Admin: retry a failed refund
+	//
+	// Admins only; audited with the refund's case. The refund goes back to
+	// `pending` and is sent at once (the refund job retries what does not
+	// go through). After the provider declined, the new request gets a new
+	// request id; after it never answered, the same one (the provider may
+	// hold that request): either way a refund is paid at most once.
+	//
+	// Errors (the problem's `code`):
+	// - 404: `not_found`: no such refund.
+	// - 409: `refund_not_failed` (with `status`: only a failed refund is retried), `version_conflict`; `request_in_progress`, `request_already_applied`.
+	// - 422: `unknown_field`, `idempotency_key_reused`, `invalid_idempotency_key`.
+	//
+	// Corresponds with POST /v1/admin/refunds/{refundId}/retry (the `RetryRefund` operationId).
+	RetryRefund(ctx context.Context, refundId Id, params *RetryRefundParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SubsidyReport Admin: what to claim from each regional subsidy program in a month
+	//
+	// Admins only; audited. Per program and region: the subsidised fees
+	// paid in the Beijing month (claims) less those refunded in it
+	// (reversals: withdrawn before review), with each case.
+	//
+	// Errors (the problem's `code`):
+	// - 422: `validation_failed` (`invalid_month`).
+	//
+	// Corresponds with GET /v1/admin/reports/subsidies (the `SubsidyReport` operationId).
+	SubsidyReport(ctx context.Context, params *SubsidyReportParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// FaceCallbackWithBody Face (liveness) or QR-scan result from the verification provider
 	//
 	// The provider reports the result of a face or a QR-scan session (both
@@ -3121,15 +4643,24 @@ type ClientInterface interface {
 
 	// PaymentCallbackWithBody Fee payment result from the payment provider
 	//
-	// The provider reports that an order was paid or failed. A paid amount
-	// that differs from the order is refused (422 `amount_mismatch`) and
-	// changes nothing. A callback for an order already paid is acknowledged
-	// again and changes nothing.
+	// The provider reports that an order was paid or failed. Every signed
+	// callback for an order that exists is recorded on the case's ledger,
+	// whatever the case's state, and is never answered 404: money the
+	// provider took is always accounted for. What the fee does not keep is
+	// owed back and refunded (the case view's `money.refunds`): the part
+	// above the order's amount (`overpaid`), a payment short of it
+	// (`underpaid`: the order fails, the app asks for a new one), a payment
+	// after the case closed (`case_closed`), a second payment of a paid fee
+	// (`duplicate_payment`, another `transactionId`) and a payment of an
+	// order a newer one replaced (`replaced_order`). The callback is
+	// idempotent on the provider's payment (`transactionId`, or the order
+	// when the provider sends none): a replay is acknowledged again and
+	// records nothing.
 	//
 	// Errors (the problem's `code`):
 	// - 404: `not_found`: no such order.
 	// - 409: `version_conflict` (the case kept changing while the result was recorded; the provider retries).
-	// - 422: `missing_field`, `unknown_field`, `invalid_type`, `invalid_status` (status must be paid or failed), `amount_mismatch`.
+	// - 422: `missing_field`, `unknown_field`, `invalid_type`, `invalid_status` (status must be paid or failed), `invalid_amount` (paid needs `paidFen` > 0), `invalid_format` (`transactionId`).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -3138,20 +4669,67 @@ type ClientInterface interface {
 
 	// PaymentCallback Fee payment result from the payment provider
 	//
-	// The provider reports that an order was paid or failed. A paid amount
-	// that differs from the order is refused (422 `amount_mismatch`) and
-	// changes nothing. A callback for an order already paid is acknowledged
-	// again and changes nothing.
+	// The provider reports that an order was paid or failed. Every signed
+	// callback for an order that exists is recorded on the case's ledger,
+	// whatever the case's state, and is never answered 404: money the
+	// provider took is always accounted for. What the fee does not keep is
+	// owed back and refunded (the case view's `money.refunds`): the part
+	// above the order's amount (`overpaid`), a payment short of it
+	// (`underpaid`: the order fails, the app asks for a new one), a payment
+	// after the case closed (`case_closed`), a second payment of a paid fee
+	// (`duplicate_payment`, another `transactionId`) and a payment of an
+	// order a newer one replaced (`replaced_order`). The callback is
+	// idempotent on the provider's payment (`transactionId`, or the order
+	// when the provider sends none): a replay is acknowledged again and
+	// records nothing.
 	//
 	// Errors (the problem's `code`):
 	// - 404: `not_found`: no such order.
 	// - 409: `version_conflict` (the case kept changing while the result was recorded; the provider retries).
-	// - 422: `missing_field`, `unknown_field`, `invalid_type`, `invalid_status` (status must be paid or failed), `amount_mismatch`.
+	// - 422: `missing_field`, `unknown_field`, `invalid_type`, `invalid_status` (status must be paid or failed), `invalid_amount` (paid needs `paidFen` > 0), `invalid_format` (`transactionId`).
 	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /v1/callbacks/payment (the `PaymentCallback` operationId).
 	PaymentCallback(ctx context.Context, params *PaymentCallbackParams, body PaymentCallbackJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RefundCallbackWithBody Refund result from the payment provider
+	//
+	// The provider reports that a refund we ordered (`refundId` = the
+	// request id we sent, `<refund id>-<round>`) was paid back or failed,
+	// signed with the payment provider's key. It records the ledger entry
+	// and notifies the applicant. A repeat, or a result of an earlier round
+	// (a declined request an admin has since retried), changes nothing and
+	// is acknowledged with the refund's current status.
+	//
+	// Errors (the problem's `code`):
+	// - 404: `not_found`: no such refund.
+	// - 409: `version_conflict` (the refund kept changing; the provider retries).
+	// - 422: `missing_field`, `unknown_field`, `invalid_type`, `invalid_status` (succeeded or failed), `invalid_amount`.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/callbacks/refund (the `RefundCallback` operationId).
+	RefundCallbackWithBody(ctx context.Context, params *RefundCallbackParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RefundCallback Refund result from the payment provider
+	//
+	// The provider reports that a refund we ordered (`refundId` = the
+	// request id we sent, `<refund id>-<round>`) was paid back or failed,
+	// signed with the payment provider's key. It records the ledger entry
+	// and notifies the applicant. A repeat, or a result of an earlier round
+	// (a declined request an admin has since retried), changes nothing and
+	// is acknowledged with the refund's current status.
+	//
+	// Errors (the problem's `code`):
+	// - 404: `not_found`: no such refund.
+	// - 409: `version_conflict` (the refund kept changing; the provider retries).
+	// - 422: `missing_field`, `unknown_field`, `invalid_type`, `invalid_status` (succeeded or failed), `invalid_amount`.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/callbacks/refund (the `RefundCallback` operationId).
+	RefundCallback(ctx context.Context, params *RefundCallbackParams, body RefundCallbackJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// OpenCaseWithBody Open a case (draft) for one or more certification types
 	//
@@ -3161,12 +4739,14 @@ type ClientInterface interface {
 	// with its `requirements`. `annual_review` opens up to 3 months before
 	// expiry (409 `annual_review_not_open` with `opensAt` before that),
 	// `reinstatement` needs a lapsed certification, `appeal` a revoked one.
-	// Owner of the enterprise only.
+	// Members with role owner, admin or operator, and agents (a case via
+	// themselves only).
 	//
 	// Errors (the problem's `code`):
+	// - 403: `insufficient_role`.
 	// - 404: `not_found`: no such enterprise, or not yours.
-	// - 409: `already_certified`, `certification_revoked` (appeal instead), `not_renewable`, `annual_review_not_open` (with `opensAt`), `not_lapsed`, `not_revoked`, `invalid_transition`; `request_in_progress`, `request_already_applied`; `case_already_open` (with `openCaseId`, `subject`), `change_not_allowed`, `change_not_needed`.
-	// - 422: `invalid_kind`, `invalid_types` (empty, unknown or repeated types), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed`, `idempotency_key_reused`, `invalid_idempotency_key`; `change_required` (a change case without new values), `invalid_characters` (in a change case's new name or address).
+	// - 409: `already_certified`, `certification_revoked` (appeal instead), `not_renewable`, `annual_review_not_open` (with `opensAt`), `not_lapsed`, `not_revoked`, `invalid_transition`; `request_in_progress`, `request_already_applied`; `case_already_open` (with `openCaseId`, `subject`), `change_not_allowed`, `change_not_needed`, `enterprise_frozen` (with `frozenReason`).
+	// - 422: `invalid_kind`, `invalid_types` (empty, unknown or repeated types), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed`, `idempotency_key_reused`, `invalid_idempotency_key`; `change_required` (a change case without new values), `invalid_characters` (in a change case's new name or address); `invalid_kind` also for `dispute` (use POST /v1/disputes), `via_agent_not_allowed` (a change case), `agent_without_via_agent`, `via_agent_required` (an agent opens cases via itself), `agent_mismatch`, `agent_required`, `agent_not_member`.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -3181,12 +4761,14 @@ type ClientInterface interface {
 	// with its `requirements`. `annual_review` opens up to 3 months before
 	// expiry (409 `annual_review_not_open` with `opensAt` before that),
 	// `reinstatement` needs a lapsed certification, `appeal` a revoked one.
-	// Owner of the enterprise only.
+	// Members with role owner, admin or operator, and agents (a case via
+	// themselves only).
 	//
 	// Errors (the problem's `code`):
+	// - 403: `insufficient_role`.
 	// - 404: `not_found`: no such enterprise, or not yours.
-	// - 409: `already_certified`, `certification_revoked` (appeal instead), `not_renewable`, `annual_review_not_open` (with `opensAt`), `not_lapsed`, `not_revoked`, `invalid_transition`; `request_in_progress`, `request_already_applied`; `case_already_open` (with `openCaseId`, `subject`), `change_not_allowed`, `change_not_needed`.
-	// - 422: `invalid_kind`, `invalid_types` (empty, unknown or repeated types), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed`, `idempotency_key_reused`, `invalid_idempotency_key`; `change_required` (a change case without new values), `invalid_characters` (in a change case's new name or address).
+	// - 409: `already_certified`, `certification_revoked` (appeal instead), `not_renewable`, `annual_review_not_open` (with `opensAt`), `not_lapsed`, `not_revoked`, `invalid_transition`; `request_in_progress`, `request_already_applied`; `case_already_open` (with `openCaseId`, `subject`), `change_not_allowed`, `change_not_needed`, `enterprise_frozen` (with `frozenReason`).
+	// - 422: `invalid_kind`, `invalid_types` (empty, unknown or repeated types), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed`, `idempotency_key_reused`, `invalid_idempotency_key`; `change_required` (a change case without new values), `invalid_characters` (in a change case's new name or address); `invalid_kind` also for `dispute` (use POST /v1/disputes), `via_agent_not_allowed` (a change case), `agent_without_via_agent`, `via_agent_required` (an agent opens cases via itself), `agent_mismatch`, `agent_required`, `agent_not_member`.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -3197,8 +4779,8 @@ type ClientInterface interface {
 	//
 	// Status, `requirements` (what is still due, being verified or wrong,
 	// and the deadline), documents with their check results, verifications,
-	// micro-deposit, payment, review, `reviewDueAt`, history. For the owner,
-	// reviewers and admins; anyone else gets 404.
+	// micro-deposit, payment, review, `reviewDueAt`, history. For the
+	// enterprise's members, reviewers and admins; anyone else gets 404.
 	//
 	// Corresponds with GET /v1/cases/{caseId} (the `GetCase` operationId).
 	GetCase(ctx context.Context, caseId CaseId, params *GetCaseParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -3309,6 +4891,7 @@ type ClientInterface interface {
 	// Errors (the problem's `code`):
 	// - 404: `not_found`: no such case.
 	// - 409: `version_conflict` (with `currentVersion`), `claim_required` (nobody holds the case, or your claim expired: claim it again), `case_claimed` (someone else holds it; with `claimExpiresAt`), `invalid_transition` (with `from`, `to`: not in review), `change_requests_exhausted` (with `maxChangeRequests`); `request_in_progress`, `request_already_applied`; `requirements_unmet` (an approval while something is due again).
+	// - 403: `own_case` (a case the reviewer filed, or of an enterprise or a disputed profile the reviewer is a member of), `admin_decision_required` (approving a dispute against a profile that holds a certification in force).
 	// - 422: `invalid_decision`, `unknown_reason`, `duplicate_reason`, `reasons_required`, `note_required`, `too_long` (field codes; `validation_failed` when several), `missing_field` (decision, version), `unknown_field`, `invalid_type`, `idempotency_key_reused`, `invalid_idempotency_key`; `redo_required`, `redo_not_allowed`, `requirement_not_in_case`, `duplicate_requirement`.
 	//
 	// Takes any type of body and a specified content type.
@@ -3331,6 +4914,7 @@ type ClientInterface interface {
 	// Errors (the problem's `code`):
 	// - 404: `not_found`: no such case.
 	// - 409: `version_conflict` (with `currentVersion`), `claim_required` (nobody holds the case, or your claim expired: claim it again), `case_claimed` (someone else holds it; with `claimExpiresAt`), `invalid_transition` (with `from`, `to`: not in review), `change_requests_exhausted` (with `maxChangeRequests`); `request_in_progress`, `request_already_applied`; `requirements_unmet` (an approval while something is due again).
+	// - 403: `own_case` (a case the reviewer filed, or of an enterprise or a disputed profile the reviewer is a member of), `admin_decision_required` (approving a dispute against a profile that holds a certification in force).
 	// - 422: `invalid_decision`, `unknown_reason`, `duplicate_reason`, `reasons_required`, `note_required`, `too_long` (field codes; `validation_failed` when several), `missing_field` (decision, version), `unknown_field`, `invalid_type`, `idempotency_key_reused`, `invalid_idempotency_key`; `redo_required`, `redo_not_allowed`, `requirement_not_in_case`, `duplicate_requirement`.
 	//
 	// Takes a body of the `application/json` content type.
@@ -3355,7 +4939,8 @@ type ClientInterface interface {
 	// object key, the declared `Content-Type` and a `content-length-range`
 	// of 1..`maxBytes`; it expires at `expiresAt` (5 minutes). The check
 	// result appears on the document (`check.status` pending -> passed /
-	// failed) shortly after the upload. Owner only; only while the case is
+	// failed) shortly after the upload. Members who prepare cases (owner,
+	// admin, operator; an agent on its own cases); only while the case is
 	// `draft`, or `changes_requested` for a document type the request for
 	// changes names. A form posted again after the case was submitted is
 	// recorded as a late upload and changes nothing.
@@ -3378,7 +4963,8 @@ type ClientInterface interface {
 	// object key, the declared `Content-Type` and a `content-length-range`
 	// of 1..`maxBytes`; it expires at `expiresAt` (5 minutes). The check
 	// result appears on the document (`check.status` pending -> passed /
-	// failed) shortly after the upload. Owner only; only while the case is
+	// failed) shortly after the upload. Members who prepare cases (owner,
+	// admin, operator; an agent on its own cases); only while the case is
 	// `draft`, or `changes_requested` for a document type the request for
 	// changes names. A form posted again after the case was submitted is
 	// recorded as a late upload and changes nothing.
@@ -3430,6 +5016,7 @@ type ClientInterface interface {
 	//
 	// Errors (the problem's `code`):
 	// - 404: `not_found`: no such case, or not yours.
+	// - 403: `insufficient_role`, `agent_cannot_verify` (the legal rep verifies in person; a member of the enterprise starts the session, never a service agent).
 	// - 409: `case_not_editable`, `verification_not_required`, `already_verified`, `version_conflict`; `request_in_progress`, `request_already_applied`.
 	// - 422: `unknown_field`, `invalid_type`, `idempotency_key_reused`, `invalid_idempotency_key`.
 	//
@@ -3447,6 +5034,7 @@ type ClientInterface interface {
 	//
 	// Errors (the problem's `code`):
 	// - 404: `not_found`: no such case, or not yours.
+	// - 403: `insufficient_role`, `agent_cannot_verify` (the legal rep verifies in person; a member of the enterprise starts the session, never a service agent).
 	// - 409: `case_not_editable`, `verification_not_required`, `already_verified`, `version_conflict`; `request_in_progress`, `request_already_applied`.
 	// - 422: `unknown_field`, `invalid_type`, `idempotency_key_reused`, `invalid_idempotency_key`.
 	//
@@ -3496,6 +5084,7 @@ type ClientInterface interface {
 	//
 	// Errors (the problem's `code`):
 	// - 404: `not_found`: no such case, or not yours.
+	// - 403: `insufficient_role`, `agent_cannot_verify` (the legal rep verifies in person; a member of the enterprise starts the session, never a service agent).
 	// - 409: `case_not_editable`, `verification_not_required`, `already_verified`, `version_conflict`; `request_in_progress`, `request_already_applied`.
 	// - 422: `unknown_field`, `invalid_type`, `idempotency_key_reused`, `invalid_idempotency_key`.
 	//
@@ -3513,6 +5102,7 @@ type ClientInterface interface {
 	//
 	// Errors (the problem's `code`):
 	// - 404: `not_found`: no such case, or not yours.
+	// - 403: `insufficient_role`, `agent_cannot_verify` (the legal rep verifies in person; a member of the enterprise starts the session, never a service agent).
 	// - 409: `case_not_editable`, `verification_not_required`, `already_verified`, `version_conflict`; `request_in_progress`, `request_already_applied`.
 	// - 422: `unknown_field`, `invalid_type`, `idempotency_key_reused`, `invalid_idempotency_key`.
 	//
@@ -3531,7 +5121,7 @@ type ClientInterface interface {
 	//
 	// Errors (the problem's `code`):
 	// - 404: `not_found`: no such case, or not yours.
-	// - 409: `requirements_unmet` (with `requirements`), `case_not_editable`, `invalid_transition`, `version_conflict`; `request_in_progress`, `request_already_applied`.
+	// - 409: `requirements_unmet` (with `requirements`), `case_not_editable`, `invalid_transition`, `version_conflict`; `request_in_progress`, `request_already_applied`; `dispute_open` (a dispute: another dispute of the USCC is in review, or the disputed profile no longer holds it), `enterprise_frozen`.
 	// - 422: `idempotency_key_reused`, `invalid_idempotency_key`.
 	//
 	// Corresponds with POST /v1/cases/{caseId}/submit (the `SubmitCase` operationId).
@@ -3540,7 +5130,10 @@ type ClientInterface interface {
 	// WithdrawCase Back out before a decision
 	//
 	// From `draft`, `submitted`, `in_review` or `changes_requested`. A paid
-	// case nobody has claimed yet gets `refundDue: true`. Withdrawing an
+	// case nobody has claimed yet owes its fee back: the refund (reason
+	// `withdrawn`) is in `money.refunds`, sent to the provider at once, and
+	// `refundDue` is true until it is paid back. After a claim or a
+	// decision nothing is refunded (the fee pays for the review). Withdrawing an
 	// already withdrawn case answers 200 again. No body is read. Owner only.
 	//
 	// Errors (the problem's `code`):
@@ -3551,11 +5144,51 @@ type ClientInterface interface {
 	// Corresponds with POST /v1/cases/{caseId}/withdraw (the `WithdrawCase` operationId).
 	WithdrawCase(ctx context.Context, caseId CaseId, params *WithdrawCaseParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// OpenDisputeWithBody Dispute a USCC another profile registered
+	//
+	// The body is the enterprise's profile, as for a registration. It is
+	// created frozen (`frozenReason: dispute_pending`) and without the
+	// USCC, owned by the caller, with a case of kind `dispute` in draft
+	// (free). Complete its requirements (business license, the legal
+	// rep's ID card front and back, the legal rep's face verification) and
+	// submit it; a reviewer decides it from the queue. See "Disputes of a
+	// registered USCC".
+	//
+	// Errors (the problem's `code`):
+	// - 409: `uscc_not_registered` (no profile holds the USCC: register it), `dispute_open` (a dispute of it is in review); `request_in_progress`, `request_already_applied`.
+	// - 422: as for `POST /v1/enterprises` (`invalid_uscc`, `invalid_id_number`, ...).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/disputes (the `OpenDispute` operationId).
+	OpenDisputeWithBody(ctx context.Context, params *OpenDisputeParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// OpenDispute Dispute a USCC another profile registered
+	//
+	// The body is the enterprise's profile, as for a registration. It is
+	// created frozen (`frozenReason: dispute_pending`) and without the
+	// USCC, owned by the caller, with a case of kind `dispute` in draft
+	// (free). Complete its requirements (business license, the legal
+	// rep's ID card front and back, the legal rep's face verification) and
+	// submit it; a reviewer decides it from the queue. See "Disputes of a
+	// registered USCC".
+	//
+	// Errors (the problem's `code`):
+	// - 409: `uscc_not_registered` (no profile holds the USCC: register it), `dispute_open` (a dispute of it is in review); `request_in_progress`, `request_already_applied`.
+	// - 422: as for `POST /v1/enterprises` (`invalid_uscc`, `invalid_id_number`, ...).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/disputes (the `OpenDispute` operationId).
+	OpenDispute(ctx context.Context, params *OpenDisputeParams, body OpenDisputeJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// DownloadDocument Short-lived presigned GET of a document
 	//
-	// For the case's owner, reviewers and admins (anyone else gets 404). The
-	// URL expires at `expiresAt` (5 minutes). Every download is audited
-	// (who, when, which document) before the link is handed out. The link
+	// For the members of the case's enterprise, reviewers and admins
+	// (anyone else gets 404). The URL expires at `expiresAt` (5 minutes).
+	// Every download is audited (who, when, which document) before the
+	// link is handed out; the audit is written on condition that the
+	// caller is still a member, so a removed member gets 404. The link
 	// serves exactly the bytes the document's check read (a copy the
 	// upload form cannot overwrite).
 	//
@@ -3565,12 +5198,13 @@ type ClientInterface interface {
 	// Corresponds with GET /v1/documents/{documentId}/download (the `DownloadDocument` operationId).
 	DownloadDocument(ctx context.Context, documentId DocumentId, params *DownloadDocumentParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// ListMyEnterprises The profiles the caller owns, oldest first
+	// ListMyEnterprises The enterprises the caller is a member of, in the order joined, with the caller's role
 	//
 	// What an app shows after sign-in, and how it finds a profile whose
 	// creation response it never received (e.g. a retry answered
-	// `request_already_applied`). Summaries; GET the profile for its
-	// certifications and capabilities.
+	// `request_already_applied`). Summaries with the caller's `role` and
+	// the profile's `status`; GET the profile for its certifications and
+	// capabilities. An agent sees only the enterprises that invited it.
 	//
 	// Errors (the problem's `code`):
 	// - 422: `validation_failed` with `errors[0].code = invalid_limit` (limit not 1-100), `invalid_cursor`.
@@ -3587,7 +5221,7 @@ type ClientInterface interface {
 	// subsidies). One profile per USCC.
 	//
 	// Errors (the problem's `code`):
-	// - 409: `enterprise_exists` (this USCC is already registered); `request_in_progress`, `request_already_applied` (Idempotency-Key).
+	// - 409: `enterprise_exists` (this USCC is already registered; `dispute: {method: POST, href: /v1/disputes}` says how to dispute it); `request_in_progress`, `request_already_applied` (Idempotency-Key).
 	// - 422: `invalid_uscc`, `invalid_id_number`, `invalid_phone`, `invalid_region_code`, `region_mismatch` (the declared `regionCode` contradicts the USCC's region), `invalid_characters` (a control, bidirectional or invisible character in a name or an address), `required`/`too_long` (field codes), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed` (several fields), `idempotency_key_reused`, `invalid_idempotency_key`.
 	//
 	// Takes any type of body and a specified content type.
@@ -3604,7 +5238,7 @@ type ClientInterface interface {
 	// subsidies). One profile per USCC.
 	//
 	// Errors (the problem's `code`):
-	// - 409: `enterprise_exists` (this USCC is already registered); `request_in_progress`, `request_already_applied` (Idempotency-Key).
+	// - 409: `enterprise_exists` (this USCC is already registered; `dispute: {method: POST, href: /v1/disputes}` says how to dispute it); `request_in_progress`, `request_already_applied` (Idempotency-Key).
 	// - 422: `invalid_uscc`, `invalid_id_number`, `invalid_phone`, `invalid_region_code`, `region_mismatch` (the declared `regionCode` contradicts the USCC's region), `invalid_characters` (a control, bidirectional or invisible character in a name or an address), `required`/`too_long` (field codes), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed` (several fields), `idempotency_key_reused`, `invalid_idempotency_key`.
 	//
 	// Takes a body of the `application/json` content type.
@@ -3614,19 +5248,20 @@ type ClientInterface interface {
 
 	// GetEnterprise The profile, its certifications and the capabilities in force per type
 	//
-	// For the owner, reviewers and admins; anyone else gets 404.
+	// For its members (with `myRole`), reviewers and admins; anyone else gets 404.
 	//
 	// Corresponds with GET /v1/enterprises/{enterpriseId} (the `GetEnterprise` operationId).
 	GetEnterprise(ctx context.Context, enterpriseId EnterpriseId, params *GetEnterpriseParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// PatchEnterpriseWithBody Correct the profile (owner only)
+	// PatchEnterpriseWithBody Correct the profile (owner, admin, operator)
 	//
 	// Send only the members to change, plus the `version` you read. The USCC
 	// never changes (`uscc` is refused as `unknown_field`). Inside `legalRep`
 	// each member is optional too.
 	//
 	// Errors (the problem's `code`):
-	// - 409: `version_conflict`: the profile changed since it was read; `change_requires_review` (with `fields`: a certified enterprise changes these through a change case), `verification_locked` (with `nextDepositAt`: `hasCorporateAccount: false` during a lock's cool-down).
+	// - 409: `version_conflict`: the profile changed since it was read; `change_requires_review` (with `fields`: a certified enterprise changes these through a change case), `verification_locked` (with `nextDepositAt`: `hasCorporateAccount: false` during a lock's cool-down), `enterprise_frozen` (with `frozenReason`).
+	// - 403: `insufficient_role`.
 	// - 422: `invalid_id_number`, `invalid_phone`, `invalid_region_code`, `region_mismatch`, `invalid_characters`, `required`/`too_long`, `missing_field` (version), `unknown_field` (e.g. uscc), `invalid_type`, `validation_failed`.
 	//
 	// Takes any type of body and a specified content type.
@@ -3634,14 +5269,15 @@ type ClientInterface interface {
 	// Corresponds with PATCH /v1/enterprises/{enterpriseId} (the `PatchEnterprise` operationId).
 	PatchEnterpriseWithBody(ctx context.Context, enterpriseId EnterpriseId, params *PatchEnterpriseParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// PatchEnterprise Correct the profile (owner only)
+	// PatchEnterprise Correct the profile (owner, admin, operator)
 	//
 	// Send only the members to change, plus the `version` you read. The USCC
 	// never changes (`uscc` is refused as `unknown_field`). Inside `legalRep`
 	// each member is optional too.
 	//
 	// Errors (the problem's `code`):
-	// - 409: `version_conflict`: the profile changed since it was read; `change_requires_review` (with `fields`: a certified enterprise changes these through a change case), `verification_locked` (with `nextDepositAt`: `hasCorporateAccount: false` during a lock's cool-down).
+	// - 409: `version_conflict`: the profile changed since it was read; `change_requires_review` (with `fields`: a certified enterprise changes these through a change case), `verification_locked` (with `nextDepositAt`: `hasCorporateAccount: false` during a lock's cool-down), `enterprise_frozen` (with `frozenReason`).
+	// - 403: `insufficient_role`.
 	// - 422: `invalid_id_number`, `invalid_phone`, `invalid_region_code`, `region_mismatch`, `invalid_characters`, `required`/`too_long`, `missing_field` (version), `unknown_field` (e.g. uscc), `invalid_type`, `validation_failed`.
 	//
 	// Takes a body of the `application/json` content type.
@@ -3717,6 +5353,142 @@ type ClientInterface interface {
 	// Corresponds with POST /v1/enterprises/{enterpriseId}/certifications/{type}/revoke (the `RevokeCertification` operationId).
 	RevokeCertification(ctx context.Context, enterpriseId EnterpriseId, pType CertTypePath, params *RevokeCertificationParams, body RevokeCertificationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListEnterpriseHistory The enterprise's history, newest first
+	//
+	// Member changes (`member:<userId>`, `invitation:<id>`), ownership
+	// transfers (`ownership`, from and to the owner's user id), profile
+	// changes (`profile`), the USCC's moves (`uscc`) and the
+	// certifications' transitions (`certification:<type>`): who did it
+	// (`actorId`), as which platform role and which member role. Cases
+	// keep their own history (GET the case). Every member may read it; as
+	// in a case's history, members see staff entries by role only.
+	//
+	// Errors (the problem's `code`):
+	// - 404: `not_found`: no such enterprise, or not yours.
+	// - 422: `validation_failed` with `errors[0].code = invalid_limit` (limit not 1-100), `invalid_cursor`.
+	//
+	// Corresponds with GET /v1/enterprises/{enterpriseId}/history (the `ListEnterpriseHistory` operationId).
+	ListEnterpriseHistory(ctx context.Context, enterpriseId EnterpriseId, params *ListEnterpriseHistoryParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListInvitations The enterprise's invitations, newest first (owner, admin)
+	//
+	// Pending, accepted, revoked and expired ones until they are dropped;
+	// codes are never shown again. Not paged (`nextCursor` is always null).
+	//
+	// Errors (the problem's `code`):
+	// - 403: `insufficient_role`.
+	// - 404: `not_found`: no such enterprise, or not yours.
+	//
+	// Corresponds with GET /v1/enterprises/{enterpriseId}/invitations (the `ListInvitations` operationId).
+	ListInvitations(ctx context.Context, enterpriseId EnterpriseId, params *ListInvitationsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateInvitationWithBody Invite someone to join with a role (owner, admin)
+	//
+	// Answers the invitation with its `code`, shown only this once: hand it
+	// to the person invited (a link, a QR code). It joins one signed-in
+	// user once, within 7 days. Only a hash of it is stored. At most 50
+	// invitations are kept at a time (each is dropped a day after it
+	// expires) and 50 members. The enterprise is notified.
+	//
+	// Errors (the problem's `code`):
+	// - 403: `insufficient_role`.
+	// - 404: `not_found`: no such enterprise, or not yours.
+	// - 409: `invitation_limit_reached`, `member_limit_reached` (with `limit`), `version_conflict`; `request_in_progress`, `request_already_applied`.
+	// - 422: `invalid_role`, `too_long` (label), `missing_field`, `unknown_field`, `invalid_type`, `idempotency_key_reused`, `invalid_idempotency_key`.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/enterprises/{enterpriseId}/invitations (the `CreateInvitation` operationId).
+	CreateInvitationWithBody(ctx context.Context, enterpriseId EnterpriseId, params *CreateInvitationParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateInvitation Invite someone to join with a role (owner, admin)
+	//
+	// Answers the invitation with its `code`, shown only this once: hand it
+	// to the person invited (a link, a QR code). It joins one signed-in
+	// user once, within 7 days. Only a hash of it is stored. At most 50
+	// invitations are kept at a time (each is dropped a day after it
+	// expires) and 50 members. The enterprise is notified.
+	//
+	// Errors (the problem's `code`):
+	// - 403: `insufficient_role`.
+	// - 404: `not_found`: no such enterprise, or not yours.
+	// - 409: `invitation_limit_reached`, `member_limit_reached` (with `limit`), `version_conflict`; `request_in_progress`, `request_already_applied`.
+	// - 422: `invalid_role`, `too_long` (label), `missing_field`, `unknown_field`, `invalid_type`, `idempotency_key_reused`, `invalid_idempotency_key`.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/enterprises/{enterpriseId}/invitations (the `CreateInvitation` operationId).
+	CreateInvitation(ctx context.Context, enterpriseId EnterpriseId, params *CreateInvitationParams, body CreateInvitationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RevokeInvitation Revoke a pending invitation (owner, admin)
+	//
+	// Errors (the problem's `code`):
+	// - 403: `insufficient_role`.
+	// - 404: `not_found`: no such enterprise (or not yours), or no such invitation.
+	// - 409: `invitation_not_pending` (with `invitationStatus`: accepted, revoked or expired), `version_conflict`.
+	//
+	// Corresponds with DELETE /v1/enterprises/{enterpriseId}/invitations/{invitationId} (the `RevokeInvitation` operationId).
+	RevokeInvitation(ctx context.Context, enterpriseId EnterpriseId, invitationId InvitationId, params *RevokeInvitationParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListMembers The enterprise's members, owner first
+	//
+	// Every member may read it (at most 50 members; not paged, `nextCursor`
+	// is always null).
+	//
+	// Errors (the problem's `code`):
+	// - 404: `not_found`: no such enterprise, or not yours.
+	//
+	// Corresponds with GET /v1/enterprises/{enterpriseId}/members (the `ListMembers` operationId).
+	ListMembers(ctx context.Context, enterpriseId EnterpriseId, params *ListMembersParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RemoveMember Remove a member (owner, admin), or leave (any member, own user id)
+	//
+	// The member loses every access at once (their next request is 404).
+	// The owner can never be removed: transfer the ownership first. The
+	// enterprise is notified.
+	//
+	// Errors (the problem's `code`):
+	// - 403: `insufficient_role`.
+	// - 404: `not_found`: no such enterprise (or not yours), or no such member.
+	// - 409: `owner_cannot_be_removed`, `version_conflict` (the member changed meanwhile: retry).
+	//
+	// Corresponds with DELETE /v1/enterprises/{enterpriseId}/members/{userId} (the `RemoveMember` operationId).
+	RemoveMember(ctx context.Context, enterpriseId EnterpriseId, userId UserId, params *RemoveMemberParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ChangeMemberRoleWithBody Give a member another role (owner, admin)
+	//
+	// `role` is admin, operator, viewer or agent; the owner's role only
+	// changes by a transfer. Send the member's `version` to refuse a
+	// change made since you read it. The enterprise is notified.
+	//
+	// Errors (the problem's `code`):
+	// - 403: `insufficient_role`.
+	// - 404: `not_found`: no such enterprise (or not yours), or no such member.
+	// - 409: `owner_cannot_be_removed` (the owner's role), `version_conflict` (with `currentVersion`).
+	// - 422: `invalid_role`, `missing_field`, `unknown_field`, `invalid_type`.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /v1/enterprises/{enterpriseId}/members/{userId} (the `ChangeMemberRole` operationId).
+	ChangeMemberRoleWithBody(ctx context.Context, enterpriseId EnterpriseId, userId UserId, params *ChangeMemberRoleParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ChangeMemberRole Give a member another role (owner, admin)
+	//
+	// `role` is admin, operator, viewer or agent; the owner's role only
+	// changes by a transfer. Send the member's `version` to refuse a
+	// change made since you read it. The enterprise is notified.
+	//
+	// Errors (the problem's `code`):
+	// - 403: `insufficient_role`.
+	// - 404: `not_found`: no such enterprise (or not yours), or no such member.
+	// - 409: `owner_cannot_be_removed` (the owner's role), `version_conflict` (with `currentVersion`).
+	// - 422: `invalid_role`, `missing_field`, `unknown_field`, `invalid_type`.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PATCH /v1/enterprises/{enterpriseId}/members/{userId} (the `ChangeMemberRole` operationId).
+	ChangeMemberRole(ctx context.Context, enterpriseId EnterpriseId, userId UserId, params *ChangeMemberRoleParams, body ChangeMemberRoleJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListNotifications Reminders and decisions, newest first
 	//
 	// Errors (the problem's `code`):
@@ -3725,12 +5497,82 @@ type ClientInterface interface {
 	// Corresponds with GET /v1/enterprises/{enterpriseId}/notifications (the `ListNotifications` operationId).
 	ListNotifications(ctx context.Context, enterpriseId EnterpriseId, params *ListNotificationsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// TransferOwnershipWithBody Hand the ownership to another member (the owner only)
+	//
+	// The member named becomes the owner and the former owner an admin, in
+	// one transaction with the profile's owner; both moves are in the
+	// history and the enterprise is notified. A service agent cannot own
+	// an enterprise.
+	//
+	// Errors (the problem's `code`):
+	// - 403: `insufficient_role`.
+	// - 404: `not_found`: no such enterprise, or not yours.
+	// - 409: `version_conflict`; `request_in_progress`, `request_already_applied`.
+	// - 422: `not_a_member`, `already_owner`, `agent_cannot_own`, `missing_field`, `unknown_field`, `invalid_type`, `idempotency_key_reused`, `invalid_idempotency_key`.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/enterprises/{enterpriseId}/ownership (the `TransferOwnership` operationId).
+	TransferOwnershipWithBody(ctx context.Context, enterpriseId EnterpriseId, params *TransferOwnershipParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// TransferOwnership Hand the ownership to another member (the owner only)
+	//
+	// The member named becomes the owner and the former owner an admin, in
+	// one transaction with the profile's owner; both moves are in the
+	// history and the enterprise is notified. A service agent cannot own
+	// an enterprise.
+	//
+	// Errors (the problem's `code`):
+	// - 403: `insufficient_role`.
+	// - 404: `not_found`: no such enterprise, or not yours.
+	// - 409: `version_conflict`; `request_in_progress`, `request_already_applied`.
+	// - 422: `not_a_member`, `already_owner`, `agent_cannot_own`, `missing_field`, `unknown_field`, `invalid_type`, `idempotency_key_reused`, `invalid_idempotency_key`.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/enterprises/{enterpriseId}/ownership (the `TransferOwnership` operationId).
+	TransferOwnership(ctx context.Context, enterpriseId EnterpriseId, params *TransferOwnershipParams, body TransferOwnershipJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetHealth Liveness check (no authentication)
 	//
 	// Answers `{"status":"ok"}` while the API serves; no token needed.
 	//
 	// Corresponds with GET /v1/health (the `GetHealth` operationId).
 	GetHealth(ctx context.Context, params *GetHealthParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RedeemInvitationWithBody Join an enterprise with an invitation code
+	//
+	// The signed-in caller becomes a member with the invitation's role. A
+	// code that is malformed, unknown, used, revoked or expired is one
+	// answer (404 `invitation_invalid`), so codes cannot be probed. Of two
+	// users redeeming one code at once, one joins.
+	//
+	// Errors (the problem's `code`):
+	// - 404: `invitation_invalid`.
+	// - 409: `already_member` (with `memberRole`), `member_limit_reached`, `version_conflict`; `request_in_progress`, `request_already_applied`.
+	// - 422: `missing_field`, `unknown_field`, `invalid_type`, `idempotency_key_reused`, `invalid_idempotency_key`.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/invitations/redeem (the `RedeemInvitation` operationId).
+	RedeemInvitationWithBody(ctx context.Context, params *RedeemInvitationParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RedeemInvitation Join an enterprise with an invitation code
+	//
+	// The signed-in caller becomes a member with the invitation's role. A
+	// code that is malformed, unknown, used, revoked or expired is one
+	// answer (404 `invitation_invalid`), so codes cannot be probed. Of two
+	// users redeeming one code at once, one joins.
+	//
+	// Errors (the problem's `code`):
+	// - 404: `invitation_invalid`.
+	// - 409: `already_member` (with `memberRole`), `member_limit_reached`, `version_conflict`; `request_in_progress`, `request_already_applied`.
+	// - 422: `missing_field`, `unknown_field`, `invalid_type`, `idempotency_key_reused`, `invalid_idempotency_key`.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/invitations/redeem (the `RedeemInvitation` operationId).
+	RedeemInvitation(ctx context.Context, params *RedeemInvitationParams, body RedeemInvitationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// RevealLegalRep Reviewers: the legal representative's full ID number and phone
 	//
@@ -3762,6 +5604,142 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /v1/review/queue (the `GetReviewQueue` operationId).
 	GetReviewQueue(ctx context.Context, params *GetReviewQueueParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+}
+
+// ListDiscrepancies Admin: reconciliation discrepancies, latest day first
+//
+// Admins only (403 otherwise); audited.
+//
+// Errors (the problem's `code`):
+// - 422: `validation_failed` (`invalid_limit`, `invalid_value` of status, kind or source, `invalid_date` of from/to), `invalid_cursor`.
+//
+// Corresponds with GET /v1/admin/discrepancies (the `ListDiscrepancies` operationId).
+func (c *Client) ListDiscrepancies(ctx context.Context, params *ListDiscrepanciesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListDiscrepanciesRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ResolveDiscrepancyWithBody Admin: resolve a discrepancy with a note
+//
+// Admins only; audited in the same transaction.
+//
+// Errors (the problem's `code`):
+// - 404: `not_found`: no such discrepancy.
+// - 409: `discrepancy_resolved`, `version_conflict`; `request_in_progress`, `request_already_applied`.
+// - 422: `missing_field`, `unknown_field`, `invalid_type`, `validation_failed` (note empty or too long), `idempotency_key_reused`, `invalid_idempotency_key`.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/admin/discrepancies/{discrepancyId}/resolve (the `ResolveDiscrepancy` operationId).
+func (c *Client) ResolveDiscrepancyWithBody(ctx context.Context, discrepancyId Id, params *ResolveDiscrepancyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewResolveDiscrepancyRequestWithBody(c.Server, discrepancyId, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ResolveDiscrepancy Admin: resolve a discrepancy with a note
+//
+// Admins only; audited in the same transaction.
+//
+// Errors (the problem's `code`):
+// - 404: `not_found`: no such discrepancy.
+// - 409: `discrepancy_resolved`, `version_conflict`; `request_in_progress`, `request_already_applied`.
+// - 422: `missing_field`, `unknown_field`, `invalid_type`, `validation_failed` (note empty or too long), `idempotency_key_reused`, `invalid_idempotency_key`.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/admin/discrepancies/{discrepancyId}/resolve (the `ResolveDiscrepancy` operationId).
+func (c *Client) ResolveDiscrepancy(ctx context.Context, discrepancyId Id, params *ResolveDiscrepancyParams, body ResolveDiscrepancyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewResolveDiscrepancyRequest(c.Server, discrepancyId, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListRefunds Admin: refunds, newest first
+//
+// Admins only (403 otherwise); audited.
+//
+// Errors (the problem's `code`):
+// - 422: `validation_failed` (`invalid_limit`, `invalid_value` of status or reason, `invalid_format` of caseId, `invalid_time` of from/to), `invalid_cursor`.
+//
+// Corresponds with GET /v1/admin/refunds (the `ListRefunds` operationId).
+func (c *Client) ListRefunds(ctx context.Context, params *ListRefundsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListRefundsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RetryRefund Admin: retry a failed refund
+//
+// Admins only; audited with the refund's case. The refund goes back to
+// `pending` and is sent at once (the refund job retries what does not
+// go through). After the provider declined, the new request gets a new
+// request id; after it never answered, the same one (the provider may
+// hold that request): either way a refund is paid at most once.
+//
+// Errors (the problem's `code`):
+// - 404: `not_found`: no such refund.
+// - 409: `refund_not_failed` (with `status`: only a failed refund is retried), `version_conflict`; `request_in_progress`, `request_already_applied`.
+// - 422: `unknown_field`, `idempotency_key_reused`, `invalid_idempotency_key`.
+//
+// Corresponds with POST /v1/admin/refunds/{refundId}/retry (the `RetryRefund` operationId).
+func (c *Client) RetryRefund(ctx context.Context, refundId Id, params *RetryRefundParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRetryRefundRequest(c.Server, refundId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SubsidyReport Admin: what to claim from each regional subsidy program in a month
+//
+// Admins only; audited. Per program and region: the subsidised fees
+// paid in the Beijing month (claims) less those refunded in it
+// (reversals: withdrawn before review), with each case.
+//
+// Errors (the problem's `code`):
+// - 422: `validation_failed` (`invalid_month`).
+//
+// Corresponds with GET /v1/admin/reports/subsidies (the `SubsidyReport` operationId).
+func (c *Client) SubsidyReport(ctx context.Context, params *SubsidyReportParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSubsidyReportRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
 }
 
 // FaceCallbackWithBody Face (liveness) or QR-scan result from the verification provider
@@ -3820,15 +5798,24 @@ func (c *Client) FaceCallback(ctx context.Context, params *FaceCallbackParams, b
 
 // PaymentCallbackWithBody Fee payment result from the payment provider
 //
-// The provider reports that an order was paid or failed. A paid amount
-// that differs from the order is refused (422 `amount_mismatch`) and
-// changes nothing. A callback for an order already paid is acknowledged
-// again and changes nothing.
+// The provider reports that an order was paid or failed. Every signed
+// callback for an order that exists is recorded on the case's ledger,
+// whatever the case's state, and is never answered 404: money the
+// provider took is always accounted for. What the fee does not keep is
+// owed back and refunded (the case view's `money.refunds`): the part
+// above the order's amount (`overpaid`), a payment short of it
+// (`underpaid`: the order fails, the app asks for a new one), a payment
+// after the case closed (`case_closed`), a second payment of a paid fee
+// (`duplicate_payment`, another `transactionId`) and a payment of an
+// order a newer one replaced (`replaced_order`). The callback is
+// idempotent on the provider's payment (`transactionId`, or the order
+// when the provider sends none): a replay is acknowledged again and
+// records nothing.
 //
 // Errors (the problem's `code`):
 // - 404: `not_found`: no such order.
 // - 409: `version_conflict` (the case kept changing while the result was recorded; the provider retries).
-// - 422: `missing_field`, `unknown_field`, `invalid_type`, `invalid_status` (status must be paid or failed), `amount_mismatch`.
+// - 422: `missing_field`, `unknown_field`, `invalid_type`, `invalid_status` (status must be paid or failed), `invalid_amount` (paid needs `paidFen` > 0), `invalid_format` (`transactionId`).
 //
 // Takes any type of body and a specified content type.
 //
@@ -3847,21 +5834,88 @@ func (c *Client) PaymentCallbackWithBody(ctx context.Context, params *PaymentCal
 
 // PaymentCallback Fee payment result from the payment provider
 //
-// The provider reports that an order was paid or failed. A paid amount
-// that differs from the order is refused (422 `amount_mismatch`) and
-// changes nothing. A callback for an order already paid is acknowledged
-// again and changes nothing.
+// The provider reports that an order was paid or failed. Every signed
+// callback for an order that exists is recorded on the case's ledger,
+// whatever the case's state, and is never answered 404: money the
+// provider took is always accounted for. What the fee does not keep is
+// owed back and refunded (the case view's `money.refunds`): the part
+// above the order's amount (`overpaid`), a payment short of it
+// (`underpaid`: the order fails, the app asks for a new one), a payment
+// after the case closed (`case_closed`), a second payment of a paid fee
+// (`duplicate_payment`, another `transactionId`) and a payment of an
+// order a newer one replaced (`replaced_order`). The callback is
+// idempotent on the provider's payment (`transactionId`, or the order
+// when the provider sends none): a replay is acknowledged again and
+// records nothing.
 //
 // Errors (the problem's `code`):
 // - 404: `not_found`: no such order.
 // - 409: `version_conflict` (the case kept changing while the result was recorded; the provider retries).
-// - 422: `missing_field`, `unknown_field`, `invalid_type`, `invalid_status` (status must be paid or failed), `amount_mismatch`.
+// - 422: `missing_field`, `unknown_field`, `invalid_type`, `invalid_status` (status must be paid or failed), `invalid_amount` (paid needs `paidFen` > 0), `invalid_format` (`transactionId`).
 //
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /v1/callbacks/payment (the `PaymentCallback` operationId).
 func (c *Client) PaymentCallback(ctx context.Context, params *PaymentCallbackParams, body PaymentCallbackJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewPaymentCallbackRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RefundCallbackWithBody Refund result from the payment provider
+//
+// The provider reports that a refund we ordered (`refundId` = the
+// request id we sent, `<refund id>-<round>`) was paid back or failed,
+// signed with the payment provider's key. It records the ledger entry
+// and notifies the applicant. A repeat, or a result of an earlier round
+// (a declined request an admin has since retried), changes nothing and
+// is acknowledged with the refund's current status.
+//
+// Errors (the problem's `code`):
+// - 404: `not_found`: no such refund.
+// - 409: `version_conflict` (the refund kept changing; the provider retries).
+// - 422: `missing_field`, `unknown_field`, `invalid_type`, `invalid_status` (succeeded or failed), `invalid_amount`.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/callbacks/refund (the `RefundCallback` operationId).
+func (c *Client) RefundCallbackWithBody(ctx context.Context, params *RefundCallbackParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRefundCallbackRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RefundCallback Refund result from the payment provider
+//
+// The provider reports that a refund we ordered (`refundId` = the
+// request id we sent, `<refund id>-<round>`) was paid back or failed,
+// signed with the payment provider's key. It records the ledger entry
+// and notifies the applicant. A repeat, or a result of an earlier round
+// (a declined request an admin has since retried), changes nothing and
+// is acknowledged with the refund's current status.
+//
+// Errors (the problem's `code`):
+// - 404: `not_found`: no such refund.
+// - 409: `version_conflict` (the refund kept changing; the provider retries).
+// - 422: `missing_field`, `unknown_field`, `invalid_type`, `invalid_status` (succeeded or failed), `invalid_amount`.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/callbacks/refund (the `RefundCallback` operationId).
+func (c *Client) RefundCallback(ctx context.Context, params *RefundCallbackParams, body RefundCallbackJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRefundCallbackRequest(c.Server, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -3880,12 +5934,14 @@ func (c *Client) PaymentCallback(ctx context.Context, params *PaymentCallbackPar
 // with its `requirements`. `annual_review` opens up to 3 months before
 // expiry (409 `annual_review_not_open` with `opensAt` before that),
 // `reinstatement` needs a lapsed certification, `appeal` a revoked one.
-// Owner of the enterprise only.
+// Members with role owner, admin or operator, and agents (a case via
+// themselves only).
 //
 // Errors (the problem's `code`):
+// - 403: `insufficient_role`.
 // - 404: `not_found`: no such enterprise, or not yours.
-// - 409: `already_certified`, `certification_revoked` (appeal instead), `not_renewable`, `annual_review_not_open` (with `opensAt`), `not_lapsed`, `not_revoked`, `invalid_transition`; `request_in_progress`, `request_already_applied`; `case_already_open` (with `openCaseId`, `subject`), `change_not_allowed`, `change_not_needed`.
-// - 422: `invalid_kind`, `invalid_types` (empty, unknown or repeated types), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed`, `idempotency_key_reused`, `invalid_idempotency_key`; `change_required` (a change case without new values), `invalid_characters` (in a change case's new name or address).
+// - 409: `already_certified`, `certification_revoked` (appeal instead), `not_renewable`, `annual_review_not_open` (with `opensAt`), `not_lapsed`, `not_revoked`, `invalid_transition`; `request_in_progress`, `request_already_applied`; `case_already_open` (with `openCaseId`, `subject`), `change_not_allowed`, `change_not_needed`, `enterprise_frozen` (with `frozenReason`).
+// - 422: `invalid_kind`, `invalid_types` (empty, unknown or repeated types), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed`, `idempotency_key_reused`, `invalid_idempotency_key`; `change_required` (a change case without new values), `invalid_characters` (in a change case's new name or address); `invalid_kind` also for `dispute` (use POST /v1/disputes), `via_agent_not_allowed` (a change case), `agent_without_via_agent`, `via_agent_required` (an agent opens cases via itself), `agent_mismatch`, `agent_required`, `agent_not_member`.
 //
 // Takes any type of body and a specified content type.
 //
@@ -3910,12 +5966,14 @@ func (c *Client) OpenCaseWithBody(ctx context.Context, params *OpenCaseParams, c
 // with its `requirements`. `annual_review` opens up to 3 months before
 // expiry (409 `annual_review_not_open` with `opensAt` before that),
 // `reinstatement` needs a lapsed certification, `appeal` a revoked one.
-// Owner of the enterprise only.
+// Members with role owner, admin or operator, and agents (a case via
+// themselves only).
 //
 // Errors (the problem's `code`):
+// - 403: `insufficient_role`.
 // - 404: `not_found`: no such enterprise, or not yours.
-// - 409: `already_certified`, `certification_revoked` (appeal instead), `not_renewable`, `annual_review_not_open` (with `opensAt`), `not_lapsed`, `not_revoked`, `invalid_transition`; `request_in_progress`, `request_already_applied`; `case_already_open` (with `openCaseId`, `subject`), `change_not_allowed`, `change_not_needed`.
-// - 422: `invalid_kind`, `invalid_types` (empty, unknown or repeated types), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed`, `idempotency_key_reused`, `invalid_idempotency_key`; `change_required` (a change case without new values), `invalid_characters` (in a change case's new name or address).
+// - 409: `already_certified`, `certification_revoked` (appeal instead), `not_renewable`, `annual_review_not_open` (with `opensAt`), `not_lapsed`, `not_revoked`, `invalid_transition`; `request_in_progress`, `request_already_applied`; `case_already_open` (with `openCaseId`, `subject`), `change_not_allowed`, `change_not_needed`, `enterprise_frozen` (with `frozenReason`).
+// - 422: `invalid_kind`, `invalid_types` (empty, unknown or repeated types), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed`, `idempotency_key_reused`, `invalid_idempotency_key`; `change_required` (a change case without new values), `invalid_characters` (in a change case's new name or address); `invalid_kind` also for `dispute` (use POST /v1/disputes), `via_agent_not_allowed` (a change case), `agent_without_via_agent`, `via_agent_required` (an agent opens cases via itself), `agent_mismatch`, `agent_required`, `agent_not_member`.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -3936,8 +5994,8 @@ func (c *Client) OpenCase(ctx context.Context, params *OpenCaseParams, body Open
 //
 // Status, `requirements` (what is still due, being verified or wrong,
 // and the deadline), documents with their check results, verifications,
-// micro-deposit, payment, review, `reviewDueAt`, history. For the owner,
-// reviewers and admins; anyone else gets 404.
+// micro-deposit, payment, review, `reviewDueAt`, history. For the
+// enterprise's members, reviewers and admins; anyone else gets 404.
 //
 // Corresponds with GET /v1/cases/{caseId} (the `GetCase` operationId).
 func (c *Client) GetCase(ctx context.Context, caseId CaseId, params *GetCaseParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -4108,6 +6166,7 @@ func (c *Client) ClaimCase(ctx context.Context, caseId CaseId, params *ClaimCase
 // Errors (the problem's `code`):
 // - 404: `not_found`: no such case.
 // - 409: `version_conflict` (with `currentVersion`), `claim_required` (nobody holds the case, or your claim expired: claim it again), `case_claimed` (someone else holds it; with `claimExpiresAt`), `invalid_transition` (with `from`, `to`: not in review), `change_requests_exhausted` (with `maxChangeRequests`); `request_in_progress`, `request_already_applied`; `requirements_unmet` (an approval while something is due again).
+// - 403: `own_case` (a case the reviewer filed, or of an enterprise or a disputed profile the reviewer is a member of), `admin_decision_required` (approving a dispute against a profile that holds a certification in force).
 // - 422: `invalid_decision`, `unknown_reason`, `duplicate_reason`, `reasons_required`, `note_required`, `too_long` (field codes; `validation_failed` when several), `missing_field` (decision, version), `unknown_field`, `invalid_type`, `idempotency_key_reused`, `invalid_idempotency_key`; `redo_required`, `redo_not_allowed`, `requirement_not_in_case`, `duplicate_requirement`.
 //
 // Takes any type of body and a specified content type.
@@ -4140,6 +6199,7 @@ func (c *Client) DecideCaseWithBody(ctx context.Context, caseId CaseId, params *
 // Errors (the problem's `code`):
 // - 404: `not_found`: no such case.
 // - 409: `version_conflict` (with `currentVersion`), `claim_required` (nobody holds the case, or your claim expired: claim it again), `case_claimed` (someone else holds it; with `claimExpiresAt`), `invalid_transition` (with `from`, `to`: not in review), `change_requests_exhausted` (with `maxChangeRequests`); `request_in_progress`, `request_already_applied`; `requirements_unmet` (an approval while something is due again).
+// - 403: `own_case` (a case the reviewer filed, or of an enterprise or a disputed profile the reviewer is a member of), `admin_decision_required` (approving a dispute against a profile that holds a certification in force).
 // - 422: `invalid_decision`, `unknown_reason`, `duplicate_reason`, `reasons_required`, `note_required`, `too_long` (field codes; `validation_failed` when several), `missing_field` (decision, version), `unknown_field`, `invalid_type`, `idempotency_key_reused`, `invalid_idempotency_key`; `redo_required`, `redo_not_allowed`, `requirement_not_in_case`, `duplicate_requirement`.
 //
 // Takes a body of the `application/json` content type.
@@ -4184,7 +6244,8 @@ func (c *Client) ListDocuments(ctx context.Context, caseId CaseId, params *ListD
 // object key, the declared `Content-Type` and a `content-length-range`
 // of 1..`maxBytes`; it expires at `expiresAt` (5 minutes). The check
 // result appears on the document (`check.status` pending -> passed /
-// failed) shortly after the upload. Owner only; only while the case is
+// failed) shortly after the upload. Members who prepare cases (owner,
+// admin, operator; an agent on its own cases); only while the case is
 // `draft`, or `changes_requested` for a document type the request for
 // changes names. A form posted again after the case was submitted is
 // recorded as a late upload and changes nothing.
@@ -4217,7 +6278,8 @@ func (c *Client) RequestUploadWithBody(ctx context.Context, caseId CaseId, param
 // object key, the declared `Content-Type` and a `content-length-range`
 // of 1..`maxBytes`; it expires at `expiresAt` (5 minutes). The check
 // result appears on the document (`check.status` pending -> passed /
-// failed) shortly after the upload. Owner only; only while the case is
+// failed) shortly after the upload. Members who prepare cases (owner,
+// admin, operator; an agent on its own cases); only while the case is
 // `draft`, or `changes_requested` for a document type the request for
 // changes names. A form posted again after the case was submitted is
 // recorded as a late upload and changes nothing.
@@ -4299,6 +6361,7 @@ func (c *Client) SetExplanation(ctx context.Context, caseId CaseId, params *SetE
 //
 // Errors (the problem's `code`):
 // - 404: `not_found`: no such case, or not yours.
+// - 403: `insufficient_role`, `agent_cannot_verify` (the legal rep verifies in person; a member of the enterprise starts the session, never a service agent).
 // - 409: `case_not_editable`, `verification_not_required`, `already_verified`, `version_conflict`; `request_in_progress`, `request_already_applied`.
 // - 422: `unknown_field`, `invalid_type`, `idempotency_key_reused`, `invalid_idempotency_key`.
 //
@@ -4326,6 +6389,7 @@ func (c *Client) StartFaceVerificationWithBody(ctx context.Context, caseId CaseI
 //
 // Errors (the problem's `code`):
 // - 404: `not_found`: no such case, or not yours.
+// - 403: `insufficient_role`, `agent_cannot_verify` (the legal rep verifies in person; a member of the enterprise starts the session, never a service agent).
 // - 409: `case_not_editable`, `verification_not_required`, `already_verified`, `version_conflict`; `request_in_progress`, `request_already_applied`.
 // - 422: `unknown_field`, `invalid_type`, `idempotency_key_reused`, `invalid_idempotency_key`.
 //
@@ -4405,6 +6469,7 @@ func (c *Client) CreatePayment(ctx context.Context, caseId CaseId, params *Creat
 //
 // Errors (the problem's `code`):
 // - 404: `not_found`: no such case, or not yours.
+// - 403: `insufficient_role`, `agent_cannot_verify` (the legal rep verifies in person; a member of the enterprise starts the session, never a service agent).
 // - 409: `case_not_editable`, `verification_not_required`, `already_verified`, `version_conflict`; `request_in_progress`, `request_already_applied`.
 // - 422: `unknown_field`, `invalid_type`, `idempotency_key_reused`, `invalid_idempotency_key`.
 //
@@ -4432,6 +6497,7 @@ func (c *Client) StartQRVerificationWithBody(ctx context.Context, caseId CaseId,
 //
 // Errors (the problem's `code`):
 // - 404: `not_found`: no such case, or not yours.
+// - 403: `insufficient_role`, `agent_cannot_verify` (the legal rep verifies in person; a member of the enterprise starts the session, never a service agent).
 // - 409: `case_not_editable`, `verification_not_required`, `already_verified`, `version_conflict`; `request_in_progress`, `request_already_applied`.
 // - 422: `unknown_field`, `invalid_type`, `idempotency_key_reused`, `invalid_idempotency_key`.
 //
@@ -4460,7 +6526,7 @@ func (c *Client) StartQRVerification(ctx context.Context, caseId CaseId, params 
 //
 // Errors (the problem's `code`):
 // - 404: `not_found`: no such case, or not yours.
-// - 409: `requirements_unmet` (with `requirements`), `case_not_editable`, `invalid_transition`, `version_conflict`; `request_in_progress`, `request_already_applied`.
+// - 409: `requirements_unmet` (with `requirements`), `case_not_editable`, `invalid_transition`, `version_conflict`; `request_in_progress`, `request_already_applied`; `dispute_open` (a dispute: another dispute of the USCC is in review, or the disputed profile no longer holds it), `enterprise_frozen`.
 // - 422: `idempotency_key_reused`, `invalid_idempotency_key`.
 //
 // Corresponds with POST /v1/cases/{caseId}/submit (the `SubmitCase` operationId).
@@ -4479,7 +6545,10 @@ func (c *Client) SubmitCase(ctx context.Context, caseId CaseId, params *SubmitCa
 // WithdrawCase Back out before a decision
 //
 // From `draft`, `submitted`, `in_review` or `changes_requested`. A paid
-// case nobody has claimed yet gets `refundDue: true`. Withdrawing an
+// case nobody has claimed yet owes its fee back: the refund (reason
+// `withdrawn`) is in `money.refunds`, sent to the provider at once, and
+// `refundDue` is true until it is paid back. After a claim or a
+// decision nothing is refunded (the fee pays for the review). Withdrawing an
 // already withdrawn case answers 200 again. No body is read. Owner only.
 //
 // Errors (the problem's `code`):
@@ -4500,11 +6569,71 @@ func (c *Client) WithdrawCase(ctx context.Context, caseId CaseId, params *Withdr
 	return c.Client.Do(req)
 }
 
+// OpenDisputeWithBody Dispute a USCC another profile registered
+//
+// The body is the enterprise's profile, as for a registration. It is
+// created frozen (`frozenReason: dispute_pending`) and without the
+// USCC, owned by the caller, with a case of kind `dispute` in draft
+// (free). Complete its requirements (business license, the legal
+// rep's ID card front and back, the legal rep's face verification) and
+// submit it; a reviewer decides it from the queue. See "Disputes of a
+// registered USCC".
+//
+// Errors (the problem's `code`):
+// - 409: `uscc_not_registered` (no profile holds the USCC: register it), `dispute_open` (a dispute of it is in review); `request_in_progress`, `request_already_applied`.
+// - 422: as for `POST /v1/enterprises` (`invalid_uscc`, `invalid_id_number`, ...).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/disputes (the `OpenDispute` operationId).
+func (c *Client) OpenDisputeWithBody(ctx context.Context, params *OpenDisputeParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewOpenDisputeRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// OpenDispute Dispute a USCC another profile registered
+//
+// The body is the enterprise's profile, as for a registration. It is
+// created frozen (`frozenReason: dispute_pending`) and without the
+// USCC, owned by the caller, with a case of kind `dispute` in draft
+// (free). Complete its requirements (business license, the legal
+// rep's ID card front and back, the legal rep's face verification) and
+// submit it; a reviewer decides it from the queue. See "Disputes of a
+// registered USCC".
+//
+// Errors (the problem's `code`):
+// - 409: `uscc_not_registered` (no profile holds the USCC: register it), `dispute_open` (a dispute of it is in review); `request_in_progress`, `request_already_applied`.
+// - 422: as for `POST /v1/enterprises` (`invalid_uscc`, `invalid_id_number`, ...).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/disputes (the `OpenDispute` operationId).
+func (c *Client) OpenDispute(ctx context.Context, params *OpenDisputeParams, body OpenDisputeJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewOpenDisputeRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // DownloadDocument Short-lived presigned GET of a document
 //
-// For the case's owner, reviewers and admins (anyone else gets 404). The
-// URL expires at `expiresAt` (5 minutes). Every download is audited
-// (who, when, which document) before the link is handed out. The link
+// For the members of the case's enterprise, reviewers and admins
+// (anyone else gets 404). The URL expires at `expiresAt` (5 minutes).
+// Every download is audited (who, when, which document) before the
+// link is handed out; the audit is written on condition that the
+// caller is still a member, so a removed member gets 404. The link
 // serves exactly the bytes the document's check read (a copy the
 // upload form cannot overwrite).
 //
@@ -4524,12 +6653,13 @@ func (c *Client) DownloadDocument(ctx context.Context, documentId DocumentId, pa
 	return c.Client.Do(req)
 }
 
-// ListMyEnterprises The profiles the caller owns, oldest first
+// ListMyEnterprises The enterprises the caller is a member of, in the order joined, with the caller's role
 //
 // What an app shows after sign-in, and how it finds a profile whose
 // creation response it never received (e.g. a retry answered
-// `request_already_applied`). Summaries; GET the profile for its
-// certifications and capabilities.
+// `request_already_applied`). Summaries with the caller's `role` and
+// the profile's `status`; GET the profile for its certifications and
+// capabilities. An agent sees only the enterprises that invited it.
 //
 // Errors (the problem's `code`):
 // - 422: `validation_failed` with `errors[0].code = invalid_limit` (limit not 1-100), `invalid_cursor`.
@@ -4556,7 +6686,7 @@ func (c *Client) ListMyEnterprises(ctx context.Context, params *ListMyEnterprise
 // subsidies). One profile per USCC.
 //
 // Errors (the problem's `code`):
-// - 409: `enterprise_exists` (this USCC is already registered); `request_in_progress`, `request_already_applied` (Idempotency-Key).
+// - 409: `enterprise_exists` (this USCC is already registered; `dispute: {method: POST, href: /v1/disputes}` says how to dispute it); `request_in_progress`, `request_already_applied` (Idempotency-Key).
 // - 422: `invalid_uscc`, `invalid_id_number`, `invalid_phone`, `invalid_region_code`, `region_mismatch` (the declared `regionCode` contradicts the USCC's region), `invalid_characters` (a control, bidirectional or invisible character in a name or an address), `required`/`too_long` (field codes), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed` (several fields), `idempotency_key_reused`, `invalid_idempotency_key`.
 //
 // Takes any type of body and a specified content type.
@@ -4583,7 +6713,7 @@ func (c *Client) CreateEnterpriseWithBody(ctx context.Context, params *CreateEnt
 // subsidies). One profile per USCC.
 //
 // Errors (the problem's `code`):
-// - 409: `enterprise_exists` (this USCC is already registered); `request_in_progress`, `request_already_applied` (Idempotency-Key).
+// - 409: `enterprise_exists` (this USCC is already registered; `dispute: {method: POST, href: /v1/disputes}` says how to dispute it); `request_in_progress`, `request_already_applied` (Idempotency-Key).
 // - 422: `invalid_uscc`, `invalid_id_number`, `invalid_phone`, `invalid_region_code`, `region_mismatch` (the declared `regionCode` contradicts the USCC's region), `invalid_characters` (a control, bidirectional or invisible character in a name or an address), `required`/`too_long` (field codes), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed` (several fields), `idempotency_key_reused`, `invalid_idempotency_key`.
 //
 // Takes a body of the `application/json` content type.
@@ -4603,7 +6733,7 @@ func (c *Client) CreateEnterprise(ctx context.Context, params *CreateEnterpriseP
 
 // GetEnterprise The profile, its certifications and the capabilities in force per type
 //
-// For the owner, reviewers and admins; anyone else gets 404.
+// For its members (with `myRole`), reviewers and admins; anyone else gets 404.
 //
 // Corresponds with GET /v1/enterprises/{enterpriseId} (the `GetEnterprise` operationId).
 func (c *Client) GetEnterprise(ctx context.Context, enterpriseId EnterpriseId, params *GetEnterpriseParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -4618,14 +6748,15 @@ func (c *Client) GetEnterprise(ctx context.Context, enterpriseId EnterpriseId, p
 	return c.Client.Do(req)
 }
 
-// PatchEnterpriseWithBody Correct the profile (owner only)
+// PatchEnterpriseWithBody Correct the profile (owner, admin, operator)
 //
 // Send only the members to change, plus the `version` you read. The USCC
 // never changes (`uscc` is refused as `unknown_field`). Inside `legalRep`
 // each member is optional too.
 //
 // Errors (the problem's `code`):
-// - 409: `version_conflict`: the profile changed since it was read; `change_requires_review` (with `fields`: a certified enterprise changes these through a change case), `verification_locked` (with `nextDepositAt`: `hasCorporateAccount: false` during a lock's cool-down).
+// - 409: `version_conflict`: the profile changed since it was read; `change_requires_review` (with `fields`: a certified enterprise changes these through a change case), `verification_locked` (with `nextDepositAt`: `hasCorporateAccount: false` during a lock's cool-down), `enterprise_frozen` (with `frozenReason`).
+// - 403: `insufficient_role`.
 // - 422: `invalid_id_number`, `invalid_phone`, `invalid_region_code`, `region_mismatch`, `invalid_characters`, `required`/`too_long`, `missing_field` (version), `unknown_field` (e.g. uscc), `invalid_type`, `validation_failed`.
 //
 // Takes any type of body and a specified content type.
@@ -4643,14 +6774,15 @@ func (c *Client) PatchEnterpriseWithBody(ctx context.Context, enterpriseId Enter
 	return c.Client.Do(req)
 }
 
-// PatchEnterprise Correct the profile (owner only)
+// PatchEnterprise Correct the profile (owner, admin, operator)
 //
 // Send only the members to change, plus the `version` you read. The USCC
 // never changes (`uscc` is refused as `unknown_field`). Inside `legalRep`
 // each member is optional too.
 //
 // Errors (the problem's `code`):
-// - 409: `version_conflict`: the profile changed since it was read; `change_requires_review` (with `fields`: a certified enterprise changes these through a change case), `verification_locked` (with `nextDepositAt`: `hasCorporateAccount: false` during a lock's cool-down).
+// - 409: `version_conflict`: the profile changed since it was read; `change_requires_review` (with `fields`: a certified enterprise changes these through a change case), `verification_locked` (with `nextDepositAt`: `hasCorporateAccount: false` during a lock's cool-down), `enterprise_frozen` (with `frozenReason`).
+// - 403: `insufficient_role`.
 // - 422: `invalid_id_number`, `invalid_phone`, `invalid_region_code`, `region_mismatch`, `invalid_characters`, `required`/`too_long`, `missing_field` (version), `unknown_field` (e.g. uscc), `invalid_type`, `validation_failed`.
 //
 // Takes a body of the `application/json` content type.
@@ -4786,6 +6918,232 @@ func (c *Client) RevokeCertification(ctx context.Context, enterpriseId Enterpris
 	return c.Client.Do(req)
 }
 
+// ListEnterpriseHistory The enterprise's history, newest first
+//
+// Member changes (`member:<userId>`, `invitation:<id>`), ownership
+// transfers (`ownership`, from and to the owner's user id), profile
+// changes (`profile`), the USCC's moves (`uscc`) and the
+// certifications' transitions (`certification:<type>`): who did it
+// (`actorId`), as which platform role and which member role. Cases
+// keep their own history (GET the case). Every member may read it; as
+// in a case's history, members see staff entries by role only.
+//
+// Errors (the problem's `code`):
+// - 404: `not_found`: no such enterprise, or not yours.
+// - 422: `validation_failed` with `errors[0].code = invalid_limit` (limit not 1-100), `invalid_cursor`.
+//
+// Corresponds with GET /v1/enterprises/{enterpriseId}/history (the `ListEnterpriseHistory` operationId).
+func (c *Client) ListEnterpriseHistory(ctx context.Context, enterpriseId EnterpriseId, params *ListEnterpriseHistoryParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListEnterpriseHistoryRequest(c.Server, enterpriseId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListInvitations The enterprise's invitations, newest first (owner, admin)
+//
+// Pending, accepted, revoked and expired ones until they are dropped;
+// codes are never shown again. Not paged (`nextCursor` is always null).
+//
+// Errors (the problem's `code`):
+// - 403: `insufficient_role`.
+// - 404: `not_found`: no such enterprise, or not yours.
+//
+// Corresponds with GET /v1/enterprises/{enterpriseId}/invitations (the `ListInvitations` operationId).
+func (c *Client) ListInvitations(ctx context.Context, enterpriseId EnterpriseId, params *ListInvitationsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListInvitationsRequest(c.Server, enterpriseId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateInvitationWithBody Invite someone to join with a role (owner, admin)
+//
+// Answers the invitation with its `code`, shown only this once: hand it
+// to the person invited (a link, a QR code). It joins one signed-in
+// user once, within 7 days. Only a hash of it is stored. At most 50
+// invitations are kept at a time (each is dropped a day after it
+// expires) and 50 members. The enterprise is notified.
+//
+// Errors (the problem's `code`):
+// - 403: `insufficient_role`.
+// - 404: `not_found`: no such enterprise, or not yours.
+// - 409: `invitation_limit_reached`, `member_limit_reached` (with `limit`), `version_conflict`; `request_in_progress`, `request_already_applied`.
+// - 422: `invalid_role`, `too_long` (label), `missing_field`, `unknown_field`, `invalid_type`, `idempotency_key_reused`, `invalid_idempotency_key`.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/enterprises/{enterpriseId}/invitations (the `CreateInvitation` operationId).
+func (c *Client) CreateInvitationWithBody(ctx context.Context, enterpriseId EnterpriseId, params *CreateInvitationParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateInvitationRequestWithBody(c.Server, enterpriseId, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateInvitation Invite someone to join with a role (owner, admin)
+//
+// Answers the invitation with its `code`, shown only this once: hand it
+// to the person invited (a link, a QR code). It joins one signed-in
+// user once, within 7 days. Only a hash of it is stored. At most 50
+// invitations are kept at a time (each is dropped a day after it
+// expires) and 50 members. The enterprise is notified.
+//
+// Errors (the problem's `code`):
+// - 403: `insufficient_role`.
+// - 404: `not_found`: no such enterprise, or not yours.
+// - 409: `invitation_limit_reached`, `member_limit_reached` (with `limit`), `version_conflict`; `request_in_progress`, `request_already_applied`.
+// - 422: `invalid_role`, `too_long` (label), `missing_field`, `unknown_field`, `invalid_type`, `idempotency_key_reused`, `invalid_idempotency_key`.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/enterprises/{enterpriseId}/invitations (the `CreateInvitation` operationId).
+func (c *Client) CreateInvitation(ctx context.Context, enterpriseId EnterpriseId, params *CreateInvitationParams, body CreateInvitationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateInvitationRequest(c.Server, enterpriseId, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RevokeInvitation Revoke a pending invitation (owner, admin)
+//
+// Errors (the problem's `code`):
+// - 403: `insufficient_role`.
+// - 404: `not_found`: no such enterprise (or not yours), or no such invitation.
+// - 409: `invitation_not_pending` (with `invitationStatus`: accepted, revoked or expired), `version_conflict`.
+//
+// Corresponds with DELETE /v1/enterprises/{enterpriseId}/invitations/{invitationId} (the `RevokeInvitation` operationId).
+func (c *Client) RevokeInvitation(ctx context.Context, enterpriseId EnterpriseId, invitationId InvitationId, params *RevokeInvitationParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRevokeInvitationRequest(c.Server, enterpriseId, invitationId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListMembers The enterprise's members, owner first
+//
+// Every member may read it (at most 50 members; not paged, `nextCursor`
+// is always null).
+//
+// Errors (the problem's `code`):
+// - 404: `not_found`: no such enterprise, or not yours.
+//
+// Corresponds with GET /v1/enterprises/{enterpriseId}/members (the `ListMembers` operationId).
+func (c *Client) ListMembers(ctx context.Context, enterpriseId EnterpriseId, params *ListMembersParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListMembersRequest(c.Server, enterpriseId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RemoveMember Remove a member (owner, admin), or leave (any member, own user id)
+//
+// The member loses every access at once (their next request is 404).
+// The owner can never be removed: transfer the ownership first. The
+// enterprise is notified.
+//
+// Errors (the problem's `code`):
+// - 403: `insufficient_role`.
+// - 404: `not_found`: no such enterprise (or not yours), or no such member.
+// - 409: `owner_cannot_be_removed`, `version_conflict` (the member changed meanwhile: retry).
+//
+// Corresponds with DELETE /v1/enterprises/{enterpriseId}/members/{userId} (the `RemoveMember` operationId).
+func (c *Client) RemoveMember(ctx context.Context, enterpriseId EnterpriseId, userId UserId, params *RemoveMemberParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRemoveMemberRequest(c.Server, enterpriseId, userId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ChangeMemberRoleWithBody Give a member another role (owner, admin)
+//
+// `role` is admin, operator, viewer or agent; the owner's role only
+// changes by a transfer. Send the member's `version` to refuse a
+// change made since you read it. The enterprise is notified.
+//
+// Errors (the problem's `code`):
+// - 403: `insufficient_role`.
+// - 404: `not_found`: no such enterprise (or not yours), or no such member.
+// - 409: `owner_cannot_be_removed` (the owner's role), `version_conflict` (with `currentVersion`).
+// - 422: `invalid_role`, `missing_field`, `unknown_field`, `invalid_type`.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /v1/enterprises/{enterpriseId}/members/{userId} (the `ChangeMemberRole` operationId).
+func (c *Client) ChangeMemberRoleWithBody(ctx context.Context, enterpriseId EnterpriseId, userId UserId, params *ChangeMemberRoleParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewChangeMemberRoleRequestWithBody(c.Server, enterpriseId, userId, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ChangeMemberRole Give a member another role (owner, admin)
+//
+// `role` is admin, operator, viewer or agent; the owner's role only
+// changes by a transfer. Send the member's `version` to refuse a
+// change made since you read it. The enterprise is notified.
+//
+// Errors (the problem's `code`):
+// - 403: `insufficient_role`.
+// - 404: `not_found`: no such enterprise (or not yours), or no such member.
+// - 409: `owner_cannot_be_removed` (the owner's role), `version_conflict` (with `currentVersion`).
+// - 422: `invalid_role`, `missing_field`, `unknown_field`, `invalid_type`.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PATCH /v1/enterprises/{enterpriseId}/members/{userId} (the `ChangeMemberRole` operationId).
+func (c *Client) ChangeMemberRole(ctx context.Context, enterpriseId EnterpriseId, userId UserId, params *ChangeMemberRoleParams, body ChangeMemberRoleJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewChangeMemberRoleRequest(c.Server, enterpriseId, userId, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListNotifications Reminders and decisions, newest first
 //
 // Errors (the problem's `code`):
@@ -4804,6 +7162,62 @@ func (c *Client) ListNotifications(ctx context.Context, enterpriseId EnterpriseI
 	return c.Client.Do(req)
 }
 
+// TransferOwnershipWithBody Hand the ownership to another member (the owner only)
+//
+// The member named becomes the owner and the former owner an admin, in
+// one transaction with the profile's owner; both moves are in the
+// history and the enterprise is notified. A service agent cannot own
+// an enterprise.
+//
+// Errors (the problem's `code`):
+// - 403: `insufficient_role`.
+// - 404: `not_found`: no such enterprise, or not yours.
+// - 409: `version_conflict`; `request_in_progress`, `request_already_applied`.
+// - 422: `not_a_member`, `already_owner`, `agent_cannot_own`, `missing_field`, `unknown_field`, `invalid_type`, `idempotency_key_reused`, `invalid_idempotency_key`.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/enterprises/{enterpriseId}/ownership (the `TransferOwnership` operationId).
+func (c *Client) TransferOwnershipWithBody(ctx context.Context, enterpriseId EnterpriseId, params *TransferOwnershipParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewTransferOwnershipRequestWithBody(c.Server, enterpriseId, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// TransferOwnership Hand the ownership to another member (the owner only)
+//
+// The member named becomes the owner and the former owner an admin, in
+// one transaction with the profile's owner; both moves are in the
+// history and the enterprise is notified. A service agent cannot own
+// an enterprise.
+//
+// Errors (the problem's `code`):
+// - 403: `insufficient_role`.
+// - 404: `not_found`: no such enterprise, or not yours.
+// - 409: `version_conflict`; `request_in_progress`, `request_already_applied`.
+// - 422: `not_a_member`, `already_owner`, `agent_cannot_own`, `missing_field`, `unknown_field`, `invalid_type`, `idempotency_key_reused`, `invalid_idempotency_key`.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/enterprises/{enterpriseId}/ownership (the `TransferOwnership` operationId).
+func (c *Client) TransferOwnership(ctx context.Context, enterpriseId EnterpriseId, params *TransferOwnershipParams, body TransferOwnershipJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewTransferOwnershipRequest(c.Server, enterpriseId, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetHealth Liveness check (no authentication)
 //
 // Answers `{"status":"ok"}` while the API serves; no token needed.
@@ -4811,6 +7225,60 @@ func (c *Client) ListNotifications(ctx context.Context, enterpriseId EnterpriseI
 // Corresponds with GET /v1/health (the `GetHealth` operationId).
 func (c *Client) GetHealth(ctx context.Context, params *GetHealthParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetHealthRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RedeemInvitationWithBody Join an enterprise with an invitation code
+//
+// The signed-in caller becomes a member with the invitation's role. A
+// code that is malformed, unknown, used, revoked or expired is one
+// answer (404 `invitation_invalid`), so codes cannot be probed. Of two
+// users redeeming one code at once, one joins.
+//
+// Errors (the problem's `code`):
+// - 404: `invitation_invalid`.
+// - 409: `already_member` (with `memberRole`), `member_limit_reached`, `version_conflict`; `request_in_progress`, `request_already_applied`.
+// - 422: `missing_field`, `unknown_field`, `invalid_type`, `idempotency_key_reused`, `invalid_idempotency_key`.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/invitations/redeem (the `RedeemInvitation` operationId).
+func (c *Client) RedeemInvitationWithBody(ctx context.Context, params *RedeemInvitationParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRedeemInvitationRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RedeemInvitation Join an enterprise with an invitation code
+//
+// The signed-in caller becomes a member with the invitation's role. A
+// code that is malformed, unknown, used, revoked or expired is one
+// answer (404 `invitation_invalid`), so codes cannot be probed. Of two
+// users redeeming one code at once, one joins.
+//
+// Errors (the problem's `code`):
+// - 404: `invitation_invalid`.
+// - 409: `already_member` (with `memberRole`), `member_limit_reached`, `version_conflict`; `request_in_progress`, `request_already_applied`.
+// - 422: `missing_field`, `unknown_field`, `invalid_type`, `idempotency_key_reused`, `invalid_idempotency_key`.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/invitations/redeem (the `RedeemInvitation` operationId).
+func (c *Client) RedeemInvitation(ctx context.Context, params *RedeemInvitationParams, body RedeemInvitationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRedeemInvitationRequest(c.Server, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -4870,6 +7338,490 @@ func (c *Client) GetReviewQueue(ctx context.Context, params *GetReviewQueueParam
 		return nil, err
 	}
 	return c.Client.Do(req)
+}
+
+// NewListDiscrepanciesRequest constructs an http.Request for the ListDiscrepancies method
+func NewListDiscrepanciesRequest(server string, params *ListDiscrepanciesParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/admin/discrepancies")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Status != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Kind != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "kind", *params.Kind, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Source != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "source", *params.Source, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.From != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "from", *params.From, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.To != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "to", *params.To, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.AcceptLanguage != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Accept-Language", *params.AcceptLanguage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Accept-Language", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewResolveDiscrepancyRequest calls the generic ResolveDiscrepancy builder with application/json body
+func NewResolveDiscrepancyRequest(server string, discrepancyId Id, params *ResolveDiscrepancyParams, body ResolveDiscrepancyJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewResolveDiscrepancyRequestWithBody(server, discrepancyId, params, "application/json", bodyReader)
+}
+
+// NewResolveDiscrepancyRequestWithBody constructs an http.Request for the ResolveDiscrepancy method, with any body, and a specified content type
+func NewResolveDiscrepancyRequestWithBody(server string, discrepancyId Id, params *ResolveDiscrepancyParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "discrepancyId", discrepancyId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/admin/discrepancies/%s/resolve", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+		if params.AcceptLanguage != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "Accept-Language", *params.AcceptLanguage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Accept-Language", headerParam1)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewListRefundsRequest constructs an http.Request for the ListRefunds method
+func NewListRefundsRequest(server string, params *ListRefundsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/admin/refunds")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Status != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Reason != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "reason", *params.Reason, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.CaseId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "caseId", *params.CaseId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.From != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "from", *params.From, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.To != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "to", *params.To, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.AcceptLanguage != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Accept-Language", *params.AcceptLanguage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Accept-Language", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewRetryRefundRequest constructs an http.Request for the RetryRefund method
+func NewRetryRefundRequest(server string, refundId Id, params *RetryRefundParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "refundId", refundId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/admin/refunds/%s/retry", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+		if params.AcceptLanguage != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "Accept-Language", *params.AcceptLanguage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Accept-Language", headerParam1)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewSubsidyReportRequest constructs an http.Request for the SubsidyReport method
+func NewSubsidyReportRequest(server string, params *SubsidyReportParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/admin/reports/subsidies")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Month != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "month", *params.Month, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.AcceptLanguage != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Accept-Language", *params.AcceptLanguage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Accept-Language", headerParam0)
+		}
+
+	}
+
+	return req, nil
 }
 
 // NewFaceCallbackRequest calls the generic FaceCallback builder with application/json body
@@ -4959,6 +7911,72 @@ func NewPaymentCallbackRequestWithBody(server string, params *PaymentCallbackPar
 	}
 
 	operationPath := fmt.Sprintf("/v1/callbacks/payment")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+		if params.AcceptLanguage != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "Accept-Language", *params.AcceptLanguage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Accept-Language", headerParam1)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewRefundCallbackRequest calls the generic RefundCallback builder with application/json body
+func NewRefundCallbackRequest(server string, params *RefundCallbackParams, body RefundCallbackJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewRefundCallbackRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewRefundCallbackRequestWithBody constructs an http.Request for the RefundCallback method, with any body, and a specified content type
+func NewRefundCallbackRequestWithBody(server string, params *RefundCallbackParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/callbacks/refund")
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -5932,6 +8950,72 @@ func NewWithdrawCaseRequest(server string, caseId CaseId, params *WithdrawCasePa
 	return req, nil
 }
 
+// NewOpenDisputeRequest calls the generic OpenDispute builder with application/json body
+func NewOpenDisputeRequest(server string, params *OpenDisputeParams, body OpenDisputeJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewOpenDisputeRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewOpenDisputeRequestWithBody constructs an http.Request for the OpenDispute method, with any body, and a specified content type
+func NewOpenDisputeRequestWithBody(server string, params *OpenDisputeParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/disputes")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+		if params.AcceptLanguage != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "Accept-Language", *params.AcceptLanguage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Accept-Language", headerParam1)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewDownloadDocumentRequest constructs an http.Request for the DownloadDocument method
 func NewDownloadDocumentRequest(server string, documentId DocumentId, params *DownloadDocumentParams) (*http.Request, error) {
 	var err error
@@ -6487,6 +9571,446 @@ func NewRevokeCertificationRequestWithBody(server string, enterpriseId Enterpris
 	return req, nil
 }
 
+// NewListEnterpriseHistoryRequest constructs an http.Request for the ListEnterpriseHistory method
+func NewListEnterpriseHistoryRequest(server string, enterpriseId EnterpriseId, params *ListEnterpriseHistoryParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "enterpriseId", enterpriseId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/enterprises/%s/history", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.AcceptLanguage != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Accept-Language", *params.AcceptLanguage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Accept-Language", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewListInvitationsRequest constructs an http.Request for the ListInvitations method
+func NewListInvitationsRequest(server string, enterpriseId EnterpriseId, params *ListInvitationsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "enterpriseId", enterpriseId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/enterprises/%s/invitations", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.AcceptLanguage != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Accept-Language", *params.AcceptLanguage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Accept-Language", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewCreateInvitationRequest calls the generic CreateInvitation builder with application/json body
+func NewCreateInvitationRequest(server string, enterpriseId EnterpriseId, params *CreateInvitationParams, body CreateInvitationJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateInvitationRequestWithBody(server, enterpriseId, params, "application/json", bodyReader)
+}
+
+// NewCreateInvitationRequestWithBody constructs an http.Request for the CreateInvitation method, with any body, and a specified content type
+func NewCreateInvitationRequestWithBody(server string, enterpriseId EnterpriseId, params *CreateInvitationParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "enterpriseId", enterpriseId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/enterprises/%s/invitations", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+		if params.AcceptLanguage != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "Accept-Language", *params.AcceptLanguage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Accept-Language", headerParam1)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewRevokeInvitationRequest constructs an http.Request for the RevokeInvitation method
+func NewRevokeInvitationRequest(server string, enterpriseId EnterpriseId, invitationId InvitationId, params *RevokeInvitationParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "enterpriseId", enterpriseId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "invitationId", invitationId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/enterprises/%s/invitations/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.AcceptLanguage != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Accept-Language", *params.AcceptLanguage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Accept-Language", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewListMembersRequest constructs an http.Request for the ListMembers method
+func NewListMembersRequest(server string, enterpriseId EnterpriseId, params *ListMembersParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "enterpriseId", enterpriseId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/enterprises/%s/members", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.AcceptLanguage != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Accept-Language", *params.AcceptLanguage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Accept-Language", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewRemoveMemberRequest constructs an http.Request for the RemoveMember method
+func NewRemoveMemberRequest(server string, enterpriseId EnterpriseId, userId UserId, params *RemoveMemberParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "enterpriseId", enterpriseId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "userId", userId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/enterprises/%s/members/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.AcceptLanguage != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Accept-Language", *params.AcceptLanguage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Accept-Language", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewChangeMemberRoleRequest calls the generic ChangeMemberRole builder with application/json body
+func NewChangeMemberRoleRequest(server string, enterpriseId EnterpriseId, userId UserId, params *ChangeMemberRoleParams, body ChangeMemberRoleJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewChangeMemberRoleRequestWithBody(server, enterpriseId, userId, params, "application/json", bodyReader)
+}
+
+// NewChangeMemberRoleRequestWithBody constructs an http.Request for the ChangeMemberRole method, with any body, and a specified content type
+func NewChangeMemberRoleRequestWithBody(server string, enterpriseId EnterpriseId, userId UserId, params *ChangeMemberRoleParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "enterpriseId", enterpriseId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "userId", userId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/enterprises/%s/members/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.AcceptLanguage != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Accept-Language", *params.AcceptLanguage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Accept-Language", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewListNotificationsRequest constructs an http.Request for the ListNotifications method
 func NewListNotificationsRequest(server string, enterpriseId EnterpriseId, params *ListNotificationsParams) (*http.Request, error) {
 	var err error
@@ -6575,6 +10099,79 @@ func NewListNotificationsRequest(server string, enterpriseId EnterpriseId, param
 	return req, nil
 }
 
+// NewTransferOwnershipRequest calls the generic TransferOwnership builder with application/json body
+func NewTransferOwnershipRequest(server string, enterpriseId EnterpriseId, params *TransferOwnershipParams, body TransferOwnershipJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewTransferOwnershipRequestWithBody(server, enterpriseId, params, "application/json", bodyReader)
+}
+
+// NewTransferOwnershipRequestWithBody constructs an http.Request for the TransferOwnership method, with any body, and a specified content type
+func NewTransferOwnershipRequestWithBody(server string, enterpriseId EnterpriseId, params *TransferOwnershipParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "enterpriseId", enterpriseId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/enterprises/%s/ownership", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+		if params.AcceptLanguage != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "Accept-Language", *params.AcceptLanguage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Accept-Language", headerParam1)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewGetHealthRequest constructs an http.Request for the GetHealth method
 func NewGetHealthRequest(server string, params *GetHealthParams) (*http.Request, error) {
 	var err error
@@ -6610,6 +10207,72 @@ func NewGetHealthRequest(server string, params *GetHealthParams) (*http.Request,
 			}
 
 			req.Header.Set("Accept-Language", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewRedeemInvitationRequest calls the generic RedeemInvitation builder with application/json body
+func NewRedeemInvitationRequest(server string, params *RedeemInvitationParams, body RedeemInvitationJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewRedeemInvitationRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewRedeemInvitationRequestWithBody constructs an http.Request for the RedeemInvitation method, with any body, and a specified content type
+func NewRedeemInvitationRequestWithBody(server string, params *RedeemInvitationParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/invitations/redeem")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+		if params.AcceptLanguage != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "Accept-Language", *params.AcceptLanguage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Accept-Language", headerParam1)
 		}
 
 	}
@@ -6802,6 +10465,90 @@ func WithBaseURL(baseURL string) ClientOption {
 // ClientWithResponsesInterface is the interface specification for the client with responses above.
 type ClientWithResponsesInterface interface {
 
+	// ListDiscrepanciesWithResponse Admin: reconciliation discrepancies, latest day first
+	//
+	// Admins only (403 otherwise); audited.
+	//
+	// Errors (the problem's `code`):
+	// - 422: `validation_failed` (`invalid_limit`, `invalid_value` of status, kind or source, `invalid_date` of from/to), `invalid_cursor`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/admin/discrepancies (the `ListDiscrepancies` operationId).
+	ListDiscrepanciesWithResponse(ctx context.Context, params *ListDiscrepanciesParams, reqEditors ...RequestEditorFn) (*ListDiscrepanciesResponse, error)
+
+	// ResolveDiscrepancyWithBodyWithResponse Admin: resolve a discrepancy with a note
+	//
+	// Admins only; audited in the same transaction.
+	//
+	// Errors (the problem's `code`):
+	// - 404: `not_found`: no such discrepancy.
+	// - 409: `discrepancy_resolved`, `version_conflict`; `request_in_progress`, `request_already_applied`.
+	// - 422: `missing_field`, `unknown_field`, `invalid_type`, `validation_failed` (note empty or too long), `idempotency_key_reused`, `invalid_idempotency_key`.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/admin/discrepancies/{discrepancyId}/resolve (the `ResolveDiscrepancy` operationId).
+	ResolveDiscrepancyWithBodyWithResponse(ctx context.Context, discrepancyId Id, params *ResolveDiscrepancyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ResolveDiscrepancyResponse, error)
+
+	// ResolveDiscrepancyWithResponse Admin: resolve a discrepancy with a note
+	//
+	// Admins only; audited in the same transaction.
+	//
+	// Errors (the problem's `code`):
+	// - 404: `not_found`: no such discrepancy.
+	// - 409: `discrepancy_resolved`, `version_conflict`; `request_in_progress`, `request_already_applied`.
+	// - 422: `missing_field`, `unknown_field`, `invalid_type`, `validation_failed` (note empty or too long), `idempotency_key_reused`, `invalid_idempotency_key`.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/admin/discrepancies/{discrepancyId}/resolve (the `ResolveDiscrepancy` operationId).
+	ResolveDiscrepancyWithResponse(ctx context.Context, discrepancyId Id, params *ResolveDiscrepancyParams, body ResolveDiscrepancyJSONRequestBody, reqEditors ...RequestEditorFn) (*ResolveDiscrepancyResponse, error)
+
+	// ListRefundsWithResponse Admin: refunds, newest first
+	//
+	// Admins only (403 otherwise); audited.
+	//
+	// Errors (the problem's `code`):
+	// - 422: `validation_failed` (`invalid_limit`, `invalid_value` of status or reason, `invalid_format` of caseId, `invalid_time` of from/to), `invalid_cursor`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/admin/refunds (the `ListRefunds` operationId).
+	ListRefundsWithResponse(ctx context.Context, params *ListRefundsParams, reqEditors ...RequestEditorFn) (*ListRefundsResponse, error)
+
+	// RetryRefundWithResponse Admin: retry a failed refund
+	//
+	// Admins only; audited with the refund's case. The refund goes back to
+	// `pending` and is sent at once (the refund job retries what does not
+	// go through). After the provider declined, the new request gets a new
+	// request id; after it never answered, the same one (the provider may
+	// hold that request): either way a refund is paid at most once.
+	//
+	// Errors (the problem's `code`):
+	// - 404: `not_found`: no such refund.
+	// - 409: `refund_not_failed` (with `status`: only a failed refund is retried), `version_conflict`; `request_in_progress`, `request_already_applied`.
+	// - 422: `unknown_field`, `idempotency_key_reused`, `invalid_idempotency_key`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/admin/refunds/{refundId}/retry (the `RetryRefund` operationId).
+	RetryRefundWithResponse(ctx context.Context, refundId Id, params *RetryRefundParams, reqEditors ...RequestEditorFn) (*RetryRefundResponse, error)
+
+	// SubsidyReportWithResponse Admin: what to claim from each regional subsidy program in a month
+	//
+	// Admins only; audited. Per program and region: the subsidised fees
+	// paid in the Beijing month (claims) less those refunded in it
+	// (reversals: withdrawn before review), with each case.
+	//
+	// Errors (the problem's `code`):
+	// - 422: `validation_failed` (`invalid_month`).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/admin/reports/subsidies (the `SubsidyReport` operationId).
+	SubsidyReportWithResponse(ctx context.Context, params *SubsidyReportParams, reqEditors ...RequestEditorFn) (*SubsidyReportResponse, error)
+
 	// FaceCallbackWithBodyWithResponse Face (liveness) or QR-scan result from the verification provider
 	//
 	// The provider reports the result of a face or a QR-scan session (both
@@ -6838,15 +10585,24 @@ type ClientWithResponsesInterface interface {
 
 	// PaymentCallbackWithBodyWithResponse Fee payment result from the payment provider
 	//
-	// The provider reports that an order was paid or failed. A paid amount
-	// that differs from the order is refused (422 `amount_mismatch`) and
-	// changes nothing. A callback for an order already paid is acknowledged
-	// again and changes nothing.
+	// The provider reports that an order was paid or failed. Every signed
+	// callback for an order that exists is recorded on the case's ledger,
+	// whatever the case's state, and is never answered 404: money the
+	// provider took is always accounted for. What the fee does not keep is
+	// owed back and refunded (the case view's `money.refunds`): the part
+	// above the order's amount (`overpaid`), a payment short of it
+	// (`underpaid`: the order fails, the app asks for a new one), a payment
+	// after the case closed (`case_closed`), a second payment of a paid fee
+	// (`duplicate_payment`, another `transactionId`) and a payment of an
+	// order a newer one replaced (`replaced_order`). The callback is
+	// idempotent on the provider's payment (`transactionId`, or the order
+	// when the provider sends none): a replay is acknowledged again and
+	// records nothing.
 	//
 	// Errors (the problem's `code`):
 	// - 404: `not_found`: no such order.
 	// - 409: `version_conflict` (the case kept changing while the result was recorded; the provider retries).
-	// - 422: `missing_field`, `unknown_field`, `invalid_type`, `invalid_status` (status must be paid or failed), `amount_mismatch`.
+	// - 422: `missing_field`, `unknown_field`, `invalid_type`, `invalid_status` (status must be paid or failed), `invalid_amount` (paid needs `paidFen` > 0), `invalid_format` (`transactionId`).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -6855,20 +10611,67 @@ type ClientWithResponsesInterface interface {
 
 	// PaymentCallbackWithResponse Fee payment result from the payment provider
 	//
-	// The provider reports that an order was paid or failed. A paid amount
-	// that differs from the order is refused (422 `amount_mismatch`) and
-	// changes nothing. A callback for an order already paid is acknowledged
-	// again and changes nothing.
+	// The provider reports that an order was paid or failed. Every signed
+	// callback for an order that exists is recorded on the case's ledger,
+	// whatever the case's state, and is never answered 404: money the
+	// provider took is always accounted for. What the fee does not keep is
+	// owed back and refunded (the case view's `money.refunds`): the part
+	// above the order's amount (`overpaid`), a payment short of it
+	// (`underpaid`: the order fails, the app asks for a new one), a payment
+	// after the case closed (`case_closed`), a second payment of a paid fee
+	// (`duplicate_payment`, another `transactionId`) and a payment of an
+	// order a newer one replaced (`replaced_order`). The callback is
+	// idempotent on the provider's payment (`transactionId`, or the order
+	// when the provider sends none): a replay is acknowledged again and
+	// records nothing.
 	//
 	// Errors (the problem's `code`):
 	// - 404: `not_found`: no such order.
 	// - 409: `version_conflict` (the case kept changing while the result was recorded; the provider retries).
-	// - 422: `missing_field`, `unknown_field`, `invalid_type`, `invalid_status` (status must be paid or failed), `amount_mismatch`.
+	// - 422: `missing_field`, `unknown_field`, `invalid_type`, `invalid_status` (status must be paid or failed), `invalid_amount` (paid needs `paidFen` > 0), `invalid_format` (`transactionId`).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/callbacks/payment (the `PaymentCallback` operationId).
 	PaymentCallbackWithResponse(ctx context.Context, params *PaymentCallbackParams, body PaymentCallbackJSONRequestBody, reqEditors ...RequestEditorFn) (*PaymentCallbackResponse, error)
+
+	// RefundCallbackWithBodyWithResponse Refund result from the payment provider
+	//
+	// The provider reports that a refund we ordered (`refundId` = the
+	// request id we sent, `<refund id>-<round>`) was paid back or failed,
+	// signed with the payment provider's key. It records the ledger entry
+	// and notifies the applicant. A repeat, or a result of an earlier round
+	// (a declined request an admin has since retried), changes nothing and
+	// is acknowledged with the refund's current status.
+	//
+	// Errors (the problem's `code`):
+	// - 404: `not_found`: no such refund.
+	// - 409: `version_conflict` (the refund kept changing; the provider retries).
+	// - 422: `missing_field`, `unknown_field`, `invalid_type`, `invalid_status` (succeeded or failed), `invalid_amount`.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/callbacks/refund (the `RefundCallback` operationId).
+	RefundCallbackWithBodyWithResponse(ctx context.Context, params *RefundCallbackParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RefundCallbackResponse, error)
+
+	// RefundCallbackWithResponse Refund result from the payment provider
+	//
+	// The provider reports that a refund we ordered (`refundId` = the
+	// request id we sent, `<refund id>-<round>`) was paid back or failed,
+	// signed with the payment provider's key. It records the ledger entry
+	// and notifies the applicant. A repeat, or a result of an earlier round
+	// (a declined request an admin has since retried), changes nothing and
+	// is acknowledged with the refund's current status.
+	//
+	// Errors (the problem's `code`):
+	// - 404: `not_found`: no such refund.
+	// - 409: `version_conflict` (the refund kept changing; the provider retries).
+	// - 422: `missing_field`, `unknown_field`, `invalid_type`, `invalid_status` (succeeded or failed), `invalid_amount`.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/callbacks/refund (the `RefundCallback` operationId).
+	RefundCallbackWithResponse(ctx context.Context, params *RefundCallbackParams, body RefundCallbackJSONRequestBody, reqEditors ...RequestEditorFn) (*RefundCallbackResponse, error)
 
 	// OpenCaseWithBodyWithResponse Open a case (draft) for one or more certification types
 	//
@@ -6878,12 +10681,14 @@ type ClientWithResponsesInterface interface {
 	// with its `requirements`. `annual_review` opens up to 3 months before
 	// expiry (409 `annual_review_not_open` with `opensAt` before that),
 	// `reinstatement` needs a lapsed certification, `appeal` a revoked one.
-	// Owner of the enterprise only.
+	// Members with role owner, admin or operator, and agents (a case via
+	// themselves only).
 	//
 	// Errors (the problem's `code`):
+	// - 403: `insufficient_role`.
 	// - 404: `not_found`: no such enterprise, or not yours.
-	// - 409: `already_certified`, `certification_revoked` (appeal instead), `not_renewable`, `annual_review_not_open` (with `opensAt`), `not_lapsed`, `not_revoked`, `invalid_transition`; `request_in_progress`, `request_already_applied`; `case_already_open` (with `openCaseId`, `subject`), `change_not_allowed`, `change_not_needed`.
-	// - 422: `invalid_kind`, `invalid_types` (empty, unknown or repeated types), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed`, `idempotency_key_reused`, `invalid_idempotency_key`; `change_required` (a change case without new values), `invalid_characters` (in a change case's new name or address).
+	// - 409: `already_certified`, `certification_revoked` (appeal instead), `not_renewable`, `annual_review_not_open` (with `opensAt`), `not_lapsed`, `not_revoked`, `invalid_transition`; `request_in_progress`, `request_already_applied`; `case_already_open` (with `openCaseId`, `subject`), `change_not_allowed`, `change_not_needed`, `enterprise_frozen` (with `frozenReason`).
+	// - 422: `invalid_kind`, `invalid_types` (empty, unknown or repeated types), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed`, `idempotency_key_reused`, `invalid_idempotency_key`; `change_required` (a change case without new values), `invalid_characters` (in a change case's new name or address); `invalid_kind` also for `dispute` (use POST /v1/disputes), `via_agent_not_allowed` (a change case), `agent_without_via_agent`, `via_agent_required` (an agent opens cases via itself), `agent_mismatch`, `agent_required`, `agent_not_member`.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -6898,12 +10703,14 @@ type ClientWithResponsesInterface interface {
 	// with its `requirements`. `annual_review` opens up to 3 months before
 	// expiry (409 `annual_review_not_open` with `opensAt` before that),
 	// `reinstatement` needs a lapsed certification, `appeal` a revoked one.
-	// Owner of the enterprise only.
+	// Members with role owner, admin or operator, and agents (a case via
+	// themselves only).
 	//
 	// Errors (the problem's `code`):
+	// - 403: `insufficient_role`.
 	// - 404: `not_found`: no such enterprise, or not yours.
-	// - 409: `already_certified`, `certification_revoked` (appeal instead), `not_renewable`, `annual_review_not_open` (with `opensAt`), `not_lapsed`, `not_revoked`, `invalid_transition`; `request_in_progress`, `request_already_applied`; `case_already_open` (with `openCaseId`, `subject`), `change_not_allowed`, `change_not_needed`.
-	// - 422: `invalid_kind`, `invalid_types` (empty, unknown or repeated types), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed`, `idempotency_key_reused`, `invalid_idempotency_key`; `change_required` (a change case without new values), `invalid_characters` (in a change case's new name or address).
+	// - 409: `already_certified`, `certification_revoked` (appeal instead), `not_renewable`, `annual_review_not_open` (with `opensAt`), `not_lapsed`, `not_revoked`, `invalid_transition`; `request_in_progress`, `request_already_applied`; `case_already_open` (with `openCaseId`, `subject`), `change_not_allowed`, `change_not_needed`, `enterprise_frozen` (with `frozenReason`).
+	// - 422: `invalid_kind`, `invalid_types` (empty, unknown or repeated types), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed`, `idempotency_key_reused`, `invalid_idempotency_key`; `change_required` (a change case without new values), `invalid_characters` (in a change case's new name or address); `invalid_kind` also for `dispute` (use POST /v1/disputes), `via_agent_not_allowed` (a change case), `agent_without_via_agent`, `via_agent_required` (an agent opens cases via itself), `agent_mismatch`, `agent_required`, `agent_not_member`.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -6914,8 +10721,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// Status, `requirements` (what is still due, being verified or wrong,
 	// and the deadline), documents with their check results, verifications,
-	// micro-deposit, payment, review, `reviewDueAt`, history. For the owner,
-	// reviewers and admins; anyone else gets 404.
+	// micro-deposit, payment, review, `reviewDueAt`, history. For the
+	// enterprise's members, reviewers and admins; anyone else gets 404.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -7030,6 +10837,7 @@ type ClientWithResponsesInterface interface {
 	// Errors (the problem's `code`):
 	// - 404: `not_found`: no such case.
 	// - 409: `version_conflict` (with `currentVersion`), `claim_required` (nobody holds the case, or your claim expired: claim it again), `case_claimed` (someone else holds it; with `claimExpiresAt`), `invalid_transition` (with `from`, `to`: not in review), `change_requests_exhausted` (with `maxChangeRequests`); `request_in_progress`, `request_already_applied`; `requirements_unmet` (an approval while something is due again).
+	// - 403: `own_case` (a case the reviewer filed, or of an enterprise or a disputed profile the reviewer is a member of), `admin_decision_required` (approving a dispute against a profile that holds a certification in force).
 	// - 422: `invalid_decision`, `unknown_reason`, `duplicate_reason`, `reasons_required`, `note_required`, `too_long` (field codes; `validation_failed` when several), `missing_field` (decision, version), `unknown_field`, `invalid_type`, `idempotency_key_reused`, `invalid_idempotency_key`; `redo_required`, `redo_not_allowed`, `requirement_not_in_case`, `duplicate_requirement`.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -7052,6 +10860,7 @@ type ClientWithResponsesInterface interface {
 	// Errors (the problem's `code`):
 	// - 404: `not_found`: no such case.
 	// - 409: `version_conflict` (with `currentVersion`), `claim_required` (nobody holds the case, or your claim expired: claim it again), `case_claimed` (someone else holds it; with `claimExpiresAt`), `invalid_transition` (with `from`, `to`: not in review), `change_requests_exhausted` (with `maxChangeRequests`); `request_in_progress`, `request_already_applied`; `requirements_unmet` (an approval while something is due again).
+	// - 403: `own_case` (a case the reviewer filed, or of an enterprise or a disputed profile the reviewer is a member of), `admin_decision_required` (approving a dispute against a profile that holds a certification in force).
 	// - 422: `invalid_decision`, `unknown_reason`, `duplicate_reason`, `reasons_required`, `note_required`, `too_long` (field codes; `validation_failed` when several), `missing_field` (decision, version), `unknown_field`, `invalid_type`, `idempotency_key_reused`, `invalid_idempotency_key`; `redo_required`, `redo_not_allowed`, `requirement_not_in_case`, `duplicate_requirement`.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
@@ -7078,7 +10887,8 @@ type ClientWithResponsesInterface interface {
 	// object key, the declared `Content-Type` and a `content-length-range`
 	// of 1..`maxBytes`; it expires at `expiresAt` (5 minutes). The check
 	// result appears on the document (`check.status` pending -> passed /
-	// failed) shortly after the upload. Owner only; only while the case is
+	// failed) shortly after the upload. Members who prepare cases (owner,
+	// admin, operator; an agent on its own cases); only while the case is
 	// `draft`, or `changes_requested` for a document type the request for
 	// changes names. A form posted again after the case was submitted is
 	// recorded as a late upload and changes nothing.
@@ -7101,7 +10911,8 @@ type ClientWithResponsesInterface interface {
 	// object key, the declared `Content-Type` and a `content-length-range`
 	// of 1..`maxBytes`; it expires at `expiresAt` (5 minutes). The check
 	// result appears on the document (`check.status` pending -> passed /
-	// failed) shortly after the upload. Owner only; only while the case is
+	// failed) shortly after the upload. Members who prepare cases (owner,
+	// admin, operator; an agent on its own cases); only while the case is
 	// `draft`, or `changes_requested` for a document type the request for
 	// changes names. A form posted again after the case was submitted is
 	// recorded as a late upload and changes nothing.
@@ -7153,6 +10964,7 @@ type ClientWithResponsesInterface interface {
 	//
 	// Errors (the problem's `code`):
 	// - 404: `not_found`: no such case, or not yours.
+	// - 403: `insufficient_role`, `agent_cannot_verify` (the legal rep verifies in person; a member of the enterprise starts the session, never a service agent).
 	// - 409: `case_not_editable`, `verification_not_required`, `already_verified`, `version_conflict`; `request_in_progress`, `request_already_applied`.
 	// - 422: `unknown_field`, `invalid_type`, `idempotency_key_reused`, `invalid_idempotency_key`.
 	//
@@ -7170,6 +10982,7 @@ type ClientWithResponsesInterface interface {
 	//
 	// Errors (the problem's `code`):
 	// - 404: `not_found`: no such case, or not yours.
+	// - 403: `insufficient_role`, `agent_cannot_verify` (the legal rep verifies in person; a member of the enterprise starts the session, never a service agent).
 	// - 409: `case_not_editable`, `verification_not_required`, `already_verified`, `version_conflict`; `request_in_progress`, `request_already_applied`.
 	// - 422: `unknown_field`, `invalid_type`, `idempotency_key_reused`, `invalid_idempotency_key`.
 	//
@@ -7219,6 +11032,7 @@ type ClientWithResponsesInterface interface {
 	//
 	// Errors (the problem's `code`):
 	// - 404: `not_found`: no such case, or not yours.
+	// - 403: `insufficient_role`, `agent_cannot_verify` (the legal rep verifies in person; a member of the enterprise starts the session, never a service agent).
 	// - 409: `case_not_editable`, `verification_not_required`, `already_verified`, `version_conflict`; `request_in_progress`, `request_already_applied`.
 	// - 422: `unknown_field`, `invalid_type`, `idempotency_key_reused`, `invalid_idempotency_key`.
 	//
@@ -7236,6 +11050,7 @@ type ClientWithResponsesInterface interface {
 	//
 	// Errors (the problem's `code`):
 	// - 404: `not_found`: no such case, or not yours.
+	// - 403: `insufficient_role`, `agent_cannot_verify` (the legal rep verifies in person; a member of the enterprise starts the session, never a service agent).
 	// - 409: `case_not_editable`, `verification_not_required`, `already_verified`, `version_conflict`; `request_in_progress`, `request_already_applied`.
 	// - 422: `unknown_field`, `invalid_type`, `idempotency_key_reused`, `invalid_idempotency_key`.
 	//
@@ -7254,7 +11069,7 @@ type ClientWithResponsesInterface interface {
 	//
 	// Errors (the problem's `code`):
 	// - 404: `not_found`: no such case, or not yours.
-	// - 409: `requirements_unmet` (with `requirements`), `case_not_editable`, `invalid_transition`, `version_conflict`; `request_in_progress`, `request_already_applied`.
+	// - 409: `requirements_unmet` (with `requirements`), `case_not_editable`, `invalid_transition`, `version_conflict`; `request_in_progress`, `request_already_applied`; `dispute_open` (a dispute: another dispute of the USCC is in review, or the disputed profile no longer holds it), `enterprise_frozen`.
 	// - 422: `idempotency_key_reused`, `invalid_idempotency_key`.
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -7265,7 +11080,10 @@ type ClientWithResponsesInterface interface {
 	// WithdrawCaseWithResponse Back out before a decision
 	//
 	// From `draft`, `submitted`, `in_review` or `changes_requested`. A paid
-	// case nobody has claimed yet gets `refundDue: true`. Withdrawing an
+	// case nobody has claimed yet owes its fee back: the refund (reason
+	// `withdrawn`) is in `money.refunds`, sent to the provider at once, and
+	// `refundDue` is true until it is paid back. After a claim or a
+	// decision nothing is refunded (the fee pays for the review). Withdrawing an
 	// already withdrawn case answers 200 again. No body is read. Owner only.
 	//
 	// Errors (the problem's `code`):
@@ -7278,11 +11096,51 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /v1/cases/{caseId}/withdraw (the `WithdrawCase` operationId).
 	WithdrawCaseWithResponse(ctx context.Context, caseId CaseId, params *WithdrawCaseParams, reqEditors ...RequestEditorFn) (*WithdrawCaseResponse, error)
 
+	// OpenDisputeWithBodyWithResponse Dispute a USCC another profile registered
+	//
+	// The body is the enterprise's profile, as for a registration. It is
+	// created frozen (`frozenReason: dispute_pending`) and without the
+	// USCC, owned by the caller, with a case of kind `dispute` in draft
+	// (free). Complete its requirements (business license, the legal
+	// rep's ID card front and back, the legal rep's face verification) and
+	// submit it; a reviewer decides it from the queue. See "Disputes of a
+	// registered USCC".
+	//
+	// Errors (the problem's `code`):
+	// - 409: `uscc_not_registered` (no profile holds the USCC: register it), `dispute_open` (a dispute of it is in review); `request_in_progress`, `request_already_applied`.
+	// - 422: as for `POST /v1/enterprises` (`invalid_uscc`, `invalid_id_number`, ...).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/disputes (the `OpenDispute` operationId).
+	OpenDisputeWithBodyWithResponse(ctx context.Context, params *OpenDisputeParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*OpenDisputeResponse, error)
+
+	// OpenDisputeWithResponse Dispute a USCC another profile registered
+	//
+	// The body is the enterprise's profile, as for a registration. It is
+	// created frozen (`frozenReason: dispute_pending`) and without the
+	// USCC, owned by the caller, with a case of kind `dispute` in draft
+	// (free). Complete its requirements (business license, the legal
+	// rep's ID card front and back, the legal rep's face verification) and
+	// submit it; a reviewer decides it from the queue. See "Disputes of a
+	// registered USCC".
+	//
+	// Errors (the problem's `code`):
+	// - 409: `uscc_not_registered` (no profile holds the USCC: register it), `dispute_open` (a dispute of it is in review); `request_in_progress`, `request_already_applied`.
+	// - 422: as for `POST /v1/enterprises` (`invalid_uscc`, `invalid_id_number`, ...).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/disputes (the `OpenDispute` operationId).
+	OpenDisputeWithResponse(ctx context.Context, params *OpenDisputeParams, body OpenDisputeJSONRequestBody, reqEditors ...RequestEditorFn) (*OpenDisputeResponse, error)
+
 	// DownloadDocumentWithResponse Short-lived presigned GET of a document
 	//
-	// For the case's owner, reviewers and admins (anyone else gets 404). The
-	// URL expires at `expiresAt` (5 minutes). Every download is audited
-	// (who, when, which document) before the link is handed out. The link
+	// For the members of the case's enterprise, reviewers and admins
+	// (anyone else gets 404). The URL expires at `expiresAt` (5 minutes).
+	// Every download is audited (who, when, which document) before the
+	// link is handed out; the audit is written on condition that the
+	// caller is still a member, so a removed member gets 404. The link
 	// serves exactly the bytes the document's check read (a copy the
 	// upload form cannot overwrite).
 	//
@@ -7294,12 +11152,13 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /v1/documents/{documentId}/download (the `DownloadDocument` operationId).
 	DownloadDocumentWithResponse(ctx context.Context, documentId DocumentId, params *DownloadDocumentParams, reqEditors ...RequestEditorFn) (*DownloadDocumentResponse, error)
 
-	// ListMyEnterprisesWithResponse The profiles the caller owns, oldest first
+	// ListMyEnterprisesWithResponse The enterprises the caller is a member of, in the order joined, with the caller's role
 	//
 	// What an app shows after sign-in, and how it finds a profile whose
 	// creation response it never received (e.g. a retry answered
-	// `request_already_applied`). Summaries; GET the profile for its
-	// certifications and capabilities.
+	// `request_already_applied`). Summaries with the caller's `role` and
+	// the profile's `status`; GET the profile for its certifications and
+	// capabilities. An agent sees only the enterprises that invited it.
 	//
 	// Errors (the problem's `code`):
 	// - 422: `validation_failed` with `errors[0].code = invalid_limit` (limit not 1-100), `invalid_cursor`.
@@ -7318,7 +11177,7 @@ type ClientWithResponsesInterface interface {
 	// subsidies). One profile per USCC.
 	//
 	// Errors (the problem's `code`):
-	// - 409: `enterprise_exists` (this USCC is already registered); `request_in_progress`, `request_already_applied` (Idempotency-Key).
+	// - 409: `enterprise_exists` (this USCC is already registered; `dispute: {method: POST, href: /v1/disputes}` says how to dispute it); `request_in_progress`, `request_already_applied` (Idempotency-Key).
 	// - 422: `invalid_uscc`, `invalid_id_number`, `invalid_phone`, `invalid_region_code`, `region_mismatch` (the declared `regionCode` contradicts the USCC's region), `invalid_characters` (a control, bidirectional or invisible character in a name or an address), `required`/`too_long` (field codes), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed` (several fields), `idempotency_key_reused`, `invalid_idempotency_key`.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -7335,7 +11194,7 @@ type ClientWithResponsesInterface interface {
 	// subsidies). One profile per USCC.
 	//
 	// Errors (the problem's `code`):
-	// - 409: `enterprise_exists` (this USCC is already registered); `request_in_progress`, `request_already_applied` (Idempotency-Key).
+	// - 409: `enterprise_exists` (this USCC is already registered; `dispute: {method: POST, href: /v1/disputes}` says how to dispute it); `request_in_progress`, `request_already_applied` (Idempotency-Key).
 	// - 422: `invalid_uscc`, `invalid_id_number`, `invalid_phone`, `invalid_region_code`, `region_mismatch` (the declared `regionCode` contradicts the USCC's region), `invalid_characters` (a control, bidirectional or invisible character in a name or an address), `required`/`too_long` (field codes), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed` (several fields), `idempotency_key_reused`, `invalid_idempotency_key`.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
@@ -7345,21 +11204,22 @@ type ClientWithResponsesInterface interface {
 
 	// GetEnterpriseWithResponse The profile, its certifications and the capabilities in force per type
 	//
-	// For the owner, reviewers and admins; anyone else gets 404.
+	// For its members (with `myRole`), reviewers and admins; anyone else gets 404.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/enterprises/{enterpriseId} (the `GetEnterprise` operationId).
 	GetEnterpriseWithResponse(ctx context.Context, enterpriseId EnterpriseId, params *GetEnterpriseParams, reqEditors ...RequestEditorFn) (*GetEnterpriseResponse, error)
 
-	// PatchEnterpriseWithBodyWithResponse Correct the profile (owner only)
+	// PatchEnterpriseWithBodyWithResponse Correct the profile (owner, admin, operator)
 	//
 	// Send only the members to change, plus the `version` you read. The USCC
 	// never changes (`uscc` is refused as `unknown_field`). Inside `legalRep`
 	// each member is optional too.
 	//
 	// Errors (the problem's `code`):
-	// - 409: `version_conflict`: the profile changed since it was read; `change_requires_review` (with `fields`: a certified enterprise changes these through a change case), `verification_locked` (with `nextDepositAt`: `hasCorporateAccount: false` during a lock's cool-down).
+	// - 409: `version_conflict`: the profile changed since it was read; `change_requires_review` (with `fields`: a certified enterprise changes these through a change case), `verification_locked` (with `nextDepositAt`: `hasCorporateAccount: false` during a lock's cool-down), `enterprise_frozen` (with `frozenReason`).
+	// - 403: `insufficient_role`.
 	// - 422: `invalid_id_number`, `invalid_phone`, `invalid_region_code`, `region_mismatch`, `invalid_characters`, `required`/`too_long`, `missing_field` (version), `unknown_field` (e.g. uscc), `invalid_type`, `validation_failed`.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -7367,14 +11227,15 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PATCH /v1/enterprises/{enterpriseId} (the `PatchEnterprise` operationId).
 	PatchEnterpriseWithBodyWithResponse(ctx context.Context, enterpriseId EnterpriseId, params *PatchEnterpriseParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PatchEnterpriseResponse, error)
 
-	// PatchEnterpriseWithResponse Correct the profile (owner only)
+	// PatchEnterpriseWithResponse Correct the profile (owner, admin, operator)
 	//
 	// Send only the members to change, plus the `version` you read. The USCC
 	// never changes (`uscc` is refused as `unknown_field`). Inside `legalRep`
 	// each member is optional too.
 	//
 	// Errors (the problem's `code`):
-	// - 409: `version_conflict`: the profile changed since it was read; `change_requires_review` (with `fields`: a certified enterprise changes these through a change case), `verification_locked` (with `nextDepositAt`: `hasCorporateAccount: false` during a lock's cool-down).
+	// - 409: `version_conflict`: the profile changed since it was read; `change_requires_review` (with `fields`: a certified enterprise changes these through a change case), `verification_locked` (with `nextDepositAt`: `hasCorporateAccount: false` during a lock's cool-down), `enterprise_frozen` (with `frozenReason`).
+	// - 403: `insufficient_role`.
 	// - 422: `invalid_id_number`, `invalid_phone`, `invalid_region_code`, `region_mismatch`, `invalid_characters`, `required`/`too_long`, `missing_field` (version), `unknown_field` (e.g. uscc), `invalid_type`, `validation_failed`.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
@@ -7452,6 +11313,152 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /v1/enterprises/{enterpriseId}/certifications/{type}/revoke (the `RevokeCertification` operationId).
 	RevokeCertificationWithResponse(ctx context.Context, enterpriseId EnterpriseId, pType CertTypePath, params *RevokeCertificationParams, body RevokeCertificationJSONRequestBody, reqEditors ...RequestEditorFn) (*RevokeCertificationResponse, error)
 
+	// ListEnterpriseHistoryWithResponse The enterprise's history, newest first
+	//
+	// Member changes (`member:<userId>`, `invitation:<id>`), ownership
+	// transfers (`ownership`, from and to the owner's user id), profile
+	// changes (`profile`), the USCC's moves (`uscc`) and the
+	// certifications' transitions (`certification:<type>`): who did it
+	// (`actorId`), as which platform role and which member role. Cases
+	// keep their own history (GET the case). Every member may read it; as
+	// in a case's history, members see staff entries by role only.
+	//
+	// Errors (the problem's `code`):
+	// - 404: `not_found`: no such enterprise, or not yours.
+	// - 422: `validation_failed` with `errors[0].code = invalid_limit` (limit not 1-100), `invalid_cursor`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/enterprises/{enterpriseId}/history (the `ListEnterpriseHistory` operationId).
+	ListEnterpriseHistoryWithResponse(ctx context.Context, enterpriseId EnterpriseId, params *ListEnterpriseHistoryParams, reqEditors ...RequestEditorFn) (*ListEnterpriseHistoryResponse, error)
+
+	// ListInvitationsWithResponse The enterprise's invitations, newest first (owner, admin)
+	//
+	// Pending, accepted, revoked and expired ones until they are dropped;
+	// codes are never shown again. Not paged (`nextCursor` is always null).
+	//
+	// Errors (the problem's `code`):
+	// - 403: `insufficient_role`.
+	// - 404: `not_found`: no such enterprise, or not yours.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/enterprises/{enterpriseId}/invitations (the `ListInvitations` operationId).
+	ListInvitationsWithResponse(ctx context.Context, enterpriseId EnterpriseId, params *ListInvitationsParams, reqEditors ...RequestEditorFn) (*ListInvitationsResponse, error)
+
+	// CreateInvitationWithBodyWithResponse Invite someone to join with a role (owner, admin)
+	//
+	// Answers the invitation with its `code`, shown only this once: hand it
+	// to the person invited (a link, a QR code). It joins one signed-in
+	// user once, within 7 days. Only a hash of it is stored. At most 50
+	// invitations are kept at a time (each is dropped a day after it
+	// expires) and 50 members. The enterprise is notified.
+	//
+	// Errors (the problem's `code`):
+	// - 403: `insufficient_role`.
+	// - 404: `not_found`: no such enterprise, or not yours.
+	// - 409: `invitation_limit_reached`, `member_limit_reached` (with `limit`), `version_conflict`; `request_in_progress`, `request_already_applied`.
+	// - 422: `invalid_role`, `too_long` (label), `missing_field`, `unknown_field`, `invalid_type`, `idempotency_key_reused`, `invalid_idempotency_key`.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/enterprises/{enterpriseId}/invitations (the `CreateInvitation` operationId).
+	CreateInvitationWithBodyWithResponse(ctx context.Context, enterpriseId EnterpriseId, params *CreateInvitationParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateInvitationResponse, error)
+
+	// CreateInvitationWithResponse Invite someone to join with a role (owner, admin)
+	//
+	// Answers the invitation with its `code`, shown only this once: hand it
+	// to the person invited (a link, a QR code). It joins one signed-in
+	// user once, within 7 days. Only a hash of it is stored. At most 50
+	// invitations are kept at a time (each is dropped a day after it
+	// expires) and 50 members. The enterprise is notified.
+	//
+	// Errors (the problem's `code`):
+	// - 403: `insufficient_role`.
+	// - 404: `not_found`: no such enterprise, or not yours.
+	// - 409: `invitation_limit_reached`, `member_limit_reached` (with `limit`), `version_conflict`; `request_in_progress`, `request_already_applied`.
+	// - 422: `invalid_role`, `too_long` (label), `missing_field`, `unknown_field`, `invalid_type`, `idempotency_key_reused`, `invalid_idempotency_key`.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/enterprises/{enterpriseId}/invitations (the `CreateInvitation` operationId).
+	CreateInvitationWithResponse(ctx context.Context, enterpriseId EnterpriseId, params *CreateInvitationParams, body CreateInvitationJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateInvitationResponse, error)
+
+	// RevokeInvitationWithResponse Revoke a pending invitation (owner, admin)
+	//
+	// Errors (the problem's `code`):
+	// - 403: `insufficient_role`.
+	// - 404: `not_found`: no such enterprise (or not yours), or no such invitation.
+	// - 409: `invitation_not_pending` (with `invitationStatus`: accepted, revoked or expired), `version_conflict`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /v1/enterprises/{enterpriseId}/invitations/{invitationId} (the `RevokeInvitation` operationId).
+	RevokeInvitationWithResponse(ctx context.Context, enterpriseId EnterpriseId, invitationId InvitationId, params *RevokeInvitationParams, reqEditors ...RequestEditorFn) (*RevokeInvitationResponse, error)
+
+	// ListMembersWithResponse The enterprise's members, owner first
+	//
+	// Every member may read it (at most 50 members; not paged, `nextCursor`
+	// is always null).
+	//
+	// Errors (the problem's `code`):
+	// - 404: `not_found`: no such enterprise, or not yours.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/enterprises/{enterpriseId}/members (the `ListMembers` operationId).
+	ListMembersWithResponse(ctx context.Context, enterpriseId EnterpriseId, params *ListMembersParams, reqEditors ...RequestEditorFn) (*ListMembersResponse, error)
+
+	// RemoveMemberWithResponse Remove a member (owner, admin), or leave (any member, own user id)
+	//
+	// The member loses every access at once (their next request is 404).
+	// The owner can never be removed: transfer the ownership first. The
+	// enterprise is notified.
+	//
+	// Errors (the problem's `code`):
+	// - 403: `insufficient_role`.
+	// - 404: `not_found`: no such enterprise (or not yours), or no such member.
+	// - 409: `owner_cannot_be_removed`, `version_conflict` (the member changed meanwhile: retry).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /v1/enterprises/{enterpriseId}/members/{userId} (the `RemoveMember` operationId).
+	RemoveMemberWithResponse(ctx context.Context, enterpriseId EnterpriseId, userId UserId, params *RemoveMemberParams, reqEditors ...RequestEditorFn) (*RemoveMemberResponse, error)
+
+	// ChangeMemberRoleWithBodyWithResponse Give a member another role (owner, admin)
+	//
+	// `role` is admin, operator, viewer or agent; the owner's role only
+	// changes by a transfer. Send the member's `version` to refuse a
+	// change made since you read it. The enterprise is notified.
+	//
+	// Errors (the problem's `code`):
+	// - 403: `insufficient_role`.
+	// - 404: `not_found`: no such enterprise (or not yours), or no such member.
+	// - 409: `owner_cannot_be_removed` (the owner's role), `version_conflict` (with `currentVersion`).
+	// - 422: `invalid_role`, `missing_field`, `unknown_field`, `invalid_type`.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/enterprises/{enterpriseId}/members/{userId} (the `ChangeMemberRole` operationId).
+	ChangeMemberRoleWithBodyWithResponse(ctx context.Context, enterpriseId EnterpriseId, userId UserId, params *ChangeMemberRoleParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ChangeMemberRoleResponse, error)
+
+	// ChangeMemberRoleWithResponse Give a member another role (owner, admin)
+	//
+	// `role` is admin, operator, viewer or agent; the owner's role only
+	// changes by a transfer. Send the member's `version` to refuse a
+	// change made since you read it. The enterprise is notified.
+	//
+	// Errors (the problem's `code`):
+	// - 403: `insufficient_role`.
+	// - 404: `not_found`: no such enterprise (or not yours), or no such member.
+	// - 409: `owner_cannot_be_removed` (the owner's role), `version_conflict` (with `currentVersion`).
+	// - 422: `invalid_role`, `missing_field`, `unknown_field`, `invalid_type`.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /v1/enterprises/{enterpriseId}/members/{userId} (the `ChangeMemberRole` operationId).
+	ChangeMemberRoleWithResponse(ctx context.Context, enterpriseId EnterpriseId, userId UserId, params *ChangeMemberRoleParams, body ChangeMemberRoleJSONRequestBody, reqEditors ...RequestEditorFn) (*ChangeMemberRoleResponse, error)
+
 	// ListNotificationsWithResponse Reminders and decisions, newest first
 	//
 	// Errors (the problem's `code`):
@@ -7462,6 +11469,42 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /v1/enterprises/{enterpriseId}/notifications (the `ListNotifications` operationId).
 	ListNotificationsWithResponse(ctx context.Context, enterpriseId EnterpriseId, params *ListNotificationsParams, reqEditors ...RequestEditorFn) (*ListNotificationsResponse, error)
 
+	// TransferOwnershipWithBodyWithResponse Hand the ownership to another member (the owner only)
+	//
+	// The member named becomes the owner and the former owner an admin, in
+	// one transaction with the profile's owner; both moves are in the
+	// history and the enterprise is notified. A service agent cannot own
+	// an enterprise.
+	//
+	// Errors (the problem's `code`):
+	// - 403: `insufficient_role`.
+	// - 404: `not_found`: no such enterprise, or not yours.
+	// - 409: `version_conflict`; `request_in_progress`, `request_already_applied`.
+	// - 422: `not_a_member`, `already_owner`, `agent_cannot_own`, `missing_field`, `unknown_field`, `invalid_type`, `idempotency_key_reused`, `invalid_idempotency_key`.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/enterprises/{enterpriseId}/ownership (the `TransferOwnership` operationId).
+	TransferOwnershipWithBodyWithResponse(ctx context.Context, enterpriseId EnterpriseId, params *TransferOwnershipParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*TransferOwnershipResponse, error)
+
+	// TransferOwnershipWithResponse Hand the ownership to another member (the owner only)
+	//
+	// The member named becomes the owner and the former owner an admin, in
+	// one transaction with the profile's owner; both moves are in the
+	// history and the enterprise is notified. A service agent cannot own
+	// an enterprise.
+	//
+	// Errors (the problem's `code`):
+	// - 403: `insufficient_role`.
+	// - 404: `not_found`: no such enterprise, or not yours.
+	// - 409: `version_conflict`; `request_in_progress`, `request_already_applied`.
+	// - 422: `not_a_member`, `already_owner`, `agent_cannot_own`, `missing_field`, `unknown_field`, `invalid_type`, `idempotency_key_reused`, `invalid_idempotency_key`.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/enterprises/{enterpriseId}/ownership (the `TransferOwnership` operationId).
+	TransferOwnershipWithResponse(ctx context.Context, enterpriseId EnterpriseId, params *TransferOwnershipParams, body TransferOwnershipJSONRequestBody, reqEditors ...RequestEditorFn) (*TransferOwnershipResponse, error)
+
 	// GetHealthWithResponse Liveness check (no authentication)
 	//
 	// Answers `{"status":"ok"}` while the API serves; no token needed.
@@ -7470,6 +11513,40 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /v1/health (the `GetHealth` operationId).
 	GetHealthWithResponse(ctx context.Context, params *GetHealthParams, reqEditors ...RequestEditorFn) (*GetHealthResponse, error)
+
+	// RedeemInvitationWithBodyWithResponse Join an enterprise with an invitation code
+	//
+	// The signed-in caller becomes a member with the invitation's role. A
+	// code that is malformed, unknown, used, revoked or expired is one
+	// answer (404 `invitation_invalid`), so codes cannot be probed. Of two
+	// users redeeming one code at once, one joins.
+	//
+	// Errors (the problem's `code`):
+	// - 404: `invitation_invalid`.
+	// - 409: `already_member` (with `memberRole`), `member_limit_reached`, `version_conflict`; `request_in_progress`, `request_already_applied`.
+	// - 422: `missing_field`, `unknown_field`, `invalid_type`, `idempotency_key_reused`, `invalid_idempotency_key`.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/invitations/redeem (the `RedeemInvitation` operationId).
+	RedeemInvitationWithBodyWithResponse(ctx context.Context, params *RedeemInvitationParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RedeemInvitationResponse, error)
+
+	// RedeemInvitationWithResponse Join an enterprise with an invitation code
+	//
+	// The signed-in caller becomes a member with the invitation's role. A
+	// code that is malformed, unknown, used, revoked or expired is one
+	// answer (404 `invitation_invalid`), so codes cannot be probed. Of two
+	// users redeeming one code at once, one joins.
+	//
+	// Errors (the problem's `code`):
+	// - 404: `invitation_invalid`.
+	// - 409: `already_member` (with `memberRole`), `member_limit_reached`, `version_conflict`; `request_in_progress`, `request_already_applied`.
+	// - 422: `missing_field`, `unknown_field`, `invalid_type`, `idempotency_key_reused`, `invalid_idempotency_key`.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/invitations/redeem (the `RedeemInvitation` operationId).
+	RedeemInvitationWithResponse(ctx context.Context, params *RedeemInvitationParams, body RedeemInvitationJSONRequestBody, reqEditors ...RequestEditorFn) (*RedeemInvitationResponse, error)
 
 	// RevealLegalRepWithResponse Reviewers: the legal representative's full ID number and phone
 	//
@@ -7505,6 +11582,1005 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /v1/review/queue (the `GetReviewQueue` operationId).
 	GetReviewQueueWithResponse(ctx context.Context, params *GetReviewQueueParams, reqEditors ...RequestEditorFn) (*GetReviewQueueResponse, error)
+}
+
+// ListDiscrepanciesResponse200Headers the declared response headers of an HTTP 200 response for ListDiscrepancies
+type ListDiscrepanciesResponse200Headers struct {
+	CacheControl    *string
+	ContentLanguage *string
+	XRequestId      *string
+}
+
+// ListDiscrepanciesResponse401Headers the declared response headers of an HTTP 401 response for ListDiscrepancies
+type ListDiscrepanciesResponse401Headers struct {
+	ApigwRequestid *string
+	XRequestId     *string
+}
+
+// ListDiscrepanciesResponse403Headers the declared response headers of an HTTP 403 response for ListDiscrepancies
+type ListDiscrepanciesResponse403Headers struct {
+	ContentLanguage    *string
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// ListDiscrepanciesResponse422Headers the declared response headers of an HTTP 422 response for ListDiscrepancies
+type ListDiscrepanciesResponse422Headers struct {
+	ContentLanguage    *string
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// ListDiscrepanciesResponse429Headers the declared response headers of an HTTP 429 response for ListDiscrepancies
+type ListDiscrepanciesResponse429Headers struct {
+	ApigwRequestid *string
+	RetryAfter     *int32
+}
+
+// ListDiscrepanciesResponse500Headers the declared response headers of an HTTP 500 response for ListDiscrepancies
+type ListDiscrepanciesResponse500Headers struct {
+	ContentLanguage *string
+	XRequestId      *string
+}
+
+// ListDiscrepanciesResponse503Headers the declared response headers of an HTTP 503 response for ListDiscrepancies
+type ListDiscrepanciesResponse503Headers struct {
+	ContentLanguage *string
+	RetryAfter      *int32
+	XRequestId      *string
+}
+
+// ListDiscrepanciesResponseDefaultHeaders the declared response headers of an HTTP default response for ListDiscrepancies
+type ListDiscrepanciesResponseDefaultHeaders struct {
+	ContentLanguage *string
+	XRequestId      *string
+}
+
+type ListDiscrepanciesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *DiscrepancyPage
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *UnauthorizedApplicationJSON
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Unprocessable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *UnexpectedError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListDiscrepanciesResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListDiscrepanciesResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *ListDiscrepanciesResponse403Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *ListDiscrepanciesResponse422Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListDiscrepanciesResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *ListDiscrepanciesResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListDiscrepanciesResponse503Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *ListDiscrepanciesResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListDiscrepanciesResponse) GetJSON200() *DiscrepancyPage {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListDiscrepanciesResponse) GetJSON401() *UnauthorizedApplicationJSON {
+	return r.JSON401
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListDiscrepanciesResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ListDiscrepanciesResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ListDiscrepanciesResponse) GetApplicationproblemJSON422() *Unprocessable {
+	return r.ApplicationproblemJSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ListDiscrepanciesResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ListDiscrepanciesResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ListDiscrepanciesResponse) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ListDiscrepanciesResponse) GetApplicationproblemJSONDefault() *UnexpectedError {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListDiscrepanciesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListDiscrepanciesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListDiscrepanciesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListDiscrepanciesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ResolveDiscrepancyResponse200Headers the declared response headers of an HTTP 200 response for ResolveDiscrepancy
+type ResolveDiscrepancyResponse200Headers struct {
+	CacheControl       *string
+	ContentLanguage    *string
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// ResolveDiscrepancyResponse400Headers the declared response headers of an HTTP 400 response for ResolveDiscrepancy
+type ResolveDiscrepancyResponse400Headers struct {
+	ContentLanguage    *string
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// ResolveDiscrepancyResponse401Headers the declared response headers of an HTTP 401 response for ResolveDiscrepancy
+type ResolveDiscrepancyResponse401Headers struct {
+	ApigwRequestid *string
+	XRequestId     *string
+}
+
+// ResolveDiscrepancyResponse403Headers the declared response headers of an HTTP 403 response for ResolveDiscrepancy
+type ResolveDiscrepancyResponse403Headers struct {
+	ContentLanguage    *string
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// ResolveDiscrepancyResponse404Headers the declared response headers of an HTTP 404 response for ResolveDiscrepancy
+type ResolveDiscrepancyResponse404Headers struct {
+	ContentLanguage    *string
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// ResolveDiscrepancyResponse409Headers the declared response headers of an HTTP 409 response for ResolveDiscrepancy
+type ResolveDiscrepancyResponse409Headers struct {
+	ContentLanguage    *string
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// ResolveDiscrepancyResponse413Headers the declared response headers of an HTTP 413 response for ResolveDiscrepancy
+type ResolveDiscrepancyResponse413Headers struct {
+	ApigwRequestid  *string
+	ContentLanguage *string
+	XRequestId      *string
+}
+
+// ResolveDiscrepancyResponse415Headers the declared response headers of an HTTP 415 response for ResolveDiscrepancy
+type ResolveDiscrepancyResponse415Headers struct {
+	ContentLanguage *string
+	XRequestId      *string
+}
+
+// ResolveDiscrepancyResponse422Headers the declared response headers of an HTTP 422 response for ResolveDiscrepancy
+type ResolveDiscrepancyResponse422Headers struct {
+	ContentLanguage    *string
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// ResolveDiscrepancyResponse429Headers the declared response headers of an HTTP 429 response for ResolveDiscrepancy
+type ResolveDiscrepancyResponse429Headers struct {
+	ApigwRequestid *string
+	RetryAfter     *int32
+}
+
+// ResolveDiscrepancyResponse500Headers the declared response headers of an HTTP 500 response for ResolveDiscrepancy
+type ResolveDiscrepancyResponse500Headers struct {
+	ContentLanguage *string
+	XRequestId      *string
+}
+
+// ResolveDiscrepancyResponse503Headers the declared response headers of an HTTP 503 response for ResolveDiscrepancy
+type ResolveDiscrepancyResponse503Headers struct {
+	ContentLanguage *string
+	RetryAfter      *int32
+	XRequestId      *string
+}
+
+// ResolveDiscrepancyResponseDefaultHeaders the declared response headers of an HTTP default response for ResolveDiscrepancy
+type ResolveDiscrepancyResponseDefaultHeaders struct {
+	ContentLanguage *string
+	XRequestId      *string
+}
+
+type ResolveDiscrepancyResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Discrepancy
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *UnauthorizedApplicationJSON
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLargeApplicationJSON
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLargeApplicationProblemPlusJSON
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Unprocessable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *UnexpectedError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ResolveDiscrepancyResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *ResolveDiscrepancyResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ResolveDiscrepancyResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *ResolveDiscrepancyResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *ResolveDiscrepancyResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *ResolveDiscrepancyResponse409Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *ResolveDiscrepancyResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *ResolveDiscrepancyResponse415Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *ResolveDiscrepancyResponse422Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ResolveDiscrepancyResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *ResolveDiscrepancyResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ResolveDiscrepancyResponse503Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *ResolveDiscrepancyResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ResolveDiscrepancyResponse) GetJSON200() *Discrepancy {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ResolveDiscrepancyResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ResolveDiscrepancyResponse) GetJSON401() *UnauthorizedApplicationJSON {
+	return r.JSON401
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ResolveDiscrepancyResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ResolveDiscrepancyResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ResolveDiscrepancyResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r ResolveDiscrepancyResponse) GetApplicationproblemJSON409() *Conflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ResolveDiscrepancyResponse) GetJSON413() *PayloadTooLargeApplicationJSON {
+	return r.JSON413
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r ResolveDiscrepancyResponse) GetApplicationproblemJSON413() *PayloadTooLargeApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r ResolveDiscrepancyResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ResolveDiscrepancyResponse) GetApplicationproblemJSON422() *Unprocessable {
+	return r.ApplicationproblemJSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ResolveDiscrepancyResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ResolveDiscrepancyResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ResolveDiscrepancyResponse) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ResolveDiscrepancyResponse) GetApplicationproblemJSONDefault() *UnexpectedError {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ResolveDiscrepancyResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ResolveDiscrepancyResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ResolveDiscrepancyResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ResolveDiscrepancyResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListRefundsResponse200Headers the declared response headers of an HTTP 200 response for ListRefunds
+type ListRefundsResponse200Headers struct {
+	CacheControl    *string
+	ContentLanguage *string
+	XRequestId      *string
+}
+
+// ListRefundsResponse401Headers the declared response headers of an HTTP 401 response for ListRefunds
+type ListRefundsResponse401Headers struct {
+	ApigwRequestid *string
+	XRequestId     *string
+}
+
+// ListRefundsResponse403Headers the declared response headers of an HTTP 403 response for ListRefunds
+type ListRefundsResponse403Headers struct {
+	ContentLanguage    *string
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// ListRefundsResponse422Headers the declared response headers of an HTTP 422 response for ListRefunds
+type ListRefundsResponse422Headers struct {
+	ContentLanguage    *string
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// ListRefundsResponse429Headers the declared response headers of an HTTP 429 response for ListRefunds
+type ListRefundsResponse429Headers struct {
+	ApigwRequestid *string
+	RetryAfter     *int32
+}
+
+// ListRefundsResponse500Headers the declared response headers of an HTTP 500 response for ListRefunds
+type ListRefundsResponse500Headers struct {
+	ContentLanguage *string
+	XRequestId      *string
+}
+
+// ListRefundsResponse503Headers the declared response headers of an HTTP 503 response for ListRefunds
+type ListRefundsResponse503Headers struct {
+	ContentLanguage *string
+	RetryAfter      *int32
+	XRequestId      *string
+}
+
+// ListRefundsResponseDefaultHeaders the declared response headers of an HTTP default response for ListRefunds
+type ListRefundsResponseDefaultHeaders struct {
+	ContentLanguage *string
+	XRequestId      *string
+}
+
+type ListRefundsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AdminRefundPage
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *UnauthorizedApplicationJSON
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Unprocessable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *UnexpectedError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListRefundsResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListRefundsResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *ListRefundsResponse403Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *ListRefundsResponse422Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListRefundsResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *ListRefundsResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListRefundsResponse503Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *ListRefundsResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListRefundsResponse) GetJSON200() *AdminRefundPage {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListRefundsResponse) GetJSON401() *UnauthorizedApplicationJSON {
+	return r.JSON401
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListRefundsResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ListRefundsResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ListRefundsResponse) GetApplicationproblemJSON422() *Unprocessable {
+	return r.ApplicationproblemJSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ListRefundsResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ListRefundsResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ListRefundsResponse) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ListRefundsResponse) GetApplicationproblemJSONDefault() *UnexpectedError {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListRefundsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListRefundsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListRefundsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListRefundsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RetryRefundResponse200Headers the declared response headers of an HTTP 200 response for RetryRefund
+type RetryRefundResponse200Headers struct {
+	CacheControl       *string
+	ContentLanguage    *string
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// RetryRefundResponse400Headers the declared response headers of an HTTP 400 response for RetryRefund
+type RetryRefundResponse400Headers struct {
+	ContentLanguage    *string
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// RetryRefundResponse401Headers the declared response headers of an HTTP 401 response for RetryRefund
+type RetryRefundResponse401Headers struct {
+	ApigwRequestid *string
+	XRequestId     *string
+}
+
+// RetryRefundResponse403Headers the declared response headers of an HTTP 403 response for RetryRefund
+type RetryRefundResponse403Headers struct {
+	ContentLanguage    *string
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// RetryRefundResponse404Headers the declared response headers of an HTTP 404 response for RetryRefund
+type RetryRefundResponse404Headers struct {
+	ContentLanguage    *string
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// RetryRefundResponse409Headers the declared response headers of an HTTP 409 response for RetryRefund
+type RetryRefundResponse409Headers struct {
+	ContentLanguage    *string
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// RetryRefundResponse413Headers the declared response headers of an HTTP 413 response for RetryRefund
+type RetryRefundResponse413Headers struct {
+	ApigwRequestid  *string
+	ContentLanguage *string
+	XRequestId      *string
+}
+
+// RetryRefundResponse415Headers the declared response headers of an HTTP 415 response for RetryRefund
+type RetryRefundResponse415Headers struct {
+	ContentLanguage *string
+	XRequestId      *string
+}
+
+// RetryRefundResponse422Headers the declared response headers of an HTTP 422 response for RetryRefund
+type RetryRefundResponse422Headers struct {
+	ContentLanguage    *string
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// RetryRefundResponse429Headers the declared response headers of an HTTP 429 response for RetryRefund
+type RetryRefundResponse429Headers struct {
+	ApigwRequestid *string
+	RetryAfter     *int32
+}
+
+// RetryRefundResponse500Headers the declared response headers of an HTTP 500 response for RetryRefund
+type RetryRefundResponse500Headers struct {
+	ContentLanguage *string
+	XRequestId      *string
+}
+
+// RetryRefundResponse503Headers the declared response headers of an HTTP 503 response for RetryRefund
+type RetryRefundResponse503Headers struct {
+	ContentLanguage *string
+	RetryAfter      *int32
+	XRequestId      *string
+}
+
+// RetryRefundResponseDefaultHeaders the declared response headers of an HTTP default response for RetryRefund
+type RetryRefundResponseDefaultHeaders struct {
+	ContentLanguage *string
+	XRequestId      *string
+}
+
+type RetryRefundResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AdminRefund
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *UnauthorizedApplicationJSON
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLargeApplicationJSON
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLargeApplicationProblemPlusJSON
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Unprocessable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *UnexpectedError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *RetryRefundResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *RetryRefundResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *RetryRefundResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *RetryRefundResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *RetryRefundResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *RetryRefundResponse409Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *RetryRefundResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *RetryRefundResponse415Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *RetryRefundResponse422Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *RetryRefundResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *RetryRefundResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *RetryRefundResponse503Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *RetryRefundResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RetryRefundResponse) GetJSON200() *AdminRefund {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r RetryRefundResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r RetryRefundResponse) GetJSON401() *UnauthorizedApplicationJSON {
+	return r.JSON401
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r RetryRefundResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r RetryRefundResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r RetryRefundResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r RetryRefundResponse) GetApplicationproblemJSON409() *Conflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r RetryRefundResponse) GetJSON413() *PayloadTooLargeApplicationJSON {
+	return r.JSON413
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r RetryRefundResponse) GetApplicationproblemJSON413() *PayloadTooLargeApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r RetryRefundResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r RetryRefundResponse) GetApplicationproblemJSON422() *Unprocessable {
+	return r.ApplicationproblemJSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r RetryRefundResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r RetryRefundResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r RetryRefundResponse) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r RetryRefundResponse) GetApplicationproblemJSONDefault() *UnexpectedError {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r RetryRefundResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RetryRefundResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RetryRefundResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RetryRefundResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// SubsidyReportResponse200Headers the declared response headers of an HTTP 200 response for SubsidyReport
+type SubsidyReportResponse200Headers struct {
+	CacheControl    *string
+	ContentLanguage *string
+	XRequestId      *string
+}
+
+// SubsidyReportResponse401Headers the declared response headers of an HTTP 401 response for SubsidyReport
+type SubsidyReportResponse401Headers struct {
+	ApigwRequestid *string
+	XRequestId     *string
+}
+
+// SubsidyReportResponse403Headers the declared response headers of an HTTP 403 response for SubsidyReport
+type SubsidyReportResponse403Headers struct {
+	ContentLanguage    *string
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// SubsidyReportResponse422Headers the declared response headers of an HTTP 422 response for SubsidyReport
+type SubsidyReportResponse422Headers struct {
+	ContentLanguage    *string
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// SubsidyReportResponse429Headers the declared response headers of an HTTP 429 response for SubsidyReport
+type SubsidyReportResponse429Headers struct {
+	ApigwRequestid *string
+	RetryAfter     *int32
+}
+
+// SubsidyReportResponse500Headers the declared response headers of an HTTP 500 response for SubsidyReport
+type SubsidyReportResponse500Headers struct {
+	ContentLanguage *string
+	XRequestId      *string
+}
+
+// SubsidyReportResponse503Headers the declared response headers of an HTTP 503 response for SubsidyReport
+type SubsidyReportResponse503Headers struct {
+	ContentLanguage *string
+	RetryAfter      *int32
+	XRequestId      *string
+}
+
+// SubsidyReportResponseDefaultHeaders the declared response headers of an HTTP default response for SubsidyReport
+type SubsidyReportResponseDefaultHeaders struct {
+	ContentLanguage *string
+	XRequestId      *string
+}
+
+type SubsidyReportResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *SubsidyReport
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *UnauthorizedApplicationJSON
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Unprocessable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *UnexpectedError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *SubsidyReportResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *SubsidyReportResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *SubsidyReportResponse403Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *SubsidyReportResponse422Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *SubsidyReportResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *SubsidyReportResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *SubsidyReportResponse503Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *SubsidyReportResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r SubsidyReportResponse) GetJSON200() *SubsidyReport {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r SubsidyReportResponse) GetJSON401() *UnauthorizedApplicationJSON {
+	return r.JSON401
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r SubsidyReportResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r SubsidyReportResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r SubsidyReportResponse) GetApplicationproblemJSON422() *Unprocessable {
+	return r.ApplicationproblemJSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r SubsidyReportResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r SubsidyReportResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r SubsidyReportResponse) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r SubsidyReportResponse) GetApplicationproblemJSONDefault() *UnexpectedError {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r SubsidyReportResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SubsidyReportResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SubsidyReportResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SubsidyReportResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
 }
 
 // FaceCallbackResponse200Headers the declared response headers of an HTTP 200 response for FaceCallback
@@ -7957,6 +13033,234 @@ func (r PaymentCallbackResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r PaymentCallbackResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RefundCallbackResponse200Headers the declared response headers of an HTTP 200 response for RefundCallback
+type RefundCallbackResponse200Headers struct {
+	CacheControl    *string
+	ContentLanguage *string
+	XRequestId      *string
+}
+
+// RefundCallbackResponse400Headers the declared response headers of an HTTP 400 response for RefundCallback
+type RefundCallbackResponse400Headers struct {
+	ContentLanguage    *string
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// RefundCallbackResponse401Headers the declared response headers of an HTTP 401 response for RefundCallback
+type RefundCallbackResponse401Headers struct {
+	ContentLanguage *string
+	XRequestId      *string
+}
+
+// RefundCallbackResponse404Headers the declared response headers of an HTTP 404 response for RefundCallback
+type RefundCallbackResponse404Headers struct {
+	ContentLanguage    *string
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// RefundCallbackResponse409Headers the declared response headers of an HTTP 409 response for RefundCallback
+type RefundCallbackResponse409Headers struct {
+	ContentLanguage    *string
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// RefundCallbackResponse413Headers the declared response headers of an HTTP 413 response for RefundCallback
+type RefundCallbackResponse413Headers struct {
+	ApigwRequestid  *string
+	ContentLanguage *string
+	XRequestId      *string
+}
+
+// RefundCallbackResponse415Headers the declared response headers of an HTTP 415 response for RefundCallback
+type RefundCallbackResponse415Headers struct {
+	ContentLanguage *string
+	XRequestId      *string
+}
+
+// RefundCallbackResponse422Headers the declared response headers of an HTTP 422 response for RefundCallback
+type RefundCallbackResponse422Headers struct {
+	ContentLanguage    *string
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// RefundCallbackResponse429Headers the declared response headers of an HTTP 429 response for RefundCallback
+type RefundCallbackResponse429Headers struct {
+	ApigwRequestid *string
+	RetryAfter     *int32
+}
+
+// RefundCallbackResponse500Headers the declared response headers of an HTTP 500 response for RefundCallback
+type RefundCallbackResponse500Headers struct {
+	ContentLanguage *string
+	XRequestId      *string
+}
+
+// RefundCallbackResponse503Headers the declared response headers of an HTTP 503 response for RefundCallback
+type RefundCallbackResponse503Headers struct {
+	ContentLanguage *string
+	RetryAfter      *int32
+	XRequestId      *string
+}
+
+// RefundCallbackResponseDefaultHeaders the declared response headers of an HTTP default response for RefundCallback
+type RefundCallbackResponseDefaultHeaders struct {
+	ContentLanguage *string
+	XRequestId      *string
+}
+
+type RefundCallbackResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *RefundCallbackAck
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *CallbackUnauthorized
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLargeApplicationJSON
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLargeApplicationProblemPlusJSON
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Unprocessable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *UnexpectedError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *RefundCallbackResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *RefundCallbackResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *RefundCallbackResponse401Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *RefundCallbackResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *RefundCallbackResponse409Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *RefundCallbackResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *RefundCallbackResponse415Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *RefundCallbackResponse422Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *RefundCallbackResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *RefundCallbackResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *RefundCallbackResponse503Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *RefundCallbackResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RefundCallbackResponse) GetJSON200() *RefundCallbackAck {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r RefundCallbackResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r RefundCallbackResponse) GetApplicationproblemJSON401() *CallbackUnauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r RefundCallbackResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r RefundCallbackResponse) GetApplicationproblemJSON409() *Conflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r RefundCallbackResponse) GetJSON413() *PayloadTooLargeApplicationJSON {
+	return r.JSON413
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r RefundCallbackResponse) GetApplicationproblemJSON413() *PayloadTooLargeApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r RefundCallbackResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r RefundCallbackResponse) GetApplicationproblemJSON422() *Unprocessable {
+	return r.ApplicationproblemJSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r RefundCallbackResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r RefundCallbackResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r RefundCallbackResponse) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r RefundCallbackResponse) GetApplicationproblemJSONDefault() *UnexpectedError {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r RefundCallbackResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RefundCallbackResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RefundCallbackResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RefundCallbackResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -11237,6 +16541,226 @@ func (r WithdrawCaseResponse) ContentType() string {
 	return ""
 }
 
+// OpenDisputeResponse201Headers the declared response headers of an HTTP 201 response for OpenDispute
+type OpenDisputeResponse201Headers struct {
+	CacheControl       *string
+	ContentLanguage    *string
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// OpenDisputeResponse400Headers the declared response headers of an HTTP 400 response for OpenDispute
+type OpenDisputeResponse400Headers struct {
+	ContentLanguage    *string
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// OpenDisputeResponse401Headers the declared response headers of an HTTP 401 response for OpenDispute
+type OpenDisputeResponse401Headers struct {
+	ApigwRequestid *string
+	XRequestId     *string
+}
+
+// OpenDisputeResponse409Headers the declared response headers of an HTTP 409 response for OpenDispute
+type OpenDisputeResponse409Headers struct {
+	ContentLanguage    *string
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// OpenDisputeResponse413Headers the declared response headers of an HTTP 413 response for OpenDispute
+type OpenDisputeResponse413Headers struct {
+	ApigwRequestid  *string
+	ContentLanguage *string
+	XRequestId      *string
+}
+
+// OpenDisputeResponse415Headers the declared response headers of an HTTP 415 response for OpenDispute
+type OpenDisputeResponse415Headers struct {
+	ContentLanguage *string
+	XRequestId      *string
+}
+
+// OpenDisputeResponse422Headers the declared response headers of an HTTP 422 response for OpenDispute
+type OpenDisputeResponse422Headers struct {
+	ContentLanguage    *string
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// OpenDisputeResponse429Headers the declared response headers of an HTTP 429 response for OpenDispute
+type OpenDisputeResponse429Headers struct {
+	ApigwRequestid *string
+	RetryAfter     *int32
+}
+
+// OpenDisputeResponse500Headers the declared response headers of an HTTP 500 response for OpenDispute
+type OpenDisputeResponse500Headers struct {
+	ContentLanguage *string
+	XRequestId      *string
+}
+
+// OpenDisputeResponse503Headers the declared response headers of an HTTP 503 response for OpenDispute
+type OpenDisputeResponse503Headers struct {
+	ContentLanguage *string
+	RetryAfter      *int32
+	XRequestId      *string
+}
+
+// OpenDisputeResponseDefaultHeaders the declared response headers of an HTTP default response for OpenDispute
+type OpenDisputeResponseDefaultHeaders struct {
+	ContentLanguage *string
+	XRequestId      *string
+}
+
+type OpenDisputeResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *CaseDetail
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *UnauthorizedApplicationJSON
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLargeApplicationJSON
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLargeApplicationProblemPlusJSON
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Unprocessable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *UnexpectedError
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *OpenDisputeResponse201Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *OpenDisputeResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *OpenDisputeResponse401Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *OpenDisputeResponse409Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *OpenDisputeResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *OpenDisputeResponse415Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *OpenDisputeResponse422Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *OpenDisputeResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *OpenDisputeResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *OpenDisputeResponse503Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *OpenDisputeResponseDefaultHeaders
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r OpenDisputeResponse) GetJSON201() *CaseDetail {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r OpenDisputeResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r OpenDisputeResponse) GetJSON401() *UnauthorizedApplicationJSON {
+	return r.JSON401
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r OpenDisputeResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r OpenDisputeResponse) GetApplicationproblemJSON409() *Conflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r OpenDisputeResponse) GetJSON413() *PayloadTooLargeApplicationJSON {
+	return r.JSON413
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r OpenDisputeResponse) GetApplicationproblemJSON413() *PayloadTooLargeApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r OpenDisputeResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r OpenDisputeResponse) GetApplicationproblemJSON422() *Unprocessable {
+	return r.ApplicationproblemJSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r OpenDisputeResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r OpenDisputeResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r OpenDisputeResponse) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r OpenDisputeResponse) GetApplicationproblemJSONDefault() *UnexpectedError {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r OpenDisputeResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r OpenDisputeResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r OpenDisputeResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r OpenDisputeResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // DownloadDocumentResponse200Headers the declared response headers of an HTTP 200 response for DownloadDocument
 type DownloadDocumentResponse200Headers struct {
 	CacheControl    *string
@@ -12840,6 +18364,1407 @@ func (r RevokeCertificationResponse) ContentType() string {
 	return ""
 }
 
+// ListEnterpriseHistoryResponse200Headers the declared response headers of an HTTP 200 response for ListEnterpriseHistory
+type ListEnterpriseHistoryResponse200Headers struct {
+	CacheControl    *string
+	ContentLanguage *string
+	XRequestId      *string
+}
+
+// ListEnterpriseHistoryResponse401Headers the declared response headers of an HTTP 401 response for ListEnterpriseHistory
+type ListEnterpriseHistoryResponse401Headers struct {
+	ApigwRequestid *string
+	XRequestId     *string
+}
+
+// ListEnterpriseHistoryResponse404Headers the declared response headers of an HTTP 404 response for ListEnterpriseHistory
+type ListEnterpriseHistoryResponse404Headers struct {
+	ContentLanguage    *string
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// ListEnterpriseHistoryResponse422Headers the declared response headers of an HTTP 422 response for ListEnterpriseHistory
+type ListEnterpriseHistoryResponse422Headers struct {
+	ContentLanguage    *string
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// ListEnterpriseHistoryResponse429Headers the declared response headers of an HTTP 429 response for ListEnterpriseHistory
+type ListEnterpriseHistoryResponse429Headers struct {
+	ApigwRequestid *string
+	RetryAfter     *int32
+}
+
+// ListEnterpriseHistoryResponse500Headers the declared response headers of an HTTP 500 response for ListEnterpriseHistory
+type ListEnterpriseHistoryResponse500Headers struct {
+	ContentLanguage *string
+	XRequestId      *string
+}
+
+// ListEnterpriseHistoryResponse503Headers the declared response headers of an HTTP 503 response for ListEnterpriseHistory
+type ListEnterpriseHistoryResponse503Headers struct {
+	ContentLanguage *string
+	RetryAfter      *int32
+	XRequestId      *string
+}
+
+// ListEnterpriseHistoryResponseDefaultHeaders the declared response headers of an HTTP default response for ListEnterpriseHistory
+type ListEnterpriseHistoryResponseDefaultHeaders struct {
+	ContentLanguage *string
+	XRequestId      *string
+}
+
+type ListEnterpriseHistoryResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *EnterpriseHistoryPage
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *UnauthorizedApplicationJSON
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Unprocessable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *UnexpectedError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListEnterpriseHistoryResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListEnterpriseHistoryResponse401Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *ListEnterpriseHistoryResponse404Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *ListEnterpriseHistoryResponse422Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListEnterpriseHistoryResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *ListEnterpriseHistoryResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListEnterpriseHistoryResponse503Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *ListEnterpriseHistoryResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListEnterpriseHistoryResponse) GetJSON200() *EnterpriseHistoryPage {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListEnterpriseHistoryResponse) GetJSON401() *UnauthorizedApplicationJSON {
+	return r.JSON401
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListEnterpriseHistoryResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ListEnterpriseHistoryResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ListEnterpriseHistoryResponse) GetApplicationproblemJSON422() *Unprocessable {
+	return r.ApplicationproblemJSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ListEnterpriseHistoryResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ListEnterpriseHistoryResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ListEnterpriseHistoryResponse) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ListEnterpriseHistoryResponse) GetApplicationproblemJSONDefault() *UnexpectedError {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListEnterpriseHistoryResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListEnterpriseHistoryResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListEnterpriseHistoryResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListEnterpriseHistoryResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListInvitationsResponse200Headers the declared response headers of an HTTP 200 response for ListInvitations
+type ListInvitationsResponse200Headers struct {
+	CacheControl    *string
+	ContentLanguage *string
+	XRequestId      *string
+}
+
+// ListInvitationsResponse401Headers the declared response headers of an HTTP 401 response for ListInvitations
+type ListInvitationsResponse401Headers struct {
+	ApigwRequestid *string
+	XRequestId     *string
+}
+
+// ListInvitationsResponse403Headers the declared response headers of an HTTP 403 response for ListInvitations
+type ListInvitationsResponse403Headers struct {
+	ContentLanguage    *string
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// ListInvitationsResponse404Headers the declared response headers of an HTTP 404 response for ListInvitations
+type ListInvitationsResponse404Headers struct {
+	ContentLanguage    *string
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// ListInvitationsResponse429Headers the declared response headers of an HTTP 429 response for ListInvitations
+type ListInvitationsResponse429Headers struct {
+	ApigwRequestid *string
+	RetryAfter     *int32
+}
+
+// ListInvitationsResponse500Headers the declared response headers of an HTTP 500 response for ListInvitations
+type ListInvitationsResponse500Headers struct {
+	ContentLanguage *string
+	XRequestId      *string
+}
+
+// ListInvitationsResponse503Headers the declared response headers of an HTTP 503 response for ListInvitations
+type ListInvitationsResponse503Headers struct {
+	ContentLanguage *string
+	RetryAfter      *int32
+	XRequestId      *string
+}
+
+// ListInvitationsResponseDefaultHeaders the declared response headers of an HTTP default response for ListInvitations
+type ListInvitationsResponseDefaultHeaders struct {
+	ContentLanguage *string
+	XRequestId      *string
+}
+
+type ListInvitationsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *InvitationPage
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *UnauthorizedApplicationJSON
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *UnexpectedError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListInvitationsResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListInvitationsResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *ListInvitationsResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *ListInvitationsResponse404Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListInvitationsResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *ListInvitationsResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListInvitationsResponse503Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *ListInvitationsResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListInvitationsResponse) GetJSON200() *InvitationPage {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListInvitationsResponse) GetJSON401() *UnauthorizedApplicationJSON {
+	return r.JSON401
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListInvitationsResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ListInvitationsResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ListInvitationsResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ListInvitationsResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ListInvitationsResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ListInvitationsResponse) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ListInvitationsResponse) GetApplicationproblemJSONDefault() *UnexpectedError {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListInvitationsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListInvitationsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListInvitationsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListInvitationsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CreateInvitationResponse201Headers the declared response headers of an HTTP 201 response for CreateInvitation
+type CreateInvitationResponse201Headers struct {
+	CacheControl       *string
+	ContentLanguage    *string
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// CreateInvitationResponse400Headers the declared response headers of an HTTP 400 response for CreateInvitation
+type CreateInvitationResponse400Headers struct {
+	ContentLanguage    *string
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// CreateInvitationResponse401Headers the declared response headers of an HTTP 401 response for CreateInvitation
+type CreateInvitationResponse401Headers struct {
+	ApigwRequestid *string
+	XRequestId     *string
+}
+
+// CreateInvitationResponse403Headers the declared response headers of an HTTP 403 response for CreateInvitation
+type CreateInvitationResponse403Headers struct {
+	ContentLanguage    *string
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// CreateInvitationResponse404Headers the declared response headers of an HTTP 404 response for CreateInvitation
+type CreateInvitationResponse404Headers struct {
+	ContentLanguage    *string
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// CreateInvitationResponse409Headers the declared response headers of an HTTP 409 response for CreateInvitation
+type CreateInvitationResponse409Headers struct {
+	ContentLanguage    *string
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// CreateInvitationResponse413Headers the declared response headers of an HTTP 413 response for CreateInvitation
+type CreateInvitationResponse413Headers struct {
+	ApigwRequestid  *string
+	ContentLanguage *string
+	XRequestId      *string
+}
+
+// CreateInvitationResponse415Headers the declared response headers of an HTTP 415 response for CreateInvitation
+type CreateInvitationResponse415Headers struct {
+	ContentLanguage *string
+	XRequestId      *string
+}
+
+// CreateInvitationResponse422Headers the declared response headers of an HTTP 422 response for CreateInvitation
+type CreateInvitationResponse422Headers struct {
+	ContentLanguage    *string
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// CreateInvitationResponse429Headers the declared response headers of an HTTP 429 response for CreateInvitation
+type CreateInvitationResponse429Headers struct {
+	ApigwRequestid *string
+	RetryAfter     *int32
+}
+
+// CreateInvitationResponse500Headers the declared response headers of an HTTP 500 response for CreateInvitation
+type CreateInvitationResponse500Headers struct {
+	ContentLanguage *string
+	XRequestId      *string
+}
+
+// CreateInvitationResponse503Headers the declared response headers of an HTTP 503 response for CreateInvitation
+type CreateInvitationResponse503Headers struct {
+	ContentLanguage *string
+	RetryAfter      *int32
+	XRequestId      *string
+}
+
+// CreateInvitationResponseDefaultHeaders the declared response headers of an HTTP default response for CreateInvitation
+type CreateInvitationResponseDefaultHeaders struct {
+	ContentLanguage *string
+	XRequestId      *string
+}
+
+type CreateInvitationResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Invitation
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *UnauthorizedApplicationJSON
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLargeApplicationJSON
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLargeApplicationProblemPlusJSON
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Unprocessable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *UnexpectedError
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *CreateInvitationResponse201Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *CreateInvitationResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *CreateInvitationResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *CreateInvitationResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *CreateInvitationResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *CreateInvitationResponse409Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *CreateInvitationResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *CreateInvitationResponse415Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *CreateInvitationResponse422Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *CreateInvitationResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *CreateInvitationResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *CreateInvitationResponse503Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *CreateInvitationResponseDefaultHeaders
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateInvitationResponse) GetJSON201() *Invitation {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r CreateInvitationResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CreateInvitationResponse) GetJSON401() *UnauthorizedApplicationJSON {
+	return r.JSON401
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r CreateInvitationResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r CreateInvitationResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r CreateInvitationResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r CreateInvitationResponse) GetApplicationproblemJSON409() *Conflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r CreateInvitationResponse) GetJSON413() *PayloadTooLargeApplicationJSON {
+	return r.JSON413
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r CreateInvitationResponse) GetApplicationproblemJSON413() *PayloadTooLargeApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r CreateInvitationResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r CreateInvitationResponse) GetApplicationproblemJSON422() *Unprocessable {
+	return r.ApplicationproblemJSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r CreateInvitationResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r CreateInvitationResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r CreateInvitationResponse) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r CreateInvitationResponse) GetApplicationproblemJSONDefault() *UnexpectedError {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateInvitationResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateInvitationResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateInvitationResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateInvitationResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RevokeInvitationResponse200Headers the declared response headers of an HTTP 200 response for RevokeInvitation
+type RevokeInvitationResponse200Headers struct {
+	CacheControl    *string
+	ContentLanguage *string
+	XRequestId      *string
+}
+
+// RevokeInvitationResponse400Headers the declared response headers of an HTTP 400 response for RevokeInvitation
+type RevokeInvitationResponse400Headers struct {
+	ContentLanguage    *string
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// RevokeInvitationResponse401Headers the declared response headers of an HTTP 401 response for RevokeInvitation
+type RevokeInvitationResponse401Headers struct {
+	ApigwRequestid *string
+	XRequestId     *string
+}
+
+// RevokeInvitationResponse403Headers the declared response headers of an HTTP 403 response for RevokeInvitation
+type RevokeInvitationResponse403Headers struct {
+	ContentLanguage    *string
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// RevokeInvitationResponse404Headers the declared response headers of an HTTP 404 response for RevokeInvitation
+type RevokeInvitationResponse404Headers struct {
+	ContentLanguage    *string
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// RevokeInvitationResponse409Headers the declared response headers of an HTTP 409 response for RevokeInvitation
+type RevokeInvitationResponse409Headers struct {
+	ContentLanguage    *string
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// RevokeInvitationResponse422Headers the declared response headers of an HTTP 422 response for RevokeInvitation
+type RevokeInvitationResponse422Headers struct {
+	ContentLanguage    *string
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// RevokeInvitationResponse429Headers the declared response headers of an HTTP 429 response for RevokeInvitation
+type RevokeInvitationResponse429Headers struct {
+	ApigwRequestid *string
+	RetryAfter     *int32
+}
+
+// RevokeInvitationResponse500Headers the declared response headers of an HTTP 500 response for RevokeInvitation
+type RevokeInvitationResponse500Headers struct {
+	ContentLanguage *string
+	XRequestId      *string
+}
+
+// RevokeInvitationResponse503Headers the declared response headers of an HTTP 503 response for RevokeInvitation
+type RevokeInvitationResponse503Headers struct {
+	ContentLanguage *string
+	RetryAfter      *int32
+	XRequestId      *string
+}
+
+// RevokeInvitationResponseDefaultHeaders the declared response headers of an HTTP default response for RevokeInvitation
+type RevokeInvitationResponseDefaultHeaders struct {
+	ContentLanguage *string
+	XRequestId      *string
+}
+
+type RevokeInvitationResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Invitation
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *UnauthorizedApplicationJSON
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Unprocessable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *UnexpectedError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *RevokeInvitationResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *RevokeInvitationResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *RevokeInvitationResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *RevokeInvitationResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *RevokeInvitationResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *RevokeInvitationResponse409Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *RevokeInvitationResponse422Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *RevokeInvitationResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *RevokeInvitationResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *RevokeInvitationResponse503Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *RevokeInvitationResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RevokeInvitationResponse) GetJSON200() *Invitation {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r RevokeInvitationResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r RevokeInvitationResponse) GetJSON401() *UnauthorizedApplicationJSON {
+	return r.JSON401
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r RevokeInvitationResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r RevokeInvitationResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r RevokeInvitationResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r RevokeInvitationResponse) GetApplicationproblemJSON409() *Conflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r RevokeInvitationResponse) GetApplicationproblemJSON422() *Unprocessable {
+	return r.ApplicationproblemJSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r RevokeInvitationResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r RevokeInvitationResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r RevokeInvitationResponse) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r RevokeInvitationResponse) GetApplicationproblemJSONDefault() *UnexpectedError {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r RevokeInvitationResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RevokeInvitationResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RevokeInvitationResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RevokeInvitationResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListMembersResponse200Headers the declared response headers of an HTTP 200 response for ListMembers
+type ListMembersResponse200Headers struct {
+	CacheControl    *string
+	ContentLanguage *string
+	XRequestId      *string
+}
+
+// ListMembersResponse401Headers the declared response headers of an HTTP 401 response for ListMembers
+type ListMembersResponse401Headers struct {
+	ApigwRequestid *string
+	XRequestId     *string
+}
+
+// ListMembersResponse404Headers the declared response headers of an HTTP 404 response for ListMembers
+type ListMembersResponse404Headers struct {
+	ContentLanguage    *string
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// ListMembersResponse429Headers the declared response headers of an HTTP 429 response for ListMembers
+type ListMembersResponse429Headers struct {
+	ApigwRequestid *string
+	RetryAfter     *int32
+}
+
+// ListMembersResponse500Headers the declared response headers of an HTTP 500 response for ListMembers
+type ListMembersResponse500Headers struct {
+	ContentLanguage *string
+	XRequestId      *string
+}
+
+// ListMembersResponse503Headers the declared response headers of an HTTP 503 response for ListMembers
+type ListMembersResponse503Headers struct {
+	ContentLanguage *string
+	RetryAfter      *int32
+	XRequestId      *string
+}
+
+// ListMembersResponseDefaultHeaders the declared response headers of an HTTP default response for ListMembers
+type ListMembersResponseDefaultHeaders struct {
+	ContentLanguage *string
+	XRequestId      *string
+}
+
+type ListMembersResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *MemberPage
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *UnauthorizedApplicationJSON
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *UnexpectedError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListMembersResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListMembersResponse401Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *ListMembersResponse404Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListMembersResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *ListMembersResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListMembersResponse503Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *ListMembersResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListMembersResponse) GetJSON200() *MemberPage {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListMembersResponse) GetJSON401() *UnauthorizedApplicationJSON {
+	return r.JSON401
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListMembersResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ListMembersResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ListMembersResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ListMembersResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ListMembersResponse) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ListMembersResponse) GetApplicationproblemJSONDefault() *UnexpectedError {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListMembersResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListMembersResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListMembersResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListMembersResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RemoveMemberResponse204Headers the declared response headers of an HTTP 204 response for RemoveMember
+type RemoveMemberResponse204Headers struct {
+	CacheControl    *string
+	ContentLanguage *string
+	XRequestId      *string
+}
+
+// RemoveMemberResponse400Headers the declared response headers of an HTTP 400 response for RemoveMember
+type RemoveMemberResponse400Headers struct {
+	ContentLanguage    *string
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// RemoveMemberResponse401Headers the declared response headers of an HTTP 401 response for RemoveMember
+type RemoveMemberResponse401Headers struct {
+	ApigwRequestid *string
+	XRequestId     *string
+}
+
+// RemoveMemberResponse403Headers the declared response headers of an HTTP 403 response for RemoveMember
+type RemoveMemberResponse403Headers struct {
+	ContentLanguage    *string
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// RemoveMemberResponse404Headers the declared response headers of an HTTP 404 response for RemoveMember
+type RemoveMemberResponse404Headers struct {
+	ContentLanguage    *string
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// RemoveMemberResponse409Headers the declared response headers of an HTTP 409 response for RemoveMember
+type RemoveMemberResponse409Headers struct {
+	ContentLanguage    *string
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// RemoveMemberResponse422Headers the declared response headers of an HTTP 422 response for RemoveMember
+type RemoveMemberResponse422Headers struct {
+	ContentLanguage    *string
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// RemoveMemberResponse429Headers the declared response headers of an HTTP 429 response for RemoveMember
+type RemoveMemberResponse429Headers struct {
+	ApigwRequestid *string
+	RetryAfter     *int32
+}
+
+// RemoveMemberResponse500Headers the declared response headers of an HTTP 500 response for RemoveMember
+type RemoveMemberResponse500Headers struct {
+	ContentLanguage *string
+	XRequestId      *string
+}
+
+// RemoveMemberResponse503Headers the declared response headers of an HTTP 503 response for RemoveMember
+type RemoveMemberResponse503Headers struct {
+	ContentLanguage *string
+	RetryAfter      *int32
+	XRequestId      *string
+}
+
+// RemoveMemberResponseDefaultHeaders the declared response headers of an HTTP default response for RemoveMember
+type RemoveMemberResponseDefaultHeaders struct {
+	ContentLanguage *string
+	XRequestId      *string
+}
+
+type RemoveMemberResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *UnauthorizedApplicationJSON
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Unprocessable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *UnexpectedError
+	// Headers204 the parsed response headers for an HTTP 204 response
+	Headers204 *RemoveMemberResponse204Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *RemoveMemberResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *RemoveMemberResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *RemoveMemberResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *RemoveMemberResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *RemoveMemberResponse409Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *RemoveMemberResponse422Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *RemoveMemberResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *RemoveMemberResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *RemoveMemberResponse503Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *RemoveMemberResponseDefaultHeaders
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r RemoveMemberResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r RemoveMemberResponse) GetJSON401() *UnauthorizedApplicationJSON {
+	return r.JSON401
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r RemoveMemberResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r RemoveMemberResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r RemoveMemberResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r RemoveMemberResponse) GetApplicationproblemJSON409() *Conflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r RemoveMemberResponse) GetApplicationproblemJSON422() *Unprocessable {
+	return r.ApplicationproblemJSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r RemoveMemberResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r RemoveMemberResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r RemoveMemberResponse) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r RemoveMemberResponse) GetApplicationproblemJSONDefault() *UnexpectedError {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r RemoveMemberResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RemoveMemberResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RemoveMemberResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RemoveMemberResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ChangeMemberRoleResponse200Headers the declared response headers of an HTTP 200 response for ChangeMemberRole
+type ChangeMemberRoleResponse200Headers struct {
+	CacheControl    *string
+	ContentLanguage *string
+	XRequestId      *string
+}
+
+// ChangeMemberRoleResponse400Headers the declared response headers of an HTTP 400 response for ChangeMemberRole
+type ChangeMemberRoleResponse400Headers struct {
+	ContentLanguage    *string
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// ChangeMemberRoleResponse401Headers the declared response headers of an HTTP 401 response for ChangeMemberRole
+type ChangeMemberRoleResponse401Headers struct {
+	ApigwRequestid *string
+	XRequestId     *string
+}
+
+// ChangeMemberRoleResponse403Headers the declared response headers of an HTTP 403 response for ChangeMemberRole
+type ChangeMemberRoleResponse403Headers struct {
+	ContentLanguage    *string
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// ChangeMemberRoleResponse404Headers the declared response headers of an HTTP 404 response for ChangeMemberRole
+type ChangeMemberRoleResponse404Headers struct {
+	ContentLanguage    *string
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// ChangeMemberRoleResponse409Headers the declared response headers of an HTTP 409 response for ChangeMemberRole
+type ChangeMemberRoleResponse409Headers struct {
+	ContentLanguage    *string
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// ChangeMemberRoleResponse413Headers the declared response headers of an HTTP 413 response for ChangeMemberRole
+type ChangeMemberRoleResponse413Headers struct {
+	ApigwRequestid  *string
+	ContentLanguage *string
+	XRequestId      *string
+}
+
+// ChangeMemberRoleResponse415Headers the declared response headers of an HTTP 415 response for ChangeMemberRole
+type ChangeMemberRoleResponse415Headers struct {
+	ContentLanguage *string
+	XRequestId      *string
+}
+
+// ChangeMemberRoleResponse422Headers the declared response headers of an HTTP 422 response for ChangeMemberRole
+type ChangeMemberRoleResponse422Headers struct {
+	ContentLanguage    *string
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// ChangeMemberRoleResponse429Headers the declared response headers of an HTTP 429 response for ChangeMemberRole
+type ChangeMemberRoleResponse429Headers struct {
+	ApigwRequestid *string
+	RetryAfter     *int32
+}
+
+// ChangeMemberRoleResponse500Headers the declared response headers of an HTTP 500 response for ChangeMemberRole
+type ChangeMemberRoleResponse500Headers struct {
+	ContentLanguage *string
+	XRequestId      *string
+}
+
+// ChangeMemberRoleResponse503Headers the declared response headers of an HTTP 503 response for ChangeMemberRole
+type ChangeMemberRoleResponse503Headers struct {
+	ContentLanguage *string
+	RetryAfter      *int32
+	XRequestId      *string
+}
+
+// ChangeMemberRoleResponseDefaultHeaders the declared response headers of an HTTP default response for ChangeMemberRole
+type ChangeMemberRoleResponseDefaultHeaders struct {
+	ContentLanguage *string
+	XRequestId      *string
+}
+
+type ChangeMemberRoleResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Member
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *UnauthorizedApplicationJSON
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLargeApplicationJSON
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLargeApplicationProblemPlusJSON
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Unprocessable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *UnexpectedError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ChangeMemberRoleResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *ChangeMemberRoleResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ChangeMemberRoleResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *ChangeMemberRoleResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *ChangeMemberRoleResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *ChangeMemberRoleResponse409Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *ChangeMemberRoleResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *ChangeMemberRoleResponse415Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *ChangeMemberRoleResponse422Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ChangeMemberRoleResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *ChangeMemberRoleResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ChangeMemberRoleResponse503Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *ChangeMemberRoleResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ChangeMemberRoleResponse) GetJSON200() *Member {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ChangeMemberRoleResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ChangeMemberRoleResponse) GetJSON401() *UnauthorizedApplicationJSON {
+	return r.JSON401
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ChangeMemberRoleResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ChangeMemberRoleResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ChangeMemberRoleResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r ChangeMemberRoleResponse) GetApplicationproblemJSON409() *Conflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ChangeMemberRoleResponse) GetJSON413() *PayloadTooLargeApplicationJSON {
+	return r.JSON413
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r ChangeMemberRoleResponse) GetApplicationproblemJSON413() *PayloadTooLargeApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r ChangeMemberRoleResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ChangeMemberRoleResponse) GetApplicationproblemJSON422() *Unprocessable {
+	return r.ApplicationproblemJSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ChangeMemberRoleResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ChangeMemberRoleResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ChangeMemberRoleResponse) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ChangeMemberRoleResponse) GetApplicationproblemJSONDefault() *UnexpectedError {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ChangeMemberRoleResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ChangeMemberRoleResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ChangeMemberRoleResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ChangeMemberRoleResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ListNotificationsResponse200Headers the declared response headers of an HTTP 200 response for ListNotifications
 type ListNotificationsResponse200Headers struct {
 	CacheControl    *string
@@ -13005,6 +19930,258 @@ func (r ListNotificationsResponse) ContentType() string {
 	return ""
 }
 
+// TransferOwnershipResponse200Headers the declared response headers of an HTTP 200 response for TransferOwnership
+type TransferOwnershipResponse200Headers struct {
+	CacheControl       *string
+	ContentLanguage    *string
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// TransferOwnershipResponse400Headers the declared response headers of an HTTP 400 response for TransferOwnership
+type TransferOwnershipResponse400Headers struct {
+	ContentLanguage    *string
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// TransferOwnershipResponse401Headers the declared response headers of an HTTP 401 response for TransferOwnership
+type TransferOwnershipResponse401Headers struct {
+	ApigwRequestid *string
+	XRequestId     *string
+}
+
+// TransferOwnershipResponse403Headers the declared response headers of an HTTP 403 response for TransferOwnership
+type TransferOwnershipResponse403Headers struct {
+	ContentLanguage    *string
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// TransferOwnershipResponse404Headers the declared response headers of an HTTP 404 response for TransferOwnership
+type TransferOwnershipResponse404Headers struct {
+	ContentLanguage    *string
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// TransferOwnershipResponse409Headers the declared response headers of an HTTP 409 response for TransferOwnership
+type TransferOwnershipResponse409Headers struct {
+	ContentLanguage    *string
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// TransferOwnershipResponse413Headers the declared response headers of an HTTP 413 response for TransferOwnership
+type TransferOwnershipResponse413Headers struct {
+	ApigwRequestid  *string
+	ContentLanguage *string
+	XRequestId      *string
+}
+
+// TransferOwnershipResponse415Headers the declared response headers of an HTTP 415 response for TransferOwnership
+type TransferOwnershipResponse415Headers struct {
+	ContentLanguage *string
+	XRequestId      *string
+}
+
+// TransferOwnershipResponse422Headers the declared response headers of an HTTP 422 response for TransferOwnership
+type TransferOwnershipResponse422Headers struct {
+	ContentLanguage    *string
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// TransferOwnershipResponse429Headers the declared response headers of an HTTP 429 response for TransferOwnership
+type TransferOwnershipResponse429Headers struct {
+	ApigwRequestid *string
+	RetryAfter     *int32
+}
+
+// TransferOwnershipResponse500Headers the declared response headers of an HTTP 500 response for TransferOwnership
+type TransferOwnershipResponse500Headers struct {
+	ContentLanguage *string
+	XRequestId      *string
+}
+
+// TransferOwnershipResponse503Headers the declared response headers of an HTTP 503 response for TransferOwnership
+type TransferOwnershipResponse503Headers struct {
+	ContentLanguage *string
+	RetryAfter      *int32
+	XRequestId      *string
+}
+
+// TransferOwnershipResponseDefaultHeaders the declared response headers of an HTTP default response for TransferOwnership
+type TransferOwnershipResponseDefaultHeaders struct {
+	ContentLanguage *string
+	XRequestId      *string
+}
+
+type TransferOwnershipResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Enterprise
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *UnauthorizedApplicationJSON
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLargeApplicationJSON
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLargeApplicationProblemPlusJSON
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Unprocessable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *UnexpectedError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *TransferOwnershipResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *TransferOwnershipResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *TransferOwnershipResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *TransferOwnershipResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *TransferOwnershipResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *TransferOwnershipResponse409Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *TransferOwnershipResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *TransferOwnershipResponse415Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *TransferOwnershipResponse422Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *TransferOwnershipResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *TransferOwnershipResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *TransferOwnershipResponse503Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *TransferOwnershipResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r TransferOwnershipResponse) GetJSON200() *Enterprise {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r TransferOwnershipResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r TransferOwnershipResponse) GetJSON401() *UnauthorizedApplicationJSON {
+	return r.JSON401
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r TransferOwnershipResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r TransferOwnershipResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r TransferOwnershipResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r TransferOwnershipResponse) GetApplicationproblemJSON409() *Conflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r TransferOwnershipResponse) GetJSON413() *PayloadTooLargeApplicationJSON {
+	return r.JSON413
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r TransferOwnershipResponse) GetApplicationproblemJSON413() *PayloadTooLargeApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r TransferOwnershipResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r TransferOwnershipResponse) GetApplicationproblemJSON422() *Unprocessable {
+	return r.ApplicationproblemJSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r TransferOwnershipResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r TransferOwnershipResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r TransferOwnershipResponse) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r TransferOwnershipResponse) GetApplicationproblemJSONDefault() *UnexpectedError {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r TransferOwnershipResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r TransferOwnershipResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r TransferOwnershipResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r TransferOwnershipResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetHealthResponse200Headers the declared response headers of an HTTP 200 response for GetHealth
 type GetHealthResponse200Headers struct {
 	CacheControl    *string
@@ -13094,6 +20271,242 @@ func (r GetHealthResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetHealthResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RedeemInvitationResponse200Headers the declared response headers of an HTTP 200 response for RedeemInvitation
+type RedeemInvitationResponse200Headers struct {
+	CacheControl       *string
+	ContentLanguage    *string
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// RedeemInvitationResponse400Headers the declared response headers of an HTTP 400 response for RedeemInvitation
+type RedeemInvitationResponse400Headers struct {
+	ContentLanguage    *string
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// RedeemInvitationResponse401Headers the declared response headers of an HTTP 401 response for RedeemInvitation
+type RedeemInvitationResponse401Headers struct {
+	ApigwRequestid *string
+	XRequestId     *string
+}
+
+// RedeemInvitationResponse404Headers the declared response headers of an HTTP 404 response for RedeemInvitation
+type RedeemInvitationResponse404Headers struct {
+	ContentLanguage    *string
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// RedeemInvitationResponse409Headers the declared response headers of an HTTP 409 response for RedeemInvitation
+type RedeemInvitationResponse409Headers struct {
+	ContentLanguage    *string
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// RedeemInvitationResponse413Headers the declared response headers of an HTTP 413 response for RedeemInvitation
+type RedeemInvitationResponse413Headers struct {
+	ApigwRequestid  *string
+	ContentLanguage *string
+	XRequestId      *string
+}
+
+// RedeemInvitationResponse415Headers the declared response headers of an HTTP 415 response for RedeemInvitation
+type RedeemInvitationResponse415Headers struct {
+	ContentLanguage *string
+	XRequestId      *string
+}
+
+// RedeemInvitationResponse422Headers the declared response headers of an HTTP 422 response for RedeemInvitation
+type RedeemInvitationResponse422Headers struct {
+	ContentLanguage    *string
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// RedeemInvitationResponse429Headers the declared response headers of an HTTP 429 response for RedeemInvitation
+type RedeemInvitationResponse429Headers struct {
+	ApigwRequestid *string
+	RetryAfter     *int32
+}
+
+// RedeemInvitationResponse500Headers the declared response headers of an HTTP 500 response for RedeemInvitation
+type RedeemInvitationResponse500Headers struct {
+	ContentLanguage *string
+	XRequestId      *string
+}
+
+// RedeemInvitationResponse503Headers the declared response headers of an HTTP 503 response for RedeemInvitation
+type RedeemInvitationResponse503Headers struct {
+	ContentLanguage *string
+	RetryAfter      *int32
+	XRequestId      *string
+}
+
+// RedeemInvitationResponseDefaultHeaders the declared response headers of an HTTP default response for RedeemInvitation
+type RedeemInvitationResponseDefaultHeaders struct {
+	ContentLanguage *string
+	XRequestId      *string
+}
+
+type RedeemInvitationResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Membership
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *UnauthorizedApplicationJSON
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLargeApplicationJSON
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLargeApplicationProblemPlusJSON
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Unprocessable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *UnexpectedError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *RedeemInvitationResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *RedeemInvitationResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *RedeemInvitationResponse401Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *RedeemInvitationResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *RedeemInvitationResponse409Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *RedeemInvitationResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *RedeemInvitationResponse415Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *RedeemInvitationResponse422Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *RedeemInvitationResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *RedeemInvitationResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *RedeemInvitationResponse503Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *RedeemInvitationResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RedeemInvitationResponse) GetJSON200() *Membership {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r RedeemInvitationResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r RedeemInvitationResponse) GetJSON401() *UnauthorizedApplicationJSON {
+	return r.JSON401
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r RedeemInvitationResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r RedeemInvitationResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r RedeemInvitationResponse) GetApplicationproblemJSON409() *Conflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r RedeemInvitationResponse) GetJSON413() *PayloadTooLargeApplicationJSON {
+	return r.JSON413
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r RedeemInvitationResponse) GetApplicationproblemJSON413() *PayloadTooLargeApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r RedeemInvitationResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r RedeemInvitationResponse) GetApplicationproblemJSON422() *Unprocessable {
+	return r.ApplicationproblemJSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r RedeemInvitationResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r RedeemInvitationResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r RedeemInvitationResponse) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r RedeemInvitationResponse) GetApplicationproblemJSONDefault() *UnexpectedError {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r RedeemInvitationResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RedeemInvitationResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RedeemInvitationResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RedeemInvitationResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -13484,6 +20897,126 @@ func (r GetReviewQueueResponse) ContentType() string {
 	return ""
 }
 
+// ListDiscrepanciesWithResponse Admin: reconciliation discrepancies, latest day first
+//
+// Admins only (403 otherwise); audited.
+//
+// Errors (the problem's `code`):
+// - 422: `validation_failed` (`invalid_limit`, `invalid_value` of status, kind or source, `invalid_date` of from/to), `invalid_cursor`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/admin/discrepancies (the `ListDiscrepancies` operationId).
+func (c *ClientWithResponses) ListDiscrepanciesWithResponse(ctx context.Context, params *ListDiscrepanciesParams, reqEditors ...RequestEditorFn) (*ListDiscrepanciesResponse, error) {
+	rsp, err := c.ListDiscrepancies(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListDiscrepanciesResponse(rsp)
+}
+
+// ResolveDiscrepancyWithBodyWithResponse Admin: resolve a discrepancy with a note
+//
+// Admins only; audited in the same transaction.
+//
+// Errors (the problem's `code`):
+// - 404: `not_found`: no such discrepancy.
+// - 409: `discrepancy_resolved`, `version_conflict`; `request_in_progress`, `request_already_applied`.
+// - 422: `missing_field`, `unknown_field`, `invalid_type`, `validation_failed` (note empty or too long), `idempotency_key_reused`, `invalid_idempotency_key`.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/admin/discrepancies/{discrepancyId}/resolve (the `ResolveDiscrepancy` operationId).
+func (c *ClientWithResponses) ResolveDiscrepancyWithBodyWithResponse(ctx context.Context, discrepancyId Id, params *ResolveDiscrepancyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ResolveDiscrepancyResponse, error) {
+	rsp, err := c.ResolveDiscrepancyWithBody(ctx, discrepancyId, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseResolveDiscrepancyResponse(rsp)
+}
+
+// ResolveDiscrepancyWithResponse Admin: resolve a discrepancy with a note
+//
+// Admins only; audited in the same transaction.
+//
+// Errors (the problem's `code`):
+// - 404: `not_found`: no such discrepancy.
+// - 409: `discrepancy_resolved`, `version_conflict`; `request_in_progress`, `request_already_applied`.
+// - 422: `missing_field`, `unknown_field`, `invalid_type`, `validation_failed` (note empty or too long), `idempotency_key_reused`, `invalid_idempotency_key`.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/admin/discrepancies/{discrepancyId}/resolve (the `ResolveDiscrepancy` operationId).
+func (c *ClientWithResponses) ResolveDiscrepancyWithResponse(ctx context.Context, discrepancyId Id, params *ResolveDiscrepancyParams, body ResolveDiscrepancyJSONRequestBody, reqEditors ...RequestEditorFn) (*ResolveDiscrepancyResponse, error) {
+	rsp, err := c.ResolveDiscrepancy(ctx, discrepancyId, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseResolveDiscrepancyResponse(rsp)
+}
+
+// ListRefundsWithResponse Admin: refunds, newest first
+//
+// Admins only (403 otherwise); audited.
+//
+// Errors (the problem's `code`):
+// - 422: `validation_failed` (`invalid_limit`, `invalid_value` of status or reason, `invalid_format` of caseId, `invalid_time` of from/to), `invalid_cursor`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/admin/refunds (the `ListRefunds` operationId).
+func (c *ClientWithResponses) ListRefundsWithResponse(ctx context.Context, params *ListRefundsParams, reqEditors ...RequestEditorFn) (*ListRefundsResponse, error) {
+	rsp, err := c.ListRefunds(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListRefundsResponse(rsp)
+}
+
+// RetryRefundWithResponse Admin: retry a failed refund
+//
+// Admins only; audited with the refund's case. The refund goes back to
+// `pending` and is sent at once (the refund job retries what does not
+// go through). After the provider declined, the new request gets a new
+// request id; after it never answered, the same one (the provider may
+// hold that request): either way a refund is paid at most once.
+//
+// Errors (the problem's `code`):
+// - 404: `not_found`: no such refund.
+// - 409: `refund_not_failed` (with `status`: only a failed refund is retried), `version_conflict`; `request_in_progress`, `request_already_applied`.
+// - 422: `unknown_field`, `idempotency_key_reused`, `invalid_idempotency_key`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/admin/refunds/{refundId}/retry (the `RetryRefund` operationId).
+func (c *ClientWithResponses) RetryRefundWithResponse(ctx context.Context, refundId Id, params *RetryRefundParams, reqEditors ...RequestEditorFn) (*RetryRefundResponse, error) {
+	rsp, err := c.RetryRefund(ctx, refundId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRetryRefundResponse(rsp)
+}
+
+// SubsidyReportWithResponse Admin: what to claim from each regional subsidy program in a month
+//
+// Admins only; audited. Per program and region: the subsidised fees
+// paid in the Beijing month (claims) less those refunded in it
+// (reversals: withdrawn before review), with each case.
+//
+// Errors (the problem's `code`):
+// - 422: `validation_failed` (`invalid_month`).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/admin/reports/subsidies (the `SubsidyReport` operationId).
+func (c *ClientWithResponses) SubsidyReportWithResponse(ctx context.Context, params *SubsidyReportParams, reqEditors ...RequestEditorFn) (*SubsidyReportResponse, error) {
+	rsp, err := c.SubsidyReport(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSubsidyReportResponse(rsp)
+}
+
 // FaceCallbackWithBodyWithResponse Face (liveness) or QR-scan result from the verification provider
 //
 // The provider reports the result of a face or a QR-scan session (both
@@ -13532,15 +21065,24 @@ func (c *ClientWithResponses) FaceCallbackWithResponse(ctx context.Context, para
 
 // PaymentCallbackWithBodyWithResponse Fee payment result from the payment provider
 //
-// The provider reports that an order was paid or failed. A paid amount
-// that differs from the order is refused (422 `amount_mismatch`) and
-// changes nothing. A callback for an order already paid is acknowledged
-// again and changes nothing.
+// The provider reports that an order was paid or failed. Every signed
+// callback for an order that exists is recorded on the case's ledger,
+// whatever the case's state, and is never answered 404: money the
+// provider took is always accounted for. What the fee does not keep is
+// owed back and refunded (the case view's `money.refunds`): the part
+// above the order's amount (`overpaid`), a payment short of it
+// (`underpaid`: the order fails, the app asks for a new one), a payment
+// after the case closed (`case_closed`), a second payment of a paid fee
+// (`duplicate_payment`, another `transactionId`) and a payment of an
+// order a newer one replaced (`replaced_order`). The callback is
+// idempotent on the provider's payment (`transactionId`, or the order
+// when the provider sends none): a replay is acknowledged again and
+// records nothing.
 //
 // Errors (the problem's `code`):
 // - 404: `not_found`: no such order.
 // - 409: `version_conflict` (the case kept changing while the result was recorded; the provider retries).
-// - 422: `missing_field`, `unknown_field`, `invalid_type`, `invalid_status` (status must be paid or failed), `amount_mismatch`.
+// - 422: `missing_field`, `unknown_field`, `invalid_type`, `invalid_status` (status must be paid or failed), `invalid_amount` (paid needs `paidFen` > 0), `invalid_format` (`transactionId`).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -13555,15 +21097,24 @@ func (c *ClientWithResponses) PaymentCallbackWithBodyWithResponse(ctx context.Co
 
 // PaymentCallbackWithResponse Fee payment result from the payment provider
 //
-// The provider reports that an order was paid or failed. A paid amount
-// that differs from the order is refused (422 `amount_mismatch`) and
-// changes nothing. A callback for an order already paid is acknowledged
-// again and changes nothing.
+// The provider reports that an order was paid or failed. Every signed
+// callback for an order that exists is recorded on the case's ledger,
+// whatever the case's state, and is never answered 404: money the
+// provider took is always accounted for. What the fee does not keep is
+// owed back and refunded (the case view's `money.refunds`): the part
+// above the order's amount (`overpaid`), a payment short of it
+// (`underpaid`: the order fails, the app asks for a new one), a payment
+// after the case closed (`case_closed`), a second payment of a paid fee
+// (`duplicate_payment`, another `transactionId`) and a payment of an
+// order a newer one replaced (`replaced_order`). The callback is
+// idempotent on the provider's payment (`transactionId`, or the order
+// when the provider sends none): a replay is acknowledged again and
+// records nothing.
 //
 // Errors (the problem's `code`):
 // - 404: `not_found`: no such order.
 // - 409: `version_conflict` (the case kept changing while the result was recorded; the provider retries).
-// - 422: `missing_field`, `unknown_field`, `invalid_type`, `invalid_status` (status must be paid or failed), `amount_mismatch`.
+// - 422: `missing_field`, `unknown_field`, `invalid_type`, `invalid_status` (status must be paid or failed), `invalid_amount` (paid needs `paidFen` > 0), `invalid_format` (`transactionId`).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -13576,6 +21127,56 @@ func (c *ClientWithResponses) PaymentCallbackWithResponse(ctx context.Context, p
 	return ParsePaymentCallbackResponse(rsp)
 }
 
+// RefundCallbackWithBodyWithResponse Refund result from the payment provider
+//
+// The provider reports that a refund we ordered (`refundId` = the
+// request id we sent, `<refund id>-<round>`) was paid back or failed,
+// signed with the payment provider's key. It records the ledger entry
+// and notifies the applicant. A repeat, or a result of an earlier round
+// (a declined request an admin has since retried), changes nothing and
+// is acknowledged with the refund's current status.
+//
+// Errors (the problem's `code`):
+// - 404: `not_found`: no such refund.
+// - 409: `version_conflict` (the refund kept changing; the provider retries).
+// - 422: `missing_field`, `unknown_field`, `invalid_type`, `invalid_status` (succeeded or failed), `invalid_amount`.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/callbacks/refund (the `RefundCallback` operationId).
+func (c *ClientWithResponses) RefundCallbackWithBodyWithResponse(ctx context.Context, params *RefundCallbackParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RefundCallbackResponse, error) {
+	rsp, err := c.RefundCallbackWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRefundCallbackResponse(rsp)
+}
+
+// RefundCallbackWithResponse Refund result from the payment provider
+//
+// The provider reports that a refund we ordered (`refundId` = the
+// request id we sent, `<refund id>-<round>`) was paid back or failed,
+// signed with the payment provider's key. It records the ledger entry
+// and notifies the applicant. A repeat, or a result of an earlier round
+// (a declined request an admin has since retried), changes nothing and
+// is acknowledged with the refund's current status.
+//
+// Errors (the problem's `code`):
+// - 404: `not_found`: no such refund.
+// - 409: `version_conflict` (the refund kept changing; the provider retries).
+// - 422: `missing_field`, `unknown_field`, `invalid_type`, `invalid_status` (succeeded or failed), `invalid_amount`.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/callbacks/refund (the `RefundCallback` operationId).
+func (c *ClientWithResponses) RefundCallbackWithResponse(ctx context.Context, params *RefundCallbackParams, body RefundCallbackJSONRequestBody, reqEditors ...RequestEditorFn) (*RefundCallbackResponse, error) {
+	rsp, err := c.RefundCallback(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRefundCallbackResponse(rsp)
+}
+
 // OpenCaseWithBodyWithResponse Open a case (draft) for one or more certification types
 //
 // One case covers one or more types and pays one fee: 300 CNY for
@@ -13584,12 +21185,14 @@ func (c *ClientWithResponses) PaymentCallbackWithResponse(ctx context.Context, p
 // with its `requirements`. `annual_review` opens up to 3 months before
 // expiry (409 `annual_review_not_open` with `opensAt` before that),
 // `reinstatement` needs a lapsed certification, `appeal` a revoked one.
-// Owner of the enterprise only.
+// Members with role owner, admin or operator, and agents (a case via
+// themselves only).
 //
 // Errors (the problem's `code`):
+// - 403: `insufficient_role`.
 // - 404: `not_found`: no such enterprise, or not yours.
-// - 409: `already_certified`, `certification_revoked` (appeal instead), `not_renewable`, `annual_review_not_open` (with `opensAt`), `not_lapsed`, `not_revoked`, `invalid_transition`; `request_in_progress`, `request_already_applied`; `case_already_open` (with `openCaseId`, `subject`), `change_not_allowed`, `change_not_needed`.
-// - 422: `invalid_kind`, `invalid_types` (empty, unknown or repeated types), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed`, `idempotency_key_reused`, `invalid_idempotency_key`; `change_required` (a change case without new values), `invalid_characters` (in a change case's new name or address).
+// - 409: `already_certified`, `certification_revoked` (appeal instead), `not_renewable`, `annual_review_not_open` (with `opensAt`), `not_lapsed`, `not_revoked`, `invalid_transition`; `request_in_progress`, `request_already_applied`; `case_already_open` (with `openCaseId`, `subject`), `change_not_allowed`, `change_not_needed`, `enterprise_frozen` (with `frozenReason`).
+// - 422: `invalid_kind`, `invalid_types` (empty, unknown or repeated types), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed`, `idempotency_key_reused`, `invalid_idempotency_key`; `change_required` (a change case without new values), `invalid_characters` (in a change case's new name or address); `invalid_kind` also for `dispute` (use POST /v1/disputes), `via_agent_not_allowed` (a change case), `agent_without_via_agent`, `via_agent_required` (an agent opens cases via itself), `agent_mismatch`, `agent_required`, `agent_not_member`.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -13610,12 +21213,14 @@ func (c *ClientWithResponses) OpenCaseWithBodyWithResponse(ctx context.Context, 
 // with its `requirements`. `annual_review` opens up to 3 months before
 // expiry (409 `annual_review_not_open` with `opensAt` before that),
 // `reinstatement` needs a lapsed certification, `appeal` a revoked one.
-// Owner of the enterprise only.
+// Members with role owner, admin or operator, and agents (a case via
+// themselves only).
 //
 // Errors (the problem's `code`):
+// - 403: `insufficient_role`.
 // - 404: `not_found`: no such enterprise, or not yours.
-// - 409: `already_certified`, `certification_revoked` (appeal instead), `not_renewable`, `annual_review_not_open` (with `opensAt`), `not_lapsed`, `not_revoked`, `invalid_transition`; `request_in_progress`, `request_already_applied`; `case_already_open` (with `openCaseId`, `subject`), `change_not_allowed`, `change_not_needed`.
-// - 422: `invalid_kind`, `invalid_types` (empty, unknown or repeated types), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed`, `idempotency_key_reused`, `invalid_idempotency_key`; `change_required` (a change case without new values), `invalid_characters` (in a change case's new name or address).
+// - 409: `already_certified`, `certification_revoked` (appeal instead), `not_renewable`, `annual_review_not_open` (with `opensAt`), `not_lapsed`, `not_revoked`, `invalid_transition`; `request_in_progress`, `request_already_applied`; `case_already_open` (with `openCaseId`, `subject`), `change_not_allowed`, `change_not_needed`, `enterprise_frozen` (with `frozenReason`).
+// - 422: `invalid_kind`, `invalid_types` (empty, unknown or repeated types), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed`, `idempotency_key_reused`, `invalid_idempotency_key`; `change_required` (a change case without new values), `invalid_characters` (in a change case's new name or address); `invalid_kind` also for `dispute` (use POST /v1/disputes), `via_agent_not_allowed` (a change case), `agent_without_via_agent`, `via_agent_required` (an agent opens cases via itself), `agent_mismatch`, `agent_required`, `agent_not_member`.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -13632,8 +21237,8 @@ func (c *ClientWithResponses) OpenCaseWithResponse(ctx context.Context, params *
 //
 // Status, `requirements` (what is still due, being verified or wrong,
 // and the deadline), documents with their check results, verifications,
-// micro-deposit, payment, review, `reviewDueAt`, history. For the owner,
-// reviewers and admins; anyone else gets 404.
+// micro-deposit, payment, review, `reviewDueAt`, history. For the
+// enterprise's members, reviewers and admins; anyone else gets 404.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -13784,6 +21389,7 @@ func (c *ClientWithResponses) ClaimCaseWithResponse(ctx context.Context, caseId 
 // Errors (the problem's `code`):
 // - 404: `not_found`: no such case.
 // - 409: `version_conflict` (with `currentVersion`), `claim_required` (nobody holds the case, or your claim expired: claim it again), `case_claimed` (someone else holds it; with `claimExpiresAt`), `invalid_transition` (with `from`, `to`: not in review), `change_requests_exhausted` (with `maxChangeRequests`); `request_in_progress`, `request_already_applied`; `requirements_unmet` (an approval while something is due again).
+// - 403: `own_case` (a case the reviewer filed, or of an enterprise or a disputed profile the reviewer is a member of), `admin_decision_required` (approving a dispute against a profile that holds a certification in force).
 // - 422: `invalid_decision`, `unknown_reason`, `duplicate_reason`, `reasons_required`, `note_required`, `too_long` (field codes; `validation_failed` when several), `missing_field` (decision, version), `unknown_field`, `invalid_type`, `idempotency_key_reused`, `invalid_idempotency_key`; `redo_required`, `redo_not_allowed`, `requirement_not_in_case`, `duplicate_requirement`.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -13812,6 +21418,7 @@ func (c *ClientWithResponses) DecideCaseWithBodyWithResponse(ctx context.Context
 // Errors (the problem's `code`):
 // - 404: `not_found`: no such case.
 // - 409: `version_conflict` (with `currentVersion`), `claim_required` (nobody holds the case, or your claim expired: claim it again), `case_claimed` (someone else holds it; with `claimExpiresAt`), `invalid_transition` (with `from`, `to`: not in review), `change_requests_exhausted` (with `maxChangeRequests`); `request_in_progress`, `request_already_applied`; `requirements_unmet` (an approval while something is due again).
+// - 403: `own_case` (a case the reviewer filed, or of an enterprise or a disputed profile the reviewer is a member of), `admin_decision_required` (approving a dispute against a profile that holds a certification in force).
 // - 422: `invalid_decision`, `unknown_reason`, `duplicate_reason`, `reasons_required`, `note_required`, `too_long` (field codes; `validation_failed` when several), `missing_field` (decision, version), `unknown_field`, `invalid_type`, `idempotency_key_reused`, `invalid_idempotency_key`; `redo_required`, `redo_not_allowed`, `requirement_not_in_case`, `duplicate_requirement`.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
@@ -13850,7 +21457,8 @@ func (c *ClientWithResponses) ListDocumentsWithResponse(ctx context.Context, cas
 // object key, the declared `Content-Type` and a `content-length-range`
 // of 1..`maxBytes`; it expires at `expiresAt` (5 minutes). The check
 // result appears on the document (`check.status` pending -> passed /
-// failed) shortly after the upload. Owner only; only while the case is
+// failed) shortly after the upload. Members who prepare cases (owner,
+// admin, operator; an agent on its own cases); only while the case is
 // `draft`, or `changes_requested` for a document type the request for
 // changes names. A form posted again after the case was submitted is
 // recorded as a late upload and changes nothing.
@@ -13879,7 +21487,8 @@ func (c *ClientWithResponses) RequestUploadWithBodyWithResponse(ctx context.Cont
 // object key, the declared `Content-Type` and a `content-length-range`
 // of 1..`maxBytes`; it expires at `expiresAt` (5 minutes). The check
 // result appears on the document (`check.status` pending -> passed /
-// failed) shortly after the upload. Owner only; only while the case is
+// failed) shortly after the upload. Members who prepare cases (owner,
+// admin, operator; an agent on its own cases); only while the case is
 // `draft`, or `changes_requested` for a document type the request for
 // changes names. A form posted again after the case was submitted is
 // recorded as a late upload and changes nothing.
@@ -13949,6 +21558,7 @@ func (c *ClientWithResponses) SetExplanationWithResponse(ctx context.Context, ca
 //
 // Errors (the problem's `code`):
 // - 404: `not_found`: no such case, or not yours.
+// - 403: `insufficient_role`, `agent_cannot_verify` (the legal rep verifies in person; a member of the enterprise starts the session, never a service agent).
 // - 409: `case_not_editable`, `verification_not_required`, `already_verified`, `version_conflict`; `request_in_progress`, `request_already_applied`.
 // - 422: `unknown_field`, `invalid_type`, `idempotency_key_reused`, `invalid_idempotency_key`.
 //
@@ -13972,6 +21582,7 @@ func (c *ClientWithResponses) StartFaceVerificationWithBodyWithResponse(ctx cont
 //
 // Errors (the problem's `code`):
 // - 404: `not_found`: no such case, or not yours.
+// - 403: `insufficient_role`, `agent_cannot_verify` (the legal rep verifies in person; a member of the enterprise starts the session, never a service agent).
 // - 409: `case_not_editable`, `verification_not_required`, `already_verified`, `version_conflict`; `request_in_progress`, `request_already_applied`.
 // - 422: `unknown_field`, `invalid_type`, `idempotency_key_reused`, `invalid_idempotency_key`.
 //
@@ -14039,6 +21650,7 @@ func (c *ClientWithResponses) CreatePaymentWithResponse(ctx context.Context, cas
 //
 // Errors (the problem's `code`):
 // - 404: `not_found`: no such case, or not yours.
+// - 403: `insufficient_role`, `agent_cannot_verify` (the legal rep verifies in person; a member of the enterprise starts the session, never a service agent).
 // - 409: `case_not_editable`, `verification_not_required`, `already_verified`, `version_conflict`; `request_in_progress`, `request_already_applied`.
 // - 422: `unknown_field`, `invalid_type`, `idempotency_key_reused`, `invalid_idempotency_key`.
 //
@@ -14062,6 +21674,7 @@ func (c *ClientWithResponses) StartQRVerificationWithBodyWithResponse(ctx contex
 //
 // Errors (the problem's `code`):
 // - 404: `not_found`: no such case, or not yours.
+// - 403: `insufficient_role`, `agent_cannot_verify` (the legal rep verifies in person; a member of the enterprise starts the session, never a service agent).
 // - 409: `case_not_editable`, `verification_not_required`, `already_verified`, `version_conflict`; `request_in_progress`, `request_already_applied`.
 // - 422: `unknown_field`, `invalid_type`, `idempotency_key_reused`, `invalid_idempotency_key`.
 //
@@ -14086,7 +21699,7 @@ func (c *ClientWithResponses) StartQRVerificationWithResponse(ctx context.Contex
 //
 // Errors (the problem's `code`):
 // - 404: `not_found`: no such case, or not yours.
-// - 409: `requirements_unmet` (with `requirements`), `case_not_editable`, `invalid_transition`, `version_conflict`; `request_in_progress`, `request_already_applied`.
+// - 409: `requirements_unmet` (with `requirements`), `case_not_editable`, `invalid_transition`, `version_conflict`; `request_in_progress`, `request_already_applied`; `dispute_open` (a dispute: another dispute of the USCC is in review, or the disputed profile no longer holds it), `enterprise_frozen`.
 // - 422: `idempotency_key_reused`, `invalid_idempotency_key`.
 //
 // Returns a wrapper object for the known response body format(s).
@@ -14103,7 +21716,10 @@ func (c *ClientWithResponses) SubmitCaseWithResponse(ctx context.Context, caseId
 // WithdrawCaseWithResponse Back out before a decision
 //
 // From `draft`, `submitted`, `in_review` or `changes_requested`. A paid
-// case nobody has claimed yet gets `refundDue: true`. Withdrawing an
+// case nobody has claimed yet owes its fee back: the refund (reason
+// `withdrawn`) is in `money.refunds`, sent to the provider at once, and
+// `refundDue` is true until it is paid back. After a claim or a
+// decision nothing is refunded (the fee pays for the review). Withdrawing an
 // already withdrawn case answers 200 again. No body is read. Owner only.
 //
 // Errors (the problem's `code`):
@@ -14122,11 +21738,63 @@ func (c *ClientWithResponses) WithdrawCaseWithResponse(ctx context.Context, case
 	return ParseWithdrawCaseResponse(rsp)
 }
 
+// OpenDisputeWithBodyWithResponse Dispute a USCC another profile registered
+//
+// The body is the enterprise's profile, as for a registration. It is
+// created frozen (`frozenReason: dispute_pending`) and without the
+// USCC, owned by the caller, with a case of kind `dispute` in draft
+// (free). Complete its requirements (business license, the legal
+// rep's ID card front and back, the legal rep's face verification) and
+// submit it; a reviewer decides it from the queue. See "Disputes of a
+// registered USCC".
+//
+// Errors (the problem's `code`):
+// - 409: `uscc_not_registered` (no profile holds the USCC: register it), `dispute_open` (a dispute of it is in review); `request_in_progress`, `request_already_applied`.
+// - 422: as for `POST /v1/enterprises` (`invalid_uscc`, `invalid_id_number`, ...).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/disputes (the `OpenDispute` operationId).
+func (c *ClientWithResponses) OpenDisputeWithBodyWithResponse(ctx context.Context, params *OpenDisputeParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*OpenDisputeResponse, error) {
+	rsp, err := c.OpenDisputeWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseOpenDisputeResponse(rsp)
+}
+
+// OpenDisputeWithResponse Dispute a USCC another profile registered
+//
+// The body is the enterprise's profile, as for a registration. It is
+// created frozen (`frozenReason: dispute_pending`) and without the
+// USCC, owned by the caller, with a case of kind `dispute` in draft
+// (free). Complete its requirements (business license, the legal
+// rep's ID card front and back, the legal rep's face verification) and
+// submit it; a reviewer decides it from the queue. See "Disputes of a
+// registered USCC".
+//
+// Errors (the problem's `code`):
+// - 409: `uscc_not_registered` (no profile holds the USCC: register it), `dispute_open` (a dispute of it is in review); `request_in_progress`, `request_already_applied`.
+// - 422: as for `POST /v1/enterprises` (`invalid_uscc`, `invalid_id_number`, ...).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/disputes (the `OpenDispute` operationId).
+func (c *ClientWithResponses) OpenDisputeWithResponse(ctx context.Context, params *OpenDisputeParams, body OpenDisputeJSONRequestBody, reqEditors ...RequestEditorFn) (*OpenDisputeResponse, error) {
+	rsp, err := c.OpenDispute(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseOpenDisputeResponse(rsp)
+}
+
 // DownloadDocumentWithResponse Short-lived presigned GET of a document
 //
-// For the case's owner, reviewers and admins (anyone else gets 404). The
-// URL expires at `expiresAt` (5 minutes). Every download is audited
-// (who, when, which document) before the link is handed out. The link
+// For the members of the case's enterprise, reviewers and admins
+// (anyone else gets 404). The URL expires at `expiresAt` (5 minutes).
+// Every download is audited (who, when, which document) before the
+// link is handed out; the audit is written on condition that the
+// caller is still a member, so a removed member gets 404. The link
 // serves exactly the bytes the document's check read (a copy the
 // upload form cannot overwrite).
 //
@@ -14144,12 +21812,13 @@ func (c *ClientWithResponses) DownloadDocumentWithResponse(ctx context.Context, 
 	return ParseDownloadDocumentResponse(rsp)
 }
 
-// ListMyEnterprisesWithResponse The profiles the caller owns, oldest first
+// ListMyEnterprisesWithResponse The enterprises the caller is a member of, in the order joined, with the caller's role
 //
 // What an app shows after sign-in, and how it finds a profile whose
 // creation response it never received (e.g. a retry answered
-// `request_already_applied`). Summaries; GET the profile for its
-// certifications and capabilities.
+// `request_already_applied`). Summaries with the caller's `role` and
+// the profile's `status`; GET the profile for its certifications and
+// capabilities. An agent sees only the enterprises that invited it.
 //
 // Errors (the problem's `code`):
 // - 422: `validation_failed` with `errors[0].code = invalid_limit` (limit not 1-100), `invalid_cursor`.
@@ -14174,7 +21843,7 @@ func (c *ClientWithResponses) ListMyEnterprisesWithResponse(ctx context.Context,
 // subsidies). One profile per USCC.
 //
 // Errors (the problem's `code`):
-// - 409: `enterprise_exists` (this USCC is already registered); `request_in_progress`, `request_already_applied` (Idempotency-Key).
+// - 409: `enterprise_exists` (this USCC is already registered; `dispute: {method: POST, href: /v1/disputes}` says how to dispute it); `request_in_progress`, `request_already_applied` (Idempotency-Key).
 // - 422: `invalid_uscc`, `invalid_id_number`, `invalid_phone`, `invalid_region_code`, `region_mismatch` (the declared `regionCode` contradicts the USCC's region), `invalid_characters` (a control, bidirectional or invisible character in a name or an address), `required`/`too_long` (field codes), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed` (several fields), `idempotency_key_reused`, `invalid_idempotency_key`.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -14197,7 +21866,7 @@ func (c *ClientWithResponses) CreateEnterpriseWithBodyWithResponse(ctx context.C
 // subsidies). One profile per USCC.
 //
 // Errors (the problem's `code`):
-// - 409: `enterprise_exists` (this USCC is already registered); `request_in_progress`, `request_already_applied` (Idempotency-Key).
+// - 409: `enterprise_exists` (this USCC is already registered; `dispute: {method: POST, href: /v1/disputes}` says how to dispute it); `request_in_progress`, `request_already_applied` (Idempotency-Key).
 // - 422: `invalid_uscc`, `invalid_id_number`, `invalid_phone`, `invalid_region_code`, `region_mismatch` (the declared `regionCode` contradicts the USCC's region), `invalid_characters` (a control, bidirectional or invisible character in a name or an address), `required`/`too_long` (field codes), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed` (several fields), `idempotency_key_reused`, `invalid_idempotency_key`.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
@@ -14213,7 +21882,7 @@ func (c *ClientWithResponses) CreateEnterpriseWithResponse(ctx context.Context, 
 
 // GetEnterpriseWithResponse The profile, its certifications and the capabilities in force per type
 //
-// For the owner, reviewers and admins; anyone else gets 404.
+// For its members (with `myRole`), reviewers and admins; anyone else gets 404.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -14226,14 +21895,15 @@ func (c *ClientWithResponses) GetEnterpriseWithResponse(ctx context.Context, ent
 	return ParseGetEnterpriseResponse(rsp)
 }
 
-// PatchEnterpriseWithBodyWithResponse Correct the profile (owner only)
+// PatchEnterpriseWithBodyWithResponse Correct the profile (owner, admin, operator)
 //
 // Send only the members to change, plus the `version` you read. The USCC
 // never changes (`uscc` is refused as `unknown_field`). Inside `legalRep`
 // each member is optional too.
 //
 // Errors (the problem's `code`):
-// - 409: `version_conflict`: the profile changed since it was read; `change_requires_review` (with `fields`: a certified enterprise changes these through a change case), `verification_locked` (with `nextDepositAt`: `hasCorporateAccount: false` during a lock's cool-down).
+// - 409: `version_conflict`: the profile changed since it was read; `change_requires_review` (with `fields`: a certified enterprise changes these through a change case), `verification_locked` (with `nextDepositAt`: `hasCorporateAccount: false` during a lock's cool-down), `enterprise_frozen` (with `frozenReason`).
+// - 403: `insufficient_role`.
 // - 422: `invalid_id_number`, `invalid_phone`, `invalid_region_code`, `region_mismatch`, `invalid_characters`, `required`/`too_long`, `missing_field` (version), `unknown_field` (e.g. uscc), `invalid_type`, `validation_failed`.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -14247,14 +21917,15 @@ func (c *ClientWithResponses) PatchEnterpriseWithBodyWithResponse(ctx context.Co
 	return ParsePatchEnterpriseResponse(rsp)
 }
 
-// PatchEnterpriseWithResponse Correct the profile (owner only)
+// PatchEnterpriseWithResponse Correct the profile (owner, admin, operator)
 //
 // Send only the members to change, plus the `version` you read. The USCC
 // never changes (`uscc` is refused as `unknown_field`). Inside `legalRep`
 // each member is optional too.
 //
 // Errors (the problem's `code`):
-// - 409: `version_conflict`: the profile changed since it was read; `change_requires_review` (with `fields`: a certified enterprise changes these through a change case), `verification_locked` (with `nextDepositAt`: `hasCorporateAccount: false` during a lock's cool-down).
+// - 409: `version_conflict`: the profile changed since it was read; `change_requires_review` (with `fields`: a certified enterprise changes these through a change case), `verification_locked` (with `nextDepositAt`: `hasCorporateAccount: false` during a lock's cool-down), `enterprise_frozen` (with `frozenReason`).
+// - 403: `insufficient_role`.
 // - 422: `invalid_id_number`, `invalid_phone`, `invalid_region_code`, `region_mismatch`, `invalid_characters`, `required`/`too_long`, `missing_field` (version), `unknown_field` (e.g. uscc), `invalid_type`, `validation_failed`.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
@@ -14368,6 +22039,206 @@ func (c *ClientWithResponses) RevokeCertificationWithResponse(ctx context.Contex
 	return ParseRevokeCertificationResponse(rsp)
 }
 
+// ListEnterpriseHistoryWithResponse The enterprise's history, newest first
+//
+// Member changes (`member:<userId>`, `invitation:<id>`), ownership
+// transfers (`ownership`, from and to the owner's user id), profile
+// changes (`profile`), the USCC's moves (`uscc`) and the
+// certifications' transitions (`certification:<type>`): who did it
+// (`actorId`), as which platform role and which member role. Cases
+// keep their own history (GET the case). Every member may read it; as
+// in a case's history, members see staff entries by role only.
+//
+// Errors (the problem's `code`):
+// - 404: `not_found`: no such enterprise, or not yours.
+// - 422: `validation_failed` with `errors[0].code = invalid_limit` (limit not 1-100), `invalid_cursor`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/enterprises/{enterpriseId}/history (the `ListEnterpriseHistory` operationId).
+func (c *ClientWithResponses) ListEnterpriseHistoryWithResponse(ctx context.Context, enterpriseId EnterpriseId, params *ListEnterpriseHistoryParams, reqEditors ...RequestEditorFn) (*ListEnterpriseHistoryResponse, error) {
+	rsp, err := c.ListEnterpriseHistory(ctx, enterpriseId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListEnterpriseHistoryResponse(rsp)
+}
+
+// ListInvitationsWithResponse The enterprise's invitations, newest first (owner, admin)
+//
+// Pending, accepted, revoked and expired ones until they are dropped;
+// codes are never shown again. Not paged (`nextCursor` is always null).
+//
+// Errors (the problem's `code`):
+// - 403: `insufficient_role`.
+// - 404: `not_found`: no such enterprise, or not yours.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/enterprises/{enterpriseId}/invitations (the `ListInvitations` operationId).
+func (c *ClientWithResponses) ListInvitationsWithResponse(ctx context.Context, enterpriseId EnterpriseId, params *ListInvitationsParams, reqEditors ...RequestEditorFn) (*ListInvitationsResponse, error) {
+	rsp, err := c.ListInvitations(ctx, enterpriseId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListInvitationsResponse(rsp)
+}
+
+// CreateInvitationWithBodyWithResponse Invite someone to join with a role (owner, admin)
+//
+// Answers the invitation with its `code`, shown only this once: hand it
+// to the person invited (a link, a QR code). It joins one signed-in
+// user once, within 7 days. Only a hash of it is stored. At most 50
+// invitations are kept at a time (each is dropped a day after it
+// expires) and 50 members. The enterprise is notified.
+//
+// Errors (the problem's `code`):
+// - 403: `insufficient_role`.
+// - 404: `not_found`: no such enterprise, or not yours.
+// - 409: `invitation_limit_reached`, `member_limit_reached` (with `limit`), `version_conflict`; `request_in_progress`, `request_already_applied`.
+// - 422: `invalid_role`, `too_long` (label), `missing_field`, `unknown_field`, `invalid_type`, `idempotency_key_reused`, `invalid_idempotency_key`.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/enterprises/{enterpriseId}/invitations (the `CreateInvitation` operationId).
+func (c *ClientWithResponses) CreateInvitationWithBodyWithResponse(ctx context.Context, enterpriseId EnterpriseId, params *CreateInvitationParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateInvitationResponse, error) {
+	rsp, err := c.CreateInvitationWithBody(ctx, enterpriseId, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateInvitationResponse(rsp)
+}
+
+// CreateInvitationWithResponse Invite someone to join with a role (owner, admin)
+//
+// Answers the invitation with its `code`, shown only this once: hand it
+// to the person invited (a link, a QR code). It joins one signed-in
+// user once, within 7 days. Only a hash of it is stored. At most 50
+// invitations are kept at a time (each is dropped a day after it
+// expires) and 50 members. The enterprise is notified.
+//
+// Errors (the problem's `code`):
+// - 403: `insufficient_role`.
+// - 404: `not_found`: no such enterprise, or not yours.
+// - 409: `invitation_limit_reached`, `member_limit_reached` (with `limit`), `version_conflict`; `request_in_progress`, `request_already_applied`.
+// - 422: `invalid_role`, `too_long` (label), `missing_field`, `unknown_field`, `invalid_type`, `idempotency_key_reused`, `invalid_idempotency_key`.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/enterprises/{enterpriseId}/invitations (the `CreateInvitation` operationId).
+func (c *ClientWithResponses) CreateInvitationWithResponse(ctx context.Context, enterpriseId EnterpriseId, params *CreateInvitationParams, body CreateInvitationJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateInvitationResponse, error) {
+	rsp, err := c.CreateInvitation(ctx, enterpriseId, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateInvitationResponse(rsp)
+}
+
+// RevokeInvitationWithResponse Revoke a pending invitation (owner, admin)
+//
+// Errors (the problem's `code`):
+// - 403: `insufficient_role`.
+// - 404: `not_found`: no such enterprise (or not yours), or no such invitation.
+// - 409: `invitation_not_pending` (with `invitationStatus`: accepted, revoked or expired), `version_conflict`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /v1/enterprises/{enterpriseId}/invitations/{invitationId} (the `RevokeInvitation` operationId).
+func (c *ClientWithResponses) RevokeInvitationWithResponse(ctx context.Context, enterpriseId EnterpriseId, invitationId InvitationId, params *RevokeInvitationParams, reqEditors ...RequestEditorFn) (*RevokeInvitationResponse, error) {
+	rsp, err := c.RevokeInvitation(ctx, enterpriseId, invitationId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRevokeInvitationResponse(rsp)
+}
+
+// ListMembersWithResponse The enterprise's members, owner first
+//
+// Every member may read it (at most 50 members; not paged, `nextCursor`
+// is always null).
+//
+// Errors (the problem's `code`):
+// - 404: `not_found`: no such enterprise, or not yours.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/enterprises/{enterpriseId}/members (the `ListMembers` operationId).
+func (c *ClientWithResponses) ListMembersWithResponse(ctx context.Context, enterpriseId EnterpriseId, params *ListMembersParams, reqEditors ...RequestEditorFn) (*ListMembersResponse, error) {
+	rsp, err := c.ListMembers(ctx, enterpriseId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListMembersResponse(rsp)
+}
+
+// RemoveMemberWithResponse Remove a member (owner, admin), or leave (any member, own user id)
+//
+// The member loses every access at once (their next request is 404).
+// The owner can never be removed: transfer the ownership first. The
+// enterprise is notified.
+//
+// Errors (the problem's `code`):
+// - 403: `insufficient_role`.
+// - 404: `not_found`: no such enterprise (or not yours), or no such member.
+// - 409: `owner_cannot_be_removed`, `version_conflict` (the member changed meanwhile: retry).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /v1/enterprises/{enterpriseId}/members/{userId} (the `RemoveMember` operationId).
+func (c *ClientWithResponses) RemoveMemberWithResponse(ctx context.Context, enterpriseId EnterpriseId, userId UserId, params *RemoveMemberParams, reqEditors ...RequestEditorFn) (*RemoveMemberResponse, error) {
+	rsp, err := c.RemoveMember(ctx, enterpriseId, userId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRemoveMemberResponse(rsp)
+}
+
+// ChangeMemberRoleWithBodyWithResponse Give a member another role (owner, admin)
+//
+// `role` is admin, operator, viewer or agent; the owner's role only
+// changes by a transfer. Send the member's `version` to refuse a
+// change made since you read it. The enterprise is notified.
+//
+// Errors (the problem's `code`):
+// - 403: `insufficient_role`.
+// - 404: `not_found`: no such enterprise (or not yours), or no such member.
+// - 409: `owner_cannot_be_removed` (the owner's role), `version_conflict` (with `currentVersion`).
+// - 422: `invalid_role`, `missing_field`, `unknown_field`, `invalid_type`.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/enterprises/{enterpriseId}/members/{userId} (the `ChangeMemberRole` operationId).
+func (c *ClientWithResponses) ChangeMemberRoleWithBodyWithResponse(ctx context.Context, enterpriseId EnterpriseId, userId UserId, params *ChangeMemberRoleParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ChangeMemberRoleResponse, error) {
+	rsp, err := c.ChangeMemberRoleWithBody(ctx, enterpriseId, userId, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseChangeMemberRoleResponse(rsp)
+}
+
+// ChangeMemberRoleWithResponse Give a member another role (owner, admin)
+//
+// `role` is admin, operator, viewer or agent; the owner's role only
+// changes by a transfer. Send the member's `version` to refuse a
+// change made since you read it. The enterprise is notified.
+//
+// Errors (the problem's `code`):
+// - 403: `insufficient_role`.
+// - 404: `not_found`: no such enterprise (or not yours), or no such member.
+// - 409: `owner_cannot_be_removed` (the owner's role), `version_conflict` (with `currentVersion`).
+// - 422: `invalid_role`, `missing_field`, `unknown_field`, `invalid_type`.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /v1/enterprises/{enterpriseId}/members/{userId} (the `ChangeMemberRole` operationId).
+func (c *ClientWithResponses) ChangeMemberRoleWithResponse(ctx context.Context, enterpriseId EnterpriseId, userId UserId, params *ChangeMemberRoleParams, body ChangeMemberRoleJSONRequestBody, reqEditors ...RequestEditorFn) (*ChangeMemberRoleResponse, error) {
+	rsp, err := c.ChangeMemberRole(ctx, enterpriseId, userId, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseChangeMemberRoleResponse(rsp)
+}
+
 // ListNotificationsWithResponse Reminders and decisions, newest first
 //
 // Errors (the problem's `code`):
@@ -14384,6 +22255,54 @@ func (c *ClientWithResponses) ListNotificationsWithResponse(ctx context.Context,
 	return ParseListNotificationsResponse(rsp)
 }
 
+// TransferOwnershipWithBodyWithResponse Hand the ownership to another member (the owner only)
+//
+// The member named becomes the owner and the former owner an admin, in
+// one transaction with the profile's owner; both moves are in the
+// history and the enterprise is notified. A service agent cannot own
+// an enterprise.
+//
+// Errors (the problem's `code`):
+// - 403: `insufficient_role`.
+// - 404: `not_found`: no such enterprise, or not yours.
+// - 409: `version_conflict`; `request_in_progress`, `request_already_applied`.
+// - 422: `not_a_member`, `already_owner`, `agent_cannot_own`, `missing_field`, `unknown_field`, `invalid_type`, `idempotency_key_reused`, `invalid_idempotency_key`.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/enterprises/{enterpriseId}/ownership (the `TransferOwnership` operationId).
+func (c *ClientWithResponses) TransferOwnershipWithBodyWithResponse(ctx context.Context, enterpriseId EnterpriseId, params *TransferOwnershipParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*TransferOwnershipResponse, error) {
+	rsp, err := c.TransferOwnershipWithBody(ctx, enterpriseId, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseTransferOwnershipResponse(rsp)
+}
+
+// TransferOwnershipWithResponse Hand the ownership to another member (the owner only)
+//
+// The member named becomes the owner and the former owner an admin, in
+// one transaction with the profile's owner; both moves are in the
+// history and the enterprise is notified. A service agent cannot own
+// an enterprise.
+//
+// Errors (the problem's `code`):
+// - 403: `insufficient_role`.
+// - 404: `not_found`: no such enterprise, or not yours.
+// - 409: `version_conflict`; `request_in_progress`, `request_already_applied`.
+// - 422: `not_a_member`, `already_owner`, `agent_cannot_own`, `missing_field`, `unknown_field`, `invalid_type`, `idempotency_key_reused`, `invalid_idempotency_key`.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/enterprises/{enterpriseId}/ownership (the `TransferOwnership` operationId).
+func (c *ClientWithResponses) TransferOwnershipWithResponse(ctx context.Context, enterpriseId EnterpriseId, params *TransferOwnershipParams, body TransferOwnershipJSONRequestBody, reqEditors ...RequestEditorFn) (*TransferOwnershipResponse, error) {
+	rsp, err := c.TransferOwnership(ctx, enterpriseId, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseTransferOwnershipResponse(rsp)
+}
+
 // GetHealthWithResponse Liveness check (no authentication)
 //
 // Answers `{"status":"ok"}` while the API serves; no token needed.
@@ -14397,6 +22316,52 @@ func (c *ClientWithResponses) GetHealthWithResponse(ctx context.Context, params 
 		return nil, err
 	}
 	return ParseGetHealthResponse(rsp)
+}
+
+// RedeemInvitationWithBodyWithResponse Join an enterprise with an invitation code
+//
+// The signed-in caller becomes a member with the invitation's role. A
+// code that is malformed, unknown, used, revoked or expired is one
+// answer (404 `invitation_invalid`), so codes cannot be probed. Of two
+// users redeeming one code at once, one joins.
+//
+// Errors (the problem's `code`):
+// - 404: `invitation_invalid`.
+// - 409: `already_member` (with `memberRole`), `member_limit_reached`, `version_conflict`; `request_in_progress`, `request_already_applied`.
+// - 422: `missing_field`, `unknown_field`, `invalid_type`, `idempotency_key_reused`, `invalid_idempotency_key`.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/invitations/redeem (the `RedeemInvitation` operationId).
+func (c *ClientWithResponses) RedeemInvitationWithBodyWithResponse(ctx context.Context, params *RedeemInvitationParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RedeemInvitationResponse, error) {
+	rsp, err := c.RedeemInvitationWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRedeemInvitationResponse(rsp)
+}
+
+// RedeemInvitationWithResponse Join an enterprise with an invitation code
+//
+// The signed-in caller becomes a member with the invitation's role. A
+// code that is malformed, unknown, used, revoked or expired is one
+// answer (404 `invitation_invalid`), so codes cannot be probed. Of two
+// users redeeming one code at once, one joins.
+//
+// Errors (the problem's `code`):
+// - 404: `invitation_invalid`.
+// - 409: `already_member` (with `memberRole`), `member_limit_reached`, `version_conflict`; `request_in_progress`, `request_already_applied`.
+// - 422: `missing_field`, `unknown_field`, `invalid_type`, `idempotency_key_reused`, `invalid_idempotency_key`.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/invitations/redeem (the `RedeemInvitation` operationId).
+func (c *ClientWithResponses) RedeemInvitationWithResponse(ctx context.Context, params *RedeemInvitationParams, body RedeemInvitationJSONRequestBody, reqEditors ...RequestEditorFn) (*RedeemInvitationResponse, error) {
+	rsp, err := c.RedeemInvitation(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRedeemInvitationResponse(rsp)
 }
 
 // RevealLegalRepWithResponse Reviewers: the legal representative's full ID number and phone
@@ -14444,6 +22409,1575 @@ func (c *ClientWithResponses) GetReviewQueueWithResponse(ctx context.Context, pa
 		return nil, err
 	}
 	return ParseGetReviewQueueResponse(rsp)
+}
+
+// ParseListDiscrepanciesResponse parses an HTTP response from a ListDiscrepanciesWithResponse call
+func ParseListDiscrepanciesResponse(rsp *http.Response) (*ListDiscrepanciesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListDiscrepanciesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest DiscrepancyPage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest UnexpectedError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListDiscrepanciesResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers ListDiscrepanciesResponse401Headers
+		if values := rsp.Header.Values("Apigw-Requestid"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Apigw-Requestid", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ApigwRequestid = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers ListDiscrepanciesResponse403Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 422:
+		var headers ListDiscrepanciesResponse422Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 429:
+		var headers ListDiscrepanciesResponse429Headers
+		if values := rsp.Header.Values("Apigw-Requestid"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Apigw-Requestid", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ApigwRequestid = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers ListDiscrepanciesResponse500Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListDiscrepanciesResponse503Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers503 = &headers
+	case true:
+		var headers ListDiscrepanciesResponseDefaultHeaders
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseResolveDiscrepancyResponse parses an HTTP response from a ResolveDiscrepancyWithResponse call
+func ParseResolveDiscrepancyResponse(rsp *http.Response) (*ResolveDiscrepancyResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ResolveDiscrepancyResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Discrepancy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 413:
+		var dest PayloadTooLargeApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 413:
+		var dest PayloadTooLargeApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest UnexpectedError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ResolveDiscrepancyResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers ResolveDiscrepancyResponse400Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers ResolveDiscrepancyResponse401Headers
+		if values := rsp.Header.Values("Apigw-Requestid"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Apigw-Requestid", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ApigwRequestid = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers ResolveDiscrepancyResponse403Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers ResolveDiscrepancyResponse404Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers ResolveDiscrepancyResponse409Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 413:
+		var headers ResolveDiscrepancyResponse413Headers
+		if values := rsp.Header.Values("Apigw-Requestid"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Apigw-Requestid", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ApigwRequestid = &value
+		}
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers ResolveDiscrepancyResponse415Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 422:
+		var headers ResolveDiscrepancyResponse422Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 429:
+		var headers ResolveDiscrepancyResponse429Headers
+		if values := rsp.Header.Values("Apigw-Requestid"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Apigw-Requestid", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ApigwRequestid = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers ResolveDiscrepancyResponse500Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers ResolveDiscrepancyResponse503Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers503 = &headers
+	case true:
+		var headers ResolveDiscrepancyResponseDefaultHeaders
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListRefundsResponse parses an HTTP response from a ListRefundsWithResponse call
+func ParseListRefundsResponse(rsp *http.Response) (*ListRefundsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListRefundsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AdminRefundPage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest UnexpectedError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListRefundsResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers ListRefundsResponse401Headers
+		if values := rsp.Header.Values("Apigw-Requestid"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Apigw-Requestid", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ApigwRequestid = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers ListRefundsResponse403Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 422:
+		var headers ListRefundsResponse422Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 429:
+		var headers ListRefundsResponse429Headers
+		if values := rsp.Header.Values("Apigw-Requestid"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Apigw-Requestid", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ApigwRequestid = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers ListRefundsResponse500Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListRefundsResponse503Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers503 = &headers
+	case true:
+		var headers ListRefundsResponseDefaultHeaders
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRetryRefundResponse parses an HTTP response from a RetryRefundWithResponse call
+func ParseRetryRefundResponse(rsp *http.Response) (*RetryRefundResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RetryRefundResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AdminRefund
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 413:
+		var dest PayloadTooLargeApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 413:
+		var dest PayloadTooLargeApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest UnexpectedError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers RetryRefundResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers RetryRefundResponse400Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers RetryRefundResponse401Headers
+		if values := rsp.Header.Values("Apigw-Requestid"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Apigw-Requestid", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ApigwRequestid = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers RetryRefundResponse403Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers RetryRefundResponse404Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers RetryRefundResponse409Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 413:
+		var headers RetryRefundResponse413Headers
+		if values := rsp.Header.Values("Apigw-Requestid"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Apigw-Requestid", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ApigwRequestid = &value
+		}
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers RetryRefundResponse415Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 422:
+		var headers RetryRefundResponse422Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 429:
+		var headers RetryRefundResponse429Headers
+		if values := rsp.Header.Values("Apigw-Requestid"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Apigw-Requestid", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ApigwRequestid = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers RetryRefundResponse500Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers RetryRefundResponse503Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers503 = &headers
+	case true:
+		var headers RetryRefundResponseDefaultHeaders
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseSubsidyReportResponse parses an HTTP response from a SubsidyReportWithResponse call
+func ParseSubsidyReportResponse(rsp *http.Response) (*SubsidyReportResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SubsidyReportResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest SubsidyReport
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest UnexpectedError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers SubsidyReportResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers SubsidyReportResponse401Headers
+		if values := rsp.Header.Values("Apigw-Requestid"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Apigw-Requestid", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ApigwRequestid = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers SubsidyReportResponse403Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 422:
+		var headers SubsidyReportResponse422Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 429:
+		var headers SubsidyReportResponse429Headers
+		if values := rsp.Header.Values("Apigw-Requestid"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Apigw-Requestid", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ApigwRequestid = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers SubsidyReportResponse500Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers SubsidyReportResponse503Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers503 = &headers
+	case true:
+		var headers SubsidyReportResponseDefaultHeaders
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
 }
 
 // ParseFaceCallbackResponse parses an HTTP response from a FaceCallbackWithResponse call
@@ -15158,6 +24692,372 @@ func ParsePaymentCallbackResponse(rsp *http.Response) (*PaymentCallbackResponse,
 		response.Headers503 = &headers
 	case true:
 		var headers PaymentCallbackResponseDefaultHeaders
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRefundCallbackResponse parses an HTTP response from a RefundCallbackWithResponse call
+func ParseRefundCallbackResponse(rsp *http.Response) (*RefundCallbackResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RefundCallbackResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest RefundCallbackAck
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest CallbackUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 413:
+		var dest PayloadTooLargeApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 413:
+		var dest PayloadTooLargeApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest UnexpectedError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers RefundCallbackResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers RefundCallbackResponse400Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers RefundCallbackResponse401Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 404:
+		var headers RefundCallbackResponse404Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers RefundCallbackResponse409Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 413:
+		var headers RefundCallbackResponse413Headers
+		if values := rsp.Header.Values("Apigw-Requestid"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Apigw-Requestid", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ApigwRequestid = &value
+		}
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers RefundCallbackResponse415Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 422:
+		var headers RefundCallbackResponse422Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 429:
+		var headers RefundCallbackResponse429Headers
+		if values := rsp.Header.Values("Apigw-Requestid"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Apigw-Requestid", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ApigwRequestid = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers RefundCallbackResponse500Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers RefundCallbackResponse503Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers503 = &headers
+	case true:
+		var headers RefundCallbackResponseDefaultHeaders
 		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -20453,6 +30353,355 @@ func ParseWithdrawCaseResponse(rsp *http.Response) (*WithdrawCaseResponse, error
 	return response, nil
 }
 
+// ParseOpenDisputeResponse parses an HTTP response from a OpenDisputeWithResponse call
+func ParseOpenDisputeResponse(rsp *http.Response) (*OpenDisputeResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &OpenDisputeResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest CaseDetail
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 413:
+		var dest PayloadTooLargeApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 413:
+		var dest PayloadTooLargeApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest UnexpectedError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 201:
+		var headers OpenDisputeResponse201Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers201 = &headers
+	case rsp.StatusCode == 400:
+		var headers OpenDisputeResponse400Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers OpenDisputeResponse401Headers
+		if values := rsp.Header.Values("Apigw-Requestid"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Apigw-Requestid", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ApigwRequestid = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 409:
+		var headers OpenDisputeResponse409Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 413:
+		var headers OpenDisputeResponse413Headers
+		if values := rsp.Header.Values("Apigw-Requestid"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Apigw-Requestid", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ApigwRequestid = &value
+		}
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers OpenDisputeResponse415Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 422:
+		var headers OpenDisputeResponse422Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 429:
+		var headers OpenDisputeResponse429Headers
+		if values := rsp.Header.Values("Apigw-Requestid"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Apigw-Requestid", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ApigwRequestid = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers OpenDisputeResponse500Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers OpenDisputeResponse503Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers503 = &headers
+	case true:
+		var headers OpenDisputeResponseDefaultHeaders
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
 // ParseDownloadDocumentResponse parses an HTTP response from a DownloadDocumentWithResponse call
 func ParseDownloadDocumentResponse(rsp *http.Response) (*DownloadDocumentResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -22962,6 +33211,2217 @@ func ParseRevokeCertificationResponse(rsp *http.Response) (*RevokeCertificationR
 	return response, nil
 }
 
+// ParseListEnterpriseHistoryResponse parses an HTTP response from a ListEnterpriseHistoryWithResponse call
+func ParseListEnterpriseHistoryResponse(rsp *http.Response) (*ListEnterpriseHistoryResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListEnterpriseHistoryResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest EnterpriseHistoryPage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest UnexpectedError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListEnterpriseHistoryResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers ListEnterpriseHistoryResponse401Headers
+		if values := rsp.Header.Values("Apigw-Requestid"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Apigw-Requestid", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ApigwRequestid = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 404:
+		var headers ListEnterpriseHistoryResponse404Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 422:
+		var headers ListEnterpriseHistoryResponse422Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 429:
+		var headers ListEnterpriseHistoryResponse429Headers
+		if values := rsp.Header.Values("Apigw-Requestid"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Apigw-Requestid", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ApigwRequestid = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers ListEnterpriseHistoryResponse500Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListEnterpriseHistoryResponse503Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers503 = &headers
+	case true:
+		var headers ListEnterpriseHistoryResponseDefaultHeaders
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListInvitationsResponse parses an HTTP response from a ListInvitationsWithResponse call
+func ParseListInvitationsResponse(rsp *http.Response) (*ListInvitationsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListInvitationsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest InvitationPage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest UnexpectedError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListInvitationsResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers ListInvitationsResponse401Headers
+		if values := rsp.Header.Values("Apigw-Requestid"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Apigw-Requestid", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ApigwRequestid = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers ListInvitationsResponse403Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers ListInvitationsResponse404Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 429:
+		var headers ListInvitationsResponse429Headers
+		if values := rsp.Header.Values("Apigw-Requestid"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Apigw-Requestid", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ApigwRequestid = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers ListInvitationsResponse500Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListInvitationsResponse503Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers503 = &headers
+	case true:
+		var headers ListInvitationsResponseDefaultHeaders
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreateInvitationResponse parses an HTTP response from a CreateInvitationWithResponse call
+func ParseCreateInvitationResponse(rsp *http.Response) (*CreateInvitationResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateInvitationResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Invitation
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 413:
+		var dest PayloadTooLargeApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 413:
+		var dest PayloadTooLargeApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest UnexpectedError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 201:
+		var headers CreateInvitationResponse201Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers201 = &headers
+	case rsp.StatusCode == 400:
+		var headers CreateInvitationResponse400Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers CreateInvitationResponse401Headers
+		if values := rsp.Header.Values("Apigw-Requestid"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Apigw-Requestid", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ApigwRequestid = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers CreateInvitationResponse403Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers CreateInvitationResponse404Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers CreateInvitationResponse409Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 413:
+		var headers CreateInvitationResponse413Headers
+		if values := rsp.Header.Values("Apigw-Requestid"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Apigw-Requestid", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ApigwRequestid = &value
+		}
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers CreateInvitationResponse415Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 422:
+		var headers CreateInvitationResponse422Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 429:
+		var headers CreateInvitationResponse429Headers
+		if values := rsp.Header.Values("Apigw-Requestid"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Apigw-Requestid", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ApigwRequestid = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers CreateInvitationResponse500Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers CreateInvitationResponse503Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers503 = &headers
+	case true:
+		var headers CreateInvitationResponseDefaultHeaders
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRevokeInvitationResponse parses an HTTP response from a RevokeInvitationWithResponse call
+func ParseRevokeInvitationResponse(rsp *http.Response) (*RevokeInvitationResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RevokeInvitationResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Invitation
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest UnexpectedError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers RevokeInvitationResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers RevokeInvitationResponse400Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers RevokeInvitationResponse401Headers
+		if values := rsp.Header.Values("Apigw-Requestid"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Apigw-Requestid", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ApigwRequestid = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers RevokeInvitationResponse403Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers RevokeInvitationResponse404Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers RevokeInvitationResponse409Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 422:
+		var headers RevokeInvitationResponse422Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 429:
+		var headers RevokeInvitationResponse429Headers
+		if values := rsp.Header.Values("Apigw-Requestid"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Apigw-Requestid", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ApigwRequestid = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers RevokeInvitationResponse500Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers RevokeInvitationResponse503Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers503 = &headers
+	case true:
+		var headers RevokeInvitationResponseDefaultHeaders
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListMembersResponse parses an HTTP response from a ListMembersWithResponse call
+func ParseListMembersResponse(rsp *http.Response) (*ListMembersResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListMembersResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest MemberPage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest UnexpectedError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListMembersResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers ListMembersResponse401Headers
+		if values := rsp.Header.Values("Apigw-Requestid"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Apigw-Requestid", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ApigwRequestid = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 404:
+		var headers ListMembersResponse404Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 429:
+		var headers ListMembersResponse429Headers
+		if values := rsp.Header.Values("Apigw-Requestid"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Apigw-Requestid", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ApigwRequestid = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers ListMembersResponse500Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListMembersResponse503Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers503 = &headers
+	case true:
+		var headers ListMembersResponseDefaultHeaders
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRemoveMemberResponse parses an HTTP response from a RemoveMemberWithResponse call
+func ParseRemoveMemberResponse(rsp *http.Response) (*RemoveMemberResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RemoveMemberResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest UnexpectedError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		var headers RemoveMemberResponse204Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers204 = &headers
+	case rsp.StatusCode == 400:
+		var headers RemoveMemberResponse400Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers RemoveMemberResponse401Headers
+		if values := rsp.Header.Values("Apigw-Requestid"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Apigw-Requestid", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ApigwRequestid = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers RemoveMemberResponse403Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers RemoveMemberResponse404Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers RemoveMemberResponse409Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 422:
+		var headers RemoveMemberResponse422Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 429:
+		var headers RemoveMemberResponse429Headers
+		if values := rsp.Header.Values("Apigw-Requestid"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Apigw-Requestid", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ApigwRequestid = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers RemoveMemberResponse500Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers RemoveMemberResponse503Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers503 = &headers
+	case true:
+		var headers RemoveMemberResponseDefaultHeaders
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseChangeMemberRoleResponse parses an HTTP response from a ChangeMemberRoleWithResponse call
+func ParseChangeMemberRoleResponse(rsp *http.Response) (*ChangeMemberRoleResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ChangeMemberRoleResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Member
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 413:
+		var dest PayloadTooLargeApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 413:
+		var dest PayloadTooLargeApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest UnexpectedError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ChangeMemberRoleResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers ChangeMemberRoleResponse400Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers ChangeMemberRoleResponse401Headers
+		if values := rsp.Header.Values("Apigw-Requestid"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Apigw-Requestid", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ApigwRequestid = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers ChangeMemberRoleResponse403Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers ChangeMemberRoleResponse404Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers ChangeMemberRoleResponse409Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 413:
+		var headers ChangeMemberRoleResponse413Headers
+		if values := rsp.Header.Values("Apigw-Requestid"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Apigw-Requestid", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ApigwRequestid = &value
+		}
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers ChangeMemberRoleResponse415Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 422:
+		var headers ChangeMemberRoleResponse422Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 429:
+		var headers ChangeMemberRoleResponse429Headers
+		if values := rsp.Header.Values("Apigw-Requestid"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Apigw-Requestid", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ApigwRequestid = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers ChangeMemberRoleResponse500Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers ChangeMemberRoleResponse503Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers503 = &headers
+	case true:
+		var headers ChangeMemberRoleResponseDefaultHeaders
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
 // ParseListNotificationsResponse parses an HTTP response from a ListNotificationsWithResponse call
 func ParseListNotificationsResponse(rsp *http.Response) (*ListNotificationsResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -23211,6 +35671,417 @@ func ParseListNotificationsResponse(rsp *http.Response) (*ListNotificationsRespo
 	return response, nil
 }
 
+// ParseTransferOwnershipResponse parses an HTTP response from a TransferOwnershipWithResponse call
+func ParseTransferOwnershipResponse(rsp *http.Response) (*TransferOwnershipResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &TransferOwnershipResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Enterprise
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 413:
+		var dest PayloadTooLargeApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 413:
+		var dest PayloadTooLargeApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest UnexpectedError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers TransferOwnershipResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers TransferOwnershipResponse400Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers TransferOwnershipResponse401Headers
+		if values := rsp.Header.Values("Apigw-Requestid"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Apigw-Requestid", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ApigwRequestid = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers TransferOwnershipResponse403Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers TransferOwnershipResponse404Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers TransferOwnershipResponse409Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 413:
+		var headers TransferOwnershipResponse413Headers
+		if values := rsp.Header.Values("Apigw-Requestid"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Apigw-Requestid", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ApigwRequestid = &value
+		}
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers TransferOwnershipResponse415Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 422:
+		var headers TransferOwnershipResponse422Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 429:
+		var headers TransferOwnershipResponse429Headers
+		if values := rsp.Header.Values("Apigw-Requestid"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Apigw-Requestid", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ApigwRequestid = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers TransferOwnershipResponse500Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers TransferOwnershipResponse503Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers503 = &headers
+	case true:
+		var headers TransferOwnershipResponseDefaultHeaders
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
 // ParseGetHealthResponse parses an HTTP response from a GetHealthWithResponse call
 func ParseGetHealthResponse(rsp *http.Response) (*GetHealthResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -23316,6 +36187,386 @@ func ParseGetHealthResponse(rsp *http.Response) (*GetHealthResponse, error) {
 		response.Headers500 = &headers
 	case true:
 		var headers GetHealthResponseDefaultHeaders
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRedeemInvitationResponse parses an HTTP response from a RedeemInvitationWithResponse call
+func ParseRedeemInvitationResponse(rsp *http.Response) (*RedeemInvitationResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RedeemInvitationResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Membership
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 413:
+		var dest PayloadTooLargeApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 413:
+		var dest PayloadTooLargeApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest UnexpectedError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers RedeemInvitationResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers RedeemInvitationResponse400Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers RedeemInvitationResponse401Headers
+		if values := rsp.Header.Values("Apigw-Requestid"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Apigw-Requestid", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ApigwRequestid = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 404:
+		var headers RedeemInvitationResponse404Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers RedeemInvitationResponse409Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 413:
+		var headers RedeemInvitationResponse413Headers
+		if values := rsp.Header.Values("Apigw-Requestid"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Apigw-Requestid", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ApigwRequestid = &value
+		}
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers RedeemInvitationResponse415Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 422:
+		var headers RedeemInvitationResponse422Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 429:
+		var headers RedeemInvitationResponse429Headers
+		if values := rsp.Header.Values("Apigw-Requestid"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Apigw-Requestid", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ApigwRequestid = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers RedeemInvitationResponse500Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers RedeemInvitationResponse503Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers503 = &headers
+	case true:
+		var headers RedeemInvitationResponseDefaultHeaders
 		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
