@@ -111,9 +111,9 @@ func (e *env) writeLegacy(ent string, typ domain.CertType) {
 	}
 }
 
-// A day's reminders through the fan-out: one invocation per shard, each
-// stopping near its deadline and handing the rest on, every event
-// delivered twice at once. Every certification gets its reminder exactly
+// A day's reminders through the fan-out: the scheduled run, then one
+// invocation per unfinished shard, each stopping near its deadline and
+// handing the rest on, every event delivered twice. Every certification gets its reminder exactly
 // once, the legacy partition included, and nothing due is left.
 func TestFanOutDayExactlyOnce(t *testing.T) {
 	e := newEnv(t)
@@ -134,13 +134,16 @@ func TestFanOutDayExactlyOnce(t *testing.T) {
 	cfg.SafetyMargin = 15 * time.Second
 	cfg.Workers = 2
 	l := &lambda{t: t, wall: wall, timeout: 60 * time.Second}
-	l.h = &jobs.Handler{Job: jobs.NewReminders(cfg), Log: discard, FanOut: l}
+	l.h = &jobs.Handler{Job: jobs.NewReminders(cfg), Clock: wall, Log: discard, FanOut: l}
 
+	// The scheduled run works for InlineBudget, then fans out the parts
+	// it did not finish.
 	ev, _ := json.Marshal(map[string]string{"time": now.Format(time.RFC3339)})
 	s, err := l.h.Handle(ctx, ev)
-	if err != nil || len(s.Dispatched) != len(e.store.DueShards()) || s.Read != 0 {
-		t.Fatalf("the scheduled run only fans out: %+v %v", s, err)
+	if err != nil || len(s.Dispatched) == 0 || !s.HandedOn || s.Count(jobs.OutSent) == 0 {
+		t.Fatalf("the scheduled run: %+v %v", s, err)
 	}
+	l.summaries = append(l.summaries, s)
 	l.drain()
 
 	var sent, handedOn, parts int
@@ -194,11 +197,13 @@ func TestFanOutExpiryOnce(t *testing.T) {
 	cfg.Store = slowStore{Store: e.store, wall: wall, step: 10 * time.Second}
 	cfg.Wall = wall
 	l := &lambda{t: t, wall: wall, timeout: 60 * time.Second}
-	l.h = &jobs.Handler{Job: jobs.NewExpiry(cfg), Log: discard, FanOut: l}
+	l.h = &jobs.Handler{Job: jobs.NewExpiry(cfg), Clock: wall, Log: discard, FanOut: l}
 	ev, _ := json.Marshal(map[string]string{"time": now.Format(time.RFC3339)})
-	if s, err := l.h.Handle(ctx, ev); err != nil || len(s.Dispatched) != len(e.store.DueShards())+1 {
+	s, err := l.h.Handle(ctx, ev)
+	if err != nil || len(s.Dispatched) == 0 {
 		t.Fatalf("fan-out: %+v %v", s, err)
 	}
+	l.summaries = append(l.summaries, s)
 	l.drain()
 	overdue := 0
 	for _, s := range l.summaries {

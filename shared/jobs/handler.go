@@ -51,10 +51,11 @@ const MaxContinuations = 24
 // `make invoke EVENT=events/schedule-reminder-2027-09-27.json` run a job as
 // of any date. An event without a time (e.g. `{}`) runs as of the clock.
 //
-// With an Invoker (deployed), the scheduled event only fans out: one
-// asynchronous invocation per part, each with the event's time and the
-// part's name (Part). A part's run that stops near its deadline invokes
-// again with Continuation + 1 for the rest.
+// With an Invoker (deployed and locally), a scheduled run that has not
+// finished within InlineBudget fans out: one asynchronous invocation per
+// unfinished part, each with the event's time and the part's name (Part).
+// A part's run that stops near its deadline invokes again with
+// Continuation + 1 for the rest.
 type ScheduledEvent struct {
 	Time         string `json:"time"`
 	DetailType   string `json:"detail-type,omitempty"`
@@ -98,16 +99,25 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (Summary, err
 		// Not what EventBridge sends: a manual run for another date.
 		h.Log.Warn("running as of a time far from the clock", "now", now, "clock", wall)
 	}
-	if ev.Part == "" && h.FanOut != nil {
-		return h.fanOut(ctx, now)
-	}
-	var parts []string
-	if ev.Part != "" {
-		parts = []string{ev.Part}
-	}
-	s := h.Job.Run(ctx, now, parts...)
-	if handed := h.handOn(ctx, s, ev, now); handed {
-		s.HandedOn = true
+	var s Summary
+	switch {
+	case ev.Part == "" && h.FanOut != nil:
+		// The scheduled run works through the day itself for
+		// InlineBudget; what is left then goes to one invocation per
+		// unfinished part. An ordinary day ends here; a WeChat-sized one
+		// fans out after a minute.
+		ictx, cancel := context.WithDeadline(ctx, h.wallNow().Add(InlineBudget))
+		s = h.Job.Run(ictx, now)
+		cancel()
+		if !s.Complete && s.Stopped == stopDeadline && ctx.Err() == nil {
+			err := h.fanOut(ctx, &s, now)
+			s.HandedOn = err == nil
+		}
+	case ev.Part != "":
+		s = h.Job.Run(ctx, now, ev.Part)
+		s.HandedOn = h.handOn(ctx, s, ev, now)
+	default:
+		s = h.Job.Run(ctx, now)
 	}
 	attrs := []any{"job", s.Job, "now", s.Now, "read", s.Read, "complete", s.Complete,
 		"durationMs", s.Duration.Milliseconds(), "counts", s.Counts}
@@ -147,15 +157,25 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (Summary, err
 	return s, s.Err()
 }
 
-// fanOut invokes the function once per part of the job, as of now. A
+// InlineBudget is how long a scheduled run works through the day's parts
+// itself, all at once, before it hands each unfinished part to an
+// invocation of its own (Handler.FanOut).
+const InlineBudget = 60 * time.Second
+
+func (h *Handler) wallNow() time.Time {
+	if h.Clock != nil {
+		return h.Clock.Now()
+	}
+	return time.Now()
+}
+
+// fanOut invokes the function once per unfinished part of s, as of now. A
 // failed invoke fails the run, so that Lambda retries it; parts invoked
 // twice do their work once (every effect is conditional).
-func (h *Handler) fanOut(ctx context.Context, now time.Time) (Summary, error) {
-	parts := h.Job.Parts()
-	s := Summary{Job: h.Job.Name(), Now: now, Counts: map[string]int{}, Complete: true}
+func (h *Handler) fanOut(ctx context.Context, s *Summary, now time.Time) error {
 	var errs []error
-	for _, p := range parts {
-		ev, _ := json.Marshal(ScheduledEvent{Time: now.Format(time.RFC3339Nano), Part: p})
+	for _, p := range s.Unfinished {
+		ev, _ := json.Marshal(ScheduledEvent{Time: now.Format(time.RFC3339Nano), Part: p, Continuation: 1})
 		if err := h.FanOut.InvokeAsync(ctx, ev); err != nil {
 			errs = append(errs, fmt.Errorf("invoke part %s: %w", p, err))
 			continue
@@ -164,12 +184,11 @@ func (h *Handler) fanOut(ctx context.Context, now time.Time) (Summary, error) {
 	}
 	err := errors.Join(errs...)
 	if err != nil {
-		s.Complete, s.Stopped = false, "fan-out failed"
-		h.Log.Error("fan-out", "job", s.Job, "now", now, "dispatched", len(s.Dispatched), "of", len(parts), "err", err)
-		return s, err
+		h.Log.Error("fan-out", "job", s.Job, "now", now, "dispatched", len(s.Dispatched), "of", len(s.Unfinished), "err", err)
+		return err
 	}
 	h.Log.Info("fan-out", "job", s.Job, "now", now, "dispatched", len(s.Dispatched))
-	return s, nil
+	return nil
 }
 
 // handOn invokes the function again for the rest of a part whose run

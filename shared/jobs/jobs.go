@@ -183,10 +183,12 @@ type Summary struct {
 	Totals        map[string]int64          `json:"totals,omitempty"`
 	// Calendar is the working-day calendar the run used (expiry job).
 	Calendar *CalendarInfo `json:"calendar,omitempty"`
+	// Unfinished names the parts that stopped before their last due item.
+	Unfinished []string `json:"unfinished,omitempty"`
 	// Dispatched names the parts a fan-out invoked (Handler.FanOut).
 	Dispatched []string `json:"dispatched,omitempty"`
 	// HandedOn: the run stopped near its deadline and invoked the
-	// function again for the rest of its part.
+	// function again for the rest (Dispatched, or its own part).
 	HandedOn bool `json:"handedOn,omitempty"`
 }
 
@@ -420,15 +422,19 @@ func run(ctx context.Context, c Config, job string, now time.Time, all []part, n
 	wg.Wait()
 	// Why the run stopped: each distinct reason once (a deadline stops
 	// every part).
-	var stopped []string
-	for _, why := range stops {
-		if why != "" && !slices.Contains(stopped, why) {
+	var stopped, unfinished []string
+	for i, why := range stops {
+		if why == "" {
+			continue
+		}
+		unfinished = append(unfinished, chosen[i].name)
+		if !slices.Contains(stopped, why) {
 			stopped = append(stopped, why)
 		}
 	}
 	counts, read := r.tally.snapshot()
 	return Summary{Job: job, Now: now, Parts: partNames(chosen), Read: read, Counts: counts, Complete: len(stopped) == 0,
-		Stopped: strings.Join(stopped, "; "), Duration: c.Wall.Now().Sub(start)}
+		Stopped: strings.Join(stopped, "; "), Unfinished: unfinished, Duration: c.Wall.Now().Sub(start)}
 }
 
 // pacer spaces the starts of items at least 1/rate apart (nil: no pace).
