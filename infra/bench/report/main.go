@@ -25,6 +25,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -386,12 +388,7 @@ func (r *report) apicalls(ctx context.Context) error {
 		"Authenticated POSTs are measured again with an `Idempotency-Key` (column *with key*), held to the same 4: the key adds one write, its reservation (PutItem), " +
 		"because the transaction that applies the request's change also stores its response for replay (the store holds the change until the handler has answered). " +
 		"The rows allowed more, and why, are `apicalls.KeyedExceptions`:\n\n")
-	exc := make([]string, 0, len(apicalls.KeyedExceptions))
-	for route := range apicalls.KeyedExceptions {
-		exc = append(exc, route)
-	}
-	sort.Strings(exc)
-	for _, route := range exc {
+	for _, route := range slices.Sorted(maps.Keys(apicalls.KeyedExceptions)) {
 		ex := apicalls.KeyedExceptions[route]
 		fmt.Fprintf(&b, "- `%s`: <= %d with key; %s.\n", route, ex.Max, ex.Why)
 	}
