@@ -384,7 +384,7 @@ func (r *report) apicalls(ctx context.Context) error {
 	b.WriteString("## API: DynamoDB calls per request\n\n")
 	b.WriteString("Counted by the SDK middleware of `shared/store/storetest` (one per API call, retries not counted) while `TestAPICalls` (infra/bench/apicalls) drives the real " +
 		"adapter (httpapi -> certsvc -> store) in-process with API Gateway v2 events against the DynamoDB stand-in, through the whole applicant, provider, reviewer and admin flow. " +
-		"Budget: <= 2 calls for reads (GET), <= 4 for writes, 0 Scans. The test fails when a plain request is over budget, so `make test` guards it. " +
+		"Budget: <= 2 calls for reads (GET), <= 4 for writes, 0 Scans. The test fails when a request, plain or keyed, is over its budget, so `make test` guards it. " +
 		"Authenticated POSTs are measured again with an `Idempotency-Key` (column *with key*), held to the same 4: the key adds one write, its reservation (PutItem), " +
 		"because the transaction that applies the request's change also stores its response for replay (the store holds the change until the handler has answered). " +
 		"The rows allowed more, and why, are `apicalls.KeyedExceptions`:\n\n")
