@@ -9,6 +9,7 @@ package idem
 
 import (
 	"context"
+	"sync"
 	"time"
 )
 
@@ -77,6 +78,7 @@ type Response struct {
 // the request's response, so that one transaction applies the change and
 // completes the reservation (no separate write to record the response).
 type Deferral struct {
+	mu sync.Mutex
 	// held writes the held change; with a response, the reservation
 	// becomes done with it in the same transaction; without one it
 	// becomes applied (as an immediate commit leaves it).
@@ -104,7 +106,12 @@ func DeferralFrom(ctx context.Context) *Deferral {
 // Hold keeps write as the attempt's held change. It reports false (and
 // keeps nothing) when there is no deferral or a change is already held.
 func (d *Deferral) Hold(write func(ctx context.Context, resp *Response) error) bool {
-	if d == nil || d.held != nil {
+	if d == nil {
+		return false
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.held != nil {
 		return false
 	}
 	d.held = write
@@ -112,19 +119,37 @@ func (d *Deferral) Hold(write func(ctx context.Context, resp *Response) error) b
 }
 
 // Holding reports whether a change is held.
-func (d *Deferral) Holding() bool { return d != nil && d.held != nil }
+func (d *Deferral) Holding() bool {
+	if d == nil {
+		return false
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.held != nil
+}
 
 // Write writes the held change (nothing when none is held) with resp, or
 // without a response when resp is nil, and lets go of it.
 func (d *Deferral) Write(ctx context.Context, resp *Response) error {
-	if !d.Holding() {
+	if d == nil {
 		return nil
 	}
+	// Taken under the lock, written outside it: the write's own store
+	// calls (settle's read) find nothing held.
+	d.mu.Lock()
 	write := d.held
 	d.held = nil
+	d.mu.Unlock()
+	if write == nil {
+		return nil
+	}
 	err := write(ctx, resp)
-	if err != nil && d.failed == nil {
-		d.failed = err
+	if err != nil {
+		d.mu.Lock()
+		if d.failed == nil {
+			d.failed = err
+		}
+		d.mu.Unlock()
 	}
 	return err
 }
@@ -135,6 +160,8 @@ func (d *Deferral) Failed() error {
 	if d == nil {
 		return nil
 	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	return d.failed
 }
 
