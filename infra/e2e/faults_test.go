@@ -423,7 +423,11 @@ func eventSequencer(t *testing.T, st *stacktest.Stack, key string) string {
 // document check's events fail over to the dead-letter folder.
 func TestFaultsFlow(t *testing.T) {
 	for _, rate := range []string{"0.3", "0.5"} {
-		t.Run("rate="+rate, func(t *testing.T) { faultFlow(t, rate) })
+		// Each rate has a stack of its own: the two run side by side.
+		t.Run("rate="+rate, func(t *testing.T) {
+			t.Parallel()
+			faultFlow(t, rate)
+		})
 	}
 }
 
