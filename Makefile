@@ -135,7 +135,7 @@ FUZZ_TARGETS := \
 	./shared/domain:FuzzAddressesMatch ./shared/domain:FuzzValidID \
 	./shared/httpapi:FuzzDecodeJSON ./infra/localstack/s3hook:FuzzNormalize \
 	./shared/doccheck:FuzzSniff ./shared/doccheck:FuzzCheckImage \
-	./shared/doccheck:FuzzCheckPDF ./shared/doccheck:FuzzCheckVideo \
+	./shared/doccheck:FuzzCheckPDF ./shared/doccheck:FuzzDecodeStream ./shared/doccheck:FuzzCheckVideo \
 	./shared/store:FuzzCursorDecode \
 	./shared/uploadcheck:FuzzNormalizeSequencer ./shared/uploadcheck:FuzzParseKey
 

@@ -24,11 +24,13 @@ var functionCalls = map[string][]string{
 		"s3:GetObject", // presigned GET download; the calendar document (config/calendar.json)
 		"ssm:GetParameters",
 	},
-	// HeadObject is authorized by s3:GetObject. A result is always written
-	// with its case in one transaction.
+	// HeadObject is authorized by s3:GetObject; CopyObject by GetObject on
+	// the upload and PutObject (+ PutObjectTagging) on the checked copy. A
+	// result is always written with its case in one transaction; a late
+	// upload's audit entry alone (PutItem).
 	"DocCheckFunction": {
-		"s3:GetObject", "s3:PutObjectTagging",
-		"dynamodb:GetItem", "dynamodb:Query", "dynamodb:TransactWriteItems",
+		"s3:GetObject", "s3:PutObjectTagging", "s3:PutObject", "s3:DeleteObject",
+		"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:TransactWriteItems",
 	},
 	// GetItem: re-reading a certification after a conflict; PutItem: a lone
 	// certification write (a reminder already sent moves RemindAt on).
@@ -87,7 +89,7 @@ func TestLintCatches(t *testing.T) {
 	}{
 		{
 			name:    "circular bucket reference in a policy",
-			replace: [2]string{"Resource: !Sub arn:${AWS::Partition}:s3:::microcert-documents-${AWS::AccountId}-${Env}/uploads/*\n            - Sid: Table", "Resource: !Sub ${DocumentsBucket.Arn}/uploads/*\n            - Sid: Table"},
+			replace: [2]string{"Resource: !Sub arn:${AWS::Partition}:s3:::microcert-documents-${AWS::AccountId}-${Env}/checked/*\n            - Sid: Table", "Resource: !Sub ${DocumentsBucket.Arn}/checked/*\n            - Sid: Table"},
 			want:    "circular dependency",
 		},
 		{

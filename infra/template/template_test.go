@@ -2,6 +2,7 @@ package template
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
@@ -71,15 +72,21 @@ func TestTemplateLocal(t *testing.T) {
 	}
 
 	gsi := func(name, h, r string) GSI { return GSI{Name: name, HashKey: h, RangeKey: r, ProjectionType: "ALL"} }
+	phashGSI := func(band int) GSI {
+		return GSI{Name: fmt.Sprintf("PHashIndex%d", band), HashKey: fmt.Sprintf("ph%d", band), RangeKey: "phsk",
+			ProjectionType: "INCLUDE", NonKeyAttributes: []string{"id", "caseId", "enterpriseId", "phash"}}
+	}
 	wantTable := Table{
 		LogicalID: "Table", Name: "microcert-local", HashKey: "pk", RangeKey: "sk",
 		Attributes: map[string]string{
 			"pk": "S", "sk": "S", "gsi1pk": "S", "gsi1sk": "S", "qpk": "S", "qsk": "S",
 			"duepk": "S", "duesk": "S", "rpk": "S", "rsk": "S", "hpk": "S", "hsk": "S",
+			"ph0": "S", "ph1": "S", "ph2": "S", "ph3": "S", "phsk": "S",
 		},
 		GSIs: []GSI{
 			gsi("GSI1", "gsi1pk", "gsi1sk"), gsi("QueueIndex", "qpk", "qsk"), gsi("DueIndex", "duepk", "duesk"),
 			gsi("RemindIndex", "rpk", "rsk"), gsi("HashIndex", "hpk", "hsk"),
+			phashGSI(0), phashGSI(1), phashGSI(2), phashGSI(3),
 		},
 		TTLAttribute: "ttl",
 	}

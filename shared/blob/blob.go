@@ -24,8 +24,13 @@ type ObjectInfo struct {
 	Size        int64
 	ContentType string
 	VersionID   string
+	ETag        string
 }
 
 // ErrObjectGone is what reads return for an object that does not exist
 // (deleted, or never uploaded).
 var ErrObjectGone = domain.E(domain.KindNotFound, "object_gone", "文件已不存在。", "The file no longer exists.")
+
+// ErrObjectChanged is what a conditional copy returns when the object was
+// replaced (a re-posted form) after it was read.
+var ErrObjectChanged = domain.E(domain.KindConflict, "object_changed", "文件已被替换。", "The file was replaced.")

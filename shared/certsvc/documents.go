@@ -12,7 +12,11 @@ import (
 
 // Upload windows and limits.
 const (
-	uploadTTL       = 15 * time.Minute
+	// uploadTTL is how long a presigned POST is good for: long enough to
+	// send 10 MB from a phone on a slow network, short enough that a form
+	// kept around is of no use later (and once the case is submitted, an
+	// upload changes nothing anyway: see uploadcheck's late uploads).
+	uploadTTL       = 5 * time.Minute
 	downloadTTL     = 5 * time.Minute
 	maxDocsPerCase  = 40 // keeps every case's writes within one transaction
 	maxDocsPerType  = 10
@@ -71,6 +75,11 @@ func (s *Service) RequestUpload(ctx context.Context, by domain.Actor, caseID str
 	if err := editable(c); err != nil {
 		return nil, err
 	}
+	if !c.AcceptsUpload(in.DocType) {
+		return nil, domain.E(domain.KindConflict, "document_frozen",
+			"审核员未要求重新提交此材料，已提交的材料不能更换。", "The reviewer did not ask for this document again; submitted documents cannot be replaced.").
+			With("docType", string(in.DocType))
+	}
 	perType := 0
 	for _, d := range b.Documents {
 		if d.DocType == in.DocType {
@@ -125,6 +134,9 @@ type Download struct {
 
 // DownloadDocument issues a presigned GET for the owner, reviewers and
 // admins, and records who downloaded what and when before handing it out.
+// It serves the checked copy (CheckedKey): exactly the bytes the stored
+// result is about, whatever was posted to the upload key since. A document
+// whose upload was never read has none (409 document_not_checked).
 func (s *Service) DownloadDocument(ctx context.Context, by domain.Actor, docID string) (*Download, error) {
 	if !domain.ValidID(docID) {
 		return nil, domain.ErrNotFound
@@ -136,8 +148,13 @@ func (s *Service) DownloadDocument(ctx context.Context, by domain.Actor, docID s
 	if d.OwnerID != by.UserID && !by.CanReview() {
 		return nil, domain.ErrNotFound
 	}
+	if d.CheckedKey == "" {
+		return nil, domain.E(domain.KindConflict, "document_not_checked",
+			"该材料尚未通过读取检查，没有可供查看的文件。", "This document has not been read by the check yet; there is no file to show.").
+			With("status", string(d.Status))
+	}
 	now := s.clock.Now()
-	url, err := s.blob.PresignDownload(ctx, d.Key(), downloadTTL)
+	url, err := s.blob.PresignDownload(ctx, d.CheckedKey, downloadTTL)
 	if err != nil {
 		return nil, err
 	}

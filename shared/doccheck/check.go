@@ -38,9 +38,18 @@ type Result struct {
 	RealType string
 	// Findings explain every failure; empty when Passed.
 	Findings []domain.Finding
+	// Notes are observations for the reviewer that do not fail the check
+	// (a PDF's links); only a passed document has them.
+	Notes []domain.Finding
 	// Metrics are measurements for reviewers and tuning: width, height,
 	// clarity, brightness, lumaP01, lumaP99, pages, durationSeconds, bytes.
 	Metrics map[string]float64
+	// PHash is the perceptual hash of an image's picture (0 for PDFs,
+	// videos, and images that could not be decoded), for finding the same
+	// picture re-encoded, resized or cropped.
+	PHash PHash
+	// PHashProbes are the index keys to find similar pictures by.
+	PHashProbes Probes
 	// SHA256 is the hex digest of the whole content, for reuse detection. It
 	// is "" when the content was not read to its end: after CheckSize fails,
 	// or when the stream is longer than the spec's MaxBytes (reading stops
@@ -117,7 +126,7 @@ func check(in Input, spec Spec, r io.Reader) (Result, error) {
 		case TypeJPEG, TypePNG:
 			checkImage(&res, spec, br)
 		case TypePDF:
-			checkPDF(&res, spec, br)
+			checkPDF(&res, spec, br, in.Size)
 		case TypeMP4, TypeQuickTime:
 			checkVideo(&res, spec, br)
 		}
@@ -137,6 +146,7 @@ func check(in Input, spec Spec, r io.Reader) (Result, error) {
 		}
 		res.add(findTooLarge(spec.MaxBytes))
 		res.Metrics = map[string]float64{}
+		res.PHash, res.PHashProbes = PHash{}, Probes{}
 	} else {
 		res.SHA256 = hex.EncodeToString(src.h.Sum(nil))
 	}

@@ -90,7 +90,7 @@ func TestCheck(t *testing.T) {
 		{"/OpenAction is active content", license, "application/pdf", fx.PDFWithOpenAction(), fail(TypePDF, CodePDFActive)},
 		{"/J#61vaScript is active content", license, "application/pdf", fx.PDFWithEscapedJavaScript(), fail(TypePDF, CodePDFActive)},
 		{"JavaScript in a Flate object stream is active content", license, "application/pdf", fx.PDFWithObjStmJavaScript(), fail(TypePDF, CodePDFActive)},
-		{"encrypted PDF", license, "application/pdf", fx.EncryptedPDF(), fail(TypePDF, CodePDFEncrypted)},
+		{"encrypted PDF", license, "application/pdf", fx.EncryptedPDF(), fail(TypePDF, CodeUnreadable)},
 		{"truncated PDF is unreadable", license, "application/pdf", fx.CleanPDF()[:400], fail(TypePDF, CodeUnreadable)},
 
 		// Videos.

@@ -16,6 +16,8 @@ type lumaStats struct {
 	clarity  float64 // variance of the 4-neighbour Laplacian
 	mean     float64 // mean grey level, 0-255
 	p01, p99 int     // 1st and 99th percentile grey level
+	phash    PHash   // perceptual hash of the grey plane (phash.go)
+	probes   Probes  // its lookup keys
 }
 
 // measureLuma box-averages img straight from its pixel slices into a grey
@@ -37,6 +39,7 @@ func measureLuma(img image.Image) lumaStats {
 	rows := [3][]float32{make([]float32, gw), make([]float32, gw), make([]float32, gw)}
 	var hist [256]int
 	var lap laplacian
+	thumb := newThumbAcc(gw, gh)
 	for gy := 0; gy < gh; gy++ {
 		clear(acc)
 		y0, y1 := gy*k, min(gy*k+k, h)
@@ -50,12 +53,14 @@ func measureLuma(img image.Image) lumaStats {
 			cur[gx] = v
 			hist[int(v+0.5)]++
 		}
+		thumb.addRow(gy, cur)
 		if gy >= 2 {
 			lap.addRow(rows[0], rows[1], rows[2])
 		}
 	}
 
 	st := lumaStats{clarity: lap.variance()}
+	st.phash, st.probes = thumb.hash()
 	total := gw * gh
 	var sum, seen int
 	st.p01, st.p99 = -1, -1

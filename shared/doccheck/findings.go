@@ -22,13 +22,30 @@ const (
 	CodeBlurry          = "blurry"
 	CodeTooDark         = "too_dark"
 	CodeOverexposed     = "overexposed"
-	CodePDFEncrypted    = "pdf_encrypted"
 	CodePDFActive       = "pdf_active_content"
 	CodePDFTooManyPages = "pdf_too_many_pages"
 	CodePDFUnscannable  = "pdf_unscannable"
 	CodeVideoTooShort   = "video_too_short"
 	CodeVideoNoTrack    = "video_no_track"
+	CodeTrailingData    = "trailing_data"
 )
+
+// Note codes: observations for the reviewer that do not fail the check.
+const (
+	// CodePDFLinks lists the web and mail links of a PDF.
+	CodePDFLinks = "pdf_links"
+	// CodeNearDuplicate names other enterprises' documents with nearly the
+	// same picture.
+	CodeNearDuplicate = "near_duplicate"
+)
+
+// NoteNearDuplicate is the reviewer's note about similar pictures.
+func NoteNearDuplicate(documentIDs []string) domain.Finding {
+	list := strings.Join(documentIDs, ", ")
+	return finding(CodeNearDuplicate,
+		"图像与其他企业上传的材料几乎相同（材料 "+list+"），可能经过重新压缩、缩放或裁剪，请核实是否冒用他人材料。",
+		"The picture is nearly the same as documents uploaded by other enterprises ("+list+"), possibly re-encoded, resized or trimmed: check whether they were reused.")
+}
 
 // Each message says what went wrong and what the applicant should do next.
 
@@ -106,8 +123,10 @@ func findOverexposed() domain.Finding {
 		"The image is overexposed and the text is washed out; avoid flash and direct light and take the photo again.")
 }
 
+// findPDFEncrypted is an unreadable PDF whose advice is to remove the
+// password: encrypted content cannot be checked.
 func findPDFEncrypted() domain.Finding {
-	return finding(CodePDFEncrypted,
+	return finding(CodeUnreadable,
 		"PDF 文件已加密或设置了密码，请取消密码保护后重新上传。",
 		"The PDF is encrypted or password-protected; remove the protection and re-upload.")
 }
@@ -128,6 +147,12 @@ func findPDFUnscannable() domain.Finding {
 	return finding(CodePDFUnscannable,
 		"PDF 使用了无法检查的压缩结构，请使用“打印为 PDF”或扫描仪重新生成后上传。",
 		"The PDF uses a compressed structure that cannot be checked; recreate it with \"Print to PDF\" or a scanner and re-upload.")
+}
+
+func findTrailingData(real string) domain.Finding {
+	return finding(CodeTrailingData,
+		fmt.Sprintf("%s 图片结束后还附带了其他数据（例如动态照片的视频或另一个文件）。请关闭“动态照片/实况”后重新拍摄，或使用扫描仪，然后重新上传。", typeName(real)),
+		fmt.Sprintf("The %s image has other data appended after its end (such as a motion photo's video, or another file). Turn off motion/live photos and take the photo again, or use a scanner, then re-upload.", typeName(real)))
 }
 
 func findVideoTooShort(got, min float64) domain.Finding {

@@ -59,16 +59,43 @@ var seeds = map[string]func() map[string][]byte{
 		return map[string][]byte{
 			"jpeg": jp, "jpeg-grey": fx.EncodeJPEG(grey, 75), "jpeg-truncated": jp[:len(jp)/2],
 			"png": fx.EncodePNG(small), "png-grey": fx.EncodePNG(grey), "png-paletted": fx.EncodePNG(pal),
-			"png-bomb": fx.BombPNG(),
+			"png-bomb": fx.BombPNG(), "jpeg-pdf": append(bytes.Clone(jp), fx.CleanPDF()[:200]...),
+			"png-trailing": append(fx.EncodePNG(small), "PK\x03\x04 trailing data of another file type...................."...),
 		}
 	},
 	"FuzzCheckPDF": func() map[string][]byte {
-		return map[string][]byte{
+		seeds := map[string][]byte{
 			"clean": fx.CleanPDF(), "openaction": fx.PDFWithOpenAction(), "escaped": fx.PDFWithEscapedJavaScript(),
 			"objstm": fx.PDFWithObjStmJavaScript(), "encrypted": fx.EncryptedPDF(),
 			"hidden":     pdfOf("4 0 obj << /Length 60 >>\nstream\nq Q\n9 0 obj << /OpenAction 1 0 R >> endobj\nendstream\nendobj"),
 			"unbalanced": pdfOf("4 0 obj << /T (open <abc >> endobj\n5 0 obj << /OpenAction 1 0 R >> endobj % 6 0 obj"),
 			"strings":    pdfOf("4 0 obj << /T (a\\)b(c)) /H <2F4A53> /N /A#41 >> endobj"),
+		}
+		// The hostile and ordinary corpora, but not the 64 MB bomb: the
+		// fuzz spec's small inflation limit is tested by the test itself.
+		for _, h := range fx.HostilePDFs() {
+			if h.Code != "pdf_unscannable" {
+				seeds["hostile-"+h.Name] = h.Data
+			}
+		}
+		for name, data := range fx.OrdinaryPDFs() {
+			if name != "scanner" { // its JPEG adds nothing to the syntax
+				seeds["ordinary-"+name] = data
+			}
+		}
+		return seeds
+	},
+	"FuzzDecodeStream": func() map[string][]byte {
+		text := "1 0 obj << /Type /Catalog >> endobj"
+		return map[string][]byte{
+			"flate":   append([]byte("<< /Filter /FlateDecode >>\n"), fx.Deflate([]byte(text))...),
+			"png":     append([]byte("<< /Filter /Fl /DecodeParms << /Predictor 12 /Columns 4 >> >>\n"), fx.Deflate([]byte("\x02abcd\x02efgh\x01ijkl"))...),
+			"tiff":    []byte("<< /DecodeParms << /Predictor 2 /Colors 3 /Columns 2 >> >>\nabcdefabcdef"),
+			"ascii85": []byte("<< /Filter [/A85] >>\n" + "87cURD]i,\"Ebo80~>"),
+			"hex":     []byte("<< /Filter /AHx >>\n48656c6c6f>"),
+			"lzw":     []byte("<< /Filter /LZWDecode >>\n\x80\x0b\x60\x50\x22\x0c\x0c\x85\x01"),
+			"rle":     []byte("<< /Filter /RL >>\n\x02abc\xfdx\x80"),
+			"chain":   []byte("<< /Filter [/AHx /RL] >>\n02616263fd78 80>"),
 		}
 	},
 	"FuzzCheckVideo": func() map[string][]byte {
@@ -172,11 +199,28 @@ func FuzzCheckImage(f *testing.F) {
 func FuzzCheckPDF(f *testing.F) {
 	addSeeds(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		res := checkWithReaders(t, data, func(r *Result, br *bufio.Reader) { checkPDF(r, fuzzPDFSpec, br) }, TypePDF)
+		res := checkWithReaders(t, data, func(r *Result, br *bufio.Reader) { checkPDF(r, fuzzPDFSpec, br, 0) }, TypePDF)
 		if res.Passed && !bytes.HasPrefix(data, magicPDF) {
 			t.Fatal("passed a PDF without a header")
 		}
 		checkDigest(t, fuzzPDFSpec, data)
+	})
+}
+
+// FuzzDecodeStream decodes a stream whose first line is its dictionary:
+// no panic, and never more than the limit.
+func FuzzDecodeStream(f *testing.F) {
+	addSeeds(f)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		head, body, _ := bytes.Cut(data, []byte("\n"))
+		p := &pdfParser{b: head}
+		v, _ := p.value()
+		dict, _ := v.(pdfDict)
+		const limit = 1 << 20
+		out, err := decodeStream(&pdfStream{dict: dict, data: body}, limit)
+		if err == nil && len(out) > limit {
+			t.Fatalf("decoded %d bytes past the limit", len(out))
+		}
 	})
 }
 

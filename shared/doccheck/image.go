@@ -34,9 +34,12 @@ func checkImage(res *Result, spec Spec, br *bufio.Reader) {
 		decodeConfig, decode = png.DecodeConfig, png.Decode
 	}
 
+	// Every byte passes the end finder once, in order (see imageend.go).
+	end := newImageEnd(res.RealType)
+	src := teeImageEnd(br, end)
 	// The stream can be read only once, so keep the header bytes that
 	// DecodeConfig consumes and replay them in front of the rest for Decode.
-	rec := &recorder{r: br, limit: maxImageHeader, buf: make([]byte, 0, 8*kib)}
+	rec := &recorder{r: src, limit: maxImageHeader, buf: make([]byte, 0, 8*kib)}
 	cfg, err := decodeConfig(rec)
 	if err != nil {
 		res.add(findUnreadable(res.RealType))
@@ -58,14 +61,20 @@ func checkImage(res *Result, spec Spec, br *bufio.Reader) {
 		return
 	}
 
-	img, err := decode(io.MultiReader(bytes.NewReader(rec.buf), br))
+	img, err := decode(io.MultiReader(bytes.NewReader(rec.buf), src))
 	rec.buf = nil // the header copy is dead weight during measuring
 	if err != nil || img.Bounds().Dx() != w || img.Bounds().Dy() != h {
 		res.add(findUnreadable(res.RealType))
 		return
 	}
+	// The decoder stops at the end marker; what follows is read here.
+	if _, err := io.Copy(io.Discard, src); err == nil && end.trailingData() {
+		res.Metrics["trailingBytes"] = float64(end.trailing)
+		res.add(findTrailingData(res.RealType))
+	}
 
 	st := measureLuma(img)
+	res.PHash, res.PHashProbes = st.phash, st.probes
 	res.Metrics["clarity"] = round2(st.clarity)
 	res.Metrics["brightness"] = round2(st.mean)
 	res.Metrics["lumaP01"] = float64(st.p01)

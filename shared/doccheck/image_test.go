@@ -243,7 +243,7 @@ func TestMeasureLumaTiny(t *testing.T) {
 			t.Errorf("%v: %+v", r, st)
 		}
 	}
-	if st := measureLuma(image.NewGray(image.Rect(0, 0, 0, 0))); st != (lumaStats{}) {
+	if st := measureLuma(image.NewGray(image.Rect(0, 0, 0, 0))); !cmp.Equal(st, lumaStats{}, cmp.AllowUnexported(lumaStats{})) {
 		t.Errorf("empty: %+v", st)
 	}
 }

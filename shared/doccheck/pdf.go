@@ -3,94 +3,133 @@ package doccheck
 import (
 	"bufio"
 	"bytes"
-	"compress/zlib"
 	"io"
+	"maps"
 	"slices"
-	"sort"
+	"strings"
+
+	"microcert/shared/domain"
 )
 
-// pdfDanger are the names that make a PDF do something by itself when it is
-// opened or clicked: scripts, automatic actions, launching programs, carrying
-// other files, Flash/3D and XFA forms. A reviewer's viewer must never run
-// them, so any of them fails the check. Matching is on the decoded name, so
-// "/J#61vaScript" is "/JavaScript".
-var pdfDanger = map[string]bool{
-	"/JavaScript":    true,
-	"/JS":            true,
-	"/OpenAction":    true,
-	"/AA":            true,
-	"/Launch":        true,
-	"/EmbeddedFile":  true,
-	"/EmbeddedFiles": true,
-	"/RichMedia":     true,
-	"/XFA":           true,
-}
-
-const (
-	// pdfTailLen is how far from the end "startxref" and "%%EOF" must be;
-	// readers tolerate about this much garbage after the last %%EOF.
-	pdfTailLen = 1024
-	// maxPDFName is PDF's own limit on name length; a longer name cannot be
-	// any of those we look for.
-	maxPDFName = 127
-	maxPDFTok  = 32
-	// maxPageObjs caps the set used to count distinct page objects.
-	maxPageObjs = 10_000
-	// maxObjStmHeader caps the object numbers kept per object stream.
-	maxObjStmHeader = 100_000
-)
-
-// pdfScan collects what the lexers find in one PDF.
-type pdfScan struct {
-	spec        Spec
-	pageObjs    map[int64]struct{} // distinct page objects by object number
-	anon        int64              // keys for page objects without a number
-	active      []string
-	encrypted   bool
-	unscannable bool // an object stream we could not (or would not) inflate
-	corrupt     bool // structure or compressed data is damaged
-	inflated    int64
-}
-
-// checkPDF validates a PDF read from br: a sane header, a trailer at the end,
-// no encryption, no active content (also inside compressed object streams),
-// and a page count within the limit. The file is read once, token by token,
-// so names split between two reads are still seen whole.
+// A PDF is checked as a reader sees it (pdfxref.go resolves it: the
+// cross-reference chain, incremental updates, object streams, repair of a
+// broken table). Then every object the file defines is inspected: the ones
+// the table resolves to, and also superseded, unreferenced and hidden ones,
+// since readers that repair a file, or disagree about which definition
+// wins, may use any of them. Content streams (drawing operators, images,
+// fonts) are not decoded: readers do not act on what is in them.
 //
-// Stream contents are skipped, except object streams, which hold objects and
-// are inflated (within Spec.MaxInflatedBytes in total) and lexed in turn.
-// Other streams hold pixels, fonts and drawing operators: lexing those would
-// only find names by chance in binary data.
-func checkPDF(res *Result, spec Spec, br *bufio.Reader) {
-	sc := &pdfScan{spec: spec, pageObjs: map[int64]struct{}{}}
-	head, _ := br.Peek(16)
-	if !validPDFHeader(head) {
-		sc.corrupt = true
+// What fails is what a reader does by itself, or on one click, beyond
+// showing the pages: scripts, launching programs, opening other files
+// (GoToR, GoToE, which also leak Windows credentials through UNC paths),
+// sending or importing form data, embedded files and attachments, Flash and
+// 3D content, XFA forms, media renditions, automatic actions (/AA, and an
+// /OpenAction that is more than "go to this page"). Links to web pages are
+// left to the reviewer as a note.
+
+// pdfTailLen is how far from the end "startxref" and "%%EOF" must be;
+// readers tolerate about this much garbage after the last %%EOF.
+const pdfTailLen = 1024
+
+// Limits of what is reported to the reviewer about links.
+const (
+	maxPDFLinks   = 20
+	maxPDFLinkLen = 200
+)
+
+// pdfActionFlags are the action types (/S) that fail, with the name the
+// finding shows.
+var pdfActionFlags = map[pdfName]string{
+	"JavaScript":       "/JavaScript",
+	"Launch":           "/Launch",
+	"GoToR":            "/GoToR",
+	"GoToE":            "/GoToE",
+	"SubmitForm":       "/SubmitForm",
+	"ImportData":       "/ImportData",
+	"RichMediaExecute": "/RichMedia",
+	"Rendition":        "/Rendition",
+	"Movie":            "/Movie",
+}
+
+// pdfKeyFlags are dictionary keys that fail wherever they appear.
+var pdfKeyFlags = map[pdfName]string{
+	"JS":                "/JavaScript", // the script of an action
+	"JavaScript":        "/JavaScript", // the document-level scripts name tree
+	"EF":                "/EmbeddedFile",
+	"EmbeddedFiles":     "/EmbeddedFile",
+	"XFA":               "/XFA",
+	"RichMediaContent":  "/RichMedia",
+	"RichMediaSettings": "/RichMedia",
+}
+
+// pdfSubtypeFlags are /Subtype (and /Type) values that fail.
+var pdfSubtypeFlags = map[pdfName]string{
+	"FileAttachment": "/FileAttachment",
+	"EmbeddedFile":   "/EmbeddedFile",
+	"RichMedia":      "/RichMedia",
+	"3D":             "/3D",
+}
+
+// pdfLinkSchemes are the URI schemes a reviewer may follow; any other
+// scheme (file:, smb:, a UNC path, javascript:, data:) fails.
+var pdfLinkSchemes = map[string]bool{"http": true, "https": true, "mailto": true}
+
+// checkPDF validates a PDF read from br: a sane header, a trailer at the
+// end, no encryption, a catalog with pages within the limit, and no active
+// content.
+//
+// sizeHint is the object's size if known (0 if not), to read it into one
+// buffer of the right size.
+func checkPDF(res *Result, spec Spec, br *bufio.Reader, sizeHint int64) {
+	// The cross-reference table points anywhere in the file, so the file
+	// is read whole; Check has capped it at MaxBytes.
+	var buf bytes.Buffer
+	if sizeHint > 0 {
+		buf.Grow(int(min(sizeHint, spec.MaxBytes)) + bytes.MinRead)
 	}
-	tail := &tailKeeper{r: br}
-	lx := newPDFLexer(bufio.NewReaderSize(tail, readBufSize), sc)
-	_ = lx.run() // an I/O error is reported by Check
-	if !tail.hasTrailer() {
-		sc.corrupt = true
+	if _, err := buf.ReadFrom(br); err != nil {
+		return // Check reports the read error
 	}
-	pages := len(sc.pageObjs)
-	res.Metrics["pages"] = float64(pages)
-	if sc.encrypted {
-		// Encrypted streams cannot be inflated and pages may hide in them:
-		// only the password matters to the applicant now.
+	data := buf.Bytes()
+	res.Metrics["pages"] = 0
+	if !validPDFHeader(data) || !hasPDFTrailer(data) {
+		res.add(findUnreadable(TypePDF))
+		return
+	}
+	doc, err := newPDFDoc(data, spec.MaxInflatedBytes)
+	if err != nil {
+		res.add(findUnreadable(TypePDF))
+		return
+	}
+	if doc.encrypted() {
+		// Encrypted strings and streams cannot be read, so nothing else
+		// can be said: only the password matters to the applicant now.
 		res.add(findPDFEncrypted())
-	} else if sc.corrupt || pages == 0 {
+		return
+	}
+	ck := &pdfChecker{doc: doc}
+	ck.inspectAll()
+	root := doc.root()
+	pages := 0
+	if root != nil {
+		pages = countPages(doc, root)
+	}
+	res.Metrics["pages"] = float64(pages)
+	if root == nil || pages == 0 || doc.damaged {
 		res.add(findUnreadable(TypePDF))
 	}
-	if len(sc.active) > 0 {
-		slices.Sort(sc.active)
-		res.add(findPDFActive(sc.active))
+	if len(ck.active) > 0 {
+		slices.Sort(ck.active)
+		res.add(findPDFActive(ck.active))
 	}
 	if pages > spec.MaxPages {
 		res.add(findPDFTooManyPages(pages, spec.MaxPages))
 	}
-	if sc.unscannable && !sc.encrypted {
+	if doc.overLimit || doc.undecoded {
 		res.add(findPDFUnscannable())
+	}
+	if len(ck.links) > 0 && len(res.Findings) == 0 {
+		res.Notes = append(res.Notes, notePDFLinks(ck.links))
 	}
 }
 
@@ -105,599 +144,280 @@ func validPDFHeader(h []byte) bool {
 	return ok && isPDFWhite(h[8])
 }
 
-func (sc *pdfScan) name(n []byte) {
-	if pdfDanger[string(n)] && !slices.Contains(sc.active, string(n)) {
-		sc.active = append(sc.active, string(n))
-	}
-	if string(n) == "/Encrypt" {
-		sc.encrypted = true
-	}
-}
-
-func (sc *pdfScan) addPage(num int64, known bool) {
-	if !known {
-		sc.anon--
-		num = sc.anon
-	}
-	// Past the cap the verdict is settled (too many pages); stop growing.
-	if len(sc.pageObjs) < maxPageObjs {
-		sc.pageObjs[num] = struct{}{}
-	}
-}
-
-// pdfKey is a dictionary key whose value the lexer needs.
-type pdfKey uint8
-
-const (
-	keyNone pdfKey = iota
-	keyType
-	keyFilter
-	keyN
-	keyFirst
-)
-
-// pdfObj is what the lexer knows of the object it is in.
-type pdfObj struct {
-	num         int64 // from "num gen obj"; -1 if unknown
-	isObjStm    bool  // /Type /ObjStm
-	hasN        bool  // /N and /First also mark an object stream
-	hasFirst    bool
-	n, first    int64
-	filters     int
-	flate       bool // one of the filters is /FlateDecode
-	otherFilter bool
-	decodeParms bool
-}
-
-func (o *pdfObj) objStm() bool { return o.isObjStm || (o.hasN && o.hasFirst) }
-
-// pdfLexer splits PDF syntax into tokens, keeping just enough context to
-// count pages, recognise object streams and find dangerous names. It never
-// fails on bad syntax: hostile files get the most lenient reading, since a
-// viewer would be lenient too.
-type pdfLexer struct {
-	br  *bufio.Reader
-	sc  *pdfScan
-	obj pdfObj
-	// index is set when lexing the content of an object stream.
-	index *objStmIndex
-
-	key           pdfKey // previous token, if it was a key we track
-	inFilterArray bool
-	int1, int2    int64 // the last two integers, int2 the latest
-	nInts         int   // length of the current run of integers
-
-	name  [maxPDFName + 1]byte
-	tok   [maxPDFTok]byte
-	watch headerWatch
-}
-
-func newPDFLexer(br *bufio.Reader, sc *pdfScan) *pdfLexer {
-	return &pdfLexer{br: br, sc: sc, obj: pdfObj{num: -1}}
-}
-
-// run lexes to the end of the input. It returns only read errors.
-func (lx *pdfLexer) run() error {
-	for {
-		c, err := lx.br.ReadByte()
-		if err != nil {
-			if err == io.EOF {
-				return nil
-			}
-			return err
-		}
-		switch c {
-		case 0, '\t', '\n', '\f', '\r', ' ':
-			// Separators; they do not break "/Type /Page" or "1 0 obj".
-		case '%':
-			lx.skipComment()
-		case '/':
-			lx.readName()
-		case '(':
-			lx.skipString()
-			lx.other()
-		case '<':
-			if p, _ := lx.br.Peek(1); len(p) == 1 && p[0] == '<' {
-				lx.br.Discard(1)
-			} else {
-				lx.skipHexString()
-			}
-			lx.other()
-		case '[':
-			lx.inFilterArray = lx.key == keyFilter
-			lx.other()
-		case ']':
-			lx.inFilterArray = false
-			lx.other()
-		case '>':
-			if p, _ := lx.br.Peek(1); len(p) == 1 && p[0] == '>' {
-				lx.br.Discard(1)
-			}
-			lx.other()
-		case ')', '{', '}':
-			lx.other()
-		default:
-			lx.readRegular(c)
-		}
-	}
-}
-
-// other records a token that carries no meaning for us.
-func (lx *pdfLexer) other() {
-	lx.key = keyNone
-	lx.nInts = 0
-}
-
-// Literal strings and comments are text, but a viewer that follows an xref
-// offset into one would read an object there; an unbalanced "(" could hide
-// the rest of the file. So, as in stream data, an object header ("12 0 obj")
-// inside them ends them, and lexing resumes in that object.
-
-func (lx *pdfLexer) skipComment() {
-	lx.watch.reset()
-	for {
-		c, err := lx.br.ReadByte()
-		if err != nil || c == '\n' || c == '\r' || lx.sawHeader(c) {
-			return
-		}
-	}
-}
-
-// skipHexString skips a hex string. Only hex digits and white space belong
-// in one; anything else ends it and is lexed as syntax, so an unterminated
-// "<" cannot hide what follows.
-func (lx *pdfLexer) skipHexString() {
-	for {
-		c, err := lx.br.ReadByte()
-		if err != nil || c == '>' {
-			return
-		}
-		if !isHex(c) && !isPDFWhite(c) {
-			lx.br.UnreadByte()
-			return
-		}
-	}
-}
-
-// skipString skips a literal string: balanced parentheses, backslash
-// escapes. Names inside strings are text, not names.
-func (lx *pdfLexer) skipString() {
-	lx.watch.reset()
-	depth := 1
-	for {
-		c, err := lx.br.ReadByte()
-		if err != nil || lx.sawHeader(c) {
-			return
-		}
-		switch c {
-		case '\\':
-			if _, err := lx.br.ReadByte(); err != nil {
-				return
-			}
-		case '(':
-			depth++
-		case ')':
-			if depth--; depth == 0 {
-				return
-			}
-		}
-	}
-}
-
-// sawHeader feeds one skipped byte to the watch and reports whether it
-// completed an object header; if so the lexer is put inside that object.
-func (lx *pdfLexer) sawHeader(c byte) bool {
-	num, ok := lx.watch.push(c)
-	if ok {
-		lx.other()
-		lx.obj = pdfObj{num: num}
-	}
-	return ok
-}
-
-// headerWatch remembers the last bytes skipped as text, to spot "num gen
-// obj" in them.
-type headerWatch struct {
-	buf [48]byte
-	n   int
-}
-
-func (w *headerWatch) reset() { w.n = 0 }
-
-func (w *headerWatch) push(c byte) (int64, bool) {
-	if w.n == len(w.buf) {
-		copy(w.buf[:], w.buf[len(w.buf)/2:])
-		w.n = len(w.buf) / 2
-	}
-	w.buf[w.n] = c
-	w.n++
-	b := w.buf[:w.n]
-	if c != 'j' || !bytes.HasSuffix(b, kwObj) {
-		return 0, false
-	}
-	start, ok := objHeaderStart(b, len(b)-3, ' ')
-	if !ok {
-		return 0, false
-	}
-	end := start
-	for end < len(b) && isDigit(b[end]) {
-		end++
-	}
-	num, _ := parsePDFInt(b[start:end])
-	return num, true
-}
-
-// readName reads a name after its '/', decoding #xx escapes as a viewer
-// does.
-func (lx *pdfLexer) readName() {
-	lx.name[0] = '/'
-	n, long := 1, false
-	for {
-		c, err := lx.br.ReadByte()
-		if err != nil {
-			break
-		}
-		if isPDFWhite(c) || isPDFDelim(c) {
-			lx.br.UnreadByte()
-			break
-		}
-		if c == '#' {
-			if h, err := lx.br.Peek(2); err == nil && isHex(h[0]) && isHex(h[1]) {
-				c = unhex(h[0])<<4 | unhex(h[1])
-				lx.br.Discard(2)
-			}
-		}
-		if n < len(lx.name) {
-			lx.name[n] = c
-			n++
-		} else {
-			long = true
-		}
-	}
-	if long {
-		lx.other()
-		return
-	}
-	lx.onName(lx.name[:n])
-}
-
-func (lx *pdfLexer) onName(nm []byte) {
-	lx.sc.name(nm)
-	prev := lx.key
-	lx.key, lx.nInts = keyNone, 0
-	switch {
-	case prev == keyType && string(nm) == "/Page":
-		lx.sc.addPage(lx.pageNum())
-	case prev == keyType && string(nm) == "/ObjStm":
-		lx.obj.isObjStm = true
-	case prev == keyFilter || lx.inFilterArray:
-		lx.obj.filters++
-		if string(nm) == "/FlateDecode" || string(nm) == "/Fl" {
-			lx.obj.flate = true
-		} else {
-			lx.obj.otherFilter = true
-		}
-	}
-	switch string(nm) {
-	case "/Type":
-		lx.key = keyType
-	case "/Filter":
-		lx.key = keyFilter
-	case "/N":
-		lx.key = keyN
-	case "/First":
-		lx.key = keyFirst
-	case "/DecodeParms":
-		lx.obj.decodeParms = true
-	}
-}
-
-// pageNum is the object number of the page object being lexed, if known.
-func (lx *pdfLexer) pageNum() (int64, bool) {
-	if lx.index != nil {
-		return lx.index.objAt(lx.index.pos())
-	}
-	return lx.obj.num, lx.obj.num >= 0
-}
-
-// readRegular reads a number or keyword starting with c.
-func (lx *pdfLexer) readRegular(c byte) {
-	lx.tok[0] = c
-	n, long := 1, false
-	for {
-		c, err := lx.br.ReadByte()
-		if err != nil {
-			break
-		}
-		if isPDFWhite(c) || isPDFDelim(c) {
-			lx.br.UnreadByte()
-			break
-		}
-		if n < len(lx.tok) {
-			lx.tok[n] = c
-			n++
-		} else {
-			long = true
-		}
-	}
-	if long {
-		lx.other()
-		return
-	}
-	if v, ok := parsePDFInt(lx.tok[:n]); ok {
-		lx.onInt(v)
-		return
-	}
-	lx.onKeyword(lx.tok[:n])
-}
-
-func (lx *pdfLexer) onInt(v int64) {
-	switch {
-	case lx.key == keyFilter || lx.inFilterArray:
-		// A filter given by reference: we cannot tell what it is.
-		lx.obj.otherFilter = true
-	case lx.key == keyN:
-		lx.obj.n, lx.obj.hasN = v, true
-	case lx.key == keyFirst:
-		lx.obj.first, lx.obj.hasFirst = v, true
-	}
-	lx.key = keyNone
-	lx.int1, lx.int2 = lx.int2, v
-	lx.nInts++
-	if ix := lx.index; ix != nil && len(ix.header) < ix.want {
-		ix.header = append(ix.header, v)
-	}
-}
-
-func (lx *pdfLexer) onKeyword(kw []byte) {
-	switch string(kw) {
-	case "obj":
-		lx.obj = pdfObj{num: -1}
-		if lx.nInts >= 2 {
-			lx.obj.num = lx.int1
-		}
-	case "endobj":
-		lx.obj = pdfObj{num: -1}
-	case "stream":
-		// Objects inside an object stream cannot be streams; a "stream"
-		// there is junk and is lexed like the rest.
-		if lx.index == nil {
-			lx.readStream()
-		}
-	}
-	lx.other()
-}
-
-// readStream skips the data of a stream, lexing it when it is an object
-// stream.
-func (lx *pdfLexer) readStream() {
-	// The keyword is followed by CRLF or LF (a lone CR is tolerated).
-	if p, _ := lx.br.Peek(2); len(p) > 0 {
-		switch {
-		case p[0] == '\r' && len(p) == 2 && p[1] == '\n':
-			lx.br.Discard(2)
-		case p[0] == '\r' || p[0] == '\n':
-			lx.br.Discard(1)
-		}
-	}
-	body := &streamBody{br: lx.br, last: '\n'}
-	if lx.obj.objStm() {
-		lx.scanObjStm(body)
-	}
-	_, _ = io.Copy(io.Discard, body)
-	num := lx.obj.num
-	lx.obj = pdfObj{num: num}
-}
-
-// scanObjStm inflates an object stream and lexes the objects in it. Only
-// /FlateDecode without predictors is supported, which is what writers use;
-// anything else is refused as unscannable rather than passed unchecked.
-func (lx *pdfLexer) scanObjStm(body io.Reader) {
-	sc, o := lx.sc, lx.obj
-	if o.otherFilter || o.filters > 1 || o.decodeParms {
-		sc.unscannable = true
-		return
-	}
-	left := sc.spec.MaxInflatedBytes - sc.inflated
-	if left <= 0 {
-		sc.unscannable = true
-		return
-	}
-	var r io.Reader = body
-	if o.flate {
-		zr, err := zlib.NewReader(body)
-		if err != nil {
-			sc.corrupt = true
-			return
-		}
-		defer zr.Close()
-		r = zr
-	}
-	// The limit is what defeats a zip bomb: a few KB can inflate to GBs.
-	cr := &countingReader{r: io.LimitReader(r, left+1)}
-	nb := bufio.NewReaderSize(cr, 4*kib)
-	ix := &objStmIndex{first: o.first}
-	if o.n > 0 && o.n <= maxObjStmHeader/2 {
-		ix.want = int(2 * o.n)
-	}
-	ix.pos = func() int64 { return cr.n - int64(nb.Buffered()) }
-	nested := newPDFLexer(nb, sc)
-	nested.index = ix
-	err := nested.run()
-	sc.inflated += cr.n
-	switch {
-	case cr.n > left:
-		sc.unscannable = true
-	case err != nil:
-		sc.corrupt = true // bad deflate data or checksum
-	}
-}
-
-// objStmIndex maps a position in an object stream's content to the number
-// of the object there, from the stream's header of "num offset" pairs, so
-// that a page object stored twice (incremental updates) counts once.
-type objStmIndex struct {
-	want   int     // header integers expected (2 per object)
-	header []int64 // num1 off1 num2 off2 ...
-	first  int64   // where the first object starts
-	pos    func() int64
-}
-
-func (ix *objStmIndex) objAt(pos int64) (int64, bool) {
-	rel := pos - ix.first
-	pairs := len(ix.header) / 2
-	if rel < 0 || pairs == 0 || len(ix.header) < ix.want {
-		return 0, false
-	}
-	// Offsets are increasing (ISO 32000-1, 7.5.7); the object is the last one
-	// starting at or before rel.
-	i := sort.Search(pairs, func(i int) bool { return ix.header[2*i+1] > rel }) - 1
-	if i < 0 {
-		return 0, false
-	}
-	return ix.header[2*i], true
-}
-
-// streamBody reads the data of a stream up to the "endstream" keyword. The
-// /Length entry is not trusted: it may be an indirect reference, or wrong on
-// purpose. Stopping at the first "endstream" errs on the safe side: data
-// that merely contains the keyword gets lexed as PDF syntax.
-//
-// It also stops at an object header ("12 0 obj"), because an xref entry may
-// point into the middle of a stream's data and a viewer would then read an
-// object there that we would otherwise have skipped as data.
-type streamBody struct {
-	br   *bufio.Reader
-	last byte // last byte handed out, to see whether "obj" starts a token
-	done bool
-}
-
-// streamHold is how many bytes are held back at the end of the buffer so
-// that a keyword, or an object header, straddling it is seen whole on the
-// next read.
-const streamHold = 64
-
-var (
-	kwEndstream = []byte("endstream")
-	kwObj       = []byte("obj")
-)
-
-func (s *streamBody) Read(p []byte) (int, error) {
-	if s.done {
-		return 0, io.EOF
-	}
-	buf, err := s.br.Peek(s.br.Size())
-	atEnd := err != nil
-	end := s.findEnd(buf, atEnd)
-	limit := len(buf)
-	switch {
-	case end >= 0:
-		limit = end
-	case !atEnd:
-		limit -= streamHold
-		// Never split a run of digits and white space: an object header
-		// must be seen whole in one buffer.
-		keep := limit
-		for limit > 0 && (isPDFWhite(buf[limit-1]) || isDigit(buf[limit-1])) {
-			limit--
-		}
-		if limit == 0 { // a buffer of nothing else: no header to protect
-			limit = keep
-		}
-	}
-	n := copy(p, buf[:limit])
-	s.br.Discard(n)
-	if n > 0 {
-		s.last = buf[n-1]
-	}
-	if n == limit && (end >= 0 || atEnd) {
-		s.done = true
-	}
-	if n == 0 && s.done {
-		return 0, io.EOF
-	}
-	return n, nil
-}
-
-// findEnd returns where the stream data in buf ends, or -1.
-func (s *streamBody) findEnd(buf []byte, atEnd bool) int {
-	end := bytes.Index(buf, kwEndstream)
-	search := buf
-	if end >= 0 {
-		search = buf[:end]
-	}
-	for off := 0; ; {
-		i := bytes.Index(search[off:], kwObj)
-		if i < 0 {
-			return end
-		}
-		i += off
-		if i+3 >= len(buf) && !atEnd {
-			return end // cannot see what follows "obj": decided on the next read
-		}
-		if i+3 >= len(buf) || isPDFWhite(buf[i+3]) || isPDFDelim(buf[i+3]) {
-			if start, ok := objHeaderStart(buf, i, s.last); ok {
-				return start
-			}
-		}
-		off = i + 3
-	}
-}
-
-// objHeaderStart reports whether the "obj" at buf[i] ends an object header
-// "num gen obj", and where that header starts. Read never splits a header
-// between buffers, so all of it is in buf; last is the byte before buf.
-func objHeaderStart(buf []byte, i int, last byte) (int, bool) {
-	j := i
-	for _, part := range []func(byte) bool{isPDFWhite, isDigit, isPDFWhite, isDigit} {
-		k := j
-		for k > 0 && part(buf[k-1]) {
-			k--
-		}
-		if k == j {
-			return 0, false
-		}
-		j = k
-	}
-	before := last
-	if j > 0 {
-		before = buf[j-1]
-	}
-	return j, isPDFWhite(before) || isPDFDelim(before)
-}
-
-// tailKeeper passes reads through and keeps the last pdfTailLen bytes.
-type tailKeeper struct {
-	r   io.Reader
-	buf []byte
-}
-
-func (t *tailKeeper) Read(p []byte) (int, error) {
-	n, err := t.r.Read(p)
-	t.buf = append(t.buf, p[:n]...)
-	if len(t.buf) > 2*pdfTailLen {
-		copy(t.buf, t.buf[len(t.buf)-pdfTailLen:])
-		t.buf = t.buf[:pdfTailLen]
-	}
-	return n, err
-}
-
-// hasTrailer reports whether the file ends with "startxref" and "%%EOF": a
-// file cut off in transfer or by a broken export does not.
-func (t *tailKeeper) hasTrailer() bool {
-	tail := t.buf[max(0, len(t.buf)-pdfTailLen):]
+// hasPDFTrailer reports whether the file ends with "startxref" and "%%EOF":
+// a file cut off in transfer or by a broken export does not.
+func hasPDFTrailer(b []byte) bool {
+	tail := b[max(0, len(b)-pdfTailLen):]
 	return bytes.Contains(tail, []byte("%%EOF")) && bytes.Contains(tail, []byte("startxref"))
 }
 
-type countingReader struct {
-	r io.Reader
-	n int64
+// pdfChecker collects what the inspection finds.
+type pdfChecker struct {
+	doc    *pdfDoc
+	active []string
+	links  []string
 }
 
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
+func (c *pdfChecker) flag(name string) {
+	if !slices.Contains(c.active, name) {
+		c.active = append(c.active, name)
+	}
+}
+
+// inspectAll inspects every object of the file once: each one with a
+// header (wherever it is), each one the table points to elsewhere, each
+// one in an object stream, and the trailers.
+func (c *pdfChecker) inspectAll() {
+	d := c.doc
+	atHeader := make(map[int64]bool, len(d.headers))
+	for _, h := range d.headers {
+		atHeader[h.offset] = true
+		v, _ := d.parseAt(h.offset, false)
+		c.inspect(v, 0)
+		if s, ok := v.(*pdfStream); ok && isObjStm(s) {
+			d.objStm(h.offset, s)
+		}
+	}
+	nums := slices.Sorted(maps.Keys(d.xref))
+	for _, num := range nums {
+		switch loc := d.xref[num]; {
+		case loc.inObjStm >= 0:
+			d.objStmByNum(loc.inObjStm)
+		case loc.offset >= 0 && !atHeader[loc.offset]:
+			v, _ := d.parseAtLenient(loc.offset, 0)
+			c.inspect(v, 0)
+		}
+	}
+	// Inspecting resolves references, which may decode more object
+	// streams: go on until none is left.
+	done := map[int64]bool{}
+	for {
+		var next []int64
+		for off := range d.objStms {
+			if !done[off] {
+				next = append(next, off)
+			}
+		}
+		if len(next) == 0 {
+			break
+		}
+		slices.Sort(next)
+		for _, off := range next {
+			done[off] = true
+			st := d.objStms[off]
+			if st == nil {
+				continue
+			}
+			for i := range st.offs {
+				v, _ := st.object(int64(i))
+				c.inspect(v, 0)
+			}
+		}
+	}
+	for _, t := range d.trailers {
+		c.inspect(t, 0)
+	}
+	slices.Sort(c.links)
+}
+
+// isObjStm reports whether a stream found by its header is an object
+// stream; the table's references decide for the others.
+func isObjStm(s *pdfStream) bool {
+	t, _ := s.dict.get("Type").(pdfName)
+	return t == "ObjStm" || (s.dict.has("N") && s.dict.has("First"))
+}
+
+// inspect looks at a value and everything nested in it (references are
+// objects of their own, inspected on their own).
+func (c *pdfChecker) inspect(v any, depth int) {
+	if depth > maxPDFDepth {
+		return
+	}
+	switch x := v.(type) {
+	case *pdfStream:
+		c.inspect(x.dict, depth)
+	case pdfArray:
+		for _, e := range x {
+			c.inspect(e, depth+1)
+		}
+	case pdfDict:
+		c.inspectDict(x)
+		for _, e := range x {
+			c.inspect(e.val, depth+1)
+		}
+	}
+}
+
+func (c *pdfChecker) inspectDict(d pdfDict) {
+	for _, e := range d {
+		if name, ok := pdfKeyFlags[e.key]; ok {
+			c.flag(name)
+		}
+		switch e.key {
+		case "AA":
+			if c.nonEmpty(e.val) {
+				c.flag("/AA")
+			}
+		case "OpenAction":
+			if !c.plainDestination(e.val) {
+				c.flag("/OpenAction")
+			}
+		case "Subtype", "Type":
+			if n, ok := e.val.(pdfName); ok {
+				if name, ok := pdfSubtypeFlags[n]; ok {
+					c.flag(name)
+				}
+			}
+		case "S":
+			n, _ := e.val.(pdfName)
+			if name, ok := pdfActionFlags[n]; ok {
+				c.flag(name)
+			}
+			if n == "URI" {
+				c.uri(d.get("URI"))
+			}
+		}
+	}
+}
+
+// nonEmpty reports whether an /AA entry holds any action; one that cannot
+// be resolved counts, since a reader might resolve it.
+func (c *pdfChecker) nonEmpty(v any) bool {
+	switch x := c.doc.resolve(v).(type) {
+	case nil:
+		_, isRef := v.(pdfRef)
+		return isRef && !c.doc.isFree(v.(pdfRef))
+	case pdfDict:
+		return len(x) > 0
+	}
+	return false
+}
+
+// plainDestination reports whether an /OpenAction only shows a page: a
+// destination (an array such as [3 0 R /Fit], or a named one), or a GoTo
+// action with nothing after it. LaTeX and Word write these.
+func (c *pdfChecker) plainDestination(v any) bool {
+	switch x := c.doc.resolve(v).(type) {
+	case pdfArray, pdfName, pdfString:
+		return true
+	case pdfDict:
+		s := x.names("S")
+		return len(s) == 1 && s[0] == "GoTo" && x.get("Next") == nil
+	}
+	return v == nil
+}
+
+// uri judges a /URI action's target: web and mail links are noted for the
+// reviewer, any other scheme fails.
+func (c *pdfChecker) uri(v any) {
+	s, ok := c.doc.resolve(v).(pdfString)
+	if !ok {
+		return
+	}
+	u := strings.TrimSpace(string(s))
+	scheme, _, hasScheme := strings.Cut(u, ":")
+	scheme = strings.ToLower(scheme)
+	switch {
+	case strings.HasPrefix(u, `\\`) || strings.HasPrefix(u, "//"):
+		c.flag(`/URI \\UNC`)
+		return
+	case hasScheme && validScheme(scheme) && !pdfLinkSchemes[scheme]:
+		if scheme == "javascript" {
+			c.flag("/JavaScript")
+		} else {
+			c.flag("/URI " + scheme + ":")
+		}
+		return
+	}
+	u = printable(u, maxPDFLinkLen)
+	if len(c.links) < maxPDFLinks && !slices.Contains(c.links, u) {
+		c.links = append(c.links, u)
+	}
+}
+
+// validScheme reports whether s is an RFC 3986 scheme (so that "a:b" in a
+// relative link is not taken for one only when it cannot be).
+func validScheme(s string) bool {
+	if s == "" || !(s[0] >= 'a' && s[0] <= 'z') {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z') && !isDigit(c) && c != '+' && c != '-' && c != '.' {
+			return false
+		}
+	}
+	return true
+}
+
+// printable keeps a link fit for a reviewer's screen: no control
+// characters, at most n bytes.
+func printable(s string, n int) string {
+	s = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7F {
+			return -1
+		}
+		return r
+	}, s)
+	if len(s) > n {
+		s = s[:n] + "…"
+	}
+	return s
+}
+
+// maxPageNodes caps the page-tree nodes visited; past the cap the verdict
+// is settled (too many pages).
+const maxPageNodes = 10_000
+
+// countPages walks the page tree from the catalog's /Pages as readers do:
+// leaves are pages, each node visited once (a loop counts nothing twice).
+func countPages(d *pdfDoc, root pdfDict) int {
+	seen := map[pdfRef]bool{}
+	pages, visits := 0, 0
+	var walk func(v any, depth int)
+	walk = func(v any, depth int) {
+		if depth > maxPDFDepth || visits >= maxPageNodes {
+			return
+		}
+		visits++
+		if r, ok := v.(pdfRef); ok {
+			if seen[r] {
+				return
+			}
+			seen[r] = true
+		}
+		node, ok := d.resolve(v).(pdfDict)
+		if !ok {
+			return
+		}
+		t, _ := node.get("Type").(pdfName)
+		kids, isTree := d.resolve(node.get("Kids")).(pdfArray)
+		if t == "Pages" || (t != "Page" && isTree) {
+			for _, k := range kids {
+				walk(k, depth+1)
+			}
+			return
+		}
+		pages++
+	}
+	walk(root.get("Pages"), 0)
+	return pages
+}
+
+// isFree reports whether r's object is free (object 0 always is).
+func (d *pdfDoc) isFree(r pdfRef) bool {
+	if r.num == 0 {
+		return true
+	}
+	loc, ok := d.xref[r.num]
+	return ok && loc.inObjStm < 0 && loc.offset < 0
+}
+
+func notePDFLinks(links []string) domain.Finding {
+	list := strings.Join(links, " ")
+	return finding(CodePDFLinks,
+		"PDF 含有外部链接，请审核人员确认链接内容："+list,
+		"The PDF contains links; check where they lead: "+list)
 }
 
 func isPDFWhite(c byte) bool {
@@ -753,4 +473,15 @@ func parsePDFInt(b []byte) (int64, bool) {
 		v = -v
 	}
 	return v, true
+}
+
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
 }

@@ -67,6 +67,24 @@ func (c *Case) Submit(by Actor, at time.Time, r Rules, cal *Calendar) (HistoryEn
 	return h, nil
 }
 
+// AcceptsUpload reports whether a document of type t can still change:
+// while the case is a draft, or sent back with a request for changes that
+// names t. Once submitted, the documents are what the reviewer reviews: an
+// upload arriving after that is late and changes nothing.
+func (c *Case) AcceptsUpload(t DocType) bool {
+	switch c.Status {
+	case CaseDraft:
+		return true
+	case CaseChangesRequested:
+		for _, it := range c.Redo {
+			if it.Requirement == string(t) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // setReviewDue records a computed deadline; a provisional one is rechecked
 // from the next Beijing day on (the daily job runs once a day).
 func (c *Case) setReviewDue(due ReviewDue, now time.Time) {

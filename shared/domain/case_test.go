@@ -237,3 +237,32 @@ func TestClaimActive(t *testing.T) {
 		})
 	}
 }
+
+func TestAcceptsUpload(t *testing.T) {
+	redo := []RedoItem{{Requirement: string(DocBusinessLicense), Reason: "document_unclear"}, {Requirement: ReqFaceVerification}}
+	tests := []struct {
+		name   string
+		status CaseStatus
+		redo   []RedoItem
+		doc    DocType
+		want   bool
+	}{
+		{"draft", CaseDraft, nil, DocLegalRepIDFront, true},
+		{"sent back for this document", CaseChangesRequested, redo, DocBusinessLicense, true},
+		{"sent back for something else", CaseChangesRequested, redo, DocLegalRepIDFront, false},
+		{"sent back, nothing named", CaseChangesRequested, nil, DocBusinessLicense, false},
+		{"submitted", CaseSubmitted, nil, DocBusinessLicense, false},
+		{"in review", CaseInReview, redo, DocBusinessLicense, false},
+		{"approved", CaseApproved, nil, DocBusinessLicense, false},
+		{"rejected", CaseRejected, nil, DocBusinessLicense, false},
+		{"withdrawn", CaseWithdrawn, nil, DocBusinessLicense, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := &Case{Status: tt.status, Redo: tt.redo}
+			if got := c.AcceptsUpload(tt.doc); got != tt.want {
+				t.Errorf("AcceptsUpload(%s) = %v, want %v", tt.doc, got, tt.want)
+			}
+		})
+	}
+}

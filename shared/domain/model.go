@@ -404,14 +404,39 @@ type Document struct {
 	// ReusedByOthers is set when the same content was uploaded by another
 	// enterprise: a fraud signal for the reviewer.
 	ReusedByOthers bool
+	// PHash is the perceptual hash of an image document's picture (hex),
+	// and PHashBands its index keys, one per band; empty for other files.
+	PHash      string
+	PHashBands []string
+	// Similar are other enterprises' documents with nearly the same
+	// picture (re-encoded, resized, trimmed): a fraud signal for the
+	// reviewer, like ReusedByOthers.
+	Similar []SimilarDocument
+	// Notes are the check's observations for the reviewer that do not fail
+	// it (a PDF's links, similar pictures elsewhere).
+	Notes []Finding
 	// Sequencer of the S3 event whose result is stored (normalized by
 	// uploadcheck.NormalizeSequencer, so that strings compare in order).
 	Sequencer string
-	VersionID string
-	CreatedAt time.Time
-	CheckedAt *time.Time
+	// CheckedKey is the object holding exactly the bytes the stored result
+	// is about (CheckedKey), copied there by the check; SHA256 is their
+	// digest. Reviews read this object, never the upload key, which a
+	// re-posted form can overwrite. Empty until a check read the upload.
+	CheckedKey string
+	VersionID  string
+	CreatedAt  time.Time
+	CheckedAt  *time.Time
 	// Superseded is set when a newer upload of the same type replaced it.
 	Superseded bool
+}
+
+// SimilarDocument is another enterprise's document whose picture is
+// within the near-duplicate distance of this one's.
+type SimilarDocument struct {
+	DocumentID   string
+	CaseID       string
+	EnterpriseID string
+	Distance     int // Hamming distance of the perceptual hashes
 }
 
 // Key is the S3 object key of the document.
@@ -425,6 +450,17 @@ func UploadKey(caseID, documentID string) string {
 
 // UploadPrefix is the key prefix of every applicant upload.
 const UploadPrefix = "uploads/"
+
+// CheckedPrefix is the key prefix of the checked copies: no presigned
+// form can write there, and no upload notification fires there.
+const CheckedPrefix = "checked/"
+
+// CheckedKey is where the check keeps the bytes it checked for the S3
+// event with (normalized) sequencer seq: one object per checked upload, so
+// a check that loses its race never overwrites the copy another recorded.
+func CheckedKey(caseID, documentID, seq string) string {
+	return CheckedPrefix + caseID + "/" + documentID + "/" + seq
+}
 
 // Certification is one type held by an enterprise.
 type Certification struct {

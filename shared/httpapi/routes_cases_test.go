@@ -81,9 +81,13 @@ func init() {
 		req := func(as apitest.Caller, id string) apitest.Request {
 			return apitest.Request{Route: "GET /v1/documents/{documentId}/download", Params: apitest.P("documentId", id), As: as}
 		}
+		// A form asked for but never posted: no check has read anything.
+		pending := e.Must(201, caseReq("POST /v1/cases/{caseId}/documents", apitest.Owner, c,
+			map[string]any{"docType": "legal_rep_id_front", "contentType": "image/jpeg", "contentLength": 1000}))["documentId"].(string)
 		return req(apitest.Owner, doc), []refusal{
 			{"another tenant's", 404, "not_found", req(apitest.Stranger, doc), nil},
 			{"no such document", 404, "not_found", req(apitest.Owner, unknownID), nil},
+			{"not checked yet", 409, "document_not_checked", req(apitest.Owner, pending), nil},
 		}
 	}}
 

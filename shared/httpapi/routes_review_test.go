@@ -106,3 +106,20 @@ func init() {
 		}
 	}}
 }
+
+func init() {
+	routeTests["POST /v1/review/cases/{caseId}/reveal"] = routeTest{ok: 200, build: func(t *testing.T, e *apitest.Env) (apitest.Request, []refusal) {
+		const r = "POST /v1/review/cases/{caseId}/reveal"
+		_, c := e.SubmittedCase(apitest.Owner)
+		e.Must(200, caseReq("POST /v1/cases/{caseId}/claim", apitest.Checker, c, nil))
+		_, unclaimed := e.SubmittedCase(apitest.Owner)
+		// A reviewer who also applies may not review their own case.
+		both := apitest.Caller{User: apitest.Owner.User, Roles: append(apitest.Owner.Roles, apitest.Checker.Roles...)}
+		return caseReq(r, apitest.Checker, c, nil), []refusal{
+			{"no such case", 404, "not_found", caseReq(r, apitest.Checker, unknownID, nil), nil},
+			{"one's own case", 403, "own_case", caseReq(r, both, c, nil), nil},
+			{"unclaimed", 409, "claim_required", caseReq(r, apitest.Checker, unclaimed, nil), nil},
+			{"another reviewer's claim", 409, "case_claimed", caseReq(r, apitest.Reviewer("reviewer-2"), c, nil), nil},
+		}
+	}}
+}

@@ -121,6 +121,15 @@ type documentJSON struct {
 	Check         checkJSON    `json:"check"`
 	// ReusedByOtherEnterprise is shown to reviewers only: a fraud signal.
 	ReusedByOtherEnterprise *bool `json:"reusedByOtherEnterprise,omitempty"`
+	// Reviewers also see the check's notes and similar pictures elsewhere.
+	ReviewNotes      []findingJSON `json:"reviewNotes,omitempty"`
+	SimilarDocuments []similarJSON `json:"similarDocuments,omitempty"`
+}
+
+type similarJSON struct {
+	DocumentID string `json:"documentId"`
+	CaseID     string `json:"caseId"`
+	Distance   int    `json:"distance"`
 }
 
 func documentView(d *domain.Document, lang string, reviewer bool) documentJSON {
@@ -130,6 +139,12 @@ func documentView(d *domain.Document, lang string, reviewer bool) documentJSON {
 	if reviewer {
 		r := d.ReusedByOthers
 		out.ReusedByOtherEnterprise = &r
+		if len(d.Notes) > 0 {
+			out.ReviewNotes = findingsView(d.Notes, lang)
+		}
+		for _, s := range d.Similar {
+			out.SimilarDocuments = append(out.SimilarDocuments, similarJSON{DocumentID: s.DocumentID, CaseID: s.CaseID, Distance: s.Distance})
+		}
 	}
 	return out
 }

@@ -217,9 +217,16 @@ func (j *Expiry) expireDocuments(ctx context.Context, caseID string) error {
 		return err
 	}
 	for _, d := range b.Documents {
-		err := j.cfg.Objects.Tag(ctx, d.Key(), map[string]string{"check": string(d.Status), "retention": "expire"})
-		if err != nil && !domain.IsKind(err, domain.KindNotFound) {
-			return err
+		// The upload (which the lifecycle removes soon anyway) and the
+		// checked copy reviews read.
+		for _, key := range []string{d.Key(), d.CheckedKey} {
+			if key == "" {
+				continue
+			}
+			err := j.cfg.Objects.Tag(ctx, key, map[string]string{"check": string(d.Status), "retention": "expire"})
+			if err != nil && !domain.IsKind(err, domain.KindNotFound) {
+				return err
+			}
 		}
 	}
 	return nil

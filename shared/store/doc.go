@@ -8,7 +8,7 @@
 // # Table
 //
 // Key pk (S, HASH) and sk (S, RANGE). Global secondary indexes, all
-// projecting ALL and all sparse (an item carries an index's attributes only
+// projecting ALL but the PHashIndexes, and all sparse (an item carries an index's attributes only
 // while it belongs there; writes that change membership rebuild the whole
 // item, so the attributes disappear with the state that called for them):
 //
@@ -17,6 +17,7 @@
 //	DueIndex     duepk / duesk     scheduled work: cases and certifications by due time
 //	RemindIndex  rpk / rsk         renewal reminders by due time
 //	HashIndex    hpk / hsk         documents by content hash
+//	PHashIndex0..3  ph0..ph3 / phsk  image documents by perceptual-hash band (projects id, caseId, enterpriseId, phash)
 //
 // TTL attribute ttl (epoch seconds). Times inside sort keys use the
 // fixed-width UTC layout 2006-01-02T15:04:05.000000000Z, so keys sort in time
@@ -70,6 +71,7 @@
 //	one document of a case                  GetDocument                GetItem CASE#<caseId> / D#<docId>, consistent                1 GetItem
 //	a document by id (download)             FindDocument               GSI1 gsi1pk=DOC#<docId>, gsi1sk=DOC                          1 Query
 //	same content uploaded elsewhere         FindDocumentsByHash        HashIndex hpk=SHA#<hex>                                      1 Query (+ pages)
+//	similar pictures elsewhere              FindDocumentsByPHashBand   PHashIndex<b> ph<b>=<band key>, per probe key                1 Query per key (+ pages)
 //	downloads and reveals of a case (audit) ListAudit                  Query pk=CASE#<id>, sk begins_with U#, consistent            1 Query (+ pages)
 //	certification history (appeal context)  EnterpriseHistory          Query pk=ENT#<id>, sk begins_with H#, consistent             1 Query (+ pages)
 //	micro-deposit payouts of a case         Payouts                    Query pk=CASE#<id>, sk begins_with P#, consistent            1 Query (+ pages)

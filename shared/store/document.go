@@ -12,7 +12,9 @@ import (
 
 // documentItem: pk CASE#<caseId>, sk D#<docId>; GSI1 DOC#<docId>, DOC
 // (download by id); HashIndex SHA#<hex>, <entId>#<docId> once the content
-// hash is known (reuse across enterprises); ttl once the document is marked
+// hash is known (reuse across enterprises); PHashIndex0..3 ph0..ph3 = the
+// perceptual hash's bands, phsk <entId>#<docId>, for image documents
+// (similar pictures across enterprises); ttl once the document is marked
 // for deletion. seq is the S3 sequencer of the stored check result.
 type documentItem struct {
 	PK             string             `dynamodbav:"pk"`
@@ -21,6 +23,11 @@ type documentItem struct {
 	GSI1SK         string             `dynamodbav:"gsi1sk"`
 	HPK            string             `dynamodbav:"hpk,omitempty"`
 	HSK            string             `dynamodbav:"hsk,omitempty"`
+	PH0            string             `dynamodbav:"ph0,omitempty"`
+	PH1            string             `dynamodbav:"ph1,omitempty"`
+	PH2            string             `dynamodbav:"ph2,omitempty"`
+	PH3            string             `dynamodbav:"ph3,omitempty"`
+	PHSK           string             `dynamodbav:"phsk,omitempty"`
 	TTL            int64              `dynamodbav:"ttl,omitempty"`
 	Entity         string             `dynamodbav:"entity"`
 	ID             string             `dynamodbav:"id"`
@@ -35,8 +42,12 @@ type documentItem struct {
 	Metrics        map[string]float64 `dynamodbav:"metrics,omitempty"`
 	SHA256         string             `dynamodbav:"sha256,omitempty"`
 	ReusedByOthers bool               `dynamodbav:"reusedByOthers"`
+	PHash          string             `dynamodbav:"phash,omitempty"`
+	Similar        []similarItem      `dynamodbav:"similar,omitempty"`
+	Notes          []findingItem      `dynamodbav:"notes,omitempty"`
 	Seq            string             `dynamodbav:"seq,omitempty"`
 	VersionID      string             `dynamodbav:"versionId,omitempty"`
+	CheckedKey     string             `dynamodbav:"checkedKey,omitempty"`
 	CreatedAt      time.Time          `dynamodbav:"createdAt"`
 	CheckedAt      *time.Time         `dynamodbav:"checkedAt,omitempty"`
 	Superseded     bool               `dynamodbav:"superseded"`
@@ -66,14 +77,24 @@ func toDocumentItem(d *domain.Document, expireAt *time.Time) documentItem {
 		Metrics:        d.Metrics,
 		SHA256:         d.SHA256,
 		ReusedByOthers: d.ReusedByOthers,
+		PHash:          d.PHash,
+		Similar:        toSimilar(d.Similar),
+		Notes:          toFindings(d.Notes),
 		Seq:            d.Sequencer,
 		VersionID:      d.VersionID,
+		CheckedKey:     d.CheckedKey,
 		CreatedAt:      d.CreatedAt.UTC(),
 		CheckedAt:      utcp(d.CheckedAt),
 		Superseded:     d.Superseded,
 	}
 	if d.SHA256 != "" {
 		it.HPK, it.HSK = hashPK(d.SHA256), keyJoin(d.EnterpriseID, d.ID)
+	}
+	if len(d.PHashBands) > 0 {
+		for i, p := range []*string{&it.PH0, &it.PH1, &it.PH2, &it.PH3}[:min(phashBands, len(d.PHashBands))] {
+			*p = d.PHashBands[i]
+		}
+		it.PHSK = keyJoin(d.EnterpriseID, d.ID)
 	}
 	if expireAt != nil {
 		it.TTL = epoch(*expireAt)
@@ -82,8 +103,15 @@ func toDocumentItem(d *domain.Document, expireAt *time.Time) documentItem {
 }
 
 func (it documentItem) domain() domain.Document {
+	var bands []string
+	for _, b := range []string{it.PH0, it.PH1, it.PH2, it.PH3} {
+		if b != "" {
+			bands = append(bands, b)
+		}
+	}
 	return domain.Document{
 		ID:             it.ID,
+		PHashBands:     bands,
 		CaseID:         it.CaseID,
 		EnterpriseID:   it.EnterpriseID,
 		OwnerID:        it.OwnerID,
@@ -95,8 +123,12 @@ func (it documentItem) domain() domain.Document {
 		Metrics:        it.Metrics,
 		SHA256:         it.SHA256,
 		ReusedByOthers: it.ReusedByOthers,
+		PHash:          it.PHash,
+		Similar:        fromSimilar(it.Similar),
+		Notes:          fromFindings(it.Notes),
 		Sequencer:      it.Seq,
 		VersionID:      it.VersionID,
+		CheckedKey:     it.CheckedKey,
 		CreatedAt:      it.CreatedAt,
 		CheckedAt:      it.CheckedAt,
 		Superseded:     it.Superseded,
@@ -191,6 +223,22 @@ func (s *Store) FindDocument(ctx context.Context, docID string) (*domain.Documen
 func (s *Store) FindDocumentsByHash(ctx context.Context, sha256 string) ([]domain.Document, error) {
 	kc := expression.Key(attrHPK).Equal(expression.Value(hashPK(sha256)))
 	items, err := s.queryAll(ctx, &dynamodb.QueryInput{IndexName: aws.String(indexHash)}, kc)
+	if err != nil {
+		return nil, err
+	}
+	return decodeAll(items, "document", documentItem.domain)
+}
+
+// FindDocumentsByPHashBand lists the documents whose perceptual hash has
+// key in band (PHashIndex<band>), across enterprises. The index projects
+// only id, caseId, enterpriseId and phash: that is all the returned
+// documents carry.
+func (s *Store) FindDocumentsByPHashBand(ctx context.Context, band int, key string) ([]domain.Document, error) {
+	if band < 0 || band >= phashBands {
+		return nil, internal("no perceptual-hash band %d", band)
+	}
+	kc := expression.Key(phashAttr(band)).Equal(expression.Value(key))
+	items, err := s.queryAll(ctx, &dynamodb.QueryInput{IndexName: aws.String(phashIndex(band))}, kc)
 	if err != nil {
 		return nil, err
 	}

@@ -1,13 +1,17 @@
 package store
 
 import (
+	"fmt"
+	"slices"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/google/go-cmp/cmp"
 
 	"microcert/shared/domain"
 )
@@ -215,5 +219,63 @@ func TestFindDocumentsByHash(t *testing.T) {
 	none, err := s.FindDocumentsByHash(ctx, "0000")
 	if err != nil || len(none) != 0 {
 		t.Errorf("unknown hash: %v, %v", none, err)
+	}
+}
+
+func TestFindDocumentsByPHashBand(t *testing.T) {
+	s, _ := newStore(t)
+	type stored struct{ ent, doc string }
+	var want []stored
+	bands := func(k string) []string { return []string{"a000", "b000", k, "d000"} }
+	for i := 0; i < 3; i++ {
+		e := createEnterprise(t, s, "u")
+		c := createCase(t, s, e, t0)
+		for j, key := range []string{"beef", "f00d"} {
+			d := sampleDocument(c, t0)
+			mustCommit(t, s, &domain.Change{Documents: []domain.DocumentWrite{{Document: d, Create: true}}})
+			r := checked(d, "01", domain.DocPassed, fmt.Sprintf("sha-%d-%d", i, j))
+			r.PHash, r.PHashBands = strings.Repeat("0", 80), bands(key)
+			r.Similar = []domain.SimilarDocument{{DocumentID: "x", CaseID: "y", EnterpriseID: "z", Distance: 3}}
+			r.Notes = []domain.Finding{{Code: "near_duplicate", Message: domain.Text{Zh: "相似", En: "similar"}}}
+			mustCommit(t, s, &domain.Change{Documents: []domain.DocumentWrite{{Document: r, CheckResult: true}}})
+			if key == "beef" {
+				want = append(want, stored{e.ID, d.ID})
+			}
+			got, err := s.GetDocument(ctx, c.ID, d.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(r, got); diff != "" {
+				t.Errorf("round trip (-want +got):\n%s", diff)
+			}
+		}
+	}
+	docs, err := s.FindDocumentsByPHashBand(ctx, 2, "beef")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []stored
+	for _, d := range docs {
+		if d.PHash == "" || d.CaseID == "" {
+			t.Errorf("index item lacks projected attributes: %+v", d)
+		}
+		got = append(got, stored{d.EnterpriseID, d.ID})
+	}
+	less := func(a, b stored) int { return strings.Compare(a.ent+a.doc, b.ent+b.doc) }
+	slices.SortFunc(want, less)
+	slices.SortFunc(got, less)
+	if diff := cmp.Diff(want, got, cmp.AllowUnexported(stored{})); diff != "" {
+		t.Errorf("band 2 = beef (-want +got):\n%s", diff)
+	}
+	for _, tc := range []struct {
+		band int
+		key  string
+	}{{0, "beef"}, {2, "0000"}} {
+		if none, err := s.FindDocumentsByPHashBand(ctx, tc.band, tc.key); err != nil || len(none) != 0 {
+			t.Errorf("band %d = %s: %v, %v", tc.band, tc.key, none, err)
+		}
+	}
+	if _, err := s.FindDocumentsByPHashBand(ctx, 4, "beef"); err == nil {
+		t.Error("band 4 exists")
 	}
 }

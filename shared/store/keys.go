@@ -22,6 +22,7 @@ const (
 	attrHPK    = "hpk"
 	attrHSK    = "hsk"
 	attrTTL    = "ttl"
+	attrPHSK   = "phsk"
 
 	indexGSI1   = "GSI1"
 	indexQueue  = "QueueIndex"
@@ -29,6 +30,13 @@ const (
 	indexRemind = "RemindIndex"
 	indexHash   = "HashIndex"
 )
+
+// phashBands is how many perceptual-hash band indexes the table has
+// (PHashIndex0..3 on ph0..ph3, sort key phsk).
+const phashBands = 4
+
+func phashAttr(band int) string  { return "ph" + strconv.Itoa(band) }
+func phashIndex(band int) string { return "PHashIndex" + strconv.Itoa(band) }
 
 // Partition and sort key builders. Every key of the table is made here.
 const (

@@ -84,6 +84,29 @@ type decisionItem struct {
 	At         time.Time `dynamodbav:"at"`
 }
 
+type similarItem struct {
+	DocumentID   string `dynamodbav:"documentId"`
+	CaseID       string `dynamodbav:"caseId"`
+	EnterpriseID string `dynamodbav:"enterpriseId"`
+	Distance     int    `dynamodbav:"distance"`
+}
+
+func toSimilar(s []domain.SimilarDocument) []similarItem {
+	var out []similarItem
+	for _, x := range s {
+		out = append(out, similarItem(x))
+	}
+	return out
+}
+
+func fromSimilar(s []similarItem) []domain.SimilarDocument {
+	var out []domain.SimilarDocument
+	for _, x := range s {
+		out = append(out, domain.SimilarDocument(x))
+	}
+	return out
+}
+
 type findingItem struct {
 	Code    string   `dynamodbav:"code"`
 	Message textItem `dynamodbav:"message"`

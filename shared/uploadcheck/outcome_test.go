@@ -69,7 +69,7 @@ func TestOutcomes(t *testing.T) {
 		{name: "a PDF with JavaScript fails", docType: domain.DocBusinessLicense, contentType: "application/pdf", content: fx.PDFWithEscapedJavaScript(),
 			want: uploadcheck.Checked, status: domain.DocFailed, finding: "pdf_active_content"},
 		{name: "a file deleted before the check", docType: domain.DocBusinessLicense, contentType: "image/jpeg", content: fx.ClearJPEG(),
-			before: func(e *apitest.Env, key string) { e.Bucket.Delete(key) },
+			before: func(e *apitest.Env, key string) { e.Bucket.Delete(context.Background(), key) },
 			want:   uploadcheck.Missing, status: domain.DocFailed, finding: "object_missing"},
 	}
 	for _, tt := range tests {

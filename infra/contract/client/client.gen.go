@@ -378,6 +378,8 @@ const (
 	ErrorCodeClaimRequired           ErrorCode = "claim_required"
 	ErrorCodeDepositLimitReached     ErrorCode = "deposit_limit_reached"
 	ErrorCodeDocTypeNotRequired      ErrorCode = "doc_type_not_required"
+	ErrorCodeDocumentFrozen          ErrorCode = "document_frozen"
+	ErrorCodeDocumentNotChecked      ErrorCode = "document_not_checked"
 	ErrorCodeDuplicate               ErrorCode = "duplicate"
 	ErrorCodeDuplicateKey            ErrorCode = "duplicate_key"
 	ErrorCodeDuplicateReason         ErrorCode = "duplicate_reason"
@@ -419,6 +421,7 @@ const (
 	ErrorCodeNotRenewable            ErrorCode = "not_renewable"
 	ErrorCodeNotRevoked              ErrorCode = "not_revoked"
 	ErrorCodeNoteRequired            ErrorCode = "note_required"
+	ErrorCodeObjectChanged           ErrorCode = "object_changed"
 	ErrorCodeObjectGone              ErrorCode = "object_gone"
 	ErrorCodeObjectTooLarge          ErrorCode = "object_too_large"
 	ErrorCodeOwnCase                 ErrorCode = "own_case"
@@ -496,6 +499,10 @@ func (e ErrorCode) Valid() bool {
 	case ErrorCodeDepositLimitReached:
 		return true
 	case ErrorCodeDocTypeNotRequired:
+		return true
+	case ErrorCodeDocumentFrozen:
+		return true
+	case ErrorCodeDocumentNotChecked:
 		return true
 	case ErrorCodeDuplicate:
 		return true
@@ -578,6 +585,8 @@ func (e ErrorCode) Valid() bool {
 	case ErrorCodeNotRevoked:
 		return true
 	case ErrorCodeNoteRequired:
+		return true
+	case ErrorCodeObjectChanged:
 		return true
 	case ErrorCodeObjectGone:
 		return true
@@ -674,14 +683,16 @@ const (
 	FindingCodeEmpty            FindingCode = "empty"
 	FindingCodeImageTooLarge    FindingCode = "image_too_large"
 	FindingCodeImageTooSmall    FindingCode = "image_too_small"
+	FindingCodeNearDuplicate    FindingCode = "near_duplicate"
 	FindingCodeObjectMissing    FindingCode = "object_missing"
 	FindingCodeOverexposed      FindingCode = "overexposed"
 	FindingCodePdfActiveContent FindingCode = "pdf_active_content"
-	FindingCodePdfEncrypted     FindingCode = "pdf_encrypted"
+	FindingCodePdfLinks         FindingCode = "pdf_links"
 	FindingCodePdfTooManyPages  FindingCode = "pdf_too_many_pages"
 	FindingCodePdfUnscannable   FindingCode = "pdf_unscannable"
 	FindingCodeTooDark          FindingCode = "too_dark"
 	FindingCodeTooLarge         FindingCode = "too_large"
+	FindingCodeTrailingData     FindingCode = "trailing_data"
 	FindingCodeTypeMismatch     FindingCode = "type_mismatch"
 	FindingCodeTypeNotAllowed   FindingCode = "type_not_allowed"
 	FindingCodeUnknownDocType   FindingCode = "unknown_doc_type"
@@ -702,13 +713,15 @@ func (e FindingCode) Valid() bool {
 		return true
 	case FindingCodeImageTooSmall:
 		return true
+	case FindingCodeNearDuplicate:
+		return true
 	case FindingCodeObjectMissing:
 		return true
 	case FindingCodeOverexposed:
 		return true
 	case FindingCodePdfActiveContent:
 		return true
-	case FindingCodePdfEncrypted:
+	case FindingCodePdfLinks:
 		return true
 	case FindingCodePdfTooManyPages:
 		return true
@@ -717,6 +730,8 @@ func (e FindingCode) Valid() bool {
 	case FindingCodeTooDark:
 		return true
 	case FindingCodeTooLarge:
+		return true
+	case FindingCodeTrailingData:
 		return true
 	case FindingCodeTypeMismatch:
 		return true
@@ -1530,6 +1545,23 @@ type Document struct {
 
 	// ReusedByOtherEnterprise Reviewers and admins only (absent for applicants). The same file was uploaded by another enterprise.
 	ReusedByOtherEnterprise *bool `json:"reusedByOtherEnterprise,omitempty"`
+
+	// ReviewNotes Reviewers and admins only. Observations of the check that do not fail it: `pdf_links` (the PDF's web and mail links, listed), `near_duplicate` (the picture is nearly the same as other enterprises' documents: see similarDocuments).
+	ReviewNotes *[]Finding `json:"reviewNotes,omitempty"`
+
+	// SimilarDocuments Reviewers and admins only. Other enterprises' documents whose picture is nearly the same (re-encoded, resized, margins trimmed, metadata changed), closest first; distance is the Hamming distance of the 255-bit perceptual hashes (at most 48 is listed).
+	SimilarDocuments *[]struct {
+		// CaseId 26 lowercase Crockford base32 characters (ULID-shaped), time-ordered.
+		//
+		// Example: 01jd4x8k2m9q7r5t3v1w0y6z8a
+		CaseId   Id    `json:"caseId"`
+		Distance int32 `json:"distance"`
+
+		// DocumentId 26 lowercase Crockford base32 characters (ULID-shaped), time-ordered.
+		//
+		// Example: 01jd4x8k2m9q7r5t3v1w0y6z8a
+		DocumentId Id `json:"documentId"`
+	} `json:"similarDocuments,omitempty"`
 }
 
 // DocumentCheck defines model for DocumentCheck.
@@ -3321,14 +3353,16 @@ type ClientInterface interface {
 	// send `multipart/form-data` to `url` with every member of `fields` as a
 	// form field and the file last (field `file`). The policy pins the
 	// object key, the declared `Content-Type` and a `content-length-range`
-	// of 1..`maxBytes`; it expires at `expiresAt` (15 minutes). The check
+	// of 1..`maxBytes`; it expires at `expiresAt` (5 minutes). The check
 	// result appears on the document (`check.status` pending -> passed /
 	// failed) shortly after the upload. Owner only; only while the case is
-	// `draft` or `changes_requested`.
+	// `draft`, or `changes_requested` for a document type the request for
+	// changes names. A form posted again after the case was submitted is
+	// recorded as a late upload and changes nothing.
 	//
 	// Errors (the problem's `code`):
 	// - 404: `not_found`: no such case, or not yours.
-	// - 409: `case_not_editable` (submitted or closed), `too_many_documents` (at most 40 uploads per case and 10 per document type: permanent, do not retry), `version_conflict`; `request_in_progress`, `request_already_applied`.
+	// - 409: `case_not_editable` (submitted or closed), `document_frozen` (sent back, but the request for changes does not name this document type), `too_many_documents` (at most 40 uploads per case and 10 per document type: permanent, do not retry), `version_conflict`; `request_in_progress`, `request_already_applied`.
 	// - 422: `invalid_doc_type`, `doc_type_not_required`, `unsupported_content_type`, `file_too_large` (contentLength below 1 or above the type's limit), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed`, `idempotency_key_reused`, `invalid_idempotency_key`.
 	//
 	// Takes any type of body and a specified content type.
@@ -3342,14 +3376,16 @@ type ClientInterface interface {
 	// send `multipart/form-data` to `url` with every member of `fields` as a
 	// form field and the file last (field `file`). The policy pins the
 	// object key, the declared `Content-Type` and a `content-length-range`
-	// of 1..`maxBytes`; it expires at `expiresAt` (15 minutes). The check
+	// of 1..`maxBytes`; it expires at `expiresAt` (5 minutes). The check
 	// result appears on the document (`check.status` pending -> passed /
 	// failed) shortly after the upload. Owner only; only while the case is
-	// `draft` or `changes_requested`.
+	// `draft`, or `changes_requested` for a document type the request for
+	// changes names. A form posted again after the case was submitted is
+	// recorded as a late upload and changes nothing.
 	//
 	// Errors (the problem's `code`):
 	// - 404: `not_found`: no such case, or not yours.
-	// - 409: `case_not_editable` (submitted or closed), `too_many_documents` (at most 40 uploads per case and 10 per document type: permanent, do not retry), `version_conflict`; `request_in_progress`, `request_already_applied`.
+	// - 409: `case_not_editable` (submitted or closed), `document_frozen` (sent back, but the request for changes does not name this document type), `too_many_documents` (at most 40 uploads per case and 10 per document type: permanent, do not retry), `version_conflict`; `request_in_progress`, `request_already_applied`.
 	// - 422: `invalid_doc_type`, `doc_type_not_required`, `unsupported_content_type`, `file_too_large` (contentLength below 1 or above the type's limit), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed`, `idempotency_key_reused`, `invalid_idempotency_key`.
 	//
 	// Takes a body of the `application/json` content type.
@@ -3519,7 +3555,12 @@ type ClientInterface interface {
 	//
 	// For the case's owner, reviewers and admins (anyone else gets 404). The
 	// URL expires at `expiresAt` (5 minutes). Every download is audited
-	// (who, when, which document) before the link is handed out.
+	// (who, when, which document) before the link is handed out. The link
+	// serves exactly the bytes the document's check read (a copy the
+	// upload form cannot overwrite).
+	//
+	// Errors (the problem's `code`):
+	// - 409: `document_not_checked`: no check has read the upload yet (with `status`).
 	//
 	// Corresponds with GET /v1/documents/{documentId}/download (the `DownloadDocument` operationId).
 	DownloadDocument(ctx context.Context, documentId DocumentId, params *DownloadDocumentParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -4141,14 +4182,16 @@ func (c *Client) ListDocuments(ctx context.Context, caseId CaseId, params *ListD
 // send `multipart/form-data` to `url` with every member of `fields` as a
 // form field and the file last (field `file`). The policy pins the
 // object key, the declared `Content-Type` and a `content-length-range`
-// of 1..`maxBytes`; it expires at `expiresAt` (15 minutes). The check
+// of 1..`maxBytes`; it expires at `expiresAt` (5 minutes). The check
 // result appears on the document (`check.status` pending -> passed /
 // failed) shortly after the upload. Owner only; only while the case is
-// `draft` or `changes_requested`.
+// `draft`, or `changes_requested` for a document type the request for
+// changes names. A form posted again after the case was submitted is
+// recorded as a late upload and changes nothing.
 //
 // Errors (the problem's `code`):
 // - 404: `not_found`: no such case, or not yours.
-// - 409: `case_not_editable` (submitted or closed), `too_many_documents` (at most 40 uploads per case and 10 per document type: permanent, do not retry), `version_conflict`; `request_in_progress`, `request_already_applied`.
+// - 409: `case_not_editable` (submitted or closed), `document_frozen` (sent back, but the request for changes does not name this document type), `too_many_documents` (at most 40 uploads per case and 10 per document type: permanent, do not retry), `version_conflict`; `request_in_progress`, `request_already_applied`.
 // - 422: `invalid_doc_type`, `doc_type_not_required`, `unsupported_content_type`, `file_too_large` (contentLength below 1 or above the type's limit), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed`, `idempotency_key_reused`, `invalid_idempotency_key`.
 //
 // Takes any type of body and a specified content type.
@@ -4172,14 +4215,16 @@ func (c *Client) RequestUploadWithBody(ctx context.Context, caseId CaseId, param
 // send `multipart/form-data` to `url` with every member of `fields` as a
 // form field and the file last (field `file`). The policy pins the
 // object key, the declared `Content-Type` and a `content-length-range`
-// of 1..`maxBytes`; it expires at `expiresAt` (15 minutes). The check
+// of 1..`maxBytes`; it expires at `expiresAt` (5 minutes). The check
 // result appears on the document (`check.status` pending -> passed /
 // failed) shortly after the upload. Owner only; only while the case is
-// `draft` or `changes_requested`.
+// `draft`, or `changes_requested` for a document type the request for
+// changes names. A form posted again after the case was submitted is
+// recorded as a late upload and changes nothing.
 //
 // Errors (the problem's `code`):
 // - 404: `not_found`: no such case, or not yours.
-// - 409: `case_not_editable` (submitted or closed), `too_many_documents` (at most 40 uploads per case and 10 per document type: permanent, do not retry), `version_conflict`; `request_in_progress`, `request_already_applied`.
+// - 409: `case_not_editable` (submitted or closed), `document_frozen` (sent back, but the request for changes does not name this document type), `too_many_documents` (at most 40 uploads per case and 10 per document type: permanent, do not retry), `version_conflict`; `request_in_progress`, `request_already_applied`.
 // - 422: `invalid_doc_type`, `doc_type_not_required`, `unsupported_content_type`, `file_too_large` (contentLength below 1 or above the type's limit), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed`, `idempotency_key_reused`, `invalid_idempotency_key`.
 //
 // Takes a body of the `application/json` content type.
@@ -4459,7 +4504,12 @@ func (c *Client) WithdrawCase(ctx context.Context, caseId CaseId, params *Withdr
 //
 // For the case's owner, reviewers and admins (anyone else gets 404). The
 // URL expires at `expiresAt` (5 minutes). Every download is audited
-// (who, when, which document) before the link is handed out.
+// (who, when, which document) before the link is handed out. The link
+// serves exactly the bytes the document's check read (a copy the
+// upload form cannot overwrite).
+//
+// Errors (the problem's `code`):
+// - 409: `document_not_checked`: no check has read the upload yet (with `status`).
 //
 // Corresponds with GET /v1/documents/{documentId}/download (the `DownloadDocument` operationId).
 func (c *Client) DownloadDocument(ctx context.Context, documentId DocumentId, params *DownloadDocumentParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -7026,14 +7076,16 @@ type ClientWithResponsesInterface interface {
 	// send `multipart/form-data` to `url` with every member of `fields` as a
 	// form field and the file last (field `file`). The policy pins the
 	// object key, the declared `Content-Type` and a `content-length-range`
-	// of 1..`maxBytes`; it expires at `expiresAt` (15 minutes). The check
+	// of 1..`maxBytes`; it expires at `expiresAt` (5 minutes). The check
 	// result appears on the document (`check.status` pending -> passed /
 	// failed) shortly after the upload. Owner only; only while the case is
-	// `draft` or `changes_requested`.
+	// `draft`, or `changes_requested` for a document type the request for
+	// changes names. A form posted again after the case was submitted is
+	// recorded as a late upload and changes nothing.
 	//
 	// Errors (the problem's `code`):
 	// - 404: `not_found`: no such case, or not yours.
-	// - 409: `case_not_editable` (submitted or closed), `too_many_documents` (at most 40 uploads per case and 10 per document type: permanent, do not retry), `version_conflict`; `request_in_progress`, `request_already_applied`.
+	// - 409: `case_not_editable` (submitted or closed), `document_frozen` (sent back, but the request for changes does not name this document type), `too_many_documents` (at most 40 uploads per case and 10 per document type: permanent, do not retry), `version_conflict`; `request_in_progress`, `request_already_applied`.
 	// - 422: `invalid_doc_type`, `doc_type_not_required`, `unsupported_content_type`, `file_too_large` (contentLength below 1 or above the type's limit), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed`, `idempotency_key_reused`, `invalid_idempotency_key`.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -7047,14 +7099,16 @@ type ClientWithResponsesInterface interface {
 	// send `multipart/form-data` to `url` with every member of `fields` as a
 	// form field and the file last (field `file`). The policy pins the
 	// object key, the declared `Content-Type` and a `content-length-range`
-	// of 1..`maxBytes`; it expires at `expiresAt` (15 minutes). The check
+	// of 1..`maxBytes`; it expires at `expiresAt` (5 minutes). The check
 	// result appears on the document (`check.status` pending -> passed /
 	// failed) shortly after the upload. Owner only; only while the case is
-	// `draft` or `changes_requested`.
+	// `draft`, or `changes_requested` for a document type the request for
+	// changes names. A form posted again after the case was submitted is
+	// recorded as a late upload and changes nothing.
 	//
 	// Errors (the problem's `code`):
 	// - 404: `not_found`: no such case, or not yours.
-	// - 409: `case_not_editable` (submitted or closed), `too_many_documents` (at most 40 uploads per case and 10 per document type: permanent, do not retry), `version_conflict`; `request_in_progress`, `request_already_applied`.
+	// - 409: `case_not_editable` (submitted or closed), `document_frozen` (sent back, but the request for changes does not name this document type), `too_many_documents` (at most 40 uploads per case and 10 per document type: permanent, do not retry), `version_conflict`; `request_in_progress`, `request_already_applied`.
 	// - 422: `invalid_doc_type`, `doc_type_not_required`, `unsupported_content_type`, `file_too_large` (contentLength below 1 or above the type's limit), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed`, `idempotency_key_reused`, `invalid_idempotency_key`.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
@@ -7228,7 +7282,12 @@ type ClientWithResponsesInterface interface {
 	//
 	// For the case's owner, reviewers and admins (anyone else gets 404). The
 	// URL expires at `expiresAt` (5 minutes). Every download is audited
-	// (who, when, which document) before the link is handed out.
+	// (who, when, which document) before the link is handed out. The link
+	// serves exactly the bytes the document's check read (a copy the
+	// upload form cannot overwrite).
+	//
+	// Errors (the problem's `code`):
+	// - 409: `document_not_checked`: no check has read the upload yet (with `status`).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -11198,6 +11257,13 @@ type DownloadDocumentResponse404Headers struct {
 	XRequestId         *string
 }
 
+// DownloadDocumentResponse409Headers the declared response headers of an HTTP 409 response for DownloadDocument
+type DownloadDocumentResponse409Headers struct {
+	ContentLanguage    *string
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
 // DownloadDocumentResponse429Headers the declared response headers of an HTTP 429 response for DownloadDocument
 type DownloadDocumentResponse429Headers struct {
 	ApigwRequestid *string
@@ -11234,6 +11300,8 @@ type DownloadDocumentResponse struct {
 	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Conflict
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequests
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
@@ -11248,6 +11316,8 @@ type DownloadDocumentResponse struct {
 	Headers401 *DownloadDocumentResponse401Headers
 	// Headers404 the parsed response headers for an HTTP 404 response
 	Headers404 *DownloadDocumentResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *DownloadDocumentResponse409Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *DownloadDocumentResponse429Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
@@ -11276,6 +11346,11 @@ func (r DownloadDocumentResponse) GetApplicationproblemJSON401() *UnauthorizedAp
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
 func (r DownloadDocumentResponse) GetApplicationproblemJSON404() *NotFound {
 	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r DownloadDocumentResponse) GetApplicationproblemJSON409() *Conflict {
+	return r.ApplicationproblemJSON409
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
@@ -13773,14 +13848,16 @@ func (c *ClientWithResponses) ListDocumentsWithResponse(ctx context.Context, cas
 // send `multipart/form-data` to `url` with every member of `fields` as a
 // form field and the file last (field `file`). The policy pins the
 // object key, the declared `Content-Type` and a `content-length-range`
-// of 1..`maxBytes`; it expires at `expiresAt` (15 minutes). The check
+// of 1..`maxBytes`; it expires at `expiresAt` (5 minutes). The check
 // result appears on the document (`check.status` pending -> passed /
 // failed) shortly after the upload. Owner only; only while the case is
-// `draft` or `changes_requested`.
+// `draft`, or `changes_requested` for a document type the request for
+// changes names. A form posted again after the case was submitted is
+// recorded as a late upload and changes nothing.
 //
 // Errors (the problem's `code`):
 // - 404: `not_found`: no such case, or not yours.
-// - 409: `case_not_editable` (submitted or closed), `too_many_documents` (at most 40 uploads per case and 10 per document type: permanent, do not retry), `version_conflict`; `request_in_progress`, `request_already_applied`.
+// - 409: `case_not_editable` (submitted or closed), `document_frozen` (sent back, but the request for changes does not name this document type), `too_many_documents` (at most 40 uploads per case and 10 per document type: permanent, do not retry), `version_conflict`; `request_in_progress`, `request_already_applied`.
 // - 422: `invalid_doc_type`, `doc_type_not_required`, `unsupported_content_type`, `file_too_large` (contentLength below 1 or above the type's limit), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed`, `idempotency_key_reused`, `invalid_idempotency_key`.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -13800,14 +13877,16 @@ func (c *ClientWithResponses) RequestUploadWithBodyWithResponse(ctx context.Cont
 // send `multipart/form-data` to `url` with every member of `fields` as a
 // form field and the file last (field `file`). The policy pins the
 // object key, the declared `Content-Type` and a `content-length-range`
-// of 1..`maxBytes`; it expires at `expiresAt` (15 minutes). The check
+// of 1..`maxBytes`; it expires at `expiresAt` (5 minutes). The check
 // result appears on the document (`check.status` pending -> passed /
 // failed) shortly after the upload. Owner only; only while the case is
-// `draft` or `changes_requested`.
+// `draft`, or `changes_requested` for a document type the request for
+// changes names. A form posted again after the case was submitted is
+// recorded as a late upload and changes nothing.
 //
 // Errors (the problem's `code`):
 // - 404: `not_found`: no such case, or not yours.
-// - 409: `case_not_editable` (submitted or closed), `too_many_documents` (at most 40 uploads per case and 10 per document type: permanent, do not retry), `version_conflict`; `request_in_progress`, `request_already_applied`.
+// - 409: `case_not_editable` (submitted or closed), `document_frozen` (sent back, but the request for changes does not name this document type), `too_many_documents` (at most 40 uploads per case and 10 per document type: permanent, do not retry), `version_conflict`; `request_in_progress`, `request_already_applied`.
 // - 422: `invalid_doc_type`, `doc_type_not_required`, `unsupported_content_type`, `file_too_large` (contentLength below 1 or above the type's limit), `missing_field`, `unknown_field`, `invalid_type`, `validation_failed`, `idempotency_key_reused`, `invalid_idempotency_key`.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
@@ -14047,7 +14126,12 @@ func (c *ClientWithResponses) WithdrawCaseWithResponse(ctx context.Context, case
 //
 // For the case's owner, reviewers and admins (anyone else gets 404). The
 // URL expires at `expiresAt` (5 minutes). Every download is audited
-// (who, when, which document) before the link is handed out.
+// (who, when, which document) before the link is handed out. The link
+// serves exactly the bytes the document's check read (a copy the
+// upload form cannot overwrite).
+//
+// Errors (the problem's `code`):
+// - 409: `document_not_checked`: no check has read the upload yet (with `status`).
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -20411,6 +20495,13 @@ func ParseDownloadDocumentResponse(rsp *http.Response) (*DownloadDocumentRespons
 		}
 		response.ApplicationproblemJSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -20507,6 +20598,30 @@ func ParseDownloadDocumentResponse(rsp *http.Response) (*DownloadDocumentRespons
 			headers.XRequestId = &value
 		}
 		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers DownloadDocumentResponse409Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers409 = &headers
 	case rsp.StatusCode == 429:
 		var headers DownloadDocumentResponse429Headers
 		if values := rsp.Header.Values("Apigw-Requestid"); len(values) > 0 {

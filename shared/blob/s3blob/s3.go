@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net/url"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -69,23 +70,57 @@ func (b *S3) Head(ctx context.Context, key string) (blob.ObjectInfo, error) {
 		return blob.ObjectInfo{}, mapErr(err)
 	}
 	return blob.ObjectInfo{Size: aws.ToInt64(out.ContentLength), ContentType: aws.ToString(out.ContentType),
-		VersionID: aws.ToString(out.VersionId)}, nil
+		VersionID: aws.ToString(out.VersionId), ETag: aws.ToString(out.ETag)}, nil
 }
 
-// Open streams an object's body; the caller closes it.
-func (b *S3) Open(ctx context.Context, key string) (io.ReadCloser, error) {
+// Open streams an object's body, with the metadata of exactly the bytes
+// served (their ETag); the caller closes it.
+func (b *S3) Open(ctx context.Context, key string) (io.ReadCloser, blob.ObjectInfo, error) {
 	out, err := b.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(b.bucket), Key: aws.String(key)})
 	if err != nil {
-		return nil, mapErr(err)
+		return nil, blob.ObjectInfo{}, mapErr(err)
 	}
-	return out.Body, nil
+	return out.Body, blob.ObjectInfo{Size: aws.ToInt64(out.ContentLength), ContentType: aws.ToString(out.ContentType),
+		VersionID: aws.ToString(out.VersionId), ETag: aws.ToString(out.ETag)}, nil
+}
+
+// CopyIfMatch copies src to dst within the bucket, server-side, only if
+// src still has the given ETag (else blob.ErrObjectChanged), and gives the
+// copy tags instead of src's.
+func (b *S3) CopyIfMatch(ctx context.Context, src, etag, dst string, tags map[string]string) error {
+	_, err := b.client.CopyObject(ctx, &s3.CopyObjectInput{Bucket: aws.String(b.bucket), Key: aws.String(dst),
+		CopySource: aws.String(b.bucket + "/" + src), CopySourceIfMatch: aws.String(etag),
+		TaggingDirective: types.TaggingDirectiveReplace, Tagging: aws.String(tagQuery(tags))})
+	var api smithy.APIError
+	if errors.As(err, &api) && api.ErrorCode() == "PreconditionFailed" {
+		return blob.ErrObjectChanged
+	}
+	return mapErr(err)
+}
+
+// Delete removes an object (absent is fine).
+func (b *S3) Delete(ctx context.Context, key string) error {
+	_, err := b.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(b.bucket), Key: aws.String(key)})
+	if err = mapErr(err); errors.Is(err, blob.ErrObjectGone) {
+		return nil
+	}
+	return err
+}
+
+// tagQuery is tags in the URL-query form of x-amz-tagging.
+func tagQuery(tags map[string]string) string {
+	v := url.Values{}
+	for k, x := range tags {
+		v.Set(k, x)
+	}
+	return v.Encode()
 }
 
 // Get reads a whole small object (the operator's calendar document): at
 // most max bytes, else invalid object_too_large; a missing object is
 // KindNotFound.
 func (b *S3) Get(ctx context.Context, key string, max int64) ([]byte, error) {
-	body, err := b.Open(ctx, key)
+	body, _, err := b.Open(ctx, key)
 	if err != nil {
 		return nil, err
 	}

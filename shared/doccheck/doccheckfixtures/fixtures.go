@@ -29,9 +29,19 @@ const (
 // high-contrast glyph-like strokes, scaled to the image size. The same
 // (w, h) always gives the same image.
 func ScanImage(w, h int) *image.RGBA {
+	return scanImage(w, h, rand.New(rand.NewPCG(uint64(w), uint64(h))))
+}
+
+// LicenceImage is ScanImage's template (title bar, text block, seal) with
+// the text drawn from seed: distinct documents of one layout, as two
+// enterprises' business licences are.
+func LicenceImage(seed uint64, w, h int) *image.RGBA {
+	return scanImage(w, h, rand.New(rand.NewPCG(seed, 0x9E3779B97F4A7C15)))
+}
+
+func scanImage(w, h int, rng *rand.Rand) *image.RGBA {
 	img := image.NewRGBA(image.Rect(0, 0, w, h))
 	fill(img, img.Bounds(), color.RGBA{250, 248, 242, 255})
-	rng := rand.New(rand.NewPCG(uint64(w), uint64(h)))
 	ink := color.RGBA{20, 20, 30, 255}
 
 	lineH := max(h/30, 10)        // a line of text

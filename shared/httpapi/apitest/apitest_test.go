@@ -56,6 +56,10 @@ func TestBucketEnforcesThePolicy(t *testing.T) {
 			}
 		})
 	}
+	// The download serves the copy the check made of what it read.
+	if _, err := e.Check(post.Fields["key"]); err != nil {
+		t.Fatal(err)
+	}
 	got, err := e.Bucket.Fetch(e.Must(200, apitest.Request{Route: "GET /v1/documents/{documentId}/download",
 		Params: apitest.P("documentId", up["documentId"]), As: apitest.Owner})["url"].(string))
 	if err != nil || !bytes.Equal(got, content) {

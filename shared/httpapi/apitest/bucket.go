@@ -3,6 +3,7 @@ package apitest
 import (
 	"bytes"
 	"context"
+	"crypto/md5"
 	"fmt"
 	"io"
 	"maps"
@@ -90,12 +91,31 @@ func (b *Bucket) Put(key string, content []byte, contentType string) {
 	b.objects[key] = object{content: bytes.Clone(content), contentType: contentType}
 }
 
-// Delete removes an object.
-func (b *Bucket) Delete(key string) {
+// Delete removes an object (absent is fine).
+func (b *Bucket) Delete(_ context.Context, key string) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	delete(b.objects, key)
+	return nil
 }
+
+// CopyIfMatch copies src to dst, with tags, if src's ETag is still etag.
+func (b *Bucket) CopyIfMatch(_ context.Context, src, etag, dst string, tags map[string]string) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	o, ok := b.objects[src]
+	switch {
+	case !ok:
+		return blob.ErrObjectGone
+	case etagOf(o.content) != etag:
+		return blob.ErrObjectChanged
+	}
+	b.objects[dst] = object{content: o.content, contentType: o.contentType, tags: maps.Clone(tags)}
+	return nil
+}
+
+// etagOf is S3's ETag of a single-part object: its quoted MD5.
+func etagOf(content []byte) string { return fmt.Sprintf("%q", fmt.Sprintf("%x", md5.Sum(content))) }
 
 // Tags returns an object's tags (nil if it does not exist).
 func (b *Bucket) Tags(key string) map[string]string {
@@ -112,18 +132,22 @@ func (b *Bucket) Head(_ context.Context, key string) (blob.ObjectInfo, error) {
 	if !ok {
 		return blob.ObjectInfo{}, blob.ErrObjectGone
 	}
-	return blob.ObjectInfo{Size: int64(len(o.content)), ContentType: o.contentType}, nil
+	return o.info(), nil
 }
 
-// Open streams an object's content.
-func (b *Bucket) Open(_ context.Context, key string) (io.ReadCloser, error) {
+func (o object) info() blob.ObjectInfo {
+	return blob.ObjectInfo{Size: int64(len(o.content)), ContentType: o.contentType, ETag: etagOf(o.content)}
+}
+
+// Open streams an object's content, with its metadata.
+func (b *Bucket) Open(_ context.Context, key string) (io.ReadCloser, blob.ObjectInfo, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	o, ok := b.objects[key]
 	if !ok {
-		return nil, blob.ErrObjectGone
+		return nil, blob.ObjectInfo{}, blob.ErrObjectGone
 	}
-	return io.NopCloser(bytes.NewReader(o.content)), nil
+	return io.NopCloser(bytes.NewReader(o.content)), o.info(), nil
 }
 
 // Tag replaces an object's tags.
