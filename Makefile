@@ -145,7 +145,7 @@ FUZZ_TARGETS := \
 	./shared/doccheck:FuzzCheckPDF ./shared/doccheck:FuzzDecodeStream ./shared/doccheck:FuzzCheckVideo \
 	./shared/store:FuzzCursorDecode \
 	./shared/uploadcheck:FuzzNormalizeSequencer ./shared/uploadcheck:FuzzParseKey \
-	./shared/statements:FuzzParseTrades
+	./shared/statements:FuzzParseTrades ./shared/statements:FuzzParsePayouts ./shared/strictjson:FuzzDecode
 
 fuzz: ## fuzz every parser of outside input for FUZZTIME each (default 30s)
 	@set -e; for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; fn=$${t##*:}; \
