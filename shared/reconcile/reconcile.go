@@ -1,7 +1,3 @@
-// Package reconcile is the daily reconciliation (ReconcileFunction): the
-// payment provider's and the bank's statements of a Beijing day, line by
-// line against the ledger and the payouts. It is apart from shared/jobs so
-// that the other jobs' functions link no statement or blob code.
 package reconcile
 
 import (

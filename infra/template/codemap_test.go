@@ -1,0 +1,80 @@
+package template
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// TestReadmeMapsEveryPackage: the README's code map names every package of
+// the product module (a row may name a folder's packages with "dir/..."),
+// and every package it names exists.
+func TestReadmeMapsEveryPackage(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join(repoRoot, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(raw)
+	start := strings.Index(readme, "\n## Code map\n")
+	if start < 0 {
+		t.Fatal("README.md has no ## Code map section")
+	}
+	section := readme[start+1:]
+	if end := strings.Index(section[1:], "\n## "); end >= 0 {
+		section = section[:end+1]
+	}
+	named := map[string]bool{}
+	var trees []string
+	for _, line := range strings.Split(section, "\n") {
+		if !strings.HasPrefix(line, "| `") {
+			continue
+		}
+		first := strings.SplitN(line, "|", 3)[1] // the package column
+		for _, m := range regexp.MustCompile("`([^`]+)`").FindAllStringSubmatch(first, -1) {
+			if tree, ok := strings.CutSuffix(m[1], "/..."); ok {
+				trees = append(trees, tree)
+				continue
+			}
+			named[m[1]] = true
+		}
+	}
+	cmd := exec.Command("go", "list", "-f", "{{.Dir}}", "./...")
+	cmd.Dir = repoRoot
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	root, err := filepath.Abs(repoRoot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkgs := strings.Fields(string(out))
+	if len(pkgs) < 20 {
+		t.Fatalf("go list ./... gave %v", pkgs)
+	}
+	exists := map[string]bool{}
+	for _, dir := range pkgs {
+		rel, err := filepath.Rel(root, dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rel = filepath.ToSlash(rel)
+		exists[rel] = true
+		if !named[rel] {
+			t.Errorf("the README's code map does not name %s", rel)
+		}
+	}
+	for p := range named {
+		if _, err := os.Stat(filepath.Join(repoRoot, p)); !exists[p] && err != nil {
+			t.Errorf("the README's code map names %s, which does not exist", p)
+		}
+	}
+	for _, tree := range trees {
+		if _, err := os.Stat(filepath.Join(repoRoot, tree)); err != nil {
+			t.Errorf("the README's code map names %s/..., which does not exist", tree)
+		}
+	}
+}
