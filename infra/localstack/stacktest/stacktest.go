@@ -310,9 +310,20 @@ func (s *Stack) MustInvoke(t testing.TB, logicalID string, event []byte) []byte 
 // waits for it; the minute's bound only turns a hang into a failure.
 func (s *Stack) WaitLogs(t testing.TB, logicalID, substr string, n int) []string {
 	t.Helper()
+	return s.WaitLogsMatching(t, logicalID, func(l string) bool { return strings.Contains(l, substr) }, n)
+}
+
+// WaitLogsMatching is WaitLogs for the lines match accepts.
+func (s *Stack) WaitLogsMatching(t testing.TB, logicalID string, match func(line string) bool, n int) []string {
+	t.Helper()
 	deadline := time.Now().Add(time.Minute)
 	for {
-		lines := s.LogsContaining(logicalID, substr)
+		var lines []string
+		for _, l := range s.Logs(logicalID) {
+			if match(l) {
+				lines = append(lines, l)
+			}
+		}
 		if len(lines) >= n || time.Now().After(deadline) {
 			return lines
 		}
