@@ -26,6 +26,7 @@ func TestFunctionsLinkOnlyWhatTheyCall(t *testing.T) {
 	everywhere := []string{"microcert/infra/", "storetest", "openapicheck", "apitest"}
 	for fn, pkgs := range forbidden {
 		t.Run(fn, func(t *testing.T) {
+			t.Parallel()
 			cmd := exec.Command("go", "list", "-deps", "./functions/"+fn)
 			cmd.Dir = repoRoot
 			out, err := cmd.CombinedOutput()
