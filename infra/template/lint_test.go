@@ -41,10 +41,11 @@ var functionCalls = map[string][]string{
 	"ReminderFunction": {
 		"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:TransactWriteItems",
 	},
-	// PutItem: a lone case write (e.g. only a deposit expired). UpdateItem:
-	// the TTL of an expired case's documents, in the case's transaction.
+	// GetItem: re-reading a certification after a conflict; PutItem: a lone
+	// case write (e.g. only a deposit expired). UpdateItem: the TTL of an
+	// expired case's documents, in the case's transaction.
 	"ExpiryFunction": {
-		"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query", "dynamodb:TransactWriteItems",
+		"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query", "dynamodb:TransactWriteItems",
 		"s3:PutObjectTagging", // marks released documents retention=expire
 		"s3:GetObject",        // the calendar document (config/calendar.json)
 	},
