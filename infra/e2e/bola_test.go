@@ -251,7 +251,6 @@ func refusal(want string) bool { return want == "403" || want == "404" }
 
 // TestBOLASweep is the route x role table.
 func TestBOLASweep(t *testing.T) {
-	t.Parallel() // see main_test.go
 	f := newSweepFixture(t)
 	rows := f.rows(t)
 	covered := map[string]bool{}

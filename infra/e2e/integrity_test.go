@@ -22,7 +22,6 @@ func bankBody() map[string]any {
 // Here across the stack's processes; the many rounds that make collisions
 // certain run in process (shared/certsvc, writepath_test.go).
 func TestNoConflictFromOtherWriters(t *testing.T) {
-	t.Parallel() // see main_test.go
 	a := newApp(t, "applicant", "")
 	const runs = 10
 	var (
@@ -137,7 +136,6 @@ func TestOneOpenCasePerType(t *testing.T) {
 // most 3 deposits start in 30 days, and racing confirmations never get
 // more than 3 wrong amounts.
 func TestDepositLimitsPerEnterprise(t *testing.T) {
-	t.Parallel() // see main_test.go
 	a := newApp(t, "applicant", "")
 
 	t.Run("lock holds across cases and PATCH", func(t *testing.T) {
@@ -262,7 +260,6 @@ func TestVerificationBindings(t *testing.T) {
 // through a change case; its certifications stay active meanwhile; the new
 // values apply atomically on approval.
 func TestChangeCase(t *testing.T) {
-	t.Parallel() // see main_test.go
 	a := newApp(t, "applicant", "")
 	rev := newApp(t, "reviewer", "")
 	entID, caseID := a.submittedCase("wecom")

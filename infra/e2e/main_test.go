@@ -20,11 +20,6 @@ import (
 )
 
 // shared is the stack most tests use.
-//
-// A test that calls t.Parallel() runs beside the other such tests, once
-// the sequential ones are done: it touches only the enterprises, cases and
-// users it made, and reads nothing the others change (no page of the
-// review queue, no function log).
 var shared *localstack.Stack
 
 func TestMain(m *testing.M) {

@@ -712,7 +712,6 @@ func expireClaim(t testing.TB, caseID string) *domain.Case {
 // months before expiry and its approval extends the certification one year
 // from the old expiry, not from the approval.
 func TestReviewAnnualReviewExtendsFromOldExpiry(t *testing.T) {
-	t.Parallel() // see main_test.go
 	a := newApp(t, "applicant", "")
 	rev := newApp(t, "reviewer", "")
 	entID, caseID := a.submittedCase("wecom")

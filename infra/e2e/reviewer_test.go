@@ -13,7 +13,6 @@ import (
 // audited, none is replayed from an Idempotency-Key, and nobody else gets
 // them.
 func TestRevealLegalRep(t *testing.T) {
-	t.Parallel() // see main_test.go
 	a := newApp(t, "applicant", "")
 	revA := newApp(t, "reviewer", "")
 	revB := newApp(t, "reviewer", "")
