@@ -11,7 +11,8 @@ import (
 
 // TestReadmeMapsEveryPackage: the README's code map names every package of
 // the product module (a row may name a folder's packages with "dir/..."),
-// and every package it names exists.
+// every package it names exists, and so does each file it names as where
+// a row's main rule lives.
 func TestReadmeMapsEveryPackage(t *testing.T) {
 	raw, err := os.ReadFile(filepath.Join(repoRoot, "README.md"))
 	if err != nil {
@@ -26,19 +27,40 @@ func TestReadmeMapsEveryPackage(t *testing.T) {
 	if end := strings.Index(section[1:], "\n## "); end >= 0 {
 		section = section[:end+1]
 	}
+	quoted := regexp.MustCompile("`([^`]+)`")
 	named := map[string]bool{}
 	var trees []string
 	for _, line := range strings.Split(section, "\n") {
 		if !strings.HasPrefix(line, "| `") {
 			continue
 		}
-		first := strings.SplitN(line, "|", 3)[1] // the package column
-		for _, m := range regexp.MustCompile("`([^`]+)`").FindAllStringSubmatch(first, -1) {
-			if tree, ok := strings.CutSuffix(m[1], "/..."); ok {
-				trees = append(trees, tree)
+		cols := strings.Split(line, "|") // "", package, owns, main rule in, ""
+		if len(cols) < 5 {
+			t.Fatalf("code map row without three columns: %s", line)
+		}
+		var dirs []string
+		for _, m := range quoted.FindAllStringSubmatch(cols[1], -1) {
+			dir, isTree := strings.CutSuffix(m[1], "/...")
+			dirs = append(dirs, dir)
+			if isTree {
+				trees = append(trees, dir)
 				continue
 			}
 			named[m[1]] = true
+		}
+		for _, m := range quoted.FindAllStringSubmatch(cols[3], -1) {
+			if !strings.HasSuffix(m[1], ".go") && !strings.HasSuffix(m[1], ".py") {
+				continue
+			}
+			found := false
+			for _, dir := range dirs {
+				if _, err := os.Stat(filepath.Join(repoRoot, dir, m[1])); err == nil {
+					found = true
+				}
+			}
+			if !found {
+				t.Errorf("the README's code map names %s in %v, which is not there", m[1], dirs)
+			}
 		}
 	}
 	cmd := exec.Command("go", "list", "-f", "{{.Dir}}", "./...")
