@@ -38,8 +38,11 @@ var functionCalls = map[string][]string{
 	},
 	// GetItem: re-reading a certification after a conflict; PutItem: a lone
 	// certification write (a reminder already sent moves RemindAt on).
+	// lambda:InvokeFunction: the fan-out of a day's parts to invocations
+	// of the function itself (shared/selfinvoke).
 	"ReminderFunction": {
 		"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:TransactWriteItems",
+		"lambda:InvokeFunction",
 	},
 	// GetItem: re-reading a certification after a conflict; PutItem: a lone
 	// case write (e.g. only a deposit expired). UpdateItem: the TTL of an
@@ -48,6 +51,7 @@ var functionCalls = map[string][]string{
 		"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query", "dynamodb:TransactWriteItems",
 		"s3:PutObjectTagging", // marks released documents retention=expire
 		"s3:GetObject",        // the calendar document (config/calendar.json)
+		"lambda:InvokeFunction",
 	},
 	// GetItem: the refund; PutItem: a lone refund write (no answer: it
 	// backs off); TransactWriteItems: a result with its ledger entry and
