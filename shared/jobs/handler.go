@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"microcert/shared/clock"
+	"microcert/shared/domain"
 )
 
 // Job is a daily job: Reminders or Expiry.
@@ -272,9 +273,19 @@ var metricOrder = map[string][]string{
 	"reminder": {OutSent, OutDuplicate, OutRescheduled, OutConflict, OutFailed},
 	"refund": {OutRefundSucceeded, OutRefundSubmitted, OutRefundDeclined, OutRefundBackoff, OutRefundUnreachable,
 		OutNotDue, OutConflict, OutFailed},
-	"reconcile": {OutReconciled, OutStatementMissing, OutStatementBad, OutAlreadyRecorded, OutFailed},
+	// The reconciliation also counts each discrepancy it records by kind.
+	"reconcile": append([]string{OutReconciled, OutStatementMissing, OutStatementBad, OutAlreadyRecorded, OutFailed},
+		discrepancyKinds()...),
 	"expiry": {OutOverdue, OutLapsed, OutDepositExpired, OutSessionExpired, OutClaimReleased,
 		OutSLABreached, OutReviewDueSettled, OutReviewDueProvisional, OutDocsExpired, OutNotDue, OutConflict, OutFailed},
+}
+
+func discrepancyKinds() []string {
+	out := make([]string, 0, len(domain.DiscrepancyKinds))
+	for _, k := range domain.DiscrepancyKinds {
+		out = append(out, string(k))
+	}
+	return out
 }
 
 // WriteEMF prints one CloudWatch Embedded Metric Format line for s: the
