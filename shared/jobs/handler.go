@@ -82,6 +82,8 @@ type Handler struct {
 	// runs every part in this invocation (make invoke without the local
 	// stack, tests).
 	FanOut Invoker
+	// InlineBudget overrides the package's InlineBudget (0: that).
+	InlineBudget time.Duration
 
 	mu sync.Mutex // one EMF line at a time
 }
@@ -107,7 +109,11 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (Summary, err
 		// InlineBudget; what is left then goes to one invocation per
 		// unfinished part. An ordinary day ends here; a WeChat-sized one
 		// fans out after a minute.
-		ictx, cancel := context.WithDeadline(ctx, h.wallNow().Add(InlineBudget))
+		budget := InlineBudget
+		if h.InlineBudget > 0 {
+			budget = h.InlineBudget
+		}
+		ictx, cancel := context.WithDeadline(ctx, h.wallNow().Add(budget))
 		s = h.Job.Run(ictx, now)
 		cancel()
 		if !s.Complete && s.Stopped == stopDeadline && ctx.Err() == nil {
