@@ -1,0 +1,56 @@
+package jobs
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"microcert/shared/domain"
+	"microcert/shared/refundevent"
+)
+
+// RefundHandler is RefundFunction's Lambda handler: its schedule's event
+// runs the refund job (Schedule), a refundevent.Event (the API's hand-off)
+// sends that one refund. A malformed one is refused (an error, nothing
+// sent).
+type RefundHandler struct {
+	Schedule *Handler
+	Job      *Refunds
+}
+
+// Handle is the Lambda handler.
+func (h *RefundHandler) Handle(ctx context.Context, raw json.RawMessage) (Summary, error) {
+	ev, isRefund, err := refundevent.Parse(raw)
+	if !isRefund {
+		return h.Schedule.Handle(ctx, raw)
+	}
+	log := h.Job.cfg.Log
+	if err != nil {
+		log.Error("bad event", "err", err)
+		return Summary{Job: h.Job.Name()}, err
+	}
+	start := time.Now()
+	out := h.Job.one(ctx, domain.Refund{CaseID: ev.CaseID, ID: ev.RefundID, Round: ev.Round})
+	s := Summary{Job: h.Job.Name(), Now: start.UTC(), Read: 1, Counts: map[string]int{out: 1}, Complete: true,
+		Duration: time.Since(start)}
+	log.Info("refund handed over", "refundId", ev.RefundID, "outcome", out)
+	if m := h.Schedule.Metrics; m != nil {
+		// The same metrics as a run's: the refunds' outcomes add up.
+		fn := h.Schedule.Function
+		if fn == "" {
+			fn = s.Job
+		}
+		h.Schedule.mu.Lock()
+		werr := WriteEMF(m, fn, s)
+		h.Schedule.mu.Unlock()
+		if werr != nil {
+			log.Error("metrics", "err", werr)
+		}
+	}
+	if out == OutFailed {
+		// Lambda retries the event (twice); the schedule after that.
+		return s, fmt.Errorf("refund %s: not sent", ev.RefundID)
+	}
+	return s, nil
+}
