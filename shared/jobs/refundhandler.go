@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"time"
 
 	"microcert/shared/domain"
 	"microcert/shared/refundevent"
@@ -30,24 +29,13 @@ func (h *RefundHandler) Handle(ctx context.Context, raw json.RawMessage) (Summar
 		log.Error("bad event", "err", err)
 		return Summary{Job: h.Job.Name()}, err
 	}
-	start := time.Now()
+	start := h.Schedule.wallNow()
 	out := h.Job.one(ctx, domain.Refund{CaseID: ev.CaseID, ID: ev.RefundID, Round: ev.Round})
 	s := Summary{Job: h.Job.Name(), Now: start.UTC(), Read: 1, Counts: map[string]int{out: 1}, Complete: true,
-		Duration: time.Since(start)}
+		Duration: h.Schedule.wallNow().Sub(start)}
 	log.Info("refund handed over", "refundId", ev.RefundID, "outcome", out)
-	if m := h.Schedule.Metrics; m != nil {
-		// The same metrics as a run's: the refunds' outcomes add up.
-		fn := h.Schedule.Function
-		if fn == "" {
-			fn = s.Job
-		}
-		h.Schedule.mu.Lock()
-		werr := WriteEMF(m, fn, s)
-		h.Schedule.mu.Unlock()
-		if werr != nil {
-			log.Error("metrics", "err", werr)
-		}
-	}
+	// The same metrics as a run's: the refunds' outcomes add up.
+	h.Schedule.writeMetrics(s)
 	if out == OutFailed {
 		// Lambda retries the event (twice); the schedule after that.
 		return s, fmt.Errorf("refund %s: not sent", ev.RefundID)
