@@ -15,7 +15,8 @@ import (
 	"microcert/shared/holidays"
 	"microcert/shared/httpapi"
 	"microcert/shared/logging"
-	"microcert/shared/payprovider"
+	"microcert/shared/refundevent"
+	"microcert/shared/selfinvoke"
 	"microcert/shared/store"
 )
 
@@ -34,7 +35,9 @@ func main() {
 		// The same fields, so a conversion: certsvc does not import config.
 		Secrets: certsvc.Secrets(keys),
 		Log:     log,
-		Refunds: payprovider.FromURL(cfg.PaymentProviderURL, keys.PaymentWebhook),
+		// Refunds a request makes owed go to RefundFunction by an async
+		// invoke: no request waits for the payment provider.
+		Handoff: refundevent.Handoff{Invoker: selfinvoke.New(cfg.AWS, cfg.RefundFunctionName)},
 	})
 	lambda.Start(httpapi.New(httpapi.Config{Service: svc, Idempotency: st, Log: log}).Handle)
 }

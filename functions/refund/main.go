@@ -1,6 +1,8 @@
 // Command refund is RefundFunction: every few minutes it sends the refunds
 // whose next attempt has come to the payment provider (shared/jobs.Refunds),
-// run by an EventBridge schedule whose event time is the run's "now".
+// run by an EventBridge schedule whose event time is the run's "now"; and it
+// sends one refund at once when the API hands it over (jobs.RefundEvent, an
+// async invoke).
 package main
 
 import (
@@ -28,6 +30,7 @@ func main() {
 	svc := certsvc.New(certsvc.Config{Store: st, Rules: rules, Log: log, Secrets: certsvc.Secrets(keys),
 		Refunds: payprovider.FromURL(cfg.PaymentProviderURL, keys.PaymentWebhook)})
 	job := jobs.NewRefunds(jobs.Config{Rules: rules, Log: log}, st, svc)
-	h := &jobs.Handler{Job: job, Clock: clock.System{}, Log: log, Metrics: os.Stdout, Function: lambdacontext.FunctionName}
+	h := &jobs.RefundHandler{Job: job,
+		Schedule: &jobs.Handler{Job: job, Clock: clock.System{}, Log: log, Metrics: os.Stdout, Function: lambdacontext.FunctionName}}
 	lambda.Start(h.Handle)
 }

@@ -17,6 +17,7 @@ import (
 	"microcert/infra/localstack/s3hook"
 	"microcert/infra/template"
 	"microcert/shared/domain"
+	"microcert/shared/refundevent"
 	"microcert/shared/webhook"
 )
 
@@ -29,7 +30,12 @@ const (
 	sampleEnterprise = "01kb2m3n4p5q6r7s8t9v0w1x2y"
 	sampleCase       = "01kb2m3n4p5q6r7s8t9v0w1x3z"
 	sampleDocument   = "01kb2m3n4p5q6r7s8t9v0w1x4a"
+	sampleRefund     = "01kb2m3n4p5q6r7s8t9v0w1x6c"
 )
+
+// refundHandoffFile is the sample of the API's hand-off of a refund to
+// RefundFunction (an async invoke, not a template trigger).
+const refundHandoffFile = "refund-handoff.json"
 
 type apiSample struct {
 	file   string
@@ -133,6 +139,7 @@ func writeSamples(t *testing.T, tpl *template.Template) {
 			writeJSON(t, scheduleFile(f.LogicalID), ev)
 		}
 	}
+	writeJSON(t, refundHandoffFile, refundevent.Event{CaseID: sampleCase, RefundID: sampleRefund, Round: 1})
 }
 
 func scheduleFile(logicalID string) string {
@@ -152,7 +159,8 @@ func writeJSON(t *testing.T, name string, v any) {
 	}
 }
 
-// TestSampleEvents: events/ has a sample for every trigger of the template,
+// TestSampleEvents: events/ has a sample for every trigger of the template
+// (and RefundFunction's hand-off event),
 // each in the exact form AWS delivers (aws-lambda-go parses it) and consistent
 // with the template. Regenerate with `go test ./infra/localstack -run TestSampleEvents -update`.
 func TestSampleEvents(t *testing.T) {
@@ -216,5 +224,11 @@ func TestSampleEvents(t *testing.T) {
 		if ev.DetailType != "Scheduled Event" || ev.Source != "aws.events" || len(ev.Resources) != 1 {
 			t.Errorf("%s: %+v", scheduleFile(f.LogicalID), ev)
 		}
+		if _, isRefund, _ := refundevent.Parse(read(scheduleFile(f.LogicalID))); isRefund {
+			t.Errorf("%s: taken for a refund hand-off", scheduleFile(f.LogicalID))
+		}
+	}
+	if _, isRefund, err := refundevent.Parse(read(refundHandoffFile)); !isRefund || err != nil {
+		t.Errorf("%s: not a refund hand-off: %v", refundHandoffFile, err)
 	}
 }

@@ -27,6 +27,7 @@ var functionCalls = map[string][]string{
 		"s3:PutObject", // presigned POST upload
 		"s3:GetObject", // presigned GET download; the calendar document (config/calendar.json)
 		"ssm:GetParameters",
+		"lambda:InvokeFunction", // hands a refund a request made owed to RefundFunction
 	},
 	// HeadObject is authorized by s3:GetObject; CopyObject by GetObject on
 	// the upload and PutObject (+ PutObjectTagging) on the checked copy. A

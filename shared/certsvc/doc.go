@@ -198,9 +198,15 @@
 //   - order: POST <PAYMENT_PROVIDER_URL>/refunds (shared/payprovider),
 //     signed with the merchant key, Idempotency-Key = refundId =
 //     <refund id>-<round> (WeChat Pay's out_refund_no): the provider pays a
-//     key at most once. Sent at once by the request that made it owed
-//     (bounded to 4 s, SendRefund), then by RefundFunction while due
-//     (shared/jobs, refunds.go);
+//     key at most once. Sent by RefundFunction (SendRefund), never by a
+//     request: once the transaction that made the refund owed is written
+//     (idem.AfterWrite, after a keyed request's held change), the request
+//     hands it to RefundFunction at once by an async invoke
+//     (RefundHandoff, shared/refundevent), so a withdrawal or an admin's
+//     retry is a read and one transaction; a failed invoke is logged and
+//     fails nothing. RefundFunction's 5-minute schedule is the backstop:
+//     it sends every refund while due (shared/jobs, refunds.go). A service
+//     without a hand-off (tests) sends in-process after the write;
 //   - no answer (5xx, timeout): attempts+1, due again after 1, 2, 4 ...
 //     minutes (at most 6 h, Rules.RefundRetry*); after RefundMaxAttempts
 //     unanswered calls failed (unreachable);
@@ -231,5 +237,6 @@
 // deadlines past the calendar's data), people_test.go (invitations,
 // member management, agents, disputes), money_test.go (refunds: two
 // triggers at once give one refund, with real goroutines on the store;
-// backoff).
+// backoff), refundhandoff_test.go (the hand-off after the write, the
+// refund event, the schedule as the backstop).
 package certsvc

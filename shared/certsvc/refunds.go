@@ -12,8 +12,9 @@ import (
 
 // Refunds: the order to the provider, its answers and its callback. A
 // refund is created (pending, due now) in the transaction that makes it
-// owed; then it is sent at once by the use case that created it, and by the
-// refund job while it stays due. Every send carries the round's key as the
+// owed; once that is written, the use case hands it to RefundFunction at
+// once (RefundHandoff: an async invoke naming the refund), and the refund
+// job's schedule sends it while it stays due (a lost hand-off included). Every send carries the round's key as the
 // provider's idempotency key (out_refund_no), so sending again (a retry, the
 // job and a handler at once, an admin's retry of an unreachable one) never
 // pays twice. Every answer is recorded under the refund's version.
@@ -36,11 +37,20 @@ type RefundProvider interface {
 	Refund(ctx context.Context, req RefundRequest) (domain.ProviderAnswer, error)
 }
 
+// RefundHandoff hands a refund just made owed to the function that sends
+// it (RefundFunction, by an asynchronous invoke): the request that made it
+// owed never waits for the provider. An error means it was not handed
+// over: the refund stays due for the refund job.
+type RefundHandoff interface {
+	HandOff(ctx context.Context, r domain.Refund) error
+}
+
 // errNoProvider: the function runs without a payment provider endpoint.
 var errNoProvider = errors.New("no payment provider is configured (PAYMENT_PROVIDER_URL)")
 
-// sendTimeout bounds the immediate send after a refund became owed: the
-// request that caused it does not wait longer (the job sends it later).
+// sendTimeout bounds a send in-process after a refund became owed (a
+// service without a hand-off): the caller does not wait longer (the job
+// sends it later).
 const sendTimeout = 4 * time.Second
 
 // refundCreates wraps new refunds as their create writes.
@@ -52,20 +62,35 @@ func refundCreates(rs []domain.Refund) []domain.RefundWrite {
 	return out
 }
 
-// sendNewRefunds sends refunds just created, best effort: whatever does not
-// go through stays due for the refund job.
+// sendNewRefunds has refunds just created sent, best effort, once their
+// change is written (idem.AfterWrite: a keyed request holds it to write it
+// with its response): whatever does not go through stays due for the
+// refund job.
 func (s *Service) sendNewRefunds(ctx context.Context, ws []domain.RefundWrite) {
 	for _, w := range ws {
-		if !w.Create {
-			continue
-		}
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendTimeout)
-		_, _, err := s.send(sctx, w.Refund)
-		cancel()
-		if err != nil {
-			s.log.Warn("refund not sent yet; the refund job retries", "refundId", w.Refund.ID, "code", domain.CodeOf(err), "err", err)
+		if w.Create {
+			s.sendSoon(ctx, w.Refund)
 		}
 	}
+}
+
+// sendSoon hands r to RefundFunction after the request's change is
+// written, or (without a hand-off) sends it in-process then.
+func (s *Service) sendSoon(ctx context.Context, r *domain.Refund) {
+	idem.AfterWrite(ctx, func(ctx context.Context) {
+		// Not part of the request's change, nor bound to its deadline.
+		ctx, cancel := context.WithTimeout(idem.WithoutMark(context.WithoutCancel(ctx)), sendTimeout)
+		defer cancel()
+		if s.handoff != nil {
+			if err := s.handoff.HandOff(ctx, *r); err != nil {
+				s.log.Warn("refund not handed to RefundFunction; the refund job sends it", "refundId", r.ID, "err", err)
+			}
+			return
+		}
+		if _, _, err := s.send(ctx, r); err != nil {
+			s.log.Warn("refund not sent yet; the refund job retries", "refundId", r.ID, "code", domain.CodeOf(err), "err", err)
+		}
+	})
 }
 
 // SendRefund orders a pending refund from the provider and records the
@@ -218,7 +243,8 @@ func (s *Service) RecordRefundResult(ctx context.Context, r RefundResult) (*doma
 }
 
 // RetryRefund puts a failed refund back to pending (admins only, audited
-// in the same transaction) and sends it at once.
+// in the same transaction) and has it sent at once (sendSoon): the answer
+// is the refund pending.
 func (s *Service) RetryRefund(ctx context.Context, by domain.Actor, id string) (*domain.Refund, error) {
 	if !by.Has(domain.RoleAdmin) {
 		return nil, domain.ErrForbidden
@@ -245,10 +271,6 @@ func (s *Service) RetryRefund(ctx context.Context, by domain.Actor, id string) (
 	if retryErr != nil {
 		return nil, retryErr
 	}
-	sent, _, err := s.send(ctx, r)
-	if err != nil {
-		s.log.Warn("retried refund not sent yet; the refund job retries", "refundId", id, "code", domain.CodeOf(err))
-		return r, nil
-	}
-	return sent, nil
+	s.sendSoon(ctx, r)
+	return r, nil
 }

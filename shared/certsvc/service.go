@@ -75,6 +75,9 @@ type Service struct {
 	// refunds is the payment provider's refund API (nil: refunds stay
 	// pending until a function with a provider sends them).
 	refunds RefundProvider
+	// handoff hands refunds just made owed to RefundFunction (nil: they
+	// are sent in-process once their change is written).
+	handoff RefundHandoff
 	// randFen draws the micro-deposit amount; crypto/rand in production.
 	randFen func() (int64, error)
 }
@@ -91,6 +94,10 @@ type Config struct {
 	Log       *slog.Logger
 	// Refunds is the payment provider's refund API.
 	Refunds RefundProvider
+	// Handoff, when set, is how a request hands the refunds it made owed
+	// to the function that sends them (the API: an async invoke of
+	// RefundFunction), so no request waits for the provider.
+	Handoff RefundHandoff
 }
 
 // New builds a Service.
@@ -105,7 +112,7 @@ func New(c Config) *Service {
 		c.Calendars = builtinCalendar{}
 	}
 	return &Service{store: c.Store, blob: c.Blob, clock: c.Clock, rules: c.Rules, secrets: c.Secrets, cals: c.Calendars,
-		log: c.Log, refunds: c.Refunds, randFen: randomFen}
+		log: c.Log, refunds: c.Refunds, handoff: c.Handoff, randFen: randomFen}
 }
 
 // Calendar is the working-day calendar in force (also for views that count

@@ -34,6 +34,9 @@ type Config struct {
 	// PaymentProviderURL is the base URL of the payment provider's refund
 	// API ("" where the function sends no refunds).
 	PaymentProviderURL string
+	// RefundFunctionName is the function that sends a refund a request
+	// made owed (REFUND_FUNCTION_NAME; the API's, "" elsewhere).
+	RefundFunctionName string
 	// JobsInlineBudget overrides how long a scheduled job run works itself
 	// before it fans out (0: jobs.InlineBudget). Only tests set it
 	// (JOBS_INLINE_BUDGET), to drive a fan-out with a small day; a
@@ -60,6 +63,7 @@ func Load() (Config, error) {
 		AWS:            awsCfg,
 
 		PaymentProviderURL: os.Getenv("PAYMENT_PROVIDER_URL"),
+		RefundFunctionName: os.Getenv("REFUND_FUNCTION_NAME"),
 	}
 	if c.TableName == "" {
 		return Config{}, fmt.Errorf("TABLE_NAME is not set")

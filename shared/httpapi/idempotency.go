@@ -128,8 +128,8 @@ func (a *API) runHeld(ctx context.Context, log *slog.Logger, mark idem.Mark, run
 	var d idem.Deferral
 	resp := run(idem.WithDeferral(marked, &d))
 	if err := d.Failed(); err != nil {
-		// A held change was written early (before a later store call or
-		// a provider call) and that write failed: whatever the request
+		// A held change was written early (before a later store call)
+		// and that write failed: whatever the request
 		// answered after it may describe a change that is not there.
 		log.Info("held write failed, running again", "kind", domain.KindOf(err).String(), "code", domain.CodeOf(err))
 		return run(marked), false

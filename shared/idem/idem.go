@@ -87,6 +87,9 @@ type Deferral struct {
 	// may have gone on (a best-effort step swallowing it), so its answer
 	// cannot be trusted to describe what was written.
 	failed error
+	// after are the actions waiting for the held change to be written
+	// (AfterWrite); dropped when its write fails.
+	after []func(ctx context.Context)
 }
 
 type deferralKey struct{}
@@ -137,8 +140,8 @@ func (d *Deferral) Write(ctx context.Context, resp *Response) error {
 	// Taken under the lock, written outside it: the write's own store
 	// calls (settle's read) find nothing held.
 	d.mu.Lock()
-	write := d.held
-	d.held = nil
+	write, after := d.held, d.after
+	d.held, d.after = nil, nil
 	d.mu.Unlock()
 	if write == nil {
 		return nil
@@ -150,8 +153,31 @@ func (d *Deferral) Write(ctx context.Context, resp *Response) error {
 			d.failed = err
 		}
 		d.mu.Unlock()
+		return err
 	}
-	return err
+	for _, f := range after {
+		f(ctx)
+	}
+	return nil
+}
+
+// AfterWrite runs action once the change the request of ctx holds is
+// written (at once when nothing is held: the request's change, if any, is
+// committed already). For what must follow a change and never precede it,
+// such as handing a refund it created to the function that sends it. When
+// the held write fails the action is dropped: nothing of the change was
+// applied, and the request runs again without a deferral.
+func AfterWrite(ctx context.Context, action func(ctx context.Context)) {
+	if d := DeferralFrom(ctx); d != nil {
+		d.mu.Lock()
+		if d.held != nil {
+			d.after = append(d.after, action)
+			d.mu.Unlock()
+			return
+		}
+		d.mu.Unlock()
+	}
+	action(ctx)
 }
 
 // Failed returns the error of the first held change whose write failed

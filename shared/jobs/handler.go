@@ -145,23 +145,29 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (Summary, err
 	} else {
 		h.Log.Warn("run summary", attrs...)
 	}
-	if h.Metrics != nil {
-		fn := h.Function
-		if fn == "" {
-			fn = s.Job
-		}
-		h.mu.Lock()
-		err := WriteEMF(h.Metrics, fn, s)
-		h.mu.Unlock()
-		if err != nil {
-			h.Log.Error("metrics", "err", err)
-		}
-	}
+	h.writeMetrics(s)
 	if s.HandedOn && s.Count(OutFailed) == 0 {
 		// The next invocation finishes the part: no retry of this one.
 		return s, nil
 	}
 	return s, s.Err()
+}
+
+// writeMetrics prints s as one EMF line to Metrics, if set.
+func (h *Handler) writeMetrics(s Summary) {
+	if h.Metrics == nil {
+		return
+	}
+	fn := h.Function
+	if fn == "" {
+		fn = s.Job
+	}
+	h.mu.Lock()
+	err := WriteEMF(h.Metrics, fn, s)
+	h.mu.Unlock()
+	if err != nil && h.Log != nil {
+		h.Log.Error("metrics", "err", err)
+	}
 }
 
 // InlineBudget is how long a scheduled run works through the day's parts

@@ -31,12 +31,12 @@ const (
 )
 
 // Refunds is the refund job (RefundFunction, every few minutes): it sends
-// every refund whose NextAttemptAt has come (new ones the request that
-// created them could not send, unanswered ones after their pause, accepted
-// ones whose callback has not come) with the round's idempotency key, so
-// a refund the provider already holds is never paid twice, whatever runs
-// at the same time (a handler's first send, an overlapping run, Lambda's
-// retry, an admin's retry).
+// every refund whose NextAttemptAt has come (new ones whose hand-off from
+// the API was lost or has not run yet, unanswered ones after their pause,
+// accepted ones whose callback has not come) with the round's idempotency
+// key, so a refund the provider already holds is never paid twice,
+// whatever runs at the same time (the hand-off's send, RefundHandler, an
+// overlapping run, Lambda's retry, an admin's retry).
 type Refunds struct {
 	cfg    Config
 	source RefundSource

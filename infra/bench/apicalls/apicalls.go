@@ -27,10 +27,6 @@ type KeyedException struct {
 // (the reservation's PutItem): its response is stored by the transaction
 // that applies its change.
 var KeyedExceptions = map[string]KeyedException{
-	"POST /v1/cases/{caseId}/withdraw": {6, "a paid case: the withdrawal is written before the refund is ordered " +
-		"from the provider, the provider's answer is a second transaction, and the response is stored after it (UpdateItem)"},
-	"POST /v1/admin/refunds/{refundId}/retry": {6, "the retry is written before the refund is ordered from the provider, " +
-		"the answer is a second transaction, and the response is stored after it (UpdateItem)"},
 	"POST /v1/cases/{caseId}/decision (dispute won, the holder with an open case)": {5, "a second BatchGetItem reads " +
 		"the losing holder's open cases, named by its state"},
 }

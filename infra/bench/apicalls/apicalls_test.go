@@ -37,13 +37,54 @@ type harness struct {
 
 	mu   sync.Mutex
 	rows map[string]*Row
+
+	// handedOff records the refunds the API handed to RefundFunction.
+	handedOff *recordHandoff
 }
 
 func newHarness(t testing.TB) *harness {
 	t.Helper()
 	counter := storetest.NewCounter()
-	return &harness{Env: apitest.New(t, apitest.WithDynamoDB(counter.Option()), apitest.WithRefunds(declineRefunds{})), t: t, counter: counter,
-		rows: map[string]*Row{}}
+	handoff := &recordHandoff{}
+	return &harness{Env: apitest.New(t, apitest.WithDynamoDB(counter.Option()), apitest.WithRefunds(declineRefunds{}),
+		apitest.WithHandoff(handoff)), t: t, counter: counter, rows: map[string]*Row{}, handedOff: handoff}
+}
+
+// recordHandoff records the refunds handed to RefundFunction (the async
+// invoke) instead of invoking it.
+type recordHandoff struct {
+	mu  sync.Mutex
+	got []domain.Refund
+}
+
+func (r *recordHandoff) HandOff(ctx context.Context, rf domain.Refund) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.got = append(r.got, rf)
+	return nil
+}
+
+// take returns the refunds handed over since the last take.
+func (r *recordHandoff) take() []domain.Refund {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := r.got
+	r.got = nil
+	return out
+}
+
+// sendHandedOff sends the refunds handed over as RefundFunction would (not
+// counted: no request waits for it), after checking that there is exactly
+// one, the one the request made owed.
+func (h *harness) sendHandedOff(route string) {
+	h.t.Helper()
+	got := h.handedOff.take()
+	if len(got) != 1 {
+		h.t.Fatalf("%s: %d refunds handed to RefundFunction, want 1", route, len(got))
+	}
+	if _, _, err := h.Service.SendRefund(context.Background(), got[0].CaseID, got[0].ID); err != nil {
+		h.t.Fatal(err)
+	}
 }
 
 var (
@@ -254,7 +295,9 @@ func (h *harness) flow(keyed bool) {
 	order2 := h.must(codes(201), "POST /v1/cases/{caseId}/payment", cp2, applicant, nil, false)
 	pb2, _ := json.Marshal(map[string]any{"orderId": str(order2, "orderId"), "status": "paid", "paidFen": num(order2, "payableFen"), "transactionId": fmt.Sprintf("t-%d", h.Next())})
 	h.must(codes(200), "POST /v1/callbacks/payment", nil, public, pb2, false, h.signed(apitest.Secrets.PaymentWebhook, pb2)...)
+	h.handedOff.take()
 	h.must(codes(200), "POST /v1/cases/{caseId}/withdraw", cp2, applicant, nil, keyed)
+	h.sendHandedOff("withdraw")
 
 	// Money: the fee's refund (declined by the provider) is retried by an
 	// admin; the provider reports it paid.
@@ -265,6 +308,7 @@ func (h *harness) flow(keyed bool) {
 	}
 	refundID := str(items[0].(map[string]any), "id")
 	retried := h.must(codes(200), "POST /v1/admin/refunds/{refundId}/retry", map[string]string{"refundId": refundID}, admin, nil, keyed)
+	h.sendHandedOff("retry")
 	rb, _ := json.Marshal(map[string]any{"refundId": domain.RefundKey(refundID, int(num(retried, "round"))), "status": "succeeded", "amountFen": num(retried, "amountFen")})
 	h.must(codes(200), "POST /v1/callbacks/refund", nil, public, rb, false, h.signed(apitest.Secrets.PaymentWebhook, rb)...)
 	now := h.Clock.Now()

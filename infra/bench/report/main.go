@@ -422,7 +422,11 @@ func (r *report) apicalls(ctx context.Context) error {
 	b.WriteString("\n")
 	r.budget("DynamoDB calls per route (plain requests)", "reads <= 2, writes <= 4",
 		fmt.Sprintf("%d of %d rows over: %s", len(over), len(tbl.Rows), orNone(over)), len(over) == 0)
-	r.budget("DynamoDB calls per route with Idempotency-Key", fmt.Sprintf("writes <= 4 (%d listed exceptions)", len(apicalls.KeyedExceptions)), fmt.Sprintf("%d over: %s", len(keyedOver), orNone(keyedOver)), len(keyedOver) == 0)
+	exceptions := "exceptions"
+	if len(apicalls.KeyedExceptions) == 1 {
+		exceptions = "exception"
+	}
+	r.budget("DynamoDB calls per route with Idempotency-Key", fmt.Sprintf("writes <= 4 (%d listed %s)", len(apicalls.KeyedExceptions), exceptions), fmt.Sprintf("%d over: %s", len(keyedOver), orNone(keyedOver)), len(keyedOver) == 0)
 	r.budget("Scans on any request or event path", "0", fmt.Sprint(scans), scans == 0)
 
 	// The handler's own cost in one process.

@@ -56,6 +56,8 @@ type Env struct {
 	dynamo []func(*dynamodb.Options)
 	// refunds is the payment provider's refund API the service calls.
 	refunds certsvc.RefundProvider
+	// handoff hands the refunds requests make owed over (nil: in-process).
+	handoff certsvc.RefundHandoff
 }
 
 // counters are shared by an Env and its Rewire copies, so that keys,
@@ -69,6 +71,7 @@ type Option func(*settings)
 
 type settings struct {
 	refunds certsvc.RefundProvider
+	handoff certsvc.RefundHandoff
 	dynamo  []func(*dynamodb.Options)
 	rules   domain.Rules
 	start   time.Time
@@ -87,6 +90,10 @@ func WithRules(r domain.Rules) Option { return func(s *settings) { s.rules = r }
 // WithRefunds gives the service a payment provider's refund API (none by
 // default: refunds are recorded and stay pending).
 func WithRefunds(p certsvc.RefundProvider) Option { return func(s *settings) { s.refunds = p } }
+
+// WithHandoff gives the service a hand-off of the refunds requests make
+// owed (none by default: they are sent in-process once written).
+func WithHandoff(h certsvc.RefundHandoff) Option { return func(s *settings) { s.handoff = h } }
 
 // At starts the fake clock at t instead of Start.
 func At(t time.Time) Option { return func(s *settings) { s.start = t } }
@@ -109,6 +116,7 @@ func New(t testing.TB, opts ...Option) *Env {
 		shared: &counters{},
 
 		refunds: s.refunds,
+		handoff: s.handoff,
 	}
 	e.wire(s.dynamo)
 	return e
@@ -137,7 +145,7 @@ func (e *Env) wire(dynamo []func(*dynamodb.Options)) {
 	client := dynamodb.New(e.Table.Client.Options(), dynamo...)
 	e.Store = store.New(client, e.Table.Table, e.Rules).WithClock(e.Clock)
 	e.Service = certsvc.New(certsvc.Config{Store: e.Store, Blob: e.Bucket, Clock: e.Clock, Rules: e.Rules,
-		Secrets: Secrets, Log: e.Log, Refunds: e.refunds})
+		Secrets: Secrets, Log: e.Log, Refunds: e.refunds, Handoff: e.handoff})
 	e.API = httpapi.New(httpapi.Config{Service: e.Service, Idempotency: e.Store, Clock: e.Clock, Log: e.Log})
 	e.Checker = uploadcheck.New(e.Store, e.Bucket, e.Clock, e.Log)
 }
