@@ -4582,8 +4582,8 @@ type ClientInterface interface {
 	// RetryRefund Admin: retry a failed refund
 	//
 	// Admins only; audited with the refund's case. The refund goes back to
-	// `pending` and is sent at once (the refund job retries what does not
-	// go through). After the provider declined, the new request gets a new
+	// `pending` (the answer) and is sent right after it (the refund job
+	// retries what does not go through). After the provider declined, the new request gets a new
 	// request id; after it never answered, the same one (the provider may
 	// hold that request): either way a refund is paid at most once.
 	//
@@ -5131,7 +5131,8 @@ type ClientInterface interface {
 	//
 	// From `draft`, `submitted`, `in_review` or `changes_requested`. A paid
 	// case nobody has claimed yet owes its fee back: the refund (reason
-	// `withdrawn`) is in `money.refunds`, sent to the provider at once, and
+	// `withdrawn`) is in `money.refunds`, `pending` in the answer and sent
+	// to the provider right after it (RefundFunction, with retries), and
 	// `refundDue` is true until it is paid back. After a claim or a
 	// decision nothing is refunded (the fee pays for the review). Withdrawing an
 	// already withdrawn case answers 200 again. No body is read. Owner only.
@@ -5697,8 +5698,8 @@ func (c *Client) ListRefunds(ctx context.Context, params *ListRefundsParams, req
 // RetryRefund Admin: retry a failed refund
 //
 // Admins only; audited with the refund's case. The refund goes back to
-// `pending` and is sent at once (the refund job retries what does not
-// go through). After the provider declined, the new request gets a new
+// `pending` (the answer) and is sent right after it (the refund job
+// retries what does not go through). After the provider declined, the new request gets a new
 // request id; after it never answered, the same one (the provider may
 // hold that request): either way a refund is paid at most once.
 //
@@ -6546,7 +6547,8 @@ func (c *Client) SubmitCase(ctx context.Context, caseId CaseId, params *SubmitCa
 //
 // From `draft`, `submitted`, `in_review` or `changes_requested`. A paid
 // case nobody has claimed yet owes its fee back: the refund (reason
-// `withdrawn`) is in `money.refunds`, sent to the provider at once, and
+// `withdrawn`) is in `money.refunds`, `pending` in the answer and sent
+// to the provider right after it (RefundFunction, with retries), and
 // `refundDue` is true until it is paid back. After a claim or a
 // decision nothing is refunded (the fee pays for the review). Withdrawing an
 // already withdrawn case answers 200 again. No body is read. Owner only.
@@ -10520,8 +10522,8 @@ type ClientWithResponsesInterface interface {
 	// RetryRefundWithResponse Admin: retry a failed refund
 	//
 	// Admins only; audited with the refund's case. The refund goes back to
-	// `pending` and is sent at once (the refund job retries what does not
-	// go through). After the provider declined, the new request gets a new
+	// `pending` (the answer) and is sent right after it (the refund job
+	// retries what does not go through). After the provider declined, the new request gets a new
 	// request id; after it never answered, the same one (the provider may
 	// hold that request): either way a refund is paid at most once.
 	//
@@ -11081,7 +11083,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// From `draft`, `submitted`, `in_review` or `changes_requested`. A paid
 	// case nobody has claimed yet owes its fee back: the refund (reason
-	// `withdrawn`) is in `money.refunds`, sent to the provider at once, and
+	// `withdrawn`) is in `money.refunds`, `pending` in the answer and sent
+	// to the provider right after it (RefundFunction, with retries), and
 	// `refundDue` is true until it is paid back. After a claim or a
 	// decision nothing is refunded (the fee pays for the review). Withdrawing an
 	// already withdrawn case answers 200 again. No body is read. Owner only.
@@ -20976,8 +20979,8 @@ func (c *ClientWithResponses) ListRefundsWithResponse(ctx context.Context, param
 // RetryRefundWithResponse Admin: retry a failed refund
 //
 // Admins only; audited with the refund's case. The refund goes back to
-// `pending` and is sent at once (the refund job retries what does not
-// go through). After the provider declined, the new request gets a new
+// `pending` (the answer) and is sent right after it (the refund job
+// retries what does not go through). After the provider declined, the new request gets a new
 // request id; after it never answered, the same one (the provider may
 // hold that request): either way a refund is paid at most once.
 //
@@ -21717,7 +21720,8 @@ func (c *ClientWithResponses) SubmitCaseWithResponse(ctx context.Context, caseId
 //
 // From `draft`, `submitted`, `in_review` or `changes_requested`. A paid
 // case nobody has claimed yet owes its fee back: the refund (reason
-// `withdrawn`) is in `money.refunds`, sent to the provider at once, and
+// `withdrawn`) is in `money.refunds`, `pending` in the answer and sent
+// to the provider right after it (RefundFunction, with retries), and
 // `refundDue` is true until it is paid back. After a claim or a
 // decision nothing is refunded (the fee pays for the review). Withdrawing an
 // already withdrawn case answers 200 again. No body is read. Owner only.
