@@ -26,6 +26,8 @@ type Change struct {
 	Members        []MemberWrite
 	Invitations    []InvitationWrite
 	USCCClaims     []USCCClaimWrite
+	Deliveries     []DeliveryWrite
+	Endpoints      []WebhookEndpointWrite
 	// MemberChecks are conditions, not writes: the Change applies only
 	// while each holds.
 	MemberChecks []MemberCheck
@@ -36,7 +38,7 @@ func (c *Change) Empty() bool {
 	return len(c.Enterprises)+len(c.Cases)+len(c.Documents)+len(c.Certifications)+
 		len(c.History)+len(c.Notifications)+len(c.Audits)+len(c.Refs)+len(c.Payouts)+
 		len(c.ReminderMarks)+len(c.Slots)+len(c.DepositLogs)+len(c.Members)+len(c.Invitations)+
-		len(c.USCCClaims) == 0
+		len(c.USCCClaims)+len(c.Deliveries)+len(c.Endpoints) == 0
 }
 
 // EnterpriseWrite creates or updates a profile. Creating also claims the

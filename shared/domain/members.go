@@ -117,6 +117,8 @@ type Member struct {
 	JoinedAt  time.Time
 	UpdatedAt time.Time
 	Version   int
+	// Notify: the member's choices for WeChat and SMS notifications.
+	Notify NotifyPrefs
 }
 
 // Member returns userID's membership of the enterprise, nil when the user
