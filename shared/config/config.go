@@ -31,6 +31,10 @@ type Config struct {
 	ClaimTTL          time.Duration
 	RetentionDays     int
 	ReminderMilestone []int
+	// WebhookRetryFor and WebhookRetryFirst override the webhook retry
+	// policy (template parameters WebhookRetryFor, WebhookFirstRetry).
+	WebhookRetryFor   time.Duration
+	WebhookRetryFirst time.Duration
 	AWS               aws.Config
 }
 
@@ -71,6 +75,15 @@ func Load() (Config, error) {
 			return Config{}, err
 		}
 		c.ReminderMilestone = ms
+	}
+	for name, dst := range map[string]*time.Duration{"WEBHOOK_RETRY_FOR": &c.WebhookRetryFor, "WEBHOOK_RETRY_FIRST": &c.WebhookRetryFirst} {
+		if v := os.Getenv(name); v != "" {
+			d, err := time.ParseDuration(v)
+			if err != nil || d <= 0 {
+				return Config{}, fmt.Errorf("%s %q: not a positive duration", name, v)
+			}
+			*dst = d
+		}
 	}
 	if err := checkFaults(); err != nil {
 		return Config{}, err

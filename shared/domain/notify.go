@@ -361,6 +361,10 @@ type RetryPolicy struct {
 	GiveUpAfter time.Duration
 }
 
+func (p RetryPolicy) valid() bool {
+	return p.First > 0 && p.Max >= p.First && p.GiveUpAfter > 0
+}
+
 // Next is when to retry after the attempts-th failed attempt of a delivery
 // created at created; ok false means give up (dead-letter).
 func (p RetryPolicy) Next(attempts int, created, now time.Time) (time.Time, bool) {
