@@ -551,3 +551,16 @@ type WebhookEndpointWrite struct {
 	Delete        bool
 	ExpectVersion int
 }
+
+// WebhookDisabledNotice tells the enterprise's admins that an endpoint
+// was turned off after a delivery gave up.
+func WebhookDisabledNotice(e *WebhookEndpoint, now time.Time) Notification {
+	return Notification{ID: NewIDAt(now), EnterpriseID: e.EnterpriseID, Kind: NoticeWebhookDisabled, CreatedAt: now,
+		Title: Text{Zh: "Webhook 地址已停用", En: "Webhook endpoint disabled"},
+		Body: Text{
+			Zh: "发往 " + e.URL + " 的事件重试后仍未成功，该地址已停用，不再接收事件。请修复接收服务后在应用中重新启用，并可重新投递失败的事件。",
+			En: "Events sent to " + e.URL + " kept failing after retries, so the endpoint was disabled and receives no more events. " +
+				"Fix the receiver, enable the endpoint again and redeliver the failed events.",
+		},
+		Subject: NoticeSubject{EndpointID: e.ID}}
+}
