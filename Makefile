@@ -22,7 +22,7 @@ define lambda_arm64
 	GOOS=linux GOARCH=arm64 $(LAMBDA_FLAGS) $(GO) $(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap $(1)
 endef
 
-FUNCTIONS := ApiFunction:api DocCheckFunction:doccheck ReminderFunction:reminder ExpiryFunction:expiry
+FUNCTIONS := ApiFunction:api DocCheckFunction:doccheck ReminderFunction:reminder ExpiryFunction:expiry DispatcherFunction:dispatcher
 
 # Tests start real child processes (versitygw, aws-lambda-rie): give them time,
 # and run packages two at a time on a 2-core machine.
@@ -95,6 +95,9 @@ build-ReminderFunction:
 
 build-ExpiryFunction:
 	$(call lambda_arm64,./functions/expiry)
+
+build-DispatcherFunction:
+	$(call lambda_arm64,./functions/dispatcher)
 
 token: $(LOCAL) ## print a bearer token of the local issuer: make token ROLE=reviewer USER=u-1
 	@$(LOCAL) token -role $(ROLE) -user $(TOKEN_USER)

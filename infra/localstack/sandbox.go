@@ -19,8 +19,8 @@ import (
 	"microcert/shared/webhook"
 )
 
-// The provider sandbox stands in for the face-verification, payment and bank
-// providers the way their test modes do: it drives the real signed callbacks
+// The provider sandbox stands in for the face-verification, payment, bank,
+// WeChat and SMS providers the way their test modes do: it drives the real signed callbacks
 // through the same gateway pipeline. It lives only here, never in the
 // template and never in ApiFunction.
 
@@ -58,6 +58,7 @@ type sandbox struct {
 	now            func() time.Time
 	logger         *slog.Logger
 	callbackPrefix string
+	messages       messageBox
 }
 
 func (s *sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -68,6 +69,14 @@ func (s *sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.pay(w, r)
 	case r.Method == http.MethodGet && r.URL.Path == "/_sandbox/deposits":
 		s.deposits(w, r)
+	case r.Method == http.MethodGet && r.URL.Path == "/_sandbox/wechat/cgi-bin/token":
+		s.wechatToken(w, r)
+	case r.Method == http.MethodPost && r.URL.Path == "/_sandbox/wechat/cgi-bin/message/subscribe/send":
+		s.wechatSend(w, r)
+	case r.Method == http.MethodPost && r.URL.Path == "/_sandbox/sms/v1/sms/send":
+		s.smsSend(w, r)
+	case r.Method == http.MethodGet && (r.URL.Path == "/_sandbox/wechat/messages" || r.URL.Path == "/_sandbox/sms/messages"):
+		s.inbox(w, r)
 	default:
 		writeGatewayError(w, http.StatusNotFound, "Not Found")
 	}

@@ -57,6 +57,9 @@ type Options struct {
 	// (so a test can set LOG_LEVEL=DEBUG or a rotated secret).
 	Env map[string]string
 
+	// FunctionEnv adds variables to one function's environment (by
+	// logical id), after Env.
+	FunctionEnv map[string]map[string]string
 	// DisableSchedules keeps the scheduled functions from firing on their own.
 	DisableSchedules bool
 	// RetryBackoff are the waits before the async retries (default 1 s, 2 s;
@@ -288,7 +291,18 @@ func (s *Stack) functionVars(f template.Function) map[string]string {
 	if s.objects != nil {
 		s3URL = s.objects.url
 	}
-	return LocalVars(f, dbURL, s3URL, s.opts.Env)
+	v := LocalVars(f, dbURL, s3URL, s.opts.Env)
+	// The messaging providers are the sandbox's, behind the local API.
+	if _, ok := f.Env["WECHAT_API_URL"]; ok {
+		v["WECHAT_API_URL"] = s.apiURL + "/_sandbox/wechat"
+	}
+	if _, ok := f.Env["SMS_API_URL"]; ok {
+		v["SMS_API_URL"] = s.apiURL + "/_sandbox/sms"
+	}
+	for k, val := range s.opts.FunctionEnv[f.LogicalID] {
+		v[k] = val
+	}
+	return v
 }
 
 // LocalVars is the template environment of f with the local stack's values:
@@ -300,6 +314,8 @@ func LocalVars(f template.Function, dynamoURL, s3URL string, extra map[string]st
 		"FACE_WEBHOOK_SECRET":    LocalFaceSecret,
 		"PAYMENT_WEBHOOK_SECRET": LocalPaymentSecret,
 		"DEPOSIT_HMAC_KEY":       LocalDepositKey,
+		"WECHAT_APP_SECRET":      LocalWeChatSecret,
+		"SMS_API_KEY":            LocalSMSKey,
 	}
 	for k, val := range f.Env {
 		if name, ok := strings.CutSuffix(k, "_PARAM"); ok {
@@ -320,6 +336,10 @@ func LocalVars(f template.Function, dynamoURL, s3URL string, extra map[string]st
 	v["AWS_ACCESS_KEY_ID"] = AccessKeyID
 	v["AWS_SECRET_ACCESS_KEY"] = SecretAccessKey
 	v["AWS_EC2_METADATA_DISABLED"] = "true"
+	// Webhook receivers of the local stack (tests, a developer's tool)
+	// listen on loopback over http; other private addresses stay refused.
+	v["WEBHOOK_ALLOW_HTTP"] = "true"
+	v["WEBHOOK_ALLOW_LOOPBACK"] = "true"
 	for k, val := range extra {
 		v[k] = val
 	}

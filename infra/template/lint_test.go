@@ -41,6 +41,12 @@ var functionCalls = map[string][]string{
 	"ReminderFunction": {
 		"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:TransactWriteItems",
 	},
+	// PutItem: fan-out (each delivery only if absent) and a lone delivery
+	// write; Query: the outbox shards, members, endpoints; transactions:
+	// a dead webhook delivery with its endpoint and the admins' notice.
+	"DispatcherFunction": {
+		"dynamodb:PutItem", "dynamodb:Query", "dynamodb:TransactWriteItems", "ssm:GetParameters",
+	},
 	// PutItem: a lone case write (e.g. only a deposit expired). UpdateItem:
 	// the TTL of an expired case's documents, in the case's transaction.
 	"ExpiryFunction": {

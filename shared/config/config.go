@@ -1,7 +1,7 @@
 // Package config reads the functions' configuration once, at init: names of
 // the table and bucket, tunables, and the AWS client settings. Secrets are in
-// the subpackage secrets, which only ApiFunction links (SSM is costly to
-// initialise, and the other functions need no secret).
+// the subpackage secrets, which only ApiFunction and DispatcherFunction link
+// (SSM is costly to initialise, and the other functions need no secret).
 //
 // The AWS configuration is built from the environment Lambda provides
 // (region, the execution role's credentials, AWS_ENDPOINT_URL_* locally)
@@ -13,6 +13,7 @@ package config
 import (
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -21,6 +22,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"microcert/shared/domain"
 )
 
 // Config is everything a function needs from its environment.
@@ -168,4 +171,22 @@ func (c Config) S3(optFns ...func(*s3.Options)) *s3.Client {
 	}}, s3Faults()...)
 	fns = append(fns, optFns...)
 	return s3.NewFromConfig(c.AWS, fns...)
+}
+
+// ChannelTemplates parses a provider's template ids, "name=id,name=id"
+// (names are domain.Templates; a template left out is not sent by that
+// provider).
+func ChannelTemplates(v string) (domain.ChannelTemplates, error) {
+	out := domain.ChannelTemplates{}
+	for _, f := range strings.Split(v, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		name, id, ok := strings.Cut(f, "=")
+		if !ok || id == "" || !slices.Contains(domain.Templates, domain.Template(name)) {
+			return nil, fmt.Errorf("template %q: want name=id with a name of %v", f, domain.Templates)
+		}
+		out[domain.Template(name)] = id
+	}
+	return out, nil
 }

@@ -128,6 +128,20 @@ func WriteEMF(w io.Writer, function string, s *Stats) error {
 	for c := range s.Counts {
 		channels[c] = true
 	}
+	// The run itself: how many entries it read (the not-reported alarm
+	// counts these lines).
+	run := map[string]any{"FunctionName": function, "read": s.Total(), "_aws": map[string]any{
+		"Timestamp": time.Now().UnixMilli(),
+		"CloudWatchMetrics": []any{map[string]any{"Namespace": Namespace, "Dimensions": [][]string{{"FunctionName"}},
+			"Metrics": []map[string]string{{"Name": "read", "Unit": "Count"}}}},
+	}}
+	b, err := json.Marshal(run)
+	if err != nil {
+		return err
+	}
+	if _, err := w.Write(append(b, '\n')); err != nil {
+		return err
+	}
 	names := make([]string, 0, len(channels))
 	for c := range channels {
 		names = append(names, c)
