@@ -22,7 +22,8 @@ define lambda_arm64
 	GOOS=linux GOARCH=arm64 $(LAMBDA_FLAGS) $(GO) $(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap $(1)
 endef
 
-FUNCTIONS := ApiFunction:api DocCheckFunction:doccheck ReminderFunction:reminder ExpiryFunction:expiry DispatcherFunction:dispatcher
+FUNCTIONS := ApiFunction:api DocCheckFunction:doccheck ReminderFunction:reminder ExpiryFunction:expiry \
+	RefundFunction:refund ReconcileFunction:reconcile DispatcherFunction:dispatcher
 
 # Tests start real child processes (versitygw, aws-lambda-rie): give them time,
 # and run packages two at a time on a 2-core machine.
@@ -99,6 +100,12 @@ build-ExpiryFunction:
 build-DispatcherFunction:
 	$(call lambda_arm64,./functions/dispatcher)
 
+build-RefundFunction:
+	$(call lambda_arm64,./functions/refund)
+
+build-ReconcileFunction:
+	$(call lambda_arm64,./functions/reconcile)
+
 token: $(LOCAL) ## print a bearer token of the local issuer: make token ROLE=reviewer USER=u-1
 	@$(LOCAL) token -role $(ROLE) -user $(TOKEN_USER)
 
@@ -132,7 +139,8 @@ FUZZ_TARGETS := \
 	./shared/doccheck:FuzzSniff ./shared/doccheck:FuzzCheckImage \
 	./shared/doccheck:FuzzCheckPDF ./shared/doccheck:FuzzDecodeStream ./shared/doccheck:FuzzCheckVideo \
 	./shared/store:FuzzCursorDecode \
-	./shared/uploadcheck:FuzzNormalizeSequencer ./shared/uploadcheck:FuzzParseKey
+	./shared/uploadcheck:FuzzNormalizeSequencer ./shared/uploadcheck:FuzzParseKey \
+	./shared/statements:FuzzParseTrades
 
 fuzz: ## fuzz every parser of outside input for FUZZTIME each (default 30s)
 	@set -e; for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; fn=$${t##*:}; \

@@ -15,6 +15,7 @@ import (
 	"microcert/shared/holidays"
 	"microcert/shared/httpapi"
 	"microcert/shared/logging"
+	"microcert/shared/payprovider"
 	"microcert/shared/store"
 )
 
@@ -23,6 +24,7 @@ func main() {
 	log := logging.New("api")
 	cfg, rules := config.MustLoad(log)
 	st := store.New(cfg.DynamoDB(), cfg.TableName, rules)
+	keys := secrets.MustLoad(ctx, log, cfg.AWS)
 	objects := s3blob.New(cfg.S3(), cfg.BucketName)
 	svc := certsvc.New(certsvc.Config{
 		Store:     st,
@@ -30,8 +32,9 @@ func main() {
 		Calendars: holidays.New(objects, clock.System{}, log),
 		Rules:     rules,
 		// The same fields, so a conversion: certsvc does not import config.
-		Secrets: certsvc.Secrets(secrets.MustLoad(ctx, log, cfg.AWS)),
+		Secrets: certsvc.Secrets(keys),
 		Log:     log,
+		Refunds: payprovider.FromURL(cfg.PaymentProviderURL, keys.PaymentWebhook),
 	})
 	lambda.Start(httpapi.New(httpapi.Config{Service: svc, Idempotency: st, Log: log}).Handle)
 }

@@ -74,6 +74,11 @@ func staffOnly(ok string) expect {
 		asRemoved: "403", asOutsider: "403", asReviewer: ok, asPlatAdmin: ok}
 }
 
+// adminsOnly: the platform's money routes (admins only).
+func adminsOnly(ok string) expect {
+	return staffOnly(ok).with(expect{asReviewer: "403"})
+}
+
 // accessCodes are the codes of a refusal; an allowed call never gets one.
 var accessCodes = []string{"not_found", "forbidden", "insufficient_role", "not_case_agent", "agent_cannot_verify", "own_case"}
 
@@ -232,6 +237,11 @@ func (f *sweepFixture) rows(t *testing.T) []sweepRow {
 		{"POST /v1/cases/{caseId}/decision", fixed(cs + "/decision"), map[string]any{"decision": "approve", "version": 1}, staffOnly("409")},
 		// The case is not claimed: staff get past authorization to claim_required.
 		{"POST /v1/review/cases/{caseId}/reveal", fixed("/v1/review/cases/" + f.caseID + "/reveal"), nil, staffOnly("409")},
+		// Money: the applicants and the reviewer are refused before the
+		// object is looked up; for an admin the object does not exist.
+		{"POST /v1/admin/refunds/{refundId}/retry", fixed("/v1/admin/refunds/" + domain.NewID() + "/retry"), nil, adminsOnly("404")},
+		{"POST /v1/admin/discrepancies/{discrepancyId}/resolve", fixed("/v1/admin/discrepancies/" + domain.NewID() + "/resolve"),
+			map[string]any{"note": "已核对"}, adminsOnly("404")},
 		// Last: it closes the case.
 		{"POST /v1/cases/{caseId}/withdraw", fixed(cs + "/withdraw"), nil, preparers("200")},
 	}

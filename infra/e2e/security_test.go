@@ -73,6 +73,11 @@ func TestFunctionLevelAuthorization(t *testing.T) {
 		{"POST", "/v1/cases/" + ten.caseID + "/decision", map[string]any{"decision": "approve", "reasons": []string{}, "note": "", "version": 1}, true},
 		{"POST", "/v1/review/cases/" + ten.caseID + "/reveal", nil, true},
 		{"POST", "/v1/enterprises/" + ten.entID + "/certifications/wecom/revoke", map[string]any{"reason": "fraud", "severity": "major"}, false},
+		{"GET", "/v1/admin/refunds", nil, false},
+		{"POST", "/v1/admin/refunds/" + ten.caseID + "/retry", nil, false},
+		{"GET", "/v1/admin/discrepancies", nil, false},
+		{"POST", "/v1/admin/discrepancies/" + ten.caseID + "/resolve", map[string]any{"note": "x"}, false},
+		{"GET", "/v1/admin/reports/subsidies", nil, false},
 	}
 	for _, r := range httpapi.Routes() {
 		tried := false

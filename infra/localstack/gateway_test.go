@@ -231,7 +231,7 @@ func TestLocalVars(t *testing.T) {
 		t.Fatal(err)
 	}
 	api, _ := tpl.Function("ApiFunction")
-	v := LocalVars(api, "http://d", "http://s", map[string]string{"LOG_LEVEL": "DEBUG"})
+	v := LocalVars(api, "http://d", "http://s", "", map[string]string{"LOG_LEVEL": "DEBUG"})
 	for k, want := range map[string]string{
 		"FACE_WEBHOOK_SECRET": LocalFaceSecret, "PAYMENT_WEBHOOK_SECRET": LocalPaymentSecret, "DEPOSIT_HMAC_KEY": LocalDepositKey,
 		"AWS_ENDPOINT_URL_DYNAMODB": "http://d", "AWS_ENDPOINT_URL_S3": "http://s",

@@ -79,7 +79,7 @@ func RunOnce(ctx context.Context, o Options, logicalID string, event []byte) ([]
 		defer logs.close()
 		timeout := time.Duration(max(f.Timeout, 3)) * time.Second
 		fn := newFunction(logicalID, filepath.Join(o.ToolsDir, "aws-lambda-rie"), o.BinDir,
-			lambdaEnv(f, LocalVars(f, ri.DynamoDB, ri.S3, o.Env), os.Getenv("PATH")), timeout, 1, logs, o.Logger)
+			lambdaEnv(f, LocalVars(f, ri.DynamoDB, ri.S3, ri.API, o.Env), os.Getenv("PATH")), timeout, 1, logs, o.Logger)
 		if err := fn.start(ctx, 1); err != nil {
 			return nil, err
 		}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"microcert/shared/apitime"
 	"microcert/shared/domain"
@@ -21,7 +22,8 @@ import (
 
 // The provider sandbox stands in for the face-verification, payment, bank,
 // WeChat and SMS providers the way their test modes do: it drives the real signed callbacks
-// through the same gateway pipeline. It lives only here, never in the
+// through the same gateway pipeline, serves the provider's refund API
+// (sandboxpay.go) and writes the daily statements into the bucket. It lives only here, never in the
 // template and never in ApiFunction.
 
 // SandboxData is what the sandbox reads from the system's data. The store
@@ -31,6 +33,9 @@ type SandboxData interface {
 	OrderPayable(ctx context.Context, orderID string) (int64, error)
 	// Payouts returns what the sandbox bank paid into a case's account.
 	Payouts(ctx context.Context, caseID string) ([]Payout, error)
+	// PayoutsForDay returns what the sandbox bank paid on a Beijing day
+	// (its statement of micro-deposit transfers).
+	PayoutsForDay(ctx context.Context, day string) ([]Payout, error)
 }
 
 // Payout is one micro-deposit as the applicant reads it on the statement.
@@ -38,6 +43,8 @@ type Payout struct {
 	AmountFen    int64        `json:"amountFen"`
 	AccountLast4 string       `json:"accountLast4"`
 	PaidAt       apitime.Time `json:"paidAt"`
+	// Reference is the transfer's reference (the payout instruction's id).
+	Reference string `json:"reference"`
 }
 
 // SandboxDataFactory builds the SandboxData once the table is up. db talks to
@@ -58,7 +65,11 @@ type sandbox struct {
 	now            func() time.Time
 	logger         *slog.Logger
 	callbackPrefix string
-	messages       messageBox
+	// The payment provider's books and the bucket its statements go to.
+	books    *payBooks
+	s3       *s3.Client
+	bucket   string
+	messages messageBox
 }
 
 func (s *sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -67,6 +78,16 @@ func (s *sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.face(w, r)
 	case r.Method == http.MethodPost && r.URL.Path == "/_sandbox/payments":
 		s.pay(w, r)
+	case r.Method == http.MethodPost && r.URL.Path == "/_sandbox/refunds":
+		s.refund(w, r)
+	case r.Method == http.MethodGet && r.URL.Path == "/_sandbox/refunds":
+		s.listRefunds(w, r)
+	case r.Method == http.MethodPost && r.URL.Path == "/_sandbox/refunds/faults":
+		s.setRefundFaults(w, r)
+	case r.Method == http.MethodPost && r.URL.Path == "/_sandbox/refunds/manual":
+		s.manualRefund(w, r)
+	case r.Method == http.MethodPost && r.URL.Path == "/_sandbox/statements":
+		s.statementsNow(w, r)
 	case r.Method == http.MethodGet && r.URL.Path == "/_sandbox/deposits":
 		s.deposits(w, r)
 	case r.Method == http.MethodGet && r.URL.Path == "/_sandbox/wechat/cgi-bin/token":
@@ -124,32 +145,6 @@ func (s *sandbox) face(w http.ResponseWriter, r *http.Request) {
 		LivenessScore            float64 `json:"livenessScore"`
 	}{in.SessionID, in.Result, phone, score})
 	s.callback(w, r.Context(), "face", s.faceSecret, body)
-}
-
-// pay plays the payment provider: the order is paid in full.
-func (s *sandbox) pay(w http.ResponseWriter, r *http.Request) {
-	var in struct {
-		OrderID string `json:"orderId"`
-	}
-	if err := decodeStrict(r, &in); err != nil || in.OrderID == "" {
-		sandboxError(w, http.StatusBadRequest, "want {orderId}")
-		return
-	}
-	if s.data == nil {
-		sandboxError(w, http.StatusNotImplemented, "sandbox data is not wired (localstack.DefaultSandboxData)")
-		return
-	}
-	fen, err := s.data.OrderPayable(r.Context(), in.OrderID)
-	if err != nil {
-		s.dataError(w, err)
-		return
-	}
-	body, _ := json.Marshal(struct {
-		OrderID string `json:"orderId"`
-		Status  string `json:"status"`
-		PaidFen int64  `json:"paidFen"`
-	}{in.OrderID, "paid", fen})
-	s.callback(w, r.Context(), "payment", s.paymentSecret, body)
 }
 
 // deposits plays the bank statement of the applicant's account.

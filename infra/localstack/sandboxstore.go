@@ -32,7 +32,21 @@ func (s storeSandbox) Payouts(ctx context.Context, caseID string) ([]Payout, err
 	}
 	out := make([]Payout, 0, len(ps))
 	for _, p := range ps {
-		out = append(out, Payout{AmountFen: p.AmountFen, AccountLast4: p.AccountLast4, PaidAt: apitime.Time(p.At)})
+		out = append(out, Payout{AmountFen: p.AmountFen, AccountLast4: p.AccountLast4, PaidAt: apitime.Time(p.At), Reference: p.ID})
+	}
+	return out, nil
+}
+
+// PayoutsForDay: the sandbox bank executes every payout instruction the day
+// it is written.
+func (s storeSandbox) PayoutsForDay(ctx context.Context, day string) ([]Payout, error) {
+	ps, err := s.st.PayoutsForDay(ctx, day)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Payout, 0, len(ps))
+	for _, p := range ps {
+		out = append(out, Payout{AmountFen: p.AmountFen, AccountLast4: p.AccountLast4, PaidAt: apitime.Time(p.At), Reference: p.ID})
 	}
 	return out, nil
 }

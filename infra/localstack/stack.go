@@ -126,8 +126,10 @@ type Stack struct {
 	hookSrv *http.Server
 	vgwLog  *lineLog
 	sched   *scheduler
-	closeMu sync.Mutex
-	closed  bool
+	// stopSandbox ends the sandbox's daily statements.
+	stopSandbox chan struct{}
+	closeMu     sync.Mutex
+	closed      bool
 }
 
 // Start brings the stack up and returns when every part is serving.
@@ -260,7 +262,12 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 		}
 	}
 	api, _ := tpl.Function("ApiFunction")
-	gw.sandbox = &sandbox{
+	books, err := openPayBooks(o.StateDir)
+	if err != nil {
+		apiLn.Close()
+		return nil, fmt.Errorf("sandbox books: %w", err)
+	}
+	sb := &sandbox{
 		api:            gw,
 		data:           data,
 		faceSecret:     s.functionVars(api)["FACE_WEBHOOK_SECRET"],
@@ -268,12 +275,18 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 		now:            time.Now,
 		logger:         s.logger,
 		callbackPrefix: s.apiURL,
+		books:          books,
+		s3:             s.objects.client,
+		bucket:         tpl.Bucket.Name,
 	}
+	gw.sandbox = sb
 	s.apiSrv = &http.Server{Handler: gw, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = s.apiSrv.Serve(apiLn) }()
 
+	s.stopSandbox = make(chan struct{})
 	if !o.DisableSchedules {
 		s.sched = startScheduler(tpl, s.invokeAsync, s.logger)
+		go sb.dailyStatements(s.stopSandbox, s.logger)
 	}
 	if err := writeRunInfo(o.StateDir, RunInfo{PID: os.Getpid(), API: s.apiURL, S3: s.objects.url, DynamoDB: s.db.url}); err != nil {
 		return nil, err
@@ -291,14 +304,7 @@ func (s *Stack) functionVars(f template.Function) map[string]string {
 	if s.objects != nil {
 		s3URL = s.objects.url
 	}
-	v := LocalVars(f, dbURL, s3URL, s.opts.Env)
-	// The messaging providers are the sandbox's, behind the local API.
-	if _, ok := f.Env["WECHAT_API_URL"]; ok {
-		v["WECHAT_API_URL"] = s.apiURL + "/_sandbox/wechat"
-	}
-	if _, ok := f.Env["SMS_API_URL"]; ok {
-		v["SMS_API_URL"] = s.apiURL + "/_sandbox/sms"
-	}
+	v := LocalVars(f, dbURL, s3URL, s.apiURL, s.opts.Env)
 	for k, val := range s.opts.FunctionEnv[f.LogicalID] {
 		v[k] = val
 	}
@@ -307,8 +313,10 @@ func (s *Stack) functionVars(f template.Function) map[string]string {
 
 // LocalVars is the template environment of f with the local stack's values:
 // SSM parameter names become the local secrets, and the SDKs point at the
-// local DynamoDB and S3 with the dummy credentials. extra comes last.
-func LocalVars(f template.Function, dynamoURL, s3URL string, extra map[string]string) map[string]string {
+// local DynamoDB and S3 with the dummy credentials, and the payment
+// provider's API at the sandbox of the stack serving apiURL. extra comes
+// last.
+func LocalVars(f template.Function, dynamoURL, s3URL, apiURL string, extra map[string]string) map[string]string {
 	v := map[string]string{}
 	local := map[string]string{
 		"FACE_WEBHOOK_SECRET":    LocalFaceSecret,
@@ -327,6 +335,16 @@ func LocalVars(f template.Function, dynamoURL, s3URL string, extra map[string]st
 			continue
 		}
 		v[k] = val
+	}
+	if _, ok := f.Env["PAYMENT_PROVIDER_URL"]; ok && apiURL != "" {
+		v["PAYMENT_PROVIDER_URL"] = apiURL + SandboxProviderPath
+	}
+	// The messaging providers are the sandbox's too.
+	if _, ok := f.Env["WECHAT_API_URL"]; ok && apiURL != "" {
+		v["WECHAT_API_URL"] = apiURL + "/_sandbox/wechat"
+	}
+	if _, ok := f.Env["SMS_API_URL"]; ok && apiURL != "" {
+		v["SMS_API_URL"] = apiURL + "/_sandbox/sms"
 	}
 	v["AWS_ENDPOINT_URL_DYNAMODB"] = dynamoURL
 	v["AWS_ENDPOINT_URL_S3"] = s3URL
@@ -512,6 +530,9 @@ func (s *Stack) Close() error {
 	var errs []error
 	if s.sched != nil {
 		s.sched.stop()
+	}
+	if s.stopSandbox != nil {
+		close(s.stopSandbox)
 	}
 	if s.apiSrv != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

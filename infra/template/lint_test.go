@@ -54,6 +54,18 @@ var functionCalls = map[string][]string{
 		"s3:PutObjectTagging", // marks released documents retention=expire
 		"s3:GetObject",        // the calendar document (config/calendar.json)
 	},
+	// GetItem: the refund; PutItem: a lone refund write (no answer: it
+	// backs off); TransactWriteItems: a result with its ledger entry and
+	// notification; the payment provider's key signs its requests.
+	"RefundFunction": {
+		"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:TransactWriteItems",
+		"ssm:GetParameters",
+	},
+	// Query: a day's ledger and payouts; PutItem: each discrepancy, once.
+	"ReconcileFunction": {
+		"dynamodb:PutItem", "dynamodb:Query",
+		"s3:GetObject", // the statements
+	},
 }
 
 const repoRoot = "../.."

@@ -35,7 +35,8 @@ func TestTemplateLocal(t *testing.T) {
 	}
 	wantIDs := []string{
 		"ApiFunction functions/api", "DispatcherFunction functions/dispatcher", "DocCheckFunction functions/doccheck",
-		"ExpiryFunction functions/expiry", "ReminderFunction functions/reminder",
+		"ExpiryFunction functions/expiry", "ReconcileFunction functions/reconcile",
+		"RefundFunction functions/refund", "ReminderFunction functions/reminder",
 	}
 	if d := cmp.Diff(wantIDs, ids); d != "" {
 		t.Errorf("functions (-want +got):\n%s", d)

@@ -28,6 +28,8 @@ type CaseView struct {
 	Documents    []domain.Document
 	History      []domain.HistoryEntry
 	Requirements domain.Requirements
+	// Refunds are the money the case owes back, in any state.
+	Refunds []domain.Refund
 	// Appeal is set on reviewers' and admins' views of an appeal.
 	Appeal *domain.AppealContext
 }
@@ -193,7 +195,9 @@ func (s *Service) GetCase(ctx context.Context, by domain.Actor, id string) (*Cas
 	if err != nil {
 		return nil, err
 	}
-	return s.withStaffContext(ctx, by, s.view(rd.Bundle.Case, rd.State, rd.Bundle.Documents, rd.Bundle.History))
+	v := s.view(rd.Bundle.Case, rd.State, rd.Bundle.Documents, rd.Bundle.History)
+	v.Refunds = rd.Bundle.Refunds
+	return s.withStaffContext(ctx, by, v)
 }
 
 func (s *Service) view(c *domain.Case, st *domain.EnterpriseState, docs []domain.Document, hist []domain.HistoryEntry) *CaseView {
@@ -211,7 +215,14 @@ func (s *Service) view(c *domain.Case, st *domain.EnterpriseState, docs []domain
 
 // cycleView is the case view after a write cycle.
 func (s *Service) cycleView(cy *caseCycle) *CaseView {
-	return s.view(cy.Next, cy.State, cy.Bundle.Documents, cy.History())
+	v := s.view(cy.Next, cy.State, cy.Bundle.Documents, cy.History())
+	v.Refunds = append([]domain.Refund(nil), cy.Bundle.Refunds...)
+	for _, w := range cy.Change.Refunds {
+		if w.Create {
+			v.Refunds = append(v.Refunds, *w.Refund)
+		}
+	}
+	return v
 }
 
 // editable reports whether the applicant may still change the case.
@@ -269,25 +280,30 @@ func errRequirementsUnmet(req domain.Requirements) error {
 }
 
 // Withdraw backs out before a decision. A paid case nobody has claimed yet
-// is marked for refund (the fee pays for a review that never started). The
-// case's open-case slots are released with it.
+// owes its fee back (the fee pays for a review that never started): the
+// refund is created with the withdrawal and sent to the provider at once
+// (the refund job retries what does not go through). The case's open-case
+// slots are released with it.
 func (s *Service) Withdraw(ctx context.Context, by domain.Actor, id string) (*CaseView, error) {
 	cy, err := s.writeCase(ctx, by, id, asMember(domain.PermPrepare), nil, func(cy *caseCycle) error {
 		if cy.Prev.Status == domain.CaseWithdrawn {
 			cy.Skip()
 			return nil
 		}
-		h, err := cy.Next.Withdraw(s.rules, cy.By, cy.Now, "")
+		w, err := cy.Next.Withdraw(s.rules, cy.By, cy.Now, "")
 		if err != nil {
 			return err
 		}
 		cy.Next.UpdatedAt = cy.Now
-		cy.Change.History = append(cy.Change.History, domain.HistoryRecord{CaseID: cy.Prev.ID, Entry: h})
+		cy.Change.AddWithdrawal(cy.Prev.ID, w)
 		s.expireDocuments(&cy.Change, cy.Next, cy.Bundle.Documents)
 		return nil
 	})
 	if err != nil {
 		return nil, err
+	}
+	if !cy.skip {
+		s.sendNewRefunds(ctx, cy.Change.Refunds)
 	}
 	return s.cycleView(cy), nil
 }

@@ -111,7 +111,7 @@ func (s *Service) StartDeposit(ctx context.Context, by domain.Actor, caseID stri
 		cy.Next.Deposit = d
 		log := cy.State.Deposits.WithStart(c.EnterpriseID, domain.DepositStart{At: now, CaseID: c.ID, AccountLast4: d.AccountLast4}, s.rules)
 		cy.Deposits = &log
-		cy.Change.Payouts = append(cy.Change.Payouts, domain.Payout{CaseID: c.ID, AmountFen: fen, AccountLast4: d.AccountLast4, At: now})
+		cy.Change.Payouts = append(cy.Change.Payouts, domain.Payout{ID: domain.NewIDAt(now), CaseID: c.ID, AmountFen: fen, AccountLast4: d.AccountLast4, At: now})
 		sent = d
 		return nil
 	})

@@ -152,14 +152,16 @@ func (s *Service) closeLostCase(ch *domain.Change, cur *domain.Case, by domain.A
 		return
 	}
 	next := *cur
-	h, err := next.Withdraw(s.rules, by, now, "")
+	w, err := next.Withdraw(s.rules, by, now, "")
 	if err != nil {
 		return
 	}
-	h.Reasons = []string{"uscc_dispute_lost"}
+	// A fee paid for a review that never started is owed back here too;
+	// the refund job sends it.
+	w.History.Reasons = []string{"uscc_dispute_lost"}
 	next.UpdatedAt = now
 	next.DocumentsExpireAt = next.RetentionEndsAt(s.rules)
 	ch.Cases = append(ch.Cases, domain.UpdateCase(cur, &next))
 	ch.USCCClaims = append(ch.USCCClaims, domain.DisputeLockWrites(cur, &next, now)...)
-	ch.History = append(ch.History, domain.HistoryRecord{CaseID: cur.ID, Entry: h})
+	ch.AddWithdrawal(cur.ID, w)
 }

@@ -2,6 +2,7 @@ package certsvc
 
 import (
 	"context"
+	"time"
 
 	"microcert/shared/domain"
 	"microcert/shared/webhook"
@@ -50,6 +51,19 @@ type PaymentResult struct {
 	OrderID string
 	Status  string // paid or failed
 	PaidFen int64
+	// TransactionID is the provider's payment id (optional: without it an
+	// order is paid at most once); PaidAt the provider's time of payment
+	// (optional: then the time we learn of it).
+	TransactionID string
+	PaidAt        *time.Time
+}
+
+// PaymentRecord is what the callback recorded.
+type PaymentRecord struct {
+	OrderID string
+	Status  string // the report as recorded: paid or failed
+	// Refunds are the refunds the payment made owed.
+	Refunds []domain.Refund
 }
 
 // VerifyPaymentCallback checks the provider's signature over the raw body.
@@ -57,11 +71,25 @@ func (s *Service) VerifyPaymentCallback(header string, body []byte) error {
 	return webhook.Verify(header, body, s.clock.Now(), s.secrets.PaymentWebhook, s.secrets.PaymentWebhookPrevious)
 }
 
-// RecordPayment applies a verified callback, idempotently on the order id.
-// A paid amount that differs from the order is refused and changes nothing.
-func (s *Service) RecordPayment(ctx context.Context, r PaymentResult) (*domain.Payment, error) {
+// maxTransactionIDLen bounds the provider's ids (WeChat Pay's are 32).
+const maxTransactionIDLen = 64
+
+// RecordPayment records a verified callback for any order of any case, in
+// any state of the case: money the provider took is never refused. The
+// ledger entry is keyed by the provider's payment, so a replayed callback
+// records nothing new and is answered as the first was. What the fee does
+// not keep (an overpayment, a payment of a closed case, of a paid fee, of a
+// replaced order, a short payment) is owed back: the refunds are written
+// with the entry and sent to the provider at once.
+func (s *Service) RecordPayment(ctx context.Context, r PaymentResult) (*PaymentRecord, error) {
 	if r.Status != "paid" && r.Status != "failed" {
 		return nil, invalidField("status", "invalid_status", "status 必须是 paid 或 failed。", "status must be paid or failed.")
+	}
+	if r.PaidFen < 0 || (r.Status == "paid" && r.PaidFen == 0) {
+		return nil, invalidField("paidFen", "invalid_amount", "paidFen 必须为正整数（分）。", "paidFen must be a positive number of fen.")
+	}
+	if !validProviderID(r.TransactionID, true) {
+		return nil, invalidField("transactionId", "invalid_format", "transactionId 格式无效。", "transactionId is not a valid id.")
 	}
 	if !domain.ValidID(r.OrderID) {
 		return nil, domain.ErrNotFound
@@ -70,35 +98,58 @@ func (s *Service) RecordPayment(ctx context.Context, r PaymentResult) (*domain.P
 	if err != nil {
 		return nil, err
 	}
-	var paid *domain.Payment
+	receipt := domain.PaymentReceipt{OrderID: r.OrderID, TransactionID: r.TransactionID, Paid: r.Status == "paid"}
+	if receipt.Paid {
+		receipt.AmountFen = r.PaidFen
+	}
+	if r.PaidAt != nil {
+		receipt.At = r.PaidAt.UTC()
+	}
+	out := &PaymentRecord{OrderID: r.OrderID, Status: r.Status}
+	var settled domain.Settlement
 	_, err = s.writeCaseAlone(ctx, caseID, func(cy *caseCycle) error {
-		c := cy.Prev
-		if c.Payment == nil || c.Payment.OrderID != r.OrderID {
-			return domain.ErrNotFound
+		settled = cy.Next.ReceivePayment(receipt, cy.Now)
+		cy.Change.Ledger = append(cy.Change.Ledger, settled.Entry)
+		for i := range settled.Refunds {
+			cy.Change.Refunds = append(cy.Change.Refunds, domain.RefundWrite{Refund: &settled.Refunds[i], Create: true})
 		}
-		p := *c.Payment
-		paid = &p
-		if p.Status == domain.PaymentPaid {
-			cy.Skip() // replay of a settled order
-			return nil
+		if settled.Subsidy != nil {
+			cy.Change.Subsidies = append(cy.Change.Subsidies, *settled.Subsidy)
 		}
-		if r.Status == "paid" && r.PaidFen != p.AmountFen {
-			s.log.Warn("payment amount mismatch", "orderId", r.OrderID, "code", "amount_mismatch")
-			return domain.E(domain.KindInvalid, "amount_mismatch", "支付金额与订单金额不符。", "The paid amount does not match the order.")
-		}
-		if r.Status == "paid" {
-			now := cy.Now
-			p.Status, p.PaidFen, p.PaidAt = domain.PaymentPaid, r.PaidFen, &now
-		} else {
-			p.Status = domain.PaymentFailed
-		}
-		cy.Next.Payment = &p
 		return nil
 	})
-	if err != nil {
+	switch {
+	case domain.CodeOf(err) == "duplicate":
+		// A replay: the entry (and whatever it made owed) is recorded.
+		return out, nil
+	case err != nil:
 		return nil, err
 	}
-	return paid, nil
+	for _, rf := range settled.Refunds {
+		s.log.Warn("payment owed back", "caseId", caseID, "orderId", r.OrderID, "refundId", rf.ID,
+			"reason", string(rf.Reason), "amountFen", rf.AmountFen)
+	}
+	out.Refunds = settled.Refunds
+	s.sendNewRefunds(ctx, refundCreates(settled.Refunds))
+	return out, nil
+}
+
+// validProviderID accepts a provider's id: letters, digits, '_' and '-',
+// at most maxTransactionIDLen ("" when optional).
+func validProviderID(id string, optional bool) bool {
+	if id == "" {
+		return optional
+	}
+	if len(id) > maxTransactionIDLen {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 // SetExplanation records the applicant's explanation (appeals: what was

@@ -261,9 +261,18 @@ func TestDisputeWon(t *testing.T) {
 	if c := e.cert(holder.ID, domain.CertWeCom); c.Status != domain.CertRevoked {
 		t.Errorf("holder's certification %s", c.Status)
 	}
-	closed, err := e.st.GetCase(rvCtx, open.Case.ID)
-	if err != nil || closed.Status != domain.CaseWithdrawn || !closed.RefundDue || closed.DocumentsExpireAt == nil {
-		t.Fatalf("holder's open case %+v %v", closed, err)
+	cb, err := e.st.GetCaseBundle(rvCtx, open.Case.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := cb.Case
+	if closed.Status != domain.CaseWithdrawn || closed.DocumentsExpireAt == nil {
+		t.Fatalf("holder's open case %+v", closed)
+	}
+	// Its fee paid for a review that never started: refunded in full.
+	if closed.Money.ReceivedFen == 0 || closed.Money.KeptFen != 0 || len(cb.Refunds) != 1 ||
+		cb.Refunds[0].AmountFen != closed.Money.ReceivedFen || cb.Refunds[0].Reason != domain.RefundWithdrawn {
+		t.Fatalf("holder's open case money %+v, refunds %+v", closed.Money, cb.Refunds)
 	}
 	notes, _, _ := e.st.ListNotifications(rvCtx, holder.ID, domain.Page{Limit: 10})
 	if len(notes) == 0 || notes[0].Kind != domain.NoticeDisputeLost {

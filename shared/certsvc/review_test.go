@@ -134,6 +134,8 @@ func (e *rvEnv) fulfil(v *certsvc.CaseView) *domain.Case {
 		case domain.ReqPayment:
 			c.Payment = &domain.Payment{OrderID: domain.NewIDAt(now), Status: domain.PaymentPaid, AmountFen: c.Fee.PayableFen,
 				PaidFen: c.Fee.PayableFen, CreatedAt: now, PaidAt: &now}
+			// The fee account as the payment callback leaves it.
+			c.Money.ReceivedFen, c.Money.KeptFen = c.Fee.PayableFen, c.Fee.PayableFen
 		case domain.ReqExplanation:
 			c.Explanation, c.ExplanationAt = "整改完成。", &now
 		default:

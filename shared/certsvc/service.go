@@ -28,6 +28,9 @@ type Store interface {
 	EnterpriseHistory(ctx context.Context, enterpriseID string) ([]domain.HistoryEntry, error)
 	ResolveRef(ctx context.Context, kind domain.RefKind, id string) (string, error)
 	Commit(ctx context.Context, ch *domain.Change) error
+	// Money (refunds.go, money.go).
+	GetRefund(ctx context.Context, caseID, id string) (*domain.Refund, error)
+	MoneyStore
 }
 
 // Blob is what the use cases need from object storage.
@@ -69,6 +72,9 @@ type Service struct {
 	secrets Secrets
 	cals    Calendars
 	log     *slog.Logger
+	// refunds is the payment provider's refund API (nil: refunds stay
+	// pending until a function with a provider sends them).
+	refunds RefundProvider
 	// randFen draws the micro-deposit amount; crypto/rand in production.
 	randFen func() (int64, error)
 }
@@ -83,6 +89,8 @@ type Config struct {
 	// Calendars is the working-day calendar; nil means the built-in data.
 	Calendars Calendars
 	Log       *slog.Logger
+	// Refunds is the payment provider's refund API.
+	Refunds RefundProvider
 }
 
 // New builds a Service.
@@ -97,7 +105,7 @@ func New(c Config) *Service {
 		c.Calendars = builtinCalendar{}
 	}
 	return &Service{store: c.Store, blob: c.Blob, clock: c.Clock, rules: c.Rules, secrets: c.Secrets, cals: c.Calendars,
-		log: c.Log, randFen: randomFen}
+		log: c.Log, refunds: c.Refunds, randFen: randomFen}
 }
 
 // Calendar is the working-day calendar in force (also for views that count

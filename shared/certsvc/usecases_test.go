@@ -207,8 +207,11 @@ func TestWithdrawRefund(t *testing.T) {
 		refund bool
 	}{{untouched, true}, {claimed, false}} {
 		v := must(e.Service.Withdraw(ctx, ucOwner, tt.caseID))(t)
-		if v.Case.Status != domain.CaseWithdrawn || v.Case.RefundDue != tt.refund {
-			t.Errorf("withdrawn case: status %s refundDue %v, want %v", v.Case.Status, v.Case.RefundDue, tt.refund)
+		if v.Case.Status != domain.CaseWithdrawn || (len(v.Refunds) == 1) != tt.refund {
+			t.Errorf("withdrawn case: status %s refunds %v, want a refund: %v", v.Case.Status, v.Refunds, tt.refund)
+		}
+		if tt.refund && (v.Refunds[0].Reason != domain.RefundWithdrawn || v.Refunds[0].AmountFen != v.Case.Fee.PayableFen) {
+			t.Errorf("refund %+v", v.Refunds[0])
 		}
 	}
 }
@@ -308,7 +311,7 @@ func TestPaymentOrder(t *testing.T) {
 	}
 	// A failed payment lets the applicant ask for a new order.
 	p := must(e.Service.RecordPayment(ctx, certsvc.PaymentResult{OrderID: first.OrderID, Status: "failed"}))(t)
-	if p.Status != domain.PaymentFailed {
+	if p.Status != "failed" || len(p.Refunds) != 0 {
 		t.Fatalf("after a failure: %+v", p)
 	}
 	next, _ := mustPay(t, e, caseID)
@@ -316,10 +319,13 @@ func TestPaymentOrder(t *testing.T) {
 		t.Fatal("no new order after a failed payment")
 	}
 	paid := must(e.Service.RecordPayment(ctx, certsvc.PaymentResult{OrderID: next.OrderID, Status: "paid", PaidFen: next.AmountFen}))(t)
+	before := must(e.Store.GetCase(ctx, caseID))(t)
 	// The provider's retry of the same callback changes nothing.
 	replay := must(e.Service.RecordPayment(ctx, certsvc.PaymentResult{OrderID: next.OrderID, Status: "paid", PaidFen: next.AmountFen}))(t)
-	if paid.Status != domain.PaymentPaid || replay.PaidAt == nil || !replay.PaidAt.Equal(*paid.PaidAt) {
-		t.Errorf("paid %+v, replay %+v", paid, replay)
+	after := must(e.Store.GetCase(ctx, caseID))(t)
+	if paid.Status != "paid" || replay.Status != "paid" || len(replay.Refunds) != 0 || after.Version != before.Version ||
+		after.Payment.Status != domain.PaymentPaid || after.Money.KeptFen != next.AmountFen {
+		t.Errorf("paid %+v, replay %+v, case %+v", paid, replay, after)
 	}
 	_, _, err := e.Service.CreatePayment(ctx, ucOwner, caseID)
 	wantCode(t, err, "already_paid")

@@ -38,7 +38,10 @@ type Config struct {
 	// policy (template parameters WebhookRetryFor, WebhookFirstRetry).
 	WebhookRetryFor   time.Duration
 	WebhookRetryFirst time.Duration
-	AWS               aws.Config
+	// PaymentProviderURL is the base URL of the payment provider's refund
+	// API ("" where the function sends no refunds).
+	PaymentProviderURL string
+	AWS                aws.Config
 }
 
 // Load reads the environment.
@@ -54,6 +57,8 @@ func Load() (Config, error) {
 		ClaimTTL:       2 * time.Hour,
 		RetentionDays:  30,
 		AWS:            awsCfg,
+
+		PaymentProviderURL: os.Getenv("PAYMENT_PROVIDER_URL"),
 	}
 	if c.TableName == "" {
 		return Config{}, fmt.Errorf("TABLE_NAME is not set")
@@ -168,7 +173,7 @@ func (c Config) S3(optFns ...func(*s3.Options)) *s3.Client {
 		// only compute them when an operation requires one.
 		o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
 		o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
-	}}, s3Faults()...)
+	}, s3Retries}, s3Faults()...)
 	fns = append(fns, optFns...)
 	return s3.NewFromConfig(c.AWS, fns...)
 }

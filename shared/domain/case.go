@@ -114,20 +114,41 @@ func (c *Case) RecheckReviewDue(cal *Calendar, r Rules, now time.Time) (final bo
 	return !due.Provisional
 }
 
-// Withdraw moves the case to withdrawn and sets RefundDue when the fee was
-// paid and no reviewer has worked on the case: a draft, or a submitted case
-// that was never claimed (no Claim recorded, no decision, never sent back).
-// Use cases releasing an expired claim should therefore keep c.Claim as the
-// record that a reviewer held the case.
-func (c *Case) Withdraw(r Rules, by Actor, at time.Time, note string) (HistoryEntry, error) {
+// Withdrawal is what withdrawing writes beside the case.
+type Withdrawal struct {
+	History HistoryEntry
+	// Refund is the fee owed back when the review never started, with
+	// the reversal of the fee's subsidy claim.
+	Refund  *Refund
+	Subsidy *SubsidyEntry
+}
+
+// AddWithdrawal writes what a withdrawal of the case caused: its history
+// entry, and the fee's refund and subsidy reversal when one is owed.
+func (ch *Change) AddWithdrawal(caseID string, w Withdrawal) {
+	ch.History = append(ch.History, HistoryRecord{CaseID: caseID, Entry: w.History})
+	if w.Refund != nil {
+		ch.Refunds = append(ch.Refunds, RefundWrite{Refund: w.Refund, Create: true})
+	}
+	if w.Subsidy != nil {
+		ch.Subsidies = append(ch.Subsidies, *w.Subsidy)
+	}
+}
+
+// Withdraw moves the case to withdrawn. The fee pays for the review, so it
+// is owed back only when no reviewer has worked on the case: a draft, or a
+// submitted case that was never claimed (no Claim recorded, no decision,
+// never sent back). Use cases releasing an expired claim should therefore
+// keep c.Claim as the record that a reviewer held the case.
+func (c *Case) Withdraw(r Rules, by Actor, at time.Time, note string) (Withdrawal, error) {
 	untouched := c.Status == CaseDraft ||
 		(c.Status == CaseSubmitted && c.Claim == nil && c.LastDecision == nil && c.ChangeRequests == 0)
 	h, err := c.Transition(r, CaseWithdrawn, by, at, nil, note)
 	if err != nil {
-		return HistoryEntry{}, err
+		return Withdrawal{}, err
 	}
-	c.RefundDue = untouched && c.Payment != nil && c.Payment.Status == PaymentPaid && c.Payment.PaidFen > 0
-	return h, nil
+	refund, sub := c.refundOnWithdrawal(untouched, at)
+	return Withdrawal{History: h, Refund: refund, Subsidy: sub}, nil
 }
 
 // RetentionEndsAt is when the documents of a withdrawn or rejected case

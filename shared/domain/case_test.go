@@ -159,7 +159,7 @@ func TestRecheckReviewDue(t *testing.T) {
 
 func TestWithdraw(t *testing.T) {
 	at := time.Date(2026, 9, 24, 2, 0, 0, 0, time.UTC)
-	paid := &Payment{Status: PaymentPaid, PaidFen: 15000}
+	paid := &Payment{OrderID: "o", Status: PaymentPaid, AmountFen: 30000, PaidFen: 30000}
 	tests := []struct {
 		name       string
 		c          Case
@@ -181,12 +181,18 @@ func TestWithdraw(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := tt.c
-			_, err := c.Withdraw(DefaultRules, actApplicant, at, "")
+			if c.Payment == paid {
+				c.Money = CaseMoney{ReceivedFen: 30000, KeptFen: 30000}
+			}
+			w, err := c.Withdraw(DefaultRules, actApplicant, at, "")
 			if diff := cmp.Diff(tt.wantCode, codeOfErr(err)); diff != "" {
 				t.Fatalf("code (-want +got):\n%s", diff)
 			}
-			if c.RefundDue != tt.wantRefund {
-				t.Errorf("RefundDue = %v, want %v", c.RefundDue, tt.wantRefund)
+			if got := w.Refund != nil; got != tt.wantRefund {
+				t.Fatalf("refund = %v, want %v", got, tt.wantRefund)
+			}
+			if w.Refund != nil && (w.Refund.AmountFen != 30000 || w.Refund.Reason != RefundWithdrawn || c.Money.KeptFen != 0) {
+				t.Errorf("refund %+v, money %+v", *w.Refund, c.Money)
 			}
 			if err == nil && c.Status != CaseWithdrawn {
 				t.Errorf("status = %s", c.Status)

@@ -59,7 +59,7 @@ func CanTransition(from, to CaseStatus) bool {
 // r.MaxChangeRequests is a conflict (change_requests_exhausted): the
 // reviewer can then only approve or reject. On error c is unchanged.
 //
-// Other fields (SubmittedAt, ReviewDueAt, Claim, LastDecision, RefundDue)
+// Other fields (SubmittedAt, ReviewDueAt, Claim, LastDecision, Money)
 // belong to the use case; Submit and Withdraw in case.go set theirs.
 func (c *Case) Transition(r Rules, to CaseStatus, by Actor, at time.Time, reasons []string, note string) (HistoryEntry, error) {
 	if !CanTransition(c.Status, to) {

@@ -23,11 +23,17 @@ type Change struct {
 	ReminderMarks  []ReminderMark
 	Slots          []CaseSlot
 	DepositLogs    []DepositLogWrite
-	Members        []MemberWrite
-	Invitations    []InvitationWrite
-	USCCClaims     []USCCClaimWrite
-	Deliveries     []DeliveryWrite
-	Endpoints      []WebhookEndpointWrite
+	// Money (money.go): ledger entries and subsidy lines are append-only;
+	// refunds and discrepancies are versioned.
+	Ledger        []LedgerEntry
+	Refunds       []RefundWrite
+	Subsidies     []SubsidyEntry
+	Discrepancies []DiscrepancyWrite
+	Members       []MemberWrite
+	Invitations   []InvitationWrite
+	USCCClaims    []USCCClaimWrite
+	Deliveries    []DeliveryWrite
+	Endpoints     []WebhookEndpointWrite
 	// MemberChecks are conditions, not writes: the Change applies only
 	// while each holds.
 	MemberChecks []MemberCheck
@@ -37,7 +43,8 @@ type Change struct {
 func (c *Change) Empty() bool {
 	return len(c.Enterprises)+len(c.Cases)+len(c.Documents)+len(c.Certifications)+
 		len(c.History)+len(c.Notifications)+len(c.Audits)+len(c.Refs)+len(c.Payouts)+
-		len(c.ReminderMarks)+len(c.Slots)+len(c.DepositLogs)+len(c.Members)+len(c.Invitations)+
+		len(c.ReminderMarks)+len(c.Slots)+len(c.DepositLogs)+len(c.Ledger)+len(c.Refunds)+
+		len(c.Subsidies)+len(c.Discrepancies)+len(c.Members)+len(c.Invitations)+
 		len(c.USCCClaims)+len(c.Deliveries)+len(c.Endpoints) == 0
 }
 
@@ -94,6 +101,7 @@ type RefKind string
 const (
 	RefSession RefKind = "session" // face / QR session id -> case
 	RefOrder   RefKind = "order"   // payment order id -> case
+	RefRefund  RefKind = "refund"  // refund id -> case
 )
 
 // Ref lets a provider callback find its case by the provider-facing id.
@@ -107,6 +115,8 @@ type Ref struct {
 // Payout is the instruction for the bank integration to pay the
 // micro-deposit: it holds the amount the bank must pay (an outbox item).
 type Payout struct {
+	// ID is the transfer's reference on the bank's statement.
+	ID           string
 	CaseID       string
 	AmountFen    int64
 	AccountLast4 string
@@ -134,4 +144,5 @@ type CaseBundle struct {
 	Case      *Case
 	Documents []Document
 	History   []HistoryEntry
+	Refunds   []Refund
 }

@@ -13,6 +13,7 @@ func FeeFor(kind CaseKind, regionCode string, r Rules) Fee {
 			pct := min(p.Percent, 100)
 			f.SubsidyFen = f.AmountFen * pct / 100
 			f.Program = p.Code
+			f.RegionCode = regionCode
 		}
 	}
 	f.PayableFen = f.AmountFen - f.SubsidyFen

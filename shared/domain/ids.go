@@ -21,9 +21,8 @@ const IDLength = 26
 // orders ids; no rule depends on it (rules take time as a parameter).
 func NewID() string { return NewIDAt(time.Now()) }
 
-// NewIDAt returns a fresh id whose time part is at (ids made for the same
-// millisecond are ordered randomly).
-func NewIDAt(at time.Time) string {
+// idTime is an id's first 48 bits: at in Unix milliseconds.
+func idTime(at time.Time) [16]byte {
 	var b [16]byte
 	ms := at.UnixMilli()
 	if ms < 0 {
@@ -33,6 +32,13 @@ func NewIDAt(at time.Time) string {
 		b[i] = byte(ms)
 		ms >>= 8
 	}
+	return b
+}
+
+// NewIDAt returns a fresh id whose time part is at (ids made for the same
+// millisecond are ordered randomly).
+func NewIDAt(at time.Time) string {
+	b := idTime(at)
 	// crypto/rand.Read never fails (Go 1.24+: it aborts the program
 	// rather than return a weak value).
 	_, _ = rand.Read(b[6:])

@@ -177,6 +177,9 @@ type Fee struct {
 	SubsidyFen int64  // covered by a regional program
 	PayableFen int64  // AmountFen - SubsidyFen
 	Program    string // subsidy program code, "" if none
+	// RegionCode is the enterprise's region the subsidy was granted for
+	// ("" without a program): the monthly subsidy report groups by it.
+	RegionCode string
 	Currency   string // always "CNY"
 }
 
@@ -197,6 +200,8 @@ type Payment struct {
 	PaidFen   int64
 	CreatedAt time.Time
 	PaidAt    *time.Time
+	// TransactionID is the provider's id of the payment that paid it.
+	TransactionID string
 }
 
 // VerificationKind distinguishes the legal rep's face check from the QR-scan
@@ -324,8 +329,8 @@ type Case struct {
 	// holds it (dispute cases only).
 	Dispute     *DisputeClaim
 	SLABreached bool // set by the expiry job once past reviewDueAt
-	// RefundDue is set when a paid case is withdrawn before any claim.
-	RefundDue bool
+	// Money is the case's fee account (money.go).
+	Money CaseMoney
 	// DocumentsExpireAt is when a withdrawn or rejected case's documents
 	// are handed to the bucket's deletion (retention, PIPL); nil for open
 	// cases and once done.
@@ -534,7 +539,8 @@ type Notification struct {
 	Subject NoticeSubject
 }
 
-// AuditEntry records a sensitive read (a document download).
+// AuditEntry records a sensitive read (a document download) or an admin's
+// action on money.
 type AuditEntry struct {
 	ID         string
 	At         time.Time
@@ -543,4 +549,7 @@ type AuditEntry struct {
 	Action     string
 	DocumentID string
 	CaseID     string
+	// Target names what an admin action concerned when it is not a
+	// document (a refund, a discrepancy, a report month, a list query).
+	Target string
 }

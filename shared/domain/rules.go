@@ -68,6 +68,15 @@ type Rules struct {
 	// enterprise without certification (certified: unlimited).
 	UncertifiedExternalContacts int
 
+	// Refunds: an unanswered call to the provider is made again after
+	// RefundRetryBase, doubling up to RefundRetryMax; after
+	// RefundMaxAttempts unanswered calls the refund fails (an admin
+	// retries it). A request the provider accepted is asked about again
+	// after RefundCheckAfter if its callback has not come.
+	RefundRetryBase   time.Duration
+	RefundRetryMax    time.Duration
+	RefundMaxAttempts int
+	RefundCheckAfter  time.Duration
 	// InvitationTTL is how long an invitation to join an enterprise can
 	// be redeemed.
 	InvitationTTL time.Duration
@@ -123,6 +132,10 @@ var DefaultRules = Rules{
 	RetentionDays:               30,
 	ExplanationMaxChars:         2000,
 	UncertifiedExternalContacts: 20000,
+	RefundRetryBase:             time.Minute,
+	RefundRetryMax:              6 * time.Hour,
+	RefundMaxAttempts:           10,
+	RefundCheckAfter:            30 * time.Minute,
 	InvitationTTL:               7 * 24 * time.Hour,
 	ChannelRetry:                RetryPolicy{First: 30 * time.Second, Max: 10 * time.Minute, GiveUpAfter: time.Hour},
 	WebhookRetry:                RetryPolicy{First: time.Minute, Max: 8 * time.Hour, GiveUpAfter: 72 * time.Hour},
@@ -176,6 +189,8 @@ func (r Rules) Validate() error {
 		return bad("explanation limit %d < 1", r.ExplanationMaxChars)
 	case r.UncertifiedExternalContacts < 1:
 		return bad("uncertified external-contact cap %d < 1", r.UncertifiedExternalContacts)
+	case r.RefundRetryBase <= 0 || r.RefundRetryMax < r.RefundRetryBase || r.RefundMaxAttempts < 1 || r.RefundCheckAfter <= 0:
+		return bad("refund retries: base %s, max %s, attempts %d, check after %s", r.RefundRetryBase, r.RefundRetryMax, r.RefundMaxAttempts, r.RefundCheckAfter)
 	case r.InvitationTTL <= 0:
 		return bad("invitation TTL %s is not positive", r.InvitationTTL)
 	case !r.ChannelRetry.valid() || !r.WebhookRetry.valid():

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"strconv"
+	"time"
 
 	"microcert/shared/apitime"
 	"microcert/shared/certsvc"
@@ -104,9 +105,20 @@ type faceCallbackBody struct {
 }
 
 type paymentCallbackBody struct {
-	OrderID *string `json:"orderId"`
-	Status  *string `json:"status"`
-	PaidFen *int64  `json:"paidFen"`
+	OrderID       *string    `json:"orderId"`
+	Status        *string    `json:"status"`
+	PaidFen       *int64     `json:"paidFen"`
+	TransactionID *string    `json:"transactionId"`
+	PaidAt        *time.Time `json:"paidAt"`
+}
+
+type refundCallbackBody struct {
+	RefundID         *string    `json:"refundId"`
+	ProviderRefundID *string    `json:"providerRefundId"`
+	Status           *string    `json:"status"`
+	AmountFen        *int64     `json:"amountFen"`
+	SucceededAt      *time.Time `json:"succeededAt"`
+	FailReason       *string    `json:"failReason"`
 }
 
 // required lists the missing fields among name/present pairs.
@@ -523,9 +535,29 @@ func (a *API) paymentCallback(ctx context.Context, r *request) (*reply, error) {
 	if err := required("orderId", b.OrderID != nil, "status", b.Status != nil, "paidFen", b.PaidFen != nil); err != nil {
 		return nil, err
 	}
-	p, err := a.svc.RecordPayment(ctx, certsvc.PaymentResult{OrderID: *b.OrderID, Status: *b.Status, PaidFen: *b.PaidFen})
+	p, err := a.svc.RecordPayment(ctx, certsvc.PaymentResult{OrderID: *b.OrderID, Status: *b.Status, PaidFen: *b.PaidFen,
+		TransactionID: str(b.TransactionID), PaidAt: b.PaidAt})
 	if err != nil {
 		return nil, err
 	}
-	return ok(map[string]string{"orderId": p.OrderID, "status": string(p.Status)})
+	return ok(map[string]string{"orderId": p.OrderID, "status": p.Status})
+}
+
+func (a *API) refundCallback(ctx context.Context, r *request) (*reply, error) {
+	if err := a.svc.VerifyRefundCallback(r.headers[lowerSig], r.body); err != nil {
+		return nil, err
+	}
+	var b refundCallbackBody
+	if err := DecodeJSON(r.body, &b); err != nil {
+		return nil, err
+	}
+	if err := required("refundId", b.RefundID != nil, "status", b.Status != nil, "amountFen", b.AmountFen != nil); err != nil {
+		return nil, err
+	}
+	f, err := a.svc.RecordRefundResult(ctx, certsvc.RefundResult{RefundKey: *b.RefundID, ProviderRefundID: str(b.ProviderRefundID),
+		Status: *b.Status, AmountFen: *b.AmountFen, At: b.SucceededAt, Detail: str(b.FailReason)})
+	if err != nil {
+		return nil, err
+	}
+	return ok(map[string]string{"refundId": *b.RefundID, "status": string(f.Status)})
 }

@@ -125,6 +125,7 @@ func (a *API) table() []route {
 		{Route{"GET", "/v1/health", Public}, a.health},
 		{Route{"POST", "/v1/callbacks/face", Public}, a.faceCallback},
 		{Route{"POST", "/v1/callbacks/payment", Public}, a.paymentCallback},
+		{Route{"POST", "/v1/callbacks/refund", Public}, a.refundCallback},
 
 		{Route{"GET", "/v1/enterprises", AnyUser}, a.listEnterprises},
 		{Route{"POST", "/v1/enterprises", AnyUser}, a.createEnterprise},
@@ -164,6 +165,12 @@ func (a *API) table() []route {
 		{Route{"POST", "/v1/cases/{caseId}/decision", Reviewers}, a.decide},
 		{Route{"POST", revealPath, Reviewers}, a.reveal},
 		{Route{"POST", "/v1/enterprises/{enterpriseId}/certifications/{type}/revoke", Admins}, a.revokeCertification},
+
+		{Route{"GET", "/v1/admin/refunds", Admins}, a.listRefunds},
+		{Route{"POST", "/v1/admin/refunds/{refundId}/retry", Admins}, a.retryRefund},
+		{Route{"GET", "/v1/admin/discrepancies", Admins}, a.listDiscrepancies},
+		{Route{"POST", "/v1/admin/discrepancies/{discrepancyId}/resolve", Admins}, a.resolveDiscrepancy},
+		{Route{"GET", "/v1/admin/reports/subsidies", Admins}, a.subsidyReport},
 	}
 }
 

@@ -55,6 +55,7 @@ type refusal struct {
 var callbackSecrets = map[string]string{
 	"POST /v1/callbacks/face":    apitest.Secrets.FaceWebhook,
 	"POST /v1/callbacks/payment": apitest.Secrets.PaymentWebhook,
+	"POST /v1/callbacks/refund":  apitest.Secrets.PaymentWebhook,
 }
 
 // routeTests is filled by the routes_*_test.go files, one entry per route.

@@ -88,7 +88,7 @@ func init() {
 		return req(body(o["orderId"], "paid", o["payableFen"])), []refusal{
 			{"unknown order", 404, "not_found", req(body(unknownID, "paid", 100)), nil},
 			{"every write loses its race", 409, "version_conflict", req(body(o["orderId"], "paid", o["payableFen"])), e.Rewire(raced.DynamoDB)},
-			{"another amount", 422, "amount_mismatch", req(body(o["orderId"], "paid", 1)), nil},
+			{"paid nothing", 422, "invalid_amount", req(body(o["orderId"], "paid", 0)), nil},
 			{"unknown status", 422, "invalid_status", req(body(o["orderId"], "refunded", o["payableFen"])), nil},
 		}
 	}}

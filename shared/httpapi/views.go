@@ -326,7 +326,10 @@ type caseJSON struct {
 	Review         reviewJSON                   `json:"review"`
 	ChangeRequests int                          `json:"changeRequests"`
 	Change         *profileChangeJSON           `json:"change,omitempty"`
-	RefundDue      bool                         `json:"refundDue"`
+	// RefundDue: in the full view, money is still owed back (pending or
+	// failed refunds); in lists (no refunds read), money was owed back
+	// on this case at all.
+	RefundDue bool `json:"refundDue"`
 	// ReviewDueProvisional: reviewDueAt ran past the working-day calendar's
 	// data; it has a margin and is recomputed once the data arrives.
 	ReviewDueProvisional bool `json:"reviewDueProvisional"`
@@ -339,6 +342,7 @@ type caseDetailJSON struct {
 	Requirements requirementsJSON `json:"requirements"`
 	Documents    []documentJSON   `json:"documents"`
 	History      []historyJSON    `json:"history"`
+	Money        *moneyJSON       `json:"money,omitempty"`
 	// Appeal: reviewers' and admins' views of an appeal only.
 	Appeal *appealJSON `json:"appeal,omitempty"`
 }
@@ -417,8 +421,8 @@ func caseSummary(c *domain.Case, at asOf) caseJSON {
 		ReviewDueProvisional: c.ReviewDueProvisional(), Fee: feeView(c.Fee),
 		Verifications: map[string]*verificationJSON{"face": verificationView(c.Face), "qr": verificationView(c.QR)},
 		Bank:          bankView(c.Deposit), Payment: paymentView(c.Payment, c.Fee), Explanation: c.Explanation,
-		ChangeRequests: c.ChangeRequests, RefundDue: c.RefundDue, Review: reviewJSON{Reasons: []string{}, Redo: []redoJSON{}},
-		Change: profileChangeView(c.Change),
+		ChangeRequests: c.ChangeRequests, Review: reviewJSON{Reasons: []string{}, Redo: []redoJSON{}},
+		Change: profileChangeView(c.Change), RefundDue: c.Money.ReceivedFen > c.Money.KeptFen,
 	}
 	for _, it := range c.Redo {
 		out.Review.Redo = append(out.Review.Redo, redoJSON{Requirement: it.Requirement, Reason: it.Reason, Note: it.Note, RequestedAt: apitime.Time(it.Since)})
@@ -464,6 +468,8 @@ func caseView(v *certsvc.CaseView, lang string, reviewer bool, at asOf) caseDeta
 		out.Documents = append(out.Documents, documentView(&v.Documents[i], lang, reviewer))
 	}
 	out.History = historyView(v.History, reviewer)
+	m := moneyView(v.Case, v.Refunds)
+	out.Money, out.RefundDue = &m, m.RefundPendingFen > 0
 	return out
 }
 
@@ -533,6 +539,53 @@ func render(rep *reply, lang string) events.APIGatewayV2HTTPResponse {
 			Body: `{"type":"about:blank","title":"Internal Server Error","status":500,"detail":"","code":"internal"}`}
 	}
 	return events.APIGatewayV2HTTPResponse{StatusCode: status, Headers: headers, Body: string(body)}
+}
+
+// moneyJSON is the case's fee account: what was paid, what the fee kept,
+// what was paid back and what is still owed back (pending or failed and
+// awaiting an admin's retry), with each refund.
+type moneyJSON struct {
+	Currency         string       `json:"currency"`
+	PaidFen          int64        `json:"paidFen"`
+	KeptFen          int64        `json:"keptFen"`
+	RefundedFen      int64        `json:"refundedFen"`
+	RefundPendingFen int64        `json:"refundPendingFen"`
+	Refunds          []refundJSON `json:"refunds"`
+}
+
+type refundJSON struct {
+	ID            string        `json:"id"`
+	CaseID        string        `json:"caseId"`
+	OrderID       string        `json:"orderId"`
+	AmountFen     int64         `json:"amountFen"`
+	Currency      string        `json:"currency"`
+	Reason        string        `json:"reason"`
+	Status        string        `json:"status"`
+	Attempts      int           `json:"attempts"`
+	NextAttemptAt *apitime.Time `json:"nextAttemptAt"`
+	FailureCode   string        `json:"failureCode,omitempty"`
+	CreatedAt     apitime.Time  `json:"createdAt"`
+	CompletedAt   *apitime.Time `json:"completedAt"`
+}
+
+func refundView(r *domain.Refund) refundJSON {
+	return refundJSON{ID: r.ID, CaseID: r.CaseID, OrderID: r.OrderID, AmountFen: r.AmountFen, Currency: "CNY",
+		Reason: string(r.Reason), Status: string(r.Status), Attempts: r.Attempts, NextAttemptAt: apitime.Ptr(r.NextAttemptAt),
+		FailureCode: r.FailureCode, CreatedAt: apitime.Time(r.CreatedAt), CompletedAt: apitime.Ptr(r.CompletedAt)}
+}
+
+func moneyView(c *domain.Case, refunds []domain.Refund) moneyJSON {
+	m := moneyJSON{Currency: "CNY", PaidFen: c.Money.ReceivedFen, KeptFen: c.Money.KeptFen, Refunds: []refundJSON{}}
+	for i := range refunds {
+		r := &refunds[i]
+		if r.Status == domain.RefundSucceeded {
+			m.RefundedFen += r.AmountFen
+		} else {
+			m.RefundPendingFen += r.AmountFen
+		}
+		m.Refunds = append(m.Refunds, refundView(r))
+	}
+	return m
 }
 
 // memberJSON is one member of an enterprise.

@@ -30,6 +30,12 @@ func WithMark(ctx context.Context, m Mark) context.Context {
 	return context.WithValue(ctx, markKey{}, m)
 }
 
+// WithoutMark returns ctx without a mark: for writes that follow a
+// request's side effect and are not part of it.
+func WithoutMark(ctx context.Context) context.Context {
+	return context.WithValue(ctx, markKey{}, nil)
+}
+
 // MarkFrom returns the mark of ctx, if any.
 func MarkFrom(ctx context.Context) (Mark, bool) {
 	m, ok := ctx.Value(markKey{}).(Mark)

@@ -132,6 +132,9 @@ const MetricCalendarDaysLeft = "calendar_days_left"
 // happened), so that dashboards and alarms see a data point every day.
 var metricOrder = map[string][]string{
 	"reminder": {OutSent, OutDuplicate, OutRescheduled, OutConflict, OutFailed},
+	"refund": {OutRefundSucceeded, OutRefundSubmitted, OutRefundDeclined, OutRefundBackoff, OutRefundUnreachable,
+		OutNotDue, OutConflict, OutFailed},
+	"reconcile": {OutReconciled, OutStatementMissing, OutStatementBad, OutAlreadyRecorded, OutFailed},
 	"expiry": {OutOverdue, OutLapsed, OutDepositExpired, OutSessionExpired, OutClaimReleased,
 		OutSLABreached, OutReviewDueSettled, OutReviewDueProvisional, OutDocsExpired, OutNotDue, OutConflict, OutFailed},
 }
@@ -197,8 +200,56 @@ func WriteEMF(w io.Writer, function string, s Summary) error {
 	if err != nil {
 		return err
 	}
-	_, err = w.Write(append(b, '\n'))
-	return err
+	if _, err = w.Write(append(b, '\n')); err != nil {
+		return err
+	}
+	return writeDiscrepancies(w, function, s)
+}
+
+// DiscrepancyMetric is the metric of the reconciliation: one data point per
+// statement source and discrepancy kind each run (0 included), with the
+// dimensions FunctionName (all kinds: alarm on its Sum > 0) and
+// FunctionName + Source + Type (which one).
+const DiscrepancyMetric = "discrepancies"
+
+func writeDiscrepancies(w io.Writer, function string, s Summary) error {
+	sources := make([]string, 0, len(s.Discrepancies))
+	for src := range s.Discrepancies {
+		sources = append(sources, src)
+	}
+	sort.Strings(sources)
+	for _, src := range sources {
+		kinds := make([]string, 0, len(s.Discrepancies[src]))
+		for k := range s.Discrepancies[src] {
+			kinds = append(kinds, k)
+		}
+		sort.Strings(kinds)
+		for _, k := range kinds {
+			doc := map[string]any{
+				"_aws": map[string]any{
+					"Timestamp": time.Now().UnixMilli(),
+					"CloudWatchMetrics": []any{map[string]any{
+						"Namespace":  Namespace,
+						"Dimensions": [][]string{{"FunctionName"}, {"FunctionName", "Source", "Type"}},
+						"Metrics":    []map[string]string{{"Name": DiscrepancyMetric, "Unit": "Count"}},
+					}},
+				},
+				"FunctionName":    function,
+				"Source":          src,
+				"Type":            k,
+				"day":             s.Day,
+				DiscrepancyMetric: s.Discrepancies[src][k],
+			}
+			b, err := json.Marshal(doc)
+			if err != nil {
+				return err
+			}
+			if _, err := w.Write(append(b, '\n')); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // Summary JSON is also the Lambda result; make the map stable when empty.

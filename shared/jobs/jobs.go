@@ -131,6 +131,15 @@ const (
 	OutFailed   = "failed"   // an error; the item stays due for the next run
 )
 
+// Outcomes of the reconciliation (shared/reconcile), beside one count per
+// discrepancy kind.
+const (
+	OutReconciled       = "reconciled"        // a statement compared
+	OutStatementMissing = "statement_missing" // not in the bucket yet: the run fails, Lambda (or tomorrow) retries
+	OutStatementBad     = "statement_malformed"
+	OutAlreadyRecorded  = "already_recorded" // a discrepancy an earlier run of the day recorded
+)
+
 // Summary is the result of one run: what was read and what happened.
 type Summary struct {
 	Job string    `json:"job"`
@@ -146,6 +155,11 @@ type Summary struct {
 	// Stopped says why an incomplete run stopped.
 	Stopped  string        `json:"stopped,omitempty"`
 	Duration time.Duration `json:"durationNs"`
+	// Reconciliation only: the statement day, the discrepancies found per
+	// source and kind (every kind, 0 included), and each side's totals.
+	Day           string                    `json:"day,omitempty"`
+	Discrepancies map[string]map[string]int `json:"discrepancies,omitempty"`
+	Totals        map[string]int64          `json:"totals,omitempty"`
 	// Calendar is the working-day calendar the run used (expiry job).
 	Calendar *CalendarInfo `json:"calendar,omitempty"`
 }

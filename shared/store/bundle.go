@@ -38,6 +38,12 @@ func (s *Store) GetCaseBundle(ctx context.Context, id string) (*domain.CaseBundl
 				return nil, err
 			}
 			b.Documents = append(b.Documents, d)
+		case isRefundSK(sk):
+			r, err := fromRefundItem(av)
+			if err != nil {
+				return nil, err
+			}
+			b.Refunds = append(b.Refunds, *r)
 		case strings.HasPrefix(sk, skHistPrefix):
 			h, err := decode(av, "history", historyItem.domain)
 			if err != nil {

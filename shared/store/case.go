@@ -57,7 +57,7 @@ type caseItem struct {
 	ExplanationAt  *time.Time         `dynamodbav:"explanationAt,omitempty"`
 	Change         *profileChangeItem `dynamodbav:"change,omitempty"`
 	SLABreached    bool               `dynamodbav:"slaBreached"`
-	RefundDue      bool               `dynamodbav:"refundDue"`
+	Money          moneyItem          `dynamodbav:"money"`
 	DocsExpireAt   *time.Time         `dynamodbav:"documentsExpireAt,omitempty"`
 	// ReviewDueRecheckAt: set while reviewDueAt is provisional.
 	ReviewDueRecheckAt *time.Time `dynamodbav:"reviewDueRecheckAt,omitempty"`
@@ -92,7 +92,7 @@ func toCaseItem(c *domain.Case) caseItem {
 		SubmittedAt:  utcp(c.SubmittedAt),
 		ReviewDueAt:  utcp(c.ReviewDueAt),
 		Fee: feeItem{AmountFen: c.Fee.AmountFen, SubsidyFen: c.Fee.SubsidyFen, PayableFen: c.Fee.PayableFen,
-			Program: c.Fee.Program, Currency: c.Fee.Currency},
+			Program: c.Fee.Program, RegionCode: c.Fee.RegionCode, Currency: c.Fee.Currency},
 		Payment:        toPayment(c.Payment),
 		Face:           toVerification(c.Face),
 		QR:             toVerification(c.QR),
@@ -105,7 +105,7 @@ func toCaseItem(c *domain.Case) caseItem {
 		ExplanationAt:  utcp(c.ExplanationAt),
 		Change:         toProfileChange(c.Change),
 		SLABreached:    c.SLABreached,
-		RefundDue:      c.RefundDue,
+		Money:          moneyItem{ReceivedFen: c.Money.ReceivedFen, KeptFen: c.Money.KeptFen},
 		DocsExpireAt:   utcp(c.DocumentsExpireAt),
 	}
 	it.ReviewDueRecheckAt = utcp(c.ReviewDueRecheckAt)
@@ -142,7 +142,7 @@ func (it caseItem) domain() domain.Case {
 		SubmittedAt:  it.SubmittedAt,
 		ReviewDueAt:  it.ReviewDueAt,
 		Fee: domain.Fee{AmountFen: it.Fee.AmountFen, SubsidyFen: it.Fee.SubsidyFen, PayableFen: it.Fee.PayableFen,
-			Program: it.Fee.Program, Currency: it.Fee.Currency},
+			Program: it.Fee.Program, RegionCode: it.Fee.RegionCode, Currency: it.Fee.Currency},
 		Payment:           it.Payment.domain(),
 		Face:              it.Face.domain(),
 		QR:                it.QR.domain(),
@@ -156,7 +156,7 @@ func (it caseItem) domain() domain.Case {
 		Change:            it.Change.domain(),
 		SLABreached:       it.SLABreached,
 		DocumentsExpireAt: it.DocsExpireAt,
-		RefundDue:         it.RefundDue,
+		Money:             domain.CaseMoney{ReceivedFen: it.Money.ReceivedFen, KeptFen: it.Money.KeptFen},
 		// Set while reviewDueAt is provisional.
 		ReviewDueRecheckAt: it.ReviewDueRecheckAt,
 	}

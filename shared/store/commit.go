@@ -202,6 +202,18 @@ func (s *Store) changeOps(ch *domain.Change) ([]op, error) {
 			return nil, err
 		}
 	}
+	// Versioned money records next: a lost race is reported as a version
+	// conflict (retried), not as the duplicate of a record written with it.
+	for _, w := range ch.Refunds {
+		if err := add(s.refundOps(w)); err != nil {
+			return nil, err
+		}
+	}
+	for _, w := range ch.Discrepancies {
+		if err := add(s.discrepancyOps(w)); err != nil {
+			return nil, err
+		}
+	}
 	for _, w := range ch.Documents {
 		if err := add(s.documentOps(w)); err != nil {
 			return nil, err
@@ -244,6 +256,16 @@ func (s *Store) changeOps(ch *domain.Change) ([]op, error) {
 	}
 	for _, w := range ch.DepositLogs {
 		if err := add(s.depositLogOps(w)); err != nil {
+			return nil, err
+		}
+	}
+	for _, e := range ch.Ledger {
+		if err := add(s.ledgerOps(e)); err != nil {
+			return nil, err
+		}
+	}
+	for _, e := range ch.Subsidies {
+		if err := add(s.subsidyOps(e)); err != nil {
 			return nil, err
 		}
 	}

@@ -98,3 +98,16 @@ func (c cursorSpec) decode(cursor string) (map[string]types.AttributeValue, erro
 	}
 	return key, nil
 }
+
+// cursorOf is the cursor that resumes a list of spec after item av.
+func (c cursorSpec) cursorOf(av map[string]types.AttributeValue) (string, error) {
+	key := make(map[string]types.AttributeValue, 4)
+	for _, a := range c.attrs() {
+		v, ok := av[a]
+		if !ok {
+			return "", internal("item lacks key attribute %q", a)
+		}
+		key[a] = v
+	}
+	return encodeCursor(key)
+}

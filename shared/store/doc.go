@@ -44,9 +44,16 @@
 //	document              CASE#<caseId>       D#<docId>                       gsi1 DOC#<docId> / DOC
 //	                                                                          h SHA#<hex> / <entId>#<docId> (hash known); ttl (marked for deletion)
 //	case history          CASE#<caseId>       H#<at>#<id>                     -
-//	payout (bank outbox)  CASE#<caseId>       P#<at>                          -
+//	payout (bank outbox)  CASE#<caseId>       P#<at>                          gsi1 PAYOUTS#<Beijing day> / <at>#<id>
+//	refund                CASE#<caseId>       F#<id>                          gsi1 REFUNDS / <createdAt>#<id>
+//	                                                                          due REFUND / <nextAttemptAt>#<caseId>#<id> (pending)
+//	ledger entry          CASE#<caseId>       L#<id>                          gsi1 LEDGER#<Beijing day of the movement> / <at>#<id>
+//	discrepancy           DISC#<id>           DISC                            gsi1 DISCREPANCIES / <day>#<id>
+//	subsidy line          SUBSIDY#<month>     <program>#<caseId>#<kind>       -
+//	admin audit           AUDIT#<day>         U#<at>#<id>                     -
 //	audit (download,      CASE#<caseId>       U#<at>#<id>                     -
-//	  identifier reveal)
+//	  identifier reveal,
+//	  refund retry)
 //	ref                   REF#<kind>#<id>     REF                             - (ttl ExpiresAt + 1 day)
 //	idempotency           IDEM#<key>          IDEM                            - (ttl ExpiresAt)
 //
@@ -72,7 +79,7 @@
 //	renewal reminders due                   RemindersDue               RemindIndex rpk=REMIND, rsk <= <before>#~, paged             1 Query, due items only
 //	notifications, newest first             ListNotifications          Query pk=ENT#<id>, sk begins_with N#, backwards, paged       1 Query
 //	one case                                GetCase                    GetItem CASE#<id> / A#CASE, consistent                       1 GetItem
-//	case view (case, documents, history)    GetCaseBundle              Query pk=CASE#<id>, sk BETWEEN A# AND H#~, consistent        1 Query (+ pages)
+//	case view (case, docs, refunds, hist.)  GetCaseBundle              Query pk=CASE#<id>, sk BETWEEN A# AND H#~, consistent        1 Query (+ pages)
 //	an enterprise's cases, newest first     ListCases                  GSI1 gsi1pk=ENTCASES#<entId>, backwards, paged               1 Query
 //	reviewers' queue, earliest due first    ListQueue                  QueueIndex qpk=QUEUE, paged                                  1 Query
 //	cases with pending work                 DueCases                   DueIndex duepk=CASE, duesk <= <before>#~, paged              1 Query, due items only
@@ -83,6 +90,16 @@
 //	downloads and reveals of a case (audit) ListAudit                  Query pk=CASE#<id>, sk begins_with U#, consistent            1 Query (+ pages)
 //	certification history (appeal context)  EnterpriseHistory          Query pk=ENT#<id>, sk begins_with H#, consistent             1 Query (+ pages)
 //	micro-deposit payouts of a case         Payouts                    Query pk=CASE#<id>, sk begins_with P#, consistent            1 Query (+ pages)
+//	refunds due (refund job)                RefundsDue                 DueIndex duepk=REFUND, duesk <= <before>#~, paged            1 Query, due items only
+//	one refund                              GetRefund                  GetItem CASE#<caseId> / F#<id>, consistent                   1 GetItem
+//	refunds, newest first (admins)          ListRefunds                GSI1 gsi1pk=REFUNDS (createdAt range), matched in code       1+ Query
+//	a case's ledger                         CaseLedger                 Query pk=CASE#<id>, sk begins_with L#, consistent            1 Query (+ pages)
+//	a day's ledger (reconciliation)         LedgerForDay               GSI1 gsi1pk=LEDGER#<day>                                     1 Query (+ pages)
+//	a day's payouts (reconciliation)        PayoutsForDay              GSI1 gsi1pk=PAYOUTS#<day>                                    1 Query (+ pages)
+//	discrepancies (admins)                  ListDiscrepancies          GSI1 gsi1pk=DISCREPANCIES (day range), matched in code       1+ Query
+//	one discrepancy                         GetDiscrepancy             GetItem DISC#<id> / DISC, consistent                         1 GetItem
+//	a month's subsidy lines                 SubsidyEntries             Query pk=SUBSIDY#<month>, consistent                         1 Query (+ pages)
+//	admin actions of a day                  ListAdminAudit             Query pk=AUDIT#<day>, sk begins_with U#, consistent          1 Query (+ pages)
 //	provider id (session, order) -> case    ResolveRef                 GetItem REF#<kind>#<id> / REF, consistent                    1 GetItem
 //	what an order asks to be paid           OrderPayable               ResolveRef, then GetCase                                     2 GetItem
 //	idempotency reservation                 Reserve/Complete/Release   PutItem / UpdateItem / DeleteItem IDEM#<key> / IDEM         -
@@ -97,7 +114,7 @@
 // Commit(ctx, change) writes a domain.Change atomically with one
 // TransactWriteItems (at most 100 writes; a Change of one write and no
 // idempotency mark uses PutItem / UpdateItem). Versioned entities
-// (enterprise, case, certification) are created with attribute_not_exists(pk)
+// (enterprise, case, certification, refund, discrepancy) are created with attribute_not_exists(pk)
 // and replaced as a whole under version = :expected (the entity carries
 // expected+1). History, notifications, audits, payouts, refs and reminder
 // marks are puts under attribute_not_exists(pk). A document check result

@@ -4,6 +4,7 @@ import (
 	"microcert/shared/certsvc"
 	"microcert/shared/httpapi"
 	"microcert/shared/jobs"
+	"microcert/shared/reconcile"
 	"microcert/shared/store"
 	"microcert/shared/uploadcheck"
 )
@@ -14,6 +15,11 @@ import (
 var (
 	_ certsvc.Store            = (*store.Store)(nil)
 	_ jobs.Store               = (*store.Store)(nil)
+	_ jobs.RefundSource        = (*store.Store)(nil)
+	_ reconcile.ReconStore     = (*store.Store)(nil)
 	_ uploadcheck.Store        = (*store.Store)(nil)
 	_ httpapi.IdempotencyStore = (*store.Store)(nil)
+
+	// The refund job sends through the service.
+	_ jobs.RefundSender = (*certsvc.Service)(nil)
 )

@@ -59,6 +59,14 @@ const (
 	dueCasePK      = "CASE"
 	dueCertPK      = "CERT"
 	remindPK       = "REMIND"
+
+	skLedgerPrefix    = "L#"
+	skRefundPrefix    = "F#"
+	skDiscrepancy     = "DISC"
+	prefixDiscrepancy = "DISC#"
+	refundsPK         = "REFUNDS"
+	discrepanciesPK   = "DISCREPANCIES"
+	dueRefundPK       = "REFUND"
 )
 
 func entPK(id string) string                { return prefixEnt + id }
@@ -73,6 +81,14 @@ func refPK(kind domain.RefKind, id string) string {
 	return keyJoin("REF", string(kind), id)
 }
 func idemPK(key string) string { return "IDEM#" + key }
+
+func ledgerSK(id string) string      { return skLedgerPrefix + id }
+func refundSK(id string) string      { return skRefundPrefix + id }
+func ledgerDayPK(day string) string  { return "LEDGER#" + day }
+func payoutDayPK(day string) string  { return "PAYOUTS#" + day }
+func subsidyPK(month string) string  { return "SUBSIDY#" + month }
+func discrepancyPK(id string) string { return prefixDiscrepancy + id }
+func adminAuditPK(day string) string { return "AUDIT#" + day }
 
 func histSK(at time.Time, id string) string  { return skHistPrefix + keyJoin(ts(at), id) }
 func noteSK(at time.Time, id string) string  { return skNotePrefix + keyJoin(ts(at), id) }

@@ -33,7 +33,13 @@ type feeItem struct {
 	SubsidyFen int64  `dynamodbav:"subsidyFen"`
 	PayableFen int64  `dynamodbav:"payableFen"`
 	Program    string `dynamodbav:"program"`
+	RegionCode string `dynamodbav:"regionCode,omitempty"`
 	Currency   string `dynamodbav:"currency"`
+}
+
+type moneyItem struct {
+	ReceivedFen int64 `dynamodbav:"receivedFen"`
+	KeptFen     int64 `dynamodbav:"keptFen"`
 }
 
 type paymentItem struct {
@@ -43,6 +49,7 @@ type paymentItem struct {
 	PaidFen   int64      `dynamodbav:"paidFen"`
 	CreatedAt time.Time  `dynamodbav:"createdAt"`
 	PaidAt    *time.Time `dynamodbav:"paidAt,omitempty"`
+	TxnID     string     `dynamodbav:"transactionId,omitempty"`
 }
 
 type verificationItem struct {
@@ -118,7 +125,7 @@ func toPayment(p *domain.Payment) *paymentItem {
 		return nil
 	}
 	return &paymentItem{OrderID: p.OrderID, Status: string(p.Status), AmountFen: p.AmountFen, PaidFen: p.PaidFen,
-		CreatedAt: p.CreatedAt.UTC(), PaidAt: utcp(p.PaidAt)}
+		CreatedAt: p.CreatedAt.UTC(), PaidAt: utcp(p.PaidAt), TxnID: p.TransactionID}
 }
 
 func (p *paymentItem) domain() *domain.Payment {
@@ -126,7 +133,7 @@ func (p *paymentItem) domain() *domain.Payment {
 		return nil
 	}
 	return &domain.Payment{OrderID: p.OrderID, Status: domain.PaymentStatus(p.Status), AmountFen: p.AmountFen,
-		PaidFen: p.PaidFen, CreatedAt: p.CreatedAt, PaidAt: p.PaidAt}
+		PaidFen: p.PaidFen, CreatedAt: p.CreatedAt, PaidAt: p.PaidAt, TransactionID: p.TxnID}
 }
 
 func toVerification(v *domain.Verification) *verificationItem {

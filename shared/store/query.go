@@ -92,6 +92,47 @@ func (s *Store) queryPage(ctx context.Context, in *dynamodb.QueryInput, kc expre
 	return out.Items, next, nil
 }
 
+// maxFilteredReads bounds the items one filtered page examines: past it
+// the page comes back short (even empty) with a cursor to go on from.
+const maxFilteredReads = 1000
+
+// queryPageMatching is queryPage keeping only the items match accepts. It
+// reads on until p.Limit items match, the list ends, or maxFilteredReads
+// items were examined; the cursor then points after the last item
+// examined. (The filter runs here rather than as a FilterExpression, which
+// would cost the same reads: it keeps the pages full.)
+func (s *Store) queryPageMatching(ctx context.Context, in *dynamodb.QueryInput, kc expression.KeyConditionBuilder,
+	match func(map[string]types.AttributeValue) bool, spec cursorSpec, p domain.Page) ([]map[string]types.AttributeValue, string, error) {
+	limit := p.Limit
+	if limit <= 0 {
+		limit = defaultLimit
+	}
+	var out []map[string]types.AttributeValue
+	cursor, examined := p.Cursor, 0
+	for {
+		page := *in
+		items, next, err := s.queryPage(ctx, &page, kc, spec, domain.Page{Limit: limit, Cursor: cursor})
+		if err != nil {
+			return nil, "", err
+		}
+		for _, av := range items {
+			examined++
+			if !match(av) {
+				continue
+			}
+			out = append(out, av)
+			if len(out) == limit {
+				last, err := spec.cursorOf(av)
+				return out, last, err
+			}
+		}
+		if next == "" || examined >= maxFilteredReads {
+			return out, next, nil
+		}
+		cursor = next
+	}
+}
+
 // stringAttr is the string value of attribute name of av ("" if absent).
 func stringAttr(av map[string]types.AttributeValue, name string) string {
 	if s, ok := av[name].(*types.AttributeValueMemberS); ok {

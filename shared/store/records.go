@@ -67,7 +67,9 @@ func (it historyItem) domain() domain.HistoryEntry {
 		MemberRole: domain.MemberRole(it.MemberRole), Subject: it.Subject, From: it.From, To: it.To, Reasons: it.Reasons, Note: it.Note}
 }
 
-// auditItem: pk CASE#<caseId>, sk U#<at>#<id>.
+// auditItem: pk CASE#<caseId> (document downloads, refund retries), or
+// AUDIT#<Beijing day> for admin actions on no case (money lists, reports,
+// discrepancies); sk U#<at>#<id>.
 type auditItem struct {
 	PK         string    `dynamodbav:"pk"`
 	SK         string    `dynamodbav:"sk"`
@@ -79,24 +81,34 @@ type auditItem struct {
 	Action     string    `dynamodbav:"action"`
 	DocumentID string    `dynamodbav:"documentId"`
 	CaseID     string    `dynamodbav:"caseId"`
+	Target     string    `dynamodbav:"target,omitempty"`
 }
 
 func toAuditItem(a domain.AuditEntry) auditItem {
-	return auditItem{PK: casePK(a.CaseID), SK: auditSK(a.At, a.ID), Entity: "audit", ID: a.ID, At: a.At.UTC(),
-		ActorID: a.ActorID, Role: string(a.Role), Action: a.Action, DocumentID: a.DocumentID, CaseID: a.CaseID}
+	pk := adminAuditPK(domain.Day(a.At))
+	if a.CaseID != "" {
+		pk = casePK(a.CaseID)
+	}
+	return auditItem{PK: pk, SK: auditSK(a.At, a.ID), Entity: "audit", ID: a.ID, At: a.At.UTC(),
+		ActorID: a.ActorID, Role: string(a.Role), Action: a.Action, DocumentID: a.DocumentID, CaseID: a.CaseID, Target: a.Target}
 }
 
 func (it auditItem) domain() domain.AuditEntry {
 	return domain.AuditEntry{ID: it.ID, At: it.At, ActorID: it.ActorID, Role: domain.Role(it.Role),
-		Action: it.Action, DocumentID: it.DocumentID, CaseID: it.CaseID}
+		Action: it.Action, DocumentID: it.DocumentID, CaseID: it.CaseID, Target: it.Target}
 }
 
-// payoutItem is the bank outbox: pk CASE#<caseId>, sk P#<at>. The only item
-// holding a micro-deposit amount in the clear (what the bank must pay).
+// payoutItem is the bank outbox: pk CASE#<caseId>, sk P#<at>; GSI1
+// PAYOUTS#<Beijing day> / <at>#<id> (a day's payouts, for the bank's
+// statement). The only item holding a micro-deposit amount in the clear
+// (what the bank must pay).
 type payoutItem struct {
 	PK           string    `dynamodbav:"pk"`
 	SK           string    `dynamodbav:"sk"`
+	GSI1PK       string    `dynamodbav:"gsi1pk,omitempty"`
+	GSI1SK       string    `dynamodbav:"gsi1sk,omitempty"`
 	Entity       string    `dynamodbav:"entity"`
+	ID           string    `dynamodbav:"id,omitempty"`
 	CaseID       string    `dynamodbav:"caseId"`
 	AmountFen    int64     `dynamodbav:"amountFen"`
 	AccountLast4 string    `dynamodbav:"accountLast4"`
@@ -104,12 +116,16 @@ type payoutItem struct {
 }
 
 func toPayoutItem(p domain.Payout) payoutItem {
-	return payoutItem{PK: casePK(p.CaseID), SK: payoutSK(p.At), Entity: "payout", CaseID: p.CaseID,
+	it := payoutItem{PK: casePK(p.CaseID), SK: payoutSK(p.At), Entity: "payout", ID: p.ID, CaseID: p.CaseID,
 		AmountFen: p.AmountFen, AccountLast4: p.AccountLast4, At: p.At.UTC()}
+	if p.ID != "" {
+		it.GSI1PK, it.GSI1SK = payoutDayPK(domain.Day(p.At)), createdSK(p.At, p.ID)
+	}
+	return it
 }
 
 func (it payoutItem) domain() domain.Payout {
-	return domain.Payout{CaseID: it.CaseID, AmountFen: it.AmountFen, AccountLast4: it.AccountLast4, At: it.At}
+	return domain.Payout{ID: it.ID, CaseID: it.CaseID, AmountFen: it.AmountFen, AccountLast4: it.AccountLast4, At: it.At}
 }
 
 // reminderMarkItem: pk ENT#<entId>, sk R#<type>#<cycle>#<milestone>; kept
@@ -171,8 +187,8 @@ func (s *Store) historyOps(h domain.HistoryRecord) ([]op, error) {
 }
 
 func (s *Store) auditOps(a domain.AuditEntry) ([]op, error) {
-	if a.ID == "" || a.CaseID == "" {
-		return nil, internal("audit entry without id or case")
+	if a.ID == "" || a.Action == "" {
+		return nil, internal("audit entry without id or action")
 	}
 	return s.appendOp(toAuditItem(a))
 }
@@ -230,6 +246,12 @@ func (s *Store) ListAudit(ctx context.Context, caseID string) ([]domain.AuditEnt
 // appeal reads the enterprise's violations from.
 func (s *Store) EnterpriseHistory(ctx context.Context, enterpriseID string) ([]domain.HistoryEntry, error) {
 	return listRecords[historyItem](ctx, s, entPK(enterpriseID), skHistPrefix, "history")
+}
+
+// ListAdminAudit lists the admin actions of a Beijing day that concern no
+// single case, oldest first (pk AUDIT#<day>).
+func (s *Store) ListAdminAudit(ctx context.Context, day string) ([]domain.AuditEntry, error) {
+	return listRecords[auditItem](ctx, s, adminAuditPK(day), skAuditPrefix, "audit")
 }
 
 // Payouts lists the micro-deposit payout instructions of a case, oldest

@@ -2,6 +2,7 @@ package apicalls
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -12,7 +13,9 @@ import (
 	"testing"
 	"text/tabwriter"
 
+	"microcert/shared/certsvc"
 	"microcert/shared/doccheck/doccheckfixtures"
+	"microcert/shared/domain"
 	"microcert/shared/httpapi"
 	"microcert/shared/httpapi/apitest"
 	"microcert/shared/store/storetest"
@@ -39,7 +42,7 @@ type harness struct {
 func newHarness(t testing.TB) *harness {
 	t.Helper()
 	counter := storetest.NewCounter()
-	return &harness{Env: apitest.New(t, apitest.WithDynamoDB(counter.Option())), t: t, counter: counter,
+	return &harness{Env: apitest.New(t, apitest.WithDynamoDB(counter.Option()), apitest.WithRefunds(declineRefunds{})), t: t, counter: counter,
 		rows: map[string]*Row{}}
 }
 
@@ -243,7 +246,33 @@ func (h *harness) flow(keyed bool) {
 	ent2 := h.must(codes(201), "POST /v1/enterprises", nil, applicant, apitest.EnterpriseBody(h.Next()), false)
 	cs2 := h.must(codes(201), "POST /v1/cases", nil, applicant,
 		map[string]any{"enterpriseId": str(ent2, "id"), "kind": "initial", "types": []string{"wecom"}}, false)
-	h.must(codes(200), "POST /v1/cases/{caseId}/withdraw", map[string]string{"caseId": str(cs2, "id")}, applicant, nil, keyed)
+	cp2 := map[string]string{"caseId": str(cs2, "id")}
+	order2 := h.must(codes(201), "POST /v1/cases/{caseId}/payment", cp2, applicant, nil, false)
+	pb2, _ := json.Marshal(map[string]any{"orderId": str(order2, "orderId"), "status": "paid", "paidFen": num(order2, "payableFen"), "transactionId": fmt.Sprintf("t-%d", h.Next())})
+	h.must(codes(200), "POST /v1/callbacks/payment", nil, public, pb2, false, h.signed(apitest.Secrets.PaymentWebhook, pb2)...)
+	h.must(codes(200), "POST /v1/cases/{caseId}/withdraw", cp2, applicant, nil, keyed)
+
+	// Money: the fee's refund (declined by the provider) is retried by an
+	// admin; the provider reports it paid.
+	refunds := h.must(codes(200), "GET /v1/admin/refunds", nil, admin, nil, false)
+	items, _ := refunds["items"].([]any)
+	if len(items) == 0 {
+		t.Fatalf("no refund after a paid withdrawal: %v", refunds)
+	}
+	refundID := str(items[0].(map[string]any), "id")
+	retried := h.must(codes(200), "POST /v1/admin/refunds/{refundId}/retry", map[string]string{"refundId": refundID}, admin, nil, keyed)
+	rb, _ := json.Marshal(map[string]any{"refundId": domain.RefundKey(refundID, int(num(retried, "round"))), "status": "succeeded", "amountFen": num(retried, "amountFen")})
+	h.must(codes(200), "POST /v1/callbacks/refund", nil, public, rb, false, h.signed(apitest.Secrets.PaymentWebhook, rb)...)
+	now := h.Clock.Now()
+	d := &domain.Discrepancy{ID: domain.NewIDAt(now), Source: domain.SourcePayments, Day: domain.Day(now), Kind: domain.MissingOnOurs,
+		LineKind: domain.LinePayment, Ref: "t-bench", TheirsFen: 100, Status: domain.DiscrepancyOpen, DetectedAt: now}
+	if err := h.Store.Commit(context.Background(), &domain.Change{Discrepancies: []domain.DiscrepancyWrite{{Discrepancy: d, Create: true}}}); err != nil {
+		t.Fatal(err)
+	}
+	h.must(codes(200), "GET /v1/admin/discrepancies", nil, admin, nil, false)
+	h.must(codes(200), "POST /v1/admin/discrepancies/{discrepancyId}/resolve", map[string]string{"discrepancyId": d.ID}, admin,
+		map[string]any{"note": "已核对"}, keyed)
+	h.must(codes(200), "GET /v1/admin/reports/subsidies", nil, admin, nil, false)
 
 	// Its USCC disputed and won back while it has an open case.
 	h.must(codes(201), "POST /v1/cases", nil, applicant,
@@ -290,6 +319,14 @@ func (h *harness) dispute(uscc string, keyed bool) {
 	h.label = " (dispute won, the holder with an open case)"
 	h.must(codes(200), "POST /v1/cases/{caseId}/decision", dp, admin,
 		map[string]any{"decision": "approve", "version": num(claimed, "version")}, keyed)
+}
+
+// declineRefunds is a provider that declines every refund (a refund's
+// calls are then measured up to its admin retry).
+type declineRefunds struct{}
+
+func (declineRefunds) Refund(ctx context.Context, req certsvc.RefundRequest) (domain.ProviderAnswer, error) {
+	return domain.ProviderAnswer{Status: domain.RefundFailed, Detail: "declined"}, nil
 }
 
 // TestAPICalls measures every route and holds it to the budget: at most 2

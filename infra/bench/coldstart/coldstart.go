@@ -367,7 +367,7 @@ func Env(f template.Function, endpoint string) []string {
 		"AWS_CONFIG_FILE":                 "/dev/null",
 		"AWS_SHARED_CREDENTIALS_FILE":     "/dev/null",
 	}
-	for k, v := range localstack.LocalVars(f, endpoint, endpoint, nil) {
+	for k, v := range localstack.LocalVars(f, endpoint, endpoint, "", nil) {
 		env[k] = v
 	}
 	out := make([]string, 0, len(env))

@@ -15,7 +15,26 @@ import (
 	"time"
 
 	"github.com/oapi-codegen/runtime"
+	openapi_types "github.com/oapi-codegen/runtime/types"
 )
+
+// Defines values for AdminRefundFailureCode.
+const (
+	AdminRefundFailureCodeDeclined    AdminRefundFailureCode = "declined"
+	AdminRefundFailureCodeUnreachable AdminRefundFailureCode = "unreachable"
+)
+
+// Valid indicates whether the value is a known member of the AdminRefundFailureCode enum.
+func (e AdminRefundFailureCode) Valid() bool {
+	switch e {
+	case AdminRefundFailureCodeDeclined:
+		return true
+	case AdminRefundFailureCodeUnreachable:
+		return true
+	default:
+		return false
+	}
+}
 
 // Defines values for BankVerificationStatus.
 const (
@@ -278,6 +297,129 @@ func (e DecisionReason) Valid() bool {
 	}
 }
 
+// Defines values for DiscrepancyKind.
+const (
+	DiscrepancyKindAmountMismatch  DiscrepancyKind = "amount_mismatch"
+	DiscrepancyKindMissingOnOurs   DiscrepancyKind = "missing_on_ours"
+	DiscrepancyKindMissingOnTheirs DiscrepancyKind = "missing_on_theirs"
+	DiscrepancyKindStatusMismatch  DiscrepancyKind = "status_mismatch"
+)
+
+// Valid indicates whether the value is a known member of the DiscrepancyKind enum.
+func (e DiscrepancyKind) Valid() bool {
+	switch e {
+	case DiscrepancyKindAmountMismatch:
+		return true
+	case DiscrepancyKindMissingOnOurs:
+		return true
+	case DiscrepancyKindMissingOnTheirs:
+		return true
+	case DiscrepancyKindStatusMismatch:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DiscrepancyLineKind.
+const (
+	DiscrepancyLineKindPayment DiscrepancyLineKind = "payment"
+	DiscrepancyLineKindPayout  DiscrepancyLineKind = "payout"
+	DiscrepancyLineKindRefund  DiscrepancyLineKind = "refund"
+)
+
+// Valid indicates whether the value is a known member of the DiscrepancyLineKind enum.
+func (e DiscrepancyLineKind) Valid() bool {
+	switch e {
+	case DiscrepancyLineKindPayment:
+		return true
+	case DiscrepancyLineKindPayout:
+		return true
+	case DiscrepancyLineKindRefund:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DiscrepancyOursStatus.
+const (
+	DiscrepancyOursStatusFailed    DiscrepancyOursStatus = "failed"
+	DiscrepancyOursStatusOther     DiscrepancyOursStatus = "other"
+	DiscrepancyOursStatusSucceeded DiscrepancyOursStatus = "succeeded"
+)
+
+// Valid indicates whether the value is a known member of the DiscrepancyOursStatus enum.
+func (e DiscrepancyOursStatus) Valid() bool {
+	switch e {
+	case DiscrepancyOursStatusFailed:
+		return true
+	case DiscrepancyOursStatusOther:
+		return true
+	case DiscrepancyOursStatusSucceeded:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DiscrepancySource.
+const (
+	DiscrepancySourceBank     DiscrepancySource = "bank"
+	DiscrepancySourcePayments DiscrepancySource = "payments"
+)
+
+// Valid indicates whether the value is a known member of the DiscrepancySource enum.
+func (e DiscrepancySource) Valid() bool {
+	switch e {
+	case DiscrepancySourceBank:
+		return true
+	case DiscrepancySourcePayments:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DiscrepancyStatus.
+const (
+	DiscrepancyStatusOpen     DiscrepancyStatus = "open"
+	DiscrepancyStatusResolved DiscrepancyStatus = "resolved"
+)
+
+// Valid indicates whether the value is a known member of the DiscrepancyStatus enum.
+func (e DiscrepancyStatus) Valid() bool {
+	switch e {
+	case DiscrepancyStatusOpen:
+		return true
+	case DiscrepancyStatusResolved:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DiscrepancyTheirsStatus.
+const (
+	DiscrepancyTheirsStatusFailed    DiscrepancyTheirsStatus = "failed"
+	DiscrepancyTheirsStatusOther     DiscrepancyTheirsStatus = "other"
+	DiscrepancyTheirsStatusSucceeded DiscrepancyTheirsStatus = "succeeded"
+)
+
+// Valid indicates whether the value is a known member of the DiscrepancyTheirsStatus enum.
+func (e DiscrepancyTheirsStatus) Valid() bool {
+	switch e {
+	case DiscrepancyTheirsStatusFailed:
+		return true
+	case DiscrepancyTheirsStatusOther:
+		return true
+	case DiscrepancyTheirsStatusSucceeded:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for DocContentType.
 const (
 	DocContentTypeApplicationpdf DocContentType = "application/pdf"
@@ -407,6 +549,7 @@ const (
 	ErrorCodeChangeRequiresReview    ErrorCode = "change_requires_review"
 	ErrorCodeClaimRequired           ErrorCode = "claim_required"
 	ErrorCodeDepositLimitReached     ErrorCode = "deposit_limit_reached"
+	ErrorCodeDiscrepancyResolved     ErrorCode = "discrepancy_resolved"
 	ErrorCodeDisputeOpen             ErrorCode = "dispute_open"
 	ErrorCodeDocTypeNotRequired      ErrorCode = "doc_type_not_required"
 	ErrorCodeDocumentFrozen          ErrorCode = "document_frozen"
@@ -428,12 +571,15 @@ const (
 	ErrorCodeInvalidCertification    ErrorCode = "invalid_certification"
 	ErrorCodeInvalidCharacters       ErrorCode = "invalid_characters"
 	ErrorCodeInvalidCursor           ErrorCode = "invalid_cursor"
+	ErrorCodeInvalidDate             ErrorCode = "invalid_date"
 	ErrorCodeInvalidDecision         ErrorCode = "invalid_decision"
 	ErrorCodeInvalidDocType          ErrorCode = "invalid_doc_type"
+	ErrorCodeInvalidFormat           ErrorCode = "invalid_format"
 	ErrorCodeInvalidIdNumber         ErrorCode = "invalid_id_number"
 	ErrorCodeInvalidIdempotencyKey   ErrorCode = "invalid_idempotency_key"
 	ErrorCodeInvalidKind             ErrorCode = "invalid_kind"
 	ErrorCodeInvalidLimit            ErrorCode = "invalid_limit"
+	ErrorCodeInvalidMonth            ErrorCode = "invalid_month"
 	ErrorCodeInvalidPhone            ErrorCode = "invalid_phone"
 	ErrorCodeInvalidRegionCode       ErrorCode = "invalid_region_code"
 	ErrorCodeInvalidResult           ErrorCode = "invalid_result"
@@ -441,11 +587,13 @@ const (
 	ErrorCodeInvalidSeverity         ErrorCode = "invalid_severity"
 	ErrorCodeInvalidSignature        ErrorCode = "invalid_signature"
 	ErrorCodeInvalidStatus           ErrorCode = "invalid_status"
+	ErrorCodeInvalidTime             ErrorCode = "invalid_time"
 	ErrorCodeInvalidTransition       ErrorCode = "invalid_transition"
 	ErrorCodeInvalidType             ErrorCode = "invalid_type"
 	ErrorCodeInvalidTypes            ErrorCode = "invalid_types"
 	ErrorCodeInvalidUscc             ErrorCode = "invalid_uscc"
 	ErrorCodeInvalidUtf8             ErrorCode = "invalid_utf8"
+	ErrorCodeInvalidValue            ErrorCode = "invalid_value"
 	ErrorCodeInvitationInvalid       ErrorCode = "invitation_invalid"
 	ErrorCodeInvitationLimitReached  ErrorCode = "invitation_limit_reached"
 	ErrorCodeInvitationNotPending    ErrorCode = "invitation_not_pending"
@@ -470,6 +618,7 @@ const (
 	ErrorCodeReasonsRequired         ErrorCode = "reasons_required"
 	ErrorCodeRedoNotAllowed          ErrorCode = "redo_not_allowed"
 	ErrorCodeRedoRequired            ErrorCode = "redo_required"
+	ErrorCodeRefundNotFailed         ErrorCode = "refund_not_failed"
 	ErrorCodeRegionMismatch          ErrorCode = "region_mismatch"
 	ErrorCodeRequestAlreadyApplied   ErrorCode = "request_already_applied"
 	ErrorCodeRequestInProgress       ErrorCode = "request_in_progress"
@@ -560,6 +709,8 @@ func (e ErrorCode) Valid() bool {
 		return true
 	case ErrorCodeDepositLimitReached:
 		return true
+	case ErrorCodeDiscrepancyResolved:
+		return true
 	case ErrorCodeDisputeOpen:
 		return true
 	case ErrorCodeDocTypeNotRequired:
@@ -602,9 +753,13 @@ func (e ErrorCode) Valid() bool {
 		return true
 	case ErrorCodeInvalidCursor:
 		return true
+	case ErrorCodeInvalidDate:
+		return true
 	case ErrorCodeInvalidDecision:
 		return true
 	case ErrorCodeInvalidDocType:
+		return true
+	case ErrorCodeInvalidFormat:
 		return true
 	case ErrorCodeInvalidIdNumber:
 		return true
@@ -613,6 +768,8 @@ func (e ErrorCode) Valid() bool {
 	case ErrorCodeInvalidKind:
 		return true
 	case ErrorCodeInvalidLimit:
+		return true
+	case ErrorCodeInvalidMonth:
 		return true
 	case ErrorCodeInvalidPhone:
 		return true
@@ -628,6 +785,8 @@ func (e ErrorCode) Valid() bool {
 		return true
 	case ErrorCodeInvalidStatus:
 		return true
+	case ErrorCodeInvalidTime:
+		return true
 	case ErrorCodeInvalidTransition:
 		return true
 	case ErrorCodeInvalidType:
@@ -637,6 +796,8 @@ func (e ErrorCode) Valid() bool {
 	case ErrorCodeInvalidUscc:
 		return true
 	case ErrorCodeInvalidUtf8:
+		return true
+	case ErrorCodeInvalidValue:
 		return true
 	case ErrorCodeInvitationInvalid:
 		return true
@@ -685,6 +846,8 @@ func (e ErrorCode) Valid() bool {
 	case ErrorCodeRedoNotAllowed:
 		return true
 	case ErrorCodeRedoRequired:
+		return true
+	case ErrorCodeRefundNotFailed:
 		return true
 	case ErrorCodeRegionMismatch:
 		return true
@@ -999,6 +1162,7 @@ const (
 	NotificationKindMemberRemoved          NotificationKind = "member_removed"
 	NotificationKindMemberRoleChanged      NotificationKind = "member_role_changed"
 	NotificationKindOwnershipTransferred   NotificationKind = "ownership_transferred"
+	NotificationKindRefund                 NotificationKind = "refund"
 	NotificationKindReminder               NotificationKind = "reminder"
 )
 
@@ -1027,7 +1191,27 @@ func (e NotificationKind) Valid() bool {
 		return true
 	case NotificationKindOwnershipTransferred:
 		return true
+	case NotificationKindRefund:
+		return true
 	case NotificationKindReminder:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PaymentCallbackAckStatus.
+const (
+	PaymentCallbackAckStatusFailed PaymentCallbackAckStatus = "failed"
+	PaymentCallbackAckStatusPaid   PaymentCallbackAckStatus = "paid"
+)
+
+// Valid indicates whether the value is a known member of the PaymentCallbackAckStatus enum.
+func (e PaymentCallbackAckStatus) Valid() bool {
+	switch e {
+	case PaymentCallbackAckStatusFailed:
+		return true
+	case PaymentCallbackAckStatusPaid:
 		return true
 	default:
 		return false
@@ -1088,6 +1272,93 @@ func (e ProblemInvitationStatus) Valid() bool {
 	case ProblemInvitationStatusExpired:
 		return true
 	case ProblemInvitationStatusRevoked:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for RefundFailureCode.
+const (
+	RefundFailureCodeDeclined    RefundFailureCode = "declined"
+	RefundFailureCodeUnreachable RefundFailureCode = "unreachable"
+)
+
+// Valid indicates whether the value is a known member of the RefundFailureCode enum.
+func (e RefundFailureCode) Valid() bool {
+	switch e {
+	case RefundFailureCodeDeclined:
+		return true
+	case RefundFailureCodeUnreachable:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for RefundCallbackRequestStatus.
+const (
+	RefundCallbackRequestStatusFailed    RefundCallbackRequestStatus = "failed"
+	RefundCallbackRequestStatusSucceeded RefundCallbackRequestStatus = "succeeded"
+)
+
+// Valid indicates whether the value is a known member of the RefundCallbackRequestStatus enum.
+func (e RefundCallbackRequestStatus) Valid() bool {
+	switch e {
+	case RefundCallbackRequestStatusFailed:
+		return true
+	case RefundCallbackRequestStatusSucceeded:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for RefundReason.
+const (
+	RefundReasonCaseClosed       RefundReason = "case_closed"
+	RefundReasonDuplicatePayment RefundReason = "duplicate_payment"
+	RefundReasonOverpaid         RefundReason = "overpaid"
+	RefundReasonReplacedOrder    RefundReason = "replaced_order"
+	RefundReasonUnderpaid        RefundReason = "underpaid"
+	RefundReasonWithdrawn        RefundReason = "withdrawn"
+)
+
+// Valid indicates whether the value is a known member of the RefundReason enum.
+func (e RefundReason) Valid() bool {
+	switch e {
+	case RefundReasonCaseClosed:
+		return true
+	case RefundReasonDuplicatePayment:
+		return true
+	case RefundReasonOverpaid:
+		return true
+	case RefundReasonReplacedOrder:
+		return true
+	case RefundReasonUnderpaid:
+		return true
+	case RefundReasonWithdrawn:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for RefundStatus.
+const (
+	RefundStatusFailed    RefundStatus = "failed"
+	RefundStatusPending   RefundStatus = "pending"
+	RefundStatusSucceeded RefundStatus = "succeeded"
+)
+
+// Valid indicates whether the value is a known member of the RefundStatus enum.
+func (e RefundStatus) Valid() bool {
+	switch e {
+	case RefundStatusFailed:
+		return true
+	case RefundStatusPending:
+		return true
+	case RefundStatusSucceeded:
 		return true
 	default:
 		return false
@@ -1256,6 +1527,24 @@ func (e Severity) Valid() bool {
 	}
 }
 
+// Defines values for SubsidyReportProgramsLinesKind.
+const (
+	SubsidyReportProgramsLinesKindClaim    SubsidyReportProgramsLinesKind = "claim"
+	SubsidyReportProgramsLinesKindReversal SubsidyReportProgramsLinesKind = "reversal"
+)
+
+// Valid indicates whether the value is a known member of the SubsidyReportProgramsLinesKind enum.
+func (e SubsidyReportProgramsLinesKind) Valid() bool {
+	switch e {
+	case SubsidyReportProgramsLinesKindClaim:
+		return true
+	case SubsidyReportProgramsLinesKindReversal:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for TransitionState.
 const (
 	TransitionStateActive           TransitionState = "active"
@@ -1349,8 +1638,127 @@ func (e VerificationStatus) Valid() bool {
 	}
 }
 
+// Defines values for ListDiscrepanciesParamsStatus.
+const (
+	ListDiscrepanciesParamsStatusOpen     ListDiscrepanciesParamsStatus = "open"
+	ListDiscrepanciesParamsStatusResolved ListDiscrepanciesParamsStatus = "resolved"
+)
+
+// Valid indicates whether the value is a known member of the ListDiscrepanciesParamsStatus enum.
+func (e ListDiscrepanciesParamsStatus) Valid() bool {
+	switch e {
+	case ListDiscrepanciesParamsStatusOpen:
+		return true
+	case ListDiscrepanciesParamsStatusResolved:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListDiscrepanciesParamsKind.
+const (
+	ListDiscrepanciesParamsKindAmountMismatch  ListDiscrepanciesParamsKind = "amount_mismatch"
+	ListDiscrepanciesParamsKindMissingOnOurs   ListDiscrepanciesParamsKind = "missing_on_ours"
+	ListDiscrepanciesParamsKindMissingOnTheirs ListDiscrepanciesParamsKind = "missing_on_theirs"
+	ListDiscrepanciesParamsKindStatusMismatch  ListDiscrepanciesParamsKind = "status_mismatch"
+)
+
+// Valid indicates whether the value is a known member of the ListDiscrepanciesParamsKind enum.
+func (e ListDiscrepanciesParamsKind) Valid() bool {
+	switch e {
+	case ListDiscrepanciesParamsKindAmountMismatch:
+		return true
+	case ListDiscrepanciesParamsKindMissingOnOurs:
+		return true
+	case ListDiscrepanciesParamsKindMissingOnTheirs:
+		return true
+	case ListDiscrepanciesParamsKindStatusMismatch:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListDiscrepanciesParamsSource.
+const (
+	ListDiscrepanciesParamsSourceBank     ListDiscrepanciesParamsSource = "bank"
+	ListDiscrepanciesParamsSourcePayments ListDiscrepanciesParamsSource = "payments"
+)
+
+// Valid indicates whether the value is a known member of the ListDiscrepanciesParamsSource enum.
+func (e ListDiscrepanciesParamsSource) Valid() bool {
+	switch e {
+	case ListDiscrepanciesParamsSourceBank:
+		return true
+	case ListDiscrepanciesParamsSourcePayments:
+		return true
+	default:
+		return false
+	}
+}
+
 // Address 1-200 characters after trimming.
 type Address = string
+
+// AdminRefund defines model for AdminRefund.
+type AdminRefund struct {
+	// AmountFen An amount in fen (1/100 CNY); at most 2^53-1, so it is exact in JavaScript.
+	//
+	// Example: 30000
+	AmountFen Fen   `json:"amountFen"`
+	Attempts  int32 `json:"attempts"`
+
+	// CaseId 26 lowercase Crockford base32 characters (ULID-shaped), time-ordered.
+	//
+	// Example: 01jd4x8k2m9q7r5t3v1w0y6z8a
+	CaseId      Id            `json:"caseId"`
+	CompletedAt *NullableTime `json:"completedAt"`
+
+	// CreatedAt RFC 3339 in UTC with exactly three fractional digits (what `Date.prototype.toISOString` writes).
+	//
+	// Example: 2027-11-26T15:59:59.000Z
+	CreatedAt Timestamp `json:"createdAt"`
+	Currency  Currency  `json:"currency"`
+
+	// EnterpriseId 26 lowercase Crockford base32 characters (ULID-shaped), time-ordered.
+	//
+	// Example: 01jd4x8k2m9q7r5t3v1w0y6z8a
+	EnterpriseId  Id                      `json:"enterpriseId"`
+	FailureCode   *AdminRefundFailureCode `json:"failureCode,omitempty"`
+	FailureDetail *string                 `json:"failureDetail,omitempty"`
+
+	// Id 26 lowercase Crockford base32 characters (ULID-shaped), time-ordered.
+	//
+	// Example: 01jd4x8k2m9q7r5t3v1w0y6z8a
+	Id               Id            `json:"id"`
+	NextAttemptAt    *NullableTime `json:"nextAttemptAt"`
+	OrderId          string        `json:"orderId"`
+	ProviderRefundId *string       `json:"providerRefundId,omitempty"`
+	Reason           RefundReason  `json:"reason"`
+
+	// Round Requests with a new request id (`<id>-<round>`): 1, plus one per retry after a decline.
+	Round         int32         `json:"round"`
+	Status        RefundStatus  `json:"status"`
+	SubmittedAt   *NullableTime `json:"submittedAt"`
+	TransactionId *string       `json:"transactionId,omitempty"`
+
+	// UpdatedAt RFC 3339 in UTC with exactly three fractional digits (what `Date.prototype.toISOString` writes).
+	//
+	// Example: 2027-11-26T15:59:59.000Z
+	UpdatedAt Timestamp `json:"updatedAt"`
+}
+
+// AdminRefundFailureCode defines model for AdminRefund.FailureCode.
+type AdminRefundFailureCode string
+
+// AdminRefundPage defines model for AdminRefundPage.
+type AdminRefundPage struct {
+	Items []AdminRefund `json:"items"`
+
+	// NextCursor Null on the last page. A page holds the items that match the filters among at most 1,000 read: it may be short (even empty) while `nextCursor` says more follow.
+	NextCursor *string `json:"nextCursor"`
+}
 
 // AppealContext Reviewers and admins only, on appeal cases: what the decision turns on.
 type AppealContext struct {
@@ -1493,10 +1901,13 @@ type CaseDetail struct {
 	// Kind `dispute` cases are opened with POST /v1/disputes, the others with POST /v1/cases. Extensible.
 	Kind CaseKind `json:"kind"`
 
+	// Money The fee account and its refunds.
+	Money *Money `json:"money,omitempty"`
+
 	// Payment The fee order. Nullable: `payment` of a case is null until an order exists; an operation answering one never answers null.
 	Payment *Payment `json:"payment"`
 
-	// RefundDue A paid case withdrawn before any claim.
+	// RefundDue Money of the case is still owed back (`money.refundPendingFen` > 0).
 	RefundDue bool `json:"refundDue"`
 
 	// Requirements What stands between the case and submission (Stripe-style); the three lists are `[]` when empty.
@@ -1597,7 +2008,7 @@ type CaseSummary struct {
 	// Payment The fee order. Nullable: `payment` of a case is null until an order exists; an operation answering one never answers null.
 	Payment *Payment `json:"payment"`
 
-	// RefundDue A paid case withdrawn before any claim.
+	// RefundDue In lists (no refunds read): money of this case was owed back at all; the full view says whether it still is.
 	RefundDue bool `json:"refundDue"`
 
 	// Review The review state; `reasons` and `redo` are `[]` before a decision, the other members appear once they apply.
@@ -1765,6 +2176,75 @@ type DecisionRequest struct {
 
 	// Version The case's `version` as read with the claim; a stale one is 409 `version_conflict`. An approval is decided against the requirements as they stand at that moment (409 `requirements_unmet` when something is due again).
 	Version Version `json:"version"`
+}
+
+// Discrepancy One difference between our records and a statement of a Beijing day.
+type Discrepancy struct {
+	CaseId   *string            `json:"caseId,omitempty"`
+	Currency Currency           `json:"currency"`
+	Day      openapi_types.Date `json:"day"`
+
+	// DetectedAt RFC 3339 in UTC with exactly three fractional digits (what `Date.prototype.toISOString` writes).
+	//
+	// Example: 2027-11-26T15:59:59.000Z
+	DetectedAt Timestamp `json:"detectedAt"`
+
+	// Id 26 lowercase Crockford base32 characters (ULID-shaped), time-ordered.
+	//
+	// Example: 01jd4x8k2m9q7r5t3v1w0y6z8a
+	Id       Id                  `json:"id"`
+	Kind     DiscrepancyKind     `json:"kind"`
+	LineKind DiscrepancyLineKind `json:"lineKind"`
+	Note     *string             `json:"note,omitempty"`
+	OrderId  *string             `json:"orderId,omitempty"`
+
+	// OursFen An amount in fen (1/100 CNY); at most 2^53-1, so it is exact in JavaScript.
+	//
+	// Example: 30000
+	OursFen    Fen                    `json:"oursFen"`
+	OursStatus *DiscrepancyOursStatus `json:"oursStatus,omitempty"`
+
+	// Ref The line's id: the provider's transaction id, our refund request id, or the payout's transfer reference.
+	Ref        string        `json:"ref"`
+	ResolvedAt *NullableTime `json:"resolvedAt"`
+	ResolvedBy *string       `json:"resolvedBy,omitempty"`
+
+	// Source The payment provider's trade bill, or the bank's payout statement.
+	Source DiscrepancySource `json:"source"`
+	Status DiscrepancyStatus `json:"status"`
+
+	// TheirsFen An amount in fen (1/100 CNY); at most 2^53-1, so it is exact in JavaScript.
+	//
+	// Example: 30000
+	TheirsFen    Fen                      `json:"theirsFen"`
+	TheirsStatus *DiscrepancyTheirsStatus `json:"theirsStatus,omitempty"`
+	Version      int32                    `json:"version"`
+}
+
+// DiscrepancyKind defines model for Discrepancy.Kind.
+type DiscrepancyKind string
+
+// DiscrepancyLineKind defines model for Discrepancy.LineKind.
+type DiscrepancyLineKind string
+
+// DiscrepancyOursStatus defines model for Discrepancy.OursStatus.
+type DiscrepancyOursStatus string
+
+// DiscrepancySource The payment provider's trade bill, or the bank's payout statement.
+type DiscrepancySource string
+
+// DiscrepancyStatus defines model for Discrepancy.Status.
+type DiscrepancyStatus string
+
+// DiscrepancyTheirsStatus defines model for Discrepancy.TheirsStatus.
+type DiscrepancyTheirsStatus string
+
+// DiscrepancyPage defines model for DiscrepancyPage.
+type DiscrepancyPage struct {
+	Items []Discrepancy `json:"items"`
+
+	// NextCursor Null on the last page; with filters pages may be short.
+	NextCursor *string `json:"nextCursor"`
 }
 
 // Dispute What a dispute case claims.
@@ -2346,6 +2826,35 @@ type Membership struct {
 	Version Version `json:"version"`
 }
 
+// Money The case's fee account: `paidFen` received for any order of the case,
+// `keptFen` of it paying the fee, `refundedFen` paid back,
+// `refundPendingFen` still owed back (pending, or failed until an admin
+// retries it). Always `paidFen = keptFen + refundedFen + refundPendingFen`.
+type Money struct {
+	Currency Currency `json:"currency"`
+
+	// KeptFen An amount in fen (1/100 CNY); at most 2^53-1, so it is exact in JavaScript.
+	//
+	// Example: 30000
+	KeptFen Fen `json:"keptFen"`
+
+	// PaidFen An amount in fen (1/100 CNY); at most 2^53-1, so it is exact in JavaScript.
+	//
+	// Example: 30000
+	PaidFen Fen `json:"paidFen"`
+
+	// RefundPendingFen An amount in fen (1/100 CNY); at most 2^53-1, so it is exact in JavaScript.
+	//
+	// Example: 30000
+	RefundPendingFen Fen `json:"refundPendingFen"`
+
+	// RefundedFen An amount in fen (1/100 CNY); at most 2^53-1, so it is exact in JavaScript.
+	//
+	// Example: 30000
+	RefundedFen Fen      `json:"refundedFen"`
+	Refunds     []Refund `json:"refunds"`
+}
+
 // Notification defines model for Notification.
 type Notification struct {
 	Body string `json:"body"`
@@ -2365,7 +2874,8 @@ type Notification struct {
 
 	// Kind `decision` (a case was decided), `certification_cancelled`,
 	// `certification_revoked`, `reminder` (renewal due), `expiry` (overdue:
-	// capabilities suspended), `lapse` (the certification was lost);
+	// capabilities suspended), `lapse` (the certification was lost),
+	// `refund` (a refund was paid back, or failed and staff handle it);
 	// membership: `member_invited`, `member_joined`, `member_removed`,
 	// `member_role_changed`, `ownership_transferred`; `dispute_lost` (the
 	// profile lost its USCC to a dispute). Extensible.
@@ -2375,7 +2885,8 @@ type Notification struct {
 
 // NotificationKind `decision` (a case was decided), `certification_cancelled`,
 // `certification_revoked`, `reminder` (renewal due), `expiry` (overdue:
-// capabilities suspended), `lapse` (the certification was lost);
+// capabilities suspended), `lapse` (the certification was lost),
+// `refund` (a refund was paid back, or failed and staff handle it);
 // membership: `member_invited`, `member_joined`, `member_removed`,
 // `member_role_changed`, `ownership_transferred`; `dispute_lost` (the
 // profile lost its USCC to a dispute). Extensible.
@@ -2388,6 +2899,9 @@ type NotificationPage struct {
 	// NextCursor Null on the last page.
 	NextCursor *string `json:"nextCursor"`
 }
+
+// NullableTime defines model for NullableTime.
+type NullableTime = time.Time
 
 // OpenCaseRequest At most one open case per enterprise and certification type (and one
 // open change case): 409 `case_already_open` with `openCaseId` and
@@ -2487,9 +3001,14 @@ type PaymentCallbackAck struct {
 	// OrderId 26 lowercase Crockford base32 characters (ULID-shaped), time-ordered.
 	//
 	// Example: 01jd4x8k2m9q7r5t3v1w0y6z8a
-	OrderId Id            `json:"orderId"`
-	Status  PaymentStatus `json:"status"`
+	OrderId Id `json:"orderId"`
+
+	// Status The report as recorded.
+	Status PaymentCallbackAckStatus `json:"status"`
 }
+
+// PaymentCallbackAckStatus The report as recorded.
+type PaymentCallbackAckStatus string
 
 // PaymentCallbackRequest defines model for PaymentCallbackRequest.
 type PaymentCallbackRequest struct {
@@ -2498,11 +3017,17 @@ type PaymentCallbackRequest struct {
 	// Example: 01jd4x8k2m9q7r5t3v1w0y6z8a
 	OrderId Id `json:"orderId"`
 
-	// PaidFen What was paid, in fen; must equal the order's `payableFen` when paid (422 `amount_mismatch`).
+	// PaidAt The provider's time of payment (optional): the day of its statement line.
+	PaidAt *time.Time `json:"paidAt,omitempty"`
+
+	// PaidFen What was paid, in fen (0 when failed). An amount other than the order's `payableFen` is recorded and the difference refunded.
 	PaidFen Fen `json:"paidFen"`
 
 	// Status 422 `invalid_status` otherwise.
 	Status PaymentCallbackRequestStatus `json:"status"`
+
+	// TransactionId The provider's payment id (optional; without it an order is paid at most once).
+	TransactionId *string `json:"transactionId,omitempty"`
 }
 
 // PaymentCallbackRequestStatus 422 `invalid_status` otherwise.
@@ -2786,6 +3311,80 @@ type RedoRequest struct {
 	Requirement RequirementCode `json:"requirement"`
 }
 
+// Refund Money a case owes back, and its order to the provider.
+type Refund struct {
+	// AmountFen An amount in fen (1/100 CNY); at most 2^53-1, so it is exact in JavaScript.
+	//
+	// Example: 30000
+	AmountFen Fen `json:"amountFen"`
+
+	// Attempts Unanswered calls to the provider in the current round.
+	Attempts int32 `json:"attempts"`
+
+	// CaseId 26 lowercase Crockford base32 characters (ULID-shaped), time-ordered.
+	//
+	// Example: 01jd4x8k2m9q7r5t3v1w0y6z8a
+	CaseId      Id            `json:"caseId"`
+	CompletedAt *NullableTime `json:"completedAt"`
+
+	// CreatedAt RFC 3339 in UTC with exactly three fractional digits (what `Date.prototype.toISOString` writes).
+	//
+	// Example: 2027-11-26T15:59:59.000Z
+	CreatedAt Timestamp `json:"createdAt"`
+	Currency  Currency  `json:"currency"`
+
+	// FailureCode Why it failed: the provider declined (a retry uses a new request id) or never answered (a retry keeps the request id).
+	FailureCode *RefundFailureCode `json:"failureCode,omitempty"`
+
+	// Id 26 lowercase Crockford base32 characters (ULID-shaped), time-ordered.
+	//
+	// Example: 01jd4x8k2m9q7r5t3v1w0y6z8a
+	Id            Id            `json:"id"`
+	NextAttemptAt *NullableTime `json:"nextAttemptAt"`
+
+	// OrderId 26 lowercase Crockford base32 characters (ULID-shaped), time-ordered.
+	//
+	// Example: 01jd4x8k2m9q7r5t3v1w0y6z8a
+	OrderId Id           `json:"orderId"`
+	Reason  RefundReason `json:"reason"`
+	Status  RefundStatus `json:"status"`
+}
+
+// RefundFailureCode Why it failed: the provider declined (a retry uses a new request id) or never answered (a retry keeps the request id).
+type RefundFailureCode string
+
+// RefundCallbackAck defines model for RefundCallbackAck.
+type RefundCallbackAck struct {
+	RefundId string       `json:"refundId"`
+	Status   RefundStatus `json:"status"`
+}
+
+// RefundCallbackRequest defines model for RefundCallbackRequest.
+type RefundCallbackRequest struct {
+	// AmountFen An amount in fen (1/100 CNY); at most 2^53-1, so it is exact in JavaScript.
+	//
+	// Example: 30000
+	AmountFen        Fen     `json:"amountFen"`
+	FailReason       *string `json:"failReason,omitempty"`
+	ProviderRefundId *string `json:"providerRefundId,omitempty"`
+
+	// RefundId The refund request id we sent (`<refund id>-<round>`).
+	RefundId string `json:"refundId"`
+
+	// Status 422 `invalid_status` otherwise.
+	Status      RefundCallbackRequestStatus `json:"status"`
+	SucceededAt *time.Time                  `json:"succeededAt,omitempty"`
+}
+
+// RefundCallbackRequestStatus 422 `invalid_status` otherwise.
+type RefundCallbackRequestStatus string
+
+// RefundReason defines model for RefundReason.
+type RefundReason string
+
+// RefundStatus defines model for RefundStatus.
+type RefundStatus string
+
 // RegionCode 6-digit administrative division code (GB/T 2260); selects regional fee subsidies (e.g. 440300 Shenzhen).
 //
 // Example: 440300
@@ -2822,6 +3421,12 @@ type Requirements struct {
 
 	// PendingVerification Provided, being checked (document checks, verification sessions, payment).
 	PendingVerification []RequirementCode `json:"pendingVerification"`
+}
+
+// ResolveDiscrepancyRequest defines model for ResolveDiscrepancyRequest.
+type ResolveDiscrepancyRequest struct {
+	// Note What was done about it.
+	Note string `json:"note"`
 }
 
 // Review The review state; `reasons` and `redo` are `[]` before a decision, the other members appear once they apply.
@@ -2873,6 +3478,51 @@ type SLAState string
 
 // Severity Extensible (in responses; requests take only these).
 type Severity string
+
+// SubsidyReport defines model for SubsidyReport.
+type SubsidyReport struct {
+	Currency Currency `json:"currency"`
+	Month    string   `json:"month"`
+	Programs []struct {
+		// Cases Subsidised fees paid in the month.
+		Cases    int32 `json:"cases"`
+		ClaimFen int64 `json:"claimFen"`
+		Lines    []struct {
+			// At RFC 3339 in UTC with exactly three fractional digits (what `Date.prototype.toISOString` writes).
+			//
+			// Example: 2027-11-26T15:59:59.000Z
+			At Timestamp `json:"at"`
+
+			// CaseId 26 lowercase Crockford base32 characters (ULID-shaped), time-ordered.
+			//
+			// Example: 01jd4x8k2m9q7r5t3v1w0y6z8a
+			CaseId Id `json:"caseId"`
+
+			// EnterpriseId 26 lowercase Crockford base32 characters (ULID-shaped), time-ordered.
+			//
+			// Example: 01jd4x8k2m9q7r5t3v1w0y6z8a
+			EnterpriseId Id                             `json:"enterpriseId"`
+			Kind         SubsidyReportProgramsLinesKind `json:"kind"`
+
+			// SubsidyFen Negative for a reversal.
+			SubsidyFen int64 `json:"subsidyFen"`
+		} `json:"lines"`
+		Name    string `json:"name"`
+		Program string `json:"program"`
+
+		// RegionCode The enterprises' region the subsidy was granted for.
+		RegionCode string `json:"regionCode"`
+
+		// Reversals Subsidised fees refunded in the month (withdrawn before review).
+		Reversals int32 `json:"reversals"`
+	} `json:"programs"`
+
+	// TotalFen What to claim in all (reversals subtracted).
+	TotalFen int64 `json:"totalFen"`
+}
+
+// SubsidyReportProgramsLinesKind defines model for SubsidyReport.Programs.Lines.Kind.
+type SubsidyReportProgramsLinesKind string
 
 // Timestamp RFC 3339 in UTC with exactly three fractional digits (what `Date.prototype.toISOString` writes).
 //
@@ -3104,6 +3754,118 @@ type Unprocessable = Problem
 // they do not know.
 type UnsupportedMediaType = Problem
 
+// ListDiscrepanciesParams defines parameters for ListDiscrepancies.
+type ListDiscrepanciesParams struct {
+	// Status Open or resolved.
+	Status *ListDiscrepanciesParamsStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// Kind The kind of difference.
+	Kind *ListDiscrepanciesParamsKind `form:"kind,omitempty" json:"kind,omitempty"`
+
+	// Source The statement.
+	Source *ListDiscrepanciesParamsSource `form:"source,omitempty" json:"source,omitempty"`
+
+	// From First statement day (YYYY-MM-DD).
+	From *openapi_types.Date `form:"from,omitempty" json:"from,omitempty"`
+
+	// To Last statement day (YYYY-MM-DD).
+	To *openapi_types.Date `form:"to,omitempty" json:"to,omitempty"`
+
+	// Limit Page size, 1-100 (default 20); anything else is 422 (`errors[0].code = invalid_limit`).
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `nextCursor` of the previous page; omit for the first page. Opaque; a malformed one is 422 `invalid_cursor`.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// AcceptLanguage Language of human-readable texts: `zh-CN` (the default, also for any
+	// other or missing value) or `en` (any tag starting with `en`). The
+	// first `en*` or `zh*` tag of the list wins. `code` members never change.
+	AcceptLanguage *AcceptLanguage `json:"Accept-Language,omitempty"`
+}
+
+// ListDiscrepanciesParamsStatus defines parameters for ListDiscrepancies.
+type ListDiscrepanciesParamsStatus string
+
+// ListDiscrepanciesParamsKind defines parameters for ListDiscrepancies.
+type ListDiscrepanciesParamsKind string
+
+// ListDiscrepanciesParamsSource defines parameters for ListDiscrepancies.
+type ListDiscrepanciesParamsSource string
+
+// ResolveDiscrepancyParams defines parameters for ResolveDiscrepancy.
+type ResolveDiscrepancyParams struct {
+	// IdempotencyKey Optional, 1-255 characters (else 422 `invalid_idempotency_key`); use a
+	// fresh random value (e.g. a UUID) per intended action. Kept 24 hours,
+	// scoped to the caller and the route. The same key with the same body
+	// replays the first response with `Idempotent-Replayed: true`; another
+	// body is 422 `idempotency_key_reused`; while the first request is still
+	// running 409 `request_in_progress`. A first attempt that failed with a
+	// 5xx is not kept.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+
+	// AcceptLanguage Language of human-readable texts: `zh-CN` (the default, also for any
+	// other or missing value) or `en` (any tag starting with `en`). The
+	// first `en*` or `zh*` tag of the list wins. `code` members never change.
+	AcceptLanguage *AcceptLanguage `json:"Accept-Language,omitempty"`
+}
+
+// ListRefundsParams defines parameters for ListRefunds.
+type ListRefundsParams struct {
+	// Status Only refunds in this status.
+	Status *RefundStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// Reason Only refunds for this reason.
+	Reason *RefundReason `form:"reason,omitempty" json:"reason,omitempty"`
+
+	// CaseId Only this case's refunds.
+	CaseId *Id `form:"caseId,omitempty" json:"caseId,omitempty"`
+
+	// From Created at or after (RFC 3339).
+	From *time.Time `form:"from,omitempty" json:"from,omitempty"`
+
+	// To Created before (RFC 3339).
+	To *time.Time `form:"to,omitempty" json:"to,omitempty"`
+
+	// Limit Page size, 1-100 (default 20); anything else is 422 (`errors[0].code = invalid_limit`).
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `nextCursor` of the previous page; omit for the first page. Opaque; a malformed one is 422 `invalid_cursor`.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// AcceptLanguage Language of human-readable texts: `zh-CN` (the default, also for any
+	// other or missing value) or `en` (any tag starting with `en`). The
+	// first `en*` or `zh*` tag of the list wins. `code` members never change.
+	AcceptLanguage *AcceptLanguage `json:"Accept-Language,omitempty"`
+}
+
+// RetryRefundParams defines parameters for RetryRefund.
+type RetryRefundParams struct {
+	// IdempotencyKey Optional, 1-255 characters (else 422 `invalid_idempotency_key`); use a
+	// fresh random value (e.g. a UUID) per intended action. Kept 24 hours,
+	// scoped to the caller and the route. The same key with the same body
+	// replays the first response with `Idempotent-Replayed: true`; another
+	// body is 422 `idempotency_key_reused`; while the first request is still
+	// running 409 `request_in_progress`. A first attempt that failed with a
+	// 5xx is not kept.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+
+	// AcceptLanguage Language of human-readable texts: `zh-CN` (the default, also for any
+	// other or missing value) or `en` (any tag starting with `en`). The
+	// first `en*` or `zh*` tag of the list wins. `code` members never change.
+	AcceptLanguage *AcceptLanguage `json:"Accept-Language,omitempty"`
+}
+
+// SubsidyReportParams defines parameters for SubsidyReport.
+type SubsidyReportParams struct {
+	// Month YYYY-MM (default: last month).
+	Month *string `form:"month,omitempty" json:"month,omitempty"`
+
+	// AcceptLanguage Language of human-readable texts: `zh-CN` (the default, also for any
+	// other or missing value) or `en` (any tag starting with `en`). The
+	// first `en*` or `zh*` tag of the list wins. `code` members never change.
+	AcceptLanguage *AcceptLanguage `json:"Accept-Language,omitempty"`
+}
+
 // FaceCallbackParams defines parameters for FaceCallback.
 type FaceCallbackParams struct {
 	// IdempotencyKey Accepted and ignored on provider callbacks, which are idempotent by session or order id (a replay is acknowledged and changes nothing).
@@ -3117,6 +3879,17 @@ type FaceCallbackParams struct {
 
 // PaymentCallbackParams defines parameters for PaymentCallback.
 type PaymentCallbackParams struct {
+	// IdempotencyKey Accepted and ignored on provider callbacks, which are idempotent by session or order id (a replay is acknowledged and changes nothing).
+	IdempotencyKey *IdempotencyKeyIgnored `json:"Idempotency-Key,omitempty"`
+
+	// AcceptLanguage Language of human-readable texts: `zh-CN` (the default, also for any
+	// other or missing value) or `en` (any tag starting with `en`). The
+	// first `en*` or `zh*` tag of the list wins. `code` members never change.
+	AcceptLanguage *AcceptLanguage `json:"Accept-Language,omitempty"`
+}
+
+// RefundCallbackParams defines parameters for RefundCallback.
+type RefundCallbackParams struct {
 	// IdempotencyKey Accepted and ignored on provider callbacks, which are idempotent by session or order id (a replay is acknowledged and changes nothing).
 	IdempotencyKey *IdempotencyKeyIgnored `json:"Idempotency-Key,omitempty"`
 
@@ -3618,11 +4391,17 @@ type GetReviewQueueParams struct {
 	AcceptLanguage *AcceptLanguage `json:"Accept-Language,omitempty"`
 }
 
+// ResolveDiscrepancyJSONRequestBody defines body for ResolveDiscrepancy for application/json ContentType.
+type ResolveDiscrepancyJSONRequestBody = ResolveDiscrepancyRequest
+
 // FaceCallbackJSONRequestBody defines body for FaceCallback for application/json ContentType.
 type FaceCallbackJSONRequestBody = FaceCallbackRequest
 
 // PaymentCallbackJSONRequestBody defines body for PaymentCallback for application/json ContentType.
 type PaymentCallbackJSONRequestBody = PaymentCallbackRequest
+
+// RefundCallbackJSONRequestBody defines body for RefundCallback for application/json ContentType.
+type RefundCallbackJSONRequestBody = RefundCallbackRequest
 
 // OpenCaseJSONRequestBody defines body for OpenCase for application/json ContentType.
 type OpenCaseJSONRequestBody = OpenCaseRequest
@@ -3752,6 +4531,82 @@ func WithRequestEditorFn(fn RequestEditorFn) ClientOption {
 // The interface specification for the client above.
 type ClientInterface interface {
 
+	// ListDiscrepancies Admin: reconciliation discrepancies, latest day first
+	//
+	// Admins only (403 otherwise); audited.
+	//
+	// Errors (the problem's `code`):
+	// - 422: `validation_failed` (`invalid_limit`, `invalid_value` of status, kind or source, `invalid_date` of from/to), `invalid_cursor`.
+	//
+	// Corresponds with GET /v1/admin/discrepancies (the `ListDiscrepancies` operationId).
+	ListDiscrepancies(ctx context.Context, params *ListDiscrepanciesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ResolveDiscrepancyWithBody Admin: resolve a discrepancy with a note
+	//
+	// Admins only; audited in the same transaction.
+	//
+	// Errors (the problem's `code`):
+	// - 404: `not_found`: no such discrepancy.
+	// - 409: `discrepancy_resolved`, `version_conflict`; `request_in_progress`, `request_already_applied`.
+	// - 422: `missing_field`, `unknown_field`, `invalid_type`, `validation_failed` (note empty or too long), `idempotency_key_reused`, `invalid_idempotency_key`.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/admin/discrepancies/{discrepancyId}/resolve (the `ResolveDiscrepancy` operationId).
+	ResolveDiscrepancyWithBody(ctx context.Context, discrepancyId Id, params *ResolveDiscrepancyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ResolveDiscrepancy Admin: resolve a discrepancy with a note
+	//
+	// Admins only; audited in the same transaction.
+	//
+	// Errors (the problem's `code`):
+	// - 404: `not_found`: no such discrepancy.
+	// - 409: `discrepancy_resolved`, `version_conflict`; `request_in_progress`, `request_already_applied`.
+	// - 422: `missing_field`, `unknown_field`, `invalid_type`, `validation_failed` (note empty or too long), `idempotency_key_reused`, `invalid_idempotency_key`.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/admin/discrepancies/{discrepancyId}/resolve (the `ResolveDiscrepancy` operationId).
+	ResolveDiscrepancy(ctx context.Context, discrepancyId Id, params *ResolveDiscrepancyParams, body ResolveDiscrepancyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListRefunds Admin: refunds, newest first
+	//
+	// Admins only (403 otherwise); audited.
+	//
+	// Errors (the problem's `code`):
+	// - 422: `validation_failed` (`invalid_limit`, `invalid_value` of status or reason, `invalid_format` of caseId, `invalid_time` of from/to), `invalid_cursor`.
+	//
+	// Corresponds with GET /v1/admin/refunds (the `ListRefunds` operationId).
+	ListRefunds(ctx context.Context, params *ListRefundsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RetryRefund Admin: retry a failed refund
+	//
+	// Admins only; audited with the refund's case. The refund goes back to
+	// `pending` and is sent at once (the refund job retries what does not
+	// go through). After the provider declined, the new request gets a new
+	// request id; after it never answered, the same one (the provider may
+	// hold that request): either way a refund is paid at most once.
+	//
+	// Errors (the problem's `code`):
+	// - 404: `not_found`: no such refund.
+	// - 409: `refund_not_failed` (with `status`: only a failed refund is retried), `version_conflict`; `request_in_progress`, `request_already_applied`.
+	// - 422: `unknown_field`, `idempotency_key_reused`, `invalid_idempotency_key`.
+	//
+	// Corresponds with POST /v1/admin/refunds/{refundId}/retry (the `RetryRefund` operationId).
+	RetryRefund(ctx context.Context, refundId Id, params *RetryRefundParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SubsidyReport Admin: what to claim from each regional subsidy program in a month
+	//
+	// Admins only; audited. Per program and region: the subsidised fees
+	// paid in the Beijing month (claims) less those refunded in it
+	// (reversals: withdrawn before review), with each case.
+	//
+	// Errors (the problem's `code`):
+	// - 422: `validation_failed` (`invalid_month`).
+	//
+	// Corresponds with GET /v1/admin/reports/subsidies (the `SubsidyReport` operationId).
+	SubsidyReport(ctx context.Context, params *SubsidyReportParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// FaceCallbackWithBody Face (liveness) or QR-scan result from the verification provider
 	//
 	// The provider reports the result of a face or a QR-scan session (both
@@ -3788,15 +4643,24 @@ type ClientInterface interface {
 
 	// PaymentCallbackWithBody Fee payment result from the payment provider
 	//
-	// The provider reports that an order was paid or failed. A paid amount
-	// that differs from the order is refused (422 `amount_mismatch`) and
-	// changes nothing. A callback for an order already paid is acknowledged
-	// again and changes nothing.
+	// The provider reports that an order was paid or failed. Every signed
+	// callback for an order that exists is recorded on the case's ledger,
+	// whatever the case's state, and is never answered 404: money the
+	// provider took is always accounted for. What the fee does not keep is
+	// owed back and refunded (the case view's `money.refunds`): the part
+	// above the order's amount (`overpaid`), a payment short of it
+	// (`underpaid`: the order fails, the app asks for a new one), a payment
+	// after the case closed (`case_closed`), a second payment of a paid fee
+	// (`duplicate_payment`, another `transactionId`) and a payment of an
+	// order a newer one replaced (`replaced_order`). The callback is
+	// idempotent on the provider's payment (`transactionId`, or the order
+	// when the provider sends none): a replay is acknowledged again and
+	// records nothing.
 	//
 	// Errors (the problem's `code`):
 	// - 404: `not_found`: no such order.
 	// - 409: `version_conflict` (the case kept changing while the result was recorded; the provider retries).
-	// - 422: `missing_field`, `unknown_field`, `invalid_type`, `invalid_status` (status must be paid or failed), `amount_mismatch`.
+	// - 422: `missing_field`, `unknown_field`, `invalid_type`, `invalid_status` (status must be paid or failed), `invalid_amount` (paid needs `paidFen` > 0), `invalid_format` (`transactionId`).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -3805,20 +4669,67 @@ type ClientInterface interface {
 
 	// PaymentCallback Fee payment result from the payment provider
 	//
-	// The provider reports that an order was paid or failed. A paid amount
-	// that differs from the order is refused (422 `amount_mismatch`) and
-	// changes nothing. A callback for an order already paid is acknowledged
-	// again and changes nothing.
+	// The provider reports that an order was paid or failed. Every signed
+	// callback for an order that exists is recorded on the case's ledger,
+	// whatever the case's state, and is never answered 404: money the
+	// provider took is always accounted for. What the fee does not keep is
+	// owed back and refunded (the case view's `money.refunds`): the part
+	// above the order's amount (`overpaid`), a payment short of it
+	// (`underpaid`: the order fails, the app asks for a new one), a payment
+	// after the case closed (`case_closed`), a second payment of a paid fee
+	// (`duplicate_payment`, another `transactionId`) and a payment of an
+	// order a newer one replaced (`replaced_order`). The callback is
+	// idempotent on the provider's payment (`transactionId`, or the order
+	// when the provider sends none): a replay is acknowledged again and
+	// records nothing.
 	//
 	// Errors (the problem's `code`):
 	// - 404: `not_found`: no such order.
 	// - 409: `version_conflict` (the case kept changing while the result was recorded; the provider retries).
-	// - 422: `missing_field`, `unknown_field`, `invalid_type`, `invalid_status` (status must be paid or failed), `amount_mismatch`.
+	// - 422: `missing_field`, `unknown_field`, `invalid_type`, `invalid_status` (status must be paid or failed), `invalid_amount` (paid needs `paidFen` > 0), `invalid_format` (`transactionId`).
 	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /v1/callbacks/payment (the `PaymentCallback` operationId).
 	PaymentCallback(ctx context.Context, params *PaymentCallbackParams, body PaymentCallbackJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RefundCallbackWithBody Refund result from the payment provider
+	//
+	// The provider reports that a refund we ordered (`refundId` = the
+	// request id we sent, `<refund id>-<round>`) was paid back or failed,
+	// signed with the payment provider's key. It records the ledger entry
+	// and notifies the applicant. A repeat, or a result of an earlier round
+	// (a declined request an admin has since retried), changes nothing and
+	// is acknowledged with the refund's current status.
+	//
+	// Errors (the problem's `code`):
+	// - 404: `not_found`: no such refund.
+	// - 409: `version_conflict` (the refund kept changing; the provider retries).
+	// - 422: `missing_field`, `unknown_field`, `invalid_type`, `invalid_status` (succeeded or failed), `invalid_amount`.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/callbacks/refund (the `RefundCallback` operationId).
+	RefundCallbackWithBody(ctx context.Context, params *RefundCallbackParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RefundCallback Refund result from the payment provider
+	//
+	// The provider reports that a refund we ordered (`refundId` = the
+	// request id we sent, `<refund id>-<round>`) was paid back or failed,
+	// signed with the payment provider's key. It records the ledger entry
+	// and notifies the applicant. A repeat, or a result of an earlier round
+	// (a declined request an admin has since retried), changes nothing and
+	// is acknowledged with the refund's current status.
+	//
+	// Errors (the problem's `code`):
+	// - 404: `not_found`: no such refund.
+	// - 409: `version_conflict` (the refund kept changing; the provider retries).
+	// - 422: `missing_field`, `unknown_field`, `invalid_type`, `invalid_status` (succeeded or failed), `invalid_amount`.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/callbacks/refund (the `RefundCallback` operationId).
+	RefundCallback(ctx context.Context, params *RefundCallbackParams, body RefundCallbackJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// OpenCaseWithBody Open a case (draft) for one or more certification types
 	//
@@ -4219,7 +5130,10 @@ type ClientInterface interface {
 	// WithdrawCase Back out before a decision
 	//
 	// From `draft`, `submitted`, `in_review` or `changes_requested`. A paid
-	// case nobody has claimed yet gets `refundDue: true`. Withdrawing an
+	// case nobody has claimed yet owes its fee back: the refund (reason
+	// `withdrawn`) is in `money.refunds`, sent to the provider at once, and
+	// `refundDue` is true until it is paid back. After a claim or a
+	// decision nothing is refunded (the fee pays for the review). Withdrawing an
 	// already withdrawn case answers 200 again. No body is read. Owner only.
 	//
 	// Errors (the problem's `code`):
@@ -4692,6 +5606,142 @@ type ClientInterface interface {
 	GetReviewQueue(ctx context.Context, params *GetReviewQueueParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
+// ListDiscrepancies Admin: reconciliation discrepancies, latest day first
+//
+// Admins only (403 otherwise); audited.
+//
+// Errors (the problem's `code`):
+// - 422: `validation_failed` (`invalid_limit`, `invalid_value` of status, kind or source, `invalid_date` of from/to), `invalid_cursor`.
+//
+// Corresponds with GET /v1/admin/discrepancies (the `ListDiscrepancies` operationId).
+func (c *Client) ListDiscrepancies(ctx context.Context, params *ListDiscrepanciesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListDiscrepanciesRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ResolveDiscrepancyWithBody Admin: resolve a discrepancy with a note
+//
+// Admins only; audited in the same transaction.
+//
+// Errors (the problem's `code`):
+// - 404: `not_found`: no such discrepancy.
+// - 409: `discrepancy_resolved`, `version_conflict`; `request_in_progress`, `request_already_applied`.
+// - 422: `missing_field`, `unknown_field`, `invalid_type`, `validation_failed` (note empty or too long), `idempotency_key_reused`, `invalid_idempotency_key`.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/admin/discrepancies/{discrepancyId}/resolve (the `ResolveDiscrepancy` operationId).
+func (c *Client) ResolveDiscrepancyWithBody(ctx context.Context, discrepancyId Id, params *ResolveDiscrepancyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewResolveDiscrepancyRequestWithBody(c.Server, discrepancyId, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ResolveDiscrepancy Admin: resolve a discrepancy with a note
+//
+// Admins only; audited in the same transaction.
+//
+// Errors (the problem's `code`):
+// - 404: `not_found`: no such discrepancy.
+// - 409: `discrepancy_resolved`, `version_conflict`; `request_in_progress`, `request_already_applied`.
+// - 422: `missing_field`, `unknown_field`, `invalid_type`, `validation_failed` (note empty or too long), `idempotency_key_reused`, `invalid_idempotency_key`.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/admin/discrepancies/{discrepancyId}/resolve (the `ResolveDiscrepancy` operationId).
+func (c *Client) ResolveDiscrepancy(ctx context.Context, discrepancyId Id, params *ResolveDiscrepancyParams, body ResolveDiscrepancyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewResolveDiscrepancyRequest(c.Server, discrepancyId, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListRefunds Admin: refunds, newest first
+//
+// Admins only (403 otherwise); audited.
+//
+// Errors (the problem's `code`):
+// - 422: `validation_failed` (`invalid_limit`, `invalid_value` of status or reason, `invalid_format` of caseId, `invalid_time` of from/to), `invalid_cursor`.
+//
+// Corresponds with GET /v1/admin/refunds (the `ListRefunds` operationId).
+func (c *Client) ListRefunds(ctx context.Context, params *ListRefundsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListRefundsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RetryRefund Admin: retry a failed refund
+//
+// Admins only; audited with the refund's case. The refund goes back to
+// `pending` and is sent at once (the refund job retries what does not
+// go through). After the provider declined, the new request gets a new
+// request id; after it never answered, the same one (the provider may
+// hold that request): either way a refund is paid at most once.
+//
+// Errors (the problem's `code`):
+// - 404: `not_found`: no such refund.
+// - 409: `refund_not_failed` (with `status`: only a failed refund is retried), `version_conflict`; `request_in_progress`, `request_already_applied`.
+// - 422: `unknown_field`, `idempotency_key_reused`, `invalid_idempotency_key`.
+//
+// Corresponds with POST /v1/admin/refunds/{refundId}/retry (the `RetryRefund` operationId).
+func (c *Client) RetryRefund(ctx context.Context, refundId Id, params *RetryRefundParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRetryRefundRequest(c.Server, refundId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SubsidyReport Admin: what to claim from each regional subsidy program in a month
+//
+// Admins only; audited. Per program and region: the subsidised fees
+// paid in the Beijing month (claims) less those refunded in it
+// (reversals: withdrawn before review), with each case.
+//
+// Errors (the problem's `code`):
+// - 422: `validation_failed` (`invalid_month`).
+//
+// Corresponds with GET /v1/admin/reports/subsidies (the `SubsidyReport` operationId).
+func (c *Client) SubsidyReport(ctx context.Context, params *SubsidyReportParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSubsidyReportRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // FaceCallbackWithBody Face (liveness) or QR-scan result from the verification provider
 //
 // The provider reports the result of a face or a QR-scan session (both
@@ -4748,15 +5798,24 @@ func (c *Client) FaceCallback(ctx context.Context, params *FaceCallbackParams, b
 
 // PaymentCallbackWithBody Fee payment result from the payment provider
 //
-// The provider reports that an order was paid or failed. A paid amount
-// that differs from the order is refused (422 `amount_mismatch`) and
-// changes nothing. A callback for an order already paid is acknowledged
-// again and changes nothing.
+// The provider reports that an order was paid or failed. Every signed
+// callback for an order that exists is recorded on the case's ledger,
+// whatever the case's state, and is never answered 404: money the
+// provider took is always accounted for. What the fee does not keep is
+// owed back and refunded (the case view's `money.refunds`): the part
+// above the order's amount (`overpaid`), a payment short of it
+// (`underpaid`: the order fails, the app asks for a new one), a payment
+// after the case closed (`case_closed`), a second payment of a paid fee
+// (`duplicate_payment`, another `transactionId`) and a payment of an
+// order a newer one replaced (`replaced_order`). The callback is
+// idempotent on the provider's payment (`transactionId`, or the order
+// when the provider sends none): a replay is acknowledged again and
+// records nothing.
 //
 // Errors (the problem's `code`):
 // - 404: `not_found`: no such order.
 // - 409: `version_conflict` (the case kept changing while the result was recorded; the provider retries).
-// - 422: `missing_field`, `unknown_field`, `invalid_type`, `invalid_status` (status must be paid or failed), `amount_mismatch`.
+// - 422: `missing_field`, `unknown_field`, `invalid_type`, `invalid_status` (status must be paid or failed), `invalid_amount` (paid needs `paidFen` > 0), `invalid_format` (`transactionId`).
 //
 // Takes any type of body and a specified content type.
 //
@@ -4775,21 +5834,88 @@ func (c *Client) PaymentCallbackWithBody(ctx context.Context, params *PaymentCal
 
 // PaymentCallback Fee payment result from the payment provider
 //
-// The provider reports that an order was paid or failed. A paid amount
-// that differs from the order is refused (422 `amount_mismatch`) and
-// changes nothing. A callback for an order already paid is acknowledged
-// again and changes nothing.
+// The provider reports that an order was paid or failed. Every signed
+// callback for an order that exists is recorded on the case's ledger,
+// whatever the case's state, and is never answered 404: money the
+// provider took is always accounted for. What the fee does not keep is
+// owed back and refunded (the case view's `money.refunds`): the part
+// above the order's amount (`overpaid`), a payment short of it
+// (`underpaid`: the order fails, the app asks for a new one), a payment
+// after the case closed (`case_closed`), a second payment of a paid fee
+// (`duplicate_payment`, another `transactionId`) and a payment of an
+// order a newer one replaced (`replaced_order`). The callback is
+// idempotent on the provider's payment (`transactionId`, or the order
+// when the provider sends none): a replay is acknowledged again and
+// records nothing.
 //
 // Errors (the problem's `code`):
 // - 404: `not_found`: no such order.
 // - 409: `version_conflict` (the case kept changing while the result was recorded; the provider retries).
-// - 422: `missing_field`, `unknown_field`, `invalid_type`, `invalid_status` (status must be paid or failed), `amount_mismatch`.
+// - 422: `missing_field`, `unknown_field`, `invalid_type`, `invalid_status` (status must be paid or failed), `invalid_amount` (paid needs `paidFen` > 0), `invalid_format` (`transactionId`).
 //
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /v1/callbacks/payment (the `PaymentCallback` operationId).
 func (c *Client) PaymentCallback(ctx context.Context, params *PaymentCallbackParams, body PaymentCallbackJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewPaymentCallbackRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RefundCallbackWithBody Refund result from the payment provider
+//
+// The provider reports that a refund we ordered (`refundId` = the
+// request id we sent, `<refund id>-<round>`) was paid back or failed,
+// signed with the payment provider's key. It records the ledger entry
+// and notifies the applicant. A repeat, or a result of an earlier round
+// (a declined request an admin has since retried), changes nothing and
+// is acknowledged with the refund's current status.
+//
+// Errors (the problem's `code`):
+// - 404: `not_found`: no such refund.
+// - 409: `version_conflict` (the refund kept changing; the provider retries).
+// - 422: `missing_field`, `unknown_field`, `invalid_type`, `invalid_status` (succeeded or failed), `invalid_amount`.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/callbacks/refund (the `RefundCallback` operationId).
+func (c *Client) RefundCallbackWithBody(ctx context.Context, params *RefundCallbackParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRefundCallbackRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RefundCallback Refund result from the payment provider
+//
+// The provider reports that a refund we ordered (`refundId` = the
+// request id we sent, `<refund id>-<round>`) was paid back or failed,
+// signed with the payment provider's key. It records the ledger entry
+// and notifies the applicant. A repeat, or a result of an earlier round
+// (a declined request an admin has since retried), changes nothing and
+// is acknowledged with the refund's current status.
+//
+// Errors (the problem's `code`):
+// - 404: `not_found`: no such refund.
+// - 409: `version_conflict` (the refund kept changing; the provider retries).
+// - 422: `missing_field`, `unknown_field`, `invalid_type`, `invalid_status` (succeeded or failed), `invalid_amount`.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/callbacks/refund (the `RefundCallback` operationId).
+func (c *Client) RefundCallback(ctx context.Context, params *RefundCallbackParams, body RefundCallbackJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRefundCallbackRequest(c.Server, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -5419,7 +6545,10 @@ func (c *Client) SubmitCase(ctx context.Context, caseId CaseId, params *SubmitCa
 // WithdrawCase Back out before a decision
 //
 // From `draft`, `submitted`, `in_review` or `changes_requested`. A paid
-// case nobody has claimed yet gets `refundDue: true`. Withdrawing an
+// case nobody has claimed yet owes its fee back: the refund (reason
+// `withdrawn`) is in `money.refunds`, sent to the provider at once, and
+// `refundDue` is true until it is paid back. After a claim or a
+// decision nothing is refunded (the fee pays for the review). Withdrawing an
 // already withdrawn case answers 200 again. No body is read. Owner only.
 //
 // Errors (the problem's `code`):
@@ -6211,6 +7340,490 @@ func (c *Client) GetReviewQueue(ctx context.Context, params *GetReviewQueueParam
 	return c.Client.Do(req)
 }
 
+// NewListDiscrepanciesRequest constructs an http.Request for the ListDiscrepancies method
+func NewListDiscrepanciesRequest(server string, params *ListDiscrepanciesParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/admin/discrepancies")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Status != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Kind != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "kind", *params.Kind, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Source != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "source", *params.Source, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.From != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "from", *params.From, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.To != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "to", *params.To, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.AcceptLanguage != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Accept-Language", *params.AcceptLanguage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Accept-Language", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewResolveDiscrepancyRequest calls the generic ResolveDiscrepancy builder with application/json body
+func NewResolveDiscrepancyRequest(server string, discrepancyId Id, params *ResolveDiscrepancyParams, body ResolveDiscrepancyJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewResolveDiscrepancyRequestWithBody(server, discrepancyId, params, "application/json", bodyReader)
+}
+
+// NewResolveDiscrepancyRequestWithBody constructs an http.Request for the ResolveDiscrepancy method, with any body, and a specified content type
+func NewResolveDiscrepancyRequestWithBody(server string, discrepancyId Id, params *ResolveDiscrepancyParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "discrepancyId", discrepancyId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/admin/discrepancies/%s/resolve", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+		if params.AcceptLanguage != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "Accept-Language", *params.AcceptLanguage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Accept-Language", headerParam1)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewListRefundsRequest constructs an http.Request for the ListRefunds method
+func NewListRefundsRequest(server string, params *ListRefundsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/admin/refunds")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Status != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Reason != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "reason", *params.Reason, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.CaseId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "caseId", *params.CaseId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.From != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "from", *params.From, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.To != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "to", *params.To, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.AcceptLanguage != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Accept-Language", *params.AcceptLanguage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Accept-Language", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewRetryRefundRequest constructs an http.Request for the RetryRefund method
+func NewRetryRefundRequest(server string, refundId Id, params *RetryRefundParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "refundId", refundId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/admin/refunds/%s/retry", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+		if params.AcceptLanguage != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "Accept-Language", *params.AcceptLanguage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Accept-Language", headerParam1)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewSubsidyReportRequest constructs an http.Request for the SubsidyReport method
+func NewSubsidyReportRequest(server string, params *SubsidyReportParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/admin/reports/subsidies")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Month != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "month", *params.Month, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.AcceptLanguage != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Accept-Language", *params.AcceptLanguage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Accept-Language", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewFaceCallbackRequest calls the generic FaceCallback builder with application/json body
 func NewFaceCallbackRequest(server string, params *FaceCallbackParams, body FaceCallbackJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -6298,6 +7911,72 @@ func NewPaymentCallbackRequestWithBody(server string, params *PaymentCallbackPar
 	}
 
 	operationPath := fmt.Sprintf("/v1/callbacks/payment")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+		if params.AcceptLanguage != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "Accept-Language", *params.AcceptLanguage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Accept-Language", headerParam1)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewRefundCallbackRequest calls the generic RefundCallback builder with application/json body
+func NewRefundCallbackRequest(server string, params *RefundCallbackParams, body RefundCallbackJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewRefundCallbackRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewRefundCallbackRequestWithBody constructs an http.Request for the RefundCallback method, with any body, and a specified content type
+func NewRefundCallbackRequestWithBody(server string, params *RefundCallbackParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/callbacks/refund")
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -8786,6 +10465,90 @@ func WithBaseURL(baseURL string) ClientOption {
 // ClientWithResponsesInterface is the interface specification for the client with responses above.
 type ClientWithResponsesInterface interface {
 
+	// ListDiscrepanciesWithResponse Admin: reconciliation discrepancies, latest day first
+	//
+	// Admins only (403 otherwise); audited.
+	//
+	// Errors (the problem's `code`):
+	// - 422: `validation_failed` (`invalid_limit`, `invalid_value` of status, kind or source, `invalid_date` of from/to), `invalid_cursor`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/admin/discrepancies (the `ListDiscrepancies` operationId).
+	ListDiscrepanciesWithResponse(ctx context.Context, params *ListDiscrepanciesParams, reqEditors ...RequestEditorFn) (*ListDiscrepanciesResponse, error)
+
+	// ResolveDiscrepancyWithBodyWithResponse Admin: resolve a discrepancy with a note
+	//
+	// Admins only; audited in the same transaction.
+	//
+	// Errors (the problem's `code`):
+	// - 404: `not_found`: no such discrepancy.
+	// - 409: `discrepancy_resolved`, `version_conflict`; `request_in_progress`, `request_already_applied`.
+	// - 422: `missing_field`, `unknown_field`, `invalid_type`, `validation_failed` (note empty or too long), `idempotency_key_reused`, `invalid_idempotency_key`.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/admin/discrepancies/{discrepancyId}/resolve (the `ResolveDiscrepancy` operationId).
+	ResolveDiscrepancyWithBodyWithResponse(ctx context.Context, discrepancyId Id, params *ResolveDiscrepancyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ResolveDiscrepancyResponse, error)
+
+	// ResolveDiscrepancyWithResponse Admin: resolve a discrepancy with a note
+	//
+	// Admins only; audited in the same transaction.
+	//
+	// Errors (the problem's `code`):
+	// - 404: `not_found`: no such discrepancy.
+	// - 409: `discrepancy_resolved`, `version_conflict`; `request_in_progress`, `request_already_applied`.
+	// - 422: `missing_field`, `unknown_field`, `invalid_type`, `validation_failed` (note empty or too long), `idempotency_key_reused`, `invalid_idempotency_key`.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/admin/discrepancies/{discrepancyId}/resolve (the `ResolveDiscrepancy` operationId).
+	ResolveDiscrepancyWithResponse(ctx context.Context, discrepancyId Id, params *ResolveDiscrepancyParams, body ResolveDiscrepancyJSONRequestBody, reqEditors ...RequestEditorFn) (*ResolveDiscrepancyResponse, error)
+
+	// ListRefundsWithResponse Admin: refunds, newest first
+	//
+	// Admins only (403 otherwise); audited.
+	//
+	// Errors (the problem's `code`):
+	// - 422: `validation_failed` (`invalid_limit`, `invalid_value` of status or reason, `invalid_format` of caseId, `invalid_time` of from/to), `invalid_cursor`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/admin/refunds (the `ListRefunds` operationId).
+	ListRefundsWithResponse(ctx context.Context, params *ListRefundsParams, reqEditors ...RequestEditorFn) (*ListRefundsResponse, error)
+
+	// RetryRefundWithResponse Admin: retry a failed refund
+	//
+	// Admins only; audited with the refund's case. The refund goes back to
+	// `pending` and is sent at once (the refund job retries what does not
+	// go through). After the provider declined, the new request gets a new
+	// request id; after it never answered, the same one (the provider may
+	// hold that request): either way a refund is paid at most once.
+	//
+	// Errors (the problem's `code`):
+	// - 404: `not_found`: no such refund.
+	// - 409: `refund_not_failed` (with `status`: only a failed refund is retried), `version_conflict`; `request_in_progress`, `request_already_applied`.
+	// - 422: `unknown_field`, `idempotency_key_reused`, `invalid_idempotency_key`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/admin/refunds/{refundId}/retry (the `RetryRefund` operationId).
+	RetryRefundWithResponse(ctx context.Context, refundId Id, params *RetryRefundParams, reqEditors ...RequestEditorFn) (*RetryRefundResponse, error)
+
+	// SubsidyReportWithResponse Admin: what to claim from each regional subsidy program in a month
+	//
+	// Admins only; audited. Per program and region: the subsidised fees
+	// paid in the Beijing month (claims) less those refunded in it
+	// (reversals: withdrawn before review), with each case.
+	//
+	// Errors (the problem's `code`):
+	// - 422: `validation_failed` (`invalid_month`).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/admin/reports/subsidies (the `SubsidyReport` operationId).
+	SubsidyReportWithResponse(ctx context.Context, params *SubsidyReportParams, reqEditors ...RequestEditorFn) (*SubsidyReportResponse, error)
+
 	// FaceCallbackWithBodyWithResponse Face (liveness) or QR-scan result from the verification provider
 	//
 	// The provider reports the result of a face or a QR-scan session (both
@@ -8822,15 +10585,24 @@ type ClientWithResponsesInterface interface {
 
 	// PaymentCallbackWithBodyWithResponse Fee payment result from the payment provider
 	//
-	// The provider reports that an order was paid or failed. A paid amount
-	// that differs from the order is refused (422 `amount_mismatch`) and
-	// changes nothing. A callback for an order already paid is acknowledged
-	// again and changes nothing.
+	// The provider reports that an order was paid or failed. Every signed
+	// callback for an order that exists is recorded on the case's ledger,
+	// whatever the case's state, and is never answered 404: money the
+	// provider took is always accounted for. What the fee does not keep is
+	// owed back and refunded (the case view's `money.refunds`): the part
+	// above the order's amount (`overpaid`), a payment short of it
+	// (`underpaid`: the order fails, the app asks for a new one), a payment
+	// after the case closed (`case_closed`), a second payment of a paid fee
+	// (`duplicate_payment`, another `transactionId`) and a payment of an
+	// order a newer one replaced (`replaced_order`). The callback is
+	// idempotent on the provider's payment (`transactionId`, or the order
+	// when the provider sends none): a replay is acknowledged again and
+	// records nothing.
 	//
 	// Errors (the problem's `code`):
 	// - 404: `not_found`: no such order.
 	// - 409: `version_conflict` (the case kept changing while the result was recorded; the provider retries).
-	// - 422: `missing_field`, `unknown_field`, `invalid_type`, `invalid_status` (status must be paid or failed), `amount_mismatch`.
+	// - 422: `missing_field`, `unknown_field`, `invalid_type`, `invalid_status` (status must be paid or failed), `invalid_amount` (paid needs `paidFen` > 0), `invalid_format` (`transactionId`).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -8839,20 +10611,67 @@ type ClientWithResponsesInterface interface {
 
 	// PaymentCallbackWithResponse Fee payment result from the payment provider
 	//
-	// The provider reports that an order was paid or failed. A paid amount
-	// that differs from the order is refused (422 `amount_mismatch`) and
-	// changes nothing. A callback for an order already paid is acknowledged
-	// again and changes nothing.
+	// The provider reports that an order was paid or failed. Every signed
+	// callback for an order that exists is recorded on the case's ledger,
+	// whatever the case's state, and is never answered 404: money the
+	// provider took is always accounted for. What the fee does not keep is
+	// owed back and refunded (the case view's `money.refunds`): the part
+	// above the order's amount (`overpaid`), a payment short of it
+	// (`underpaid`: the order fails, the app asks for a new one), a payment
+	// after the case closed (`case_closed`), a second payment of a paid fee
+	// (`duplicate_payment`, another `transactionId`) and a payment of an
+	// order a newer one replaced (`replaced_order`). The callback is
+	// idempotent on the provider's payment (`transactionId`, or the order
+	// when the provider sends none): a replay is acknowledged again and
+	// records nothing.
 	//
 	// Errors (the problem's `code`):
 	// - 404: `not_found`: no such order.
 	// - 409: `version_conflict` (the case kept changing while the result was recorded; the provider retries).
-	// - 422: `missing_field`, `unknown_field`, `invalid_type`, `invalid_status` (status must be paid or failed), `amount_mismatch`.
+	// - 422: `missing_field`, `unknown_field`, `invalid_type`, `invalid_status` (status must be paid or failed), `invalid_amount` (paid needs `paidFen` > 0), `invalid_format` (`transactionId`).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/callbacks/payment (the `PaymentCallback` operationId).
 	PaymentCallbackWithResponse(ctx context.Context, params *PaymentCallbackParams, body PaymentCallbackJSONRequestBody, reqEditors ...RequestEditorFn) (*PaymentCallbackResponse, error)
+
+	// RefundCallbackWithBodyWithResponse Refund result from the payment provider
+	//
+	// The provider reports that a refund we ordered (`refundId` = the
+	// request id we sent, `<refund id>-<round>`) was paid back or failed,
+	// signed with the payment provider's key. It records the ledger entry
+	// and notifies the applicant. A repeat, or a result of an earlier round
+	// (a declined request an admin has since retried), changes nothing and
+	// is acknowledged with the refund's current status.
+	//
+	// Errors (the problem's `code`):
+	// - 404: `not_found`: no such refund.
+	// - 409: `version_conflict` (the refund kept changing; the provider retries).
+	// - 422: `missing_field`, `unknown_field`, `invalid_type`, `invalid_status` (succeeded or failed), `invalid_amount`.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/callbacks/refund (the `RefundCallback` operationId).
+	RefundCallbackWithBodyWithResponse(ctx context.Context, params *RefundCallbackParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RefundCallbackResponse, error)
+
+	// RefundCallbackWithResponse Refund result from the payment provider
+	//
+	// The provider reports that a refund we ordered (`refundId` = the
+	// request id we sent, `<refund id>-<round>`) was paid back or failed,
+	// signed with the payment provider's key. It records the ledger entry
+	// and notifies the applicant. A repeat, or a result of an earlier round
+	// (a declined request an admin has since retried), changes nothing and
+	// is acknowledged with the refund's current status.
+	//
+	// Errors (the problem's `code`):
+	// - 404: `not_found`: no such refund.
+	// - 409: `version_conflict` (the refund kept changing; the provider retries).
+	// - 422: `missing_field`, `unknown_field`, `invalid_type`, `invalid_status` (succeeded or failed), `invalid_amount`.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/callbacks/refund (the `RefundCallback` operationId).
+	RefundCallbackWithResponse(ctx context.Context, params *RefundCallbackParams, body RefundCallbackJSONRequestBody, reqEditors ...RequestEditorFn) (*RefundCallbackResponse, error)
 
 	// OpenCaseWithBodyWithResponse Open a case (draft) for one or more certification types
 	//
@@ -9261,7 +11080,10 @@ type ClientWithResponsesInterface interface {
 	// WithdrawCaseWithResponse Back out before a decision
 	//
 	// From `draft`, `submitted`, `in_review` or `changes_requested`. A paid
-	// case nobody has claimed yet gets `refundDue: true`. Withdrawing an
+	// case nobody has claimed yet owes its fee back: the refund (reason
+	// `withdrawn`) is in `money.refunds`, sent to the provider at once, and
+	// `refundDue` is true until it is paid back. After a claim or a
+	// decision nothing is refunded (the fee pays for the review). Withdrawing an
 	// already withdrawn case answers 200 again. No body is read. Owner only.
 	//
 	// Errors (the problem's `code`):
@@ -9762,6 +11584,1005 @@ type ClientWithResponsesInterface interface {
 	GetReviewQueueWithResponse(ctx context.Context, params *GetReviewQueueParams, reqEditors ...RequestEditorFn) (*GetReviewQueueResponse, error)
 }
 
+// ListDiscrepanciesResponse200Headers the declared response headers of an HTTP 200 response for ListDiscrepancies
+type ListDiscrepanciesResponse200Headers struct {
+	CacheControl    *string
+	ContentLanguage *string
+	XRequestId      *string
+}
+
+// ListDiscrepanciesResponse401Headers the declared response headers of an HTTP 401 response for ListDiscrepancies
+type ListDiscrepanciesResponse401Headers struct {
+	ApigwRequestid *string
+	XRequestId     *string
+}
+
+// ListDiscrepanciesResponse403Headers the declared response headers of an HTTP 403 response for ListDiscrepancies
+type ListDiscrepanciesResponse403Headers struct {
+	ContentLanguage    *string
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// ListDiscrepanciesResponse422Headers the declared response headers of an HTTP 422 response for ListDiscrepancies
+type ListDiscrepanciesResponse422Headers struct {
+	ContentLanguage    *string
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// ListDiscrepanciesResponse429Headers the declared response headers of an HTTP 429 response for ListDiscrepancies
+type ListDiscrepanciesResponse429Headers struct {
+	ApigwRequestid *string
+	RetryAfter     *int32
+}
+
+// ListDiscrepanciesResponse500Headers the declared response headers of an HTTP 500 response for ListDiscrepancies
+type ListDiscrepanciesResponse500Headers struct {
+	ContentLanguage *string
+	XRequestId      *string
+}
+
+// ListDiscrepanciesResponse503Headers the declared response headers of an HTTP 503 response for ListDiscrepancies
+type ListDiscrepanciesResponse503Headers struct {
+	ContentLanguage *string
+	RetryAfter      *int32
+	XRequestId      *string
+}
+
+// ListDiscrepanciesResponseDefaultHeaders the declared response headers of an HTTP default response for ListDiscrepancies
+type ListDiscrepanciesResponseDefaultHeaders struct {
+	ContentLanguage *string
+	XRequestId      *string
+}
+
+type ListDiscrepanciesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *DiscrepancyPage
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *UnauthorizedApplicationJSON
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Unprocessable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *UnexpectedError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListDiscrepanciesResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListDiscrepanciesResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *ListDiscrepanciesResponse403Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *ListDiscrepanciesResponse422Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListDiscrepanciesResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *ListDiscrepanciesResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListDiscrepanciesResponse503Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *ListDiscrepanciesResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListDiscrepanciesResponse) GetJSON200() *DiscrepancyPage {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListDiscrepanciesResponse) GetJSON401() *UnauthorizedApplicationJSON {
+	return r.JSON401
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListDiscrepanciesResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ListDiscrepanciesResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ListDiscrepanciesResponse) GetApplicationproblemJSON422() *Unprocessable {
+	return r.ApplicationproblemJSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ListDiscrepanciesResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ListDiscrepanciesResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ListDiscrepanciesResponse) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ListDiscrepanciesResponse) GetApplicationproblemJSONDefault() *UnexpectedError {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListDiscrepanciesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListDiscrepanciesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListDiscrepanciesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListDiscrepanciesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ResolveDiscrepancyResponse200Headers the declared response headers of an HTTP 200 response for ResolveDiscrepancy
+type ResolveDiscrepancyResponse200Headers struct {
+	CacheControl       *string
+	ContentLanguage    *string
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// ResolveDiscrepancyResponse400Headers the declared response headers of an HTTP 400 response for ResolveDiscrepancy
+type ResolveDiscrepancyResponse400Headers struct {
+	ContentLanguage    *string
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// ResolveDiscrepancyResponse401Headers the declared response headers of an HTTP 401 response for ResolveDiscrepancy
+type ResolveDiscrepancyResponse401Headers struct {
+	ApigwRequestid *string
+	XRequestId     *string
+}
+
+// ResolveDiscrepancyResponse403Headers the declared response headers of an HTTP 403 response for ResolveDiscrepancy
+type ResolveDiscrepancyResponse403Headers struct {
+	ContentLanguage    *string
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// ResolveDiscrepancyResponse404Headers the declared response headers of an HTTP 404 response for ResolveDiscrepancy
+type ResolveDiscrepancyResponse404Headers struct {
+	ContentLanguage    *string
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// ResolveDiscrepancyResponse409Headers the declared response headers of an HTTP 409 response for ResolveDiscrepancy
+type ResolveDiscrepancyResponse409Headers struct {
+	ContentLanguage    *string
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// ResolveDiscrepancyResponse413Headers the declared response headers of an HTTP 413 response for ResolveDiscrepancy
+type ResolveDiscrepancyResponse413Headers struct {
+	ApigwRequestid  *string
+	ContentLanguage *string
+	XRequestId      *string
+}
+
+// ResolveDiscrepancyResponse415Headers the declared response headers of an HTTP 415 response for ResolveDiscrepancy
+type ResolveDiscrepancyResponse415Headers struct {
+	ContentLanguage *string
+	XRequestId      *string
+}
+
+// ResolveDiscrepancyResponse422Headers the declared response headers of an HTTP 422 response for ResolveDiscrepancy
+type ResolveDiscrepancyResponse422Headers struct {
+	ContentLanguage    *string
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// ResolveDiscrepancyResponse429Headers the declared response headers of an HTTP 429 response for ResolveDiscrepancy
+type ResolveDiscrepancyResponse429Headers struct {
+	ApigwRequestid *string
+	RetryAfter     *int32
+}
+
+// ResolveDiscrepancyResponse500Headers the declared response headers of an HTTP 500 response for ResolveDiscrepancy
+type ResolveDiscrepancyResponse500Headers struct {
+	ContentLanguage *string
+	XRequestId      *string
+}
+
+// ResolveDiscrepancyResponse503Headers the declared response headers of an HTTP 503 response for ResolveDiscrepancy
+type ResolveDiscrepancyResponse503Headers struct {
+	ContentLanguage *string
+	RetryAfter      *int32
+	XRequestId      *string
+}
+
+// ResolveDiscrepancyResponseDefaultHeaders the declared response headers of an HTTP default response for ResolveDiscrepancy
+type ResolveDiscrepancyResponseDefaultHeaders struct {
+	ContentLanguage *string
+	XRequestId      *string
+}
+
+type ResolveDiscrepancyResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Discrepancy
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *UnauthorizedApplicationJSON
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLargeApplicationJSON
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLargeApplicationProblemPlusJSON
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Unprocessable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *UnexpectedError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ResolveDiscrepancyResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *ResolveDiscrepancyResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ResolveDiscrepancyResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *ResolveDiscrepancyResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *ResolveDiscrepancyResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *ResolveDiscrepancyResponse409Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *ResolveDiscrepancyResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *ResolveDiscrepancyResponse415Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *ResolveDiscrepancyResponse422Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ResolveDiscrepancyResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *ResolveDiscrepancyResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ResolveDiscrepancyResponse503Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *ResolveDiscrepancyResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ResolveDiscrepancyResponse) GetJSON200() *Discrepancy {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ResolveDiscrepancyResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ResolveDiscrepancyResponse) GetJSON401() *UnauthorizedApplicationJSON {
+	return r.JSON401
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ResolveDiscrepancyResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ResolveDiscrepancyResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ResolveDiscrepancyResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r ResolveDiscrepancyResponse) GetApplicationproblemJSON409() *Conflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ResolveDiscrepancyResponse) GetJSON413() *PayloadTooLargeApplicationJSON {
+	return r.JSON413
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r ResolveDiscrepancyResponse) GetApplicationproblemJSON413() *PayloadTooLargeApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r ResolveDiscrepancyResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ResolveDiscrepancyResponse) GetApplicationproblemJSON422() *Unprocessable {
+	return r.ApplicationproblemJSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ResolveDiscrepancyResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ResolveDiscrepancyResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ResolveDiscrepancyResponse) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ResolveDiscrepancyResponse) GetApplicationproblemJSONDefault() *UnexpectedError {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ResolveDiscrepancyResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ResolveDiscrepancyResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ResolveDiscrepancyResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ResolveDiscrepancyResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListRefundsResponse200Headers the declared response headers of an HTTP 200 response for ListRefunds
+type ListRefundsResponse200Headers struct {
+	CacheControl    *string
+	ContentLanguage *string
+	XRequestId      *string
+}
+
+// ListRefundsResponse401Headers the declared response headers of an HTTP 401 response for ListRefunds
+type ListRefundsResponse401Headers struct {
+	ApigwRequestid *string
+	XRequestId     *string
+}
+
+// ListRefundsResponse403Headers the declared response headers of an HTTP 403 response for ListRefunds
+type ListRefundsResponse403Headers struct {
+	ContentLanguage    *string
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// ListRefundsResponse422Headers the declared response headers of an HTTP 422 response for ListRefunds
+type ListRefundsResponse422Headers struct {
+	ContentLanguage    *string
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// ListRefundsResponse429Headers the declared response headers of an HTTP 429 response for ListRefunds
+type ListRefundsResponse429Headers struct {
+	ApigwRequestid *string
+	RetryAfter     *int32
+}
+
+// ListRefundsResponse500Headers the declared response headers of an HTTP 500 response for ListRefunds
+type ListRefundsResponse500Headers struct {
+	ContentLanguage *string
+	XRequestId      *string
+}
+
+// ListRefundsResponse503Headers the declared response headers of an HTTP 503 response for ListRefunds
+type ListRefundsResponse503Headers struct {
+	ContentLanguage *string
+	RetryAfter      *int32
+	XRequestId      *string
+}
+
+// ListRefundsResponseDefaultHeaders the declared response headers of an HTTP default response for ListRefunds
+type ListRefundsResponseDefaultHeaders struct {
+	ContentLanguage *string
+	XRequestId      *string
+}
+
+type ListRefundsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AdminRefundPage
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *UnauthorizedApplicationJSON
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Unprocessable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *UnexpectedError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListRefundsResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListRefundsResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *ListRefundsResponse403Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *ListRefundsResponse422Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListRefundsResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *ListRefundsResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListRefundsResponse503Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *ListRefundsResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListRefundsResponse) GetJSON200() *AdminRefundPage {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListRefundsResponse) GetJSON401() *UnauthorizedApplicationJSON {
+	return r.JSON401
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListRefundsResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ListRefundsResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ListRefundsResponse) GetApplicationproblemJSON422() *Unprocessable {
+	return r.ApplicationproblemJSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ListRefundsResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ListRefundsResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ListRefundsResponse) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ListRefundsResponse) GetApplicationproblemJSONDefault() *UnexpectedError {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListRefundsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListRefundsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListRefundsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListRefundsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RetryRefundResponse200Headers the declared response headers of an HTTP 200 response for RetryRefund
+type RetryRefundResponse200Headers struct {
+	CacheControl       *string
+	ContentLanguage    *string
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// RetryRefundResponse400Headers the declared response headers of an HTTP 400 response for RetryRefund
+type RetryRefundResponse400Headers struct {
+	ContentLanguage    *string
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// RetryRefundResponse401Headers the declared response headers of an HTTP 401 response for RetryRefund
+type RetryRefundResponse401Headers struct {
+	ApigwRequestid *string
+	XRequestId     *string
+}
+
+// RetryRefundResponse403Headers the declared response headers of an HTTP 403 response for RetryRefund
+type RetryRefundResponse403Headers struct {
+	ContentLanguage    *string
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// RetryRefundResponse404Headers the declared response headers of an HTTP 404 response for RetryRefund
+type RetryRefundResponse404Headers struct {
+	ContentLanguage    *string
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// RetryRefundResponse409Headers the declared response headers of an HTTP 409 response for RetryRefund
+type RetryRefundResponse409Headers struct {
+	ContentLanguage    *string
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// RetryRefundResponse413Headers the declared response headers of an HTTP 413 response for RetryRefund
+type RetryRefundResponse413Headers struct {
+	ApigwRequestid  *string
+	ContentLanguage *string
+	XRequestId      *string
+}
+
+// RetryRefundResponse415Headers the declared response headers of an HTTP 415 response for RetryRefund
+type RetryRefundResponse415Headers struct {
+	ContentLanguage *string
+	XRequestId      *string
+}
+
+// RetryRefundResponse422Headers the declared response headers of an HTTP 422 response for RetryRefund
+type RetryRefundResponse422Headers struct {
+	ContentLanguage    *string
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// RetryRefundResponse429Headers the declared response headers of an HTTP 429 response for RetryRefund
+type RetryRefundResponse429Headers struct {
+	ApigwRequestid *string
+	RetryAfter     *int32
+}
+
+// RetryRefundResponse500Headers the declared response headers of an HTTP 500 response for RetryRefund
+type RetryRefundResponse500Headers struct {
+	ContentLanguage *string
+	XRequestId      *string
+}
+
+// RetryRefundResponse503Headers the declared response headers of an HTTP 503 response for RetryRefund
+type RetryRefundResponse503Headers struct {
+	ContentLanguage *string
+	RetryAfter      *int32
+	XRequestId      *string
+}
+
+// RetryRefundResponseDefaultHeaders the declared response headers of an HTTP default response for RetryRefund
+type RetryRefundResponseDefaultHeaders struct {
+	ContentLanguage *string
+	XRequestId      *string
+}
+
+type RetryRefundResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AdminRefund
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *UnauthorizedApplicationJSON
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLargeApplicationJSON
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLargeApplicationProblemPlusJSON
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Unprocessable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *UnexpectedError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *RetryRefundResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *RetryRefundResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *RetryRefundResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *RetryRefundResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *RetryRefundResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *RetryRefundResponse409Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *RetryRefundResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *RetryRefundResponse415Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *RetryRefundResponse422Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *RetryRefundResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *RetryRefundResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *RetryRefundResponse503Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *RetryRefundResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RetryRefundResponse) GetJSON200() *AdminRefund {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r RetryRefundResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r RetryRefundResponse) GetJSON401() *UnauthorizedApplicationJSON {
+	return r.JSON401
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r RetryRefundResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r RetryRefundResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r RetryRefundResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r RetryRefundResponse) GetApplicationproblemJSON409() *Conflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r RetryRefundResponse) GetJSON413() *PayloadTooLargeApplicationJSON {
+	return r.JSON413
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r RetryRefundResponse) GetApplicationproblemJSON413() *PayloadTooLargeApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r RetryRefundResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r RetryRefundResponse) GetApplicationproblemJSON422() *Unprocessable {
+	return r.ApplicationproblemJSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r RetryRefundResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r RetryRefundResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r RetryRefundResponse) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r RetryRefundResponse) GetApplicationproblemJSONDefault() *UnexpectedError {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r RetryRefundResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RetryRefundResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RetryRefundResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RetryRefundResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// SubsidyReportResponse200Headers the declared response headers of an HTTP 200 response for SubsidyReport
+type SubsidyReportResponse200Headers struct {
+	CacheControl    *string
+	ContentLanguage *string
+	XRequestId      *string
+}
+
+// SubsidyReportResponse401Headers the declared response headers of an HTTP 401 response for SubsidyReport
+type SubsidyReportResponse401Headers struct {
+	ApigwRequestid *string
+	XRequestId     *string
+}
+
+// SubsidyReportResponse403Headers the declared response headers of an HTTP 403 response for SubsidyReport
+type SubsidyReportResponse403Headers struct {
+	ContentLanguage    *string
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// SubsidyReportResponse422Headers the declared response headers of an HTTP 422 response for SubsidyReport
+type SubsidyReportResponse422Headers struct {
+	ContentLanguage    *string
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// SubsidyReportResponse429Headers the declared response headers of an HTTP 429 response for SubsidyReport
+type SubsidyReportResponse429Headers struct {
+	ApigwRequestid *string
+	RetryAfter     *int32
+}
+
+// SubsidyReportResponse500Headers the declared response headers of an HTTP 500 response for SubsidyReport
+type SubsidyReportResponse500Headers struct {
+	ContentLanguage *string
+	XRequestId      *string
+}
+
+// SubsidyReportResponse503Headers the declared response headers of an HTTP 503 response for SubsidyReport
+type SubsidyReportResponse503Headers struct {
+	ContentLanguage *string
+	RetryAfter      *int32
+	XRequestId      *string
+}
+
+// SubsidyReportResponseDefaultHeaders the declared response headers of an HTTP default response for SubsidyReport
+type SubsidyReportResponseDefaultHeaders struct {
+	ContentLanguage *string
+	XRequestId      *string
+}
+
+type SubsidyReportResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *SubsidyReport
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *UnauthorizedApplicationJSON
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Unprocessable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *UnexpectedError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *SubsidyReportResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *SubsidyReportResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *SubsidyReportResponse403Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *SubsidyReportResponse422Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *SubsidyReportResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *SubsidyReportResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *SubsidyReportResponse503Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *SubsidyReportResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r SubsidyReportResponse) GetJSON200() *SubsidyReport {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r SubsidyReportResponse) GetJSON401() *UnauthorizedApplicationJSON {
+	return r.JSON401
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r SubsidyReportResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r SubsidyReportResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r SubsidyReportResponse) GetApplicationproblemJSON422() *Unprocessable {
+	return r.ApplicationproblemJSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r SubsidyReportResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r SubsidyReportResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r SubsidyReportResponse) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r SubsidyReportResponse) GetApplicationproblemJSONDefault() *UnexpectedError {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r SubsidyReportResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SubsidyReportResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SubsidyReportResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SubsidyReportResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // FaceCallbackResponse200Headers the declared response headers of an HTTP 200 response for FaceCallback
 type FaceCallbackResponse200Headers struct {
 	CacheControl    *string
@@ -10212,6 +13033,234 @@ func (r PaymentCallbackResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r PaymentCallbackResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RefundCallbackResponse200Headers the declared response headers of an HTTP 200 response for RefundCallback
+type RefundCallbackResponse200Headers struct {
+	CacheControl    *string
+	ContentLanguage *string
+	XRequestId      *string
+}
+
+// RefundCallbackResponse400Headers the declared response headers of an HTTP 400 response for RefundCallback
+type RefundCallbackResponse400Headers struct {
+	ContentLanguage    *string
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// RefundCallbackResponse401Headers the declared response headers of an HTTP 401 response for RefundCallback
+type RefundCallbackResponse401Headers struct {
+	ContentLanguage *string
+	XRequestId      *string
+}
+
+// RefundCallbackResponse404Headers the declared response headers of an HTTP 404 response for RefundCallback
+type RefundCallbackResponse404Headers struct {
+	ContentLanguage    *string
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// RefundCallbackResponse409Headers the declared response headers of an HTTP 409 response for RefundCallback
+type RefundCallbackResponse409Headers struct {
+	ContentLanguage    *string
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// RefundCallbackResponse413Headers the declared response headers of an HTTP 413 response for RefundCallback
+type RefundCallbackResponse413Headers struct {
+	ApigwRequestid  *string
+	ContentLanguage *string
+	XRequestId      *string
+}
+
+// RefundCallbackResponse415Headers the declared response headers of an HTTP 415 response for RefundCallback
+type RefundCallbackResponse415Headers struct {
+	ContentLanguage *string
+	XRequestId      *string
+}
+
+// RefundCallbackResponse422Headers the declared response headers of an HTTP 422 response for RefundCallback
+type RefundCallbackResponse422Headers struct {
+	ContentLanguage    *string
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
+// RefundCallbackResponse429Headers the declared response headers of an HTTP 429 response for RefundCallback
+type RefundCallbackResponse429Headers struct {
+	ApigwRequestid *string
+	RetryAfter     *int32
+}
+
+// RefundCallbackResponse500Headers the declared response headers of an HTTP 500 response for RefundCallback
+type RefundCallbackResponse500Headers struct {
+	ContentLanguage *string
+	XRequestId      *string
+}
+
+// RefundCallbackResponse503Headers the declared response headers of an HTTP 503 response for RefundCallback
+type RefundCallbackResponse503Headers struct {
+	ContentLanguage *string
+	RetryAfter      *int32
+	XRequestId      *string
+}
+
+// RefundCallbackResponseDefaultHeaders the declared response headers of an HTTP default response for RefundCallback
+type RefundCallbackResponseDefaultHeaders struct {
+	ContentLanguage *string
+	XRequestId      *string
+}
+
+type RefundCallbackResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *RefundCallbackAck
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *CallbackUnauthorized
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLargeApplicationJSON
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLargeApplicationProblemPlusJSON
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Unprocessable
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *UnexpectedError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *RefundCallbackResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *RefundCallbackResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *RefundCallbackResponse401Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *RefundCallbackResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *RefundCallbackResponse409Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *RefundCallbackResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *RefundCallbackResponse415Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *RefundCallbackResponse422Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *RefundCallbackResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *RefundCallbackResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *RefundCallbackResponse503Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *RefundCallbackResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RefundCallbackResponse) GetJSON200() *RefundCallbackAck {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r RefundCallbackResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r RefundCallbackResponse) GetApplicationproblemJSON401() *CallbackUnauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r RefundCallbackResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r RefundCallbackResponse) GetApplicationproblemJSON409() *Conflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r RefundCallbackResponse) GetJSON413() *PayloadTooLargeApplicationJSON {
+	return r.JSON413
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r RefundCallbackResponse) GetApplicationproblemJSON413() *PayloadTooLargeApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r RefundCallbackResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r RefundCallbackResponse) GetApplicationproblemJSON422() *Unprocessable {
+	return r.ApplicationproblemJSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r RefundCallbackResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r RefundCallbackResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r RefundCallbackResponse) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r RefundCallbackResponse) GetApplicationproblemJSONDefault() *UnexpectedError {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r RefundCallbackResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RefundCallbackResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RefundCallbackResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RefundCallbackResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -17848,6 +20897,126 @@ func (r GetReviewQueueResponse) ContentType() string {
 	return ""
 }
 
+// ListDiscrepanciesWithResponse Admin: reconciliation discrepancies, latest day first
+//
+// Admins only (403 otherwise); audited.
+//
+// Errors (the problem's `code`):
+// - 422: `validation_failed` (`invalid_limit`, `invalid_value` of status, kind or source, `invalid_date` of from/to), `invalid_cursor`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/admin/discrepancies (the `ListDiscrepancies` operationId).
+func (c *ClientWithResponses) ListDiscrepanciesWithResponse(ctx context.Context, params *ListDiscrepanciesParams, reqEditors ...RequestEditorFn) (*ListDiscrepanciesResponse, error) {
+	rsp, err := c.ListDiscrepancies(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListDiscrepanciesResponse(rsp)
+}
+
+// ResolveDiscrepancyWithBodyWithResponse Admin: resolve a discrepancy with a note
+//
+// Admins only; audited in the same transaction.
+//
+// Errors (the problem's `code`):
+// - 404: `not_found`: no such discrepancy.
+// - 409: `discrepancy_resolved`, `version_conflict`; `request_in_progress`, `request_already_applied`.
+// - 422: `missing_field`, `unknown_field`, `invalid_type`, `validation_failed` (note empty or too long), `idempotency_key_reused`, `invalid_idempotency_key`.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/admin/discrepancies/{discrepancyId}/resolve (the `ResolveDiscrepancy` operationId).
+func (c *ClientWithResponses) ResolveDiscrepancyWithBodyWithResponse(ctx context.Context, discrepancyId Id, params *ResolveDiscrepancyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ResolveDiscrepancyResponse, error) {
+	rsp, err := c.ResolveDiscrepancyWithBody(ctx, discrepancyId, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseResolveDiscrepancyResponse(rsp)
+}
+
+// ResolveDiscrepancyWithResponse Admin: resolve a discrepancy with a note
+//
+// Admins only; audited in the same transaction.
+//
+// Errors (the problem's `code`):
+// - 404: `not_found`: no such discrepancy.
+// - 409: `discrepancy_resolved`, `version_conflict`; `request_in_progress`, `request_already_applied`.
+// - 422: `missing_field`, `unknown_field`, `invalid_type`, `validation_failed` (note empty or too long), `idempotency_key_reused`, `invalid_idempotency_key`.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/admin/discrepancies/{discrepancyId}/resolve (the `ResolveDiscrepancy` operationId).
+func (c *ClientWithResponses) ResolveDiscrepancyWithResponse(ctx context.Context, discrepancyId Id, params *ResolveDiscrepancyParams, body ResolveDiscrepancyJSONRequestBody, reqEditors ...RequestEditorFn) (*ResolveDiscrepancyResponse, error) {
+	rsp, err := c.ResolveDiscrepancy(ctx, discrepancyId, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseResolveDiscrepancyResponse(rsp)
+}
+
+// ListRefundsWithResponse Admin: refunds, newest first
+//
+// Admins only (403 otherwise); audited.
+//
+// Errors (the problem's `code`):
+// - 422: `validation_failed` (`invalid_limit`, `invalid_value` of status or reason, `invalid_format` of caseId, `invalid_time` of from/to), `invalid_cursor`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/admin/refunds (the `ListRefunds` operationId).
+func (c *ClientWithResponses) ListRefundsWithResponse(ctx context.Context, params *ListRefundsParams, reqEditors ...RequestEditorFn) (*ListRefundsResponse, error) {
+	rsp, err := c.ListRefunds(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListRefundsResponse(rsp)
+}
+
+// RetryRefundWithResponse Admin: retry a failed refund
+//
+// Admins only; audited with the refund's case. The refund goes back to
+// `pending` and is sent at once (the refund job retries what does not
+// go through). After the provider declined, the new request gets a new
+// request id; after it never answered, the same one (the provider may
+// hold that request): either way a refund is paid at most once.
+//
+// Errors (the problem's `code`):
+// - 404: `not_found`: no such refund.
+// - 409: `refund_not_failed` (with `status`: only a failed refund is retried), `version_conflict`; `request_in_progress`, `request_already_applied`.
+// - 422: `unknown_field`, `idempotency_key_reused`, `invalid_idempotency_key`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/admin/refunds/{refundId}/retry (the `RetryRefund` operationId).
+func (c *ClientWithResponses) RetryRefundWithResponse(ctx context.Context, refundId Id, params *RetryRefundParams, reqEditors ...RequestEditorFn) (*RetryRefundResponse, error) {
+	rsp, err := c.RetryRefund(ctx, refundId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRetryRefundResponse(rsp)
+}
+
+// SubsidyReportWithResponse Admin: what to claim from each regional subsidy program in a month
+//
+// Admins only; audited. Per program and region: the subsidised fees
+// paid in the Beijing month (claims) less those refunded in it
+// (reversals: withdrawn before review), with each case.
+//
+// Errors (the problem's `code`):
+// - 422: `validation_failed` (`invalid_month`).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/admin/reports/subsidies (the `SubsidyReport` operationId).
+func (c *ClientWithResponses) SubsidyReportWithResponse(ctx context.Context, params *SubsidyReportParams, reqEditors ...RequestEditorFn) (*SubsidyReportResponse, error) {
+	rsp, err := c.SubsidyReport(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSubsidyReportResponse(rsp)
+}
+
 // FaceCallbackWithBodyWithResponse Face (liveness) or QR-scan result from the verification provider
 //
 // The provider reports the result of a face or a QR-scan session (both
@@ -17896,15 +21065,24 @@ func (c *ClientWithResponses) FaceCallbackWithResponse(ctx context.Context, para
 
 // PaymentCallbackWithBodyWithResponse Fee payment result from the payment provider
 //
-// The provider reports that an order was paid or failed. A paid amount
-// that differs from the order is refused (422 `amount_mismatch`) and
-// changes nothing. A callback for an order already paid is acknowledged
-// again and changes nothing.
+// The provider reports that an order was paid or failed. Every signed
+// callback for an order that exists is recorded on the case's ledger,
+// whatever the case's state, and is never answered 404: money the
+// provider took is always accounted for. What the fee does not keep is
+// owed back and refunded (the case view's `money.refunds`): the part
+// above the order's amount (`overpaid`), a payment short of it
+// (`underpaid`: the order fails, the app asks for a new one), a payment
+// after the case closed (`case_closed`), a second payment of a paid fee
+// (`duplicate_payment`, another `transactionId`) and a payment of an
+// order a newer one replaced (`replaced_order`). The callback is
+// idempotent on the provider's payment (`transactionId`, or the order
+// when the provider sends none): a replay is acknowledged again and
+// records nothing.
 //
 // Errors (the problem's `code`):
 // - 404: `not_found`: no such order.
 // - 409: `version_conflict` (the case kept changing while the result was recorded; the provider retries).
-// - 422: `missing_field`, `unknown_field`, `invalid_type`, `invalid_status` (status must be paid or failed), `amount_mismatch`.
+// - 422: `missing_field`, `unknown_field`, `invalid_type`, `invalid_status` (status must be paid or failed), `invalid_amount` (paid needs `paidFen` > 0), `invalid_format` (`transactionId`).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -17919,15 +21097,24 @@ func (c *ClientWithResponses) PaymentCallbackWithBodyWithResponse(ctx context.Co
 
 // PaymentCallbackWithResponse Fee payment result from the payment provider
 //
-// The provider reports that an order was paid or failed. A paid amount
-// that differs from the order is refused (422 `amount_mismatch`) and
-// changes nothing. A callback for an order already paid is acknowledged
-// again and changes nothing.
+// The provider reports that an order was paid or failed. Every signed
+// callback for an order that exists is recorded on the case's ledger,
+// whatever the case's state, and is never answered 404: money the
+// provider took is always accounted for. What the fee does not keep is
+// owed back and refunded (the case view's `money.refunds`): the part
+// above the order's amount (`overpaid`), a payment short of it
+// (`underpaid`: the order fails, the app asks for a new one), a payment
+// after the case closed (`case_closed`), a second payment of a paid fee
+// (`duplicate_payment`, another `transactionId`) and a payment of an
+// order a newer one replaced (`replaced_order`). The callback is
+// idempotent on the provider's payment (`transactionId`, or the order
+// when the provider sends none): a replay is acknowledged again and
+// records nothing.
 //
 // Errors (the problem's `code`):
 // - 404: `not_found`: no such order.
 // - 409: `version_conflict` (the case kept changing while the result was recorded; the provider retries).
-// - 422: `missing_field`, `unknown_field`, `invalid_type`, `invalid_status` (status must be paid or failed), `amount_mismatch`.
+// - 422: `missing_field`, `unknown_field`, `invalid_type`, `invalid_status` (status must be paid or failed), `invalid_amount` (paid needs `paidFen` > 0), `invalid_format` (`transactionId`).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -17938,6 +21125,56 @@ func (c *ClientWithResponses) PaymentCallbackWithResponse(ctx context.Context, p
 		return nil, err
 	}
 	return ParsePaymentCallbackResponse(rsp)
+}
+
+// RefundCallbackWithBodyWithResponse Refund result from the payment provider
+//
+// The provider reports that a refund we ordered (`refundId` = the
+// request id we sent, `<refund id>-<round>`) was paid back or failed,
+// signed with the payment provider's key. It records the ledger entry
+// and notifies the applicant. A repeat, or a result of an earlier round
+// (a declined request an admin has since retried), changes nothing and
+// is acknowledged with the refund's current status.
+//
+// Errors (the problem's `code`):
+// - 404: `not_found`: no such refund.
+// - 409: `version_conflict` (the refund kept changing; the provider retries).
+// - 422: `missing_field`, `unknown_field`, `invalid_type`, `invalid_status` (succeeded or failed), `invalid_amount`.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/callbacks/refund (the `RefundCallback` operationId).
+func (c *ClientWithResponses) RefundCallbackWithBodyWithResponse(ctx context.Context, params *RefundCallbackParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RefundCallbackResponse, error) {
+	rsp, err := c.RefundCallbackWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRefundCallbackResponse(rsp)
+}
+
+// RefundCallbackWithResponse Refund result from the payment provider
+//
+// The provider reports that a refund we ordered (`refundId` = the
+// request id we sent, `<refund id>-<round>`) was paid back or failed,
+// signed with the payment provider's key. It records the ledger entry
+// and notifies the applicant. A repeat, or a result of an earlier round
+// (a declined request an admin has since retried), changes nothing and
+// is acknowledged with the refund's current status.
+//
+// Errors (the problem's `code`):
+// - 404: `not_found`: no such refund.
+// - 409: `version_conflict` (the refund kept changing; the provider retries).
+// - 422: `missing_field`, `unknown_field`, `invalid_type`, `invalid_status` (succeeded or failed), `invalid_amount`.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/callbacks/refund (the `RefundCallback` operationId).
+func (c *ClientWithResponses) RefundCallbackWithResponse(ctx context.Context, params *RefundCallbackParams, body RefundCallbackJSONRequestBody, reqEditors ...RequestEditorFn) (*RefundCallbackResponse, error) {
+	rsp, err := c.RefundCallback(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRefundCallbackResponse(rsp)
 }
 
 // OpenCaseWithBodyWithResponse Open a case (draft) for one or more certification types
@@ -18479,7 +21716,10 @@ func (c *ClientWithResponses) SubmitCaseWithResponse(ctx context.Context, caseId
 // WithdrawCaseWithResponse Back out before a decision
 //
 // From `draft`, `submitted`, `in_review` or `changes_requested`. A paid
-// case nobody has claimed yet gets `refundDue: true`. Withdrawing an
+// case nobody has claimed yet owes its fee back: the refund (reason
+// `withdrawn`) is in `money.refunds`, sent to the provider at once, and
+// `refundDue` is true until it is paid back. After a claim or a
+// decision nothing is refunded (the fee pays for the review). Withdrawing an
 // already withdrawn case answers 200 again. No body is read. Owner only.
 //
 // Errors (the problem's `code`):
@@ -19169,6 +22409,1575 @@ func (c *ClientWithResponses) GetReviewQueueWithResponse(ctx context.Context, pa
 		return nil, err
 	}
 	return ParseGetReviewQueueResponse(rsp)
+}
+
+// ParseListDiscrepanciesResponse parses an HTTP response from a ListDiscrepanciesWithResponse call
+func ParseListDiscrepanciesResponse(rsp *http.Response) (*ListDiscrepanciesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListDiscrepanciesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest DiscrepancyPage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest UnexpectedError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListDiscrepanciesResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers ListDiscrepanciesResponse401Headers
+		if values := rsp.Header.Values("Apigw-Requestid"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Apigw-Requestid", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ApigwRequestid = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers ListDiscrepanciesResponse403Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 422:
+		var headers ListDiscrepanciesResponse422Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 429:
+		var headers ListDiscrepanciesResponse429Headers
+		if values := rsp.Header.Values("Apigw-Requestid"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Apigw-Requestid", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ApigwRequestid = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers ListDiscrepanciesResponse500Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListDiscrepanciesResponse503Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers503 = &headers
+	case true:
+		var headers ListDiscrepanciesResponseDefaultHeaders
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseResolveDiscrepancyResponse parses an HTTP response from a ResolveDiscrepancyWithResponse call
+func ParseResolveDiscrepancyResponse(rsp *http.Response) (*ResolveDiscrepancyResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ResolveDiscrepancyResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Discrepancy
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 413:
+		var dest PayloadTooLargeApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 413:
+		var dest PayloadTooLargeApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest UnexpectedError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ResolveDiscrepancyResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers ResolveDiscrepancyResponse400Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers ResolveDiscrepancyResponse401Headers
+		if values := rsp.Header.Values("Apigw-Requestid"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Apigw-Requestid", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ApigwRequestid = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers ResolveDiscrepancyResponse403Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers ResolveDiscrepancyResponse404Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers ResolveDiscrepancyResponse409Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 413:
+		var headers ResolveDiscrepancyResponse413Headers
+		if values := rsp.Header.Values("Apigw-Requestid"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Apigw-Requestid", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ApigwRequestid = &value
+		}
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers ResolveDiscrepancyResponse415Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 422:
+		var headers ResolveDiscrepancyResponse422Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 429:
+		var headers ResolveDiscrepancyResponse429Headers
+		if values := rsp.Header.Values("Apigw-Requestid"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Apigw-Requestid", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ApigwRequestid = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers ResolveDiscrepancyResponse500Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers ResolveDiscrepancyResponse503Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers503 = &headers
+	case true:
+		var headers ResolveDiscrepancyResponseDefaultHeaders
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListRefundsResponse parses an HTTP response from a ListRefundsWithResponse call
+func ParseListRefundsResponse(rsp *http.Response) (*ListRefundsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListRefundsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AdminRefundPage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest UnexpectedError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListRefundsResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers ListRefundsResponse401Headers
+		if values := rsp.Header.Values("Apigw-Requestid"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Apigw-Requestid", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ApigwRequestid = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers ListRefundsResponse403Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 422:
+		var headers ListRefundsResponse422Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 429:
+		var headers ListRefundsResponse429Headers
+		if values := rsp.Header.Values("Apigw-Requestid"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Apigw-Requestid", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ApigwRequestid = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers ListRefundsResponse500Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListRefundsResponse503Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers503 = &headers
+	case true:
+		var headers ListRefundsResponseDefaultHeaders
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRetryRefundResponse parses an HTTP response from a RetryRefundWithResponse call
+func ParseRetryRefundResponse(rsp *http.Response) (*RetryRefundResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RetryRefundResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AdminRefund
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 413:
+		var dest PayloadTooLargeApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 413:
+		var dest PayloadTooLargeApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest UnexpectedError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers RetryRefundResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers RetryRefundResponse400Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers RetryRefundResponse401Headers
+		if values := rsp.Header.Values("Apigw-Requestid"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Apigw-Requestid", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ApigwRequestid = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers RetryRefundResponse403Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers RetryRefundResponse404Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers RetryRefundResponse409Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 413:
+		var headers RetryRefundResponse413Headers
+		if values := rsp.Header.Values("Apigw-Requestid"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Apigw-Requestid", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ApigwRequestid = &value
+		}
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers RetryRefundResponse415Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 422:
+		var headers RetryRefundResponse422Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 429:
+		var headers RetryRefundResponse429Headers
+		if values := rsp.Header.Values("Apigw-Requestid"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Apigw-Requestid", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ApigwRequestid = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers RetryRefundResponse500Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers RetryRefundResponse503Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers503 = &headers
+	case true:
+		var headers RetryRefundResponseDefaultHeaders
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseSubsidyReportResponse parses an HTTP response from a SubsidyReportWithResponse call
+func ParseSubsidyReportResponse(rsp *http.Response) (*SubsidyReportResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SubsidyReportResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest SubsidyReport
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest UnexpectedError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers SubsidyReportResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers SubsidyReportResponse401Headers
+		if values := rsp.Header.Values("Apigw-Requestid"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Apigw-Requestid", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ApigwRequestid = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers SubsidyReportResponse403Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 422:
+		var headers SubsidyReportResponse422Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 429:
+		var headers SubsidyReportResponse429Headers
+		if values := rsp.Header.Values("Apigw-Requestid"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Apigw-Requestid", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ApigwRequestid = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers SubsidyReportResponse500Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers SubsidyReportResponse503Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers503 = &headers
+	case true:
+		var headers SubsidyReportResponseDefaultHeaders
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
 }
 
 // ParseFaceCallbackResponse parses an HTTP response from a FaceCallbackWithResponse call
@@ -19883,6 +24692,372 @@ func ParsePaymentCallbackResponse(rsp *http.Response) (*PaymentCallbackResponse,
 		response.Headers503 = &headers
 	case true:
 		var headers PaymentCallbackResponseDefaultHeaders
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRefundCallbackResponse parses an HTTP response from a RefundCallbackWithResponse call
+func ParseRefundCallbackResponse(rsp *http.Response) (*RefundCallbackResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RefundCallbackResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest RefundCallbackAck
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest CallbackUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 413:
+		var dest PayloadTooLargeApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 413:
+		var dest PayloadTooLargeApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest UnexpectedError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers RefundCallbackResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers RefundCallbackResponse400Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers RefundCallbackResponse401Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 404:
+		var headers RefundCallbackResponse404Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers RefundCallbackResponse409Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 413:
+		var headers RefundCallbackResponse413Headers
+		if values := rsp.Header.Values("Apigw-Requestid"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Apigw-Requestid", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ApigwRequestid = &value
+		}
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers RefundCallbackResponse415Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 422:
+		var headers RefundCallbackResponse422Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 429:
+		var headers RefundCallbackResponse429Headers
+		if values := rsp.Header.Values("Apigw-Requestid"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Apigw-Requestid", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ApigwRequestid = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers RefundCallbackResponse500Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers RefundCallbackResponse503Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers503 = &headers
+	case true:
+		var headers RefundCallbackResponseDefaultHeaders
 		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 )
@@ -39,10 +40,37 @@ var vars = []struct {
 // variables themselves. The current keys are required, previous ones
 // optional (they exist only during a rotation).
 func Load(ctx context.Context, awsCfg aws.Config) (Secrets, error) {
+	s, err := load(ctx, awsCfg, func(string) bool { return true })
+	if err != nil {
+		return Secrets{}, err
+	}
+	if s.FaceWebhook == "" || s.PaymentWebhook == "" || s.DepositHMACKey == "" {
+		return Secrets{}, fmt.Errorf("secrets: FACE_WEBHOOK_SECRET, PAYMENT_WEBHOOK_SECRET and DEPOSIT_HMAC_KEY are required")
+	}
+	return s, nil
+}
+
+// LoadPayment reads only the payment provider's keys (RefundFunction
+// signs its requests to the provider and needs nothing else).
+func LoadPayment(ctx context.Context, awsCfg aws.Config) (Secrets, error) {
+	s, err := load(ctx, awsCfg, func(name string) bool { return strings.HasPrefix(name, "PAYMENT_") })
+	if err != nil {
+		return Secrets{}, err
+	}
+	if s.PaymentWebhook == "" {
+		return Secrets{}, fmt.Errorf("secrets: PAYMENT_WEBHOOK_SECRET is required")
+	}
+	return s, nil
+}
+
+func load(ctx context.Context, awsCfg aws.Config, want func(string) bool) (Secrets, error) {
 	var s Secrets
 	var names []string
 	byName := map[string]*string{}
 	for _, v := range vars {
+		if !want(v.name) {
+			continue
+		}
 		if p := os.Getenv(v.name + "_PARAM"); p != "" {
 			names = append(names, p)
 			byName[p] = v.dst(&s)
@@ -64,15 +92,22 @@ func Load(ctx context.Context, awsCfg aws.Config) (Secrets, error) {
 			}
 		}
 	}
-	if s.FaceWebhook == "" || s.PaymentWebhook == "" || s.DepositHMACKey == "" {
-		return Secrets{}, fmt.Errorf("secrets: FACE_WEBHOOK_SECRET, PAYMENT_WEBHOOK_SECRET and DEPOSIT_HMAC_KEY are required")
-	}
 	return s, nil
 }
 
 // MustLoad is Load at init: log why not and exit.
 func MustLoad(ctx context.Context, log *slog.Logger, awsCfg aws.Config) Secrets {
 	s, err := Load(ctx, awsCfg)
+	if err != nil {
+		log.Error("secrets", "err", err)
+		os.Exit(1)
+	}
+	return s
+}
+
+// MustLoadPayment is LoadPayment at init: log why not and exit.
+func MustLoadPayment(ctx context.Context, log *slog.Logger, awsCfg aws.Config) Secrets {
+	s, err := LoadPayment(ctx, awsCfg)
 	if err != nil {
 		log.Error("secrets", "err", err)
 		os.Exit(1)

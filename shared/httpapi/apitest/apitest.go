@@ -54,6 +54,8 @@ type Env struct {
 
 	shared *counters
 	dynamo []func(*dynamodb.Options)
+	// refunds is the payment provider's refund API the service calls.
+	refunds certsvc.RefundProvider
 }
 
 // counters are shared by an Env and its Rewire copies, so that keys,
@@ -66,9 +68,10 @@ func (c *counters) next() int { c.n++; return c.n }
 type Option func(*settings)
 
 type settings struct {
-	dynamo []func(*dynamodb.Options)
-	rules  domain.Rules
-	start  time.Time
+	refunds certsvc.RefundProvider
+	dynamo  []func(*dynamodb.Options)
+	rules   domain.Rules
+	start   time.Time
 }
 
 // WithDynamoDB adjusts the store's DynamoDB client: a storetest.Counter's
@@ -80,6 +83,10 @@ func WithDynamoDB(opts ...func(*dynamodb.Options)) Option {
 // WithRules runs the service, the store and the check with r instead of
 // domain.DefaultRules.
 func WithRules(r domain.Rules) Option { return func(s *settings) { s.rules = r } }
+
+// WithRefunds gives the service a payment provider's refund API (none by
+// default: refunds are recorded and stay pending).
+func WithRefunds(p certsvc.RefundProvider) Option { return func(s *settings) { s.refunds = p } }
 
 // At starts the fake clock at t instead of Start.
 func At(t time.Time) Option { return func(s *settings) { s.start = t } }
@@ -100,6 +107,8 @@ func New(t testing.TB, opts ...Option) *Env {
 		Rules:  s.rules,
 		Log:    slog.New(slog.DiscardHandler),
 		shared: &counters{},
+
+		refunds: s.refunds,
 	}
 	e.wire(s.dynamo)
 	return e
@@ -128,7 +137,7 @@ func (e *Env) wire(dynamo []func(*dynamodb.Options)) {
 	client := dynamodb.New(e.Table.Client.Options(), dynamo...)
 	e.Store = store.New(client, e.Table.Table, e.Rules).WithClock(e.Clock)
 	e.Service = certsvc.New(certsvc.Config{Store: e.Store, Blob: e.Bucket, Clock: e.Clock, Rules: e.Rules,
-		Secrets: Secrets, Log: e.Log})
+		Secrets: Secrets, Log: e.Log, Refunds: e.refunds})
 	e.API = httpapi.New(httpapi.Config{Service: e.Service, Idempotency: e.Store, Clock: e.Clock, Log: e.Log})
 	e.Checker = uploadcheck.New(e.Store, e.Bucket, e.Clock, e.Log)
 }
