@@ -40,11 +40,12 @@ const (
 	EventMemberUpdated         = "member.updated"
 	EventEnterpriseUpdated     = "enterprise.updated"
 	EventWebhookDisabled       = "webhook_endpoint.disabled"
+	EventRefundUpdated         = "refund.updated"
 )
 
 // EventTypes are the event types an endpoint may subscribe to.
 var EventTypes = []string{EventCaseUpdated, EventCertificationUpdated, EventCertificationExpiring,
-	EventMemberUpdated, EventEnterpriseUpdated, EventWebhookDisabled}
+	EventMemberUpdated, EventEnterpriseUpdated, EventWebhookDisabled, EventRefundUpdated}
 
 // Notification kinds this file adds (the lifecycle's and membership's are
 // with their rules; the jobs' in shared/jobs).
@@ -58,8 +59,6 @@ const (
 	NoticeReminder          = "reminder"
 	NoticeOverdue           = "expiry"
 	NoticeLapsed            = "lapse"
-	NoticeRefundSucceeded   = "refund_succeeded"
-	NoticeRefundFailed      = "refund_failed"
 	NoticePaymentAfterClose = "payment_after_close"
 )
 
@@ -81,6 +80,9 @@ type NoticeSubject struct {
 	// EndpointID: the webhook endpoint a notification is about.
 	EndpointID string
 	AmountFen  int64
+	// RefundID and RefundStatus: a refund's notification.
+	RefundID     string
+	RefundStatus RefundStatus
 }
 
 // Audience says which members get a notification on their personal
@@ -124,8 +126,7 @@ var messageSpecs = map[string]MessageSpec{
 	NoticeReviewLate:        {EventCaseUpdated, "", AudienceMembers},
 	NoticeDepositSent:       {EventCaseUpdated, TemplateCaseProgress, AudienceMembers},
 	NoticePaymentReceived:   {EventCaseUpdated, TemplatePayment, AudienceAdmins},
-	NoticeRefundSucceeded:   {EventCaseUpdated, TemplatePayment, AudienceAdmins},
-	NoticeRefundFailed:      {EventCaseUpdated, TemplatePayment, AudienceAdmins},
+	NoticeRefund:            {EventRefundUpdated, TemplatePayment, AudienceAdmins},
 	NoticePaymentAfterClose: {EventCaseUpdated, TemplatePayment, AudienceAdmins},
 	NoticeReminder:          {EventCertificationExpiring, TemplateExpiring, AudienceMembers},
 	NoticeOverdue:           {EventCertificationUpdated, TemplateCertStatus, AudienceMembers},
@@ -464,7 +465,7 @@ func TemplateParams(n *Notification) []TemplateParam {
 		return []TemplateParam{
 			{"case", "character_string1", shortID(s.CaseID)},
 			{"amount", "amount2", fmt.Sprintf("%d.%02d元", s.AmountFen/100, s.AmountFen%100)},
-			{"status", "phrase3", paymentWord(n.Kind)},
+			{"status", "phrase3", paymentWord(n.Kind, s)},
 		}
 	}
 	return nil
@@ -518,14 +519,14 @@ func caseProgressWord(kind string, s NoticeSubject) string {
 	return "已更新"
 }
 
-func paymentWord(kind string) string {
-	switch kind {
-	case NoticePaymentReceived, NoticePaymentAfterClose:
+func paymentWord(kind string, s NoticeSubject) string {
+	switch {
+	case kind == NoticePaymentReceived || kind == NoticePaymentAfterClose:
 		return "已收款"
-	case NoticeRefundSucceeded:
+	case kind == NoticeRefund && s.RefundStatus == RefundSucceeded:
 		return "已退款"
-	case NoticeRefundFailed:
-		return "退款失败"
+	case kind == NoticeRefund:
+		return "退款处理中"
 	}
 	return "已更新"
 }
@@ -563,4 +564,52 @@ func WebhookDisabledNotice(e *WebhookEndpoint, now time.Time) Notification {
 				"Fix the receiver, enable the endpoint again and redeliver the failed events.",
 		},
 		Subject: NoticeSubject{EndpointID: e.ID}}
+}
+
+// CaseNotices are the notifications a write of a case causes, from what it
+// was (prev) and what it becomes (next), with the refunds created in the
+// same write: submitted (again, after changes too), withdrawn, the fee
+// received (also after the case closed), a micro-deposit sent. Decisions
+// have their own notice (DecisionNotice), written with the decision.
+func CaseNotices(prev, next *Case, refunds []RefundWrite, now time.Time) []Notification {
+	var out []Notification
+	add := func(kind string, title, body Text, amount int64) {
+		out = append(out, Notification{ID: NewIDAt(now), EnterpriseID: next.EnterpriseID, Kind: kind, CaseID: next.ID,
+			Title: title, Body: body, CreatedAt: now,
+			Subject: NoticeSubject{CaseID: next.ID, CaseKind: next.Kind, CaseStatus: next.Status, AmountFen: amount}})
+	}
+	types := typeList(next.Types)
+	if next.Status == CaseSubmitted && prev.Status != CaseSubmitted {
+		due := ""
+		dueEn := ""
+		if next.ReviewDueAt != nil {
+			due = "，预计" + next.ReviewDueAt.In(Beijing()).Format("2006年1月2日") + "前完成审核"
+			dueEn = ", to be reviewed by " + next.ReviewDueAt.In(Beijing()).Format("2 January 2006")
+		}
+		add(NoticeCaseSubmitted, Text{Zh: "认证申请已提交", En: "Application submitted"},
+			Text{Zh: types.Zh + "认证申请已提交审核" + due + "。", En: "Your " + types.En + " application was submitted for review" + dueEn + "."}, 0)
+	}
+	if next.Status == CaseWithdrawn && prev.Status != CaseWithdrawn {
+		add(NoticeCaseWithdrawn, Text{Zh: "认证申请已撤回", En: "Application withdrawn"},
+			Text{Zh: types.Zh + "认证申请已撤回。", En: "Your " + types.En + " application was withdrawn."}, 0)
+	}
+	if p := next.Payment; p != nil && p.Status == PaymentPaid && (prev.Payment == nil || prev.Payment.Status != PaymentPaid) {
+		add(NoticePaymentReceived, Text{Zh: "认证费用已到账", En: "Fee received"},
+			Text{Zh: fmt.Sprintf("已收到认证费用%s元。", Yuan(p.PaidFen)), En: fmt.Sprintf("We received the fee of CNY %s.", Yuan(p.PaidFen))}, p.PaidFen)
+	}
+	for _, w := range refunds {
+		if r := w.Refund; w.Create && r.Reason == RefundCaseClosed {
+			add(NoticePaymentAfterClose, Text{Zh: "申请关闭后收到付款，将原路退回", En: "Payment after the application closed: it will be refunded"},
+				Text{Zh: fmt.Sprintf("申请关闭后收到%s元付款，该款项将原路退回，无需您操作。", Yuan(r.AmountFen)),
+					En: fmt.Sprintf("CNY %s arrived after the application closed; it will be paid back to where it came from, nothing is needed from you.", Yuan(r.AmountFen))},
+				r.AmountFen)
+		}
+	}
+	if d := next.Deposit; d != nil && d.Status == DepositPending && (prev.Deposit == nil || !prev.Deposit.CreatedAt.Equal(d.CreatedAt)) {
+		add(NoticeDepositSent, Text{Zh: "小额打款已发出", En: "Micro-deposit sent"},
+			Text{Zh: "已向尾号" + d.AccountLast4 + "的对公账户打入一笔小额款项，请于" + d.Deadline.In(Beijing()).Format("2006年1月2日15:04") + "前在应用内填写金额。",
+				En: "A small amount was paid into the corporate account ending " + d.AccountLast4 + ": enter it in the app by " +
+					d.Deadline.In(Beijing()).Format("2 January 2006 15:04") + " (Beijing time)."}, 0)
+	}
+	return out
 }

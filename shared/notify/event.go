@@ -36,6 +36,8 @@ type EventData struct {
 	UserID         string        `json:"userId,omitempty"`
 	EndpointID     string        `json:"endpointId,omitempty"`
 	AmountFen      int64         `json:"amountFen,omitempty"`
+	RefundID       string        `json:"refundId,omitempty"`
+	RefundStatus   string        `json:"refundStatus,omitempty"`
 }
 
 // EventIDPrefix starts every event id.
@@ -48,7 +50,8 @@ func EventPayload(n *domain.Notification) ([]byte, error) {
 	ev := Event{ID: EventIDPrefix + n.ID, Type: spec.Event, Created: apitime.Time(n.CreatedAt), EnterpriseID: n.EnterpriseID,
 		Data: EventData{NotificationID: n.ID, Kind: n.Kind, CaseID: s.CaseID, CaseKind: string(s.CaseKind),
 			CaseStatus: string(s.CaseStatus), Decision: string(s.Decision), CertType: string(s.CertType),
-			CertStatus: string(s.CertStatus), DaysLeft: s.DaysLeft, UserID: s.UserID, EndpointID: s.EndpointID, AmountFen: s.AmountFen}}
+			CertStatus: string(s.CertStatus), DaysLeft: s.DaysLeft, UserID: s.UserID, EndpointID: s.EndpointID, AmountFen: s.AmountFen,
+			RefundID: s.RefundID, RefundStatus: string(s.RefundStatus)}}
 	if ev.Data.CaseID == "" {
 		ev.Data.CaseID = n.CaseID
 	}

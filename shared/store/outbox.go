@@ -76,17 +76,19 @@ type notificationItem struct {
 }
 
 type subjectItem struct {
-	CaseID     string     `dynamodbav:"caseId,omitempty"`
-	CaseKind   string     `dynamodbav:"caseKind,omitempty"`
-	CaseStatus string     `dynamodbav:"caseStatus,omitempty"`
-	Decision   string     `dynamodbav:"decision,omitempty"`
-	CertType   string     `dynamodbav:"certType,omitempty"`
-	CertStatus string     `dynamodbav:"certStatus,omitempty"`
-	ExpiresAt  *time.Time `dynamodbav:"expiresAt,omitempty"`
-	DaysLeft   int        `dynamodbav:"daysLeft,omitempty"`
-	UserID     string     `dynamodbav:"userId,omitempty"`
-	EndpointID string     `dynamodbav:"endpointId,omitempty"`
-	AmountFen  int64      `dynamodbav:"amountFen,omitempty"`
+	CaseID       string     `dynamodbav:"caseId,omitempty"`
+	CaseKind     string     `dynamodbav:"caseKind,omitempty"`
+	CaseStatus   string     `dynamodbav:"caseStatus,omitempty"`
+	Decision     string     `dynamodbav:"decision,omitempty"`
+	CertType     string     `dynamodbav:"certType,omitempty"`
+	CertStatus   string     `dynamodbav:"certStatus,omitempty"`
+	ExpiresAt    *time.Time `dynamodbav:"expiresAt,omitempty"`
+	DaysLeft     int        `dynamodbav:"daysLeft,omitempty"`
+	UserID       string     `dynamodbav:"userId,omitempty"`
+	EndpointID   string     `dynamodbav:"endpointId,omitempty"`
+	AmountFen    int64      `dynamodbav:"amountFen,omitempty"`
+	RefundID     string     `dynamodbav:"refundId,omitempty"`
+	RefundStatus string     `dynamodbav:"refundStatus,omitempty"`
 }
 
 func toSubject(s domain.NoticeSubject) *subjectItem {
@@ -95,7 +97,8 @@ func toSubject(s domain.NoticeSubject) *subjectItem {
 	}
 	return &subjectItem{CaseID: s.CaseID, CaseKind: string(s.CaseKind), CaseStatus: string(s.CaseStatus),
 		Decision: string(s.Decision), CertType: string(s.CertType), CertStatus: string(s.CertStatus),
-		ExpiresAt: utcp(s.ExpiresAt), DaysLeft: s.DaysLeft, UserID: s.UserID, EndpointID: s.EndpointID, AmountFen: s.AmountFen}
+		ExpiresAt: utcp(s.ExpiresAt), DaysLeft: s.DaysLeft, UserID: s.UserID, EndpointID: s.EndpointID, AmountFen: s.AmountFen,
+		RefundID: s.RefundID, RefundStatus: string(s.RefundStatus)}
 }
 
 func (it *subjectItem) domain() domain.NoticeSubject {
@@ -104,7 +107,8 @@ func (it *subjectItem) domain() domain.NoticeSubject {
 	}
 	return domain.NoticeSubject{CaseID: it.CaseID, CaseKind: domain.CaseKind(it.CaseKind), CaseStatus: domain.CaseStatus(it.CaseStatus),
 		Decision: domain.DecisionKind(it.Decision), CertType: domain.CertType(it.CertType), CertStatus: domain.CertStatus(it.CertStatus),
-		ExpiresAt: it.ExpiresAt, DaysLeft: it.DaysLeft, UserID: it.UserID, EndpointID: it.EndpointID, AmountFen: it.AmountFen}
+		ExpiresAt: it.ExpiresAt, DaysLeft: it.DaysLeft, UserID: it.UserID, EndpointID: it.EndpointID, AmountFen: it.AmountFen,
+		RefundID: it.RefundID, RefundStatus: domain.RefundStatus(it.RefundStatus)}
 }
 
 // toNotificationItem: pending puts it in the outbox (when its kind leaves
