@@ -35,6 +35,10 @@ func main() {
 		Secrets: certsvc.Secrets(keys),
 		Log:     log,
 		Refunds: payprovider.FromURL(cfg.PaymentProviderURL, keys.PaymentWebhook),
+		// Registration checks where an endpoint leads; the dispatcher again
+		// on every delivery.
+		WebhookURLs:      cfg.Webhooks,
+		InsecureWebhooks: cfg.Webhooks.AllowHTTP,
 	})
 	lambda.Start(httpapi.New(httpapi.Config{Service: svc, Idempotency: st, Log: log}).Handle)
 }

@@ -17,7 +17,6 @@ import (
 	"microcert/shared/config/secrets"
 	"microcert/shared/logging"
 	"microcert/shared/notify"
-	"microcert/shared/notify/outbound"
 	"microcert/shared/notify/providers"
 	"microcert/shared/store"
 )
@@ -34,14 +33,11 @@ func main() {
 	must(log, "SMS_TEMPLATES", err)
 	const attempt = 10 * time.Second
 	providerHTTP := &http.Client{Timeout: attempt}
-	// WEBHOOK_ALLOW_* are set by the local stack only (its receivers
-	// listen on loopback over http); the template never sets them.
-	policy := outbound.Policy{AllowHTTP: os.Getenv("WEBHOOK_ALLOW_HTTP") == "true", AllowLoopback: os.Getenv("WEBHOOK_ALLOW_LOOPBACK") == "true"}
 	d := &notify.Dispatcher{
 		Store:           store.New(cfg.DynamoDB(), cfg.TableName, rules),
 		WeChat:          &providers.WeChat{BaseURL: os.Getenv("WECHAT_API_URL"), AppID: os.Getenv("WECHAT_APP_ID"), AppSecret: keys["WECHAT_APP_SECRET"], HTTP: providerHTTP, Now: time.Now},
 		SMS:             &providers.SMS{BaseURL: os.Getenv("SMS_API_URL"), APIKey: keys["SMS_API_KEY"], SignName: os.Getenv("SMS_SIGN_NAME"), HTTP: providerHTTP},
-		Webhooks:        &providers.Webhooks{HTTP: policy.Client(attempt)},
+		Webhooks:        &providers.Webhooks{HTTP: cfg.Webhooks.Client(attempt)},
 		Rules:           rules,
 		WeChatTemplates: wechatTemplates,
 		SMSTemplates:    smsTemplates,

@@ -24,6 +24,12 @@ type Store interface {
 	ListMemberships(ctx context.Context, userID string, p domain.Page) ([]domain.Member, string, error)
 	ListEnterpriseHistory(ctx context.Context, enterpriseID string, p domain.Page) ([]domain.HistoryEntry, string, error)
 	ListNotifications(ctx context.Context, enterpriseID string, p domain.Page) ([]domain.Notification, string, error)
+	FindNotification(ctx context.Context, enterpriseID, id string) (*domain.Notification, error)
+	MarkRead(ctx context.Context, enterpriseID, userID, notificationID string, at time.Time) (time.Time, error)
+	ReadMarks(ctx context.Context, enterpriseID, userID string, ids []string) (map[string]time.Time, error)
+	WebhookEndpoints(ctx context.Context, enterpriseID string) ([]domain.WebhookEndpoint, error)
+	GetDelivery(ctx context.Context, enterpriseID, id string) (*domain.Delivery, error)
+	ListEndpointDeliveries(ctx context.Context, endpointID string, p domain.Page) ([]domain.Delivery, string, error)
 	ListQueue(ctx context.Context, p domain.Page) ([]domain.Case, string, error)
 	EnterpriseHistory(ctx context.Context, enterpriseID string) ([]domain.HistoryEntry, error)
 	ResolveRef(ctx context.Context, kind domain.RefKind, id string) (string, error)
@@ -76,7 +82,9 @@ type Service struct {
 	// pending until a function with a provider sends them).
 	refunds RefundProvider
 	// randFen draws the micro-deposit amount; crypto/rand in production.
-	randFen func() (int64, error)
+	randFen          func() (int64, error)
+	webhookURLs      URLChecker
+	insecureWebhooks bool
 }
 
 // Config wires a Service.
@@ -91,6 +99,16 @@ type Config struct {
 	Log       *slog.Logger
 	// Refunds is the payment provider's refund API.
 	Refunds RefundProvider
+	// WebhookURLs checks where an endpoint's URL leads when it is
+	// registered (the dispatcher checks again on every delivery).
+	WebhookURLs URLChecker
+	// InsecureWebhooks accepts http:// endpoints (the local stack only).
+	InsecureWebhooks bool
+}
+
+// URLChecker refuses URLs that lead inside the network.
+type URLChecker interface {
+	CheckURL(ctx context.Context, url string) error
 }
 
 // New builds a Service.
@@ -105,7 +123,7 @@ func New(c Config) *Service {
 		c.Calendars = builtinCalendar{}
 	}
 	return &Service{store: c.Store, blob: c.Blob, clock: c.Clock, rules: c.Rules, secrets: c.Secrets, cals: c.Calendars,
-		log: c.Log, refunds: c.Refunds, randFen: randomFen}
+		log: c.Log, refunds: c.Refunds, randFen: randomFen, webhookURLs: c.WebhookURLs, insecureWebhooks: c.InsecureWebhooks}
 }
 
 // Calendar is the working-day calendar in force (also for views that count

@@ -24,6 +24,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"microcert/shared/domain"
+	"microcert/shared/notify/outbound"
 )
 
 // Config is everything a function needs from its environment.
@@ -38,6 +39,10 @@ type Config struct {
 	// policy (template parameters WebhookRetryFor, WebhookFirstRetry).
 	WebhookRetryFor   time.Duration
 	WebhookRetryFirst time.Duration
+	// Webhooks is where integrators' endpoints may lead. WEBHOOK_ALLOW_HTTP
+	// and WEBHOOK_ALLOW_LOOPBACK are set by the local stack only (its
+	// receivers listen on loopback over http); the template never sets them.
+	Webhooks outbound.Policy
 	// PaymentProviderURL is the base URL of the payment provider's refund
 	// API ("" where the function sends no refunds).
 	PaymentProviderURL string
@@ -93,6 +98,7 @@ func Load() (Config, error) {
 			*dst = d
 		}
 	}
+	c.Webhooks = outbound.Policy{AllowHTTP: os.Getenv("WEBHOOK_ALLOW_HTTP") == "true", AllowLoopback: os.Getenv("WEBHOOK_ALLOW_LOOPBACK") == "true"}
 	if err := checkFaults(); err != nil {
 		return Config{}, err
 	}

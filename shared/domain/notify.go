@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"crypto/rand"
 	"fmt"
 	"net/url"
 	"slices"
@@ -612,4 +613,24 @@ func CaseNotices(prev, next *Case, refunds []RefundWrite, now time.Time) []Notif
 					d.Deadline.In(Beijing()).Format("2 January 2006 15:04") + " (Beijing time)."}, 0)
 	}
 	return out
+}
+
+// NewWebhookSecret is a fresh signing secret: "whsec_" and 32 random
+// base32 characters (160 bits from crypto/rand).
+func NewWebhookSecret() string {
+	var b [32]byte
+	_, _ = rand.Read(b[:])
+	out := make([]byte, len(b))
+	for i, x := range b {
+		out[i] = idAlphabet[x&31]
+	}
+	return WebhookSecretPrefix + string(out)
+}
+
+// Redeliver puts a finished delivery back in the outbox for one more
+// attempt now (its retries count again from now).
+func (d *Delivery) Redeliver(now time.Time) {
+	d.Status, d.NextAttemptAt, d.DeliveredAt = DeliveryPending, &now, nil
+	d.Attempts, d.CreatedAt, d.UpdatedAt = 0, now, now
+	d.Version++
 }
