@@ -15,6 +15,7 @@ import (
 	"microcert/shared/clock"
 	"microcert/shared/config"
 	"microcert/shared/config/secrets"
+	"microcert/shared/domain"
 	"microcert/shared/logging"
 	"microcert/shared/notify"
 	"microcert/shared/notify/providers"
@@ -47,6 +48,17 @@ func main() {
 		Timeout:         attempt,
 		Batch:           25,
 		Shards:          store.OutboxShards,
+	}
+	if ch := os.Getenv("FAULT_CRASH_AFTER_SEND"); ch != "" {
+		// A testing aid, like FAULT_RATE (template.yaml never sets FAULT_*):
+		// the process dies after the provider accepted the first attempt of
+		// a delivery by this channel, before recording it.
+		d.AfterSend = func(del *domain.Delivery) {
+			if string(del.Channel) == ch && del.Attempts == 1 {
+				log.Warn("crashing after a send (FAULT_CRASH_AFTER_SEND)", "delivery", del.ID)
+				os.Exit(3)
+			}
+		}
 	}
 	h := &notify.Handler{Dispatcher: d, Window: 55 * time.Second, Poll: time.Second, Margin: 2 * attempt,
 		Metrics: os.Stdout, Function: lambdacontext.FunctionName}

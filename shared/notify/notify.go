@@ -135,6 +135,10 @@ type Dispatcher struct {
 	Batch int
 	// Shards is how many outbox shards there are (store.OutboxShards).
 	Shards int
+	// AfterSend, when set, runs after a provider accepted a delivery and
+	// before it is recorded (a testing aid: the e2e tests crash the
+	// process there).
+	AfterSend func(*domain.Delivery)
 }
 
 // Stats are the outcomes per channel ("notification" for fan-outs), and
@@ -246,6 +250,9 @@ func (d *Dispatcher) deliver(ctx context.Context, cur *domain.Delivery) string {
 	actx, cancel := context.WithTimeout(ctx, d.Timeout)
 	endpoint, sendErr := d.send(actx, &claimed)
 	cancel()
+	if sendErr == nil && d.AfterSend != nil {
+		d.AfterSend(&claimed)
+	}
 
 	next := claimed
 	next.Version++
