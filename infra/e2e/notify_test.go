@@ -8,8 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -286,9 +284,11 @@ func TestNotificationCrashRetryAndDeadLetter(t *testing.T) {
 		r.secret = ep.Secret
 	}
 
-	// The wecom certification expires at the end of 27 November 2027; the
-	// reminder job of 28 September writes its 60-day reminder.
-	expires := domain.EndOfBeijingDay(time.Date(2027, 11, 27, 12, 0, 0, 0, domain.Beijing()))
+	// The wecom certification expires in 59 days: its 60-day reminder is
+	// due; the reminder job runs now (the outbox is due from the state
+	// change's time, so the run is of today, as the schedule runs it).
+	now := time.Now()
+	expires := domain.EndOfBeijingDay(now.AddDate(0, 0, 59))
 	issued := expires.AddDate(-1, 0, 0)
 	cert := &domain.Certification{EnterpriseID: ent.ID, Type: domain.CertWeCom, Status: domain.CertActive,
 		IssuedAt: issued, ExpiresAt: expires, CaseID: domain.NewIDAt(issued), Version: 1, Cycle: 1, UpdatedAt: issued}
@@ -297,11 +297,8 @@ func TestNotificationCrashRetryAndDeadLetter(t *testing.T) {
 	if err := db.Commit(context.Background(), &domain.Change{Certifications: []domain.CertificationWrite{{Certification: cert, Create: true}}}); err != nil {
 		t.Fatal(err)
 	}
-	ev, err := os.ReadFile(filepath.Join(stacktest.RepoRoot(t), "events", "schedule-reminder-2027-09-28.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	st.MustInvoke(t, "ReminderFunction", ev)
+	st.MustInvoke(t, "ReminderFunction", localstack.ScheduledEvent("ReminderFunction", "Daily", now))
+	expiryDay := expires.In(domain.Beijing()).Format("2006-01-02")
 
 	disabled := func() bool {
 		var eps struct {
@@ -326,11 +323,11 @@ func TestNotificationCrashRetryAndDeadLetter(t *testing.T) {
 		t.Errorf("%d crashed runs, want 1", crashes)
 	}
 	ms := sandboxInbox(t, st.APIURL(), "sms", phone)
-	if len(ms) != 1 || ms[0].Template != "SMS_CERT_EXPIRING" || ms[0].Data["type"] != "企业微信" || ms[0].Data["date"] != "2027-11-27" || ms[0].Data["days"] != "60" {
+	if len(ms) != 1 || ms[0].Template != "SMS_CERT_EXPIRING" || ms[0].Data["type"] != "企业微信" || ms[0].Data["date"] != expiryDay || ms[0].Data["days"] == "" {
 		t.Errorf("sms %+v", ms)
 	}
 	wx := sandboxInbox(t, st.APIURL(), "wechat", openID)
-	if len(wx) != 1 || wx[0].Requests != 1 || wx[0].Data["thing1"] != "企业微信" || wx[0].Data["date2"] != "2027-11-27" {
+	if len(wx) != 1 || wx[0].Requests != 1 || wx[0].Data["thing1"] != "企业微信" || wx[0].Data["date2"] != expiryDay {
 		t.Errorf("wechat %+v", wx)
 	}
 	if evs := good.events(); len(evs) != 1 || evs[0].Verified != nil || evs[0].Type != "certification.expiring" {
