@@ -289,7 +289,12 @@ func (f *sweepFixture) rows(t *testing.T) []sweepRow {
 		// The first manager redelivers; for the second it is pending again.
 		{"POST /v1/enterprises/{enterpriseId}/webhook-endpoints/{endpointId}/deliveries/{deliveryId}/redeliver",
 			fixed(ent + "/webhook-endpoints/" + f.endpointID + "/deliveries/" + f.deadDelivery + "/redeliver"), nil, managers("202|409")},
-		{"DELETE /v1/enterprises/{enterpriseId}/webhook-endpoints/{endpointId}", func(sweepRole) string {
+		// Refused roles aim at the fixture's endpoint (nothing changes);
+		// the managers each delete one of their own (at most 10 exist).
+		{"DELETE /v1/enterprises/{enterpriseId}/webhook-endpoints/{endpointId}", func(r sweepRole) string {
+			if r != asOwner && r != asAdmin {
+				return ent + "/webhook-endpoints/" + f.endpointID
+			}
 			ep := owner.must(201, "POST", ent+"/webhook-endpoints", map[string]any{"url": "http://127.0.0.1:9/hook", "eventTypes": []string{"*"}}).obj(t)
 			return ent + "/webhook-endpoints/" + ep["id"].(string)
 		}, nil, managers("204")},
