@@ -148,5 +148,10 @@ func idempotencyKey(r *http.Request) string {
 // inbox lists what a provider received: GET /_sandbox/{wechat|sms}/messages?to=.
 func (s *sandbox) inbox(w http.ResponseWriter, r *http.Request) {
 	channel := strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/_sandbox/"), "/messages")
-	writeProviderJSON(w, http.StatusOK, map[string]any{"items": s.messages.list(channel, r.URL.Query().Get("to"))})
+	to := r.URL.Query().Get("to")
+	if len(to) > 64 {
+		sandboxError(w, http.StatusBadRequest, "to: an openid or a phone number, at most 64 characters")
+		return
+	}
+	writeProviderJSON(w, http.StatusOK, map[string]any{"items": s.messages.list(channel, to)})
 }

@@ -62,6 +62,7 @@ func init() {
 		return entReq(r, apitest.Owner, id, nil, "notificationId", note), []refusal{
 			{"another tenant's", 404, "not_found", entReq(r, apitest.Stranger, id, nil, "notificationId", note), nil},
 			{"no such notification", 404, "not_found", entReq(r, apitest.Owner, id, nil, "notificationId", domain.NewIDAt(e.Clock.Now())), nil},
+			{"a body", 422, "unknown_field", entReq(r, apitest.Owner, id, map[string]any{"read": true}, "notificationId", note), nil},
 		}
 	}}
 
@@ -171,6 +172,7 @@ func init() {
 		return entReq(r, apitest.Owner, id, nil, "endpointId", ep), []refusal{
 			{"another tenant's", 404, "not_found", entReq(r, apitest.Stranger, id, nil, "endpointId", ep), nil},
 			{"an operator", 403, "insufficient_role", entReq(r, op, id, nil, "endpointId", ep), nil},
+			{"a body", 422, "unknown_field", entReq(r, apitest.Owner, id, map[string]any{"secret": "mine"}, "endpointId", ep), nil},
 		}
 	}}
 
@@ -209,6 +211,7 @@ func init() {
 			{"no such delivery", 404, "not_found", req(apitest.Owner, fmt.Sprintf("%s.webhook.%s", domain.NewIDAt(e.Clock.Now().Add(time.Hour)), ep)), nil},
 			{"an operator", 403, "insufficient_role", req(op, dead), nil},
 			{"still pending", 409, "delivery_pending", req(apitest.Owner, pending), nil},
+			{"a body", 422, "unknown_field", entReq(r, apitest.Owner, id, map[string]any{"now": true}, "endpointId", ep, "deliveryId", dead), nil},
 		}
 	}}
 }

@@ -1703,8 +1703,9 @@ func (e WebhookDeliveryStatus) Valid() bool {
 
 // Defines values for WebhookEndpointDisabledReason.
 const (
-	WebhookEndpointDisabledReasonAdmin   WebhookEndpointDisabledReason = "admin"
-	WebhookEndpointDisabledReasonFailing WebhookEndpointDisabledReason = "failing"
+	WebhookEndpointDisabledReasonAdmin       WebhookEndpointDisabledReason = "admin"
+	WebhookEndpointDisabledReasonFailing     WebhookEndpointDisabledReason = "failing"
+	WebhookEndpointDisabledReasonLessThannil WebhookEndpointDisabledReason = "<nil>"
 )
 
 // Valid indicates whether the value is a known member of the WebhookEndpointDisabledReason enum.
@@ -1713,6 +1714,8 @@ func (e WebhookEndpointDisabledReason) Valid() bool {
 	case WebhookEndpointDisabledReasonAdmin:
 		return true
 	case WebhookEndpointDisabledReasonFailing:
+		return true
+	case WebhookEndpointDisabledReasonLessThannil:
 		return true
 	default:
 		return false
@@ -3023,8 +3026,8 @@ type Notification struct {
 	Kind NotificationKind `json:"kind"`
 
 	// ReadAt When the caller read it (POST .../read); null while unread. Each member has their own.
-	ReadAt *Timestamp `json:"readAt"`
-	Title  string     `json:"title"`
+	ReadAt *NullableTime `json:"readAt"`
+	Title  string        `json:"title"`
 }
 
 // NotificationKind `decision` (a case was decided), `certification_cancelled`,
@@ -3061,7 +3064,7 @@ type NotificationSettings struct {
 	} `json:"sms"`
 
 	// UpdatedAt Null until the member chose anything.
-	UpdatedAt *Timestamp `json:"updatedAt"`
+	UpdatedAt *NullableTime `json:"updatedAt"`
 
 	// Version Optimistic-locking version; send the one you read.
 	//
@@ -3842,14 +3845,14 @@ type Violation struct {
 
 // WebhookDelivery defines model for WebhookDelivery.
 type WebhookDelivery struct {
-	Attempts int `json:"attempts"`
+	Attempts int32 `json:"attempts"`
 
 	// CreatedAt RFC 3339 in UTC with exactly three fractional digits (what `Date.prototype.toISOString` writes).
 	//
 	// Example: 2027-11-26T15:59:59.000Z
-	CreatedAt   Timestamp  `json:"createdAt"`
-	DeliveredAt *Timestamp `json:"deliveredAt"`
-	EventId     string     `json:"eventId"`
+	CreatedAt   Timestamp     `json:"createdAt"`
+	DeliveredAt *NullableTime `json:"deliveredAt"`
+	EventId     string        `json:"eventId"`
 
 	// EventType `case.updated` (submitted, withdrawn, decided, fee received, micro-deposit sent, review late),
 	// `certification.updated` (overdue, lapsed, revoked, cancelled, reinstated),
@@ -3861,8 +3864,8 @@ type WebhookDelivery struct {
 	LastError *string          `json:"lastError"`
 
 	// LastStatus The endpoint's HTTP status in the last attempt.
-	LastStatus    *int                  `json:"lastStatus"`
-	NextAttemptAt *Timestamp            `json:"nextAttemptAt"`
+	LastStatus    *int32                `json:"lastStatus"`
+	NextAttemptAt *NullableTime         `json:"nextAttemptAt"`
 	Status        WebhookDeliveryStatus `json:"status"`
 }
 
@@ -3882,7 +3885,9 @@ type WebhookEndpoint struct {
 	// CreatedAt RFC 3339 in UTC with exactly three fractional digits (what `Date.prototype.toISOString` writes).
 	//
 	// Example: 2027-11-26T15:59:59.000Z
-	CreatedAt      Timestamp                      `json:"createdAt"`
+	CreatedAt Timestamp `json:"createdAt"`
+
+	// DisabledReason Why it is disabled: failing (a delivery gave up), admin; null while enabled.
 	DisabledReason *WebhookEndpointDisabledReason `json:"disabledReason"`
 	EventTypes     []string                       `json:"eventTypes"`
 
@@ -3892,7 +3897,7 @@ type WebhookEndpoint struct {
 	Id Id `json:"id"`
 
 	// PreviousSecretExpiresAt Until then the previous secret signs deliveries too (after a rotation).
-	PreviousSecretExpiresAt *Timestamp `json:"previousSecretExpiresAt"`
+	PreviousSecretExpiresAt *NullableTime `json:"previousSecretExpiresAt"`
 
 	// Secret The signing secret; only in the answers that make it (create, rotate-secret).
 	Secret *string               `json:"secret,omitempty"`
@@ -3910,7 +3915,7 @@ type WebhookEndpoint struct {
 	Version Version `json:"version"`
 }
 
-// WebhookEndpointDisabledReason defines model for WebhookEndpoint.DisabledReason.
+// WebhookEndpointDisabledReason Why it is disabled: failing (a delivery gave up), admin; null while enabled.
 type WebhookEndpointDisabledReason string
 
 // WebhookEndpointStatus defines model for WebhookEndpoint.Status.
@@ -22195,6 +22200,13 @@ type MarkNotificationReadResponse404Headers struct {
 	XRequestId         *string
 }
 
+// MarkNotificationReadResponse422Headers the declared response headers of an HTTP 422 response for MarkNotificationRead
+type MarkNotificationReadResponse422Headers struct {
+	ContentLanguage    *string
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
 // MarkNotificationReadResponse429Headers the declared response headers of an HTTP 429 response for MarkNotificationRead
 type MarkNotificationReadResponse429Headers struct {
 	ApigwRequestid *string
@@ -22231,6 +22243,8 @@ type MarkNotificationReadResponse struct {
 	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Unprocessable
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequests
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
@@ -22245,6 +22259,8 @@ type MarkNotificationReadResponse struct {
 	Headers401 *MarkNotificationReadResponse401Headers
 	// Headers404 the parsed response headers for an HTTP 404 response
 	Headers404 *MarkNotificationReadResponse404Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *MarkNotificationReadResponse422Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *MarkNotificationReadResponse429Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
@@ -22273,6 +22289,11 @@ func (r MarkNotificationReadResponse) GetApplicationproblemJSON401() *Unauthoriz
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
 func (r MarkNotificationReadResponse) GetApplicationproblemJSON404() *NotFound {
 	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r MarkNotificationReadResponse) GetApplicationproblemJSON422() *Unprocessable {
+	return r.ApplicationproblemJSON422
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
@@ -23634,6 +23655,13 @@ type RedeliverWebhookResponse409Headers struct {
 	XRequestId         *string
 }
 
+// RedeliverWebhookResponse422Headers the declared response headers of an HTTP 422 response for RedeliverWebhook
+type RedeliverWebhookResponse422Headers struct {
+	ContentLanguage    *string
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
 // RedeliverWebhookResponse429Headers the declared response headers of an HTTP 429 response for RedeliverWebhook
 type RedeliverWebhookResponse429Headers struct {
 	ApigwRequestid *string
@@ -23674,6 +23702,8 @@ type RedeliverWebhookResponse struct {
 	ApplicationproblemJSON404 *NotFound
 	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
 	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Unprocessable
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequests
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
@@ -23692,6 +23722,8 @@ type RedeliverWebhookResponse struct {
 	Headers404 *RedeliverWebhookResponse404Headers
 	// Headers409 the parsed response headers for an HTTP 409 response
 	Headers409 *RedeliverWebhookResponse409Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *RedeliverWebhookResponse422Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *RedeliverWebhookResponse429Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
@@ -23730,6 +23762,11 @@ func (r RedeliverWebhookResponse) GetApplicationproblemJSON404() *NotFound {
 // GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
 func (r RedeliverWebhookResponse) GetApplicationproblemJSON409() *Conflict {
 	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r RedeliverWebhookResponse) GetApplicationproblemJSON422() *Unprocessable {
+	return r.ApplicationproblemJSON422
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
@@ -23809,6 +23846,13 @@ type RotateWebhookSecretResponse404Headers struct {
 	XRequestId         *string
 }
 
+// RotateWebhookSecretResponse422Headers the declared response headers of an HTTP 422 response for RotateWebhookSecret
+type RotateWebhookSecretResponse422Headers struct {
+	ContentLanguage    *string
+	IdempotentReplayed *string
+	XRequestId         *string
+}
+
 // RotateWebhookSecretResponse429Headers the declared response headers of an HTTP 429 response for RotateWebhookSecret
 type RotateWebhookSecretResponse429Headers struct {
 	ApigwRequestid *string
@@ -23847,6 +23891,8 @@ type RotateWebhookSecretResponse struct {
 	ApplicationproblemJSON403 *Forbidden
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Unprocessable
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequests
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
@@ -23863,6 +23909,8 @@ type RotateWebhookSecretResponse struct {
 	Headers403 *RotateWebhookSecretResponse403Headers
 	// Headers404 the parsed response headers for an HTTP 404 response
 	Headers404 *RotateWebhookSecretResponse404Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *RotateWebhookSecretResponse422Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *RotateWebhookSecretResponse429Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
@@ -23896,6 +23944,11 @@ func (r RotateWebhookSecretResponse) GetApplicationproblemJSON403() *Forbidden {
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
 func (r RotateWebhookSecretResponse) GetApplicationproblemJSON404() *NotFound {
 	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r RotateWebhookSecretResponse) GetApplicationproblemJSON422() *Unprocessable {
+	return r.ApplicationproblemJSON422
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
@@ -40370,6 +40423,13 @@ func ParseMarkNotificationReadResponse(rsp *http.Response) (*MarkNotificationRea
 		}
 		response.ApplicationproblemJSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -40473,6 +40533,30 @@ func ParseMarkNotificationReadResponse(rsp *http.Response) (*MarkNotificationRea
 			headers.XRequestId = &value
 		}
 		response.Headers404 = &headers
+	case rsp.StatusCode == 422:
+		var headers MarkNotificationReadResponse422Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers422 = &headers
 	case rsp.StatusCode == 429:
 		var headers MarkNotificationReadResponse429Headers
 		if values := rsp.Header.Values("Apigw-Requestid"); len(values) > 0 {
@@ -42640,6 +42724,13 @@ func ParseRedeliverWebhookResponse(rsp *http.Response) (*RedeliverWebhookRespons
 		}
 		response.ApplicationproblemJSON409 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -42791,6 +42882,30 @@ func ParseRedeliverWebhookResponse(rsp *http.Response) (*RedeliverWebhookRespons
 			headers.XRequestId = &value
 		}
 		response.Headers409 = &headers
+	case rsp.StatusCode == 422:
+		var headers RedeliverWebhookResponse422Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers422 = &headers
 	case rsp.StatusCode == 429:
 		var headers RedeliverWebhookResponse429Headers
 		if values := rsp.Header.Values("Apigw-Requestid"); len(values) > 0 {
@@ -42920,6 +43035,13 @@ func ParseRotateWebhookSecretResponse(rsp *http.Response) (*RotateWebhookSecretR
 		}
 		response.ApplicationproblemJSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -43047,6 +43169,30 @@ func ParseRotateWebhookSecretResponse(rsp *http.Response) (*RotateWebhookSecretR
 			headers.XRequestId = &value
 		}
 		response.Headers404 = &headers
+	case rsp.StatusCode == 422:
+		var headers RotateWebhookSecretResponse422Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers422 = &headers
 	case rsp.StatusCode == 429:
 		var headers RotateWebhookSecretResponse429Headers
 		if values := rsp.Header.Values("Apigw-Requestid"); len(values) > 0 {
