@@ -15,6 +15,7 @@ import (
 	"microcert/shared/holidays"
 	"microcert/shared/jobs"
 	"microcert/shared/logging"
+	"microcert/shared/selfinvoke"
 	"microcert/shared/store"
 )
 
@@ -24,7 +25,10 @@ func main() {
 	st := store.New(cfg.DynamoDB(), cfg.TableName, rules)
 	objects := s3blob.New(cfg.S3(), cfg.BucketName)
 	job := jobs.NewExpiry(jobs.Config{Store: st, Objects: objects, Calendars: holidays.New(objects, clock.System{}, log),
-		Rules: rules, Log: log})
-	h := &jobs.Handler{Job: job, Clock: clock.System{}, Log: log, Metrics: os.Stdout, Function: lambdacontext.FunctionName}
+		Rules: rules, Log: log, MaxItemsPerSecond: jobs.PartitionSafeRate})
+	// One invocation per part (shard) of the day's work, through Lambda's
+	// async invoke of this function itself.
+	fanOut := selfinvoke.New(cfg.AWS, lambdacontext.FunctionName)
+	h := &jobs.Handler{Job: job, Clock: clock.System{}, Log: log, Metrics: os.Stdout, Function: lambdacontext.FunctionName, FanOut: fanOut}
 	lambda.Start(h.Handle)
 }

@@ -13,6 +13,7 @@ import (
 	"microcert/shared/config"
 	"microcert/shared/jobs"
 	"microcert/shared/logging"
+	"microcert/shared/selfinvoke"
 	"microcert/shared/store"
 )
 
@@ -20,7 +21,10 @@ func main() {
 	log := logging.New("reminder")
 	cfg, rules := config.MustLoad(log)
 	st := store.New(cfg.DynamoDB(), cfg.TableName, rules)
-	job := jobs.NewReminders(jobs.Config{Store: st, Rules: rules, Log: log})
-	h := &jobs.Handler{Job: job, Clock: clock.System{}, Log: log, Metrics: os.Stdout, Function: lambdacontext.FunctionName}
+	job := jobs.NewReminders(jobs.Config{Store: st, Rules: rules, Log: log, MaxItemsPerSecond: jobs.PartitionSafeRate})
+	// One invocation per part (shard) of the day's work, through Lambda's
+	// async invoke of this function itself.
+	fanOut := selfinvoke.New(cfg.AWS, lambdacontext.FunctionName)
+	h := &jobs.Handler{Job: job, Clock: clock.System{}, Log: log, Metrics: os.Stdout, Function: lambdacontext.FunctionName, FanOut: fanOut}
 	lambda.Start(h.Handle)
 }

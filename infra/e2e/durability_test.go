@@ -188,7 +188,7 @@ func TestStacksSideBySide(t *testing.T) {
 			body, _ := io.ReadAll(res.Body)
 			res.Body.Close()
 			if res.StatusCode != 200 {
-				t.Fatalf("round %d: stack %d health: %d %s", round+1, i+1, res.StatusCode, body)
+				t.Fatalf("round %d: stack %d health: %d %s\nfunction logs:\n%s", round+1, i+1, res.StatusCode, body, strings.Join(st.Logs(""), "\n"))
 			}
 		}
 		for _, st := range stacks {

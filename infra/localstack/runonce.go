@@ -21,6 +21,7 @@ type RunInfo struct {
 	API      string `json:"api"`
 	S3       string `json:"s3"`
 	DynamoDB string `json:"dynamodb"`
+	Lambda   string `json:"lambda,omitempty"`
 }
 
 func runInfoPath(stateDir string) string { return filepath.Join(stateDir, "stack.json") }
@@ -78,8 +79,13 @@ func RunOnce(ctx context.Context, o Options, logicalID string, event []byte) ([]
 		}
 		defer logs.close()
 		timeout := time.Duration(max(f.Timeout, 3)) * time.Second
+		vars := LocalVars(f, ri.DynamoDB, ri.S3, ri.API, o.Env)
+		if ri.Lambda != "" {
+			// The jobs' fan-out runs on the running stack.
+			vars["AWS_ENDPOINT_URL_LAMBDA"] = ri.Lambda
+		}
 		fn := newFunction(logicalID, filepath.Join(o.ToolsDir, "aws-lambda-rie"), o.BinDir,
-			lambdaEnv(f, LocalVars(f, ri.DynamoDB, ri.S3, ri.API, o.Env), os.Getenv("PATH")), timeout, 1, logs, o.Logger)
+			lambdaEnv(f, vars, os.Getenv("PATH")), timeout, 1, logs, o.Logger)
 		if err := fn.start(ctx, 1); err != nil {
 			return nil, err
 		}
@@ -95,5 +101,8 @@ func RunOnce(ctx context.Context, o Options, logicalID string, event []byte) ([]
 		return nil, err
 	}
 	out, err := st.Invoke(ctx, logicalID, event)
+	// What the invoke queued (the jobs' fan-out) finishes before the
+	// stack stops.
+	err = errors.Join(err, st.WaitAsync(ctx))
 	return out, errors.Join(err, st.Close())
 }

@@ -124,8 +124,13 @@ type Stack struct {
 	apiSrv  *http.Server
 	apiURL  string
 	hookSrv *http.Server
-	vgwLog  *lineLog
-	sched   *scheduler
+	// lambdaSrv serves the Invoke API at lambdaURL (lambdaapi.go); async
+	// counts the asynchronous invokes not finished yet.
+	lambdaSrv *http.Server
+	lambdaURL string
+	async     sync.WaitGroup
+	vgwLog    *lineLog
+	sched     *scheduler
 	// stopSandbox ends the sandbox's daily statements.
 	stopSandbox chan struct{}
 	closeMu     sync.Mutex
@@ -210,6 +215,14 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 		return nil, fmt.Errorf("api: %w", err)
 	}
 	s.apiURL = "http://" + apiLn.Addr().String()
+	lambdaLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		apiLn.Close()
+		return nil, fmt.Errorf("lambda api: %w", err)
+	}
+	s.lambdaURL = "http://" + lambdaLn.Addr().String()
+	s.lambdaSrv = &http.Server{Handler: s.lambdaAPI(), ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = s.lambdaSrv.Serve(lambdaLn) }()
 
 	// Functions.
 	var (
@@ -288,7 +301,7 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 		s.sched = startScheduler(tpl, s.invokeAsync, s.logger)
 		go sb.dailyStatements(s.stopSandbox, s.logger)
 	}
-	if err := writeRunInfo(o.StateDir, RunInfo{PID: os.Getpid(), API: s.apiURL, S3: s.objects.url, DynamoDB: s.db.url}); err != nil {
+	if err := writeRunInfo(o.StateDir, RunInfo{PID: os.Getpid(), API: s.apiURL, S3: s.objects.url, DynamoDB: s.db.url, Lambda: s.lambdaURL}); err != nil {
 		return nil, err
 	}
 	s.logger.Info("stack ready", "api", s.apiURL, "s3", s.objects.url, "dynamodb", s.db.url)
@@ -305,6 +318,9 @@ func (s *Stack) functionVars(f template.Function) map[string]string {
 		s3URL = s.objects.url
 	}
 	v := LocalVars(f, dbURL, s3URL, s.apiURL, s.opts.Env)
+	if s.lambdaURL != "" {
+		v["AWS_ENDPOINT_URL_LAMBDA"] = s.lambdaURL
+	}
 	for k, val := range s.opts.FunctionEnv[f.LogicalID] {
 		v[k] = val
 	}
@@ -410,7 +426,9 @@ func (s *Stack) invoke(ctx context.Context, logicalID, requestID string, event [
 
 // invokeAsync is how EventBridge invokes: retried like any async invoke.
 func (s *Stack) invokeAsync(logicalID string, event []byte) {
+	s.async.Add(1)
 	go func() {
+		defer s.async.Done()
 		for attempt := 0; attempt <= 2; attempt++ {
 			if attempt > 0 {
 				time.Sleep(s.opts.RetryBackoff[min(attempt-1, len(s.opts.RetryBackoff)-1)])
@@ -424,6 +442,19 @@ func (s *Stack) invokeAsync(logicalID string, event []byte) {
 			s.logger.Warn("scheduled invoke failed", "function", logicalID, "attempt", attempt+1, "err", err)
 		}
 	}()
+}
+
+// WaitAsync waits until every asynchronous invoke (schedules, the jobs'
+// fan-out and hand-ons) has finished, or ctx is done.
+func (s *Stack) WaitAsync(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() { s.async.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // ScheduledEvent is the EventBridge event a schedule sends a function.
@@ -570,6 +601,9 @@ func (s *Stack) stopAll() {
 	}
 	if s.apiSrv != nil {
 		_ = s.apiSrv.Close()
+	}
+	if s.lambdaSrv != nil {
+		_ = s.lambdaSrv.Close()
 	}
 	if s.db != nil {
 		_ = s.db.close()

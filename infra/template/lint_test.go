@@ -38,8 +38,11 @@ var functionCalls = map[string][]string{
 	},
 	// GetItem: re-reading a certification after a conflict; PutItem: a lone
 	// certification write (a reminder already sent moves RemindAt on).
+	// lambda:InvokeFunction: the fan-out of a day's parts to invocations
+	// of the function itself (shared/selfinvoke).
 	"ReminderFunction": {
 		"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:TransactWriteItems",
+		"lambda:InvokeFunction",
 	},
 	// PutItem: fan-out (each delivery only if absent) and a lone delivery
 	// write; Query: the outbox shards, members, endpoints; transactions:
@@ -47,12 +50,14 @@ var functionCalls = map[string][]string{
 	"DispatcherFunction": {
 		"dynamodb:PutItem", "dynamodb:Query", "dynamodb:TransactWriteItems", "ssm:GetParameters",
 	},
-	// PutItem: a lone case write (e.g. only a deposit expired). UpdateItem:
-	// the TTL of an expired case's documents, in the case's transaction.
+	// GetItem: re-reading a certification after a conflict; PutItem: a lone
+	// case write (e.g. only a deposit expired). UpdateItem: the TTL of an
+	// expired case's documents, in the case's transaction.
 	"ExpiryFunction": {
-		"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query", "dynamodb:TransactWriteItems",
+		"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query", "dynamodb:TransactWriteItems",
 		"s3:PutObjectTagging", // marks released documents retention=expire
 		"s3:GetObject",        // the calendar document (config/calendar.json)
+		"lambda:InvokeFunction",
 	},
 	// GetItem: the refund; PutItem: a lone refund write (no answer: it
 	// backs off); TransactWriteItems: a result with its ledger entry and

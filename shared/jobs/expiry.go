@@ -41,26 +41,42 @@ func NewExpiry(cfg Config) *Expiry { return &Expiry{cfg: cfg.withDefaults()} }
 // Name is the job's name in logs and metrics.
 func (j *Expiry) Name() string { return "expiry" }
 
-// Run processes every certification and case due at now, or as many as the
-// context's deadline allows.
-func (j *Expiry) Run(ctx context.Context, now time.Time) Summary {
+// Parts names the partitions of the job's work: one per shard of the
+// certifications' DueIndex ("cert/<shard>") and the case timeouts
+// ("cases").
+func (j *Expiry) Parts() []string {
+	return partNames(j.parts(context.Background(), time.Time{}, nil))
+}
+
+// Run processes every certification and case due at now in the parts named
+// (all when none), or as many as the context's deadline allows.
+func (j *Expiry) Run(ctx context.Context, now time.Time, parts ...string) Summary {
 	cal := domain.BuiltinCalendar()
 	if j.cfg.Calendars != nil {
 		cal = j.cfg.Calendars.Load(ctx)
 	}
-	s := run(ctx, j.cfg, j.Name(), now,
-		func(t *tally) string {
-			return drain(ctx, j.cfg, t, now, j.cfg.Store.DueCertifications, certKey, func(ctx context.Context, c domain.Certification) []string {
-				return j.certification(ctx, now, c)
-			})
-		},
-		func(t *tally) string {
-			return drain(ctx, j.cfg, t, now, j.cfg.Store.DueCases, func(c domain.Case) string { return c.ID }, func(ctx context.Context, c domain.Case) []string {
-				return j.kase(ctx, now, cal, c)
-			})
-		})
+	s := run(ctx, j.cfg, j.Name(), now, j.parts(ctx, now, cal), parts...)
 	s.Calendar = calendarInfo(cal, now)
 	return s
+}
+
+func (j *Expiry) parts(ctx context.Context, now time.Time, cal *domain.Calendar) []part {
+	var ps []part
+	for _, shard := range j.cfg.Store.DueShards() {
+		list := func(ctx context.Context, before time.Time, p domain.Page) ([]domain.Certification, string, error) {
+			return j.cfg.Store.DueCertifications(ctx, shard, before, p)
+		}
+		ps = append(ps, part{name: "cert/" + shard, run: func(r *runner) string {
+			return drain(ctx, j.cfg, r, now, list, certKey, func(ctx context.Context, c domain.Certification) []string {
+				return j.certification(ctx, now, c)
+			})
+		}})
+	}
+	return append(ps, part{name: "cases", run: func(r *runner) string {
+		return drain(ctx, j.cfg, r, now, j.cfg.Store.DueCases, func(c domain.Case) string { return c.ID }, func(ctx context.Context, c domain.Case) []string {
+			return j.kase(ctx, now, cal, c)
+		})
+	}})
 }
 
 // certification advances one certification; it returns the outcomes. On

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -17,8 +19,25 @@ import (
 // Job is a daily job: Reminders or Expiry.
 type Job interface {
 	Name() string
-	Run(ctx context.Context, now time.Time) Summary
+	// Parts names the partitions of the job's work (shards of its lists).
+	Parts() []string
+	// Run runs the parts named (all when none) as of now.
+	Run(ctx context.Context, now time.Time, parts ...string) Summary
 }
+
+// Invoker invokes the function itself asynchronously with an event
+// (Lambda's InvocationType Event: queued, retried twice on error). The
+// handler fans a day's work out with it and hands on what a run could not
+// finish before its deadline.
+type Invoker interface {
+	InvokeAsync(ctx context.Context, event []byte) error
+}
+
+// MaxContinuations bounds the chain of invocations one part of one day may
+// take: each stops near its deadline and hands on the rest. A part that
+// makes no progress through that many invocations (300 s each) is stuck:
+// the last one fails, and the alarms say so.
+const MaxContinuations = 24
 
 // ScheduledEvent is the part of an EventBridge scheduled event the jobs
 // read:
@@ -31,9 +50,17 @@ type Job interface {
 // redoes exactly the same day's work), and it is how tests and
 // `make invoke EVENT=events/schedule-reminder-2027-09-27.json` run a job as
 // of any date. An event without a time (e.g. `{}`) runs as of the clock.
+//
+// With an Invoker (deployed and locally), a scheduled run that has not
+// finished within InlineBudget fans out: one asynchronous invocation per
+// unfinished part, each with the event's time and the part's name (Part).
+// A part's run that stops near its deadline invokes again with
+// Continuation + 1 for the rest.
 type ScheduledEvent struct {
-	Time       string `json:"time"`
-	DetailType string `json:"detail-type"`
+	Time         string `json:"time"`
+	DetailType   string `json:"detail-type,omitempty"`
+	Part         string `json:"part,omitempty"`
+	Continuation int    `json:"continuation,omitempty"`
 }
 
 // Handler adapts a job to Lambda: it takes "now" from the event, runs the
@@ -49,6 +76,11 @@ type Handler struct {
 	// Function is the value of the metrics' FunctionName dimension: the
 	// Lambda function's name (lambdacontext.FunctionName), else the job's.
 	Function string
+	// FanOut, when set, spreads a scheduled run over one invocation per
+	// part and continues a part's unfinished run in a new invocation; nil
+	// runs every part in this invocation (make invoke without the local
+	// stack, tests).
+	FanOut Invoker
 
 	mu sync.Mutex // one EMF line at a time
 }
@@ -58,7 +90,7 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (Summary, err
 	if h.Log == nil {
 		h.Log = slog.New(slog.DiscardHandler)
 	}
-	now, err := h.now(raw)
+	now, ev, err := h.event(raw)
 	if err != nil {
 		h.Log.Error("bad event", "err", err)
 		return Summary{Job: h.Job.Name()}, err
@@ -67,7 +99,26 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (Summary, err
 		// Not what EventBridge sends: a manual run for another date.
 		h.Log.Warn("running as of a time far from the clock", "now", now, "clock", wall)
 	}
-	s := h.Job.Run(ctx, now)
+	var s Summary
+	switch {
+	case ev.Part == "" && h.FanOut != nil:
+		// The scheduled run works through the day itself for
+		// InlineBudget; what is left then goes to one invocation per
+		// unfinished part. An ordinary day ends here; a WeChat-sized one
+		// fans out after a minute.
+		ictx, cancel := context.WithDeadline(ctx, h.wallNow().Add(InlineBudget))
+		s = h.Job.Run(ictx, now)
+		cancel()
+		if !s.Complete && s.Stopped == stopDeadline && ctx.Err() == nil {
+			err := h.fanOut(ctx, &s, now)
+			s.HandedOn = err == nil
+		}
+	case ev.Part != "":
+		s = h.Job.Run(ctx, now, ev.Part)
+		s.HandedOn = h.handOn(ctx, s, ev, now)
+	default:
+		s = h.Job.Run(ctx, now)
+	}
 	attrs := []any{"job", s.Job, "now", s.Now, "read", s.Read, "complete", s.Complete,
 		"durationMs", s.Duration.Milliseconds(), "counts", s.Counts}
 	if c := s.Calendar; c != nil {
@@ -75,6 +126,12 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (Summary, err
 	}
 	if s.Stopped != "" {
 		attrs = append(attrs, "stopped", s.Stopped)
+	}
+	if len(s.Parts) == 1 {
+		attrs = append(attrs, "part", s.Parts[0], "continuation", ev.Continuation)
+	}
+	if s.HandedOn {
+		attrs = append(attrs, "handedOn", true)
 	}
 	if s.Complete && s.Count(OutFailed) == 0 {
 		h.Log.Info("run summary", attrs...)
@@ -93,7 +150,82 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (Summary, err
 			h.Log.Error("metrics", "err", err)
 		}
 	}
+	if s.HandedOn && s.Count(OutFailed) == 0 {
+		// The next invocation finishes the part: no retry of this one.
+		return s, nil
+	}
 	return s, s.Err()
+}
+
+// InlineBudget is how long a scheduled run works through the day's parts
+// itself, all at once, before it hands each unfinished part to an
+// invocation of its own (Handler.FanOut).
+const InlineBudget = 60 * time.Second
+
+func (h *Handler) wallNow() time.Time {
+	if h.Clock != nil {
+		return h.Clock.Now()
+	}
+	return time.Now()
+}
+
+// fanOut invokes the function once per unfinished part of s, as of now. A
+// failed invoke fails the run, so that Lambda retries it; parts invoked
+// twice do their work once (every effect is conditional).
+func (h *Handler) fanOut(ctx context.Context, s *Summary, now time.Time) error {
+	var errs []error
+	for _, p := range s.Unfinished {
+		ev, _ := json.Marshal(ScheduledEvent{Time: now.Format(time.RFC3339Nano), Part: p, Continuation: 1})
+		if err := h.FanOut.InvokeAsync(ctx, ev); err != nil {
+			errs = append(errs, fmt.Errorf("invoke part %s: %w", p, err))
+			continue
+		}
+		s.Dispatched = append(s.Dispatched, p)
+	}
+	err := errors.Join(errs...)
+	if err != nil {
+		h.Log.Error("fan-out", "job", s.Job, "now", now, "dispatched", len(s.Dispatched), "of", len(s.Unfinished), "err", err)
+		return err
+	}
+	h.Log.Info("fan-out", "job", s.Job, "now", now, "dispatched", len(s.Dispatched))
+	return nil
+}
+
+// handOn invokes the function again for the rest of a part whose run
+// stopped near its deadline; it reports whether the rest is handed on.
+func (h *Handler) handOn(ctx context.Context, s Summary, ev ScheduledEvent, now time.Time) bool {
+	if h.FanOut == nil || s.Complete || ev.Part == "" || s.Stopped != stopDeadline {
+		return false
+	}
+	if ev.Continuation+1 > MaxContinuations {
+		h.Log.Error("part not finished after the maximum of continuations", "part", ev.Part, "continuations", ev.Continuation)
+		return false
+	}
+	next := ScheduledEvent{Time: now.Format(time.RFC3339Nano), Part: ev.Part, Continuation: ev.Continuation + 1}
+	b, _ := json.Marshal(next)
+	// The context is nearly done: the invoke gets its own few seconds.
+	ictx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := h.FanOut.InvokeAsync(ictx, b); err != nil {
+		h.Log.Error("hand on", "part", ev.Part, "err", err)
+		return false
+	}
+	return true
+}
+
+func (h *Handler) event(raw json.RawMessage) (time.Time, ScheduledEvent, error) {
+	var ev ScheduledEvent
+	raw = bytes.TrimSpace(raw)
+	if len(raw) > 0 && !bytes.Equal(raw, []byte("null")) {
+		if err := json.Unmarshal(raw, &ev); err != nil {
+			return time.Time{}, ev, fmt.Errorf("event is not a scheduled event: %w", err)
+		}
+	}
+	if ev.Part != "" && !slices.Contains(h.Job.Parts(), ev.Part) {
+		return time.Time{}, ev, fmt.Errorf("event part %q is not a part of job %s", ev.Part, h.Job.Name())
+	}
+	now, err := h.now(raw)
+	return now, ev, err
 }
 
 func (h *Handler) now(raw json.RawMessage) (time.Time, error) {

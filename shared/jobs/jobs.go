@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -14,12 +17,16 @@ import (
 
 // Store is what the jobs need from the table (implemented by *store.Store).
 type Store interface {
-	// RemindersDue lists certifications whose RemindAt is at or before
-	// before (sparse RemindIndex), earliest first.
-	RemindersDue(ctx context.Context, before time.Time, p domain.Page) ([]domain.Certification, string, error)
-	// DueCertifications lists certifications whose scheduled transition
-	// (expiry, lapse) is at or before before (sparse DueIndex).
-	DueCertifications(ctx context.Context, before time.Time, p domain.Page) ([]domain.Certification, string, error)
+	// DueShards names the shards of the certification due lists: each is
+	// read on its own, by its own invocation when fanned out.
+	DueShards() []string
+	// RemindersDue lists the certifications of a shard whose RemindAt is at
+	// or before before (sparse RemindIndex), earliest first.
+	RemindersDue(ctx context.Context, shard string, before time.Time, p domain.Page) ([]domain.Certification, string, error)
+	// DueCertifications lists the certifications of a shard whose
+	// scheduled transition (expiry, lapse) is at or before before (sparse
+	// DueIndex), earliest first.
+	DueCertifications(ctx context.Context, shard string, before time.Time, p domain.Page) ([]domain.Certification, string, error)
 	// DueCases lists cases whose pending work (PendingWorkAt) is at or
 	// before before (sparse DueIndex).
 	DueCases(ctx context.Context, before time.Time, p domain.Page) ([]domain.Case, string, error)
@@ -50,9 +57,16 @@ type Calendars interface {
 // Defaults of Config.
 const (
 	DefaultPageSize     = 100
-	DefaultWorkers      = 4
+	DefaultWorkers      = 8
 	DefaultSafetyMargin = 15 * time.Second
 )
+
+// PartitionSafeRate is the MaxItemsPerSecond of the deployed jobs: a
+// reminder moves its certification within RemindIndex (a delete and a put
+// in the shard's partition: 2 writes) and rewrites it on DueIndex (1), so
+// 200 items/s are 400 writes/s on a partition that takes 1,000: the 2x
+// margin of BENCHMARKS.md's scale model, with room to spare.
+const PartitionSafeRate = 200
 
 // Config wires a job.
 type Config struct {
@@ -69,9 +83,14 @@ type Config struct {
 	Log   *slog.Logger
 	// PageSize is the number of index items read per Query.
 	PageSize int
-	// Workers is how many items are processed at once (each item is its
-	// own transaction; items of a page never touch the same record).
+	// Workers is how many items one invocation processes at once, across
+	// the parts it runs (each item is its own transaction; items of a page
+	// never touch the same record).
 	Workers int
+	// MaxItemsPerSecond caps the items one invocation starts per second
+	// (0: no cap), so that the index partition of a shard it drains stays
+	// within its write limit (PartitionSafeRate).
+	MaxItemsPerSecond int
 	// SafetyMargin: no new item is started once the context's deadline is
 	// closer than this (time for the items in flight and the summary).
 	SafetyMargin time.Duration
@@ -144,6 +163,8 @@ const (
 type Summary struct {
 	Job string    `json:"job"`
 	Now time.Time `json:"now"`
+	// Parts names the partitions of the job's work this run covered.
+	Parts []string `json:"parts,omitempty"`
 	// Read is the number of index items read (certifications and cases;
 	// an item that failed or conflicted may be read again in the run).
 	Read int `json:"read"`
@@ -162,6 +183,13 @@ type Summary struct {
 	Totals        map[string]int64          `json:"totals,omitempty"`
 	// Calendar is the working-day calendar the run used (expiry job).
 	Calendar *CalendarInfo `json:"calendar,omitempty"`
+	// Unfinished names the parts that stopped before their last due item.
+	Unfinished []string `json:"unfinished,omitempty"`
+	// Dispatched names the parts a fan-out invoked (Handler.FanOut).
+	Dispatched []string `json:"dispatched,omitempty"`
+	// HandedOn: the run stopped near its deadline and invoked the
+	// function again for the rest (Dispatched, or its own part).
+	HandedOn bool `json:"handedOn,omitempty"`
 }
 
 // CalendarInfo says how far the working-day calendar reaches: what an
@@ -236,10 +264,13 @@ func (c Config) stopReason(ctx context.Context) string {
 		return err.Error()
 	}
 	if dl, ok := ctx.Deadline(); ok && dl.Sub(c.Wall.Now()) < c.SafetyMargin {
-		return "deadline near"
+		return stopDeadline
 	}
 	return ""
 }
+
+// stopDeadline is why a run stopped when its deadline came near.
+const stopDeadline = "deadline near"
 
 // maxQueryLimit is the largest page the store reads in one Query.
 const maxQueryLimit = 1000
@@ -270,17 +301,17 @@ func stays(outcomes []string) bool {
 // index still shows items just written: GSIs are eventually consistent) the
 // run follows that Query's cursor past them. Failed items stay due for the
 // next run; one failing item does not stop the batch.
-func drain[T any](ctx context.Context, c Config, t *tally, now time.Time,
+func drain[T any](ctx context.Context, c Config, r *runner, now time.Time,
 	list func(context.Context, time.Time, domain.Page) ([]T, string, error),
 	key func(T) string, do func(context.Context, T) []string) string {
 	seen := map[string]bool{}
+	t := r.tally
 	var (
 		mu     sync.Mutex
 		stuck  int
 		cursor string
 		wg     sync.WaitGroup
 	)
-	sem := make(chan struct{}, c.Workers)
 	defer wg.Wait()
 	for {
 		if why := c.stopReason(ctx); why != "" {
@@ -310,12 +341,15 @@ func drain[T any](ctx context.Context, c Config, t *tally, now time.Time,
 			if why := c.stopReason(ctx); why != "" {
 				return why
 			}
+			if err := r.pace.wait(ctx); err != nil {
+				return err.Error()
+			}
 			seen[k] = true
 			fresh++
-			sem <- struct{}{}
+			r.sem <- struct{}{}
 			wg.Add(1)
 			go func() {
-				defer func() { <-sem; wg.Done() }()
+				defer func() { <-r.sem; wg.Done() }()
 				out := do(ctx, it)
 				t.add(out...)
 				if stays(out) {
@@ -338,19 +372,107 @@ func drain[T any](ctx context.Context, c Config, t *tally, now time.Time,
 	}
 }
 
-// run wraps the parts of a job into a Summary.
-func run(ctx context.Context, c Config, job string, now time.Time, parts ...func(*tally) string) Summary {
+// runner is what the parts run by one invocation share: the outcomes, the
+// Workers bound on items in flight, the MaxItemsPerSecond pace.
+type runner struct {
+	tally *tally
+	sem   chan struct{}
+	pace  *pacer
+}
+
+// part is one partition of a job's work: a shard of a due list, or the
+// case timeouts. Run with the shared runner, it returns "" when nothing due
+// is left, else why it stopped.
+type part struct {
+	name string
+	run  func(*runner) string
+}
+
+// partNames lists the names of ps.
+func partNames(ps []part) []string {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = p.name
+	}
+	return out
+}
+
+// run runs the parts of a job named in names (all when none) at once into
+// one Summary: their Queries run in parallel, their items share the
+// invocation's Workers and pace.
+func run(ctx context.Context, c Config, job string, now time.Time, all []part, names ...string) Summary {
 	start := c.Wall.Now()
-	t := &tally{}
-	stopped := ""
-	for _, p := range parts {
-		if stopped = p(t); stopped != "" {
-			break
+	r := &runner{tally: &tally{}, sem: make(chan struct{}, c.Workers), pace: newPacer(c.MaxItemsPerSecond)}
+	chosen := all
+	if len(names) > 0 {
+		chosen = nil
+		for _, n := range names {
+			i := slices.IndexFunc(all, func(p part) bool { return p.name == n })
+			if i < 0 {
+				return Summary{Job: job, Now: now, Parts: names, Stopped: "no part " + strconv.Quote(n) + " in this job"}
+			}
+			chosen = append(chosen, all[i])
 		}
 	}
-	counts, read := t.snapshot()
-	return Summary{Job: job, Now: now, Read: read, Counts: counts, Complete: stopped == "",
-		Stopped: stopped, Duration: c.Wall.Now().Sub(start)}
+	stops := make([]string, len(chosen))
+	var wg sync.WaitGroup
+	for i, p := range chosen {
+		wg.Go(func() { stops[i] = p.run(r) })
+	}
+	wg.Wait()
+	// Why the run stopped: each distinct reason once (a deadline stops
+	// every part).
+	var stopped, unfinished []string
+	for i, why := range stops {
+		if why == "" {
+			continue
+		}
+		unfinished = append(unfinished, chosen[i].name)
+		if !slices.Contains(stopped, why) {
+			stopped = append(stopped, why)
+		}
+	}
+	counts, read := r.tally.snapshot()
+	return Summary{Job: job, Now: now, Parts: partNames(chosen), Read: read, Counts: counts, Complete: len(stopped) == 0,
+		Stopped: strings.Join(stopped, "; "), Unfinished: unfinished, Duration: c.Wall.Now().Sub(start)}
+}
+
+// pacer spaces the starts of items at least 1/rate apart (nil: no pace).
+type pacer struct {
+	mu    sync.Mutex
+	every time.Duration
+	next  time.Time
+}
+
+func newPacer(perSecond int) *pacer {
+	if perSecond <= 0 {
+		return nil
+	}
+	return &pacer{every: time.Second / time.Duration(perSecond)}
+}
+
+// wait blocks until the next start is due (wall time: it paces real
+// traffic), or ctx is done.
+func (p *pacer) wait(ctx context.Context) error {
+	if p == nil {
+		return nil
+	}
+	p.mu.Lock()
+	now := time.Now()
+	at := p.next
+	if at.Before(now) {
+		at = now
+	}
+	p.next = at.Add(p.every)
+	p.mu.Unlock()
+	if d := time.Until(at); d > 0 {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(d):
+		}
+	}
+	return nil
 }
 
 // conflict reports whether err is a failed condition (someone else wrote

@@ -51,12 +51,16 @@ func NewRefunds(cfg Config, source RefundSource, sender RefundSender) *Refunds {
 // Name is the job's name in logs and metrics.
 func (j *Refunds) Name() string { return "refund" }
 
+// Parts is the one partition of the job's work: a run every few minutes
+// sends a few refunds, so it is not fanned out.
+func (j *Refunds) Parts() []string { return []string{"refunds"} }
+
 // Run sends every refund due at now.
-func (j *Refunds) Run(ctx context.Context, now time.Time) Summary {
-	return run(ctx, j.cfg, j.Name(), now, func(t *tally) string {
-		return drain(ctx, j.cfg, t, now, j.source.RefundsDue, func(r domain.Refund) string { return r.ID },
+func (j *Refunds) Run(ctx context.Context, now time.Time, parts ...string) Summary {
+	return run(ctx, j.cfg, j.Name(), now, []part{{name: "refunds", run: func(r *runner) string {
+		return drain(ctx, j.cfg, r, now, j.source.RefundsDue, func(r domain.Refund) string { return r.ID },
 			func(ctx context.Context, r domain.Refund) []string { return []string{j.one(ctx, r)} })
-	})
+	}}}, parts...)
 }
 
 func (j *Refunds) one(ctx context.Context, r domain.Refund) string {

@@ -35,14 +35,29 @@ func NewReminders(cfg Config) *Reminders { return &Reminders{cfg: cfg.withDefaul
 // Name is the job's name in logs and metrics.
 func (j *Reminders) Name() string { return "reminder" }
 
-// Run processes every reminder due at now, or as many as the context's
-// deadline allows.
-func (j *Reminders) Run(ctx context.Context, now time.Time) Summary {
-	return run(ctx, j.cfg, j.Name(), now, func(t *tally) string {
-		return drain(ctx, j.cfg, t, now, j.cfg.Store.RemindersDue, certKey, func(ctx context.Context, c domain.Certification) []string {
-			return []string{j.one(ctx, now, c)}
-		})
-	})
+// Parts names the partitions of the job's work: one per shard of
+// RemindIndex ("remind/<shard>").
+func (j *Reminders) Parts() []string { return partNames(j.parts(context.Background(), time.Time{})) }
+
+// Run processes every reminder due at now in the parts named (all when
+// none), or as many as the context's deadline allows.
+func (j *Reminders) Run(ctx context.Context, now time.Time, parts ...string) Summary {
+	return run(ctx, j.cfg, j.Name(), now, j.parts(ctx, now), parts...)
+}
+
+func (j *Reminders) parts(ctx context.Context, now time.Time) []part {
+	var ps []part
+	for _, shard := range j.cfg.Store.DueShards() {
+		list := func(ctx context.Context, before time.Time, p domain.Page) ([]domain.Certification, string, error) {
+			return j.cfg.Store.RemindersDue(ctx, shard, before, p)
+		}
+		ps = append(ps, part{name: "remind/" + shard, run: func(r *runner) string {
+			return drain(ctx, j.cfg, r, now, list, certKey, func(ctx context.Context, c domain.Certification) []string {
+				return []string{j.one(ctx, now, c)}
+			})
+		}})
+	}
+	return ps
 }
 
 // certKey identifies a certification within a run.

@@ -101,6 +101,10 @@ func (t *tally) add(o string) {
 // Name is the job's name in logs and metrics.
 func (j *Reconcile) Name() string { return "reconcile" }
 
+// Parts is the one partition of the job's work (the previous day's
+// statements): it is not fanned out, so Run has no parts to choose.
+func (j *Reconcile) Parts() []string { return []string{"day"} }
+
 // PreviousDay is the Beijing day before the one now falls in.
 func PreviousDay(now time.Time) string {
 	start, _ := domain.DayStart(domain.Day(now))
@@ -108,7 +112,7 @@ func PreviousDay(now time.Time) string {
 }
 
 // Run reconciles the previous day of both sources.
-func (j *Reconcile) Run(ctx context.Context, now time.Time) jobs.Summary {
+func (j *Reconcile) Run(ctx context.Context, now time.Time, _ ...string) jobs.Summary {
 	day := PreviousDay(now)
 	start := j.cfg.Wall.Now()
 	t := &tally{}

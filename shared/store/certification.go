@@ -10,11 +10,11 @@ import (
 	"microcert/shared/domain"
 )
 
-// certificationItem: pk ENT#<entId>, sk B#CERT#<type>; on DueIndex (CERT,
-// <due>#<entId>#<type>) while the domain schedules a transition
-// (Certification.NextTransitionAt: expiry while active, lapse while overdue)
-// and on RemindIndex (REMIND, <remindAt>#<entId>#<type>) while RemindAt is
-// set.
+// certificationItem: pk ENT#<entId>, sk B#CERT#<type>; on DueIndex
+// (CERT#<shard>, <due>#<entId>#<type>) while the domain schedules a
+// transition (Certification.NextTransitionAt: expiry while active, lapse
+// while overdue) and on RemindIndex (REMIND#<shard>,
+// <remindAt>#<entId>#<type>) while RemindAt is set (shards.go).
 type certificationItem struct {
 	PK            string     `dynamodbav:"pk"`
 	SK            string     `dynamodbav:"sk"`
@@ -55,11 +55,12 @@ func toCertificationItem(c *domain.Certification, r domain.Rules) certificationI
 		UpdatedAt:     c.UpdatedAt.UTC(),
 		RemindAt:      utcp(c.RemindAt),
 	}
+	shard := certShard(c.EnterpriseID, c.Type)
 	if due := c.NextTransitionAt(r); due != nil {
-		it.DuePK, it.DueSK = dueCertPK, dueSK(*due, c.EnterpriseID, string(c.Type))
+		it.DuePK, it.DueSK = dueCertPK+"#"+shard, dueSK(*due, c.EnterpriseID, string(c.Type))
 	}
 	if c.RemindAt != nil {
-		it.RPK, it.RSK = remindPK, dueSK(*c.RemindAt, c.EnterpriseID, string(c.Type))
+		it.RPK, it.RSK = remindPK+"#"+shard, dueSK(*c.RemindAt, c.EnterpriseID, string(c.Type))
 	}
 	return it
 }
@@ -89,19 +90,25 @@ func (s *Store) certificationOps(w domain.CertificationWrite) ([]op, error) {
 	return s.entityOps("certification", toCertificationItem(c, s.rules), w.Create, c.Version, w.ExpectVersion)
 }
 
-// DueCertifications lists certifications whose scheduled transition is due
-// at or before before, earliest first (DueIndex, duepk CERT).
-func (s *Store) DueCertifications(ctx context.Context, before time.Time, p domain.Page) ([]domain.Certification, string, error) {
-	return s.certsByTime(ctx, indexDue, attrDuePK, attrDueSK, dueCertPK, before, p)
+// DueCertifications lists the certifications of one shard (DueShards) whose
+// scheduled transition is due at or before before, earliest first
+// (DueIndex, duepk CERT#<shard>).
+func (s *Store) DueCertifications(ctx context.Context, shard string, before time.Time, p domain.Page) ([]domain.Certification, string, error) {
+	return s.certsByTime(ctx, indexDue, attrDuePK, attrDueSK, dueCertPK, shard, before, p)
 }
 
-// RemindersDue lists certifications whose next renewal reminder is due at or
-// before before, earliest first (RemindIndex, rpk REMIND).
-func (s *Store) RemindersDue(ctx context.Context, before time.Time, p domain.Page) ([]domain.Certification, string, error) {
-	return s.certsByTime(ctx, indexRemind, attrRPK, attrRSK, remindPK, before, p)
+// RemindersDue lists the certifications of one shard (DueShards) whose next
+// renewal reminder is due at or before before, earliest first (RemindIndex,
+// rpk REMIND#<shard>).
+func (s *Store) RemindersDue(ctx context.Context, shard string, before time.Time, p domain.Page) ([]domain.Certification, string, error) {
+	return s.certsByTime(ctx, indexRemind, attrRPK, attrRSK, remindPK, shard, before, p)
 }
 
-func (s *Store) certsByTime(ctx context.Context, index, hashAttr, rangeAttr, hash string, before time.Time, p domain.Page) ([]domain.Certification, string, error) {
+func (s *Store) certsByTime(ctx context.Context, index, hashAttr, rangeAttr, list, shard string, before time.Time, p domain.Page) ([]domain.Certification, string, error) {
+	hash, err := shardPK(list, shard)
+	if err != nil {
+		return nil, "", err
+	}
 	spec := cursorSpec{index: index, hashAttr: hashAttr, hashValue: hash, rangeAttr: rangeAttr,
 		prefixes: map[string]string{attrPK: prefixEnt, attrSK: skCertPrefix}}
 	kc := expression.Key(hashAttr).Equal(expression.Value(hash)).

@@ -1,6 +1,8 @@
 package store
 
 import (
+	"context"
+	"sort"
 	"testing"
 	"time"
 
@@ -14,6 +16,38 @@ func certKeys(cs []domain.Certification) []string {
 	}
 	return out
 }
+
+// dueList is DueCertifications or RemindersDue.
+type dueList func(ctx context.Context, shard string, before time.Time, p domain.Page) ([]domain.Certification, string, error)
+
+// allShards reads every shard of list (one Query each), checks that each
+// shard's list is earliest first, and returns the keys of all, sorted.
+func allShards(t *testing.T, s *Store, list dueList, before time.Time, due func(domain.Certification) time.Time) []string {
+	t.Helper()
+	out := []string{}
+	for _, shard := range s.DueShards() {
+		page, next, err := list(ctx, shard, before, domain.Page{Limit: 100})
+		if err != nil || next != "" {
+			t.Fatalf("shard %s: %v, next %q", shard, err, next)
+		}
+		for i := 1; i < len(page); i++ {
+			if due(page[i]).Before(due(page[i-1])) {
+				t.Errorf("shard %s is not earliest first: %s", shard, certKeys(page))
+			}
+		}
+		out = append(out, certKeys(page)...)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func remindAt(c domain.Certification) time.Time { return *c.RemindAt }
+
+func transitionAt(c domain.Certification) time.Time {
+	return *c.NextTransitionAt(domain.DefaultRules)
+}
+
+func sorted(keys ...string) []string { sort.Strings(keys); return keys }
 
 func TestCertificationsAndDueIndex(t *testing.T) {
 	s, counter := newStore(t)
@@ -45,25 +79,23 @@ func TestCertificationsAndDueIndex(t *testing.T) {
 	}
 
 	// Due by t0+2d: the overdue one (lapse at -10d) and the active one
-	// expiring tomorrow, earliest first; nothing else is read.
+	// expiring tomorrow, each shard earliest first; nothing else is read.
 	counter.Reset()
-	due, next, err := s.DueCertifications(ctx, t0.Add(48*time.Hour), domain.Page{Limit: 10})
-	if err != nil {
-		t.Fatal(err)
+	want := sorted(e2.ID+"/mini_program", e1.ID+"/wecom")
+	if d := diff(want, allShards(t, s, s.DueCertifications, t0.Add(48*time.Hour), transitionAt)); d != "" {
+		t.Errorf("due (-want +got):\n%s", d)
 	}
-	want := []string{e2.ID + "/mini_program", e1.ID + "/wecom"}
-	if d := diff(want, certKeys(due)); d != "" || next != "" {
-		t.Errorf("due (-want +got):\n%s next %q", d, next)
-	}
-	if counter.ItemsRead() != 2 || counter.Calls("Query") != 1 {
-		t.Errorf("DueCertifications read %d items in %d queries, want 2 in 1", counter.ItemsRead(), counter.Calls("Query"))
+	if counter.ItemsRead() != 2 || counter.Calls("Query") != len(s.DueShards()) {
+		t.Errorf("DueCertifications read %d items in %d queries, want 2 in %d", counter.ItemsRead(), counter.Calls("Query"), len(s.DueShards()))
 	}
 
-	// Paged one at a time.
+	// Paged one at a time within a shard.
+	shard := certShard(e2.ID, domain.CertMiniProgram)
+	want = []string{e2.ID + "/mini_program"}
 	var got []string
 	cursor := ""
 	for i := 0; i < 5; i++ {
-		page, next, err := s.DueCertifications(ctx, t0.Add(48*time.Hour), domain.Page{Limit: 1, Cursor: cursor})
+		page, next, err := s.DueCertifications(ctx, shard, t0.Add(48*time.Hour), domain.Page{Limit: 1, Cursor: cursor})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -76,17 +108,17 @@ func TestCertificationsAndDueIndex(t *testing.T) {
 	if d := diff(want, got); d != "" {
 		t.Errorf("paged due (-want +got):\n%s", d)
 	}
-	// A DueCases cursor is not a DueCertifications cursor.
+	// A DueCases cursor is not a DueCertifications cursor, nor is another
+	// shard's.
 	bad := mustCursor(t, map[string]string{"pk": casePK("x"), "sk": skCase, "duepk": dueCasePK, "duesk": "2026"})
-	_, _, err = s.DueCertifications(ctx, t0, domain.Page{Limit: 1, Cursor: bad})
+	_, _, err = s.DueCertifications(ctx, shard, t0, domain.Page{Limit: 1, Cursor: bad})
+	wantCode(t, err, domain.KindInvalid, "invalid_cursor")
+	other := mustCursor(t, map[string]string{"pk": entPK(e2.ID), "sk": certSK(domain.CertMiniProgram), "duepk": dueCertPK + "#" + shard, "duesk": "2026"})
+	_, _, err = s.DueCertifications(ctx, LegacyShard, t0, domain.Page{Limit: 1, Cursor: other})
 	wantCode(t, err, domain.KindInvalid, "invalid_cursor")
 
 	// Reminders due now: only the one whose RemindAt passed.
-	rem, _, err := s.RemindersDue(ctx, t0, domain.Page{Limit: 10})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d := diff([]string{e1.ID + "/wecom"}, certKeys(rem)); d != "" {
+	if d := diff([]string{e1.ID + "/wecom"}, allShards(t, s, s.RemindersDue, t0, remindAt)); d != "" {
 		t.Errorf("reminders (-want +got):\n%s", d)
 	}
 
@@ -97,25 +129,22 @@ func TestCertificationsAndDueIndex(t *testing.T) {
 	cancelled.RemindAt = nil
 	mustCommit(t, s, &domain.Change{Certifications: []domain.CertificationWrite{{Certification: &cancelled, ExpectVersion: 1}}})
 	counter.Reset()
-	due, _, _ = s.DueCertifications(ctx, t0.Add(48*time.Hour), domain.Page{Limit: 10})
-	if d := diff([]string{e2.ID + "/mini_program"}, certKeys(due)); d != "" {
+	if d := diff([]string{e2.ID + "/mini_program"}, allShards(t, s, s.DueCertifications, t0.Add(48*time.Hour), transitionAt)); d != "" {
 		t.Errorf("due after cancel (-want +got):\n%s", d)
 	}
 	if counter.ItemsRead() != 1 {
 		t.Errorf("read %d items, want 1", counter.ItemsRead())
 	}
-	rem, _, _ = s.RemindersDue(ctx, t0.AddDate(2, 0, 0), domain.Page{Limit: 10})
-	if d := diff([]string{e1.ID + "/official_account"}, certKeys(rem)); d != "" {
+	if d := diff([]string{e1.ID + "/official_account"}, allShards(t, s, s.RemindersDue, t0.AddDate(2, 0, 0), remindAt)); d != "" {
 		t.Errorf("reminders after cancel (-want +got):\n%s", d)
 	}
 
-	// Renewed: moves within DueIndex.
+	// Renewed: moves within DueIndex, in its shard.
 	renewed := *later
 	renewed.Version = 2
 	renewed.ExpiresAt = t0.Add(12 * time.Hour)
 	mustCommit(t, s, &domain.Change{Certifications: []domain.CertificationWrite{{Certification: &renewed, ExpectVersion: 1}}})
-	due, _, _ = s.DueCertifications(ctx, t0.Add(48*time.Hour), domain.Page{Limit: 10})
-	if d := diff([]string{e2.ID + "/mini_program", e1.ID + "/official_account"}, certKeys(due)); d != "" {
+	if d := diff(sorted(e2.ID+"/mini_program", e1.ID+"/official_account"), allShards(t, s, s.DueCertifications, t0.Add(48*time.Hour), transitionAt)); d != "" {
 		t.Errorf("due after move (-want +got):\n%s", d)
 	}
 

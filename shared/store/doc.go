@@ -31,8 +31,8 @@
 //	member                ENT#<entId>         A#MEMBER#<userId>               gsi1 MEMBER#<userId> / <joinedAt>#<entId>
 //	invitation            ENT#<entId>         A#INVITE#<invId>                - (ttl a day after it expires)
 //	USCC claim            USCC#<uscc>         USCC                            - (disputeCaseId: the lock of a dispute in review)
-//	certification         ENT#<entId>         B#CERT#<type>                   due CERT / <next transition>#<entId>#<type> (active: expiry; overdue: lapse)
-//	                                                                          remind REMIND / <remindAt>#<entId>#<type> (RemindAt set)
+//	certification         ENT#<entId>         B#CERT#<type>                   due CERT#<shard> / <next transition>#<entId>#<type> (active: expiry; overdue: lapse)
+//	                                                                          remind REMIND#<shard> / <remindAt>#<entId>#<type> (RemindAt set; shards.go)
 //	open-case slot        ENT#<entId>         B#OPEN#<type|profile>           - (one open case per type; see perenterprise.go)
 //	deposit log           ENT#<entId>         A#DEPOSITS                      - (versioned: deposits started, lock cool-down)
 //	certification history ENT#<entId>         H#<at>#<id>                     -
@@ -78,8 +78,8 @@
 //	who holds a USCC                        GetUSCCClaim               GetItem USCC#<uscc> / USCC, consistent                       1 GetItem
 //	an enterprise's history, newest first   ListEnterpriseHistory      Query pk=ENT#<id>, sk begins_with H#, backwards, paged       1 Query
 //	one certification                       GetCertification           GetItem ENT#<entId> / B#CERT#<type>, consistent              1 GetItem
-//	certifications due to expire or lapse   DueCertifications          DueIndex duepk=CERT, duesk <= <before>#~, paged              1 Query, due items only
-//	renewal reminders due                   RemindersDue               RemindIndex rpk=REMIND, rsk <= <before>#~, paged             1 Query, due items only
+//	certifications due to expire or lapse   DueCertifications          DueIndex duepk=CERT#<shard>, duesk <= <before>#~, paged      1 Query per shard, due items only
+//	renewal reminders due                   RemindersDue               RemindIndex rpk=REMIND#<shard>, rsk <= <before>#~, paged     1 Query per shard, due items only
 //	notifications, newest first             ListNotifications          Query pk=ENT#<id>, sk begins_with N#, backwards, paged       1 Query
 //	the outbox of one shard, due items      DueOutbox                  DueIndex duepk=OUTBOX#<n>, duesk <= <now>#~                  1 Query, due items only
 //	a notification by id                    FindNotification           Query pk=ENT#<id>, sk BETWEEN N#<id's ms> AND N#<ms+1>       1 Query

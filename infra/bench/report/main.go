@@ -7,6 +7,9 @@
 package main
 
 import (
+	"microcert/shared/jobs"
+	"microcert/shared/store"
+
 	"bufio"
 	"bytes"
 	"context"
@@ -632,9 +635,10 @@ func (r *report) shared(ctx context.Context) error {
 		r.budget("bomb rejection time", "<= 1 ms", fmt.Sprintf("%.3f ms", ms), ms <= 1)
 	}
 	r.documentIntegrity(&b, get)
+	r.jobsThroughput(&b, lines)
 	var jobs []benchLine
 	for _, l := range lines {
-		if strings.HasSuffix(l.pkg, "/jobs") {
+		if strings.HasSuffix(l.pkg, "/jobs") && strings.HasPrefix(l.name, "BenchmarkJobsAtScale") {
 			jobs = append(jobs, l)
 		}
 	}
@@ -702,6 +706,66 @@ func (r *report) shared(ctx context.Context) error {
 		return fmt.Errorf("go test -bench ./shared/...: %w", err)
 	}
 	return nil
+}
+
+// The reminder day of the scale model (analysis.md, "Scale model") and its
+// budget: 50 million certifications, 4 milestones a year.
+const (
+	reminderDay       = 550_000
+	reminderDayBudget = 30 * time.Minute
+)
+
+// jobsThroughput reports BenchmarkJobsThroughput (shared/jobs) and projects
+// the reminder day from it: one invocation per shard of RemindIndex, each
+// at the measured rate, capped by the pace that keeps a shard's index
+// partition within its limit.
+func (r *report) jobsThroughput(b *strings.Builder, lines []benchLine) {
+	shards := len((*store.Store)(nil).DueShards()) - 1 // without the legacy partition
+	var rows []benchLine
+	for _, l := range lines {
+		if strings.HasPrefix(l.name, "BenchmarkJobsThroughput/") {
+			rows = append(rows, l)
+		}
+	}
+	if len(rows) == 0 {
+		return
+	}
+	perShard := float64(reminderDay) / float64(shards)
+	fmt.Fprintf(b, "### Jobs throughput with network time per call\n\n"+
+		"`BenchmarkJobsThroughput` (`shared/jobs/throughput_test.go`): the real reminder job and store over the SDK against the stand-in, %d workers, no pace, "+
+		"with 0, 5 and 10 ms added to every DynamoDB call by SDK middleware (`storetest.Latency`). The stand-in's own time per call (the 0 ms row: "+
+		"its TransactWriteItems copies the table, one at a time) is inside every figure, so the measured rates are lower bounds. "+
+		"*Modelled* is what the same code gets from DynamoDB: workers / (calls per item x latency). "+
+		"Deployed, an invocation is paced at %d items/s (`jobs.PartitionSafeRate`, the shard's partition limit with its margin). "+
+		"The day: %d reminders over %d shards, %.0f per shard (FNV-1a spreads keys evenly; `TestCertShardsSpread`), one invocation chain per shard at once.\n\n",
+		jobs.DefaultWorkers, jobs.PartitionSafeRate, reminderDay, shards, perShard)
+	b.WriteString("| latency per call | calls per item | measured items/s per invocation | modelled items/s | deployed (paced) items/s | fan-out items/s | 550,000-reminder day, measured | same, deployed |\n|---|---:|---:|---:|---:|---:|---:|---:|\n")
+	var tenMS float64
+	for _, l := range rows {
+		lat := strings.TrimPrefix(l.name, "BenchmarkJobsThroughput/latency=")
+		ms, _ := strconv.ParseFloat(strings.TrimSuffix(lat, "ms"), 64)
+		measured, calls := l.metric("items/s"), l.metric("calls/item")
+		modelled := "-"
+		deployed := measured
+		if ms > 0 && calls > 0 {
+			m := l.metric("workers") / (calls * ms / 1000)
+			modelled = fmt.Sprintf("%.0f", m)
+			deployed = min(m, float64(jobs.PartitionSafeRate))
+		}
+		day := time.Duration(perShard / measured * float64(time.Second))
+		dayDeployed := time.Duration(perShard / deployed * float64(time.Second))
+		fmt.Fprintf(b, "| %s | %.2f | %.0f | %s | %.0f | %.0f | %s | %s |\n", lat, calls, measured, modelled, deployed, deployed*float64(shards),
+			day.Round(time.Second), dayDeployed.Round(time.Second))
+		if ms == 10 {
+			tenMS = measured
+		}
+	}
+	b.WriteString("\nA day's wall time is the longest shard's chain: per shard items / rate per invocation. Each invocation stops 15 s before its 300 s timeout and invokes the next " +
+		"(`Handler.handOn`); the scheduled run works a minute itself first (`jobs.InlineBudget`), so add about a minute.\n\n")
+	if tenMS > 0 {
+		day := time.Duration(perShard/tenMS*float64(time.Second)) + time.Minute
+		r.budget("550,000-reminder day at 10 ms per call (measured rate, fanned out)", "<= 30 min", fmt.Sprintf("%s (%d shards x %.0f items/s measured)", day.Round(time.Second), shards, tenMS), day <= reminderDayBudget)
+	}
 }
 
 // documentIntegrity reports the PDF check's cost and the near-duplicate

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"sort"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -74,6 +75,18 @@ func (c *Counter) record(op string, result any) {
 	defer c.mu.Unlock()
 	c.calls[op]++
 	c.items[op] += n
+}
+
+// Operations is every operation called at least once, sorted.
+func (c *Counter) Operations() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]string, 0, len(c.calls))
+	for op := range c.calls {
+		out = append(out, op)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // Calls is the number of calls of operation op ("Query", "Scan", ...).
