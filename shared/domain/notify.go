@@ -634,3 +634,20 @@ func (d *Delivery) Redeliver(now time.Time) {
 	d.Attempts, d.CreatedAt, d.UpdatedAt = 0, now, now
 	d.Version++
 }
+
+// ReviewLateNotice tells the enterprise that its case passed the review
+// deadline (the reviewers see it flagged; nothing is asked of the
+// enterprise).
+func ReviewLateNotice(c *Case, now time.Time) Notification {
+	due := ""
+	dueEn := ""
+	if c.ReviewDueAt != nil {
+		due = c.ReviewDueAt.In(Beijing()).Format("2006年1月2日")
+		dueEn = c.ReviewDueAt.In(Beijing()).Format("2 January 2006")
+	}
+	return Notification{ID: NewIDAt(now), EnterpriseID: c.EnterpriseID, Kind: NoticeReviewLate, CaseID: c.ID, CreatedAt: now,
+		Title: Text{Zh: "审核超出预计时间", En: "Review is taking longer than planned"},
+		Body: Text{Zh: "您的认证申请未能在" + due + "前完成审核，审核机构已收到提醒并将优先处理，您无需操作。",
+			En: "Your application was not reviewed by " + dueEn + ". The reviewers have been alerted and will give it priority; nothing is needed from you."},
+		Subject: NoticeSubject{CaseID: c.ID, CaseKind: c.Kind, CaseStatus: c.Status}}
+}
