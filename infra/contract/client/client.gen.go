@@ -1190,6 +1190,7 @@ const (
 	NotificationKindPaymentReceived         NotificationKind = "payment_received"
 	NotificationKindRefund                  NotificationKind = "refund"
 	NotificationKindReminder                NotificationKind = "reminder"
+	NotificationKindReviewLate              NotificationKind = "review_late"
 	NotificationKindWebhookEndpointDisabled NotificationKind = "webhook_endpoint_disabled"
 )
 
@@ -1231,6 +1232,8 @@ func (e NotificationKind) Valid() bool {
 	case NotificationKindRefund:
 		return true
 	case NotificationKindReminder:
+		return true
+	case NotificationKindReviewLate:
 		return true
 	case NotificationKindWebhookEndpointDisabled:
 		return true
@@ -3021,7 +3024,8 @@ type Notification struct {
 	// `member_role_changed`, `ownership_transferred`; `dispute_lost` (the
 	// profile lost its USCC to a dispute); case progress: `case_submitted`,
 	// `case_withdrawn`, `payment_received`, `payment_after_close` (a payment
-	// after the case closed, to be refunded), `deposit_sent`;
+	// after the case closed, to be refunded), `deposit_sent`, `review_late`
+	// (the review passed its deadline);
 	// `webhook_endpoint_disabled` (an endpoint failed for 3 days). Extensible.
 	Kind NotificationKind `json:"kind"`
 
@@ -3038,7 +3042,8 @@ type Notification struct {
 // `member_role_changed`, `ownership_transferred`; `dispute_lost` (the
 // profile lost its USCC to a dispute); case progress: `case_submitted`,
 // `case_withdrawn`, `payment_received`, `payment_after_close` (a payment
-// after the case closed, to be refunded), `deposit_sent`;
+// after the case closed, to be refunded), `deposit_sent`, `review_late`
+// (the review passed its deadline);
 // `webhook_endpoint_disabled` (an endpoint failed for 3 days). Extensible.
 type NotificationKind string
 
