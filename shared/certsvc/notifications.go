@@ -23,22 +23,27 @@ type InboxItem struct {
 }
 
 // ListNotifications pages the enterprise's inbox, newest first, with the
-// caller's read state.
+// caller's read state: the page (one Query), then the profile, the
+// caller's membership and read marks (one BatchGetItem), and only then the
+// access decision, so nothing is answered before it.
 func (s *Service) ListNotifications(ctx context.Context, by domain.Actor, enterpriseID string, p domain.Page) ([]InboxItem, string, error) {
-	if _, _, err := s.enterpriseAs(ctx, by, enterpriseID, domain.PermRead); err != nil {
-		return nil, "", err
+	if !domain.ValidID(enterpriseID) {
+		return nil, "", domain.ErrNotFound
 	}
-	notes, next, err := s.store.ListNotifications(ctx, enterpriseID, p)
-	if err != nil {
-		return nil, "", err
-	}
+	notes, next, listErr := s.store.ListNotifications(ctx, enterpriseID, p)
 	ids := make([]string, 0, len(notes))
 	for _, n := range notes {
 		ids = append(ids, n.ID)
 	}
-	marks, err := s.store.ReadMarks(ctx, enterpriseID, by.UserID, ids)
+	st, marks, err := s.store.InboxState(ctx, enterpriseID, by.UserID, ids)
 	if err != nil {
 		return nil, "", err
+	}
+	if _, err := domain.Authorize(by, st, nil, domain.PermRead); err != nil {
+		return nil, "", err
+	}
+	if listErr != nil {
+		return nil, "", listErr
 	}
 	out := make([]InboxItem, 0, len(notes))
 	for _, n := range notes {
@@ -169,6 +174,25 @@ func (s *Service) WebhookEndpoints(ctx context.Context, by domain.Actor, enterpr
 	return s.store.WebhookEndpoints(ctx, enterpriseID)
 }
 
+// endpointAs reads an endpoint of the enterprise for a caller who may
+// manage integrations (one read): another enterprise's, or none, is 404.
+func (s *Service) endpointAs(ctx context.Context, by domain.Actor, enterpriseID, endpointID string) (*domain.WebhookEndpoint, error) {
+	if !domain.ValidID(enterpriseID) || !domain.ValidID(endpointID) {
+		return nil, domain.ErrNotFound
+	}
+	st, ep, err := s.store.EndpointState(ctx, enterpriseID, by.UserID, endpointID)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := domain.Authorize(by, st, nil, domain.PermIntegrations); err != nil {
+		return nil, err
+	}
+	if ep == nil {
+		return nil, domain.ErrNotFound
+	}
+	return ep, nil
+}
+
 // WebhookUpdate changes an endpoint: its event types, or whether it is
 // enabled (enabling a disabled one is how an admin turns it back on after
 // fixing the receiver).
@@ -181,20 +205,13 @@ type WebhookUpdate struct {
 // version; the secret of a rotation is returned by apply's caller.
 func (s *Service) endpointWrite(ctx context.Context, by domain.Actor, enterpriseID, endpointID string,
 	apply func(*domain.WebhookEndpoint, time.Time) (remove bool, err error)) (*domain.WebhookEndpoint, error) {
-	if !domain.ValidID(endpointID) {
-		return nil, domain.ErrNotFound
-	}
 	var out *domain.WebhookEndpoint
 	err := optimistic.Retry(ctx, func(ctx context.Context) error {
-		eps, err := s.WebhookEndpoints(ctx, by, enterpriseID)
+		ep, err := s.endpointAs(ctx, by, enterpriseID, endpointID)
 		if err != nil {
 			return err
 		}
-		i := slices.IndexFunc(eps, func(e domain.WebhookEndpoint) bool { return e.ID == endpointID })
-		if i < 0 {
-			return domain.ErrNotFound
-		}
-		cur := eps[i]
+		cur := *ep
 		next := cur
 		now := s.clock.Now()
 		remove, err := apply(&next, now)
@@ -255,12 +272,8 @@ func (s *Service) RotateWebhookSecret(ctx context.Context, by domain.Actor, ente
 
 // WebhookDeliveries pages an endpoint's deliveries, newest first.
 func (s *Service) WebhookDeliveries(ctx context.Context, by domain.Actor, enterpriseID, endpointID string, p domain.Page) ([]domain.Delivery, string, error) {
-	eps, err := s.WebhookEndpoints(ctx, by, enterpriseID)
-	if err != nil {
+	if _, err := s.endpointAs(ctx, by, enterpriseID, endpointID); err != nil {
 		return nil, "", err
-	}
-	if !slices.ContainsFunc(eps, func(e domain.WebhookEndpoint) bool { return e.ID == endpointID }) {
-		return nil, "", domain.ErrNotFound
 	}
 	return s.store.ListEndpointDeliveries(ctx, endpointID, p)
 }
@@ -271,12 +284,8 @@ var errDeliveryPending = domain.E(domain.KindConflict, "delivery_pending",
 // Redeliver sends one of an endpoint's deliveries again, now (the same
 // event id, so a receiver that got it before can tell).
 func (s *Service) Redeliver(ctx context.Context, by domain.Actor, enterpriseID, endpointID, deliveryID string) (*domain.Delivery, error) {
-	eps, err := s.WebhookEndpoints(ctx, by, enterpriseID)
-	if err != nil {
+	if _, err := s.endpointAs(ctx, by, enterpriseID, endpointID); err != nil {
 		return nil, err
-	}
-	if !slices.ContainsFunc(eps, func(e domain.WebhookEndpoint) bool { return e.ID == endpointID }) {
-		return nil, domain.ErrNotFound
 	}
 	cur, err := s.store.GetDelivery(ctx, enterpriseID, deliveryID)
 	switch {

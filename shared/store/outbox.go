@@ -5,6 +5,7 @@ import (
 	"errors"
 	"hash/fnv"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -456,4 +457,71 @@ func (s *Store) ReadMarks(ctx context.Context, enterpriseID, userID string, ids 
 		out[m.NotificationID] = m.ReadAt
 	}
 	return out, nil
+}
+
+// InboxState is what a page of the inbox needs besides the page, in one
+// BatchGetItem: the profile and the caller's membership (to authorize the
+// read) and the caller's read marks of the page's notifications.
+func (s *Store) InboxState(ctx context.Context, enterpriseID, userID string, ids []string) (*domain.EnterpriseState, map[string]time.Time, error) {
+	pk := entPK(enterpriseID)
+	keys := []map[string]types.AttributeValue{itemKey(pk, skProfile)}
+	if userID != "" {
+		keys = append(keys, itemKey(pk, memberSK(userID)))
+		for _, id := range ids {
+			keys = append(keys, itemKey(pk, readSK(userID, id)))
+		}
+	}
+	items, err := s.batchGet(ctx, keys, true)
+	if err != nil {
+		return nil, nil, err
+	}
+	var stateItems []map[string]types.AttributeValue
+	marks := map[string]time.Time{}
+	for _, av := range items {
+		if !strings.HasPrefix(stringAttr(av, attrSK), skReadPrefix) {
+			stateItems = append(stateItems, av)
+			continue
+		}
+		m, err := decode(av, "read mark", identity[readMarkItem])
+		if err != nil {
+			return nil, nil, err
+		}
+		marks[m.NotificationID] = m.ReadAt
+	}
+	st, err := s.stateOf(enterpriseID, stateItems)
+	if err != nil {
+		return nil, nil, err
+	}
+	return st, marks, nil
+}
+
+// EndpointState reads, in one BatchGetItem, the profile, userID's
+// membership (to authorize) and one webhook endpoint (nil when the
+// enterprise has none with that id).
+func (s *Store) EndpointState(ctx context.Context, enterpriseID, userID, endpointID string) (*domain.EnterpriseState, *domain.WebhookEndpoint, error) {
+	pk := entPK(enterpriseID)
+	keys := []map[string]types.AttributeValue{itemKey(pk, skProfile), itemKey(pk, endpointSK(endpointID))}
+	if userID != "" {
+		keys = append(keys, itemKey(pk, memberSK(userID)))
+	}
+	items, err := s.batchGet(ctx, keys, true)
+	if err != nil {
+		return nil, nil, err
+	}
+	var stateItems []map[string]types.AttributeValue
+	var ep *domain.WebhookEndpoint
+	for _, av := range items {
+		if !strings.HasPrefix(stringAttr(av, attrSK), skEndpointPrefix) {
+			stateItems = append(stateItems, av)
+			continue
+		}
+		if ep, err = ref(decode(av, "webhook endpoint", endpointItem.domain)); err != nil {
+			return nil, nil, err
+		}
+	}
+	st, err := s.stateOf(enterpriseID, stateItems)
+	if err != nil {
+		return nil, nil, err
+	}
+	return st, ep, nil
 }
