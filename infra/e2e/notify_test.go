@@ -187,7 +187,18 @@ func TestNotificationsOnApproval(t *testing.T) {
 		}
 		return out
 	}
-	dispatchUntil(t, shared, 90*time.Second, func() bool { return approved() != nil && len(wechatDecision()) == 1 })
+	smsDecision := func() []sandboxMessage {
+		var out []sandboxMessage
+		for _, m := range sms(ownerPhone) {
+			if m.Template == "SMS_CASE_PROGRESS" && m.Data["status"] == "已通过" {
+				out = append(out, m)
+			}
+		}
+		return out
+	}
+	dispatchUntil(t, shared, 90*time.Second, func() bool {
+		return approved() != nil && len(wechatDecision()) == 1 && len(smsDecision()) == 1
+	})
 
 	ev := approved()
 	if ev.Verified != nil {
@@ -204,23 +215,24 @@ func TestNotificationsOnApproval(t *testing.T) {
 	if ms := wechatDecision(); len(ms) != 1 || ms[0].Template != "tpl-case-progress" || ms[0].Requests != 1 {
 		t.Errorf("wechat: %+v", ms)
 	}
-	var decided []sandboxMessage
-	for _, m := range sms(ownerPhone) {
-		if m.Template == "SMS_CASE_PROGRESS" && m.Data["status"] == "已通过" {
-			decided = append(decided, m)
-		}
-	}
-	if len(decided) != 1 || decided[0].Requests != 1 {
+	if decided := smsDecision(); len(decided) != 1 || decided[0].Requests != 1 {
 		t.Errorf("owner's SMS of the decision: %+v", decided)
 	}
 	if got := sms(viewerPhone); len(got) != 0 {
 		t.Errorf("the viewer turned SMS off but got %+v", got)
 	}
-	// The endpoint's delivery is listed.
+	// The endpoint's delivery is listed, delivered (recorded just after
+	// the receiver answered).
 	var dels struct {
 		Items []map[string]any `json:"items"`
 	}
-	owner.must(200, "GET", "/v1/enterprises/"+entID+"/webhook-endpoints/"+ep["id"].(string)+"/deliveries", nil).decode(t, &dels)
+	for i := 0; i < 20; i++ {
+		owner.must(200, "GET", "/v1/enterprises/"+entID+"/webhook-endpoints/"+ep["id"].(string)+"/deliveries", nil).decode(t, &dels)
+		if len(dels.Items) > 0 && dels.Items[0]["status"] == "delivered" {
+			break
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
 	if len(dels.Items) == 0 || dels.Items[0]["status"] != "delivered" {
 		t.Errorf("deliveries %v", dels.Items)
 	}
