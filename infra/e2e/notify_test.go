@@ -221,20 +221,29 @@ func TestNotificationsOnApproval(t *testing.T) {
 	if got := sms(viewerPhone); len(got) != 0 {
 		t.Errorf("the viewer turned SMS off but got %+v", got)
 	}
-	// The endpoint's delivery is listed, delivered (recorded just after
+	// The approval's delivery is listed, delivered (recorded just after
 	// the receiver answered).
-	var dels struct {
-		Items []map[string]any `json:"items"`
-	}
-	for i := 0; i < 20; i++ {
+	listed := func() map[string]any {
+		var dels struct {
+			Items []map[string]any `json:"items"`
+		}
 		owner.must(200, "GET", "/v1/enterprises/"+entID+"/webhook-endpoints/"+ep["id"].(string)+"/deliveries", nil).decode(t, &dels)
-		if len(dels.Items) > 0 && dels.Items[0]["status"] == "delivered" {
+		for _, d := range dels.Items {
+			if d["eventId"] == ev.ID {
+				return d
+			}
+		}
+		return nil
+	}
+	var d map[string]any
+	for i := 0; i < 20; i++ {
+		if d = listed(); d != nil && d["status"] == "delivered" {
 			break
 		}
 		time.Sleep(250 * time.Millisecond)
 	}
-	if len(dels.Items) == 0 || dels.Items[0]["status"] != "delivered" {
-		t.Errorf("deliveries %v", dels.Items)
+	if d == nil || d["status"] != "delivered" || d["eventType"] != "case.updated" {
+		t.Errorf("the approval's delivery: %v", d)
 	}
 
 	// Read state: per member.
