@@ -62,13 +62,21 @@ $(LOCAL):
 # covers the whole repository runs in both modules.
 BENCH_MOD := -C infra/bench
 
-test: tools ## go vet + the contract linters + every test (the e2e tests start the local stack) + a short fuzz of every parser + cfn-lint and the deploy rehearsal
+# make test runs its two halves side by side (their outputs are kept apart):
+# the Go tests spend much of their time waiting on the local stack's
+# processes, which the linters, the fuzzing and the benchmarks use.
+test: tools ## go vet + every test (the e2e tests start the local stack), and beside them the contract linters, a short fuzz of every parser, every benchmark once, cfn-lint and the deploy rehearsal
+	@$(MAKE) --no-print-directory -j2 --output-sync=target test-go test-checks
+
+.PHONY: test-go test-checks
+test-go: tools ## go vet + every Go test, in both modules
 	$(GO) vet ./...
 	$(GO) $(BENCH_MOD) vet ./...
-	@$(MAKE) --no-print-directory contract-lint
 	$(GO) test $(TEST_FLAGS) -timeout $(TEST_TIMEOUT) ./...
 	$(GO) $(BENCH_MOD) test $(TEST_FLAGS) -timeout $(TEST_TIMEOUT) ./...
-	@$(MAKE) --no-print-directory fuzz-smoke bench-smoke template-check
+
+test-checks: tools ## the contract linters, fuzz-smoke, bench-smoke, template-check
+	@$(MAKE) --no-print-directory contract-lint fuzz-smoke bench-smoke template-check
 
 tools: $(TOOLS)
 
@@ -121,6 +129,11 @@ redrive: ## re-deliver dead-lettered document checks to DocCheckFunction: make r
 	@$(if $(STACK),,$(MAKE) --no-print-directory tools)
 	@$(GO) run ./infra/redrive/cmd/redrive $(if $(STACK),-stack $(STACK),-state $(STATE)) $(if $(DRY_RUN),-dry-run)
 
+# ARGS passes -batch, -pause and -max-batches (see README, "Backfilling the due-list shards").
+.PHONY: backfill-shards
+backfill-shards: ## move certifications written before the due-list shards into them: make backfill-shards [STATE=.local] | make backfill-shards STACK=microcert-prod [ARGS='-max-batches 1']
+	@$(GO) run ./infra/backfill/cmd/backfill-shards $(if $(STACK),-stack $(STACK),-state $(STATE)) $(ARGS)
+
 bench: ## run every benchmark and regenerate BENCHMARKS.md (BENCH_ARGS=-h lists the knobs)
 	@$(MAKE) --no-print-directory tools
 	$(GO) $(BENCH_MOD) run ./report -root $(CURDIR) $(BENCH_ARGS)
@@ -140,7 +153,7 @@ FUZZ_TARGETS := \
 	./shared/doccheck:FuzzCheckPDF ./shared/doccheck:FuzzDecodeStream ./shared/doccheck:FuzzCheckVideo \
 	./shared/store:FuzzCursorDecode \
 	./shared/uploadcheck:FuzzNormalizeSequencer ./shared/uploadcheck:FuzzParseKey \
-	./shared/statements:FuzzParseTrades
+	./shared/statements:FuzzParseTrades ./shared/statements:FuzzParsePayouts ./shared/strictjson:FuzzDecode
 
 fuzz: ## fuzz every parser of outside input for FUZZTIME each (default 30s)
 	@set -e; for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; fn=$${t##*:}; \

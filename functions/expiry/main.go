@@ -29,6 +29,7 @@ func main() {
 	// One invocation per part (shard) of the day's work, through Lambda's
 	// async invoke of this function itself.
 	fanOut := selfinvoke.New(cfg.AWS, lambdacontext.FunctionName)
-	h := &jobs.Handler{Job: job, Clock: clock.System{}, Log: log, Metrics: os.Stdout, Function: lambdacontext.FunctionName, FanOut: fanOut}
+	h := &jobs.Handler{Job: job, Clock: clock.System{}, Log: log, Metrics: os.Stdout, Function: lambdacontext.FunctionName, FanOut: fanOut,
+		InlineBudget: cfg.JobsInlineBudget}
 	lambda.Start(h.Handle)
 }

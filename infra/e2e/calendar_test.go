@@ -83,7 +83,7 @@ func TestCalendarAsData(t *testing.T) {
 	if s.Calendar != (jobsCalendarResult{Source: "lunar-go", LastDay: "2027-12-31", DaysLeft: 2}) || s.Counts["review_due_provisional"] != 1 {
 		t.Fatalf("12-29 run: %+v", s)
 	}
-	if emf := st.LogsContaining("ExpiryFunction", `"calendar_days_left":2`); len(emf) != 1 || !strings.Contains(emf[0], `"Namespace":"microcert"`) {
+	if emf := st.WaitLogs(t, "ExpiryFunction", `"calendar_days_left":2`, 1); len(emf) != 1 || !strings.Contains(emf[0], `"Namespace":"microcert"`) {
 		t.Fatalf("EMF lines with calendar_days_left: %v", emf)
 	}
 
@@ -92,7 +92,7 @@ func TestCalendarAsData(t *testing.T) {
 	if s := expiry(29); s.Calendar.LastDay != "2027-12-31" {
 		t.Fatalf("after a bad upload: %+v", s)
 	}
-	if bad := st.LogsContaining("ExpiryFunction", `"alarm":"calendar_invalid"`); len(bad) == 0 || !strings.Contains(bad[0], "year 2028 is missing") {
+	if bad := st.WaitLogs(t, "ExpiryFunction", `"alarm":"calendar_invalid"`, 1); len(bad) == 0 || !strings.Contains(bad[0], "year 2028 is missing") {
 		t.Fatalf("no calendar_invalid log: %v", bad)
 	}
 

@@ -423,7 +423,11 @@ func eventSequencer(t *testing.T, st *stacktest.Stack, key string) string {
 // document check's events fail over to the dead-letter folder.
 func TestFaultsFlow(t *testing.T) {
 	for _, rate := range []string{"0.3", "0.5"} {
-		t.Run("rate="+rate, func(t *testing.T) { faultFlow(t, rate) })
+		// Each rate has a stack of its own: the two run side by side.
+		t.Run("rate="+rate, func(t *testing.T) {
+			t.Parallel()
+			faultFlow(t, rate)
+		})
 	}
 }
 
@@ -551,7 +555,21 @@ func faultFlow(t *testing.T, rate string) {
 	}
 	// Documents: the uploaded ones each with exactly one result, the one
 	// of their S3 event; the check recorded a result at most once.
+	// The check's log lines reach the log after its invocations answered:
+	// wait until each upload's outcome is there.
 	outcomes := checkOutcomes(t, st)
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); outcomes = checkOutcomes(t, st) {
+		logged := 0
+		for _, id := range docIDs {
+			if o := outcomes[domain.UploadPrefix+caseID+"/"+id]; o["checked"]+o["duplicate"] > 0 {
+				logged++
+			}
+		}
+		if logged == len(docIDs) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 	lostChecks := 0
 	docs := where(items["document"], "caseId", caseID)
 	uploaded := map[string]bool{}
@@ -749,9 +767,13 @@ func TestFaultsDocCheckDeadLetter(t *testing.T) {
 	if s := docStatus(t, a, caseID, docID); s != "passed" {
 		t.Fatalf("status %s after the re-delivery, want passed", s)
 	}
+	// Both re-deliveries' log lines, which may reach the log after the
+	// invocations answered.
+	st.WaitLogs(t, "DocCheckFunction", `"msg":"document check"`, 2)
 	if o := checkOutcomes(t, st)[key]; o["checked"] != 1 || o["duplicate"] != 1 {
 		t.Fatalf("outcomes %v, want the result recorded once, then the second re-delivery a duplicate", o)
 	}
+	st.WaitLogs(t, "DocCheckFunction", `"msg":"fault injected"`, 9)
 	kinds, _, total := injected(t, st)
 	if total != 9 {
 		t.Errorf("%d faults injected, want 9: %v", total, kinds)
@@ -830,6 +852,7 @@ func TestFaultsLostCommitResponses(t *testing.T) {
 		t.Fatalf("after lost responses: %d enterprises, %d cases, %d history entries; want 1, 1, 1",
 			len(items["enterprise"]), len(items["case"]), len(items["history"]))
 	}
+	st.WaitLogs(t, "ApiFunction", `"msg":"fault injected"`, 1)
 	kinds, _, total := injected(t, st)
 	if total == 0 || kinds["5xx before"]+kinds["timeout before"] != 0 {
 		t.Fatalf("faults: %v", kinds)

@@ -107,7 +107,7 @@ func TestFoundation(t *testing.T) {
 		if d.Attempts < 1 {
 			t.Errorf("delivery %+v", d)
 		}
-		if len(st.LogsContaining("DocCheckFunction", "START RequestId")) == 0 {
+		if len(st.WaitLogs(t, "DocCheckFunction", "START RequestId", 1)) == 0 {
 			t.Error("DocCheckFunction logged no invocation")
 		}
 	})
@@ -152,7 +152,7 @@ func TestFoundation(t *testing.T) {
 			}
 			event := readEvent(t, "schedule-"+strings.ToLower(strings.TrimSuffix(fn, "Function"))+".json")
 			st.MustInvoke(t, fn, event)
-			if len(st.LogsContaining(fn, "START RequestId")) == 0 {
+			if len(st.WaitLogs(t, fn, "START RequestId", 1)) == 0 {
 				t.Errorf("%s logged no invocation", fn)
 			}
 		}

@@ -135,10 +135,10 @@ func TestScheduledJobs(t *testing.T) {
 	}
 
 	// One summary line per run, and EMF metrics on stdout.
-	if n := len(st.LogsContaining("ExpiryFunction", `"run summary"`)); n != 2 {
+	if n := len(st.WaitLogs(t, "ExpiryFunction", `"run summary"`, 2)); n != 2 {
 		t.Errorf("%d expiry summary lines, want 2", n)
 	}
-	if emf := st.LogsContaining("ReminderFunction", `"_aws"`); len(emf) != 2 || !strings.Contains(emf[0], `"Namespace":"microcert"`) {
+	if emf := st.WaitLogs(t, "ReminderFunction", `"_aws"`, 2); len(emf) != 2 || !strings.Contains(emf[0], `"Namespace":"microcert"`) {
 		t.Errorf("reminder EMF lines: %v", emf)
 	}
 }

@@ -701,8 +701,8 @@ func expireClaim(t testing.TB, caseID string) *domain.Case {
 	next := *c
 	cl := *c.Claim
 	cl.ClaimedAt, cl.ExpiresAt = cl.ClaimedAt.Add(-3*time.Hour), time.Now().Add(-time.Minute)
-	next.Claim, next.Version = &cl, c.Version+1
-	if err := db.Commit(ctx, &domain.Change{Cases: []domain.CaseWrite{{Case: &next, ExpectVersion: c.Version}}}); err != nil {
+	next.Claim = &cl
+	if err := db.Commit(ctx, &domain.Change{Cases: []domain.CaseWrite{domain.UpdateCase(c, &next)}}); err != nil {
 		t.Fatal(err)
 	}
 	return &next
@@ -730,8 +730,7 @@ func TestReviewAnnualReviewExtendsFromOldExpiry(t *testing.T) {
 	next.ExpiresAt = domain.EndOfBeijingDay(time.Now().AddDate(0, 0, 20))
 	next.IssuedAt = next.ExpiresAt.AddDate(-1, 0, 0)
 	next.RemindAt = next.NextReminderAt(time.Now(), domain.DefaultRules, nil)
-	next.Version = cert.Version + 1
-	if err := db.Commit(ctx, &domain.Change{Certifications: []domain.CertificationWrite{{Certification: &next, ExpectVersion: cert.Version}}}); err != nil {
+	if err := db.Commit(ctx, &domain.Change{Certifications: []domain.CertificationWrite{domain.UpdateCertification(cert, &next)}}); err != nil {
 		t.Fatal(err)
 	}
 

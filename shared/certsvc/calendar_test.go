@@ -60,8 +60,7 @@ func readyCase(t *testing.T, svc *certsvc.Service, st *store.Store, now time.Tim
 				DocType: domain.DocType(item), ContentType: "image/jpeg", ContentLength: 1000, Status: domain.DocPassed, CreatedAt: now}})
 		}
 	}
-	c.Version = v.Case.Version + 1
-	ch.Cases = []domain.CaseWrite{{Case: &c, ExpectVersion: v.Case.Version}}
+	ch.Cases = []domain.CaseWrite{domain.UpdateCase(v.Case, &c)}
 	if err := st.Commit(rvCtx, ch); err != nil {
 		t.Fatal(err)
 	}

@@ -158,10 +158,78 @@
 // marked refundDue, as any withdrawal), and it is notified. A rejected or
 // withdrawn dispute leaves the claimant's profile frozen (dispute_failed).
 //
+// # Money: the ledger and refunds
+//
+// Every fen received is accounted for and every fen owed back is paid
+// back (payment.go, refunds.go; the rules in domain/money.go).
+//
+// The ledger. Each case keeps its fee account on the case item
+// (money.receivedFen: every payment received for any of its orders;
+// money.keptFen: the part that pays the fee) and every movement as an
+// immutable ledger entry (L#, also indexed by the Beijing day the money
+// moved): a payment the provider took, a refund it paid back, and the
+// provider's reports that moved nothing (a failed payment, a declined
+// refund). An entry's id is derived from the provider's event (the
+// payment's transactionId, the refund's request id), so a replayed callback
+// is written once. Micro-deposit payouts are their own immutable entries
+// (P#, indexed by day). All in integer fen; statements in yuan are parsed
+// into fen exactly (domain.ParseYuan), never through floating point. Per
+// case, always: receivedFen = keptFen + the sum of the case's refunds; the
+// case view shows money (paidFen, keptFen, refundedFen, refundPendingFen,
+// each refund) and refundDue.
+//
+// Nothing the provider took is refused. A signed callback for an order that
+// exists is recorded whatever the case's state and never answered 404
+// (RecordPayment). What the fee does not keep is owed back, with its
+// reason: the part above the order (overpaid), a short payment (underpaid:
+// the order fails and the app asks for a new one), a payment after the case
+// closed (case_closed), a second payment of a paid fee (duplicate_payment)
+// and a payment of an order a newer one replaced (replaced_order). A paid
+// case withdrawn before any reviewer claimed it owes its fee back
+// (withdrawn); after a claim or a decision nothing is refunded (the fee
+// pays for the review).
+//
+// Refunds (domain.Refund, F#, versioned) are created in the same
+// transaction that makes them owed, with an id derived from their cause:
+// two triggers of the same refund (two withdrawals from two devices, the
+// same callback delivered twice at once) write one refund. Lifecycle
+// pending -> succeeded | failed:
+//
+//   - order: POST <PAYMENT_PROVIDER_URL>/refunds (shared/payprovider),
+//     signed with the merchant key, Idempotency-Key = refundId =
+//     <refund id>-<round> (WeChat Pay's out_refund_no): the provider pays a
+//     key at most once. Sent at once by the request that made it owed
+//     (bounded to 4 s, SendRefund), then by RefundFunction while due
+//     (shared/jobs, refunds.go);
+//   - no answer (5xx, timeout): attempts+1, due again after 1, 2, 4 ...
+//     minutes (at most 6 h, Rules.RefundRetry*); after RefundMaxAttempts
+//     unanswered calls failed (unreachable);
+//   - accepted: due again after RefundCheckAfter: if the callback has not
+//     come, the same request asks again (answered with the refund's
+//     current state);
+//   - POST /v1/callbacks/refund (or an answer that says so,
+//     RecordRefundResult): succeeded with its ledger entry and the
+//     applicant's notification (kind refund), or failed (declined) with a
+//     ledger entry and a notification that staff will handle it;
+//   - an admin's retry (RetryRefund): a declined refund gets a new round (a
+//     new request id), an unreachable one keeps its request id (the
+//     provider may hold it).
+//
+// The admins' money (money.go): lists of refunds and discrepancies,
+// resolving a discrepancy with a note, the monthly subsidy report. Each
+// call is audited: a read as its own entry under AUDIT#<day>, a change in
+// its transaction. Lists filter by reading the key range and keeping what
+// matches (no FilterExpression: pages stay full; at most 1,000 items are
+// examined per page, after which a short page comes back with a cursor).
+// The daily reconciliation with the provider's and the bank's statements
+// is shared/reconcile.
+//
 // The tests of these use cases run on the in-process harness
 // (shared/httpapi/apitest) with a fake clock: review_test.go (claims,
 // decisions, the lifecycle, everything that needs time to pass),
 // usecases_test.go (the applicant's use cases), calendar_test.go (review
 // deadlines past the calendar's data), people_test.go (invitations,
-// member management, agents, disputes).
+// member management, agents, disputes), money_test.go (refunds: two
+// triggers at once give one refund, with real goroutines on the store;
+// backoff).
 package certsvc

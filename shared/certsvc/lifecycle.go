@@ -18,6 +18,16 @@ import (
 // maxLifecycleTextChars bounds a cancellation note or a revocation reason.
 const maxLifecycleTextChars = 500
 
+// lifecycleReason is a cancellation's or revocation's reason, trimmed and
+// within maxLifecycleTextChars.
+func lifecycleReason(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	if utf8.RuneCountInString(s) > maxLifecycleTextChars || !utf8.ValidString(s) {
+		return "", invalidField("reason", "too_long", "原因过长。", "The reason is too long.")
+	}
+	return s, nil
+}
+
 // CancelInput is the owner's voluntary cancellation.
 type CancelInput struct {
 	Type   domain.CertType
@@ -39,9 +49,9 @@ func (s *Service) Cancel(ctx context.Context, by domain.Actor, enterpriseID stri
 	if !in.Type.Valid() {
 		return nil, domain.ErrNotFound
 	}
-	in.Reason = strings.TrimSpace(in.Reason)
-	if utf8.RuneCountInString(in.Reason) > maxLifecycleTextChars || !utf8.ValidString(in.Reason) {
-		return nil, invalidField("reason", "too_long", "原因过长。", "The reason is too long.")
+	var err error
+	if in.Reason, err = lifecycleReason(in.Reason); err != nil {
+		return nil, err
 	}
 	read := func(ctx context.Context) (*domain.EnterpriseState, domain.Actor, error) {
 		return s.enterpriseAs(ctx, by, enterpriseID, domain.PermEndCertification)
@@ -63,9 +73,9 @@ func (s *Service) Revoke(ctx context.Context, by domain.Actor, enterpriseID stri
 	if !in.Type.Valid() {
 		return nil, domain.ErrNotFound
 	}
-	in.Reason = strings.TrimSpace(in.Reason)
-	if utf8.RuneCountInString(in.Reason) > maxLifecycleTextChars || !utf8.ValidString(in.Reason) {
-		return nil, invalidField("reason", "too_long", "原因过长。", "The reason is too long.")
+	var err error
+	if in.Reason, err = lifecycleReason(in.Reason); err != nil {
+		return nil, err
 	}
 	read := func(ctx context.Context) (*domain.EnterpriseState, domain.Actor, error) {
 		return s.enterpriseAs(ctx, by, enterpriseID, domain.PermRead)

@@ -83,7 +83,12 @@ func (s *Service) SendRefund(ctx context.Context, caseID, id string) (*domain.Re
 // written under that version, read again only if someone else wrote).
 func (s *Service) send(ctx context.Context, r *domain.Refund) (*domain.Refund, bool, error) {
 	// Never the side effect of the request that runs it (a withdrawal,
-	// a callback, an admin's retry): that one committed already.
+	// a callback, an admin's retry): that one committed already, or is
+	// held to be written with the response, and must be written before
+	// the provider hears of the refund it owes.
+	if err := idem.WriteHeld(ctx); err != nil {
+		return nil, false, err
+	}
 	ctx = idem.WithoutMark(ctx)
 	if r.Status != domain.RefundPending {
 		return r, false, nil

@@ -46,8 +46,16 @@ type Config struct {
 	// PaymentProviderURL is the base URL of the payment provider's refund
 	// API ("" where the function sends no refunds).
 	PaymentProviderURL string
-	AWS                aws.Config
+	// JobsInlineBudget overrides how long a scheduled job run works itself
+	// before it fans out (0: jobs.InlineBudget). Only tests set it
+	// (JOBS_INLINE_BUDGET), to drive a fan-out with a small day; a
+	// deployed stack never does (checked against template.yaml).
+	JobsInlineBudget time.Duration
+	AWS              aws.Config
 }
+
+// JobsInlineBudgetEnv is the variable of Config.JobsInlineBudget.
+const JobsInlineBudgetEnv = "JOBS_INLINE_BUDGET"
 
 // Load reads the environment.
 func Load() (Config, error) {
@@ -99,6 +107,13 @@ func Load() (Config, error) {
 		}
 	}
 	c.Webhooks = outbound.Policy{AllowHTTP: os.Getenv("WEBHOOK_ALLOW_HTTP") == "true", AllowLoopback: os.Getenv("WEBHOOK_ALLOW_LOOPBACK") == "true"}
+	if v := os.Getenv(JobsInlineBudgetEnv); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return Config{}, fmt.Errorf("%s %q: not a positive duration", JobsInlineBudgetEnv, v)
+		}
+		c.JobsInlineBudget = d
+	}
 	if err := checkFaults(); err != nil {
 		return Config{}, err
 	}

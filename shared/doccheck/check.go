@@ -1,13 +1,3 @@
-// Package doccheck is the document-check engine: it reads one uploaded file
-// (hostile input) as a stream and says whether it is fit for review, with
-// findings that tell the applicant what to fix. It knows nothing of S3 or
-// DynamoDB: the check function feeds it the object body and stores the
-// result.
-//
-// Limits per document type are in one table (spec.go). The checks are:
-// real type by magic bytes (sniff.go); image size, clarity and exposure
-// (image.go, clarity.go); PDF structure and active content (pdf.go); video
-// container and duration (video.go).
 package doccheck
 
 import (

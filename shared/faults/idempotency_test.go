@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -151,15 +152,36 @@ func injector(t *testing.T, cfg faults.Config) *faults.Injector {
 	return mustNew(t, cfg)
 }
 
+// first matches the first n calls that m matches (each with all its
+// attempts).
+func first(n int, m func(faults.Call) bool) func(faults.Call) bool {
+	var mu sync.Mutex
+	seen := 0
+	return func(c faults.Call) bool {
+		if !m(c) {
+			return false
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		seen++
+		return seen <= n
+	}
+}
+
 // TestFaultIdemCrashAfterSideEffectBeforeResponseRecorded is the crash case:
 // the enterprise is committed (and the reservation flipped to applied in the
 // same transaction) but the response is never recorded (CompleteIdempotency
 // fails: the function died, or the write was lost) and never reaches the
 // client. The retry with the same key must not create a second enterprise.
+//
+// A keyed write normally stores its response in the transaction of its side
+// effect, where this cannot happen: here that transaction fails (both SDK
+// attempts, before anything is applied), so the request runs again with an
+// immediate commit and a separate completion, which is then lost.
 func TestFaultIdemCrashAfterSideEffectBeforeResponseRecorded(t *testing.T) {
 	e := newCrashEnv(t)
 	body := enterpriseJSON(101)
-	inj := injector(t, faults.Config{Match: on("UpdateItem", true), After: 0})
+	inj := injector(t, faults.Config{Match: either(first(1, on("TransactWriteItems", false)), on("UpdateItem", true)), After: 0})
 	first := e.createEnterprise(e.api(inj), "k-crash", body)
 	want(t, "first attempt (its response is lost)", first, 201, "")
 	if len(inj.Faults()) == 0 {
@@ -199,8 +221,9 @@ func TestFaultIdemCommitResponseLost(t *testing.T) {
 }
 
 // TestFaultIdemCommitOutcomeUnknown: the transaction commits, its response is lost,
-// and the reservation cannot be read either: 503 with Retry-After, nothing
-// stored for replay; the retry learns the truth from the reservation.
+// and the reservation cannot be read either: 503 with Retry-After. The
+// transaction stored the response with the side effect, so the retry
+// replays it byte for byte, within the lease and after.
 func TestFaultIdemCommitOutcomeUnknown(t *testing.T) {
 	e := newCrashEnv(t)
 	body := enterpriseJSON(103)
@@ -208,9 +231,16 @@ func TestFaultIdemCommitOutcomeUnknown(t *testing.T) {
 	first := e.createEnterprise(e.api(inj), "k-unknown", body)
 	want(t, "first attempt", first, 503, "unavailable")
 	clean := e.api(nil)
-	want(t, "retry within the lease", e.createEnterprise(clean, "k-unknown", body), 409, "request_in_progress")
+	within := e.createEnterprise(clean, "k-unknown", body)
+	want(t, "retry within the lease", within, 201, "")
 	e.Clock.Advance(31 * time.Second)
-	want(t, "retry after the lease", e.createEnterprise(clean, "k-unknown", body), 409, "request_already_applied")
+	after := e.createEnterprise(clean, "k-unknown", body)
+	want(t, "retry after the lease", after, 201, "")
+	for _, r := range []apitest.Response{within, after} {
+		if r.Headers["Idempotent-Replayed"] != "true" || string(r.Body) != string(after.Body) {
+			t.Fatalf("retry is not a replay: %v %s", r.Headers, r.Body)
+		}
+	}
 	e.wantOneEnterprise()
 }
 

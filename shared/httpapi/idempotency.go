@@ -85,7 +85,11 @@ func (a *API) idempotent(ctx context.Context, log *slog.Logger, rt route, r *req
 				"相同 Idempotency-Key 的请求正在处理中。", "A request with this Idempotency-Key is still in progress."), r.lang)
 		}
 	}
-	resp := run(idem.WithMark(ctx, idem.Mark{Key: rec.Key, Token: rec.Token}))
+	mark := idem.Mark{Key: rec.Key, Token: rec.Token}
+	resp, completed := a.runHeld(ctx, log, mark, run)
+	if completed {
+		return resp
+	}
 	if !replayable(resp.StatusCode) {
 		// Only answers the same request would always get again are
 		// stored: a 5xx ("retry later") or a 409/429 (what someone else's
@@ -105,6 +109,48 @@ func (a *API) idempotent(ctx context.Context, log *slog.Logger, rt route, r *req
 		log.Warn("idempotency record not completed", "kind", domain.KindOf(err).String(), "err", err)
 	}
 	return resp
+}
+
+// runHeld runs a keyed request whose store holds its side effect back
+// (idem.Deferral) and writes it with the response: one transaction applies
+// the change and stores the response for replay (completed true), so a
+// keyed write costs no more than its reservation over a plain one.
+//
+// When that transaction fails (someone else's write in between, a fault),
+// nothing of it applied, or settle has found out that it did (then it
+// completed). The request then runs again the way a plain commit works:
+// the use case commits at once, under its own retries and with its own
+// answer to a failed write (409, 503...), and the caller records or
+// releases the key after it. The reservation's condition keeps the side
+// effect applied at most once across both runs.
+func (a *API) runHeld(ctx context.Context, log *slog.Logger, mark idem.Mark, run func(context.Context) events.APIGatewayV2HTTPResponse) (events.APIGatewayV2HTTPResponse, bool) {
+	marked := idem.WithMark(ctx, mark)
+	var d idem.Deferral
+	resp := run(idem.WithDeferral(marked, &d))
+	if err := d.Failed(); err != nil {
+		// A held change was written early (before a later store call or
+		// a provider call) and that write failed: whatever the request
+		// answered after it may describe a change that is not there.
+		log.Info("held write failed, running again", "kind", domain.KindOf(err).String(), "code", domain.CodeOf(err))
+		return run(marked), false
+	}
+	if !d.Holding() {
+		return resp, false // no write (a failure, or a read-only answer), or written already
+	}
+	if !replayable(resp.StatusCode) {
+		// A change and a 409/5xx together: applied as an immediate commit
+		// would, the key kept (the caller's release finds it applied).
+		if err := d.Write(marked, nil); err != nil {
+			log.Warn("held write of a non-replayable answer failed", "status", resp.StatusCode, "kind", domain.KindOf(err).String(), "code", domain.CodeOf(err))
+		}
+		return resp, false
+	}
+	err := d.Write(marked, &idem.Response{Status: resp.StatusCode, Headers: resp.Headers, Body: resp.Body})
+	if err == nil {
+		return resp, true
+	}
+	log.Info("held write failed, running again", "kind", domain.KindOf(err).String(), "code", domain.CodeOf(err))
+	return run(marked), false
 }
 
 // replayable reports whether a response is stored under its

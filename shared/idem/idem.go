@@ -1,12 +1,15 @@
 // Package idem carries the Idempotency-Key of a POST through the layers.
 // The HTTP layer reserves the key before running a request; the store, when
 // it commits the request's side effect, flips the reservation to "applied"
-// in the same transaction. So a retry after a crash can never apply the
-// side effect a second time, and a completed request replays byte for byte.
+// in the same transaction, or (when the HTTP layer lets it hold the change
+// back, Deferral) to "done" with the request's response. So a retry after a
+// crash can never apply the side effect a second time, and a completed
+// request replays byte for byte.
 package idem
 
 import (
 	"context"
+	"sync"
 	"time"
 )
 
@@ -61,3 +64,112 @@ type Reservation struct {
 	Held     bool
 	Existing Record // when !Held
 }
+
+// Response is what a request answered, stored with its reservation for
+// replay.
+type Response struct {
+	Status  int
+	Headers map[string]string
+	Body    string
+}
+
+// Deferral is the slot of one request attempt for a side effect the store
+// has prepared but not yet written: the HTTP layer writes it together with
+// the request's response, so that one transaction applies the change and
+// completes the reservation (no separate write to record the response).
+type Deferral struct {
+	mu sync.Mutex
+	// held writes the held change; with a response, the reservation
+	// becomes done with it in the same transaction; without one it
+	// becomes applied (as an immediate commit leaves it).
+	held func(ctx context.Context, resp *Response) error
+	// failed is the error of a held change's write, kept: the request
+	// may have gone on (a best-effort step swallowing it), so its answer
+	// cannot be trusted to describe what was written.
+	failed error
+}
+
+type deferralKey struct{}
+
+// WithDeferral returns ctx carrying d: the store's commit under a mark
+// then holds its change in d instead of writing it (see Deferral.Hold).
+func WithDeferral(ctx context.Context, d *Deferral) context.Context {
+	return context.WithValue(ctx, deferralKey{}, d)
+}
+
+// DeferralFrom returns the deferral of ctx, if any.
+func DeferralFrom(ctx context.Context) *Deferral {
+	d, _ := ctx.Value(deferralKey{}).(*Deferral)
+	return d
+}
+
+// Hold keeps write as the attempt's held change. It reports false (and
+// keeps nothing) when there is no deferral or a change is already held.
+func (d *Deferral) Hold(write func(ctx context.Context, resp *Response) error) bool {
+	if d == nil {
+		return false
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.held != nil {
+		return false
+	}
+	d.held = write
+	return true
+}
+
+// Holding reports whether a change is held.
+func (d *Deferral) Holding() bool {
+	if d == nil {
+		return false
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.held != nil
+}
+
+// Write writes the held change (nothing when none is held) with resp, or
+// without a response when resp is nil, and lets go of it.
+func (d *Deferral) Write(ctx context.Context, resp *Response) error {
+	if d == nil {
+		return nil
+	}
+	// Taken under the lock, written outside it: the write's own store
+	// calls (settle's read) find nothing held.
+	d.mu.Lock()
+	write := d.held
+	d.held = nil
+	d.mu.Unlock()
+	if write == nil {
+		return nil
+	}
+	err := write(ctx, resp)
+	if err != nil {
+		d.mu.Lock()
+		if d.failed == nil {
+			d.failed = err
+		}
+		d.mu.Unlock()
+	}
+	return err
+}
+
+// Failed returns the error of the first held change whose write failed
+// (nil if none did).
+func (d *Deferral) Failed() error {
+	if d == nil {
+		return nil
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.failed
+}
+
+// Flush writes a held change without a response: for a store call of the
+// same request that must see it written (a later read or commit).
+func (d *Deferral) Flush(ctx context.Context) error { return d.Write(ctx, nil) }
+
+// WriteHeld writes the change held for the request of ctx, if any: a use
+// case calls it before anything outside the store acts on that change (an
+// order to the payment provider).
+func WriteHeld(ctx context.Context) error { return DeferralFrom(ctx).Flush(ctx) }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"microcert/shared/clock"
+	"microcert/shared/domain"
 )
 
 // Job is a daily job: Reminders or Expiry.
@@ -81,6 +82,8 @@ type Handler struct {
 	// runs every part in this invocation (make invoke without the local
 	// stack, tests).
 	FanOut Invoker
+	// InlineBudget overrides the package's InlineBudget (0: that).
+	InlineBudget time.Duration
 
 	mu sync.Mutex // one EMF line at a time
 }
@@ -106,7 +109,11 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (Summary, err
 		// InlineBudget; what is left then goes to one invocation per
 		// unfinished part. An ordinary day ends here; a WeChat-sized one
 		// fans out after a minute.
-		ictx, cancel := context.WithDeadline(ctx, h.wallNow().Add(InlineBudget))
+		budget := InlineBudget
+		if h.InlineBudget > 0 {
+			budget = h.InlineBudget
+		}
+		ictx, cancel := context.WithDeadline(ctx, h.wallNow().Add(budget))
 		s = h.Job.Run(ictx, now)
 		cancel()
 		if !s.Complete && s.Stopped == stopDeadline && ctx.Err() == nil {
@@ -266,9 +273,19 @@ var metricOrder = map[string][]string{
 	"reminder": {OutSent, OutDuplicate, OutRescheduled, OutConflict, OutFailed},
 	"refund": {OutRefundSucceeded, OutRefundSubmitted, OutRefundDeclined, OutRefundBackoff, OutRefundUnreachable,
 		OutNotDue, OutConflict, OutFailed},
-	"reconcile": {OutReconciled, OutStatementMissing, OutStatementBad, OutAlreadyRecorded, OutFailed},
+	// The reconciliation also counts each discrepancy it records by kind.
+	"reconcile": append([]string{OutReconciled, OutStatementMissing, OutStatementBad, OutAlreadyRecorded, OutFailed},
+		discrepancyKinds()...),
 	"expiry": {OutOverdue, OutLapsed, OutDepositExpired, OutSessionExpired, OutClaimReleased,
 		OutSLABreached, OutReviewDueSettled, OutReviewDueProvisional, OutDocsExpired, OutNotDue, OutConflict, OutFailed},
+}
+
+func discrepancyKinds() []string {
+	out := make([]string, 0, len(domain.DiscrepancyKinds))
+	for _, k := range domain.DiscrepancyKinds {
+		out = append(out, string(k))
+	}
+	return out
 }
 
 // WriteEMF prints one CloudWatch Embedded Metric Format line for s: the

@@ -257,13 +257,18 @@ func (t *tally) snapshot() (map[string]int, int) {
 	return out, t.read
 }
 
-// stopReason reports why no new item may start ("" if it may): the
-// context is done, or its deadline is within the safety margin.
+// stopReason reports why no new item may start ("" if it may).
 func (c Config) stopReason(ctx context.Context) string {
+	return StopReason(ctx, c.Wall, c.SafetyMargin)
+}
+
+// StopReason reports why a job may start no new item ("" if it may): the
+// context is done, or its deadline is within margin of wall's now.
+func StopReason(ctx context.Context, wall clock.Clock, margin time.Duration) string {
 	if err := ctx.Err(); err != nil {
 		return err.Error()
 	}
-	if dl, ok := ctx.Deadline(); ok && dl.Sub(c.Wall.Now()) < c.SafetyMargin {
+	if dl, ok := ctx.Deadline(); ok && dl.Sub(wall.Now()) < margin {
 		return stopDeadline
 	}
 	return ""

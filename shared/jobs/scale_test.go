@@ -95,8 +95,8 @@ func readOnlyDue(tb testing.TB, e *env, st scaleTable) (reminderRead, expiryRead
 // the same 50 due items and nothing else. The sizes here are small because
 // the stand-in's cost per write grows with the table (each
 // TransactWriteItems copies the whole table, each Put re-sorts the indexes);
-// BenchmarkJobsAtScale (make bench) runs the same check on 10,000 and
-// 50,000 certifications.
+// BenchmarkJobsAtScale (make bench) runs the same check on 2,000 and
+// 10,000 certifications.
 func TestJobsReadOnlyDueItems(t *testing.T) {
 	small, large := scaleSize{certs: 200, cases: 20}, scaleSize{certs: 1_000, cases: 100}
 	read := map[scaleSize][2]int{}
@@ -113,19 +113,22 @@ func TestJobsReadOnlyDueItems(t *testing.T) {
 	}
 }
 
-// BenchmarkJobsAtScale seeds 10,000 and 50,000 certifications (plus 1,000
-// cases) and checks, as the test does, that each job reads only the due
-// items; it reports how many. The 10k table takes about a minute to seed
-// and run on the stand-in, the 50k one about five: make bench runs it,
-// make test does not (bench-smoke runs it once on 1,000).
+// BenchmarkJobsAtScale seeds 2,000 and 10,000 certifications (plus 200
+// and 1,000 cases) and checks, as the test does, that each job reads only
+// the due items; it reports how many. Items read, not seconds, are the
+// figure: the stand-in's Query walks the whole index and its writes slow
+// down as the table grows, so larger tables add minutes and no
+// information (five times the rows, the same items read, is the claim).
+// make bench runs it once per size; make test does not (bench-smoke runs
+// it once on 1,000).
 func BenchmarkJobsAtScale(b *testing.B) {
-	sizes := []scaleSize{{certs: 10_000, cases: 1_000}, {certs: 50_000, cases: 1_000}}
+	sizes := []scaleSize{{certs: 2_000, cases: 200}, {certs: 10_000, cases: 1_000}}
 	if testing.Short() {
 		// The smoke run only proves the benchmark still works.
 		sizes = []scaleSize{{certs: 1_000, cases: 100}}
 	}
 	for _, size := range sizes {
-		// Named by certifications: the bench report reads /10000 and /50000.
+		// Named by certifications: the bench report reads /2000 and /10000.
 		b.Run(fmt.Sprint(size.certs), func(b *testing.B) {
 			for b.Loop() {
 				b.StopTimer()

@@ -1,7 +1,3 @@
-// Package reconcile is the daily reconciliation (ReconcileFunction): the
-// payment provider's and the bank's statements of a Beijing day, line by
-// line against the ledger and the payouts. It is apart from shared/jobs so
-// that the other jobs' functions link no statement or blob code.
 package reconcile
 
 import (
@@ -76,13 +72,7 @@ func New(cfg Config, store ReconStore, files StatementFiles) *Reconcile {
 
 // stopReason: the context is done or its deadline too near.
 func (c Config) stopReason(ctx context.Context) string {
-	if err := ctx.Err(); err != nil {
-		return err.Error()
-	}
-	if dl, ok := ctx.Deadline(); ok && dl.Sub(c.Wall.Now()) < c.SafetyMargin {
-		return "deadline near"
-	}
-	return ""
+	return jobs.StopReason(ctx, c.Wall, c.SafetyMargin)
 }
 
 // tally counts outcomes and lines read.

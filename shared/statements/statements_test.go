@@ -115,6 +115,28 @@ func FuzzParseTrades(f *testing.F) {
 		if len(again) != len(ts) {
 			t.Fatalf("%d lines, then %d", len(ts), len(again))
 		}
-		_, _ = ParsePayouts(raw)
+	})
+}
+
+func FuzzParsePayouts(f *testing.F) {
+	f.Add(WritePayouts([]Payout{{At: at, Reference: "p", AmountFen: 1, Status: "SUCCESS"}}))
+	f.Add(WriteTrades("a", "m", sampleTrades()))
+	f.Add([]byte("\n"))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		ps, err := ParsePayouts(raw)
+		if err != nil {
+			if !errors.Is(err, ErrMalformed) {
+				t.Fatalf("unexpected error kind: %v", err)
+			}
+			return
+		}
+		// What parses renders back to a statement that parses the same.
+		again, err := ParsePayouts(WritePayouts(ps))
+		if err != nil {
+			t.Fatalf("re-render does not parse: %v", err)
+		}
+		if d := cmp.Diff(ps, again); d != "" {
+			t.Fatalf("parse, render, parse differs (-first +again):\n%s", d)
+		}
 	})
 }

@@ -34,7 +34,7 @@ func newCommitID() string {
 
 // settle decides the outcome of a marked commit (call commitID) that failed
 // with err:
-//   - the reservation is applied by commitID: this very transaction
+//   - the reservation is applied (or done) by commitID: this very transaction
 //     committed and only its response was lost: nil, success;
 //   - it cannot be read: the outcome is unknown: KindUnavailable (the
 //     client's retry learns the truth from the reservation);
@@ -64,7 +64,7 @@ func (s *Store) settle(ctx context.Context, m idem.Mark, commitID string, err er
 		return err
 	}
 	by, _ := av[attrAppliedBy].(*types.AttributeValueMemberS)
-	if rec.Token == m.Token && rec.State == idem.StateApplied && by != nil && by.Value == commitID {
+	if rec.Token == m.Token && (rec.State == idem.StateApplied || rec.State == idem.StateDone) && by != nil && by.Value == commitID {
 		return nil
 	}
 	return err

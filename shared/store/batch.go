@@ -20,6 +20,9 @@ const batchGetAttempts = 5
 // batchGet reads the items with keys (absent ones are left out), 100 keys
 // per BatchGetItem, retrying unprocessed keys a bounded number of times.
 func (s *Store) batchGet(ctx context.Context, keys []map[string]types.AttributeValue, consistent bool) ([]map[string]types.AttributeValue, error) {
+	if err := flushHeld(ctx); err != nil {
+		return nil, err
+	}
 	var out []map[string]types.AttributeValue
 	for start := 0; start < len(keys); start += maxBatchGet {
 		pending := keys[start:min(start+maxBatchGet, len(keys))]

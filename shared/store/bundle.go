@@ -39,11 +39,11 @@ func (s *Store) GetCaseBundle(ctx context.Context, id string) (*domain.CaseBundl
 			}
 			b.Documents = append(b.Documents, d)
 		case isRefundSK(sk):
-			r, err := fromRefundItem(av)
+			r, err := decode(av, "refund", refundItem.domain)
 			if err != nil {
 				return nil, err
 			}
-			b.Refunds = append(b.Refunds, *r)
+			b.Refunds = append(b.Refunds, r)
 		case strings.HasPrefix(sk, skHistPrefix):
 			h, err := decode(av, "history", historyItem.domain)
 			if err != nil {

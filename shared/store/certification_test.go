@@ -89,9 +89,13 @@ func TestCertificationsAndDueIndex(t *testing.T) {
 		t.Errorf("DueCertifications read %d items in %d queries, want 2 in %d", counter.ItemsRead(), counter.Calls("Query"), len(s.DueShards()))
 	}
 
-	// Paged one at a time within a shard.
+	// Paged one at a time within a shard: the overdue one's, which the
+	// other due one shares when its key hashes there too (1 in 16).
 	shard := certShard(e2.ID, domain.CertMiniProgram)
 	want = []string{e2.ID + "/mini_program"}
+	if certShard(e1.ID, domain.CertWeCom) == shard {
+		want = []string{e2.ID + "/mini_program", e1.ID + "/wecom"} // earliest first
+	}
 	var got []string
 	cursor := ""
 	for i := 0; i < 5; i++ {

@@ -108,11 +108,20 @@ func (s *Store) entityOps(what string, item any, create bool, version, expect in
 
 // markOp flips the request's idempotency reservation to applied, on
 // condition that we still hold it in progress: a side effect is committed at
-// most once per idempotency key. commitID names this Commit call (see
+// most once per idempotency key. With resp, the reservation becomes done
+// with resp instead, stored for replay: the transaction that applies the
+// change also completes the request. commitID names this write (see
 // ambiguous.go).
-func (s *Store) markOp(m idem.Mark, commitID string) (op, error) {
-	ub := expression.Set(expression.Name("state"), expression.Value(idem.StateApplied)).
+func (s *Store) markOp(m idem.Mark, commitID string, resp *idem.Response) (op, error) {
+	state := idem.StateApplied
+	if resp != nil {
+		state = idem.StateDone
+	}
+	ub := expression.Set(expression.Name("state"), expression.Value(state)).
 		Set(expression.Name(attrAppliedBy), expression.Value(commitID))
+	if resp != nil {
+		ub = completion(ub, *resp)
+	}
 	cond := expression.Name("token").Equal(expression.Value(m.Token)).
 		And(expression.Name("state").Equal(expression.Value(idem.StateInProgress)))
 	return s.updateOp(itemKey(idemPK(m.Key), skIdem), ub, cond, ErrRequestAlreadyApplied, false)
@@ -127,7 +136,12 @@ func (s *Store) markOp(m idem.Mark, commitID string) (op, error) {
 // If ctx carries an idempotency mark (idem.MarkFrom), the transaction also
 // flips that reservation from in_progress to applied, on condition that the
 // mark's token still holds it: a request's side effect commits at most once.
-// A Change of a single write and no mark uses PutItem/UpdateItem instead.
+// If ctx also carries a deferral (idem.DeferralFrom) with nothing held yet,
+// the change is checked and held there instead, and Commit returns nil: the
+// HTTP layer writes it with the request's response, and any later store
+// call of the request writes it first (so the request reads its own
+// writes, and its writes keep their order). A Change of a single write and
+// no mark uses PutItem/UpdateItem instead.
 //
 // A failed condition is a KindConflict error: request_already_applied (the
 // mark), enterprise_exists (the USCC), version_conflict (versions; also a
@@ -138,30 +152,60 @@ func (s *Store) Commit(ctx context.Context, ch *domain.Change) error {
 	if ch == nil || ch.Empty() {
 		return nil
 	}
-	var ops []op
-	mark, marked := idem.MarkFrom(ctx)
-	var commitID string
-	if marked {
-		commitID = newCommitID()
-		// First, so that when several conditions fail (DynamoDB reports
-		// them all, minidyn only the first) "already applied" wins.
-		o, err := s.markOp(mark, commitID)
-		if err != nil {
-			return err
-		}
-		ops = append(ops, o)
+	if err := flushHeld(ctx); err != nil {
+		return err
 	}
-	more, err := s.changeOps(ch)
+	ops, err := s.changeOps(ch)
 	if err != nil {
 		return err
 	}
-	ops = append(ops, more...)
+	mark, marked := idem.MarkFrom(ctx)
+	if !marked {
+		return s.write(ctx, ops)
+	}
+	if len(ops)+1 > maxTransactItems {
+		return internal("change of %d writes and its reservation exceeds the %d of one transaction", len(ops), maxTransactItems)
+	}
+	held := func(ctx context.Context, resp *idem.Response) error { return s.commitMarked(ctx, mark, ops, resp) }
+	if idem.DeferralFrom(ctx).Hold(held) {
+		return nil
+	}
+	return held(ctx, nil)
+}
+
+// flushHeld writes the change a request's earlier Commit held (see
+// Commit), before any other store call of that request.
+func flushHeld(ctx context.Context) error { return idem.WriteHeld(ctx) }
+
+// write runs ops of a Change without a mark: one transaction, or a single
+// PutItem/UpdateItem for one write.
+func (s *Store) write(ctx context.Context, ops []op) error {
 	if len(ops) > maxTransactItems {
 		return internal("change of %d writes exceeds the %d of one transaction", len(ops), maxTransactItems)
 	}
 	if len(ops) == 1 {
 		return s.single(ctx, ops[0])
 	}
+	return s.transact(ctx, ops)
+}
+
+// commitMarked writes ops with the mark's reservation flip (to done with
+// resp, or to applied without) in one transaction, and settles a lost
+// response (ambiguous.go).
+func (s *Store) commitMarked(ctx context.Context, mark idem.Mark, ops []op, resp *idem.Response) error {
+	commitID := newCommitID()
+	// The mark first, so that when several conditions fail (DynamoDB
+	// reports them all, minidyn only the first) "already applied" wins.
+	o, err := s.markOp(mark, commitID, resp)
+	if err != nil {
+		return err
+	}
+	err = s.transact(ctx, append([]op{o}, ops...))
+	return s.settle(ctx, mark, commitID, err)
+}
+
+// transact runs ops as one TransactWriteItems.
+func (s *Store) transact(ctx context.Context, ops []op) error {
 	items := make([]types.TransactWriteItem, len(ops))
 	for i, o := range ops {
 		items[i] = o.item
@@ -169,12 +213,8 @@ func (s *Store) Commit(ctx context.Context, ch *domain.Change) error {
 	// The SDK fills ClientRequestToken once per call and reuses it on
 	// retries, so a retried transaction that already succeeded succeeds
 	// again instead of failing its own conditions.
-	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
-	err = cancelled(err, ops)
-	if marked {
-		err = s.settle(ctx, mark, commitID, err) // a lost response: see ambiguous.go
-	}
-	return err
+	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	return cancelled(err, ops)
 }
 
 // changeOps turns a Change into writes, in a fixed order.

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -245,5 +246,112 @@ func TestCommitRejectsMalformedChanges(t *testing.T) {
 	}
 	if counter.TotalCalls() != 0 {
 		t.Errorf("malformed changes made %d calls", counter.TotalCalls())
+	}
+}
+
+// TestHeldCommit: under a deferral the marked commit is checked and held,
+// then written with the response in one transaction (reservation done), or
+// without one when the request makes any other store call first
+// (reservation applied, the call sees the write).
+func TestHeldCommit(t *testing.T) {
+	s, counter := newStore(t)
+	e := createEnterprise(t, s, "u1")
+	c := createCase(t, s, e, t0)
+	histories := func() int {
+		t.Helper()
+		b, err := s.GetCaseBundle(ctx, c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(b.History)
+	}
+	base := histories()
+	resp := &idem.Response{Status: 201, Headers: map[string]string{"Content-Type": "application/json"}, Body: `{"id":"x"}`}
+
+	tests := []struct {
+		name string
+		// after runs after the held commit, with its context.
+		after     func(t *testing.T, hctx context.Context, d *idem.Deferral)
+		wantState string
+		wantCalls map[string]int // after the reservation
+	}{
+		{"written with the response: one transaction, reservation done", func(t *testing.T, hctx context.Context, d *idem.Deferral) {
+			if err := d.Write(hctx, resp); err != nil {
+				t.Fatal(err)
+			}
+		}, idem.StateDone, map[string]int{"TransactWriteItems": 1}},
+		{"a later read writes it first: reservation applied", func(t *testing.T, hctx context.Context, d *idem.Deferral) {
+			if _, err := s.GetCaseBundle(hctx, c.ID); err != nil {
+				t.Fatal(err)
+			}
+		}, idem.StateApplied, map[string]int{"TransactWriteItems": 1, "Query": 1}},
+		{"a later commit writes it first and runs at once", func(t *testing.T, hctx context.Context, d *idem.Deferral) {
+			err := s.Commit(idem.WithoutMark(hctx), &domain.Change{History: []domain.HistoryRecord{hist(c.ID, t0, "later")}})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}, idem.StateApplied, map[string]int{"TransactWriteItems": 1, "PutItem": 1}},
+		{"WriteHeld writes it (before a provider call)", func(t *testing.T, hctx context.Context, d *idem.Deferral) {
+			if err := idem.WriteHeld(hctx); err != nil {
+				t.Fatal(err)
+			}
+		}, idem.StateApplied, map[string]int{"TransactWriteItems": 1}},
+	}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			key := fmt.Sprintf("k-held-%d", i)
+			var d idem.Deferral
+			hctx := idem.WithDeferral(reserved(t, s, key, "tok"), &d)
+			counter.Reset()
+			mustCommitCtx(t, s, hctx, &domain.Change{History: []domain.HistoryRecord{hist(c.ID, t0.Add(time.Duration(i)*time.Hour), "held")}})
+			if counter.TotalCalls() != 0 || !d.Holding() {
+				t.Fatalf("held commit made %d calls (holding %v), want none", counter.TotalCalls(), d.Holding())
+			}
+			if rec := idemRecord(t, s, key); rec.State != idem.StateInProgress {
+				t.Fatalf("reservation %s while held, want in_progress", rec.State)
+			}
+			counter.Reset()
+			tc.after(t, hctx, &d)
+			for op, n := range tc.wantCalls {
+				if got := counter.Calls(op); got != n {
+					t.Errorf("%s: %d calls, want %d", op, got, n)
+				}
+			}
+			if d.Holding() || d.Failed() != nil {
+				t.Fatalf("after: holding %v, failed %v", d.Holding(), d.Failed())
+			}
+			rec := idemRecord(t, s, key)
+			if rec.State != tc.wantState {
+				t.Fatalf("reservation %s, want %s", rec.State, tc.wantState)
+			}
+			if tc.wantState == idem.StateDone && (rec.Status != resp.Status || rec.Body != resp.Body || rec.Headers["Content-Type"] != "application/json") {
+				t.Fatalf("stored response %d %v %s", rec.Status, rec.Headers, rec.Body)
+			}
+			if got := histories(); got < base+i+1 {
+				t.Fatalf("%d history entries, want the held one written", got)
+			}
+		})
+	}
+}
+
+// TestHeldCommitFails: a held write whose condition fails reports it and
+// is remembered as failed; nothing of it is applied and the reservation
+// stays in progress (the HTTP layer runs the request again).
+func TestHeldCommitFails(t *testing.T) {
+	s, _ := newStore(t)
+	e := createEnterprise(t, s, "u1")
+	c := createCase(t, s, e, t0)
+	h := hist(c.ID, t0, "once")
+	mustCommitCtx(t, s, ctx, &domain.Change{History: []domain.HistoryRecord{h}})
+	var d idem.Deferral
+	hctx := idem.WithDeferral(reserved(t, s, "k-held-fail", "tok"), &d)
+	mustCommitCtx(t, s, hctx, &domain.Change{History: []domain.HistoryRecord{h, hist(c.ID, t0, "other")}})
+	err := d.Write(hctx, &idem.Response{Status: 200, Body: "{}"})
+	wantCode(t, err, domain.KindConflict, "duplicate")
+	if d.Failed() == nil {
+		t.Fatal("failed write not remembered")
+	}
+	if rec := idemRecord(t, s, "k-held-fail"); rec.State != idem.StateInProgress {
+		t.Fatalf("reservation %s, want in_progress", rec.State)
 	}
 }

@@ -205,6 +205,9 @@ func (s *Store) FindDocument(ctx context.Context, docID string) (*domain.Documen
 	if err := s.prepare(in, kc); err != nil {
 		return nil, err
 	}
+	if err := flushHeld(ctx); err != nil {
+		return nil, err
+	}
 	out, err := s.db.Query(ctx, in)
 	if err != nil {
 		return nil, mapErr(err)

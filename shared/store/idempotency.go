@@ -129,12 +129,8 @@ func (s *Store) ReserveIdempotency(ctx context.Context, rec idem.Record, now tim
 // token and marks the reservation done (replayable), from in_progress (no
 // side effect) or applied. ErrReservationLost if token no longer holds it.
 func (s *Store) CompleteIdempotency(ctx context.Context, key, token string, status int, headers map[string]string, body string) error {
-	ub := expression.Set(expression.Name("state"), expression.Value(idem.StateDone)).
-		Set(expression.Name("status"), expression.Value(status)).
-		Set(expression.Name("body"), expression.Value(body))
-	if len(headers) > 0 { // a reservation never has headers before
-		ub = ub.Set(expression.Name("headers"), expression.Value(headers))
-	}
+	ub := completion(expression.Set(expression.Name("state"), expression.Value(idem.StateDone)),
+		idem.Response{Status: status, Headers: headers, Body: body})
 	cond := expression.Name("token").Equal(expression.Value(token)).And(expression.Or(
 		expression.Name("state").Equal(expression.Value(idem.StateInProgress)),
 		expression.Name("state").Equal(expression.Value(idem.StateApplied)),
@@ -144,6 +140,16 @@ func (s *Store) CompleteIdempotency(ctx context.Context, key, token string, stat
 		return err
 	}
 	return s.single(ctx, o)
+}
+
+// completion adds to ub the response a done reservation replays.
+func completion(ub expression.UpdateBuilder, resp idem.Response) expression.UpdateBuilder {
+	ub = ub.Set(expression.Name("status"), expression.Value(resp.Status)).
+		Set(expression.Name("body"), expression.Value(resp.Body))
+	if len(resp.Headers) > 0 { // a reservation never has headers before
+		ub = ub.Set(expression.Name("headers"), expression.Value(resp.Headers))
+	}
+	return ub
 }
 
 // ReleaseIdempotency deletes the in_progress reservation of key that token

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -103,21 +102,13 @@ func toRefundItem(r *domain.Refund) refundItem {
 	return it
 }
 
-func (it refundItem) domain() *domain.Refund {
-	return &domain.Refund{ID: it.ID, CaseID: it.CaseID, EnterpriseID: it.EnterpriseID, OrderID: it.OrderID,
+func (it refundItem) domain() domain.Refund {
+	return domain.Refund{ID: it.ID, CaseID: it.CaseID, EnterpriseID: it.EnterpriseID, OrderID: it.OrderID,
 		TransactionID: it.TransactionID, AmountFen: it.AmountFen, Reason: domain.RefundReason(it.Reason),
 		Status: domain.RefundStatus(it.Status), Round: it.Round, Attempts: it.Attempts, NextAttemptAt: it.NextAttemptAt,
 		SubmittedAt: it.SubmittedAt, ProviderRefundID: it.ProviderRefundID, FailureCode: it.FailureCode,
 		FailureDetail: it.FailureDetail, CreatedAt: it.CreatedAt, UpdatedAt: it.UpdatedAt, CompletedAt: it.CompletedAt,
 		Version: it.Version}
-}
-
-func fromRefundItem(av map[string]types.AttributeValue) (*domain.Refund, error) {
-	var it refundItem
-	if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-		return nil, internal("decode refund: %w", err)
-	}
-	return it.domain(), nil
 }
 
 // refundOps writes a refund; a new one also gets its ref (refund id ->
@@ -210,19 +201,11 @@ func toDiscrepancyItem(d *domain.Discrepancy) discrepancyItem {
 		ResolvedAt: utcp(d.ResolvedAt), ResolvedBy: d.ResolvedBy, Note: d.Note, Version: d.Version}
 }
 
-func (it discrepancyItem) domain() *domain.Discrepancy {
-	return &domain.Discrepancy{ID: it.ID, Source: domain.ReconSource(it.Source), Day: it.Day, Kind: domain.DiscrepancyKind(it.Kind),
+func (it discrepancyItem) domain() domain.Discrepancy {
+	return domain.Discrepancy{ID: it.ID, Source: domain.ReconSource(it.Source), Day: it.Day, Kind: domain.DiscrepancyKind(it.Kind),
 		LineKind: it.LineKind, Ref: it.Ref, OrderID: it.OrderID, CaseID: it.CaseID, OursFen: it.OursFen, TheirsFen: it.TheirsFen,
 		OursStatus: it.OursStatus, TheirsStatus: it.TheirsStatus, Status: domain.DiscrepancyStatus(it.Status),
 		DetectedAt: it.DetectedAt, ResolvedAt: it.ResolvedAt, ResolvedBy: it.ResolvedBy, Note: it.Note, Version: it.Version}
-}
-
-func fromDiscrepancyItem(av map[string]types.AttributeValue) (*domain.Discrepancy, error) {
-	var it discrepancyItem
-	if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-		return nil, internal("decode discrepancy: %w", err)
-	}
-	return it.domain(), nil
 }
 
 // discrepancyOps: a create is once per id (ErrDuplicate: a rerun found it
@@ -289,7 +272,7 @@ func (s *Store) GetRefund(ctx context.Context, caseID, id string) (*domain.Refun
 	if err != nil {
 		return nil, err
 	}
-	return fromRefundItem(av)
+	return ref(decode(av, "refund", refundItem.domain))
 }
 
 // RefundsDue lists refunds the refund job has work on at or before before
@@ -347,13 +330,9 @@ func (s *Store) refundPage(ctx context.Context, in *dynamodb.QueryInput, kc expr
 	if err != nil {
 		return nil, "", err
 	}
-	out := make([]domain.Refund, 0, len(items))
-	for _, av := range items {
-		r, err := fromRefundItem(av)
-		if err != nil {
-			return nil, "", err
-		}
-		out = append(out, *r)
+	out, err := decodeAll(items, "refund", refundItem.domain)
+	if err != nil {
+		return nil, "", err
 	}
 	return out, next, nil
 }
@@ -378,13 +357,9 @@ func (s *Store) ListDiscrepancies(ctx context.Context, f domain.DiscrepancyFilte
 	if err != nil {
 		return nil, "", err
 	}
-	out := make([]domain.Discrepancy, 0, len(items))
-	for _, av := range items {
-		d, err := fromDiscrepancyItem(av)
-		if err != nil {
-			return nil, "", err
-		}
-		out = append(out, *d)
+	out, err := decodeAll(items, "discrepancy", discrepancyItem.domain)
+	if err != nil {
+		return nil, "", err
 	}
 	return out, next, nil
 }
@@ -395,7 +370,7 @@ func (s *Store) GetDiscrepancy(ctx context.Context, id string) (*domain.Discrepa
 	if err != nil {
 		return nil, err
 	}
-	return fromDiscrepancyItem(av)
+	return ref(decode(av, "discrepancy", discrepancyItem.domain))
 }
 
 // SubsidyEntries lists the subsidy lines of a Beijing month ("2026-09"),

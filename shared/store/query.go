@@ -16,6 +16,9 @@ const defaultLimit = 20
 
 // getItem reads one item, strongly consistent; domain.ErrNotFound if absent.
 func (s *Store) getItem(ctx context.Context, pk, sk string) (map[string]types.AttributeValue, error) {
+	if err := flushHeld(ctx); err != nil {
+		return nil, err
+	}
 	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName:      aws.String(s.table),
 		Key:            itemKey(pk, sk),
@@ -46,6 +49,9 @@ func (s *Store) prepare(in *dynamodb.QueryInput, kc expression.KeyConditionBuild
 // queryAll runs a Query to its last page.
 func (s *Store) queryAll(ctx context.Context, in *dynamodb.QueryInput, kc expression.KeyConditionBuilder) ([]map[string]types.AttributeValue, error) {
 	if err := s.prepare(in, kc); err != nil {
+		return nil, err
+	}
+	if err := flushHeld(ctx); err != nil {
 		return nil, err
 	}
 	var items []map[string]types.AttributeValue
@@ -80,6 +86,9 @@ func (s *Store) queryPage(ctx context.Context, in *dynamodb.QueryInput, kc expre
 			return nil, "", err
 		}
 		in.ExclusiveStartKey = start
+	}
+	if err := flushHeld(ctx); err != nil {
+		return nil, "", err
 	}
 	out, err := s.db.Query(ctx, in)
 	if err != nil {

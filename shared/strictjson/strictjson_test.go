@@ -1,9 +1,11 @@
 package strictjson
 
 import (
+	"bytes"
 	"encoding/json"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"microcert/shared/domain"
 )
@@ -119,4 +121,107 @@ func TestDecodeSuggestsTheName(t *testing.T) {
 	if !ok || !strings.Contains(e.Message.En, "case-sensitive: name") {
 		t.Fatalf("message %v", err)
 	}
+}
+
+// FuzzDecode: the bodies come from outside (API requests, provider
+// callbacks, calendar files). Decode never panics and refuses only with a
+// coded 400 or 422; what it accepts is valid UTF-8 without U+FFFD (raw, or
+// from an escaped lone surrogate, which encoding/json would quietly turn
+// into one), nested at most MaxDepth levels, and names only the target's
+// members, spelled exactly, at the top and in the nested structs.
+func FuzzDecode(f *testing.F) {
+	for _, s := range []string{
+		`{"name":"a","count":3,"legalRep":{"name":"b"},"reps":[{"idNumber":"x"}],"tags":["t"],"extra":{"Any":"k"},"any":{"A":1},"raw":{"B":1},"Untagged":true,"note":"n"}`,
+		`{"n\u0061me":"a"}`, `{"name":"\ud83d\ude00"}`, `{"name":"\ud83d"}`, `{"name":"a","name":"b"}`,
+		`{"legalRep":{"Name":"a"}}`, `{"reps":[{},{"idNumber":"1","idNumber":"2"}]}`, `{"any":{"x":{"y":1,"y":2}}}`,
+		`{"any":` + strings.Repeat(`[`, MaxDepth) + strings.Repeat(`]`, MaxDepth) + `}`, "{\"name\":\"\xff\"}",
+		`{"count":1e400}`, `[1]`, `{"name":"a"} {}`, `{"Skipped":true}`,
+	} {
+		f.Add([]byte(s))
+	}
+	members := map[string]bool{"name": true, "count": true, "legalRep": true, "reps": true, "tags": true,
+		"extra": true, "any": true, "raw": true, "Untagged": true, "note": true}
+	repMembers := map[string]bool{"name": true, "idNumber": true, "kind": true}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		var v target
+		err := Decode(body, &v)
+		if err != nil {
+			k := domain.KindOf(err)
+			if (k != domain.KindMalformed && k != domain.KindInvalid) || domain.CodeOf(err) == "" {
+				t.Fatalf("refused %q with %v (kind %s, code %q)", body, err, k, domain.CodeOf(err))
+			}
+			return
+		}
+		if !utf8.Valid(body) || bytes.ContainsRune(body, utf8.RuneError) {
+			t.Fatalf("accepted invalid UTF-8 or U+FFFD: %q", body)
+		}
+		var generic map[string]any
+		if err := json.Unmarshal(body, &generic); err != nil {
+			t.Fatalf("accepted %q, which encoding/json refuses: %v", body, err)
+		}
+		if d := depth(generic); d > MaxDepth {
+			t.Fatalf("accepted %q nested %d levels", body, d)
+		}
+		if s, ok := findRune(generic, utf8.RuneError); ok {
+			t.Fatalf("accepted %q, which reads as %q (U+FFFD)", body, s)
+		}
+		checkNames := func(obj any, allowed map[string]bool) {
+			m, _ := obj.(map[string]any)
+			for k := range m {
+				if !allowed[k] {
+					t.Fatalf("accepted member %q of %q", k, body)
+				}
+			}
+		}
+		checkNames(generic, members)
+		checkNames(generic["legalRep"], repMembers)
+		reps, _ := generic["reps"].([]any)
+		for _, r := range reps {
+			checkNames(r, repMembers)
+		}
+	})
+}
+
+// depth is how deeply v's objects and arrays nest (a scalar is 0).
+func depth(v any) int {
+	var kids []any
+	switch x := v.(type) {
+	case map[string]any:
+		for _, c := range x {
+			kids = append(kids, c)
+		}
+	case []any:
+		kids = x
+	default:
+		return 0
+	}
+	d := 0
+	for _, c := range kids {
+		d = max(d, depth(c))
+	}
+	return d + 1
+}
+
+// findRune returns a key or string of v that holds r.
+func findRune(v any, r rune) (string, bool) {
+	switch x := v.(type) {
+	case string:
+		return x, strings.ContainsRune(x, r)
+	case map[string]any:
+		for k, c := range x {
+			if strings.ContainsRune(k, r) {
+				return k, true
+			}
+			if s, ok := findRune(c, r); ok {
+				return s, true
+			}
+		}
+	case []any:
+		for _, c := range x {
+			if s, ok := findRune(c, r); ok {
+				return s, true
+			}
+		}
+	}
+	return "", false
 }

@@ -11,8 +11,29 @@ import "fmt"
 // Budgets of DynamoDB calls per request.
 const (
 	MaxReadCalls  = 2 // GET routes
-	MaxWriteCalls = 4 // every other method
+	MaxWriteCalls = 4 // every other method, with or without an Idempotency-Key
 )
+
+// KeyedException is a keyed write allowed more than MaxWriteCalls: its
+// plain request already spends the whole budget, and the key's
+// reservation comes on top.
+type KeyedException struct {
+	Max int
+	Why string
+}
+
+// KeyedExceptions are the rows (route and situation) held to their own
+// keyed budget. A keyed write otherwise adds one call to its plain request
+// (the reservation's PutItem): its response is stored by the transaction
+// that applies its change.
+var KeyedExceptions = map[string]KeyedException{
+	"POST /v1/cases/{caseId}/withdraw": {6, "a paid case: the withdrawal is written before the refund is ordered " +
+		"from the provider, the provider's answer is a second transaction, and the response is stored after it (UpdateItem)"},
+	"POST /v1/admin/refunds/{refundId}/retry": {6, "the retry is written before the refund is ordered from the provider, " +
+		"the answer is a second transaction, and the response is stored after it (UpdateItem)"},
+	"POST /v1/cases/{caseId}/decision (dispute won, the holder with an open case)": {5, "a second BatchGetItem reads " +
+		"the losing holder's open cases, named by its state"},
+}
 
 // Ops are the DynamoDB operations reported one by one.
 var Ops = []string{"GetItem", "Query", "Scan", "PutItem", "UpdateItem", "DeleteItem",
@@ -37,6 +58,8 @@ type Row struct {
 	// Keyed is the same request with an Idempotency-Key (authenticated
 	// POSTs only; nil otherwise).
 	Keyed *Count `json:"keyed,omitempty"`
+	// KeyedBudget is Keyed's max calls: Budget, or a KeyedException's.
+	KeyedBudget int `json:"keyedBudget,omitempty"`
 }
 
 // Over reports whether the plain request exceeds its budget or Scans.
@@ -46,7 +69,7 @@ func (r Row) Over() bool {
 
 // KeyedOver reports whether the keyed request exceeds the budget or Scans.
 func (r Row) KeyedOver() bool {
-	return r.Keyed != nil && (r.Keyed.Scans > 0 || (r.Budget > 0 && r.Keyed.Calls > r.Budget))
+	return r.Keyed != nil && (r.Keyed.Scans > 0 || (r.KeyedBudget > 0 && r.Keyed.Calls > r.KeyedBudget))
 }
 
 // OpsString is "Query 1, TransactWriteItems 1".

@@ -7,6 +7,7 @@
 package main
 
 import (
+	"errors"
 	"microcert/shared/jobs"
 	"microcert/shared/store"
 
@@ -18,12 +19,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -45,6 +48,7 @@ type options struct {
 	url, state      string
 	sharedBench     string
 	sharedTime      string
+	jobsTime        string
 }
 
 func main() {
@@ -66,7 +70,8 @@ func main() {
 	flag.StringVar(&o.url, "url", "", "load: API of a running stack (`make run`) instead of starting one")
 	flag.StringVar(&o.state, "state", "", "load: state folder of that stack (default <root>/.local)")
 	flag.StringVar(&o.sharedBench, "shared-bench", ".", "-bench pattern for ./shared/...")
-	flag.StringVar(&o.sharedTime, "shared-benchtime", "1s", "-benchtime for ./shared/...")
+	flag.StringVar(&o.sharedTime, "shared-benchtime", "1s", "-benchtime for ./shared/... but the jobs")
+	flag.StringVar(&o.jobsTime, "jobs-benchtime", "1x", "-benchtime for ./shared/jobs (each run seeds its own table on the stand-in; one run gives the figures)")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
@@ -381,8 +386,15 @@ func (r *report) apicalls(ctx context.Context) error {
 	b.WriteString("## API: DynamoDB calls per request\n\n")
 	b.WriteString("Counted by the SDK middleware of `shared/store/storetest` (one per API call, retries not counted) while `TestAPICalls` (infra/bench/apicalls) drives the real " +
 		"adapter (httpapi -> certsvc -> store) in-process with API Gateway v2 events against the DynamoDB stand-in, through the whole applicant, provider, reviewer and admin flow. " +
-		"Budget: <= 2 calls for reads (GET), <= 4 for writes, 0 Scans. The test fails when a plain request is over budget, so `make test` guards it. " +
-		"Authenticated POSTs are measured again with an `Idempotency-Key` (column *with key*): the reservation and its completion are two more writes.\n\n")
+		"Budget: <= 2 calls for reads (GET), <= 4 for writes, 0 Scans. The test fails when a request, plain or keyed, is over its budget, so `make test` guards it. " +
+		"Authenticated POSTs are measured again with an `Idempotency-Key` (column *with key*), held to the same 4: the key adds one write, its reservation (PutItem), " +
+		"because the transaction that applies the request's change also stores its response for replay (the store holds the change until the handler has answered). " +
+		"The rows allowed more, and why, are `apicalls.KeyedExceptions`:\n\n")
+	for _, route := range slices.Sorted(maps.Keys(apicalls.KeyedExceptions)) {
+		ex := apicalls.KeyedExceptions[route]
+		fmt.Fprintf(&b, "- `%s`: <= %d with key; %s.\n", route, ex.Max, ex.Why)
+	}
+	b.WriteString("\n")
 	b.WriteString("| route | kind | status | **calls** | budget | with key | items read | operations |\n|---|---|---:|---:|---:|---:|---:|---|\n")
 	var over, keyedOver []string
 	scans := 0
@@ -412,7 +424,7 @@ func (r *report) apicalls(ctx context.Context) error {
 	b.WriteString("\n")
 	r.budget("DynamoDB calls per route (plain requests)", "reads <= 2, writes <= 4",
 		fmt.Sprintf("%d of %d rows over: %s", len(over), len(tbl.Rows), orNone(over)), len(over) == 0)
-	r.budget("DynamoDB calls per route with Idempotency-Key", "writes <= 4", fmt.Sprintf("%d over: %s", len(keyedOver), orNone(keyedOver)), len(keyedOver) == 0)
+	r.budget("DynamoDB calls per route with Idempotency-Key", fmt.Sprintf("writes <= 4 (%d listed exceptions)", len(apicalls.KeyedExceptions)), fmt.Sprintf("%d over: %s", len(keyedOver), orNone(keyedOver)), len(keyedOver) == 0)
 	r.budget("Scans on any request or event path", "0", fmt.Sprint(scans), scans == 0)
 
 	// The handler's own cost in one process.
@@ -588,11 +600,24 @@ func parseBench(out string) []benchLine {
 
 func (r *report) shared(ctx context.Context) error {
 	start := time.Now()
-	out, err := run(ctx, r.o.root, nil, "go", "test", "-run", "^$", "-bench", r.o.sharedBench, "-benchtime", r.o.sharedTime, "-benchmem", "-timeout", "20m", "./shared/...")
+	// The jobs' benchmarks seed a table on the stand-in per run, which
+	// takes longer than the run: repeating it to fill a second adds time,
+	// not precision (their figures are counts and per-run rates).
+	const jobsPkg = "./shared/jobs"
+	var others []string
+	for _, p := range strings.Fields(output(r.o.root, "go", "list", "./shared/...")) {
+		if p != "microcert/shared/jobs" {
+			others = append(others, p)
+		}
+	}
+	out, err := run(ctx, r.o.root, nil, "go", append([]string{"test", "-run", "^$", "-bench", r.o.sharedBench, "-benchtime", r.o.sharedTime, "-benchmem", "-timeout", "20m"}, others...)...)
+	jout, jerr := run(ctx, r.o.root, nil, "go", "test", "-run", "^$", "-bench", r.o.sharedBench, "-benchtime", r.o.jobsTime, "-benchmem", "-timeout", "20m", jobsPkg)
+	out += jout
+	err = errors.Join(err, jerr)
 	took := time.Since(start)
 	lines := parseBench(out)
 	var b strings.Builder
-	b.WriteString("## Document check and jobs (`go test -run '^$' -bench " + r.o.sharedBench + " -benchtime " + r.o.sharedTime + " -benchmem ./shared/...`)\n\n")
+	b.WriteString("## Document check and jobs (`go test -run '^$' -bench " + r.o.sharedBench + " -benchtime " + r.o.sharedTime + " -benchmem` over ./shared/... but the jobs, then `-benchtime " + r.o.jobsTime + "` over " + jobsPkg + ")\n\n")
 	fmt.Fprintf(&b, "Took %s. ", took.Round(time.Second))
 	get := func(name string) *benchLine {
 		for i := range lines {
@@ -643,7 +668,7 @@ func (r *report) shared(ctx context.Context) error {
 		}
 	}
 	if len(jobs) > 0 {
-		b.WriteString("Jobs at scale (benchmarks by the jobs engineer, `shared/jobs`): items read per run, counted by the SDK middleware, with the table at 10k and 50k rows. " +
+		b.WriteString("Jobs at scale (benchmarks by the jobs engineer, `shared/jobs`): items read per run, counted by the SDK middleware, with the table at 2k and 10k certifications (5x). " +
 			"The stand-in's Query walks the whole index, so its seconds grow with the table while DynamoDB's would not: compare items read.\n\n")
 		b.WriteString("| benchmark | runs | seconds per run | metrics |\n|---|---:|---:|---|\n")
 		for _, l := range jobs {
@@ -658,10 +683,10 @@ func (r *report) shared(ctx context.Context) error {
 		b.WriteString("\n")
 		var small, large *benchLine
 		for i := range jobs {
-			if strings.HasSuffix(jobs[i].name, "/10000") {
+			if strings.HasSuffix(jobs[i].name, "/2000") {
 				small = &jobs[i]
 			}
-			if strings.HasSuffix(jobs[i].name, "/50000") {
+			if strings.HasSuffix(jobs[i].name, "/10000") {
 				large = &jobs[i]
 			}
 		}
@@ -675,7 +700,7 @@ func (r *report) shared(ctx context.Context) error {
 			}
 			if unit != "" && small.metric(unit) > 0 {
 				ratio := large.metric(unit) / small.metric(unit)
-				r.budget("jobs items read 50k vs 10k rows", "<= 1.1x", fmt.Sprintf("%.2fx (%g vs %g %s)", ratio, large.metric(unit), small.metric(unit), unit), ratio <= 1.1)
+				r.budget("jobs items read 10k vs 2k rows", "<= 1.1x", fmt.Sprintf("%.2fx (%g vs %g %s)", ratio, large.metric(unit), small.metric(unit), unit), ratio <= 1.1)
 			}
 			// Items read per due item: the benchmark's own metric if it
 			// has one, else per run over the 50 due items of its table
@@ -685,10 +710,10 @@ func (r *report) shared(ctx context.Context) error {
 				perDue, how = small.metric(unit)/50, "items-read/run / 50 due items"
 			}
 			if perDue > 0 {
-				r.budget("jobs items read per due item (10k rows)", "1.0", fmt.Sprintf("%.2f (%s)", perDue, how), perDue <= 1.0)
+				r.budget("jobs items read per due item (2k rows)", "1.0", fmt.Sprintf("%.2f (%s)", perDue, how), perDue <= 1.0)
 			}
 			if secs := small.metric("ns/op") / 1e9; secs > 0 && unit == "items-read/run" && small.metric(unit) > 0 {
-				fmt.Fprintf(&b, "Time per 1,000 due items on the stand-in: %.0f s at 10k rows, %.0f s at 50k rows (seconds per run x 1000 / items read per run; "+
+				fmt.Fprintf(&b, "Time per 1,000 due items on the stand-in: %.0f s at 2k rows, %.0f s at 10k rows (seconds per run x 1000 / items read per run; "+
 					"the stand-in's Query walks the whole index, so this is not a DynamoDB figure).\n\n",
 					secs*1000/small.metric(unit), large.metric("ns/op")/1e9*1000/max(large.metric(unit), 1))
 			}

@@ -316,8 +316,36 @@ func (s *Stack) MustInvoke(t testing.TB, logicalID string, event []byte) []byte 
 	return out
 }
 
+// WaitLogs waits until the function's log (all functions' for "") holds at
+// least n lines that contain substr, and returns those lines. What a
+// function prints reaches its log through the emulator's pipe, possibly
+// after the invoke has answered, so a test that reads what a run printed
+// waits for it; the minute's bound only turns a hang into a failure.
+func (s *Stack) WaitLogs(t testing.TB, logicalID, substr string, n int) []string {
+	t.Helper()
+	return s.WaitLogsMatching(t, logicalID, func(l string) bool { return strings.Contains(l, substr) }, n)
+}
+
+// WaitLogsMatching is WaitLogs for the lines match accepts.
+func (s *Stack) WaitLogsMatching(t testing.TB, logicalID string, match func(line string) bool, n int) []string {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		var lines []string
+		for _, l := range s.Logs(logicalID) {
+			if match(l) {
+				lines = append(lines, l)
+			}
+		}
+		if len(lines) >= n || time.Now().After(deadline) {
+			return lines
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // LogsContaining returns the function log lines (all functions for "") that
-// contain substr.
+// contain substr, as far as they have arrived (see WaitLogs).
 func (s *Stack) LogsContaining(logicalID, substr string) []string {
 	var out []string
 	for _, l := range s.Logs(logicalID) {

@@ -33,12 +33,6 @@ func NewPDF(version string) *PDF {
 // Len is the current size (the offset of what is written next).
 func (p *PDF) Len() int { return p.b.Len() }
 
-// Raw writes bytes as they are.
-func (p *PDF) Raw(s string) *PDF {
-	p.b.WriteString(s)
-	return p
-}
-
 // Obj writes object num with the given body.
 func (p *PDF) Obj(num int, body string) *PDF {
 	p.offsets[num] = p.b.Len()
