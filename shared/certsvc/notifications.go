@@ -66,7 +66,16 @@ func (s *Service) MarkRead(ctx context.Context, by domain.Actor, enterpriseID, n
 	if err != nil {
 		return nil, err
 	}
-	at, err := s.store.MarkRead(ctx, enterpriseID, by.UserID, n.ID, s.clock.Now())
+	at := s.clock.Now().UTC()
+	err = s.store.Commit(ctx, &domain.Change{Reads: []domain.ReadMark{{EnterpriseID: enterpriseID, UserID: by.UserID, NotificationID: n.ID, At: at}}})
+	if domain.CodeOf(err) == "duplicate" {
+		// Read before: the first time stays.
+		marks, err := s.store.ReadMarks(ctx, enterpriseID, by.UserID, []string{n.ID})
+		if err != nil {
+			return nil, err
+		}
+		at, err = marks[n.ID], nil
+	}
 	if err != nil {
 		return nil, err
 	}

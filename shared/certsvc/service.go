@@ -25,7 +25,7 @@ type Store interface {
 	ListEnterpriseHistory(ctx context.Context, enterpriseID string, p domain.Page) ([]domain.HistoryEntry, string, error)
 	ListNotifications(ctx context.Context, enterpriseID string, p domain.Page) ([]domain.Notification, string, error)
 	FindNotification(ctx context.Context, enterpriseID, id string) (*domain.Notification, error)
-	MarkRead(ctx context.Context, enterpriseID, userID, notificationID string, at time.Time) (time.Time, error)
+	ReadMarks(ctx context.Context, enterpriseID, userID string, ids []string) (map[string]time.Time, error)
 	InboxState(ctx context.Context, enterpriseID, userID string, ids []string) (*domain.EnterpriseState, map[string]time.Time, error)
 	WebhookEndpoints(ctx context.Context, enterpriseID string) ([]domain.WebhookEndpoint, error)
 	EndpointState(ctx context.Context, enterpriseID, userID, endpointID string) (*domain.EnterpriseState, *domain.WebhookEndpoint, error)

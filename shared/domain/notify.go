@@ -546,6 +546,14 @@ type DeliveryWrite struct {
 	ExpectVersion int
 }
 
+// ReadMark records that a member read a notification (written once).
+type ReadMark struct {
+	EnterpriseID   string
+	UserID         string
+	NotificationID string
+	At             time.Time
+}
+
 // WebhookEndpointWrite creates, updates or deletes an endpoint.
 type WebhookEndpointWrite struct {
 	Endpoint      *WebhookEndpoint

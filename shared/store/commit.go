@@ -334,6 +334,11 @@ func (s *Store) changeOps(ch *domain.Change) ([]op, error) {
 			return nil, err
 		}
 	}
+	for _, m := range ch.Reads {
+		if err := add(s.readMarkOps(m)); err != nil {
+			return nil, err
+		}
+	}
 	for _, c := range ch.MemberChecks {
 		if err := add(s.memberCheckOps(c)); err != nil {
 			return nil, err

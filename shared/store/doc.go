@@ -83,7 +83,8 @@
 //	notifications, newest first             ListNotifications          Query pk=ENT#<id>, sk begins_with N#, backwards, paged       1 Query
 //	the outbox of one shard, due items      DueOutbox                  DueIndex duepk=OUTBOX#<n>, duesk <= <now>#~                  1 Query, due items only
 //	a notification by id                    FindNotification           Query pk=ENT#<id>, sk BETWEEN N#<id's ms> AND N#<ms+1>       1 Query
-//	a member's read marks of a page         ReadMarks                  BatchGetItem NR#<userId>#<id>                                1 BatchGetItem
+//	a page's reader and read marks          InboxState                 BatchGetItem profile, own member, NR#<userId>#<id>           1 BatchGetItem
+//	an endpoint and its manager             EndpointState              BatchGetItem profile, own member, W#<id>                     1 BatchGetItem
 //	an enterprise's webhook endpoints       WebhookEndpoints           Query pk=ENT#<id>, sk begins_with W#, consistent             1 Query
 //	an endpoint's deliveries, newest first  ListEndpointDeliveries     GSI1 gsi1pk=HOOKDEL#<endpointId>, backwards, paged           1 Query
 //	one case                                GetCase                    GetItem CASE#<id> / A#CASE, consistent                       1 GetItem

@@ -412,29 +412,14 @@ func (s *Store) FindNotification(ctx context.Context, enterpriseID, id string) (
 	return nil, domain.ErrNotFound
 }
 
-// MarkRead records that userID read the notification (once: a second mark
-// keeps the first time) and returns when it was read.
-func (s *Store) MarkRead(ctx context.Context, enterpriseID, userID, notificationID string, at time.Time) (time.Time, error) {
-	av, err := marshalItem(readMarkItem{PK: entPK(enterpriseID), SK: readSK(userID, notificationID), Entity: "read_mark",
-		NotificationID: notificationID, UserID: userID, ReadAt: at.UTC()})
-	if err != nil {
-		return time.Time{}, err
+// readMarkOps writes a read mark once (a second is ErrDuplicate: the
+// first time stays).
+func (s *Store) readMarkOps(m domain.ReadMark) ([]op, error) {
+	if m.EnterpriseID == "" || m.UserID == "" || m.NotificationID == "" {
+		return nil, internal("read mark without enterprise, user or notification")
 	}
-	o, err := s.putNew(av, ErrDuplicate)
-	if err != nil {
-		return time.Time{}, err
-	}
-	switch err := s.single(ctx, o); {
-	case err == nil:
-		return at.UTC(), nil
-	case !errors.Is(err, ErrDuplicate):
-		return time.Time{}, err
-	}
-	marks, err := s.ReadMarks(ctx, enterpriseID, userID, []string{notificationID})
-	if err != nil {
-		return time.Time{}, err
-	}
-	return marks[notificationID], nil
+	return s.appendOp(readMarkItem{PK: entPK(m.EnterpriseID), SK: readSK(m.UserID, m.NotificationID), Entity: "read_mark",
+		NotificationID: m.NotificationID, UserID: m.UserID, ReadAt: m.At.UTC()})
 }
 
 // ReadMarks returns when userID read each of the notifications (absent:

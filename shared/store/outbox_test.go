@@ -110,14 +110,14 @@ func TestReadMarks(t *testing.T) {
 		wantCode(t, err, domain.KindNotFound, "not_found")
 		_ = name
 	}
-	read, err := s.MarkRead(ctx, e.ID, "u1", n.ID, t0.Add(time.Hour))
-	if err != nil || !read.Equal(t0.Add(time.Hour)) {
-		t.Fatalf("mark: %v %v", err, read)
-	}
-	// Again: the first time stays.
-	read, err = s.MarkRead(ctx, e.ID, "u1", n.ID, t0.Add(2*time.Hour))
-	if err != nil || !read.Equal(t0.Add(time.Hour)) {
-		t.Fatalf("second mark: %v %v", err, read)
+	mark := domain.ReadMark{EnterpriseID: e.ID, UserID: "u1", NotificationID: n.ID, At: t0.Add(time.Hour)}
+	mustCommit(t, s, &domain.Change{Reads: []domain.ReadMark{mark}})
+	// Again: a duplicate, and the first time stays.
+	mark.At = t0.Add(2 * time.Hour)
+	wantCode(t, s.Commit(ctx, &domain.Change{Reads: []domain.ReadMark{mark}}), domain.KindConflict, "duplicate")
+	mine, err := s.ReadMarks(ctx, e.ID, "u1", []string{n.ID})
+	if err != nil || !mine[n.ID].Equal(t0.Add(time.Hour)) {
+		t.Fatalf("u1's marks: %v %v", err, mine)
 	}
 	marks, err := s.ReadMarks(ctx, e.ID, "u2", []string{n.ID})
 	if err != nil || len(marks) != 0 {
