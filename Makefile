@@ -23,7 +23,7 @@ define lambda_arm64
 endef
 
 FUNCTIONS := ApiFunction:api DocCheckFunction:doccheck ReminderFunction:reminder ExpiryFunction:expiry \
-	RefundFunction:refund ReconcileFunction:reconcile
+	RefundFunction:refund ReconcileFunction:reconcile DispatcherFunction:dispatcher
 
 # Tests start real child processes (versitygw, aws-lambda-rie): give them time,
 # and run packages two at a time on a 2-core machine.
@@ -104,6 +104,9 @@ build-ReminderFunction:
 
 build-ExpiryFunction:
 	$(call lambda_arm64,./functions/expiry)
+
+build-DispatcherFunction:
+	$(call lambda_arm64,./functions/dispatcher)
 
 build-RefundFunction:
 	$(call lambda_arm64,./functions/refund)

@@ -38,6 +38,10 @@ func main() {
 		// Refunds a request makes owed go to RefundFunction by an async
 		// invoke: no request waits for the payment provider.
 		Handoff: refundevent.Handoff{Invoker: selfinvoke.New(cfg.AWS, cfg.RefundFunctionName)},
+		// Registration checks where an endpoint leads; the dispatcher again
+		// on every delivery.
+		WebhookURLs:      cfg.Webhooks,
+		InsecureWebhooks: cfg.Webhooks.AllowHTTP,
 	})
 	lambda.Start(httpapi.New(httpapi.Config{Service: svc, Idempotency: st, Log: log}).Handle)
 }

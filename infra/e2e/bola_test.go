@@ -68,6 +68,11 @@ func managers(ok string) expect {
 	return preparers(ok).with(expect{asOperator: "403"})
 }
 
+// membersOnly: a member's own things (staff are not members).
+func membersOnly(ok string) expect {
+	return readers.with(expect{asOwner: ok, asAdmin: ok, asOperator: ok, asViewer: ok, asAgent: ok, asReviewer: "404", asPlatAdmin: "404"})
+}
+
 // staffOnly: the review routes (the route table refuses applicants first).
 func staffOnly(ok string) expect {
 	return expect{asOwner: "403", asAdmin: "403", asOperator: "403", asViewer: "403", asAgent: "403",
@@ -92,6 +97,19 @@ type sweepFixture struct {
 	agentCaseID string
 	docID       string
 	targetUser  string // a viewer whose role the managers set
+	// endpointID is a webhook endpoint of the enterprise; deadDelivery a
+	// delivery to it that gave up (to redeliver).
+	endpointID   string
+	deadDelivery string
+}
+
+// newestNotification is the id of the enterprise's newest notification.
+func (f *sweepFixture) newestNotification(t *testing.T) string {
+	ns := f.apps[asOwner].notifications(f.entID)
+	if len(ns) == 0 {
+		t.Fatal("the fixture has no notification")
+	}
+	return ns[0]["id"].(string)
 }
 
 func newSweepFixture(t *testing.T) *sweepFixture {
@@ -125,6 +143,20 @@ func newSweepFixture(t *testing.T) *sweepFixture {
 	f.docID = owner.upload(f.caseID, "business_license", "image/jpeg", uniqueScan())["id"].(string)
 	f.agentCaseID = f.apps[asAgent].must(201, "POST", "/v1/cases", map[string]any{"enterpriseId": f.entID, "kind": "initial",
 		"types": []string{"mini_program"}, "viaAgent": true}).obj(t)["id"].(string)
+
+	// A webhook endpoint with a delivery that gave up.
+	ep := owner.must(201, "POST", "/v1/enterprises/"+f.entID+"/webhook-endpoints",
+		map[string]any{"url": "http://127.0.0.1:9/hook", "eventTypes": []string{"*"}}).obj(t)
+	f.endpointID = ep["id"].(string)
+	at := time.Now().UTC()
+	noteID := domain.NewIDAt(at)
+	dead := domain.Delivery{ID: domain.DeliveryID(noteID, domain.ChannelWebhook, f.endpointID), NotificationID: noteID, EnterpriseID: f.entID,
+		Channel: domain.ChannelWebhook, Recipient: f.endpointID, Kind: domain.NoticeCaseSubmitted, Event: domain.EventCaseUpdated,
+		Payload: []byte(`{}`), Status: domain.DeliveryDead, Attempts: 15, CreatedAt: at, UpdatedAt: at, Version: 3}
+	if err := seedStore().Commit(context.Background(), &domain.Change{Deliveries: []domain.DeliveryWrite{{Delivery: &dead, Create: true}}}); err != nil {
+		t.Fatal(err)
+	}
+	f.deadDelivery = dead.ID
 
 	// An active certification to cancel and revoke (approving one through
 	// review would open a case of its own).
@@ -242,6 +274,30 @@ func (f *sweepFixture) rows(t *testing.T) []sweepRow {
 		{"POST /v1/admin/refunds/{refundId}/retry", fixed("/v1/admin/refunds/" + domain.NewID() + "/retry"), nil, adminsOnly("404")},
 		{"POST /v1/admin/discrepancies/{discrepancyId}/resolve", fixed("/v1/admin/discrepancies/" + domain.NewID() + "/resolve"),
 			map[string]any{"note": "已核对"}, adminsOnly("404")},
+		// Notifications: read state and settings are every member's own;
+		// webhook endpoints are the managers'.
+		{"POST /v1/enterprises/{enterpriseId}/notifications/{notificationId}/read", fixed(ent + "/notifications/" + f.newestNotification(t) + "/read"), nil, readers},
+		{"GET /v1/enterprises/{enterpriseId}/notification-settings", fixed(ent + "/notification-settings"), nil, membersOnly("200")},
+		{"PUT /v1/enterprises/{enterpriseId}/notification-settings", fixed(ent + "/notification-settings"),
+			map[string]any{"wechat": map[string]any{"enabled": false}, "sms": map[string]any{"enabled": false}}, membersOnly("200")},
+		{"POST /v1/enterprises/{enterpriseId}/webhook-endpoints", fixed(ent + "/webhook-endpoints"),
+			map[string]any{"url": "http://127.0.0.1:9/hook", "eventTypes": []string{"*"}}, managers("201")},
+		{"GET /v1/enterprises/{enterpriseId}/webhook-endpoints", fixed(ent + "/webhook-endpoints"), nil, managers("200")},
+		{"PATCH /v1/enterprises/{enterpriseId}/webhook-endpoints/{endpointId}", fixed(ent + "/webhook-endpoints/" + f.endpointID), map[string]any{"enabled": true}, managers("200")},
+		{"POST /v1/enterprises/{enterpriseId}/webhook-endpoints/{endpointId}/rotate-secret", fixed(ent + "/webhook-endpoints/" + f.endpointID + "/rotate-secret"), nil, managers("200")},
+		{"GET /v1/enterprises/{enterpriseId}/webhook-endpoints/{endpointId}/deliveries", fixed(ent + "/webhook-endpoints/" + f.endpointID + "/deliveries"), nil, managers("200")},
+		// The first manager redelivers; for the second it is pending again.
+		{"POST /v1/enterprises/{enterpriseId}/webhook-endpoints/{endpointId}/deliveries/{deliveryId}/redeliver",
+			fixed(ent + "/webhook-endpoints/" + f.endpointID + "/deliveries/" + f.deadDelivery + "/redeliver"), nil, managers("202|409")},
+		// Refused roles aim at the fixture's endpoint (nothing changes);
+		// the managers each delete one of their own (at most 10 exist).
+		{"DELETE /v1/enterprises/{enterpriseId}/webhook-endpoints/{endpointId}", func(r sweepRole) string {
+			if r != asOwner && r != asAdmin {
+				return ent + "/webhook-endpoints/" + f.endpointID
+			}
+			ep := owner.must(201, "POST", ent+"/webhook-endpoints", map[string]any{"url": "http://127.0.0.1:9/hook", "eventTypes": []string{"*"}}).obj(t)
+			return ent + "/webhook-endpoints/" + ep["id"].(string)
+		}, nil, managers("204")},
 		// Last: it closes the case.
 		{"POST /v1/cases/{caseId}/withdraw", fixed(cs + "/withdraw"), nil, preparers("200")},
 	}

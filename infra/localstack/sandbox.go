@@ -20,8 +20,8 @@ import (
 	"microcert/shared/webhook"
 )
 
-// The provider sandbox stands in for the face-verification, payment and bank
-// providers the way their test modes do: it drives the real signed callbacks
+// The provider sandbox stands in for the face-verification, payment, bank,
+// WeChat and SMS providers the way their test modes do: it drives the real signed callbacks
 // through the same gateway pipeline, serves the provider's refund API
 // (sandboxpay.go) and writes the daily statements into the bucket. It lives only here, never in the
 // template and never in ApiFunction.
@@ -66,9 +66,10 @@ type sandbox struct {
 	logger         *slog.Logger
 	callbackPrefix string
 	// The payment provider's books and the bucket its statements go to.
-	books  *payBooks
-	s3     *s3.Client
-	bucket string
+	books    *payBooks
+	s3       *s3.Client
+	bucket   string
+	messages messageBox
 }
 
 func (s *sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -89,6 +90,14 @@ func (s *sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.statementsNow(w, r)
 	case r.Method == http.MethodGet && r.URL.Path == "/_sandbox/deposits":
 		s.deposits(w, r)
+	case r.Method == http.MethodGet && r.URL.Path == "/_sandbox/wechat/cgi-bin/token":
+		s.wechatToken(w, r)
+	case r.Method == http.MethodPost && r.URL.Path == "/_sandbox/wechat/cgi-bin/message/subscribe/send":
+		s.wechatSend(w, r)
+	case r.Method == http.MethodPost && r.URL.Path == "/_sandbox/sms/v1/sms/send":
+		s.smsSend(w, r)
+	case r.Method == http.MethodGet && (r.URL.Path == "/_sandbox/wechat/messages" || r.URL.Path == "/_sandbox/sms/messages"):
+		s.inbox(w, r)
 	default:
 		writeGatewayError(w, http.StatusNotFound, "Not Found")
 	}

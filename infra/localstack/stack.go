@@ -57,6 +57,9 @@ type Options struct {
 	// (so a test can set LOG_LEVEL=DEBUG or a rotated secret).
 	Env map[string]string
 
+	// FunctionEnv adds variables to one function's environment (by
+	// logical id), after Env.
+	FunctionEnv map[string]map[string]string
 	// DisableSchedules keeps the scheduled functions from firing on their own.
 	DisableSchedules bool
 	// RetryBackoff are the waits before the async retries (default 1 s, 2 s;
@@ -318,6 +321,9 @@ func (s *Stack) functionVars(f template.Function) map[string]string {
 	if s.lambdaURL != "" {
 		v["AWS_ENDPOINT_URL_LAMBDA"] = s.lambdaURL
 	}
+	for k, val := range s.opts.FunctionEnv[f.LogicalID] {
+		v[k] = val
+	}
 	return v
 }
 
@@ -332,6 +338,8 @@ func LocalVars(f template.Function, dynamoURL, s3URL, apiURL string, extra map[s
 		"FACE_WEBHOOK_SECRET":    LocalFaceSecret,
 		"PAYMENT_WEBHOOK_SECRET": LocalPaymentSecret,
 		"DEPOSIT_HMAC_KEY":       LocalDepositKey,
+		"WECHAT_APP_SECRET":      LocalWeChatSecret,
+		"SMS_API_KEY":            LocalSMSKey,
 	}
 	for k, val := range f.Env {
 		if name, ok := strings.CutSuffix(k, "_PARAM"); ok {
@@ -347,6 +355,13 @@ func LocalVars(f template.Function, dynamoURL, s3URL, apiURL string, extra map[s
 	if _, ok := f.Env["PAYMENT_PROVIDER_URL"]; ok && apiURL != "" {
 		v["PAYMENT_PROVIDER_URL"] = apiURL + SandboxProviderPath
 	}
+	// The messaging providers are the sandbox's too.
+	if _, ok := f.Env["WECHAT_API_URL"]; ok && apiURL != "" {
+		v["WECHAT_API_URL"] = apiURL + "/_sandbox/wechat"
+	}
+	if _, ok := f.Env["SMS_API_URL"]; ok && apiURL != "" {
+		v["SMS_API_URL"] = apiURL + "/_sandbox/sms"
+	}
 	v["AWS_ENDPOINT_URL_DYNAMODB"] = dynamoURL
 	v["AWS_ENDPOINT_URL_S3"] = s3URL
 	v["S3_USE_PATH_STYLE"] = "true"
@@ -355,6 +370,10 @@ func LocalVars(f template.Function, dynamoURL, s3URL, apiURL string, extra map[s
 	v["AWS_ACCESS_KEY_ID"] = AccessKeyID
 	v["AWS_SECRET_ACCESS_KEY"] = SecretAccessKey
 	v["AWS_EC2_METADATA_DISABLED"] = "true"
+	// Webhook receivers of the local stack (tests, a developer's tool)
+	// listen on loopback over http; other private addresses stay refused.
+	v["WEBHOOK_ALLOW_HTTP"] = "true"
+	v["WEBHOOK_ALLOW_LOOPBACK"] = "true"
 	for k, val := range extra {
 		v[k] = val
 	}

@@ -45,6 +45,12 @@ var functionCalls = map[string][]string{
 		"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:TransactWriteItems",
 		"lambda:InvokeFunction",
 	},
+	// PutItem: fan-out (each delivery only if absent) and a lone delivery
+	// write; Query: the outbox shards, members, endpoints; transactions:
+	// a dead webhook delivery with its endpoint and the admins' notice.
+	"DispatcherFunction": {
+		"dynamodb:PutItem", "dynamodb:Query", "dynamodb:TransactWriteItems", "ssm:GetParameters",
+	},
 	// GetItem: re-reading a certification after a conflict; PutItem: a lone
 	// case write (e.g. only a deposit expired). UpdateItem: the TTL of an
 	// expired case's documents, in the case's transaction.

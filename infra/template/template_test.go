@@ -34,7 +34,7 @@ func TestTemplateLocal(t *testing.T) {
 		}
 	}
 	wantIDs := []string{
-		"ApiFunction functions/api", "DocCheckFunction functions/doccheck",
+		"ApiFunction functions/api", "DispatcherFunction functions/dispatcher", "DocCheckFunction functions/doccheck",
 		"ExpiryFunction functions/expiry", "ReconcileFunction functions/reconcile",
 		"RefundFunction functions/refund", "ReminderFunction functions/reminder",
 	}

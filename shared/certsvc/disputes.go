@@ -137,7 +137,7 @@ func (s *Service) winDispute(ctx context.Context, cy *caseCycle) error {
 	}
 	title, body := domain.DisputeLostNotice(c.Dispute.USCC)
 	ch.Notifications = append(ch.Notifications, domain.Notification{ID: domain.NewIDAt(now), EnterpriseID: he.ID,
-		Kind: domain.NoticeDisputeLost, CaseID: c.ID, Title: title, Body: body, CreatedAt: now})
+		Kind: domain.NoticeDisputeLost, CaseID: c.ID, Subject: domain.NoticeSubject{CaseID: c.ID, CaseKind: c.Kind}, Title: title, Body: body, CreatedAt: now})
 	return nil
 }
 

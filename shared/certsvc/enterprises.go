@@ -308,14 +308,6 @@ func (s *Service) ListMyEnterprises(ctx context.Context, by domain.Actor, p doma
 	return out, next, nil
 }
 
-// ListNotifications pages the enterprise's inbox, newest first.
-func (s *Service) ListNotifications(ctx context.Context, by domain.Actor, enterpriseID string, p domain.Page) ([]domain.Notification, string, error) {
-	if _, _, err := s.enterpriseAs(ctx, by, enterpriseID, domain.PermRead); err != nil {
-		return nil, "", err
-	}
-	return s.store.ListNotifications(ctx, enterpriseID, p)
-}
-
 // ListCases pages the enterprise's cases, newest first.
 func (s *Service) ListCases(ctx context.Context, by domain.Actor, enterpriseID string, p domain.Page) ([]domain.Case, string, error) {
 	if _, _, err := s.enterpriseAs(ctx, by, enterpriseID, domain.PermRead); err != nil {

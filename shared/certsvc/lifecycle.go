@@ -59,7 +59,7 @@ func (s *Service) Cancel(ctx context.Context, by domain.Actor, enterpriseID stri
 	return s.endCertification(ctx, read, in.Type, func(c *domain.Certification, as domain.Actor, now time.Time) (domain.HistoryEntry, domain.Notification, error) {
 		h, err := c.Cancel(as, now, in.Reason)
 		title, body := domain.CancelNotice(c.Type)
-		return h, domain.Notification{Kind: domain.NoticeCancelled, Title: title, Body: body}, err
+		return h, domain.Notification{Kind: domain.NoticeCancelled, Title: title, Body: body, Subject: certSubject(c)}, err
 	})
 }
 
@@ -83,7 +83,7 @@ func (s *Service) Revoke(ctx context.Context, by domain.Actor, enterpriseID stri
 	return s.endCertification(ctx, read, in.Type, func(c *domain.Certification, as domain.Actor, now time.Time) (domain.HistoryEntry, domain.Notification, error) {
 		h, err := c.Revoke(as, in.Reason, in.Severity, now)
 		title, body := domain.RevokeNotice(c.Type, in.Reason, in.Severity)
-		return h, domain.Notification{Kind: domain.NoticeRevoked, Title: title, Body: body}, err
+		return h, domain.Notification{Kind: domain.NoticeRevoked, Title: title, Body: body, Subject: certSubject(c)}, err
 	})
 }
 
@@ -138,4 +138,10 @@ func (s *Service) endCertification(ctx context.Context, read func(context.Contex
 		return nil
 	})
 	return out, err
+}
+
+// certSubject is what a certification's notification is about.
+func certSubject(c *domain.Certification) domain.NoticeSubject {
+	exp := c.ExpiresAt
+	return domain.NoticeSubject{CertType: c.Type, CertStatus: c.Status, ExpiresAt: &exp}
 }

@@ -82,7 +82,7 @@ func (s *Service) CreateInvitation(ctx context.Context, by domain.Actor, enterpr
 		ch := &domain.Change{
 			Invitations:   []domain.InvitationWrite{{Invitation: inv, Create: true}},
 			History:       []domain.HistoryRecord{{EnterpriseID: enterpriseID, Entry: domain.NewHistoryEntry("invitation:"+id, "", string(in.Role), as, now, nil, label)}},
-			Notifications: []domain.Notification{memberNotification(enterpriseID, domain.NoticeMemberInvited, title, body, now)},
+			Notifications: []domain.Notification{memberNotification(enterpriseID, domain.NoticeMemberInvited, "", title, body, now)},
 		}
 		if err := s.store.Commit(ctx, ch); err != nil {
 			return err
@@ -191,7 +191,7 @@ func (s *Service) RedeemInvitation(ctx context.Context, by domain.Actor, code st
 			Invitations: []domain.InvitationWrite{{Invitation: &used, ExpectVersion: cur.Version}},
 			History: []domain.HistoryRecord{{EnterpriseID: enterpriseID, Entry: domain.NewHistoryEntry("member:"+by.UserID,
 				"", string(m.Role), as, now, []string{"invitation_accepted"}, "invitation "+cur.ID)}},
-			Notifications: []domain.Notification{memberNotification(enterpriseID, domain.NoticeMemberJoined, title, body, now)},
+			Notifications: []domain.Notification{memberNotification(enterpriseID, domain.NoticeMemberJoined, by.UserID, title, body, now)},
 		}
 		if err := s.store.Commit(ctx, ch); err != nil {
 			return err
@@ -241,7 +241,7 @@ func (s *Service) ChangeMemberRole(ctx context.Context, by domain.Actor, enterpr
 			Members: []domain.MemberWrite{w},
 			History: []domain.HistoryRecord{{EnterpriseID: enterpriseID, Entry: domain.NewHistoryEntry("member:"+userID,
 				string(cur.Role), string(role), as, now, nil, "")}},
-			Notifications: []domain.Notification{memberNotification(enterpriseID, domain.NoticeMemberRole, title, body, now)},
+			Notifications: []domain.Notification{memberNotification(enterpriseID, domain.NoticeMemberRole, userID, title, body, now)},
 		}
 		if err := s.store.Commit(ctx, ch); err != nil {
 			return err
@@ -291,7 +291,7 @@ func (s *Service) RemoveMember(ctx context.Context, by domain.Actor, enterpriseI
 			Members: []domain.MemberWrite{domain.RemoveMember(cur)},
 			History: []domain.HistoryRecord{{EnterpriseID: enterpriseID, Entry: domain.NewHistoryEntry("member:"+userID,
 				string(cur.Role), "", as, now, []string{reason}, "")}},
-			Notifications: []domain.Notification{memberNotification(enterpriseID, domain.NoticeMemberRemoved, title, body, now)},
+			Notifications: []domain.Notification{memberNotification(enterpriseID, domain.NoticeMemberRemoved, userID, title, body, now)},
 		}
 		return s.store.Commit(ctx, ch)
 	})
@@ -336,7 +336,7 @@ func (s *Service) TransferOwnership(ctx context.Context, by domain.Actor, enterp
 				{EnterpriseID: e.ID, Entry: domain.NewHistoryEntry("member:"+from.UserID, string(domain.MemberOwner), string(domain.MemberAdmin), as, now, []string{"ownership_transferred"}, "")},
 				{EnterpriseID: e.ID, Entry: domain.NewHistoryEntry("member:"+to.UserID, string(to.Role), string(domain.MemberOwner), as, now, []string{"ownership_transferred"}, "")},
 			},
-			Notifications: []domain.Notification{memberNotification(e.ID, domain.NoticeOwnershipMoved, title, body, now)},
+			Notifications: []domain.Notification{memberNotification(e.ID, domain.NoticeOwnershipMoved, to.UserID, title, body, now)},
 		}
 		if err := s.store.Commit(ctx, ch); err != nil {
 			return err
@@ -356,8 +356,9 @@ func findInvitation(st *domain.EnterpriseState, id string) *domain.Invitation {
 	return nil
 }
 
-func memberNotification(enterpriseID, kind string, title, body domain.Text, now time.Time) domain.Notification {
-	return domain.Notification{ID: domain.NewIDAt(now), EnterpriseID: enterpriseID, Kind: kind, Title: title, Body: body, CreatedAt: now}
+func memberNotification(enterpriseID, kind, userID string, title, body domain.Text, now time.Time) domain.Notification {
+	return domain.Notification{ID: domain.NewIDAt(now), EnterpriseID: enterpriseID, Kind: kind, Title: title, Body: body, CreatedAt: now,
+		Subject: domain.NoticeSubject{UserID: userID}}
 }
 
 // memberLabel trims and checks an optional label.

@@ -224,7 +224,8 @@ func (s *Service) Decide(ctx context.Context, by domain.Actor, caseID string, in
 		}
 		title, body := domain.DecisionNotice(next, decision, made, s.rules.MaxChangeRequests)
 		cy.Change.Notifications = append(cy.Change.Notifications, domain.Notification{ID: domain.NewIDAt(now), EnterpriseID: c.EnterpriseID,
-			Kind: domain.NoticeDecision, CaseID: c.ID, Title: title, Body: body, CreatedAt: now})
+			Kind: domain.NoticeDecision, CaseID: c.ID, Title: title, Body: body, CreatedAt: now,
+			Subject: domain.NoticeSubject{CaseID: c.ID, CaseKind: c.Kind, CaseStatus: next.Status, Decision: decision.Decision}})
 		return nil
 	})
 	if err != nil {

@@ -24,6 +24,13 @@ type Store interface {
 	ListMemberships(ctx context.Context, userID string, p domain.Page) ([]domain.Member, string, error)
 	ListEnterpriseHistory(ctx context.Context, enterpriseID string, p domain.Page) ([]domain.HistoryEntry, string, error)
 	ListNotifications(ctx context.Context, enterpriseID string, p domain.Page) ([]domain.Notification, string, error)
+	FindNotification(ctx context.Context, enterpriseID, id string) (*domain.Notification, error)
+	ReadMarks(ctx context.Context, enterpriseID, userID string, ids []string) (map[string]time.Time, error)
+	InboxState(ctx context.Context, enterpriseID, userID string, ids []string) (*domain.EnterpriseState, map[string]time.Time, error)
+	WebhookEndpoints(ctx context.Context, enterpriseID string) ([]domain.WebhookEndpoint, error)
+	EndpointState(ctx context.Context, enterpriseID, userID, endpointID string) (*domain.EnterpriseState, *domain.WebhookEndpoint, error)
+	GetDelivery(ctx context.Context, enterpriseID, id string) (*domain.Delivery, error)
+	ListEndpointDeliveries(ctx context.Context, endpointID string, p domain.Page) ([]domain.Delivery, string, error)
 	ListQueue(ctx context.Context, p domain.Page) ([]domain.Case, string, error)
 	EnterpriseHistory(ctx context.Context, enterpriseID string) ([]domain.HistoryEntry, error)
 	ResolveRef(ctx context.Context, kind domain.RefKind, id string) (string, error)
@@ -79,7 +86,9 @@ type Service struct {
 	// are sent in-process once their change is written).
 	handoff RefundHandoff
 	// randFen draws the micro-deposit amount; crypto/rand in production.
-	randFen func() (int64, error)
+	randFen          func() (int64, error)
+	webhookURLs      URLChecker
+	insecureWebhooks bool
 }
 
 // Config wires a Service.
@@ -98,6 +107,16 @@ type Config struct {
 	// to the function that sends them (the API: an async invoke of
 	// RefundFunction), so no request waits for the provider.
 	Handoff RefundHandoff
+	// WebhookURLs checks where an endpoint's URL leads when it is
+	// registered (the dispatcher checks again on every delivery).
+	WebhookURLs URLChecker
+	// InsecureWebhooks accepts http:// endpoints (the local stack only).
+	InsecureWebhooks bool
+}
+
+// URLChecker refuses URLs that lead inside the network.
+type URLChecker interface {
+	CheckURL(ctx context.Context, url string) error
 }
 
 // New builds a Service.
@@ -112,7 +131,7 @@ func New(c Config) *Service {
 		c.Calendars = builtinCalendar{}
 	}
 	return &Service{store: c.Store, blob: c.Blob, clock: c.Clock, rules: c.Rules, secrets: c.Secrets, cals: c.Calendars,
-		log: c.Log, refunds: c.Refunds, handoff: c.Handoff, randFen: randomFen}
+		log: c.Log, refunds: c.Refunds, handoff: c.Handoff, randFen: randomFen, webhookURLs: c.WebhookURLs, insecureWebhooks: c.InsecureWebhooks}
 }
 
 // Calendar is the working-day calendar in force (also for views that count

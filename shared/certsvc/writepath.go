@@ -124,6 +124,9 @@ func (s *Service) caseChange(cy *caseCycle) *domain.Change {
 	ch := cy.Change
 	cy.Next.UpdatedAt = cy.Now
 	ch.Cases = append(ch.Cases, domain.UpdateCase(cy.Prev, cy.Next))
+	// What the enterprise is told of this write, in its transaction (the
+	// notification is the outbox entry of every channel).
+	ch.Notifications = append(ch.Notifications, domain.CaseNotices(cy.Prev, cy.Next, ch.Refunds, cy.Now)...)
 	closed := !cy.Prev.Status.Final() && cy.Next.Status.Final()
 	if closed {
 		ch.Slots = append(ch.Slots, domain.SlotsFor(cy.Next, true)...)

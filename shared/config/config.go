@@ -1,7 +1,7 @@
 // Package config reads the functions' configuration once, at init: names of
 // the table and bucket, tunables, and the AWS client settings. Secrets are in
-// the subpackage secrets, which only ApiFunction links (SSM is costly to
-// initialise, and the other functions need no secret).
+// the subpackage secrets, which only ApiFunction and DispatcherFunction link
+// (SSM is costly to initialise, and the other functions need no secret).
 //
 // The AWS configuration is built from the environment Lambda provides
 // (region, the execution role's credentials, AWS_ENDPOINT_URL_* locally)
@@ -13,6 +13,7 @@ package config
 import (
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -21,6 +22,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"microcert/shared/domain"
+	"microcert/shared/notify/outbound"
 )
 
 // Config is everything a function needs from its environment.
@@ -31,6 +35,14 @@ type Config struct {
 	ClaimTTL          time.Duration
 	RetentionDays     int
 	ReminderMilestone []int
+	// WebhookRetryFor and WebhookRetryFirst override the webhook retry
+	// policy (template parameters WebhookRetryFor, WebhookFirstRetry).
+	WebhookRetryFor   time.Duration
+	WebhookRetryFirst time.Duration
+	// Webhooks is where integrators' endpoints may lead. WEBHOOK_ALLOW_HTTP
+	// and WEBHOOK_ALLOW_LOOPBACK are set by the local stack only (its
+	// receivers listen on loopback over http); the template never sets them.
+	Webhooks outbound.Policy
 	// PaymentProviderURL is the base URL of the payment provider's refund
 	// API ("" where the function sends no refunds).
 	PaymentProviderURL string
@@ -89,6 +101,16 @@ func Load() (Config, error) {
 		}
 		c.ReminderMilestone = ms
 	}
+	for name, dst := range map[string]*time.Duration{"WEBHOOK_RETRY_FOR": &c.WebhookRetryFor, "WEBHOOK_RETRY_FIRST": &c.WebhookRetryFirst} {
+		if v := os.Getenv(name); v != "" {
+			d, err := time.ParseDuration(v)
+			if err != nil || d <= 0 {
+				return Config{}, fmt.Errorf("%s %q: not a positive duration", name, v)
+			}
+			*dst = d
+		}
+	}
+	c.Webhooks = outbound.Policy{AllowHTTP: os.Getenv("WEBHOOK_ALLOW_HTTP") == "true", AllowLoopback: os.Getenv("WEBHOOK_ALLOW_LOOPBACK") == "true"}
 	if v := os.Getenv(JobsInlineBudgetEnv); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d <= 0 {
@@ -179,4 +201,22 @@ func (c Config) S3(optFns ...func(*s3.Options)) *s3.Client {
 	}, s3Retries}, s3Faults()...)
 	fns = append(fns, optFns...)
 	return s3.NewFromConfig(c.AWS, fns...)
+}
+
+// ChannelTemplates parses a provider's template ids, "name=id,name=id"
+// (names are domain.Templates; a template left out is not sent by that
+// provider).
+func ChannelTemplates(v string) (domain.ChannelTemplates, error) {
+	out := domain.ChannelTemplates{}
+	for _, f := range strings.Split(v, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		name, id, ok := strings.Cut(f, "=")
+		if !ok || id == "" || !slices.Contains(domain.Templates, domain.Template(name)) {
+			return nil, fmt.Errorf("template %q: want name=id with a name of %v", f, domain.Templates)
+		}
+		out[domain.Template(name)] = id
+	}
+	return out, nil
 }

@@ -19,6 +19,13 @@ func (c Config) Rules() (domain.Rules, error) {
 	if len(c.ReminderMilestone) > 0 {
 		r.ReminderDays = c.ReminderMilestone
 	}
+	if c.WebhookRetryFor > 0 {
+		r.WebhookRetry.GiveUpAfter = c.WebhookRetryFor
+	}
+	if c.WebhookRetryFirst > 0 {
+		r.WebhookRetry.First = c.WebhookRetryFirst
+		r.WebhookRetry.Max = max(r.WebhookRetry.Max, c.WebhookRetryFirst)
+	}
 	return r, r.Validate()
 }
 

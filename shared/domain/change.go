@@ -32,6 +32,9 @@ type Change struct {
 	Members       []MemberWrite
 	Invitations   []InvitationWrite
 	USCCClaims    []USCCClaimWrite
+	Deliveries    []DeliveryWrite
+	Endpoints     []WebhookEndpointWrite
+	Reads         []ReadMark
 	// MemberChecks are conditions, not writes: the Change applies only
 	// while each holds.
 	MemberChecks []MemberCheck
@@ -43,7 +46,7 @@ func (c *Change) Empty() bool {
 		len(c.History)+len(c.Notifications)+len(c.Audits)+len(c.Refs)+len(c.Payouts)+
 		len(c.ReminderMarks)+len(c.Slots)+len(c.DepositLogs)+len(c.Ledger)+len(c.Refunds)+
 		len(c.Subsidies)+len(c.Discrepancies)+len(c.Members)+len(c.Invitations)+
-		len(c.USCCClaims) == 0
+		len(c.USCCClaims)+len(c.Deliveries)+len(c.Endpoints)+len(c.Reads) == 0
 }
 
 // EnterpriseWrite creates or updates a profile. Creating also claims the

@@ -2,6 +2,7 @@ package domain
 
 import (
 	"crypto/rand"
+	"strings"
 	"time"
 )
 
@@ -84,4 +85,17 @@ func isIDChar(c byte) bool {
 		return c != 'i' && c != 'l' && c != 'o' && c != 'u'
 	}
 	return false
+}
+
+// IDTime is the millisecond an id was made for (NewIDAt's at, truncated);
+// ok is false for a malformed id.
+func IDTime(id string) (time.Time, bool) {
+	if !ValidID(id) {
+		return time.Time{}, false
+	}
+	var ms int64
+	for i := 0; i < 10; i++ { // 10 digits: 2 leading zero bits + 48 bits of time
+		ms = ms<<5 | int64(strings.IndexByte(idAlphabet, id[i]))
+	}
+	return time.UnixMilli(ms).UTC(), true
 }

@@ -72,13 +72,16 @@ const (
 	PermManageMembers Permission = "manage_members"
 	// PermTransferOwnership: hand ownership to another member.
 	PermTransferOwnership Permission = "transfer_ownership"
+	// PermIntegrations: webhook endpoints (their URLs and secrets) and
+	// their deliveries.
+	PermIntegrations Permission = "integrations"
 )
 
 // rolePermissions is THE table of what each member role may do.
 var rolePermissions = map[MemberRole][]Permission{
 	MemberOwner: {PermRead, PermPrepare, PermVerifyLegalRep, PermEditProfile, PermEndCertification,
-		PermManageMembers, PermTransferOwnership},
-	MemberAdmin:    {PermRead, PermPrepare, PermVerifyLegalRep, PermEditProfile, PermEndCertification, PermManageMembers},
+		PermManageMembers, PermTransferOwnership, PermIntegrations},
+	MemberAdmin:    {PermRead, PermPrepare, PermVerifyLegalRep, PermEditProfile, PermEndCertification, PermManageMembers, PermIntegrations},
 	MemberOperator: {PermRead, PermPrepare, PermVerifyLegalRep, PermEditProfile},
 	MemberViewer:   {PermRead},
 	MemberAgent:    {PermRead, PermPrepare},
@@ -117,6 +120,8 @@ type Member struct {
 	JoinedAt  time.Time
 	UpdatedAt time.Time
 	Version   int
+	// Notify: the member's choices for WeChat and SMS notifications.
+	Notify NotifyPrefs
 }
 
 // Member returns userID's membership of the enterprise, nil when the user

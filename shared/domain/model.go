@@ -534,6 +534,9 @@ type Notification struct {
 	Title        Text
 	Body         Text
 	CreatedAt    time.Time
+	// Subject is what it is about, in ids and states (the webhook
+	// payload; the channel templates' parameters).
+	Subject NoticeSubject
 }
 
 // AuditEntry records a sensitive read (a document download) or an admin's

@@ -395,14 +395,16 @@ func (r *Refund) Apply(round int, a ProviderAnswer, rules Rules, now time.Time) 
 			Kind: LedgerRefund, OrderID: r.OrderID, TransactionID: r.TransactionID, RefundKey: RefundKey(r.ID, round),
 			ProviderRefundID: r.ProviderRefundID, AmountFen: fen, At: at, RecordedAt: now}
 		title, body := RefundNotice(r, fen, true)
-		return RefundOutcome{Entry: &e, Notice: &Notification{Kind: NoticeRefund, CaseID: r.CaseID, Title: title, Body: body}}, true
+		return RefundOutcome{Entry: &e, Notice: &Notification{Kind: NoticeRefund, CaseID: r.CaseID, Title: title, Body: body,
+			Subject: NoticeSubject{CaseID: r.CaseID, RefundID: r.ID, RefundStatus: r.Status, AmountFen: fen}}}, true
 	default:
 		r.Status, r.NextAttemptAt, r.FailureCode, r.FailureDetail = RefundFailed, nil, RefundDeclined, a.Detail
 		e := LedgerEntry{ID: DerivedID(now, "refund_failed", r.ID, strconv.Itoa(round)), CaseID: r.CaseID, EnterpriseID: r.EnterpriseID,
 			Kind: LedgerRefundFailed, OrderID: r.OrderID, TransactionID: r.TransactionID, RefundKey: RefundKey(r.ID, round),
 			ProviderRefundID: r.ProviderRefundID, At: now, RecordedAt: now}
 		title, body := RefundNotice(r, r.AmountFen, false)
-		return RefundOutcome{Entry: &e, Notice: &Notification{Kind: NoticeRefund, CaseID: r.CaseID, Title: title, Body: body}}, true
+		return RefundOutcome{Entry: &e, Notice: &Notification{Kind: NoticeRefund, CaseID: r.CaseID, Title: title, Body: body,
+			Subject: NoticeSubject{CaseID: r.CaseID, RefundID: r.ID, RefundStatus: r.Status, AmountFen: r.AmountFen}}}, true
 	}
 }
 

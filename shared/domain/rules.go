@@ -80,6 +80,12 @@ type Rules struct {
 	// InvitationTTL is how long an invitation to join an enterprise can
 	// be redeemed.
 	InvitationTTL time.Duration
+
+	// ChannelRetry: when a WeChat or SMS delivery is tried again, and when
+	// it is given up. WebhookRetry: the same for webhook deliveries, whose
+	// giving up also disables the endpoint.
+	ChannelRetry RetryPolicy
+	WebhookRetry RetryPolicy
 }
 
 // SubsidyProgram is a regional program that pays part of the fee.
@@ -131,6 +137,8 @@ var DefaultRules = Rules{
 	RefundMaxAttempts:           10,
 	RefundCheckAfter:            30 * time.Minute,
 	InvitationTTL:               7 * 24 * time.Hour,
+	ChannelRetry:                RetryPolicy{First: 30 * time.Second, Max: 10 * time.Minute, GiveUpAfter: time.Hour},
+	WebhookRetry:                RetryPolicy{First: time.Minute, Max: 8 * time.Hour, GiveUpAfter: 72 * time.Hour},
 }
 
 // Clone returns a deep copy, so that overriding a map entry or the reminder
@@ -185,6 +193,8 @@ func (r Rules) Validate() error {
 		return bad("refund retries: base %s, max %s, attempts %d, check after %s", r.RefundRetryBase, r.RefundRetryMax, r.RefundMaxAttempts, r.RefundCheckAfter)
 	case r.InvitationTTL <= 0:
 		return bad("invitation TTL %s is not positive", r.InvitationTTL)
+	case !r.ChannelRetry.valid() || !r.WebhookRetry.valid():
+		return bad("retry policies %+v, %+v: want 0 < first <= max and a positive bound", r.ChannelRetry, r.WebhookRetry)
 	}
 	for k, v := range r.FeeFen {
 		if v < 0 {

@@ -32,6 +32,8 @@ func TestDefaultRules(t *testing.T) {
 		RefundMaxAttempts:           10,
 		RefundCheckAfter:            30 * time.Minute,
 		InvitationTTL:               7 * 24 * time.Hour,
+		ChannelRetry:                RetryPolicy{First: 30 * time.Second, Max: 10 * time.Minute, GiveUpAfter: time.Hour},
+		WebhookRetry:                RetryPolicy{First: time.Minute, Max: 8 * time.Hour, GiveUpAfter: 72 * time.Hour},
 	}
 	if diff := cmp.Diff(want, DefaultRules); diff != "" {
 		t.Errorf("DefaultRules (-want +got):\n%s", diff)

@@ -11,6 +11,7 @@ import (
 	"microcert/shared/apitime"
 	"microcert/shared/certsvc"
 	"microcert/shared/domain"
+	"microcert/shared/notify"
 )
 
 // The JSON shapes below are the API's contract (openapi.yaml). They are
@@ -490,16 +491,129 @@ func revealView(v *certsvc.LegalRepReveal) revealJSON {
 type requirementsJSON = certsvc.RequirementsDoc
 
 type notificationJSON struct {
-	ID        string       `json:"id"`
-	Kind      string       `json:"kind"`
-	CaseID    string       `json:"caseId,omitempty"`
-	Title     string       `json:"title"`
-	Body      string       `json:"body"`
-	CreatedAt apitime.Time `json:"createdAt"`
+	ID        string        `json:"id"`
+	Kind      string        `json:"kind"`
+	CaseID    string        `json:"caseId,omitempty"`
+	Title     string        `json:"title"`
+	Body      string        `json:"body"`
+	CreatedAt apitime.Time  `json:"createdAt"`
+	ReadAt    *apitime.Time `json:"readAt"`
 }
 
-func notificationView(n *domain.Notification, lang string) notificationJSON {
-	return notificationJSON{ID: n.ID, Kind: n.Kind, CaseID: n.CaseID, Title: n.Title.In(lang), Body: n.Body.In(lang), CreatedAt: apitime.Time(n.CreatedAt)}
+func notificationView(n *certsvc.InboxItem, lang string) notificationJSON {
+	out := notificationJSON{ID: n.ID, Kind: n.Kind, CaseID: n.CaseID, Title: n.Title.In(lang), Body: n.Body.In(lang), CreatedAt: apitime.Time(n.CreatedAt)}
+	if n.ReadAt != nil {
+		t := apitime.Time(*n.ReadAt)
+		out.ReadAt = &t
+	}
+	return out
+}
+
+// notificationSettingsJSON: the caller's channels; the phone masked.
+type notificationSettingsJSON struct {
+	InApp     channelOnJSON      `json:"inApp"`
+	WeChat    wechatSettingsJSON `json:"wechat"`
+	SMS       smsSettingsJSON    `json:"sms"`
+	UpdatedAt *apitime.Time      `json:"updatedAt"`
+	Version   int                `json:"version"`
+}
+
+type channelOnJSON struct {
+	Enabled bool `json:"enabled"`
+}
+
+type wechatSettingsJSON struct {
+	Enabled     bool     `json:"enabled"`
+	OpenID      *string  `json:"openId"`
+	TemplateIDs []string `json:"templateIds"`
+}
+
+type smsSettingsJSON struct {
+	Enabled bool    `json:"enabled"`
+	Phone   *string `json:"phone"`
+}
+
+func notificationSettingsView(m *domain.Member) notificationSettingsJSON {
+	p := m.Notify
+	out := notificationSettingsJSON{InApp: channelOnJSON{Enabled: true},
+		WeChat:  wechatSettingsJSON{Enabled: p.WeChat, TemplateIDs: p.WeChatTemplates},
+		SMS:     smsSettingsJSON{Enabled: p.SMS},
+		Version: m.Version}
+	if out.WeChat.TemplateIDs == nil {
+		out.WeChat.TemplateIDs = []string{}
+	}
+	if p.WeChatOpenID != "" {
+		out.WeChat.OpenID = &p.WeChatOpenID
+	}
+	if p.Phone != "" {
+		masked := domain.MaskPhone(p.Phone)
+		out.SMS.Phone = &masked
+	}
+	if !p.UpdatedAt.IsZero() {
+		t := apitime.Time(p.UpdatedAt)
+		out.UpdatedAt = &t
+	}
+	return out
+}
+
+type webhookEndpointJSON struct {
+	ID                      string        `json:"id"`
+	URL                     string        `json:"url"`
+	EventTypes              []string      `json:"eventTypes"`
+	Status                  string        `json:"status"`
+	DisabledReason          *string       `json:"disabledReason"`
+	PreviousSecretExpiresAt *apitime.Time `json:"previousSecretExpiresAt"`
+	CreatedAt               apitime.Time  `json:"createdAt"`
+	UpdatedAt               apitime.Time  `json:"updatedAt"`
+	Version                 int           `json:"version"`
+	// Secret is shown once: when the endpoint is made or its secret rotated.
+	Secret string `json:"secret,omitempty"`
+}
+
+func webhookEndpointView(e *domain.WebhookEndpoint, now time.Time) webhookEndpointJSON {
+	out := webhookEndpointJSON{ID: e.ID, URL: e.URL, EventTypes: e.EventTypes, Status: string(e.Status),
+		CreatedAt: apitime.Time(e.CreatedAt), UpdatedAt: apitime.Time(e.UpdatedAt), Version: e.Version}
+	if e.DisabledReason != "" {
+		out.DisabledReason = &e.DisabledReason
+	}
+	if e.PreviousUntil != nil && now.Before(*e.PreviousUntil) {
+		t := apitime.Time(*e.PreviousUntil)
+		out.PreviousSecretExpiresAt = &t
+	}
+	return out
+}
+
+type webhookDeliveryJSON struct {
+	ID            string        `json:"id"`
+	EventID       string        `json:"eventId"`
+	EventType     string        `json:"eventType"`
+	Status        string        `json:"status"`
+	Attempts      int           `json:"attempts"`
+	NextAttemptAt *apitime.Time `json:"nextAttemptAt"`
+	LastError     *string       `json:"lastError"`
+	LastStatus    *int          `json:"lastStatus"`
+	CreatedAt     apitime.Time  `json:"createdAt"`
+	DeliveredAt   *apitime.Time `json:"deliveredAt"`
+}
+
+func webhookDeliveryView(d *domain.Delivery) webhookDeliveryJSON {
+	out := webhookDeliveryJSON{ID: d.ID, EventID: notify.EventIDPrefix + d.NotificationID, EventType: d.Event, Status: string(d.Status),
+		Attempts: d.Attempts, CreatedAt: apitime.Time(d.CreatedAt)}
+	if d.NextAttemptAt != nil && d.Status == domain.DeliveryPending {
+		t := apitime.Time(*d.NextAttemptAt)
+		out.NextAttemptAt = &t
+	}
+	if d.LastError != "" {
+		out.LastError = &d.LastError
+	}
+	if d.LastStatus != 0 {
+		out.LastStatus = &d.LastStatus
+	}
+	if d.DeliveredAt != nil {
+		t := apitime.Time(*d.DeliveredAt)
+		out.DeliveredAt = &t
+	}
+	return out
 }
 
 // page is the list envelope.

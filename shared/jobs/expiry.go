@@ -192,10 +192,12 @@ func (j *Expiry) caseTimeouts(ctx context.Context, now time.Time, cal *domain.Ca
 			outcomes = append(outcomes, OutReviewDueProvisional)
 		}
 	}
+	var notes []domain.Notification
 	if (next.Status == domain.CaseSubmitted || next.Status == domain.CaseInReview) &&
 		next.ReviewDueAt != nil && !c.SLABreached && now.After(*next.ReviewDueAt) {
 		next.SLABreached = true
 		history = append(history, slaHistory(next.Status, now))
+		notes = append(notes, domain.ReviewLateNotice(&next, now))
 		outcomes = append(outcomes, OutSLABreached)
 	}
 	var docs []domain.DocumentWrite
@@ -220,7 +222,7 @@ func (j *Expiry) caseTimeouts(ctx context.Context, now time.Time, cal *domain.Ca
 		// counts from it (RetentionEndsAt).
 		next.UpdatedAt = now
 	}
-	ch := &domain.Change{Cases: []domain.CaseWrite{domain.UpdateCase(&c, &next)}, Documents: docs}
+	ch := &domain.Change{Cases: []domain.CaseWrite{domain.UpdateCase(&c, &next)}, Documents: docs, Notifications: notes}
 	for _, h := range inOrder(history) {
 		ch.History = append(ch.History, domain.HistoryRecord{CaseID: c.ID, Entry: h})
 	}

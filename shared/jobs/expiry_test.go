@@ -301,6 +301,16 @@ func TestExpiryCaseTimeouts(t *testing.T) {
 			if d := cmp.Diff(tt.history, hist); d != "" {
 				t.Errorf("history (-want +got):\n%s", d)
 			}
+			// A review past its deadline tells the enterprise, once.
+			var late int
+			for _, n := range e.notifications(c.EnterpriseID) {
+				if n.Kind == domain.NoticeReviewLate && n.CaseID == c.ID && n.Subject.CaseStatus == domain.CaseSubmitted {
+					late++
+				}
+			}
+			if want := tt.outcomes[jobs.OutSLABreached]; late != want {
+				t.Errorf("%d review_late notifications, want %d", late, want)
+			}
 			// Done work leaves the due range: a rerun reads nothing, and
 			// the case comes back only when its next deadline passes.
 			if s := e.expiry().Run(ctx, now); s.Read != 0 {

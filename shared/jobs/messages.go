@@ -10,9 +10,9 @@ import (
 // Notification kinds the jobs write (Notification.Kind, what the app
 // switches on).
 const (
-	KindReminder = "reminder" // renewal reminder before expiry
-	KindOverdue  = "expiry"   // expired: capabilities suspended
-	KindLapsed   = "lapse"    // lapsed: certification lost
+	KindReminder = domain.NoticeReminder // renewal reminder before expiry
+	KindOverdue  = domain.NoticeOverdue  // expired: capabilities suspended
+	KindLapsed   = domain.NoticeLapsed   // lapsed: certification lost
 )
 
 // typeNames are the names people know the certification types by.
@@ -56,10 +56,12 @@ func daysEn(n int) string {
 func reminderNotification(c *domain.Certification, m domain.Reminder, now time.Time, r domain.Rules) domain.Notification {
 	n := typeName(c.Type)
 	left := daysLeft(now, c.ExpiresAt)
+	exp := c.ExpiresAt
 	return domain.Notification{
 		ID:           domain.NewIDAt(now),
 		EnterpriseID: c.EnterpriseID,
 		Kind:         KindReminder,
+		Subject:      domain.NoticeSubject{CertType: c.Type, CertStatus: c.Status, ExpiresAt: &exp, DaysLeft: left},
 		Title: domain.Text{
 			Zh: fmt.Sprintf("%s认证将于%s到期，请发起年审", n.Zh, dateZh(c.ExpiresAt)),
 			En: fmt.Sprintf("Your %s certification expires on %s: open the annual review", n.En, dateEn(c.ExpiresAt)),
@@ -82,7 +84,9 @@ func reminderNotification(c *domain.Certification, m domain.Reminder, now time.T
 // c.Status (overdue or lapsed) and how to recover.
 func expiryNotification(c *domain.Certification, now time.Time, r domain.Rules) domain.Notification {
 	n := typeName(c.Type)
-	out := domain.Notification{ID: domain.NewIDAt(now), EnterpriseID: c.EnterpriseID, CreatedAt: now}
+	exp := c.ExpiresAt
+	out := domain.Notification{ID: domain.NewIDAt(now), EnterpriseID: c.EnterpriseID, CreatedAt: now,
+		Subject: domain.NoticeSubject{CertType: c.Type, CertStatus: c.Status, ExpiresAt: &exp}}
 	if c.Status == domain.CertLapsed {
 		out.Kind = KindLapsed
 		out.Title = domain.Text{

@@ -324,6 +324,21 @@ func (s *Store) changeOps(ch *domain.Change) ([]op, error) {
 			return nil, err
 		}
 	}
+	for _, w := range ch.Deliveries {
+		if err := add(s.deliveryOps(w)); err != nil {
+			return nil, err
+		}
+	}
+	for _, w := range ch.Endpoints {
+		if err := add(s.endpointOps(w)); err != nil {
+			return nil, err
+		}
+	}
+	for _, m := range ch.Reads {
+		if err := add(s.readMarkOps(m)); err != nil {
+			return nil, err
+		}
+	}
 	for _, c := range ch.MemberChecks {
 		if err := add(s.memberCheckOps(c)); err != nil {
 			return nil, err

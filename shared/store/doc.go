@@ -36,7 +36,10 @@
 //	open-case slot        ENT#<entId>         B#OPEN#<type|profile>           - (one open case per type; see perenterprise.go)
 //	deposit log           ENT#<entId>         A#DEPOSITS                      - (versioned: deposits started, lock cool-down)
 //	certification history ENT#<entId>         H#<at>#<id>                     -
-//	notification          ENT#<entId>         N#<at>#<id>                     -
+//	notification          ENT#<entId>         N#<at>#<id>                     due OUTBOX#<0..3> / <at>#N#<entId>#<id> (until fanned out: the outbox, outbox.go)
+//	delivery              ENT#<entId>         O#<deliveryId>                  due OUTBOX#<0..3> / <next attempt>#O#... (pending); gsi1 HOOKDEL#<endpointId> (webhooks); ttl
+//	webhook endpoint      ENT#<entId>         W#<id>                          - (versioned)
+//	read mark             ENT#<entId>         NR#<userId>#<notificationId>    -
 //	reminder mark         ENT#<entId>         R#<type>#<cycle>#<milestone>    - (ttl 2 years)
 //	case                  CASE#<id>           A#CASE                          gsi1 ENTCASES#<entId> / <createdAt>#<id>
 //	                                                                          q QUEUE / <reviewDueAt>#<id> (submitted, in_review)
@@ -78,6 +81,12 @@
 //	certifications due to expire or lapse   DueCertifications          DueIndex duepk=CERT#<shard>, duesk <= <before>#~, paged      1 Query per shard, due items only
 //	renewal reminders due                   RemindersDue               RemindIndex rpk=REMIND#<shard>, rsk <= <before>#~, paged     1 Query per shard, due items only
 //	notifications, newest first             ListNotifications          Query pk=ENT#<id>, sk begins_with N#, backwards, paged       1 Query
+//	the outbox of one shard, due items      DueOutbox                  DueIndex duepk=OUTBOX#<n>, duesk <= <now>#~                  1 Query, due items only
+//	a notification by id                    FindNotification           Query pk=ENT#<id>, sk BETWEEN N#<id's ms> AND N#<ms+1>       1 Query
+//	a page's reader and read marks          InboxState                 BatchGetItem profile, own member, NR#<userId>#<id>           1 BatchGetItem
+//	an endpoint and its manager             EndpointState              BatchGetItem profile, own member, W#<id>                     1 BatchGetItem
+//	an enterprise's webhook endpoints       WebhookEndpoints           Query pk=ENT#<id>, sk begins_with W#, consistent             1 Query
+//	an endpoint's deliveries, newest first  ListEndpointDeliveries     GSI1 gsi1pk=HOOKDEL#<endpointId>, backwards, paged           1 Query
 //	one case                                GetCase                    GetItem CASE#<id> / A#CASE, consistent                       1 GetItem
 //	case view (case, docs, refunds, hist.)  GetCaseBundle              Query pk=CASE#<id>, sk BETWEEN A# AND H#~, consistent        1 Query (+ pages)
 //	an enterprise's cases, newest first     ListCases                  GSI1 gsi1pk=ENTCASES#<entId>, backwards, paged               1 Query

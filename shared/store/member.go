@@ -45,18 +45,21 @@ type memberItem struct {
 	JoinedAt     time.Time `dynamodbav:"joinedAt"`
 	UpdatedAt    time.Time `dynamodbav:"updatedAt"`
 	Version      int       `dynamodbav:"version"`
+	// Notify holds the member's notification choices; its phone and
+	// openid are personal data (never logged).
+	Notify *notifyPrefsItem `dynamodbav:"notify,omitempty"`
 }
 
 func toMemberItem(m *domain.Member) memberItem {
 	return memberItem{PK: entPK(m.EnterpriseID), SK: memberSK(m.UserID), GSI1PK: memberGSI1PK(m.UserID),
 		GSI1SK: createdSK(m.JoinedAt, m.EnterpriseID), Entity: "member", EnterpriseID: m.EnterpriseID, UserID: m.UserID,
 		Role: string(m.Role), Label: m.Label, InvitedBy: m.InvitedBy, JoinedAt: m.JoinedAt.UTC(), UpdatedAt: m.UpdatedAt.UTC(),
-		Version: m.Version}
+		Version: m.Version, Notify: toNotifyPrefs(m.Notify)}
 }
 
 func (it memberItem) domain() domain.Member {
 	return domain.Member{EnterpriseID: it.EnterpriseID, UserID: it.UserID, Role: domain.MemberRole(it.Role), Label: it.Label,
-		InvitedBy: it.InvitedBy, JoinedAt: it.JoinedAt, UpdatedAt: it.UpdatedAt, Version: it.Version}
+		InvitedBy: it.InvitedBy, JoinedAt: it.JoinedAt, UpdatedAt: it.UpdatedAt, Version: it.Version, Notify: it.Notify.domain()}
 }
 
 // memberOps creates a membership (the user must not be a member yet:
@@ -68,20 +71,25 @@ func (s *Store) memberOps(w domain.MemberWrite) ([]op, error) {
 		return nil, internal("member write without enterprise, user or role")
 	}
 	if w.Delete {
-		cond := expression.Name("version").Equal(expression.Value(w.ExpectVersion))
-		expr, err := expression.NewBuilder().WithCondition(cond).Build()
-		if err != nil {
-			return nil, internal("build member delete: %w", err)
-		}
-		return []op{{item: types.TransactWriteItem{Delete: &types.Delete{
-			TableName:                 aws.String(s.table),
-			Key:                       itemKey(entPK(m.EnterpriseID), memberSK(m.UserID)),
-			ConditionExpression:       expr.Condition(),
-			ExpressionAttributeNames:  expr.Names(),
-			ExpressionAttributeValues: expr.Values(),
-		}}, onFail: domain.ErrVersionConflict, versioned: true}}, nil
+		return s.versionedDelete("member", itemKey(entPK(m.EnterpriseID), memberSK(m.UserID)), w.ExpectVersion)
 	}
 	return s.entityOps("member", toMemberItem(m), w.Create, m.Version, w.ExpectVersion)
+}
+
+// versionedDelete deletes the item with key if its version is expect.
+func (s *Store) versionedDelete(what string, key map[string]types.AttributeValue, expect int) ([]op, error) {
+	cond := expression.Name("version").Equal(expression.Value(expect))
+	expr, err := expression.NewBuilder().WithCondition(cond).Build()
+	if err != nil {
+		return nil, internal("build %s delete: %w", what, err)
+	}
+	return []op{{item: types.TransactWriteItem{Delete: &types.Delete{
+		TableName:                 aws.String(s.table),
+		Key:                       key,
+		ConditionExpression:       expr.Condition(),
+		ExpressionAttributeNames:  expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
+	}}, onFail: domain.ErrVersionConflict, versioned: true}}, nil
 }
 
 // memberCheckOps is a ConditionCheck that the user is a member with one

@@ -67,31 +67,6 @@ func (it historyItem) domain() domain.HistoryEntry {
 		MemberRole: domain.MemberRole(it.MemberRole), Subject: it.Subject, From: it.From, To: it.To, Reasons: it.Reasons, Note: it.Note}
 }
 
-// notificationItem: pk ENT#<entId>, sk N#<at>#<id>.
-type notificationItem struct {
-	PK           string    `dynamodbav:"pk"`
-	SK           string    `dynamodbav:"sk"`
-	Entity       string    `dynamodbav:"entity"`
-	ID           string    `dynamodbav:"id"`
-	EnterpriseID string    `dynamodbav:"enterpriseId"`
-	Kind         string    `dynamodbav:"kind"`
-	CaseID       string    `dynamodbav:"caseId"`
-	Title        textItem  `dynamodbav:"title"`
-	Body         textItem  `dynamodbav:"body"`
-	CreatedAt    time.Time `dynamodbav:"createdAt"`
-}
-
-func toNotificationItem(n domain.Notification) notificationItem {
-	return notificationItem{PK: entPK(n.EnterpriseID), SK: noteSK(n.CreatedAt, n.ID), Entity: "notification",
-		ID: n.ID, EnterpriseID: n.EnterpriseID, Kind: n.Kind, CaseID: n.CaseID, Title: toText(n.Title),
-		Body: toText(n.Body), CreatedAt: n.CreatedAt.UTC()}
-}
-
-func (it notificationItem) domain() domain.Notification {
-	return domain.Notification{ID: it.ID, EnterpriseID: it.EnterpriseID, Kind: it.Kind, CaseID: it.CaseID,
-		Title: it.Title.domain(), Body: it.Body.domain(), CreatedAt: it.CreatedAt}
-}
-
 // auditItem: pk CASE#<caseId> (document downloads, refund retries), or
 // AUDIT#<Beijing day> for admin actions on no case (money lists, reports,
 // discrepancies); sk U#<at>#<id>.
@@ -209,13 +184,6 @@ func (s *Store) historyOps(h domain.HistoryRecord) ([]op, error) {
 		return nil, err
 	}
 	return s.appendOp(it)
-}
-
-func (s *Store) notificationOps(n domain.Notification) ([]op, error) {
-	if n.ID == "" || n.EnterpriseID == "" {
-		return nil, internal("notification without id or enterprise")
-	}
-	return s.appendOp(toNotificationItem(n))
 }
 
 func (s *Store) auditOps(a domain.AuditEntry) ([]op, error) {

@@ -35,6 +35,8 @@ func fill(v reflect.Value, n *int) {
 		v.SetString(fmt.Sprintf("s%d", *n))
 	case reflect.Bool:
 		v.SetBool(true)
+	case reflect.Uint8:
+		v.SetUint(uint64(*n % 256))
 	case reflect.Int, reflect.Int64, reflect.Int32:
 		v.SetInt(int64(*n))
 	case reflect.Float64:
@@ -116,7 +118,19 @@ func TestRoundTripEveryField(t *testing.T) {
 	})
 	t.Run("notification", func(t *testing.T) {
 		n := filled[domain.Notification]()
-		if d := diff(*n, through(t, toNotificationItem(*n)).domain()); d != "" {
+		if d := diff(*n, through(t, toNotificationItem(*n, true)).domain()); d != "" {
+			t.Errorf("(-want +got):\n%s", d)
+		}
+	})
+	t.Run("delivery", func(t *testing.T) {
+		d := filled[domain.Delivery]()
+		if df := diff(*d, through(t, toDeliveryItem(d)).domain()); df != "" {
+			t.Errorf("(-want +got):\n%s", df)
+		}
+	})
+	t.Run("webhook endpoint", func(t *testing.T) {
+		w := filled[domain.WebhookEndpoint]()
+		if d := diff(*w, through(t, toEndpointItem(w)).domain()); d != "" {
 			t.Errorf("(-want +got):\n%s", d)
 		}
 	})

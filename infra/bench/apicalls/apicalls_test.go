@@ -267,6 +267,7 @@ func (h *harness) flow(keyed bool) {
 	h.must(codes(200), "POST /v1/cases/{caseId}/submit", cp, applicant, nil, keyed)
 	h.must(codes(200), "GET /v1/enterprises/{enterpriseId}/cases", ep, applicant, nil, false)
 	h.must(codes(200), "GET /v1/enterprises/{enterpriseId}/notifications", ep, applicant, nil, false)
+	h.notifications(entID, keyed)
 
 	// Review.
 	h.must(codes(200), "GET /v1/review/queue", nil, reviewer, nil, false)
@@ -326,6 +327,43 @@ func (h *harness) flow(keyed bool) {
 	h.must(codes(201), "POST /v1/cases", nil, applicant,
 		map[string]any{"enterpriseId": str(ent2, "id"), "kind": "initial", "types": []string{"mini_program"}}, false)
 	h.dispute(str(ent2, "uscc"), keyed)
+}
+
+// notifications drives the inbox's read state, the member's channels and
+// the webhook routes on entID.
+func (h *harness) notifications(entID string, keyed bool) {
+	t := h.t
+	ep := map[string]string{"enterpriseId": entID}
+	page := h.must(codes(200), "GET /v1/enterprises/{enterpriseId}/notifications", ep, applicant, nil, false)
+	items, _ := page["items"].([]any)
+	if len(items) == 0 {
+		t.Fatalf("no notification to read: %v", page)
+	}
+	h.must(codes(200), "POST /v1/enterprises/{enterpriseId}/notifications/{notificationId}/read",
+		map[string]string{"enterpriseId": entID, "notificationId": str(items[0].(map[string]any), "id")}, applicant, nil, keyed)
+	h.must(codes(200), "GET /v1/enterprises/{enterpriseId}/notification-settings", ep, applicant, nil, false)
+	h.must(codes(200), "PUT /v1/enterprises/{enterpriseId}/notification-settings", ep, applicant,
+		map[string]any{"wechat": map[string]any{"enabled": true, "openId": "oBench1", "templateIds": []string{"tpl-case-progress"}},
+			"sms": map[string]any{"enabled": true, "phone": "13900139000"}}, false)
+	hook := h.must(codes(201), "POST /v1/enterprises/{enterpriseId}/webhook-endpoints", ep, applicant,
+		map[string]any{"url": "https://93.184.216.34/hook", "eventTypes": []string{"*"}}, keyed)
+	hp := map[string]string{"enterpriseId": entID, "endpointId": str(hook, "id")}
+	h.must(codes(200), "GET /v1/enterprises/{enterpriseId}/webhook-endpoints", ep, applicant, nil, false)
+	h.must(codes(200), "PATCH /v1/enterprises/{enterpriseId}/webhook-endpoints/{endpointId}", hp, applicant, map[string]any{"eventTypes": []string{"case.updated"}}, false)
+	h.must(codes(200), "POST /v1/enterprises/{enterpriseId}/webhook-endpoints/{endpointId}/rotate-secret", hp, applicant, nil, keyed)
+	// A delivery the dispatcher gave up, to list and redeliver.
+	now := h.Clock.Now()
+	noteID := domain.NewIDAt(now)
+	dead := domain.Delivery{ID: domain.DeliveryID(noteID, domain.ChannelWebhook, hp["endpointId"]), NotificationID: noteID, EnterpriseID: entID,
+		Channel: domain.ChannelWebhook, Recipient: hp["endpointId"], Kind: domain.NoticeCaseSubmitted, Event: domain.EventCaseUpdated,
+		Payload: []byte(`{}`), Status: domain.DeliveryDead, Attempts: 15, CreatedAt: now, UpdatedAt: now, Version: 3}
+	if err := h.Store.Commit(context.Background(), &domain.Change{Deliveries: []domain.DeliveryWrite{{Delivery: &dead, Create: true}}}); err != nil {
+		t.Fatal(err)
+	}
+	h.must(codes(200), "GET /v1/enterprises/{enterpriseId}/webhook-endpoints/{endpointId}/deliveries", hp, applicant, nil, false)
+	h.must(codes(202), "POST /v1/enterprises/{enterpriseId}/webhook-endpoints/{endpointId}/deliveries/{deliveryId}/redeliver",
+		map[string]string{"enterpriseId": entID, "endpointId": hp["endpointId"], "deliveryId": dead.ID}, applicant, nil, keyed)
+	h.must(codes(204), "DELETE /v1/enterprises/{enterpriseId}/webhook-endpoints/{endpointId}", hp, applicant, nil, false)
 }
 
 // people drives the member routes on entID: an invitation redeemed, a

@@ -59,7 +59,7 @@ func main() {
 	}
 	flag.StringVar(&o.root, "root", root, "repository root (template.yaml)")
 	flag.StringVar(&o.out, "o", "BENCHMARKS.md", "file to write")
-	flag.StringVar(&o.only, "only", "coldstart,apicalls,load,shared,journal", "sections to run")
+	flag.StringVar(&o.only, "only", "coldstart,apicalls,load,shared,journal,notify", "sections to run")
 	flag.IntVar(&o.rounds, "rounds", 15, "cold-start rounds (each runs every bootstrap once, cold)")
 	flag.IntVar(&o.apps, "apps", 50, "load: concurrent simulated apps")
 	flag.IntVar(&o.flows, "flows", 150, "load: total applicant flows")
@@ -92,6 +92,8 @@ func main() {
 			err = r.shared(ctx)
 		case "journal":
 			err = r.journal(ctx)
+		case "notify":
+			err = r.notify(ctx)
 		case "":
 			continue
 		default:
@@ -512,6 +514,37 @@ func (r *report) journal(ctx context.Context) error {
 		fmt.Fprintf(&b, "| %s | %.2f | %.2f | %.2f | +%.2f ms (x%.1f) |\n", label, mem, j, js, js-mem, js/max(mem, 1e-9))
 	}
 	b.WriteString("\nThe journal adds one GetItem per touched item (the after-image) and a synced append; writes are serialized around it and reads wait while a write is between minidyn and the disk. minidyn's own TransactWriteItems dominates (it copies the table), so the journal's share is small there. Compaction happens at start and on a clean stop: the snapshot (`dynamodb.json`) absorbs the journal (`dynamodb.wal`), which starts empty again.\n")
+	r.add(b.String())
+	return nil
+}
+
+// notify measures notification delivery over the local stack's real
+// schedule (infra/e2e BenchmarkNotificationLatency).
+func (r *report) notify(ctx context.Context) error {
+	out, err := run(ctx, r.o.root, nil, "go", "test", "-count=1", "-run", "^$", "-bench", "^BenchmarkNotificationLatency$", "-benchtime", "1x", "-timeout", "20m", "./infra/e2e")
+	if err != nil {
+		return fmt.Errorf("go test -bench BenchmarkNotificationLatency: %w", err)
+	}
+	var l *benchLine
+	for _, x := range parseBench(out) {
+		if x.name == "BenchmarkNotificationLatency" {
+			l = &x
+		}
+	}
+	if l == nil {
+		return fmt.Errorf("no BenchmarkNotificationLatency line in:\n%s", out)
+	}
+	p50, p99, worst, rate := l.metric("p50-ms")/1000, l.metric("p99-ms")/1000, l.metric("max-ms")/1000, l.metric("deliveries/s")
+	r.budget("notification delivery p99 (state change -> webhook received)", "<= 60 s", fmt.Sprintf("%.1f s (p50 %.2f s, max %.1f s)", p99, p50, worst), p99 <= 60)
+	var b strings.Builder
+	b.WriteString("## Notifications: delivery latency and dispatcher throughput\n\n")
+	b.WriteString("`go test -run '^$' -bench NotificationLatency -benchtime 1x ./infra/e2e`: a local stack whose scheduler runs DispatcherFunction as the template says (`rate(1 minute)`, each run polling the outbox for 55 s, 1 s pause when idle), a webhook receiver on loopback, and the time from a state change's API answer (an invitation: its transaction wrote the notification) to the signed event's arrival.\n\n")
+	b.WriteString("| measurement | value |\n|---|---|\n")
+	fmt.Fprintf(&b, "| latency p50, one change every 2 s for 150 s (75 changes, every second of the minute) | %.2f s |\n", p50)
+	fmt.Fprintf(&b, "| latency p99 | %.1f s |\n| latency max | %.1f s |\n", p99, worst)
+	fmt.Fprintf(&b, "| throughput: 200 changes written at once (4 enterprises x 50), deliveries per second until the last arrived | %.1f |\n", rate)
+	b.WriteString("\nWhere the time goes: most changes are picked up by the run in progress within its 1 s poll (the p50). The tail is the wait for a run: a run polls for 55 s after its scheduled minute, so a change in the last seconds of a minute waits for the next run's start, and a run that starts late adds its delay (locally the emulator queues an invocation behind a run still finishing, and the machine is shared: see the load average above). A run that dies is replaced by the next minute's, so the bound is about a minute plus a pass, and the p99 target is 60 s. ")
+	b.WriteString("The local stack's limits are what bound the throughput here: one dispatcher process working sequentially (claim, send, record: three writes per delivery, a fan-out's writes, four shard Queries per pass), minidyn's Query walking the whole table on every shard read, and two shared cores. DynamoDB answers those calls in single milliseconds, and throughput grows with the shards (each a partition of DueIndex) when runs work shards in parallel.\n")
 	r.add(b.String())
 	return nil
 }

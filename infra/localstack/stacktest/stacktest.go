@@ -50,6 +50,19 @@ func WithEnv(key, value string) Option {
 	}
 }
 
+// WithFunctionEnv adds a variable to one function's environment.
+func WithFunctionEnv(logicalID, key, value string) Option {
+	return func(o *localstack.Options) {
+		if o.FunctionEnv == nil {
+			o.FunctionEnv = map[string]map[string]string{}
+		}
+		if o.FunctionEnv[logicalID] == nil {
+			o.FunctionEnv[logicalID] = map[string]string{}
+		}
+		o.FunctionEnv[logicalID][key] = value
+	}
+}
+
 // WithStateDir keeps the state in dir (e.g. to start a second stack on the
 // state of the first, as a restart does).
 func WithStateDir(dir string) Option { return func(o *localstack.Options) { o.StateDir = dir } }

@@ -1,8 +1,8 @@
 // Package secrets reads the keys that sign provider callbacks and protect
 // the micro-deposit amount, once at init. In AWS they are SSM Parameter
 // Store SecureString parameters whose names the template passes as
-// <NAME>_PARAM; locally they come straight from <NAME>. Only ApiFunction
-// links this package.
+// <NAME>_PARAM; locally they come straight from <NAME>. ApiFunction reads the
+// callback and deposit keys, DispatcherFunction its providers' credentials.
 package secrets
 
 import (
@@ -113,4 +113,38 @@ func MustLoadPayment(ctx context.Context, log *slog.Logger, awsCfg aws.Config) S
 		os.Exit(1)
 	}
 	return s
+}
+
+// Named reads other secrets the same way (SSM when <NAME>_PARAM names a
+// parameter, else <NAME> itself), every one of them required.
+func Named(ctx context.Context, awsCfg aws.Config, names ...string) (map[string]string, error) {
+	out := map[string]string{}
+	var params []string
+	byParam := map[string]string{}
+	for _, n := range names {
+		if p := os.Getenv(n + "_PARAM"); p != "" {
+			params = append(params, p)
+			byParam[p] = n
+			continue
+		}
+		out[n] = os.Getenv(n)
+	}
+	if len(params) > 0 {
+		values, invalid, err := getParameters(ctx, awsCfg, params)
+		if err != nil {
+			return nil, fmt.Errorf("ssm: %w", err)
+		}
+		if len(invalid) > 0 {
+			return nil, fmt.Errorf("ssm: parameters not found: %v", invalid)
+		}
+		for p, v := range values {
+			out[byParam[p]] = v
+		}
+	}
+	for _, n := range names {
+		if out[n] == "" {
+			return nil, fmt.Errorf("secrets: %s is required", n)
+		}
+	}
+	return out, nil
 }

@@ -24,6 +24,7 @@ import (
 	"microcert/shared/clock"
 	"microcert/shared/domain"
 	"microcert/shared/httpapi"
+	"microcert/shared/notify/outbound"
 	"microcert/shared/store"
 	"microcert/shared/store/storetest"
 	"microcert/shared/uploadcheck"
@@ -145,7 +146,10 @@ func (e *Env) wire(dynamo []func(*dynamodb.Options)) {
 	client := dynamodb.New(e.Table.Client.Options(), dynamo...)
 	e.Store = store.New(client, e.Table.Table, e.Rules).WithClock(e.Clock)
 	e.Service = certsvc.New(certsvc.Config{Store: e.Store, Blob: e.Bucket, Clock: e.Clock, Rules: e.Rules,
-		Secrets: Secrets, Log: e.Log, Refunds: e.refunds, Handoff: e.handoff})
+		Secrets: Secrets, Log: e.Log, Refunds: e.refunds, Handoff: e.handoff,
+		// As deployed: https only and no address inside a network (tests
+		// use IP literals, so no DNS is asked).
+		WebhookURLs: outbound.Policy{}})
 	e.API = httpapi.New(httpapi.Config{Service: e.Service, Idempotency: e.Store, Clock: e.Clock, Log: e.Log})
 	e.Checker = uploadcheck.New(e.Store, e.Bucket, e.Clock, e.Log)
 }

@@ -158,6 +158,31 @@ func newCodeScan(files []goFile) *codeScan {
 				}
 			}
 		}
+	}
+	// Constants defined as another package's constant (KindLapsed =
+	// domain.NoticeLapsed), once the literals are known.
+	for _, gf := range files {
+		for _, decl := range gf.f.Decls {
+			g, ok := decl.(*ast.GenDecl)
+			if !ok || g.Tok != token.CONST {
+				continue
+			}
+			for _, spec := range g.Specs {
+				vs := spec.(*ast.ValueSpec)
+				for i, name := range vs.Names {
+					if i >= len(vs.Values) {
+						continue
+					}
+					if sel, ok := vs.Values[i].(*ast.SelectorExpr); ok {
+						if pkg, ok := sel.X.(*ast.Ident); ok {
+							if v, ok := s.consts[pkg.Name+"."+sel.Sel.Name]; ok {
+								s.consts[gf.pkg+"."+name.Name] = v
+							}
+						}
+					}
+				}
+			}
+		}
 		ast.Inspect(gf.f, func(n ast.Node) bool {
 			switch x := n.(type) {
 			case *ast.FuncDecl:
