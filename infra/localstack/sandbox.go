@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -70,37 +71,35 @@ type sandbox struct {
 	s3       *s3.Client
 	bucket   string
 	messages messageBox
+
+	muxOnce sync.Once
+	mux     *http.ServeMux
 }
 
-func (s *sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	switch {
-	case r.Method == http.MethodPost && r.URL.Path == "/_sandbox/face":
-		s.face(w, r)
-	case r.Method == http.MethodPost && r.URL.Path == "/_sandbox/payments":
-		s.pay(w, r)
-	case r.Method == http.MethodPost && r.URL.Path == "/_sandbox/refunds":
-		s.refund(w, r)
-	case r.Method == http.MethodGet && r.URL.Path == "/_sandbox/refunds":
-		s.listRefunds(w, r)
-	case r.Method == http.MethodPost && r.URL.Path == "/_sandbox/refunds/faults":
-		s.setRefundFaults(w, r)
-	case r.Method == http.MethodPost && r.URL.Path == "/_sandbox/refunds/manual":
-		s.manualRefund(w, r)
-	case r.Method == http.MethodPost && r.URL.Path == "/_sandbox/statements":
-		s.statementsNow(w, r)
-	case r.Method == http.MethodGet && r.URL.Path == "/_sandbox/deposits":
-		s.deposits(w, r)
-	case r.Method == http.MethodGet && r.URL.Path == "/_sandbox/wechat/cgi-bin/token":
-		s.wechatToken(w, r)
-	case r.Method == http.MethodPost && r.URL.Path == "/_sandbox/wechat/cgi-bin/message/subscribe/send":
-		s.wechatSend(w, r)
-	case r.Method == http.MethodPost && r.URL.Path == "/_sandbox/sms/v1/sms/send":
-		s.smsSend(w, r)
-	case r.Method == http.MethodGet && (r.URL.Path == "/_sandbox/wechat/messages" || r.URL.Path == "/_sandbox/sms/messages"):
-		s.inbox(w, r)
-	default:
-		writeGatewayError(w, http.StatusNotFound, "Not Found")
-	}
+func (s *sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.routes().ServeHTTP(w, r) }
+
+// routes is the sandbox's route table, built once; anything else is the
+// gateway's 404.
+func (s *sandbox) routes() *http.ServeMux {
+	s.muxOnce.Do(func() {
+		m := http.NewServeMux()
+		m.HandleFunc("POST /_sandbox/face", s.face)
+		m.HandleFunc("POST /_sandbox/payments", s.pay)
+		m.HandleFunc("POST /_sandbox/refunds", s.refund)
+		m.HandleFunc("GET /_sandbox/refunds", s.listRefunds)
+		m.HandleFunc("POST /_sandbox/refunds/faults", s.setRefundFaults)
+		m.HandleFunc("POST /_sandbox/refunds/manual", s.manualRefund)
+		m.HandleFunc("POST /_sandbox/statements", s.statementsNow)
+		m.HandleFunc("GET /_sandbox/deposits", s.deposits)
+		m.HandleFunc("GET /_sandbox/wechat/cgi-bin/token", s.wechatToken)
+		m.HandleFunc("POST /_sandbox/wechat/cgi-bin/message/subscribe/send", s.wechatSend)
+		m.HandleFunc("POST /_sandbox/sms/v1/sms/send", s.smsSend)
+		m.HandleFunc("GET /_sandbox/wechat/messages", s.inbox)
+		m.HandleFunc("GET /_sandbox/sms/messages", s.inbox)
+		m.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) { writeGatewayError(w, http.StatusNotFound, "Not Found") })
+		s.mux = m
+	})
+	return s.mux
 }
 
 func sandboxError(w http.ResponseWriter, status int, msg string) {

@@ -158,6 +158,25 @@ func Lint(t *Template, o LintOptions) []error {
 	return errs
 }
 
+// PolicyActions is every action the function's inline policy statements
+// grant (what lintPolicies holds to the code's calls).
+func (t *Template) PolicyActions(function string) map[string]bool {
+	resources, _ := t.Raw["Resources"].(map[string]any)
+	out := map[string]bool{}
+	pols, _ := mapAt(resources[function], "Properties")["Policies"].([]any)
+	for _, p := range pols {
+		pm, _ := p.(map[string]any)
+		stmts, _ := pm["Statement"].([]any)
+		for _, st := range stmts {
+			sm, _ := st.(map[string]any)
+			for _, a := range stringsOf(sm["Action"]) {
+				out[a] = true
+			}
+		}
+	}
+	return out
+}
+
 // lintPolicies checks that the function's inline policies grant exactly the
 // actions its code calls, with no wildcard.
 func lintPolicies(id string, props map[string]any, calls []string) []error {

@@ -1,7 +1,6 @@
 package jobs_test
 
 import (
-	"strings"
 	"testing"
 
 	"microcert/infra/template"
@@ -49,7 +48,10 @@ func TestJobsCallOnlyWhatTheirPolicyGrants(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.function, func(t *testing.T) {
-			granted := policyActions(t, tpl, tc.function)
+			granted := tpl.PolicyActions(tc.function)
+			if len(granted) == 0 {
+				t.Fatalf("%s: no inline policy actions in template.yaml", tc.function)
+			}
 			e := newEnv(t)
 			ent := domain.NewID()
 			e.createCert(tc.due(e, ent))
@@ -79,40 +81,4 @@ func TestJobsCallOnlyWhatTheirPolicyGrants(t *testing.T) {
 			}
 		})
 	}
-}
-
-// policyActions is every action the function's inline policies grant.
-func policyActions(t *testing.T, tpl *template.Template, function string) map[string]bool {
-	t.Helper()
-	resources, _ := tpl.Raw["Resources"].(map[string]any)
-	fn, _ := resources[function].(map[string]any)
-	props, _ := fn["Properties"].(map[string]any)
-	pols, _ := props["Policies"].([]any)
-	out := map[string]bool{}
-	for _, p := range pols {
-		pm, _ := p.(map[string]any)
-		stmts, _ := pm["Statement"].([]any)
-		for _, s := range stmts {
-			sm, _ := s.(map[string]any)
-			switch a := sm["Action"].(type) {
-			case string:
-				out[a] = true
-			case []any:
-				for _, x := range a {
-					if s, ok := x.(string); ok {
-						out[s] = true
-					}
-				}
-			}
-		}
-	}
-	if len(out) == 0 {
-		t.Fatalf("%s: no inline policy actions in template.yaml", function)
-	}
-	for a := range out {
-		if !strings.Contains(a, ":") {
-			t.Fatalf("%s: action %q", function, a)
-		}
-	}
-	return out
 }
