@@ -101,7 +101,8 @@ func Load() (Config, error) {
 		}
 		c.ReminderMilestone = ms
 	}
-	for name, dst := range map[string]*time.Duration{"WEBHOOK_RETRY_FOR": &c.WebhookRetryFor, "WEBHOOK_RETRY_FIRST": &c.WebhookRetryFirst} {
+	for name, dst := range map[string]*time.Duration{"WEBHOOK_RETRY_FOR": &c.WebhookRetryFor, "WEBHOOK_RETRY_FIRST": &c.WebhookRetryFirst,
+		JobsInlineBudgetEnv: &c.JobsInlineBudget} {
 		if v := os.Getenv(name); v != "" {
 			d, err := time.ParseDuration(v)
 			if err != nil || d <= 0 {
@@ -111,13 +112,6 @@ func Load() (Config, error) {
 		}
 	}
 	c.Webhooks = outbound.Policy{AllowHTTP: os.Getenv("WEBHOOK_ALLOW_HTTP") == "true", AllowLoopback: os.Getenv("WEBHOOK_ALLOW_LOOPBACK") == "true"}
-	if v := os.Getenv(JobsInlineBudgetEnv); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d <= 0 {
-			return Config{}, fmt.Errorf("%s %q: not a positive duration", JobsInlineBudgetEnv, v)
-		}
-		c.JobsInlineBudget = d
-	}
 	if err := checkFaults(); err != nil {
 		return Config{}, err
 	}
