@@ -69,20 +69,3 @@ func (s *Store) settle(ctx context.Context, m idem.Mark, commitID string, err er
 	}
 	return err
 }
-
-// keepOwn makes ReserveIdempotency succeed when the reservation it finds is
-// its own: the put was applied but its response lost, and the SDK's retry
-// then failed the condition on the item the first attempt wrote. Tokens are
-// random per attempt, so an in-progress record with ours is ours.
-func keepOwn(token string) func(*idem.Record, error) (idem.Reservation, error) {
-	return func(r *idem.Record, err error) (idem.Reservation, error) {
-		switch {
-		case err != nil:
-			return idem.Reservation{}, err
-		case r.Token == token && r.State == idem.StateInProgress:
-			return idem.Reservation{Held: true}, nil
-		default:
-			return idem.Reservation{Existing: *r}, nil
-		}
-	}
-}

@@ -15,6 +15,7 @@ import (
 
 	"microcert/shared/clock"
 	"microcert/shared/domain"
+	"microcert/shared/idem"
 )
 
 // Store is microcert's single-table DynamoDB store. It is safe for
@@ -56,8 +57,7 @@ var (
 	// ErrRequestAlreadyApplied: the idempotency reservation of the request
 	// is no longer ours and in progress, so its side effect was already
 	// committed (or another attempt took the key over).
-	ErrRequestAlreadyApplied = domain.E(domain.KindConflict, "request_already_applied",
-		"该请求已处理。", "This request was already applied.")
+	ErrRequestAlreadyApplied = idem.ErrAlreadyApplied
 	// ErrReservationLost: completing or releasing an idempotency
 	// reservation that is no longer held with that token.
 	ErrReservationLost = domain.E(domain.KindConflict, "reservation_lost",
