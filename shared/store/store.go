@@ -55,7 +55,8 @@ var (
 	ErrDuplicate = domain.E(domain.KindConflict, "duplicate",
 		"该记录已存在。", "This record was already written.")
 	// ErrRequestAlreadyApplied: the idempotency reservation of the request
-	// is no longer ours and in progress, so its side effect was already
+	// is no longer ours and in progress, or the key of a request without
+	// a reservation holds another record, so its side effect was already
 	// committed (or another attempt took the key over).
 	ErrRequestAlreadyApplied = idem.ErrAlreadyApplied
 	// ErrReservationLost: completing or releasing an idempotency
