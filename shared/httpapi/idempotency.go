@@ -48,11 +48,12 @@ var notReplayed = map[string]bool{"POST " + revealPath: true}
 // requests running at once.
 var keyedInCommit = map[string]bool{
 	// A reviewer's decision: reads of the case and the enterprises
-	// concerned, then one transaction under the case's version the
-	// reviewer pinned (a won dispute's refunds of the loser's withdrawn
-	// cases are left to the refund job, within that transaction). Its
-	// budget of 4 calls is all used by a won dispute whose loser has open
-	// cases: no room for a reservation.
+	// concerned, then one transaction under the case version the
+	// reviewer pinned, with everything it does (the fees a won dispute
+	// owes back on the loser's withdrawn cases are written there as
+	// refunds due, which the refund job sends; nothing is handed on).
+	// A won dispute whose loser has open cases needs all 4 calls of the
+	// write budget for that: no room for a reservation.
 	"POST /v1/cases/{caseId}/decision": true,
 }
 
