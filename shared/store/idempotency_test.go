@@ -134,14 +134,7 @@ func TestKeyCreatedWithChange(t *testing.T) {
 		n++
 		return &domain.Change{History: []domain.HistoryRecord{hist(c.ID, t0.Add(time.Duration(n)*time.Second), "x")}}
 	}
-	histories := func() int {
-		t.Helper()
-		b, err := s.GetCaseBundle(ctx, c.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return len(b.History)
-	}
+	histories := func() int { return historyCount(t, s, c.ID) }
 	answer := idem.Response{Status: 200, Headers: map[string]string{"Content-Type": "application/json"}, Body: `{"id":"x"}`}
 	other := idem.Response{Status: 200, Body: `{"id":"y"}`}
 	held := func(key, token, fp string, now time.Time) error {
