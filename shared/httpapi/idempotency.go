@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"log/slog"
 	"sort"
 	"strings"
@@ -21,6 +22,9 @@ type IdempotencyStore interface {
 	ReserveIdempotency(ctx context.Context, rec idem.Record, now time.Time) (idem.Reservation, error)
 	CompleteIdempotency(ctx context.Context, key, token string, status int, headers map[string]string, body string) error
 	ReleaseIdempotency(ctx context.Context, key, token string) error
+	// For the keys of keyedInCommit routes, which are never reserved.
+	RecordIdempotency(ctx context.Context, rec idem.Record, resp idem.Response, now time.Time) (idem.Reservation, error)
+	LookupIdempotency(ctx context.Context, key string) (*idem.Record, error)
 }
 
 // notReplayed are the POST routes that ignore Idempotency-Key: a reveal
@@ -29,6 +33,29 @@ type IdempotencyStore interface {
 // record (a replay would hand them out unrecorded). Repeating one is
 // harmless: it reveals, and is recorded, again.
 var notReplayed = map[string]bool{"POST " + revealPath: true}
+
+// keyedInCommit are the POST routes whose Idempotency-Key is not reserved
+// before the request runs: the transaction that applies the request's
+// change creates the key's record (with the response), on condition that
+// no other request's record is there, so the change still commits at most
+// once per key, and a keyed request costs no call more than a plain one.
+// The key is read only when the request did not complete that way
+// (inCommit). This is safe only for a route whose every effect is that one
+// transaction, made under the version it read: a duplicate then runs its
+// reads and fails its write, with nothing done outside the table on the
+// way. Every other route reserves its key first: provider calls, presigned
+// uploads and sends must never be made twice for one key, even by
+// requests running at once.
+var keyedInCommit = map[string]bool{
+	// A reviewer's decision: reads of the case and the enterprises
+	// concerned, then one transaction under the case version the
+	// reviewer pinned, with everything it does (the fees a won dispute
+	// owes back on the loser's withdrawn cases are written there as
+	// refunds due, which the refund job sends; nothing is handed on).
+	// A won dispute whose loser has open cases needs all 4 calls of the
+	// write budget for that: no room for a reservation.
+	"POST /v1/cases/{caseId}/decision": true,
+}
 
 const (
 	idempotencyTTL   = 24 * time.Hour
@@ -54,6 +81,9 @@ func (a *API) idempotent(ctx context.Context, log *slog.Logger, rt route, r *req
 		LeaseUntil:  now.Add(idempotencyLease),
 		ExpiresAt:   now.Add(idempotencyTTL),
 	}
+	if keyedInCommit[rt.Key()] {
+		return a.inCommit(ctx, log, r, rec, now, run)
+	}
 	res, err := a.idem.ReserveIdempotency(ctx, rec, now)
 	if err != nil {
 		// The reservation may have been written although the call failed
@@ -63,30 +93,10 @@ func (a *API) idempotent(ctx context.Context, log *slog.Logger, rt route, r *req
 		return problemResponse(log, err, r.lang)
 	}
 	if !res.Held {
-		existing := res.Existing
-		switch {
-		case existing.Fingerprint != rec.Fingerprint:
-			return problemResponse(log, domain.E(domain.KindInvalid, "idempotency_key_reused",
-				"该 Idempotency-Key 已用于另一个请求。", "This Idempotency-Key was used for a different request."), r.lang)
-		case existing.State == idem.StateDone:
-			headers := map[string]string{}
-			for k, v := range existing.Headers {
-				headers[k] = v
-			}
-			headers["Idempotent-Replayed"] = "true"
-			return events.APIGatewayV2HTTPResponse{StatusCode: existing.Status, Headers: headers, Body: existing.Body}
-		case existing.State == idem.StateApplied && now.After(existing.LeaseUntil):
-			// Applied, and its request never recorded a response (it
-			// crashed): never apply again; the resource shows the result.
-			return problemResponse(log, domain.E(domain.KindConflict, "request_already_applied",
-				"该请求已生效，请重新读取资源查看结果。", "This request was already applied; read the resource to see its result."), r.lang)
-		default:
-			return problemResponse(log, domain.E(domain.KindConflict, "request_in_progress",
-				"相同 Idempotency-Key 的请求正在处理中。", "A request with this Idempotency-Key is still in progress."), r.lang)
-		}
+		return answerExisting(log, r, rec, res.Existing, now)
 	}
 	mark := idem.Mark{Key: rec.Key, Token: rec.Token}
-	resp, completed := a.runHeld(ctx, log, mark, run)
+	resp, completed := a.runHeld(ctx, log, r.lang, mark, run)
 	if completed {
 		return resp
 	}
@@ -111,6 +121,89 @@ func (a *API) idempotent(ctx context.Context, log *slog.Logger, rt route, r *req
 	return resp
 }
 
+// answerExisting answers a keyed request from the record another request
+// holds its key with: the replay of a done one with the same request, 422
+// for another request, and 409 while the first one runs or once it was
+// applied without its answer recorded.
+func answerExisting(log *slog.Logger, r *request, rec, existing idem.Record, now time.Time) events.APIGatewayV2HTTPResponse {
+	switch {
+	case existing.Fingerprint != rec.Fingerprint:
+		return problemResponse(log, domain.E(domain.KindInvalid, "idempotency_key_reused",
+			"该 Idempotency-Key 已用于另一个请求。", "This Idempotency-Key was used for a different request."), r.lang)
+	case existing.State == idem.StateDone:
+		headers := map[string]string{}
+		for k, v := range existing.Headers {
+			headers[k] = v
+		}
+		headers["Idempotent-Replayed"] = "true"
+		return events.APIGatewayV2HTTPResponse{StatusCode: existing.Status, Headers: headers, Body: existing.Body}
+	case existing.State == idem.StateApplied && now.After(existing.LeaseUntil):
+		// Applied, and its request never recorded a response (it
+		// crashed): never apply again; the resource shows the result.
+		return problemResponse(log, idem.ErrAlreadyApplied, r.lang)
+	default:
+		return problemResponse(log, domain.E(domain.KindConflict, "request_in_progress",
+			"相同 Idempotency-Key 的请求正在处理中。", "A request with this Idempotency-Key is still in progress."), r.lang)
+	}
+}
+
+// inCommit runs a keyed request of a keyedInCommit route: no reservation;
+// its change's transaction creates the key's record done with the
+// response (idem.Mark.Create), which is the whole cost of the key when it
+// commits. Otherwise the answer may not be this request's to give:
+//   - a replayable answer (2xx, and the 4xx a request always gets again)
+//     is stored under the key, unless another request's record is there:
+//     then that one answers (the same request's answer replayed, 422 for
+//     another body). So a refusal binds the key as with a reservation;
+//   - any other answer (a 409 such as version_conflict, a 5xx) may come
+//     from this key's own earlier commit (a lost response: the retry finds
+//     the version moved on, the claim released, or its own record in the
+//     transaction's way) or from a concurrent twin that committed first:
+//     the key is read, and a record there answers. Without one the answer
+//     is this request's own (someone else's write: the usual 409). If the
+//     key cannot be read the outcome is unknown: 503, retry.
+//
+// A change written before the answer (a later store call of the request,
+// or its run again after a failed held write) created the record applied
+// with this request's token: the answer completes it or leaves it, as
+// with a reservation.
+func (a *API) inCommit(ctx context.Context, log *slog.Logger, r *request, rec idem.Record, now time.Time, run func(context.Context) events.APIGatewayV2HTTPResponse) events.APIGatewayV2HTTPResponse {
+	mark := idem.Mark{Key: rec.Key, Token: rec.Token, Create: &rec, At: now}
+	resp, completed := a.runHeld(ctx, log, r.lang, mark, run)
+	if completed {
+		return resp
+	}
+	if replayable(resp.StatusCode) {
+		res, err := a.idem.RecordIdempotency(ctx, rec, idem.Response{Status: resp.StatusCode, Headers: resp.Headers, Body: resp.Body}, now)
+		switch {
+		case err == nil && res.Held:
+			return resp
+		case err == nil:
+			return answerExisting(log, r, rec, res.Existing, now)
+		case resp.StatusCode < 300:
+			// What it answers is so (its change, if any, is written):
+			// only the replay is lost, as when a completion fails.
+			log.Warn("idempotency record not stored", "kind", domain.KindOf(err).String(), "err", err)
+			return resp
+		default:
+			return problemResponse(log, err, r.lang)
+		}
+	}
+	existing, err := a.idem.LookupIdempotency(ctx, rec.Key)
+	switch {
+	case errors.Is(err, domain.ErrNotFound):
+		return resp
+	case err != nil:
+		return problemResponse(log, err, r.lang)
+	case existing.Token == rec.Token && existing.State != idem.StateDone:
+		// Its own change with a non-replayable answer: applied, kept.
+		return resp
+	}
+	// Done with this request's token too: its first run committed with
+	// its answer (the outcome then unknown), that answer stands.
+	return answerExisting(log, r, rec, *existing, now)
+}
+
 // runHeld runs a keyed request whose store holds its side effect back
 // (idem.Deferral) and writes it with the response: one transaction applies
 // the change and stores the response for replay (completed true), so a
@@ -122,8 +215,10 @@ func (a *API) idempotent(ctx context.Context, log *slog.Logger, rt route, r *req
 // the use case commits at once, under its own retries and with its own
 // answer to a failed write (409, 503...), and the caller records or
 // releases the key after it. The reservation's condition keeps the side
-// effect applied at most once across both runs.
-func (a *API) runHeld(ctx context.Context, log *slog.Logger, mark idem.Mark, run func(context.Context) events.APIGatewayV2HTTPResponse) (events.APIGatewayV2HTTPResponse, bool) {
+// effect applied at most once across both runs; when it is what failed
+// (another request's record holds the key), running again cannot commit
+// and the failure is the answer.
+func (a *API) runHeld(ctx context.Context, log *slog.Logger, lang string, mark idem.Mark, run func(context.Context) events.APIGatewayV2HTTPResponse) (events.APIGatewayV2HTTPResponse, bool) {
 	marked := idem.WithMark(ctx, mark)
 	var d idem.Deferral
 	resp := run(idem.WithDeferral(marked, &d))
@@ -148,6 +243,9 @@ func (a *API) runHeld(ctx context.Context, log *slog.Logger, mark idem.Mark, run
 	err := d.Write(marked, &idem.Response{Status: resp.StatusCode, Headers: resp.Headers, Body: resp.Body})
 	if err == nil {
 		return resp, true
+	}
+	if domain.CodeOf(err) == idem.ErrAlreadyApplied.Code {
+		return problemResponse(log, err, lang), false
 	}
 	log.Info("held write failed, running again", "kind", domain.KindOf(err).String(), "code", domain.CodeOf(err))
 	return run(marked), false

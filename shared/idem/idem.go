@@ -5,12 +5,20 @@
 // back, Deferral) to "done" with the request's response. So a retry after a
 // crash can never apply the side effect a second time, and a completed
 // request replays byte for byte.
+//
+// A route whose every effect is that one transaction may skip the
+// reservation (Mark.Create): the transaction then creates the record, on
+// condition that no live one exists, so at most one change commits per key
+// all the same, and the HTTP layer reads the key only when the request did
+// not complete.
 package idem
 
 import (
 	"context"
 	"sync"
 	"time"
+
+	"microcert/shared/domain"
 )
 
 // States of a reservation.
@@ -20,10 +28,26 @@ const (
 	StateDone       = "done"        // response stored: replay it
 )
 
-// Mark identifies the reservation a request holds.
+// ErrAlreadyApplied: the key's record is not this request's to complete
+// (its change was committed already, by an earlier attempt or a twin
+// request, or another attempt took the key over), so the request's change
+// cannot commit under it.
+var ErrAlreadyApplied = domain.E(domain.KindConflict, "request_already_applied",
+	"该请求已生效，请重新读取资源查看结果。", "This request was already applied; read the resource to see its result.")
+
+// Mark identifies the reservation a request holds, or the record its
+// change creates.
 type Mark struct {
 	Key   string // scoped key (caller, route, client key), hashed
 	Token string // this attempt's lease token
+	// Create, when set, is the record of a key nobody reserved: the
+	// transaction that applies the request's change creates it (applied,
+	// or done with the response) on condition that the key is free at At
+	// (absent, expired, or an in-progress reservation of the same request
+	// whose lease ended), instead of flipping a reservation this request
+	// holds. Its Key and Token are the mark's.
+	Create *Record
+	At     time.Time
 }
 
 type markKey struct{}

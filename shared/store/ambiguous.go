@@ -15,11 +15,11 @@ import (
 // A write whose response is lost (a timeout or a 5xx after DynamoDB applied
 // it) is ambiguous: the SDK retries it, and the retry either fails its own
 // conditions (PutItem, UpdateItem, and TransactWriteItems on stand-ins that
-// ignore ClientRequestToken) or fails again. For a request holding an
-// idempotency reservation the truth is in the reservation: the transaction
-// flips it to "applied" atomically with the side effect, and records which
-// Commit call did it (attrAppliedBy, a random id per call). settle reads it
-// back to decide.
+// ignore ClientRequestToken) or fails again. For a request with an
+// Idempotency-Key the truth is in the key's record: the transaction flips
+// the reservation to "applied" (or "done"), or creates the record, atomically
+// with the side effect, and records which Commit call did it
+// (attrAppliedBy, a random id per call). settle reads it back to decide.
 
 // attrAppliedBy is the reservation's attribute naming the Commit call whose
 // transaction flipped it to applied.
@@ -68,21 +68,4 @@ func (s *Store) settle(ctx context.Context, m idem.Mark, commitID string, err er
 		return nil
 	}
 	return err
-}
-
-// keepOwn makes ReserveIdempotency succeed when the reservation it finds is
-// its own: the put was applied but its response lost, and the SDK's retry
-// then failed the condition on the item the first attempt wrote. Tokens are
-// random per attempt, so an in-progress record with ours is ours.
-func keepOwn(token string) func(*idem.Record, error) (idem.Reservation, error) {
-	return func(r *idem.Record, err error) (idem.Reservation, error) {
-		switch {
-		case err != nil:
-			return idem.Reservation{}, err
-		case r.Token == token && r.State == idem.StateInProgress:
-			return idem.Reservation{Held: true}, nil
-		default:
-			return idem.Reservation{Existing: *r}, nil
-		}
-	}
 }

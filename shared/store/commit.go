@@ -112,10 +112,24 @@ func (s *Store) entityOps(what string, item any, create bool, version, expect in
 // with resp instead, stored for replay: the transaction that applies the
 // change also completes the request. commitID names this write (see
 // ambiguous.go).
+//
+// A mark that holds no reservation (m.Create) creates the record instead,
+// in the same state, on condition that the key is free (freeKey): the
+// change of another request with the key, committed first, fails it the
+// same way.
 func (s *Store) markOp(m idem.Mark, commitID string, resp *idem.Response) (op, error) {
 	state := idem.StateApplied
 	if resp != nil {
 		state = idem.StateDone
+	}
+	if m.Create != nil {
+		rec := *m.Create
+		rec.Key, rec.Token = m.Key, m.Token
+		av, err := marshalItem(newIdemItem(rec, state, commitID, resp))
+		if err != nil {
+			return op{}, err
+		}
+		return s.putIf(av, freeKey(rec.Fingerprint, m.At), ErrRequestAlreadyApplied, false)
 	}
 	ub := expression.Set(expression.Name("state"), expression.Value(state)).
 		Set(expression.Name(attrAppliedBy), expression.Value(commitID))
@@ -135,7 +149,9 @@ func (s *Store) markOp(m idem.Mark, commitID string, resp *idem.Response) (op, e
 //
 // If ctx carries an idempotency mark (idem.MarkFrom), the transaction also
 // flips that reservation from in_progress to applied, on condition that the
-// mark's token still holds it: a request's side effect commits at most once.
+// mark's token still holds it (or, for a mark without a reservation, creates
+// the record on condition that the key is free): a request's side effect
+// commits at most once.
 // If ctx also carries a deferral (idem.DeferralFrom) with nothing held yet,
 // the change is checked and held there instead, and Commit returns nil: the
 // HTTP layer writes it with the request's response, and any later store

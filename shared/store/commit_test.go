@@ -257,14 +257,7 @@ func TestHeldCommit(t *testing.T) {
 	s, counter := newStore(t)
 	e := createEnterprise(t, s, "u1")
 	c := createCase(t, s, e, t0)
-	histories := func() int {
-		t.Helper()
-		b, err := s.GetCaseBundle(ctx, c.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return len(b.History)
-	}
+	histories := func() int { return historyCount(t, s, c.ID) }
 	base := histories()
 	resp := &idem.Response{Status: 201, Headers: map[string]string{"Content-Type": "application/json"}, Body: `{"id":"x"}`}
 

@@ -112,6 +112,7 @@
 //	provider id (session, order) -> case    ResolveRef                 GetItem REF#<kind>#<id> / REF, consistent                    1 GetItem
 //	what an order asks to be paid           OrderPayable               ResolveRef, then GetCase                                     2 GetItem
 //	idempotency reservation                 Reserve/Complete/Release   PutItem / UpdateItem / DeleteItem IDEM#<key> / IDEM         -
+//	idempotency record without reservation  Record/LookupIdempotency   PutItem (conditional) / GetItem IDEM#<key> / IDEM, consistent -
 //	USCC uniqueness                         Commit                     Put USCC#<uscc> / USCC, attribute_not_exists, in the create  -
 //	a read's membership (download audit)    Commit                     ConditionCheck ENT#<entId> / A#MEMBER#<userId>, role IN      -
 //
@@ -131,8 +132,9 @@
 // "not superseded or scheduled for deletion since it was read"); other
 // document writes set only the API's attributes. When ctx carries an
 // idem.Mark, the transaction also flips IDEM#<key> from in_progress to
-// applied under token = :token, so a request's side effect commits at most
-// once.
+// applied under token = :token, or (a mark without a reservation,
+// idem.Mark.Create) puts it on condition that the key is free, so a
+// request's side effect commits at most once.
 //
 // Memberships are created under attribute_not_exists(pk), replaced or
 // deleted under their version; invitations likewise. A USCC claim is
@@ -143,7 +145,8 @@
 //
 // A failed condition is a domain.KindConflict error with one of these codes:
 //
-//	request_already_applied  the idempotency mark is not ours and in progress any more (ErrRequestAlreadyApplied)
+//	request_already_applied  the idempotency mark is not ours and in progress any more, or the key of a mark
+//	                         without a reservation is not free (ErrRequestAlreadyApplied)
 //	enterprise_exists        the USCC of a new profile is already claimed (ErrEnterpriseExists)
 //	version_conflict         a stale version; a create whose item exists; an update of a document that does not exist (domain.ErrVersionConflict)
 //	duplicate                an append-only record or reminder mark written twice; a check result of the same or an

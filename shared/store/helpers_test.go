@@ -158,3 +158,13 @@ func toLEK(m map[string]string) map[string]types.AttributeValue {
 	}
 	return out
 }
+
+// historyCount is the number of history entries of the case.
+func historyCount(t *testing.T, s *Store, caseID string) int {
+	t.Helper()
+	b, err := s.GetCaseBundle(ctx, caseID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(b.History)
+}

@@ -15,6 +15,7 @@ import (
 
 	"microcert/shared/clock"
 	"microcert/shared/domain"
+	"microcert/shared/idem"
 )
 
 // Store is microcert's single-table DynamoDB store. It is safe for
@@ -54,10 +55,10 @@ var (
 	ErrDuplicate = domain.E(domain.KindConflict, "duplicate",
 		"该记录已存在。", "This record was already written.")
 	// ErrRequestAlreadyApplied: the idempotency reservation of the request
-	// is no longer ours and in progress, so its side effect was already
+	// is no longer ours and in progress, or the key of a request without
+	// a reservation holds another record, so its side effect was already
 	// committed (or another attempt took the key over).
-	ErrRequestAlreadyApplied = domain.E(domain.KindConflict, "request_already_applied",
-		"该请求已处理。", "This request was already applied.")
+	ErrRequestAlreadyApplied = idem.ErrAlreadyApplied
 	// ErrReservationLost: completing or releasing an idempotency
 	// reservation that is no longer held with that token.
 	ErrReservationLost = domain.E(domain.KindConflict, "reservation_lost",

@@ -14,22 +14,11 @@ const (
 	MaxWriteCalls = 4 // every other method, with or without an Idempotency-Key
 )
 
-// KeyedException is a keyed write allowed more than MaxWriteCalls: its
-// plain request already spends the whole budget, and the key's
-// reservation comes on top.
-type KeyedException struct {
-	Max int
-	Why string
-}
-
-// KeyedExceptions are the rows (route and situation) held to their own
-// keyed budget. A keyed write otherwise adds one call to its plain request
-// (the reservation's PutItem): its response is stored by the transaction
-// that applies its change.
-var KeyedExceptions = map[string]KeyedException{
-	"POST /v1/cases/{caseId}/decision (dispute won, the holder with an open case)": {5, "a second BatchGetItem reads " +
-		"the losing holder's open cases, named by its state"},
-}
+// A keyed write is held to the budget of its plain request: the
+// transaction that applies its change also stores its response, so the key
+// costs at most one call (the reservation's PutItem), and none on the
+// routes that create the key's record in that transaction
+// (httpapi.keyedInCommit).
 
 // Ops are the DynamoDB operations reported one by one.
 var Ops = []string{"GetItem", "Query", "Scan", "PutItem", "UpdateItem", "DeleteItem",
@@ -52,10 +41,8 @@ type Row struct {
 	Budget int    `json:"budget"` // max calls; 0 with Kind event = none
 	Plain  Count  `json:"plain"`  // without Idempotency-Key
 	// Keyed is the same request with an Idempotency-Key (authenticated
-	// POSTs only; nil otherwise).
+	// POSTs only; nil otherwise), held to Budget too.
 	Keyed *Count `json:"keyed,omitempty"`
-	// KeyedBudget is Keyed's max calls: Budget, or a KeyedException's.
-	KeyedBudget int `json:"keyedBudget,omitempty"`
 }
 
 // Over reports whether the plain request exceeds its budget or Scans.
@@ -65,7 +52,7 @@ func (r Row) Over() bool {
 
 // KeyedOver reports whether the keyed request exceeds the budget or Scans.
 func (r Row) KeyedOver() bool {
-	return r.Keyed != nil && (r.Keyed.Scans > 0 || (r.KeyedBudget > 0 && r.Keyed.Calls > r.KeyedBudget))
+	return r.Keyed != nil && (r.Keyed.Scans > 0 || (r.Budget > 0 && r.Keyed.Calls > r.Budget))
 }
 
 // OpsString is "Query 1, TransactWriteItems 1".

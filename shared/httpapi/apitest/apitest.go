@@ -15,6 +15,7 @@ package apitest
 
 import (
 	"log/slog"
+	"sync"
 	"testing"
 	"time"
 
@@ -62,10 +63,19 @@ type Env struct {
 }
 
 // counters are shared by an Env and its Rewire copies, so that keys,
-// request ids and sequencers never repeat within one table.
-type counters struct{ n int }
+// request ids and sequencers never repeat within one table, also when
+// requests are sent at once from several goroutines.
+type counters struct {
+	mu sync.Mutex
+	n  int
+}
 
-func (c *counters) next() int { c.n++; return c.n }
+func (c *counters) next() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.n++
+	return c.n
+}
 
 // Option adjusts New.
 type Option func(*settings)

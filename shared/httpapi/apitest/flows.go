@@ -260,3 +260,31 @@ func (e *Env) ApprovedCase(reviewer Caller, types ...string) (entID, caseID stri
 	e.Approve(reviewer, caseID)
 	return entID, caseID
 }
+
+// Dispute is a dispute case claimed by a reviewer, ready for its decision.
+type Dispute struct {
+	CaseID  string
+	Version int // the case's version after the claim (what a decision pins)
+	// HolderID is the profile holding the USCC, Owner's; HolderCaseID is
+	// its open case, which a won dispute withdraws.
+	HolderID, HolderCaseID string
+}
+
+// ClaimedDispute registers an enterprise of Owner with an open case, has
+// claimant dispute its USCC, meet the dispute's requirements and submit
+// it, and has reviewer claim it.
+func (e *Env) ClaimedDispute(claimant, reviewer Caller) Dispute {
+	e.T.Helper()
+	held := EnterpriseBody(e.Next())
+	d := Dispute{HolderID: str(e.Must(201, Request{Route: "POST /v1/enterprises", As: Owner, Body: held}), "id")}
+	d.HolderCaseID = e.OpenCase(Owner, d.HolderID)
+	body := EnterpriseBody(e.Next())
+	body["uscc"] = held["uscc"]
+	d.CaseID = str(e.Must(201, Request{Route: "POST /v1/disputes", As: claimant, Body: body}), "id")
+	e.Fulfil(claimant, d.CaseID)
+	e.Must(200, Request{Route: "POST /v1/cases/{caseId}/submit", Params: P("caseId", d.CaseID), As: claimant})
+	c := e.Must(200, Request{Route: "POST /v1/cases/{caseId}/claim", Params: P("caseId", d.CaseID), As: reviewer})
+	v, _ := c["version"].(float64)
+	d.Version = int(v)
+	return d
+}
