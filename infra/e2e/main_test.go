@@ -100,11 +100,17 @@ var (
 )
 
 // onShared marks a test that drives the shared stack: it waits for its
-// turn, and holds it until it and its subtests are done.
+// turn, and holds it until it and its subtests are done. Each turn starts
+// with an empty table (localstack.Stack.ResetData says why).
 func onShared(t *testing.T) {
 	t.Parallel()
 	sharedTurn.Lock()
 	t.Cleanup(sharedTurn.Unlock)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := shared.ResetData(ctx); err != nil {
+		t.Fatal("empty the shared stack's table: ", err)
+	}
 }
 
 // ownStack marks a test that starts stacks of its own: it runs beside the
