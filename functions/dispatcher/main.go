@@ -32,7 +32,7 @@ func main() {
 	must(log, "WECHAT_TEMPLATES", err)
 	smsTemplates, err := config.ChannelTemplates(os.Getenv("SMS_TEMPLATES"))
 	must(log, "SMS_TEMPLATES", err)
-	const attempt = 10 * time.Second
+	attempt := cfg.DeliveryAttempt
 	providerHTTP := &http.Client{Timeout: attempt}
 	d := &notify.Dispatcher{
 		Store:           store.New(cfg.DynamoDB(), cfg.TableName, rules),

@@ -36,6 +36,7 @@ func has(list []string, s string) bool {
 // enterprise -> case for wecom + official_account -> requirements ->
 // presigned uploads -> face -> micro-deposit -> payment -> submit.
 func TestApplicantFlow(t *testing.T) {
+	onShared(t)
 	a := newApp(t, "applicant", "")
 
 	ent := a.createEnterprise(nil)

@@ -16,6 +16,7 @@ import (
 // TestBadInput sends each class of bad request through the local API and
 // checks the problem+json answer, and that nothing changed.
 func TestBadInput(t *testing.T) {
+	onShared(t)
 	a := newApp(t, "applicant", "")
 	ent := a.createEnterprise(nil)
 	entID := ent["id"].(string)
@@ -90,6 +91,7 @@ func TestBadInput(t *testing.T) {
 // TestEnterpriseConflictsAndVersions covers one profile per USCC and
 // optimistic locking of profile edits.
 func TestEnterpriseConflictsAndVersions(t *testing.T) {
+	onShared(t)
 	a := newApp(t, "applicant", "")
 	body := enterpriseBody(nil)
 	ent := a.must(201, "POST", "/v1/enterprises", body).obj(t)
@@ -156,6 +158,7 @@ func leaksAmount(doc map[string]any, fen int64) bool {
 // TestDepositGuessing: three wrong amounts lock the challenge; no response
 // reveals the amount; a fourth guess is refused even with the right amount.
 func TestDepositGuessing(t *testing.T) {
+	onShared(t)
 	a := newApp(t, "applicant", "")
 	ent := a.createEnterprise(nil)
 	caseID := a.openCase(ent["id"].(string), "initial", "official_account")["id"].(string)
@@ -189,6 +192,7 @@ func TestDepositGuessing(t *testing.T) {
 
 // TestCallbacks covers replayed callbacks and wrong amounts.
 func TestCallbacks(t *testing.T) {
+	onShared(t)
 	a := newApp(t, "applicant", "")
 	ent := a.createEnterprise(nil)
 	caseID := a.openCase(ent["id"].(string), "initial", "wecom")["id"].(string)
@@ -244,6 +248,7 @@ func TestCallbacks(t *testing.T) {
 // TestIdempotencyKey replays, refuses reuse with another body, and never
 // applies a side effect twice.
 func TestIdempotencyKey(t *testing.T) {
+	onShared(t)
 	a := newApp(t, "applicant", "")
 	ent := a.createEnterprise(nil)
 	body := map[string]any{"enterpriseId": ent["id"], "kind": "initial", "types": []string{"wecom"}}
@@ -273,6 +278,7 @@ func TestIdempotencyKey(t *testing.T) {
 // request still runs gets 409 request_in_progress or the replay, and the
 // side effect happens once.
 func TestIdempotencyConcurrent(t *testing.T) {
+	onShared(t)
 	a := newApp(t, "applicant", "")
 	ent := a.createEnterprise(nil)
 	body := map[string]any{"enterpriseId": ent["id"], "kind": "initial", "types": []string{"wecom"}}
@@ -313,6 +319,7 @@ func TestIdempotencyConcurrent(t *testing.T) {
 // time (expired by the daily job) refuses its late result; the app is told
 // to start again.
 func TestExpiredSessionsAndDeposits(t *testing.T) {
+	onShared(t)
 	a := newApp(t, "applicant", "")
 	ent := a.createEnterprise(nil)
 	caseID := a.openCase(ent["id"].(string), "initial", "mini_program")["id"].(string)
@@ -359,6 +366,7 @@ func TestExpiredSessionsAndDeposits(t *testing.T) {
 // bidirectional and invisible characters in names and addresses (422); a
 // group name that mentions several roles gives none.
 func TestStrictInput(t *testing.T) {
+	onShared(t)
 	a := newApp(t, "applicant", "")
 	ent := a.createEnterprise(nil)
 	entID := ent["id"].(string)

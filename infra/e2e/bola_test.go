@@ -307,6 +307,7 @@ func refusal(want string) bool { return want == "403" || want == "404" }
 
 // TestBOLASweep is the route x role table.
 func TestBOLASweep(t *testing.T) {
+	onShared(t)
 	f := newSweepFixture(t)
 	rows := f.rows(t)
 	covered := map[string]bool{}

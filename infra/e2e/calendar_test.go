@@ -22,6 +22,7 @@ import (
 // uploaded under config/calendar.json, the next run settles the deadline,
 // which the API then shows. Its own stack: the job runs as of 2027-12.
 func TestCalendarAsData(t *testing.T) {
+	ownStack(t)
 	st := stacktest.Start(t)
 	token := st.Bearer(t, "applicant", "calendar-owner")
 	n := int(time.Now().UnixNano() % 1_000_000)

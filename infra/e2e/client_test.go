@@ -70,6 +70,7 @@ func generatedClient(t *testing.T) (*client.ClientWithResponses, *app) {
 // micro-deposit -> payment -> submit, with typed errors on the way. The
 // provider sandbox (not part of the contract) is driven over plain HTTP.
 func TestGeneratedClientApplicantFlow(t *testing.T) {
+	onShared(t)
 	ctx := context.Background()
 	c, a := generatedClient(t)
 	n := int(seed.Add(1))

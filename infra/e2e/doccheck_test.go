@@ -38,6 +38,7 @@ func findingCodes(d map[string]any) []string {
 // TestDocumentChecks uploads real files through presigned POSTs and checks
 // the stored result of each.
 func TestDocumentChecks(t *testing.T) {
+	onShared(t)
 	a := newApp(t, "applicant", "")
 	_, caseID := newDraft(t, a, "wecom", "mini_program")
 	tests := []struct {
@@ -77,6 +78,7 @@ func TestDocumentChecks(t *testing.T) {
 // TestUploadPolicyRefusesOversize: the presigned POST policy itself stops a
 // file one byte over the limit at the S3 stand-in.
 func TestUploadPolicyRefusesOversize(t *testing.T) {
+	onShared(t)
 	a := newApp(t, "applicant", "")
 	_, caseID := newDraft(t, a, "wecom")
 	up := a.requestUpload(caseID, "business_license", "image/jpeg", 1000)
@@ -96,6 +98,7 @@ func TestUploadPolicyRefusesOversize(t *testing.T) {
 // bucket anyway (e.g. written with other credentials) fails from its size
 // alone: the check never reads the body, so no digest is recorded.
 func TestOversizedObjectNotRead(t *testing.T) {
+	onShared(t)
 	a := newApp(t, "applicant", "")
 	_, caseID := newDraft(t, a, "wecom")
 	up := a.requestUpload(caseID, "business_license", "image/jpeg", 1000)
@@ -131,6 +134,7 @@ func putObject(t *testing.T, key, contentType string, content []byte) {
 // TestReuseAcrossEnterprises: the same file uploaded by a second
 // enterprise is flagged for the reviewer, not for the first.
 func TestReuseAcrossEnterprises(t *testing.T) {
+	onShared(t)
 	file := uniqueScan()
 	a := newApp(t, "applicant", "")
 	_, caseA := newDraft(t, a, "wecom")
@@ -162,6 +166,7 @@ func TestReuseAcrossEnterprises(t *testing.T) {
 // TestDuplicateAndOutOfOrderEvents: S3 delivers at least once and out of
 // order; whatever arrives, each object version gets exactly one result.
 func TestDuplicateAndOutOfOrderEvents(t *testing.T) {
+	onShared(t)
 	a := newApp(t, "applicant", "")
 	_, caseID := newDraft(t, a, "wecom")
 	d := a.upload(caseID, "business_license", "image/jpeg", uniqueScan())

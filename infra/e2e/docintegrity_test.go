@@ -86,6 +86,7 @@ func repost(t *testing.T, up map[string]any, caseID string, content []byte) {
 // serves, which are the bytes that were checked. Each re-post is recorded
 // as a late upload.
 func TestRepostedFormChangesNothing(t *testing.T) {
+	onShared(t)
 	a := newApp(t, "applicant", "")
 	rev := newApp(t, "reviewer", "")
 	_, caseID := newDraft(t, a, "wecom")
@@ -147,6 +148,7 @@ func TestRepostedFormChangesNothing(t *testing.T) {
 // re-check would write it) blocks approval with requirements_unmet, and
 // the case stays in review.
 func TestApprovalRefusedWhileDocumentFailed(t *testing.T) {
+	onShared(t)
 	a := newApp(t, "applicant", "")
 	rev := newApp(t, "reviewer", "")
 	_, caseID := a.submittedCase("wecom")
@@ -183,6 +185,7 @@ func TestApprovalRefusedWhileDocumentFailed(t *testing.T) {
 // found; the ordinary files of common producers pass, and their web links
 // reach the reviewer as a note.
 func TestHostilePDFCorpus(t *testing.T) {
+	onShared(t)
 	a := newApp(t, "applicant", "")
 	a.lang = "en"
 	rev := newApp(t, "reviewer", "")
@@ -247,6 +250,7 @@ func TestHostilePDFCorpus(t *testing.T) {
 // original's document; a distinct licence of the same layout is not, and
 // applicants never see the flag.
 func TestNearDuplicatesFlagged(t *testing.T) {
+	onShared(t)
 	seed := uint64(time.Now().UnixNano())
 	const w, h = 2000, 1500
 	licence := doccheckfixtures.LicenceImage(seed, w, h)

@@ -30,6 +30,7 @@ type acknowledged struct {
 // and every upload gets checked (or dead-lettered): the table's journal, the
 // pending deliveries and the announced objects carry them across.
 func TestKilledStackKeepsAcknowledgedWork(t *testing.T) {
+	ownStack(t)
 	state := t.TempDir()
 	user := fmt.Sprintf("durable-%d", time.Now().UnixNano())
 	ack := acknowledged{enterprises: map[string]string{}, uploads: map[string][]string{}}
@@ -150,6 +151,7 @@ func deadLettered(t *testing.T, state, keySuffix string) bool {
 // and state folder, ten times: neither may fail on a port the other took
 // between choosing and binding it.
 func TestStacksSideBySide(t *testing.T) {
+	ownStack(t)
 	root := stacktest.RepoRoot(t)
 	for round := range 10 {
 		var (

@@ -25,6 +25,7 @@ import (
 // reminder is sent exactly once, and Lambda's retry of the scheduled event
 // sends nothing more.
 func TestScheduledRunFansOut(t *testing.T) {
+	ownStack(t)
 	st := stacktest.Start(t, stacktest.WithEnv(config.JobsInlineBudgetEnv, "1ms"))
 	db := store.New(st.DynamoDB(), st.TableName(), domain.DefaultRules)
 	ctx := context.Background()
@@ -111,6 +112,7 @@ func TestScheduledRunFansOut(t *testing.T) {
 // above; a deployed stack always works a scheduled run's first minute
 // itself.
 func TestInlineBudgetOffInTemplate(t *testing.T) {
+	noStack(t)
 	tpl, err := template.LoadRepo(stacktest.RepoRoot(t))
 	if err != nil {
 		t.Fatal(err)

@@ -422,6 +422,7 @@ func eventSequencer(t *testing.T, st *stacktest.Stack, key string) string {
 // everything; at 50% they cannot, so the apps see 503s and retry, and the
 // document check's events fail over to the dead-letter folder.
 func TestFaultsFlow(t *testing.T) {
+	ownStack(t)
 	for _, rate := range []string{"0.3", "0.5"} {
 		// Each rate has a stack of its own: the two run side by side.
 		t.Run("rate="+rate, func(t *testing.T) {
@@ -758,6 +759,7 @@ func faultJobs(t *testing.T, st *stacktest.Stack, a *careful, db *store.Store) s
 // 9 in all), so the event lands in the dead-letter folder; re-delivered, it
 // records the result once; re-delivered again, nothing more.
 func TestFaultsDocCheckDeadLetter(t *testing.T) {
+	ownStack(t)
 	st := faultStack(t, "FAULT_RATE", "1", "FAULT_OPS", "S3.HeadObject", "FAULT_LIMIT", "9", "FAULT_KINDS", "5xx,timeout")
 	a := newCareful(t, st, &faultStats{}, "applicant", "")
 	caseID, docID, d := deadLetteredUpload(t, st, a)
@@ -831,6 +833,7 @@ func docStatus(t *testing.T, a *careful, caseID, docID string) string {
 // recognizes its own commit in the idempotency reservation, so each request
 // succeeds once, and a retry with the same key replays it byte for byte.
 func TestFaultsLostCommitResponses(t *testing.T) {
+	ownStack(t)
 	st := faultStack(t, "FAULT_RATE", "1", "FAULT_OPS", "DynamoDB.TransactWriteItems", "FAULT_AFTER", "1", "FAULT_KINDS", "5xx,timeout")
 	owner := fmt.Sprintf("lost-%d", time.Now().UnixNano())
 	a := &app{t: t, base: st.APIURL(), token: st.Bearer(t, "applicant", owner)}
@@ -863,6 +866,7 @@ func TestFaultsLostCommitResponses(t *testing.T) {
 // TestFaultsOffInTemplate: fault injection is a testing aid; no deployed
 // function may have FAULT_* in its environment.
 func TestFaultsOffInTemplate(t *testing.T) {
+	noStack(t)
 	tpl, err := template.LoadRepo(stacktest.RepoRoot(t))
 	if err != nil {
 		t.Fatal(err)

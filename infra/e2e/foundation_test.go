@@ -28,6 +28,7 @@ import (
 // TestFoundation is the acceptance test of the local stack: it starts
 // the stack as `make run` does and drives each kind of trigger once.
 func TestFoundation(t *testing.T) {
+	ownStack(t)
 	st := stacktest.Start(t)
 
 	t.Run("health through the HTTP API", func(t *testing.T) {
@@ -214,6 +215,7 @@ func foreignToken(t *testing.T) string {
 // versitygw folder) survive a restart together, and Close leaves no child
 // process behind.
 func TestRestartKeepsState(t *testing.T) {
+	ownStack(t)
 	dir := t.TempDir()
 	ctx := context.Background()
 	key := "uploads/" + domain.NewID() + "/" + domain.NewID()

@@ -22,6 +22,7 @@ func bankBody() map[string]any {
 // Here across the stack's processes; the many rounds that make collisions
 // certain run in process (shared/certsvc, writepath_test.go).
 func TestNoConflictFromOtherWriters(t *testing.T) {
+	onShared(t)
 	a := newApp(t, "applicant", "")
 	const runs = 10
 	var (
@@ -79,6 +80,7 @@ func TestNoConflictFromOtherWriters(t *testing.T) {
 // withdrawal a new case opens, and a 409 is never replayed by the
 // Idempotency-Key (a retry after the withdrawal succeeds).
 func TestOneOpenCasePerType(t *testing.T) {
+	onShared(t)
 	a := newApp(t, "applicant", "")
 	for round := 0; round < 5; round++ {
 		entID := a.createEnterprise(nil)["id"].(string)
@@ -136,6 +138,7 @@ func TestOneOpenCasePerType(t *testing.T) {
 // most 3 deposits start in 30 days, and racing confirmations never get
 // more than 3 wrong amounts.
 func TestDepositLimitsPerEnterprise(t *testing.T) {
+	onShared(t)
 	a := newApp(t, "applicant", "")
 
 	t.Run("lock holds across cases and PATCH", func(t *testing.T) {
@@ -237,6 +240,7 @@ func TestDepositLimitsPerEnterprise(t *testing.T) {
 // TestVerificationBindings: a passed face check belongs to the legal rep
 // it verified; a new legal rep reopens it, with a code the app can act on.
 func TestVerificationBindings(t *testing.T) {
+	onShared(t)
 	a := newApp(t, "applicant", "")
 	entID := a.createEnterprise(nil)["id"].(string)
 	caseID := a.openCase(entID, "initial", "wecom")["id"].(string)
@@ -260,6 +264,7 @@ func TestVerificationBindings(t *testing.T) {
 // through a change case; its certifications stay active meanwhile; the new
 // values apply atomically on approval.
 func TestChangeCase(t *testing.T) {
+	onShared(t)
 	a := newApp(t, "applicant", "")
 	rev := newApp(t, "reviewer", "")
 	entID, caseID := a.submittedCase("wecom")
@@ -309,6 +314,7 @@ func TestChangeCase(t *testing.T) {
 // holds: the enterprise renamed after submission leaves a verified account
 // in another name, and approval is refused with what is due.
 func TestApprovalAgainstCurrentFacts(t *testing.T) {
+	onShared(t)
 	a := newApp(t, "applicant", "")
 	rev := newApp(t, "reviewer", "")
 	entID, caseID := a.submittedCase("official_account")

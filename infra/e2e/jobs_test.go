@@ -23,6 +23,7 @@ import (
 // stack's DynamoDB: an approval through the real review flow would cost
 // minutes and could not give them the expiry dates these runs need.
 func TestScheduledJobs(t *testing.T) {
+	ownStack(t)
 	st := stacktest.Start(t)
 	token := st.Bearer(t, "applicant", "jobs-owner")
 

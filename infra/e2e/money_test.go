@@ -91,6 +91,7 @@ func wantMoney(t *testing.T, m map[string]any, paid, kept, refunded, pending flo
 }
 
 func TestRefundOnWithdrawal(t *testing.T) {
+	onShared(t)
 	a := newApp(t, "applicant", "")
 	caseID, orderID := a.draftWithOrder()
 	a.must(200, "POST", "/_sandbox/payments", map[string]any{"orderId": orderID})
@@ -132,6 +133,7 @@ func TestRefundOnWithdrawal(t *testing.T) {
 }
 
 func TestLatePaymentOnWithdrawnCase(t *testing.T) {
+	onShared(t)
 	a := newApp(t, "applicant", "")
 	caseID, orderID := a.draftWithOrder()
 	a.must(200, "POST", "/v1/cases/"+caseID+"/withdraw", nil)
@@ -145,6 +147,7 @@ func TestLatePaymentOnWithdrawnCase(t *testing.T) {
 }
 
 func TestLateCallbackForReplacedOrder(t *testing.T) {
+	onShared(t)
 	a := newApp(t, "applicant", "")
 	caseID, first := a.draftWithOrder()
 	// The first order fails; the app gets a new one and pays it.
@@ -169,6 +172,7 @@ func TestLateCallbackForReplacedOrder(t *testing.T) {
 }
 
 func TestRefundRetriedUntilItSucceedsOnce(t *testing.T) {
+	onShared(t)
 	a := newApp(t, "applicant", "")
 	caseID, orderID := a.draftWithOrder()
 	a.must(200, "POST", "/_sandbox/payments", map[string]any{"orderId": orderID})
@@ -216,6 +220,7 @@ func TestRefundRetriedUntilItSucceedsOnce(t *testing.T) {
 }
 
 func TestFailedRefundRetriedByAdmin(t *testing.T) {
+	onShared(t)
 	a := newApp(t, "applicant", "")
 	admin := newApp(t, "admin", "")
 	caseID, orderID := a.draftWithOrder()
@@ -271,6 +276,7 @@ func mustInvoke(t *testing.T, fn string, event []byte) []byte {
 // TestReconciliation runs on a stack of its own: a day's statements cover
 // everything that moved on the stack that day.
 func TestReconciliation(t *testing.T) {
+	ownStack(t)
 	st := stacktest.Start(t)
 	tok := st.Bearer(t, "applicant", "u-recon")
 	a := &app{t: t, base: st.APIURL(), token: tok}

@@ -133,6 +133,7 @@ func uniquePhone() string {
 // signed case.updated; an endpoint at a private address is refused; the
 // inbox's read state is per member.
 func TestNotificationsOnApproval(t *testing.T) {
+	onShared(t)
 	owner, viewer := newApp(t, "applicant", ""), newApp(t, "applicant", "")
 	rev := newApp(t, "reviewer", "")
 	entID, caseID := owner.submittedCase("wecom")
@@ -279,10 +280,13 @@ func TestNotificationsOnApproval(t *testing.T) {
 // with the same idempotency key). A failing endpoint is retried with
 // growing waits, then dead-lettered and disabled, and the admins told.
 func TestNotificationCrashRetryAndDeadLetter(t *testing.T) {
+	ownStack(t)
 	st := stacktest.Start(t,
 		stacktest.WithFunctionEnv("DispatcherFunction", "FAULT_CRASH_AFTER_SEND", "sms"),
-		stacktest.WithFunctionEnv("DispatcherFunction", "WEBHOOK_RETRY_FIRST", "2s"),
-		stacktest.WithFunctionEnv("DispatcherFunction", "WEBHOOK_RETRY_FOR", "20s"))
+		// The crashed run's claim lapses after three attempt timeouts.
+		stacktest.WithFunctionEnv("DispatcherFunction", "DELIVERY_ATTEMPT_TIMEOUT", "1s"),
+		stacktest.WithFunctionEnv("DispatcherFunction", "WEBHOOK_RETRY_FIRST", "1s"),
+		stacktest.WithFunctionEnv("DispatcherFunction", "WEBHOOK_RETRY_FOR", "8s"))
 	token := st.Bearer(t, "applicant", "notify-owner")
 	var ent struct {
 		ID string `json:"id"`

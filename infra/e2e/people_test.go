@@ -66,6 +66,7 @@ func findHistory(hs []map[string]any, subject, to string) map[string]any {
 // every write; once removed, the viewer gets 404. Every step is in the
 // history with the member's role.
 func TestMembersFlow(t *testing.T) {
+	onShared(t)
 	owner, op, viewer := newApp(t, "applicant", ""), newApp(t, "applicant", ""), newApp(t, "applicant", "")
 	entID := owner.createEnterprise(nil)["id"].(string)
 	owner.invite(entID, "operator", op)
@@ -164,6 +165,7 @@ func TestMembersFlow(t *testing.T) {
 // becomes an admin; only the owner transfers; both moves are in the
 // history.
 func TestOwnershipTransfer(t *testing.T) {
+	onShared(t)
 	owner, admin := newApp(t, "applicant", ""), newApp(t, "applicant", "")
 	entID := owner.createEnterprise(nil)["id"].(string)
 	owner.invite(entID, "admin", admin)
@@ -211,6 +213,7 @@ func TestOwnershipTransfer(t *testing.T) {
 // of the enterprise starts it for the legal rep), and submits; a reviewer
 // approves.
 func TestAgentFlow(t *testing.T) {
+	onShared(t)
 	owner, agent := newApp(t, "applicant", ""), newApp(t, "applicant", "")
 	entID := owner.createEnterprise(nil)["id"].(string)
 	otherEnt := newApp(t, "applicant", "").createEnterprise(nil)["id"].(string)
@@ -276,6 +279,7 @@ func TestAgentFlow(t *testing.T) {
 // approves, the real company owns the USCC and certifies; the squatter is
 // frozen, its open case withdrawn, and notified.
 func TestDisputeFlow(t *testing.T) {
+	onShared(t)
 	squatter, company, rival := newApp(t, "applicant", ""), newApp(t, "applicant", ""), newApp(t, "applicant", "")
 	squatted := squatter.createEnterprise(func(m map[string]any) { m["name"] = "深圳市抢注科技有限公司" })
 	uscc := squatted["uscc"].(string)

@@ -15,6 +15,7 @@ import (
 // command) sends it to DocCheckFunction on the running stack, and the
 // document gets its result. A second run finds nothing to do.
 func TestRedriveMakeTarget(t *testing.T) {
+	ownStack(t)
 	if _, err := exec.LookPath("make"); err != nil {
 		t.Skip("no make")
 	}

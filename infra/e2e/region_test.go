@@ -11,6 +11,7 @@ import (
 // registered without it, pays the full fee; a Nanshan (440305) enterprise
 // gets Shenzhen's 50% through the prefecture match.
 func TestRegionFromUSCC(t *testing.T) {
+	onShared(t)
 	a := newApp(t, "applicant", "")
 	beijing := domain.SampleUSCCIn("110105", int(seed.Add(1)))
 

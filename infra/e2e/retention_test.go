@@ -18,6 +18,7 @@ import (
 // for the retention period, then the expiry job tags them for the bucket's
 // lifecycle rule (PIPL: identity documents are kept no longer than needed).
 func TestRetentionOfClosedCases(t *testing.T) {
+	onShared(t)
 	a := newApp(t, "applicant", "")
 	_, caseID := newDraft(t, a, "wecom")
 	d := a.upload(caseID, "legal_rep_id_front", "image/jpeg", uniqueScan())

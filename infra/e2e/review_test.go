@@ -194,6 +194,7 @@ func inQueue(t testing.TB, rev *app, caseID string) map[string]any {
 // active with the right expiry, capabilities in the profile, the decision
 // in the history and the inbox; and who may do what.
 func TestReviewApproveFlow(t *testing.T) {
+	onShared(t)
 	a := newApp(t, "applicant", "")
 	revA := newApp(t, "reviewer", "")
 	revB := newApp(t, "reviewer", "")
@@ -323,6 +324,7 @@ func TestReviewApproveFlow(t *testing.T) {
 // with reasons; the applicant reads them (case view and inbox, in plain
 // language), fixes the profile and re-uploads, resubmits; approval.
 func TestReviewRequestChangesThenApprove(t *testing.T) {
+	onShared(t)
 	a := newApp(t, "applicant", "")
 	a.lang = "en"
 	rev := newApp(t, "reviewer", "")
@@ -412,6 +414,7 @@ func TestReviewRequestChangesThenApprove(t *testing.T) {
 
 // TestReviewRejectIsFinal: after a rejection nothing moves the case.
 func TestReviewRejectIsFinal(t *testing.T) {
+	onShared(t)
 	a := newApp(t, "applicant", "")
 	rev := newApp(t, "reviewer", "")
 	entID, caseID := a.submittedCase("wecom")
@@ -450,6 +453,7 @@ func TestReviewRejectIsFinal(t *testing.T) {
 // TestReviewRacingDecisions: decisions sent at the same moment; exactly one
 // is applied and recorded.
 func TestReviewRacingDecisions(t *testing.T) {
+	onShared(t)
 	a := newApp(t, "applicant", "")
 	revA := newApp(t, "reviewer", "")
 	revB := newApp(t, "reviewer", "")
@@ -503,6 +507,7 @@ func TestReviewRacingDecisions(t *testing.T) {
 
 // TestReviewRacingClaims: two reviewers claim at once; one holds the case.
 func TestReviewRacingClaims(t *testing.T) {
+	onShared(t)
 	a := newApp(t, "applicant", "")
 	revs := []*app{newApp(t, "reviewer", ""), newApp(t, "reviewer", "")}
 	_, caseID := a.submittedCase("wecom")
@@ -550,6 +555,7 @@ func TestReviewRacingClaims(t *testing.T) {
 // with rectification proof and an explanation; approval reinstates the
 // certification with its original expiry.
 func TestReviewRevokeAppealApprove(t *testing.T) {
+	onShared(t)
 	a := newApp(t, "applicant", "")
 	rev := newApp(t, "reviewer", "")
 	admin := newApp(t, "admin", "")
@@ -628,6 +634,7 @@ func TestReviewRevokeAppealApprove(t *testing.T) {
 
 // TestReviewCancel: the owner cancels; nobody else can.
 func TestReviewCancel(t *testing.T) {
+	onShared(t)
 	a := newApp(t, "applicant", "")
 	rev := newApp(t, "reviewer", "")
 	entID, caseID := a.submittedCase("wecom")
@@ -661,6 +668,7 @@ func TestReviewCancel(t *testing.T) {
 // TestReviewExpiredClaimIsTakenOver: once a claim's time has passed another
 // reviewer takes the case at once, and the former holder cannot decide.
 func TestReviewExpiredClaimIsTakenOver(t *testing.T) {
+	onShared(t)
 	a := newApp(t, "applicant", "")
 	revA := newApp(t, "reviewer", "")
 	revB := newApp(t, "reviewer", "")
@@ -712,6 +720,7 @@ func expireClaim(t testing.TB, caseID string) *domain.Case {
 // months before expiry and its approval extends the certification one year
 // from the old expiry, not from the approval.
 func TestReviewAnnualReviewExtendsFromOldExpiry(t *testing.T) {
+	onShared(t)
 	a := newApp(t, "applicant", "")
 	rev := newApp(t, "reviewer", "")
 	entID, caseID := a.submittedCase("wecom")
@@ -758,6 +767,7 @@ func TestReviewAnnualReviewExtendsFromOldExpiry(t *testing.T) {
 // reinstatement case with the annual fee and full materials brings it back
 // for a year from the approval.
 func TestReviewReinstatementOfLapsed(t *testing.T) {
+	onShared(t)
 	a := newApp(t, "applicant", "")
 	rev := newApp(t, "reviewer", "")
 	entID := a.createEnterprise(nil)["id"].(string)

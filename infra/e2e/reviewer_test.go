@@ -13,6 +13,7 @@ import (
 // audited, none is replayed from an Idempotency-Key, and nobody else gets
 // them.
 func TestRevealLegalRep(t *testing.T) {
+	onShared(t)
 	a := newApp(t, "applicant", "")
 	revA := newApp(t, "reviewer", "")
 	revB := newApp(t, "reviewer", "")
@@ -82,6 +83,7 @@ func TestRevealLegalRep(t *testing.T) {
 // both reviewers' account ids (claims, history, decisions, lists, inbox),
 // while the reviewers still see who held the case.
 func TestApplicantsNeverSeeReviewerIDs(t *testing.T) {
+	onShared(t)
 	a := newApp(t, "applicant", "")
 	revA := newApp(t, "reviewer", "")
 	revB := newApp(t, "reviewer", "")

@@ -60,6 +60,7 @@ func matchesRoute(key, method, path string) bool {
 // applicants (403); revoking refuses reviewers; bad tokens are 401 from the
 // authorizer before any function runs.
 func TestFunctionLevelAuthorization(t *testing.T) {
+	onShared(t)
 	ten := newTenant(t)
 	applicant := ten.app
 	reviewer := newApp(t, "reviewer", "")
@@ -134,6 +135,7 @@ func TestFunctionLevelAuthorization(t *testing.T) {
 // TestMassAssignment: bodies that try to set what the server owns are
 // refused whole; nothing is applied.
 func TestMassAssignment(t *testing.T) {
+	onShared(t)
 	ten := newTenant(t)
 	a := ten.app
 	other := newTenant(t)
@@ -191,6 +193,7 @@ func mustJSON(v any) string {
 
 // TestResourceLimits: oversize and pathological inputs get a clear 4xx.
 func TestResourceLimits(t *testing.T) {
+	onShared(t)
 	ten := newTenant(t)
 	a := ten.app
 	hugeTypes := make([]string, 5000)
@@ -228,6 +231,7 @@ func TestResourceLimits(t *testing.T) {
 // TestNoIdentifiersInLogs runs a whole flow with known identifiers and
 // searches every log line of every function (and the stack) for them.
 func TestNoIdentifiersInLogs(t *testing.T) {
+	onShared(t)
 	a := newApp(t, "applicant", "")
 	n := int(seed.Add(1))
 	idNumber, phone, account := domain.SampleIDNumber(n), "13987654321", "6222987654321098"
@@ -283,6 +287,7 @@ func TestNoIdentifiersInLogs(t *testing.T) {
 // TestDownloadsAreAudited: the owner and a reviewer download; both are in
 // the audit log with who and when; the link is short-lived.
 func TestDownloadsAreAudited(t *testing.T) {
+	onShared(t)
 	ten := newTenant(t)
 	rev := newApp(t, "reviewer", "")
 	for _, c := range []*app{ten.app, rev} {

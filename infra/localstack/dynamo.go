@@ -224,6 +224,28 @@ func (d *dynamo) load() error {
 	return nil
 }
 
+// reset empties the table: a fresh stand-in holding the table just
+// created, an empty snapshot and an empty journal. Requests wait meanwhile,
+// so none sees a table half gone.
+func (d *dynamo) reset(ctx context.Context) error {
+	d.j.mu.Lock()
+	defer d.j.mu.Unlock()
+	d.j.inner = server.NewServer()
+	if err := d.createTable(ctx); err != nil {
+		return err
+	}
+	if _, err := d.saveLocked(); err != nil {
+		return err
+	}
+	if d.j.file == nil {
+		return nil
+	}
+	if err := d.j.file.Truncate(0); err != nil {
+		return err
+	}
+	return d.j.file.Sync()
+}
+
 func (d *dynamo) close() error {
 	err := d.srv.Close()
 	return errors.Join(err, d.j.close())

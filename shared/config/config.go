@@ -54,7 +54,12 @@ type Config struct {
 	// (JOBS_INLINE_BUDGET), to drive a fan-out with a small day; a
 	// deployed stack never does (checked against template.yaml).
 	JobsInlineBudget time.Duration
-	AWS              aws.Config
+	// DeliveryAttempt bounds one delivery attempt of a notification
+	// (DELIVERY_ATTEMPT_TIMEOUT, default 10s); a claimed delivery is hidden
+	// from other dispatcher runs for three of them. The e2e tests shorten
+	// it so that a crashed run's claim lapses in seconds.
+	DeliveryAttempt time.Duration
+	AWS             aws.Config
 }
 
 // JobsInlineBudgetEnv is the variable of Config.JobsInlineBudget.
@@ -73,6 +78,8 @@ func Load() (Config, error) {
 		ClaimTTL:       2 * time.Hour,
 		RetentionDays:  30,
 		AWS:            awsCfg,
+
+		DeliveryAttempt: 10 * time.Second,
 
 		PaymentProviderURL: os.Getenv("PAYMENT_PROVIDER_URL"),
 		RefundFunctionName: os.Getenv("REFUND_FUNCTION_NAME"),
@@ -102,7 +109,7 @@ func Load() (Config, error) {
 		c.ReminderMilestone = ms
 	}
 	for name, dst := range map[string]*time.Duration{"WEBHOOK_RETRY_FOR": &c.WebhookRetryFor, "WEBHOOK_RETRY_FIRST": &c.WebhookRetryFirst,
-		JobsInlineBudgetEnv: &c.JobsInlineBudget} {
+		JobsInlineBudgetEnv: &c.JobsInlineBudget, "DELIVERY_ATTEMPT_TIMEOUT": &c.DeliveryAttempt} {
 		if v := os.Getenv(name); v != "" {
 			d, err := time.ParseDuration(v)
 			if err != nil || d <= 0 {

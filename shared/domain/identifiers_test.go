@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -269,8 +270,20 @@ func refUSCCCheck(body string) byte {
 	return '?'
 }
 
+// refCompact drops white space rune by rune. Joining strings.Fields
+// would glue the bytes of a multi-byte character split by white space
+// back together, and take "\xef\xbc\n\x99" for a full-width nine.
+func refCompact(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsSpace(r) {
+			return -1
+		}
+		return r
+	}, s)
+}
+
 func refUSCCValid(s string) bool {
-	s = strings.ToUpper(strings.Join(strings.Fields(s), ""))
+	s = strings.ToUpper(refCompact(s))
 	// full-width folding, as documented
 	s = strings.Map(func(r rune) rune {
 		if r >= 'ａ' && r <= 'ｚ' {
@@ -330,7 +343,7 @@ func refIDValid(s string, now time.Time) bool {
 			return r - 0xFEE0
 		}
 		return r
-	}, strings.Join(strings.Fields(s), ""))
+	}, refCompact(s))
 	s = strings.ToUpper(s)
 	if len(s) != 18 {
 		return false

@@ -163,3 +163,39 @@ func TestHandlerIncompleteRunFails(t *testing.T) {
 func contextWithDeadline(d time.Time) (context.Context, context.CancelFunc) {
 	return context.WithDeadline(ctx, d)
 }
+
+// TestStopReason: a deadline near or already passed is the deadline (the
+// scheduled run hands its parts on); a cancelled context is not.
+func TestStopReason(t *testing.T) {
+	wall := clock.NewFake(time.Date(2027, 9, 28, 1, 0, 0, 0, time.UTC))
+	const margin = 10 * time.Second
+	deadline := func(in time.Duration) context.Context {
+		ctx, cancel := context.WithDeadline(context.Background(), time.Now().Add(in))
+		t.Cleanup(cancel)
+		return ctx
+	}
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	wallDeadline := func(in time.Duration) context.Context {
+		ctx, cancel := context.WithDeadline(context.Background(), wall.Now().Add(in))
+		t.Cleanup(cancel)
+		return ctx
+	}
+	for _, tc := range []struct {
+		name string
+		ctx  context.Context
+		want string
+	}{
+		{"no deadline", context.Background(), ""},
+		{"deadline far", wallDeadline(time.Hour), ""},
+		{"deadline within the margin", wallDeadline(margin / 2), "deadline near"},
+		{"deadline passed", deadline(-time.Millisecond), "deadline near"},
+		{"cancelled", cancelled, "context canceled"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := jobs.StopReason(tc.ctx, wall, margin); got != tc.want {
+				t.Errorf("StopReason = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}

@@ -263,9 +263,14 @@ func (c Config) stopReason(ctx context.Context) string {
 }
 
 // StopReason reports why a job may start no new item ("" if it may): the
-// context is done, or its deadline is within margin of wall's now.
+// context is done, or its deadline is within margin of wall's now. A
+// deadline already passed is the deadline too, not a failure: a scheduled
+// run whose inline budget ran out in the middle of a Query hands its parts
+// on like one that saw the deadline coming.
 func StopReason(ctx context.Context, wall clock.Clock, margin time.Duration) string {
-	if err := ctx.Err(); err != nil {
+	if err := ctx.Err(); errors.Is(err, context.DeadlineExceeded) {
+		return stopDeadline
+	} else if err != nil {
 		return err.Error()
 	}
 	if dl, ok := ctx.Deadline(); ok && dl.Sub(wall.Now()) < margin {
@@ -347,7 +352,7 @@ func drain[T any](ctx context.Context, c Config, r *runner, now time.Time,
 				return why
 			}
 			if err := r.pace.wait(ctx); err != nil {
-				return err.Error()
+				return c.stopReason(ctx)
 			}
 			seen[k] = true
 			fresh++
