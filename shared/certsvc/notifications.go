@@ -227,8 +227,8 @@ func (s *Service) endpointWrite(ctx context.Context, by domain.Actor, enterprise
 		if err != nil {
 			return err
 		}
-		next.UpdatedAt, next.Version = now, cur.Version+1
-		w := domain.WebhookEndpointWrite{Endpoint: &next, ExpectVersion: cur.Version, Delete: remove}
+		w := domain.UpdateWebhookEndpoint(&cur, &next, now)
+		w.Delete = remove
 		if err := s.store.Commit(ctx, &domain.Change{Endpoints: []domain.WebhookEndpointWrite{w}}); err != nil {
 			return err
 		}

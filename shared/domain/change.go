@@ -9,7 +9,8 @@ import "time"
 //
 // Versions: every write of a mutable entity names the version it read
 // (ExpectVersion); the entity passed in already carries the new version
-// (ExpectVersion+1). Create writes require that the item does not exist.
+// (NextVersion of ExpectVersion). Create writes require that the item does
+// not exist.
 type Change struct {
 	Enterprises    []EnterpriseWrite
 	Cases          []CaseWrite

@@ -28,3 +28,11 @@ func UpdateCertification(prev, next *Certification) CertificationWrite {
 	next.Version = NextVersion(prev.Version)
 	return CertificationWrite{Certification: next, ExpectVersion: prev.Version}
 }
+
+// UpdateWebhookEndpoint makes next the successor of prev and returns its
+// conditional write.
+func UpdateWebhookEndpoint(prev, next *WebhookEndpoint, at time.Time) WebhookEndpointWrite {
+	next.Version = NextVersion(prev.Version)
+	next.UpdatedAt = at
+	return WebhookEndpointWrite{Endpoint: next, ExpectVersion: prev.Version}
+}

@@ -313,11 +313,11 @@ func (d *Dispatcher) deliver(ctx context.Context, cur *domain.Delivery) string {
 // tells the enterprise's admins.
 func disableEndpoint(e *domain.WebhookEndpoint, now time.Time) domain.Change {
 	next := *e
-	next.Status, next.DisabledReason, next.UpdatedAt, next.Version = domain.WebhookDisabled, domain.DisabledFailing, now, e.Version+1
-	n := domain.WebhookDisabledNotice(&next, now)
+	next.Status, next.DisabledReason = domain.WebhookDisabled, domain.DisabledFailing
+	w := domain.UpdateWebhookEndpoint(e, &next, now)
 	return domain.Change{
-		Endpoints:     []domain.WebhookEndpointWrite{{Endpoint: &next, ExpectVersion: e.Version}},
-		Notifications: []domain.Notification{n},
+		Endpoints:     []domain.WebhookEndpointWrite{w},
+		Notifications: []domain.Notification{domain.WebhookDisabledNotice(&next, now)},
 	}
 }
 
