@@ -284,7 +284,7 @@ func TestNotificationCrashRetryAndDeadLetter(t *testing.T) {
 	st := stacktest.Start(t,
 		stacktest.WithFunctionEnv("DispatcherFunction", "FAULT_CRASH_AFTER_SEND", "sms"),
 		// The crashed run's claim lapses after three attempt timeouts.
-		stacktest.WithFunctionEnv("DispatcherFunction", "DELIVERY_ATTEMPT_TIMEOUT", "1s"),
+		stacktest.WithFunctionEnv("DispatcherFunction", "DELIVERY_ATTEMPT_TIMEOUT", "3s"),
 		stacktest.WithFunctionEnv("DispatcherFunction", "WEBHOOK_RETRY_FIRST", "1s"),
 		stacktest.WithFunctionEnv("DispatcherFunction", "WEBHOOK_RETRY_FOR", "8s"))
 	token := st.Bearer(t, "applicant", "notify-owner")
