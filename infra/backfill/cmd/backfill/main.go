@@ -11,8 +11,10 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"syscall"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -29,17 +31,22 @@ import (
 )
 
 func main() {
-	if err := run(os.Args[1:]); err != nil {
+	if err := run(os.Args[1:], ".", os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "backfill:", err)
 		os.Exit(1)
 	}
 }
 
-func run(args []string) error {
+// run runs the backfill args name, in the repository at repoRoot (the
+// local stack's table name is its template's), reporting on out.
+func run(args []string, repoRoot string, out io.Writer) error {
 	if len(args) == 0 {
 		return fmt.Errorf("name a backfill: one of %v", backfill.Backfills)
 	}
 	name := args[0]
+	if !slices.Contains(backfill.Backfills, name) {
+		return fmt.Errorf("no backfill %q: one of %v", name, backfill.Backfills)
+	}
 	fs := flag.NewFlagSet("backfill "+name, flag.ExitOnError)
 	stack := fs.String("stack", "", "a deployed stack's name (e.g. microcert-prod): backfill its table")
 	state := fs.String("state", ".local", "without -stack: the state folder of the running local stack (make run)")
@@ -54,7 +61,7 @@ func run(args []string) error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	s, where, err := open(ctx, *stack, *state)
+	s, where, err := open(ctx, *stack, *state, repoRoot)
 	if err != nil {
 		return err
 	}
@@ -62,11 +69,11 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("backfill %s on %s\n", name, where)
-	sum, err := backfill.Run(ctx, step, o, os.Stdout)
-	fmt.Printf("%d items written, %d left for an operator\n", sum.Wrote, len(sum.Left))
+	fmt.Fprintf(out, "backfill %s on %s\n", name, where)
+	sum, err := backfill.Run(ctx, step, o, out)
+	fmt.Fprintf(out, "%d items written, %d left for an operator\n", sum.Wrote, len(sum.Left))
 	for _, l := range sum.Left {
-		fmt.Println("  " + l)
+		fmt.Fprintln(out, "  "+l)
 	}
 	return err
 }
@@ -75,7 +82,7 @@ func run(args []string) error {
 // on state. The backfills write items as the store writes them, so the
 // rules it is given only place certifications (the lapse period of
 // DueIndex): the defaults, as the functions run with.
-func open(ctx context.Context, stack, state string) (*store.Store, string, error) {
+func open(ctx context.Context, stack, state, repoRoot string) (*store.Store, string, error) {
 	if stack != "" {
 		cfg, err := config.LoadDefaultConfig(ctx)
 		if err != nil {
@@ -91,7 +98,7 @@ func open(ctx context.Context, stack, state string) (*store.Store, string, error
 	if !ok {
 		return nil, "", errors.New("no local stack runs on " + state + ": start it with make run")
 	}
-	tpl, err := template.LoadRepo(".")
+	tpl, err := template.LoadRepo(repoRoot)
 	if err != nil {
 		return nil, "", err
 	}
