@@ -161,9 +161,9 @@ func (s *Store) backfillSlots(ctx context.Context, id string, out *EnterpriseBac
 			if slotless[0] != c.ID {
 				continue // the first slot-less case reports it
 			}
-			reason := "more than one open case covers it and none holds its slot; an operator closes all but one, then runs the backfill again"
+			reason := "more than one open case covers it and none holds its slot; have all but one withdrawn, then run the backfill again"
 			if holder != "" {
-				reason = "open case " + holder + " holds its slot; these cannot be closed until an operator frees it"
+				reason = "open case " + holder + " holds its slot, so these cannot be closed (closing releases the slot) until " + holder + " is closed; then run the backfill again"
 			}
 			left = append(left, BackfillLeftover{EnterpriseID: c.EnterpriseID, Subject: w.Subject, CaseIDs: slotless, Reason: reason})
 		}
