@@ -129,10 +129,13 @@ redrive: ## re-deliver dead-lettered document checks to DocCheckFunction: make r
 	@$(if $(STACK),,$(MAKE) --no-print-directory tools)
 	@$(GO) run ./infra/redrive/cmd/redrive $(if $(STACK),-stack $(STACK),-state $(STATE)) $(if $(DRY_RUN),-dry-run)
 
-# ARGS passes -batch, -pause and -max-batches (see README, "Backfilling the due-list shards").
-.PHONY: backfill-shards
+# ARGS passes -batch, -pause, -max-batches and -from (see README, "Backfilling the due-list
+# shards" and "Backfilling open-case slots and owner memberships").
+.PHONY: backfill-shards backfill-enterprises
 backfill-shards: ## move certifications written before the due-list shards into them: make backfill-shards [STATE=.local] | make backfill-shards STACK=microcert-prod [ARGS='-max-batches 1']
-	@$(GO) run ./infra/backfill/cmd/backfill-shards $(if $(STACK),-stack $(STACK),-state $(STATE)) $(ARGS)
+	@$(GO) run ./infra/backfill/cmd/backfill shards $(if $(STACK),-stack $(STACK),-state $(STATE)) $(ARGS)
+backfill-enterprises: ## write the open-case slots and owner memberships that data from before them lacks: make backfill-enterprises [STATE=.local] | make backfill-enterprises STACK=microcert-prod [ARGS='-max-batches 1']
+	@$(GO) run ./infra/backfill/cmd/backfill enterprises $(if $(STACK),-stack $(STACK),-state $(STATE)) $(ARGS)
 
 bench: ## run every benchmark and regenerate BENCHMARKS.md (BENCH_ARGS=-h lists the knobs)
 	@$(MAKE) --no-print-directory tools

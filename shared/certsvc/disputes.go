@@ -44,7 +44,7 @@ func (s *Service) OpenDispute(ctx context.Context, by domain.Actor, in Enterpris
 		Fee:          domain.FeeFor(domain.KindDispute, e.Region(), s.rules),
 		Dispute:      &domain.DisputeClaim{USCC: e.USCC, HolderEnterpriseID: claim.EnterpriseID},
 	}
-	owner := ownerMembership(e)
+	owner := domain.OwnerMembership(e)
 	as := by
 	as.MemberRole = domain.MemberOwner
 	h := domain.NewHistoryEntry("case", "", string(domain.CaseDraft), as, now, nil, "")

@@ -54,7 +54,7 @@ func (s *Service) CreateEnterprise(ctx context.Context, by domain.Actor, in Ente
 	}
 	err = s.store.Commit(ctx, &domain.Change{
 		Enterprises: []domain.EnterpriseWrite{{Enterprise: e, Create: true}},
-		Members:     []domain.MemberWrite{ownerMembership(e)},
+		Members:     []domain.MemberWrite{domain.OwnerMembership(e)},
 	})
 	if domain.CodeOf(err) == "enterprise_exists" {
 		return nil, errEnterpriseExists
@@ -75,12 +75,6 @@ var errEnterpriseExists = domain.E(domain.KindConflict, "enterprise_exists",
 	"该统一社会信用代码已注册企业资料。如果这是贵企业的代码而资料并非贵企业所建，可以提起争议：以相同内容 POST "+DisputeRoute+"，并完成营业执照与法定代表人核验。",
 	"An enterprise with this USCC is already registered. If the USCC is your enterprise's and you did not register it, dispute it: POST the same body to "+DisputeRoute+", then prove the business license and the legal representative.").
 	With("dispute", map[string]string{"method": "POST", "href": DisputeRoute})
-
-// ownerMembership is the owner's membership of a new profile.
-func ownerMembership(e *domain.Enterprise) domain.MemberWrite {
-	return domain.MemberWrite{Create: true, Member: &domain.Member{EnterpriseID: e.ID, UserID: e.OwnerID,
-		Role: domain.MemberOwner, JoinedAt: e.CreatedAt, UpdatedAt: e.CreatedAt, Version: 1}}
-}
 
 // newProfile validates a new profile and builds it, owned by the caller.
 func (s *Service) newProfile(by domain.Actor, in EnterpriseInput) (*domain.Enterprise, error) {

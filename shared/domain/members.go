@@ -280,6 +280,14 @@ type MemberWrite struct {
 	ExpectVersion int
 }
 
+// OwnerMembership is the creation of the owner's membership of profile e,
+// joined when the profile was created: written with a new profile, and by
+// the backfill for a profile created before members existed.
+func OwnerMembership(e *Enterprise) MemberWrite {
+	return MemberWrite{Create: true, Member: &Member{EnterpriseID: e.ID, UserID: e.OwnerID,
+		Role: MemberOwner, JoinedAt: e.CreatedAt, UpdatedAt: e.CreatedAt, Version: 1}}
+}
+
 // SaveMember returns the write that turns prev into next.
 func SaveMember(prev *Member, next Member) MemberWrite {
 	next.Version = NextVersion(prev.Version)

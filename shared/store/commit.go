@@ -48,6 +48,22 @@ func (s *Store) putIf(av map[string]types.AttributeValue, cond expression.Condit
 	}}, onFail: onFail, versioned: versioned}, nil
 }
 
+// checkOp is a ConditionCheck of cond on the item with key: the
+// transaction writes nothing unless it holds.
+func (s *Store) checkOp(key map[string]types.AttributeValue, cond expression.ConditionBuilder, onFail error, versioned bool) (op, error) {
+	expr, err := expression.NewBuilder().WithCondition(cond).Build()
+	if err != nil {
+		return op{}, internal("build condition check: %w", err)
+	}
+	return op{item: types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
+		TableName:                 aws.String(s.table),
+		Key:                       key,
+		ConditionExpression:       expr.Condition(),
+		ExpressionAttributeNames:  expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
+	}}, onFail: onFail, versioned: versioned}, nil
+}
+
 // updateOp updates the item with key under cond.
 func (s *Store) updateOp(key map[string]types.AttributeValue, ub expression.UpdateBuilder, cond expression.ConditionBuilder, onFail error, versioned bool) (op, error) {
 	expr, err := expression.NewBuilder().WithUpdate(ub).WithCondition(cond).Build()

@@ -1,6 +1,6 @@
 // Package store is microcert's persistence: one DynamoDB table (template.yaml,
 // resource Table) holding every entity, read only by GetItem and Query (never
-// Scan), written by conditional single writes or one TransactWriteItems per
+// Scan, but in the operator's one-off BackfillEnterpriseItems), written by conditional single writes or one TransactWriteItems per
 // domain.Change. Item shapes are private (one file per entity, with an item
 // struct, key builders and to/from conversions); the domain package knows
 // nothing of them.

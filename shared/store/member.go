@@ -104,17 +104,11 @@ func (s *Store) memberCheckOps(c domain.MemberCheck) ([]op, error) {
 		roles = append(roles, expression.Value(string(r)))
 	}
 	cond := expression.Name("role").In(roles[0], roles[1:]...)
-	expr, err := expression.NewBuilder().WithCondition(cond).Build()
+	o, err := s.checkOp(itemKey(entPK(c.EnterpriseID), memberSK(c.UserID)), cond, domain.ErrNotFound, false)
 	if err != nil {
-		return nil, internal("build member check: %w", err)
+		return nil, err
 	}
-	return []op{{item: types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
-		TableName:                 aws.String(s.table),
-		Key:                       itemKey(entPK(c.EnterpriseID), memberSK(c.UserID)),
-		ConditionExpression:       expr.Condition(),
-		ExpressionAttributeNames:  expr.Names(),
-		ExpressionAttributeValues: expr.Values(),
-	}}, onFail: domain.ErrNotFound}}, nil
+	return []op{o}, nil
 }
 
 type invitationItem struct {
