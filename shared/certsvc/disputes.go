@@ -132,7 +132,7 @@ func (s *Service) winDispute(ctx context.Context, cy *caseCycle) error {
 			return err
 		}
 		for i := range open {
-			s.closeLostCase(ch, &open[i], by, now)
+			s.closeLostCase(ch, holder, &open[i], by, now)
 		}
 	}
 	title, body := domain.DisputeLostNotice(c.Dispute.USCC)
@@ -146,8 +146,8 @@ func (s *Service) winDispute(ctx context.Context, cy *caseCycle) error {
 // documents scheduled for deletion after retention (the expiry job tags
 // the objects and gives the items their TTL), a dispute of its own given
 // up.
-func (s *Service) closeLostCase(ch *domain.Change, cur *domain.Case, by domain.Actor, now time.Time) {
-	ch.Slots = append(ch.Slots, domain.SlotsFor(cur, true)...)
+func (s *Service) closeLostCase(ch *domain.Change, holder *domain.EnterpriseState, cur *domain.Case, by domain.Actor, now time.Time) {
+	ch.Slots = append(ch.Slots, holder.SlotReleases(cur)...)
 	if cur.Status.Final() {
 		return
 	}

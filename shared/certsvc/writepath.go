@@ -129,7 +129,7 @@ func (s *Service) caseChange(cy *caseCycle) *domain.Change {
 	ch.Notifications = append(ch.Notifications, domain.CaseNotices(cy.Prev, cy.Next, ch.Refunds, cy.Now)...)
 	closed := !cy.Prev.Status.Final() && cy.Next.Status.Final()
 	if closed {
-		ch.Slots = append(ch.Slots, domain.SlotsFor(cy.Next, true)...)
+		ch.Slots = append(ch.Slots, cy.State.SlotReleases(cy.Next)...)
 	}
 	ch.USCCClaims = append(ch.USCCClaims, domain.DisputeLockWrites(cy.Prev, cy.Next, cy.Now)...)
 	if closed && cy.Next.Kind == domain.KindDispute && cy.Next.Status != domain.CaseApproved && cy.State != nil {

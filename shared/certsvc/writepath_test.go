@@ -56,3 +56,47 @@ func TestNoConflictFromOtherWriters(t *testing.T) {
 		}
 	}
 }
+
+// TestLegacyCaseBesideANewerSlotHolderCloses: an open case written before
+// slots existed, of a type a newer open case holds (the backfill reports
+// such pairs), can still be withdrawn: its close leaves the newer case's
+// slot alone instead of failing on it for good.
+func TestLegacyCaseBesideANewerSlotHolderCloses(t *testing.T) {
+	e := apitest.New(t)
+	ent := e.NewEnterprise(apitest.Owner)
+	newer := e.OpenCase(apitest.Owner, ent, "wecom")
+	c, err := e.Store.GetCase(ctx, newer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	legacy := *c
+	legacy.ID, legacy.Version = domain.NewIDAt(c.CreatedAt), 1
+	if err := e.Store.Commit(ctx, &domain.Change{Cases: []domain.CaseWrite{{Case: &legacy, Create: true}}}); err != nil {
+		t.Fatal(err)
+	}
+
+	v, err := e.Service.Withdraw(ctx, ucOwner, legacy.ID)
+	if err != nil {
+		t.Fatalf("withdraw the legacy case: %v", err)
+	}
+	if v.Case.Status != domain.CaseWithdrawn {
+		t.Errorf("status %s, want withdrawn", v.Case.Status)
+	}
+	st, err := e.Store.GetEnterpriseState(ctx, ent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := st.OpenCases[string(domain.CertWeCom)]; got != newer {
+		t.Errorf("the wecom slot is held by %q, want the newer case %s", got, newer)
+	}
+	if _, err := e.Service.Withdraw(ctx, ucOwner, newer); err != nil {
+		t.Fatalf("withdraw the newer case: %v", err)
+	}
+	st, err = e.Store.GetEnterpriseState(ctx, ent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(st.OpenCases) != 0 {
+		t.Errorf("slots left after both cases closed: %v", st.OpenCases)
+	}
+}

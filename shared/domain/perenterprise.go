@@ -109,6 +109,27 @@ func SlotsFor(c *Case, release bool) []CaseSlot {
 	return out
 }
 
+// SlotReleases are the releases of c's slots that are c's to give back.
+// A subject the state shows held by another open case is left to that
+// case: data written before slots existed can hold two open cases on one
+// subject (the backfill reports them), and closing the older one must not
+// fail for good on the newer one's slot. With no state (nil) every subject
+// of c is released, on the store's condition that the slot is free or c's.
+func (st *EnterpriseState) SlotReleases(c *Case) []CaseSlot {
+	all := SlotsFor(c, true)
+	if st == nil {
+		return all
+	}
+	out := all[:0]
+	for _, s := range all {
+		if id, ok := st.OpenCases[s.Subject]; ok && id != c.ID {
+			continue
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
 // ErrCaseAlreadyOpen answers the opening of a case whose subject (a type,
 // or the profile) another open case of the enterprise already covers.
 func ErrCaseAlreadyOpen(subject, caseID string) *Error {

@@ -93,6 +93,35 @@ func TestCheckSlotsFree(t *testing.T) {
 	}
 }
 
+func TestSlotReleases(t *testing.T) {
+	st := &EnterpriseState{OpenCases: map[string]string{"wecom": "c-newer", "mini_program": "c-old"}}
+	both := &Case{ID: "c-old", Kind: KindInitial, Types: []CertType{CertWeCom, CertMiniProgram, CertOfficialAccount}}
+	tests := []struct {
+		name string
+		st   *EnterpriseState
+		c    *Case
+		want []string
+	}{
+		{"its own and free subjects, not another case's", st, both, []string{"mini_program", "official_account"}},
+		{"the holder releases its slot", st, &Case{ID: "c-newer", Kind: KindInitial, Types: []CertType{CertWeCom}}, []string{"wecom"}},
+		{"no state: every subject, on the store's condition", nil, both, []string{"wecom", "mini_program", "official_account"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []string
+			for _, w := range tt.st.SlotReleases(tt.c) {
+				if !w.Release || w.CaseID != tt.c.ID {
+					t.Errorf("write %+v: want a release by %s", w, tt.c.ID)
+				}
+				got = append(got, w.Subject)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("subjects released (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
 func TestRegisteredNameKey(t *testing.T) {
 	tests := []struct {
 		a, b string

@@ -163,7 +163,7 @@ func (s *Store) backfillSlots(ctx context.Context, id string, out *EnterpriseBac
 			}
 			reason := "more than one open case covers it and none holds its slot; have all but one withdrawn, then run the backfill again"
 			if holder != "" {
-				reason = "open case " + holder + " holds its slot, so these cannot be closed (closing releases the slot) until " + holder + " is closed; then run the backfill again"
+				reason = "open case " + holder + " holds its slot beside these; have all but one of them withdrawn (a case without the slot leaves it to its holder when it closes), then run the backfill again"
 			}
 			left = append(left, BackfillLeftover{EnterpriseID: c.EnterpriseID, Subject: w.Subject, CaseIDs: slotless, Reason: reason})
 		}
