@@ -501,12 +501,8 @@ type notificationJSON struct {
 }
 
 func notificationView(n *certsvc.InboxItem, lang string) notificationJSON {
-	out := notificationJSON{ID: n.ID, Kind: n.Kind, CaseID: n.CaseID, Title: n.Title.In(lang), Body: n.Body.In(lang), CreatedAt: apitime.Time(n.CreatedAt)}
-	if n.ReadAt != nil {
-		t := apitime.Time(*n.ReadAt)
-		out.ReadAt = &t
-	}
-	return out
+	return notificationJSON{ID: n.ID, Kind: n.Kind, CaseID: n.CaseID, Title: n.Title.In(lang), Body: n.Body.In(lang),
+		CreatedAt: apitime.Time(n.CreatedAt), ReadAt: apitime.Ptr(n.ReadAt)}
 }
 
 // notificationSettingsJSON: the caller's channels; the phone masked.
@@ -550,8 +546,7 @@ func notificationSettingsView(m *domain.Member) notificationSettingsJSON {
 		out.SMS.Phone = &masked
 	}
 	if !p.UpdatedAt.IsZero() {
-		t := apitime.Time(p.UpdatedAt)
-		out.UpdatedAt = &t
+		out.UpdatedAt = apitime.Ptr(&p.UpdatedAt)
 	}
 	return out
 }
@@ -577,8 +572,7 @@ func webhookEndpointView(e *domain.WebhookEndpoint, now time.Time) webhookEndpoi
 		out.DisabledReason = &e.DisabledReason
 	}
 	if e.PreviousUntil != nil && now.Before(*e.PreviousUntil) {
-		t := apitime.Time(*e.PreviousUntil)
-		out.PreviousSecretExpiresAt = &t
+		out.PreviousSecretExpiresAt = apitime.Ptr(e.PreviousUntil)
 	}
 	return out
 }
@@ -598,20 +592,15 @@ type webhookDeliveryJSON struct {
 
 func webhookDeliveryView(d *domain.Delivery) webhookDeliveryJSON {
 	out := webhookDeliveryJSON{ID: d.ID, EventID: notify.EventIDPrefix + d.NotificationID, EventType: d.Event, Status: string(d.Status),
-		Attempts: d.Attempts, CreatedAt: apitime.Time(d.CreatedAt)}
-	if d.NextAttemptAt != nil && d.Status == domain.DeliveryPending {
-		t := apitime.Time(*d.NextAttemptAt)
-		out.NextAttemptAt = &t
+		Attempts: d.Attempts, CreatedAt: apitime.Time(d.CreatedAt), DeliveredAt: apitime.Ptr(d.DeliveredAt)}
+	if d.Status == domain.DeliveryPending {
+		out.NextAttemptAt = apitime.Ptr(d.NextAttemptAt)
 	}
 	if d.LastError != "" {
 		out.LastError = &d.LastError
 	}
 	if d.LastStatus != 0 {
 		out.LastStatus = &d.LastStatus
-	}
-	if d.DeliveredAt != nil {
-		t := apitime.Time(*d.DeliveredAt)
-		out.DeliveredAt = &t
 	}
 	return out
 }

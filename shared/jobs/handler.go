@@ -15,6 +15,7 @@ import (
 
 	"microcert/shared/clock"
 	"microcert/shared/domain"
+	"microcert/shared/logging"
 )
 
 // Job is a daily job: Reminders or Expiry.
@@ -266,9 +267,6 @@ func (h *Handler) now(raw json.RawMessage) (time.Time, error) {
 	return t.UTC(), nil
 }
 
-// Namespace of the jobs' CloudWatch metrics.
-const Namespace = "microcert"
-
 // MetricCalendarDaysLeft is the expiry job's daily gauge of the days left
 // in the working-day calendar's data.
 const MetricCalendarDaysLeft = "calendar_days_left"
@@ -296,20 +294,16 @@ func discrepancyKinds() []string {
 
 // WriteEMF prints one CloudWatch Embedded Metric Format line for s: the
 // count of each outcome, the items read, whether the run was incomplete and
-// its duration, in namespace "microcert" with the dimension FunctionName.
+// its duration, with the dimension FunctionName.
 func WriteEMF(w io.Writer, function string, s Summary) error {
-	values := map[string]any{}
-	type metric struct {
-		Name string `json:"Name"`
-		Unit string `json:"Unit"`
-	}
-	var metrics []metric
+	var metrics []logging.Metric
+	seen := map[string]bool{}
 	add := func(name, unit string, v any) {
-		if _, ok := values[name]; ok {
+		if seen[name] {
 			return
 		}
-		values[name] = v
-		metrics = append(metrics, metric{Name: name, Unit: unit})
+		seen[name] = true
+		metrics = append(metrics, logging.Metric{Name: name, Unit: unit, Value: v})
 	}
 	for _, o := range metricOrder[s.Job] {
 		add(o, "Count", s.Counts[o])
@@ -334,28 +328,8 @@ func WriteEMF(w io.Writer, function string, s Summary) error {
 		// fires below 90): publish next year's schedule before then.
 		add(MetricCalendarDaysLeft, "None", s.Calendar.DaysLeft)
 	}
-
-	doc := map[string]any{
-		"_aws": map[string]any{
-			"Timestamp": time.Now().UnixMilli(),
-			"CloudWatchMetrics": []any{map[string]any{
-				"Namespace":  Namespace,
-				"Dimensions": [][]string{{"FunctionName"}},
-				"Metrics":    metrics,
-			}},
-		},
-		"FunctionName": function,
-		"job":          s.Job,
-		"now":          s.Now.UTC().Format(time.RFC3339),
-	}
-	for k, v := range values {
-		doc[k] = v
-	}
-	b, err := json.Marshal(doc)
-	if err != nil {
-		return err
-	}
-	if _, err = w.Write(append(b, '\n')); err != nil {
+	props := map[string]any{"FunctionName": function, "job": s.Job, "now": s.Now.UTC().Format(time.RFC3339)}
+	if err := logging.WriteEMF(w, props, [][]string{{"FunctionName"}}, metrics); err != nil {
 		return err
 	}
 	return writeDiscrepancies(w, function, s)
@@ -373,6 +347,7 @@ func writeDiscrepancies(w io.Writer, function string, s Summary) error {
 		sources = append(sources, src)
 	}
 	sort.Strings(sources)
+	dims := [][]string{{"FunctionName"}, {"FunctionName", "Source", "Type"}}
 	for _, src := range sources {
 		kinds := make([]string, 0, len(s.Discrepancies[src]))
 		for k := range s.Discrepancies[src] {
@@ -380,26 +355,8 @@ func writeDiscrepancies(w io.Writer, function string, s Summary) error {
 		}
 		sort.Strings(kinds)
 		for _, k := range kinds {
-			doc := map[string]any{
-				"_aws": map[string]any{
-					"Timestamp": time.Now().UnixMilli(),
-					"CloudWatchMetrics": []any{map[string]any{
-						"Namespace":  Namespace,
-						"Dimensions": [][]string{{"FunctionName"}, {"FunctionName", "Source", "Type"}},
-						"Metrics":    []map[string]string{{"Name": DiscrepancyMetric, "Unit": "Count"}},
-					}},
-				},
-				"FunctionName":    function,
-				"Source":          src,
-				"Type":            k,
-				"day":             s.Day,
-				DiscrepancyMetric: s.Discrepancies[src][k],
-			}
-			b, err := json.Marshal(doc)
-			if err != nil {
-				return err
-			}
-			if _, err := w.Write(append(b, '\n')); err != nil {
+			props := map[string]any{"FunctionName": function, "Source": src, "Type": k, "day": s.Day}
+			if err := logging.WriteEMF(w, props, dims, []logging.Metric{{Name: DiscrepancyMetric, Unit: "Count", Value: s.Discrepancies[src][k]}}); err != nil {
 				return err
 			}
 		}

@@ -8,6 +8,8 @@ import (
 	"io"
 	"sort"
 	"time"
+
+	"microcert/shared/logging"
 )
 
 // The dispatcher runs on a schedule of one minute. Each run covers its
@@ -110,9 +112,6 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (Summary, err
 	return sum, nil
 }
 
-// Namespace of the dispatcher's metrics.
-const Namespace = "microcert"
-
 // Channels every run reports (0 when nothing happened), with the outcomes
 // each reports, so alarms see data points.
 var reported = []string{"notification", "in_app", "wechat", "sms", "webhook"}
@@ -130,16 +129,8 @@ func WriteEMF(w io.Writer, function string, s *Stats) error {
 	}
 	// The run itself: how many entries it read (the not-reported alarm
 	// counts these lines).
-	run := map[string]any{"FunctionName": function, "read": s.Total(), "_aws": map[string]any{
-		"Timestamp": time.Now().UnixMilli(),
-		"CloudWatchMetrics": []any{map[string]any{"Namespace": Namespace, "Dimensions": [][]string{{"FunctionName"}},
-			"Metrics": []map[string]string{{"Name": "read", "Unit": "Count"}}}},
-	}}
-	b, err := json.Marshal(run)
-	if err != nil {
-		return err
-	}
-	if _, err := w.Write(append(b, '\n')); err != nil {
+	if err := logging.WriteEMF(w, map[string]any{"FunctionName": function}, [][]string{{"FunctionName"}},
+		[]logging.Metric{{Name: "read", Unit: "Count", Value: s.Total()}}); err != nil {
 		return err
 	}
 	names := make([]string, 0, len(channels))
@@ -147,34 +138,16 @@ func WriteEMF(w io.Writer, function string, s *Stats) error {
 		names = append(names, c)
 	}
 	sort.Strings(names)
-	type metric struct {
-		Name string `json:"Name"`
-		Unit string `json:"Unit"`
-	}
 	for _, c := range names {
-		doc := map[string]any{"FunctionName": function, "Channel": c}
-		var metrics []metric
+		var metrics []logging.Metric
 		for _, o := range []string{OutDelivered, OutRetried, OutFailed, OutDead, OutSkipped, OutFannedOut, OutError} {
-			doc[o] = s.Counts[c][o]
-			metrics = append(metrics, metric{o, "Count"})
+			metrics = append(metrics, logging.Metric{Name: o, Unit: "Count", Value: s.Counts[c][o]})
 		}
 		if l := s.LatencyMs[c]; len(l) > 0 {
-			doc["delivery_latency"] = l
-			metrics = append(metrics, metric{"delivery_latency", "Milliseconds"})
+			metrics = append(metrics, logging.Metric{Name: "delivery_latency", Unit: "Milliseconds", Value: l})
 		}
-		doc["_aws"] = map[string]any{
-			"Timestamp": time.Now().UnixMilli(),
-			"CloudWatchMetrics": []any{map[string]any{
-				"Namespace":  Namespace,
-				"Dimensions": [][]string{{"FunctionName", "Channel"}},
-				"Metrics":    metrics,
-			}},
-		}
-		b, err := json.Marshal(doc)
-		if err != nil {
-			return err
-		}
-		if _, err := w.Write(append(b, '\n')); err != nil {
+		props := map[string]any{"FunctionName": function, "Channel": c}
+		if err := logging.WriteEMF(w, props, [][]string{{"FunctionName", "Channel"}}, metrics); err != nil {
 			return err
 		}
 	}
