@@ -255,11 +255,7 @@ func (s *Store) writeIfUnchanged(ctx context.Context, key map[string]types.Attri
 // slotHolders maps each slot subject of the enterprise to the case holding
 // it (strongly consistent).
 func (s *Store) slotHolders(ctx context.Context, enterpriseID string) (map[string]string, error) {
-	var keys []map[string]types.AttributeValue
-	for _, sub := range domain.AllSlotSubjects() {
-		keys = append(keys, itemKey(entPK(enterpriseID), slotSK(sub)))
-	}
-	items, err := s.batchGet(ctx, keys, true)
+	items, err := s.batchGet(ctx, slotKeys(enterpriseID), true)
 	if err != nil {
 		return nil, err
 	}

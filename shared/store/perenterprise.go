@@ -29,6 +29,15 @@ const (
 
 func slotSK(subject string) string { return skSlotPrefix + subject }
 
+// slotKeys are the keys of every open-case slot an enterprise can have.
+func slotKeys(enterpriseID string) []map[string]types.AttributeValue {
+	var keys []map[string]types.AttributeValue
+	for _, sub := range domain.AllSlotSubjects() {
+		keys = append(keys, itemKey(entPK(enterpriseID), slotSK(sub)))
+	}
+	return keys
+}
+
 type slotItem struct {
 	PK        string `dynamodbav:"pk"`
 	SK        string `dynamodbav:"sk"`
@@ -139,9 +148,7 @@ func (s *Store) GetEnterpriseStatesAs(ctx context.Context, userID string, ids ..
 		for _, t := range domain.CertTypes {
 			keys = append(keys, itemKey(pk, certSK(t)))
 		}
-		for _, sub := range domain.AllSlotSubjects() {
-			keys = append(keys, itemKey(pk, slotSK(sub)))
-		}
+		keys = append(keys, slotKeys(id)...)
 		if userID != "" {
 			keys = append(keys, itemKey(pk, memberSK(userID)))
 		}
